@@ -1,0 +1,184 @@
+"""The Article model and the queries that read articles for feeds, digests and pages.
+
+Importers (``syndicate.importers``) write articles; everything else reads them here,
+through one filter, so a feed and a digest drawing on the same tags see the same set.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, delete, exists, not_, or_, select
+from sqlalchemy.engine import Connection, RowMapping
+
+from .db import article_tags, articles
+
+
+@dataclass(frozen=True)
+class Article:
+    """One stored article; ``uid`` is its permanent feed id, ``slug`` its URL name."""
+
+    id: int
+    uid: str
+    slug: str
+    title: str
+    summary: str
+    content_html: str
+    content_text: str
+    published_at: datetime
+    updated_at: datetime
+    author_name: str | None = None
+    author_email: str | None = None
+    image_url: str | None = None
+    image_type: str | None = None
+    image_length: int | None = None
+    draft: bool = False
+    tags: tuple[str, ...] = ()
+    source: str | None = None
+    source_format: str = "markdown"
+    content_hash: str = ""
+
+    def url(self, site_url: str) -> str:
+        """The article's public page: ``<site.url><slug>/``."""
+        return f"{site_url}{self.slug}/"
+
+
+@dataclass(frozen=True)
+class ArticleFilter:
+    """Which articles a feed or digest draws on. Empty lists mean "no constraint"."""
+
+    tags_any: tuple[str, ...] = ()
+    tags_all: tuple[str, ...] = ()
+    exclude_tags: tuple[str, ...] = ()
+    authors: tuple[str, ...] = ()
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @classmethod
+    def of(
+        cls,
+        tags: Iterable[str] = (),
+        tags_all: Iterable[str] = (),
+        exclude_tags: Iterable[str] = (),
+        authors: Iterable[str] = (),
+    ) -> ArticleFilter:
+        return cls(tuple(tags), tuple(tags_all), tuple(exclude_tags), tuple(authors))
+
+
+def _has_tag(tag_values: Sequence[str]) -> Any:
+    return exists().where(
+        article_tags.c.article_id == articles.c.id, article_tags.c.tag.in_(tag_values)
+    )
+
+
+def _conditions(flt: ArticleFilter) -> list[Any]:
+    conditions: list[Any] = []
+    if flt.tags_any:
+        conditions.append(_has_tag(flt.tags_any))
+    for tag in flt.tags_all:
+        conditions.append(_has_tag([tag]))
+    if flt.exclude_tags:
+        conditions.append(not_(_has_tag(flt.exclude_tags)))
+    if flt.authors:
+        conditions.append(articles.c.author_name.in_(flt.authors))
+    return conditions
+
+
+def _load_tags(conn: Connection, ids: Sequence[int]) -> dict[int, tuple[str, ...]]:
+    tags: dict[int, list[str]] = {}
+    for start in range(0, len(ids), 500):  # stay under SQLite's bound-parameter limit
+        chunk = ids[start : start + 500]
+        rows = conn.execute(
+            select(article_tags.c.article_id, article_tags.c.tag)
+            .where(article_tags.c.article_id.in_(chunk))
+            .order_by(article_tags.c.article_id, article_tags.c.tag)
+        )
+        for article_id, tag in rows:
+            tags.setdefault(article_id, []).append(tag)
+    return {key: tuple(value) for key, value in tags.items()}
+
+
+def _to_articles(conn: Connection, rows: Sequence[RowMapping]) -> list[Article]:
+    tags = _load_tags(conn, [row["id"] for row in rows])
+    names = Article.__dataclass_fields__.keys()
+    return [
+        Article(**{k: row[k] for k in names if k in row}, tags=tags.get(row["id"], ()))
+        for row in rows
+    ]
+
+
+def published(
+    conn: Connection,
+    *,
+    now: datetime,
+    flt: ArticleFilter = ArticleFilter(),  # noqa: B008 - frozen, safe as a default
+    since: datetime | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+    oldest_first: bool = False,
+    exclude_ids: Any = None,
+) -> list[Article]:
+    """Visible articles (not drafts, not future-dated), newest first by default.
+
+    Ties on the publication time are broken by id so the order is deterministic.
+    ``exclude_ids`` is a subquery or list of article ids to leave out.
+    """
+    conditions = [articles.c.draft.is_(False), articles.c.published_at <= now]
+    conditions += _conditions(flt)
+    if since is not None:
+        conditions.append(articles.c.published_at > since)
+    if exclude_ids is not None:
+        conditions.append(articles.c.id.not_in(exclude_ids))
+    order = (
+        (articles.c.published_at.asc(), articles.c.id.asc())
+        if oldest_first
+        else (articles.c.published_at.desc(), articles.c.id.desc())
+    )
+    query = select(articles).where(and_(*conditions)).order_by(*order).offset(offset)
+    if limit is not None:
+        query = query.limit(limit)
+    return _to_articles(conn, conn.execute(query).mappings().all())
+
+
+def count_published(conn: Connection, *, now: datetime, flt: ArticleFilter) -> int:
+    from sqlalchemy import func
+
+    conditions = [articles.c.draft.is_(False), articles.c.published_at <= now, *_conditions(flt)]
+    return conn.execute(select(func.count()).where(and_(*conditions))).scalar_one()
+
+
+def all_articles(conn: Connection) -> list[Article]:
+    """Every stored article, drafts and future ones included, newest first."""
+    rows = (
+        conn.execute(select(articles).order_by(articles.c.published_at.desc(), articles.c.id.desc()))
+        .mappings()
+        .all()
+    )
+    return _to_articles(conn, rows)
+
+
+def find(conn: Connection, key: str) -> Article | None:
+    """An article by slug, uid or numeric id."""
+    condition = or_(articles.c.slug == key, articles.c.uid == key)
+    if key.isdigit():
+        condition = or_(condition, articles.c.id == int(key))
+    rows = conn.execute(select(articles).where(condition).limit(1)).mappings().all()
+    found = _to_articles(conn, rows)
+    return found[0] if found else None
+
+
+def by_ids(conn: Connection, ids: Sequence[int]) -> list[Article]:
+    """Articles by id, in the order given."""
+    found: dict[int, Article] = {}
+    for start in range(0, len(ids), 500):
+        rows = conn.execute(select(articles).where(articles.c.id.in_(ids[start : start + 500])))
+        for article in _to_articles(conn, rows.mappings().all()):
+            found[article.id] = article
+    return [found[i] for i in ids if i in found]
+
+
+def remove(conn: Connection, article_id: int) -> None:
+    conn.execute(delete(article_tags).where(article_tags.c.article_id == article_id))
+    conn.execute(delete(articles).where(articles.c.id == article_id))

@@ -1,0 +1,520 @@
+"""config.toml + environment -> frozen, validated settings.
+
+Each setting is declared once, here, with its default and a one-line description
+(``Field(description=...)``); ``docs/configuration.md`` must list every key and a
+test enforces it. Unknown keys are errors so typos never pass silently. Every
+problem is reported at once, each with its key path (``digests[0].schedule``).
+Secrets never live in the file: keys ending in ``_env`` name environment variables.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from .errors import ConfigError
+
+DEFAULT_CONFIG = "config.toml"
+CONFIG_ENV = "SYNDICATE_CONFIG"
+
+
+class Section(BaseModel):
+    """Base of every config table: frozen, and unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+def _absolute_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"{value!r} is not an absolute http(s) URL")
+    return value if value.endswith("/") else value + "/"
+
+
+def _timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{value!r} is not an IANA time zone (like 'Europe/Kyiv')") from None
+    return value
+
+
+def _cron(value: str) -> str:
+    from apscheduler.triggers.cron import CronTrigger
+
+    try:
+        CronTrigger.from_crontab(value, timezone="UTC")
+    except ValueError:
+        raise ValueError(f"{value!r} is not a cron expression") from None
+    return value
+
+
+_DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(value: Any) -> timedelta:
+    """Accept ``"90m"``, ``"6h"``, ``"7d"``, ``"2w"`` or a number of seconds."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
+        return timedelta(seconds=value)
+    if isinstance(value, str) and (match := _DURATION.match(value)):
+        return timedelta(seconds=int(match[1]) * _UNIT_SECONDS[match[2]])
+    raise ValueError(f"{value!r} is not a duration (like '90m', '6h', '7d' or seconds)")
+
+
+AbsoluteUrl = Annotated[str, BeforeValidator(_absolute_url)]
+TimeZoneName = Annotated[str, BeforeValidator(_timezone)]
+Cron = Annotated[str, BeforeValidator(_cron)]
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+EnvName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=64)]
+FeedPath = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_/.-]*$", max_length=200)]
+
+
+class Person(Section):
+    name: str = Field(description="Display name.")
+    email: str | None = Field(None, description="Email address, optional.")
+
+
+class SiteSettings(Section):
+    title: str = Field(description="The site's name, used in feeds and emails.")
+    url: AbsoluteUrl = Field(description="Absolute public URL of the site; links are built on it.")
+    description: str = Field("", description="One sentence about the site.")
+    language: str = Field("en", description="BCP 47 language tag of the content.")
+    timezone: TimeZoneName = Field("UTC", description="IANA zone; naive article dates use it.")
+    author: Person | None = Field(None, description="Default author of feeds and articles.")
+    feeds_url: AbsoluteUrl | None = Field(
+        None, description="Public URL where feeds/ is served; default `<url>feeds/`."
+    )
+    iframe_hosts: list[str] = Field(
+        default_factory=list, description="Hosts whose iframes survive sanitising."
+    )
+
+    @property
+    def public_feeds_url(self) -> str:
+        return self.feeds_url or self.url + "feeds/"
+
+
+class DatabaseSettings(Section):
+    url: str = Field(
+        "sqlite:///syndicate.db",
+        description="SQLAlchemy URL: sqlite:///file.db or postgresql+psycopg://user@host/db.",
+    )
+    pool_size: int = Field(5, ge=1, le=100, description="Connections per process (PostgreSQL).")
+
+
+class PathSettings(Section):
+    feeds: str = Field("feeds", description="Where built feeds are written.")
+    templates: str = Field("templates", description="Operator templates, over the packaged ones.")
+
+
+class FeedSettings(Section):
+    name: Slug = Field(description="Unique name of the feed.")
+    path: FeedPath = Field(description="Folder under the feeds output: feeds/<path>/.")
+    title: str | None = Field(None, description="Feed title; default the site title.")
+    description: str | None = Field(None, description="Feed description; default the site's.")
+    formats: list[Literal["rss", "atom", "json"]] = Field(
+        default_factory=lambda: ["rss", "atom", "json"], description="Formats to build."
+    )
+    limit: int = Field(50, ge=1, le=10000, description="Entries in the live feed.")
+    content: Literal["full", "summary"] = Field("full", description="Full HTML or summary only.")
+    tags: list[str] = Field(default_factory=list, description="Any of these tags; empty = all.")
+    tags_all: list[str] = Field(default_factory=list, description="All of these tags.")
+    exclude_tags: list[str] = Field(default_factory=list, description="None of these tags.")
+    authors: list[str] = Field(default_factory=list, description="Only these authors' articles.")
+    archive: bool = Field(False, description="Write RFC 5005 archive pages.")
+    archive_page_size: int = Field(50, ge=1, le=10000, description="Entries per archive page.")
+    hubs: list[AbsoluteUrl] = Field(default_factory=list, description="WebSub hubs to ping.")
+    icon: str | None = Field(None, description="URL of a square icon.")
+    logo: str | None = Field(None, description="URL of a wide logo.")
+    language: str | None = Field(None, description="Language; default the site's.")
+    copyright: str | None = Field(None, description="Rights statement.")
+    per_tag: bool = Field(False, description="Also build one feed per tag under tags/<tag>/.")
+
+
+class HostSettings(Section):
+    name: Slug = Field(description="Unique name of the host (used by --target).")
+    type: Literal["directory", "s3", "sftp", "ftp", "webdav"] = Field(description="Host kind.")
+    url: AbsoluteUrl | None = Field(None, description="Public base URL of what the host serves.")
+    path: str = Field("", description="Folder on the host (directory, sftp, ftp).")
+    bucket: str | None = Field(None, description="S3 bucket.")
+    prefix: str = Field("", description="S3 key prefix.")
+    region: str | None = Field(None, description="S3 region.")
+    endpoint_url: str | None = Field(None, description="S3-compatible endpoint or WebDAV URL.")
+    host: str | None = Field(None, description="SFTP/FTP server name.")
+    port: int | None = Field(None, ge=1, le=65535, description="SFTP/FTP port.")
+    username: str | None = Field(None, description="Login name.")
+    password_env: EnvName | None = Field(None, description="Env var holding the password.")
+    access_key_env: EnvName | None = Field(None, description="Env var with the S3 access key id.")
+    secret_key_env: EnvName | None = Field(None, description="Env var with the S3 secret key.")
+    key_file: str | None = Field(None, description="SFTP private key file.")
+    known_hosts: str | None = Field(None, description="SFTP known_hosts file to check against.")
+    tls: bool = Field(False, description="FTP: use explicit FTPS.")
+    delete: bool = Field(False, description="Delete files no longer built.")
+    max_deletes: int = Field(50, ge=0, description="Abort a push that would delete more.")
+    cache_control: dict[str, str] = Field(
+        default_factory=dict, description="Cache-Control per glob pattern, over the defaults."
+    )
+    timeout: float = Field(30.0, gt=0, description="Seconds before a network call gives up.")
+
+    @model_validator(mode="after")
+    def _required_for_type(self) -> HostSettings:
+        need = {
+            "directory": ["path"],
+            "s3": ["bucket"],
+            "sftp": ["host", "username"],
+            "ftp": ["host"],
+            "webdav": ["endpoint_url"],
+        }[self.type]
+        missing = [key for key in need if not getattr(self, key)]
+        if missing:
+            raise ValueError(f"a {self.type} host needs {', '.join(missing)}")
+        return self
+
+
+class SmtpSettings(Section):
+    host: str = Field("127.0.0.1", description="SMTP server.")
+    port: int = Field(587, ge=1, le=65535, description="SMTP port.")
+    security: Literal["starttls", "ssl", "none"] = Field("starttls", description="TLS mode.")
+    username: str | None = Field(None, description="AUTH user; none = no AUTH.")
+    password_env: EnvName | None = Field(None, description="Env var holding the password.")
+    timeout: float = Field(30.0, gt=0, description="Seconds per SMTP command.")
+    verify_tls: bool = Field(True, description="Verify the server certificate.")
+
+
+class MailgunSettings(Section):
+    domain: str = Field(description="Sending domain.")
+    region: Literal["us", "eu"] = Field("us", description="API region.")
+    api_key_env: EnvName = Field("MAILGUN_API_KEY", description="Env var with the API key.")
+    base_url: str | None = Field(None, description="Override the API base URL.")
+
+
+class SendgridSettings(Section):
+    api_key_env: EnvName = Field("SENDGRID_API_KEY", description="Env var with the API key.")
+    base_url: str = Field("https://api.sendgrid.com", description="API base URL.")
+
+
+class PostmarkSettings(Section):
+    server_token_env: EnvName = Field(
+        "POSTMARK_SERVER_TOKEN", description="Env var with the server token."
+    )
+    message_stream: str = Field("broadcast", description="Broadcast message stream id.")
+    base_url: str = Field("https://api.postmarkapp.com", description="API base URL.")
+
+
+class SesSettings(Section):
+    region: str = Field("us-east-1", description="AWS region.")
+    endpoint_url: str | None = Field(None, description="Override the SES endpoint.")
+    configuration_set: str | None = Field(None, description="SES configuration set.")
+    access_key_env: EnvName | None = Field(None, description="Env var with the access key id.")
+    secret_key_env: EnvName | None = Field(None, description="Env var with the secret key.")
+
+
+class DkimSettings(Section):
+    domain: str = Field(description="d= domain of the signature.")
+    selector: str = Field(description="s= selector; DNS TXT at <selector>._domainkey.<domain>.")
+    private_key_file: str = Field(description="PEM private key file.")
+
+
+class MailSettings(Section):
+    provider: Literal["maildir", "smtp", "mailgun", "sendgrid", "postmark", "ses"] = Field(
+        "maildir", description="Which mailer delivers."
+    )
+    from_: str = Field(alias="from", description="From header: 'Name <address>'.")
+    reply_to: str | None = Field(None, description="Reply-To header.")
+    maildir: str = Field("outbox", description="Maildir folder for the maildir provider.")
+    rate_per_second: float = Field(20.0, gt=0, description="Messages per second, at most.")
+    burst: int = Field(50, ge=1, description="Messages allowed in a burst above the rate.")
+    concurrency: int = Field(1, ge=1, le=64, description="Parallel provider calls per worker.")
+    smtp: SmtpSettings = Field(default_factory=SmtpSettings, description="SMTP provider.")
+    mailgun: MailgunSettings | None = Field(None, description="Mailgun provider.")
+    sendgrid: SendgridSettings = Field(
+        default_factory=SendgridSettings, description="SendGrid provider."
+    )
+    postmark: PostmarkSettings = Field(
+        default_factory=PostmarkSettings, description="Postmark provider."
+    )
+    ses: SesSettings = Field(default_factory=SesSettings, description="Amazon SES provider.")
+    dkim: DkimSettings | None = Field(None, description="DKIM signing (smtp, maildir).")
+
+    @model_validator(mode="after")
+    def _provider_configured(self) -> MailSettings:
+        if self.provider == "mailgun" and self.mailgun is None:
+            raise ValueError("provider 'mailgun' needs a [mail.mailgun] table with domain")
+        return self
+
+
+class DeliverySettings(Section):
+    batch_size: int = Field(100, ge=1, le=10000, description="Rows claimed per batch.")
+    lease_seconds: int = Field(300, ge=10, description="A claim expires after this long.")
+    max_attempts: int = Field(8, ge=1, description="Temporary failures before giving up.")
+    backoff_base_seconds: float = Field(60.0, gt=0, description="First retry delay.")
+    backoff_max_seconds: float = Field(6 * 3600.0, gt=0, description="Longest retry delay.")
+    breaker_failures: int = Field(5, ge=1, description="Consecutive failures that pause sending.")
+    breaker_pause_seconds: float = Field(60.0, gt=0, description="Pause after the breaker trips.")
+
+
+class DigestSettings(Section):
+    name: Slug = Field(description="Unique name of the digest.")
+    title: str = Field(description="Shown in the subject and the email.")
+    description: str = Field("", description="Shown on the subscribe form.")
+    feed: str | None = Field(None, description="Draw articles from this feed's filter.")
+    tags: list[str] = Field(default_factory=list, description="Or its own any-of tag filter.")
+    schedule: Cron = Field(description="Cron expression in the digest's time zone.")
+    timezone: TimeZoneName | None = Field(None, description="IANA zone; default the site's.")
+    max_articles: int = Field(10, ge=1, le=500, description="Articles in one edition.")
+    skip_empty: bool = Field(True, description="Send nothing when no article is new.")
+    lookback: Duration = Field(
+        timedelta(days=7), description="How far back the first edition reaches."
+    )
+    expires_after: Duration = Field(
+        timedelta(hours=6), description="A slot missed by more than this is skipped."
+    )
+    subject: str = Field(
+        "{{ digest.title }}: {{ edition.date }}", description="Jinja2 subject template."
+    )
+    from_: str | None = Field(None, alias="from", description="From; default [mail] from.")
+    reply_to: str | None = Field(None, description="Reply-To; default [mail] reply_to.")
+    html_template: str = Field("digest.html", description="HTML template name.")
+    text_template: str = Field("digest.txt", description="Text template name.")
+    send_at_local: int | None = Field(
+        None, ge=0, le=23, description="Deliver at this hour in each subscriber's zone."
+    )
+
+
+class WebSettings(Section):
+    listen: str = Field("127.0.0.1:8080", description="host:port the web app binds.")
+    base_url: AbsoluteUrl | None = Field(
+        None, description="Public URL of the web app; default the site URL."
+    )
+    secret_env: EnvName = Field("SYNDICATE_SECRET", description="Env var with the signing key.")
+    previous_secrets_env: EnvName | None = Field(
+        None, description="Env var with old signing keys (comma-separated) still accepted."
+    )
+    token_days: int = Field(60, ge=1, description="Days an unsubscribe/preferences link works.")
+    confirm_days: int = Field(7, ge=1, description="Days a confirmation link works.")
+    subscribe_per_hour: int = Field(10, ge=1, description="Subscribe posts per IP per hour.")
+    soft_bounce_limit: int = Field(3, ge=1, description="Soft bounces that suppress an address.")
+    webhook_keys: dict[str, EnvName] = Field(
+        default_factory=dict,
+        description="Provider -> env var with its webhook signing key.",
+    )
+
+    @field_validator("listen")
+    @classmethod
+    def _host_port(cls, value: str) -> str:
+        host, sep, port = value.rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(f"{value!r} is not host:port")
+        return value
+
+
+class ScheduleSettings(Section):
+    feeds: Cron = Field("*/15 * * * *", description="Build and publish feeds (cron, UTC).")
+    publish: Cron | None = Field(None, description="Publish on its own cron; default with feeds.")
+    deliver_every_seconds: int = Field(30, ge=1, description="Drain the outbox this often.")
+    housekeeping: Cron = Field("17 3 * * *", description="Prune old job history and tokens.")
+    leader_lease_seconds: int = Field(30, ge=5, description="Scheduler leader lease length.")
+    keep_history_days: int = Field(90, ge=1, description="Days of job history kept.")
+
+
+class Settings(Section):
+    site: SiteSettings = Field(description="The site.")
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings, description="Store.")
+    paths: PathSettings = Field(default_factory=PathSettings, description="Folders.")
+    feeds: list[FeedSettings] = Field(default_factory=list, description="Feeds to build.")
+    hosts: list[HostSettings] = Field(default_factory=list, description="Feed hosts.")
+    mail: MailSettings = Field(description="Email sending.")
+    delivery: DeliverySettings = Field(
+        default_factory=DeliverySettings, description="Outbox and retries."
+    )
+    digests: list[DigestSettings] = Field(default_factory=list, description="Email digests.")
+    web: WebSettings = Field(default_factory=WebSettings, description="Web app.")
+    schedule: ScheduleSettings = Field(
+        default_factory=ScheduleSettings, description="Service schedules."
+    )
+
+    # Where the file was read from; relative paths resolve against it.
+    base_dir: Path = Field(default=Path("."), exclude=True, description="(internal)")
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> Settings:
+        problems: list[str] = []
+        for label, items in (("feeds", self.feeds), ("hosts", self.hosts)):
+            seen: set[str] = set()
+            for item in items:
+                if item.name in seen:
+                    problems.append(f"{label}: name {item.name!r} is used twice")
+                seen.add(item.name)
+        names = {feed.name for feed in self.feeds}
+        seen_digests: set[str] = set()
+        for index, digest in enumerate(self.digests):
+            if digest.feed is not None and digest.feed not in names:
+                problems.append(
+                    f"digests[{index}].feed: no feed named {digest.feed!r} (have: "
+                    f"{', '.join(sorted(names)) or 'none'})"
+                )
+            if digest.name in seen_digests:
+                problems.append(f"digests: name {digest.name!r} is used twice")
+            seen_digests.add(digest.name)
+        paths = [feed.path for feed in self.feeds]
+        if len(paths) != len(set(paths)):
+            problems.append("feeds: two feeds share one path")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    # -- derived values -------------------------------------------------------------
+
+    def resolve(self, relative: str) -> Path:
+        """A configured path, relative to the config file's folder."""
+        path = Path(relative).expanduser()
+        return path if path.is_absolute() else self.base_dir / path
+
+    @property
+    def feeds_dir(self) -> Path:
+        return self.resolve(self.paths.feeds)
+
+    @property
+    def templates_dir(self) -> Path:
+        return self.resolve(self.paths.templates)
+
+    @property
+    def web_base_url(self) -> str:
+        return self.web.base_url or self.site.url
+
+    @property
+    def database_url(self) -> str:
+        """The database URL with a relative SQLite path made absolute."""
+        url = self.database.url
+        prefix = "sqlite:///"
+        if url.startswith(prefix) and not url.startswith("sqlite:////"):
+            rest = url[len(prefix) :]
+            if rest and not rest.startswith(":memory:"):
+                return prefix + str(self.resolve(rest))
+        return url
+
+    def feed(self, name: str) -> FeedSettings:
+        for feed in self.feeds:
+            if feed.name == name:
+                return feed
+        raise ConfigError(
+            f"no feed named {name!r}",
+            hint=f"configured feeds: {', '.join(f.name for f in self.feeds) or 'none'}",
+        )
+
+    def digest(self, name: str) -> DigestSettings:
+        for digest in self.digests:
+            if digest.name == name:
+                return digest
+        raise ConfigError(
+            f"no digest named {name!r}",
+            hint=f"configured digests: {', '.join(d.name for d in self.digests) or 'none'}",
+        )
+
+    def host(self, name: str) -> HostSettings:
+        for host in self.hosts:
+            if host.name == name:
+                return host
+        raise ConfigError(
+            f"no host named {name!r}",
+            hint=f"configured hosts: {', '.join(h.name for h in self.hosts) or 'none'}",
+        )
+
+    def digest_timezone(self, digest: DigestSettings) -> ZoneInfo:
+        return ZoneInfo(digest.timezone or self.site.timezone)
+
+
+def secret(env_name: str | None, *, key: str, required: bool = True) -> str | None:
+    """Read a secret from the environment variable the config names.
+
+    ``key`` is the config key path, for the error message. The value is never logged.
+    """
+    if env_name is None:
+        return None
+    value = os.environ.get(env_name)
+    if value is None and required:
+        raise ConfigError(
+            f"{key}: environment variable {env_name} is not set",
+            hint=f"export {env_name}=... before starting syndicate",
+        )
+    return value
+
+
+def _key_path(loc: tuple[Any, ...]) -> str:
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif part in ("function-after[_required_for_type()]",):
+            continue
+        else:
+            path += ("." if path else "") + str(part)
+    return path or "(top level)"
+
+
+def _describe(error: dict[str, Any]) -> str:
+    loc = tuple(p for p in error["loc"] if not str(p).startswith("function-"))
+    message = error["msg"]
+    for prefix in ("Value error, ", "Assertion failed, "):
+        if message.startswith(prefix):
+            message = message[len(prefix) :]
+    if error["type"] == "extra_forbidden":
+        message = "unknown key (check the spelling against docs/configuration.md)"
+    elif error["type"] == "missing":
+        message = "required key is missing"
+    return f"{_key_path(loc)}: {message}"
+
+
+def parse_settings(data: dict[str, Any], *, base_dir: Path, source: str) -> Settings:
+    """Validate a parsed TOML document, collecting every problem with its key path."""
+    try:
+        return Settings.model_validate({**data, "base_dir": base_dir})
+    except ValidationError as exc:
+        problems = [_describe(error) for error in exc.errors()]
+        raise ConfigError(
+            f"{source}: {len(problems)} problem(s) in the configuration", problems=problems
+        ) from None
+
+
+def config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
+    return Path(explicit or os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG)
+
+
+def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
+    """Read and validate the config file; every error is a ConfigError."""
+    config_file = config_path(path)
+    try:
+        raw = config_file.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(
+            f"no config file at {config_file}",
+            hint="run `syndicate init` to create one, or pass --config PATH",
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read {config_file}: {exc.strerror}") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{config_file}: not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{config_file}: invalid TOML: {exc}") from None
+    return parse_settings(data, base_dir=config_file.resolve().parent, source=str(config_file))

@@ -1,0 +1,52 @@
+"""The composition root: the one place that turns settings into concrete objects.
+
+Everything else receives an ``App`` (or the pieces it needs) instead of reading
+config or building engines, mailers and hosts itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Engine
+
+from .clock import Clock, SystemClock
+from .config import Settings
+from .db import open_store
+
+if TYPE_CHECKING:
+    from .mailers.base import Mailer
+
+
+@dataclass
+class App:
+    settings: Settings
+    clock: Clock = field(default_factory=SystemClock)
+    _engine: Engine | None = None
+
+    @cached_property
+    def engine(self) -> Engine:
+        """The store, migrated on first use."""
+        if self._engine is None:
+            self._engine = open_store(
+                self.settings.database_url, pool_size=self.settings.database.pool_size
+            )
+        return self._engine
+
+    def mailer(self) -> Mailer:
+        """A new mailer for the configured provider (each worker owns its own)."""
+        from .mailers import build_mailer
+
+        return build_mailer(self.settings)
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+
+    def __enter__(self) -> App:
+        return self
+
+    def __exit__(self, *_exc: Any) -> None:
+        self.close()

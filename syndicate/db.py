@@ -1,0 +1,379 @@
+"""The store: engine, table definitions and transactions.
+
+SQLite (WAL, foreign keys, busy timeout) by default; PostgreSQL through psycopg 3.
+Tables are SQLAlchemy Core; Alembic migrations in ``syndicate/migrations`` create
+them and a test checks that the migrations and these definitions agree.
+Times are stored in UTC and always come back aware.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Engine,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    create_engine,
+    event,
+)
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+from .errors import StoreError
+
+log = logging.getLogger(__name__)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timestamp stored as UTC and returned aware; naive input is a bug."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+articles = Table(
+    "articles",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("uid", String(200), nullable=False, unique=True),  # stable feed id, minted once
+    Column("slug", String(200), nullable=False, unique=True),
+    Column("source", String(1000), nullable=True, unique=True),  # identity of the source file
+    Column("source_format", String(20), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("author_name", Text, nullable=True),
+    Column("author_email", Text, nullable=True),
+    Column("summary", Text, nullable=False, default=""),
+    Column("content_html", Text, nullable=False),
+    Column("content_text", Text, nullable=False),
+    Column("image_url", Text, nullable=True),
+    Column("image_type", String(100), nullable=True),
+    Column("image_length", BigInteger, nullable=True),
+    Column("published_at", UtcDateTime, nullable=False, index=True),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("draft", Boolean, nullable=False, default=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("imported_at", UtcDateTime, nullable=False),
+)
+
+article_tags = Table(
+    "article_tags",
+    metadata,
+    Column("article_id", ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
+    Column("tag", String(200), primary_key=True),
+    Index("ix_article_tags_tag", "tag"),
+)
+
+subscribers = Table(
+    "subscribers",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("email", String(320), nullable=False),
+    # local part as given + lower-cased domain: the uniqueness key
+    Column("email_key", String(320), nullable=False, unique=True),
+    Column("name", String(200), nullable=False, default=""),
+    # pending | active | unsubscribed | bounced | complained
+    Column("status", String(20), nullable=False, index=True),
+    Column("timezone", String(64), nullable=True),
+    Column("soft_bounces", Integer, nullable=False, default=0),
+    Column("status_reason", Text, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("confirmed_at", UtcDateTime, nullable=True),
+    Column("status_changed_at", UtcDateTime, nullable=True),
+)
+
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    Column("subscriber_id", ForeignKey("subscribers.id", ondelete="CASCADE"), primary_key=True),
+    Column("digest", String(64), primary_key=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_subscriptions_digest", "digest"),
+)
+
+editions = Table(
+    "editions",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("digest", String(64), nullable=False),
+    Column("period", String(40), nullable=False),  # the slot, ISO 8601 UTC
+    Column("period_start", UtcDateTime, nullable=False),
+    Column("period_end", UtcDateTime, nullable=False),
+    Column("status", String(20), nullable=False),  # composed | skipped | empty
+    Column("subject", Text, nullable=False, default=""),
+    Column("html", Text, nullable=False, default=""),
+    Column("text", Text, nullable=False, default=""),
+    Column("article_count", Integer, nullable=False, default=0),
+    Column("more_count", Integer, nullable=False, default=0),
+    Column("html_bytes", Integer, nullable=False, default=0),
+    Column("reason", Text, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    UniqueConstraint("digest", "period", name="uq_editions_digest_period"),
+)
+
+# An article appears in at most one edition of a digest: the database enforces it.
+edition_articles = Table(
+    "edition_articles",
+    metadata,
+    Column("edition_id", ForeignKey("editions.id", ondelete="CASCADE"), primary_key=True),
+    Column("article_id", ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
+    Column("digest", String(64), nullable=False),
+    Column("position", Integer, nullable=False),
+    UniqueConstraint("digest", "article_id", name="uq_edition_articles_digest_article"),
+)
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("edition_id", ForeignKey("editions.id", ondelete="CASCADE"), nullable=False),
+    Column("subscriber_id", ForeignKey("subscribers.id", ondelete="SET NULL"), nullable=True),
+    Column("email", String(320), nullable=False),  # the address as it was when queued
+    Column("name", String(200), nullable=False, default=""),
+    # queued | sending | sent | deferred | failed | suppressed
+    Column("status", String(20), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("uncertain_attempts", Integer, nullable=False, default=0),
+    Column("not_before", UtcDateTime, nullable=False),  # earliest next try
+    Column("lease_until", UtcDateTime, nullable=True),
+    Column("claimed_by", String(100), nullable=True),
+    Column("message_id", String(300), nullable=False),
+    Column("provider_id", String(300), nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("sent_at", UtcDateTime, nullable=True),
+    UniqueConstraint("edition_id", "subscriber_id", name="uq_deliveries_edition_subscriber"),
+    Index("ix_deliveries_status_not_before", "status", "not_before"),
+)
+
+job_runs = Table(
+    "job_runs",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("job", String(100), nullable=False),
+    Column("slot", String(60), nullable=False),
+    Column("status", String(20), nullable=False),  # running | ok | failed | skipped
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("finished_at", UtcDateTime, nullable=True),
+    Column("counts", JSON, nullable=True),
+    Column("error", Text, nullable=True),
+    UniqueConstraint("job", "slot", name="uq_job_runs_job_slot"),
+    Index("ix_job_runs_started_at", "started_at"),
+)
+
+leases = Table(
+    "leases",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("holder", String(200), nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+)
+
+workers = Table(
+    "workers",
+    metadata,
+    Column("id", String(100), primary_key=True),
+    Column("host", String(255), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("heartbeat_at", UtcDateTime, nullable=False),
+    Column("sent", BigInteger, nullable=False, default=0),
+)
+
+host_files = Table(
+    "host_files",
+    metadata,
+    Column("host", String(64), primary_key=True),
+    Column("path", String(1000), primary_key=True),
+    Column("sha256", String(64), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("pushed_at", UtcDateTime, nullable=False),
+)
+
+pushes = Table(
+    "pushes",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("host", String(64), nullable=False),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("finished_at", UtcDateTime, nullable=True),
+    Column("uploaded", Integer, nullable=False, default=0),
+    Column("skipped", Integer, nullable=False, default=0),
+    Column("deleted", Integer, nullable=False, default=0),
+    Column("bytes", BigInteger, nullable=False, default=0),
+    Column("hubs_pinged", Integer, nullable=False, default=0),
+    Column("error", Text, nullable=True),
+)
+
+webhook_events = Table(
+    "webhook_events",
+    metadata,
+    Column("provider", String(20), primary_key=True),
+    Column("event_id", String(300), primary_key=True),
+    Column("received_at", UtcDateTime, nullable=False),
+)
+
+meta = Table(
+    "meta",
+    metadata,
+    Column("key", String(100), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+
+# -- engine -----------------------------------------------------------------------------
+
+
+def is_sqlite(engine: Engine | Connection) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # Take over transaction control so BEGIN IMMEDIATE works (pysqlite's default
+    # would open transactions lazily and deadlock writers into "database is locked").
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    # One writer at a time: take the write lock at BEGIN, not at the first write,
+    # so two writers never both read then fail to upgrade their lock.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_engine(url: str, *, pool_size: int = 5) -> Engine:
+    """Create the engine; SQLite gets WAL, foreign keys and a busy timeout."""
+    try:
+        if url.startswith("sqlite"):
+            path = url.split("///", 1)[-1]
+            if path and not path.startswith(":memory:"):
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(url, connect_args={"timeout": 30})
+            event.listen(engine, "connect", _sqlite_pragmas)
+            event.listen(engine, "begin", _sqlite_begin)
+        else:
+            engine = create_engine(
+                url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+            )
+    except (SQLAlchemyError, ImportError, ValueError) as exc:
+        raise StoreError(f"cannot use database {redact(url)}: {exc}") from None
+    return engine
+
+
+def redact(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - a malformed URL is shown as "<invalid url>"
+        return "<invalid url>"
+
+
+@contextmanager
+def transaction(engine: Engine) -> Iterator[Connection]:
+    """One transaction; commits on success, rolls back on error."""
+    try:
+        with engine.begin() as conn:
+            yield conn
+    except OperationalError as exc:
+        raise StoreError(f"database error: {exc.orig}") from exc
+
+
+# -- migrations -------------------------------------------------------------------------
+
+_MIGRATED: set[str] = set()
+_MIGRATE_LOCK = threading.Lock()
+
+
+def alembic_config(url: str) -> Any:
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    config.attributes["configure_logger"] = False
+    return config
+
+
+def upgrade(engine: Engine) -> str:
+    """Apply every migration; returns the revision now in place."""
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+
+    config = alembic_config(engine.url.render_as_string(hide_password=False))
+    try:
+        with engine.begin() as conn:
+            if not is_sqlite(conn):
+                # Two processes starting at once must not both migrate.
+                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(715517)")
+            config.attributes["connection"] = conn
+            command.upgrade(config, "head")
+        with engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision() or "base"
+    except OperationalError as exc:
+        raise StoreError(f"cannot migrate {redact(str(engine.url))}: {exc.orig}") from None
+
+
+def ensure_schema(engine: Engine) -> None:
+    """Migrate once per process per database (first use does it automatically)."""
+    key = str(engine.url)
+    with _MIGRATE_LOCK:
+        if key in _MIGRATED:
+            return
+        upgrade(engine)
+        _MIGRATED.add(key)
+
+
+def open_store(url: str, *, pool_size: int = 5) -> Engine:
+    engine = make_engine(url, pool_size=pool_size)
+    ensure_schema(engine)
+    return engine

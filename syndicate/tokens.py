@@ -1,0 +1,107 @@
+"""Signed, expiring tokens for confirm, unsubscribe and preferences links.
+
+A token says what it may do (``purpose``), for whom (``subject``), and until when.
+It is ``base64url(payload) . base64url(hmac_sha256(key, purpose|payload))``: the
+purpose is bound into the MAC, so an unsubscribe token can never confirm.
+Several keys verify (rotation); the first one signs.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from .config import Settings
+from .db import meta
+from .errors import TokenError
+
+PURPOSES = ("confirm", "unsubscribe", "preferences")
+
+
+@dataclass(frozen=True)
+class Token:
+    purpose: str
+    subject: str
+    expires_at: datetime
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _mac(key: bytes, purpose: str, payload: str) -> str:
+    digest = hmac.new(key, f"{purpose}|{payload}".encode(), hashlib.sha256).digest()
+    return _b64(digest[:24])
+
+
+class Signer:
+    """Makes and checks tokens with a list of keys; ``keys[0]`` signs."""
+
+    def __init__(self, keys: Sequence[bytes]) -> None:
+        if not keys or any(len(k) < 16 for k in keys):
+            raise ValueError("signing keys must be at least 16 bytes")
+        self.keys = list(keys)
+
+    def make(self, purpose: str, subject: str | int, expires_at: datetime) -> str:
+        if purpose not in PURPOSES:
+            raise ValueError(f"unknown token purpose {purpose!r}")
+        payload = _b64(
+            json.dumps([str(subject), int(expires_at.timestamp())], separators=(",", ":")).encode()
+        )
+        return f"{payload}.{_mac(self.keys[0], purpose, payload)}"
+
+    def check(self, token: str, purpose: str, *, now: datetime) -> Token:
+        """The token's contents, or TokenError when forged, expired or for another purpose."""
+        payload, _, mac = token.partition(".")
+        if not payload or not mac or len(token) > 512:
+            raise TokenError("this link is not valid")
+        if not any(hmac.compare_digest(mac, _mac(key, purpose, payload)) for key in self.keys):
+            raise TokenError("this link is not valid")
+        try:
+            subject, expires = json.loads(_unb64(payload))
+            expires_at = datetime.fromtimestamp(int(expires), UTC)
+        except (ValueError, TypeError):
+            raise TokenError("this link is not valid") from None
+        if expires_at < now:
+            raise TokenError("this link has expired", hint="ask for a new one")
+        return Token(purpose, str(subject), expires_at)
+
+
+def _stored_key(engine: Engine) -> bytes:
+    """A random key kept in the store, for installs that set no secret (embedded defaults)."""
+    with engine.begin() as conn:
+        row = conn.execute(select(meta.c.value).where(meta.c.key == "signing_key")).first()
+        if row:
+            return row[0].encode()
+        value = secrets.token_urlsafe(32)
+        try:
+            with conn.begin_nested():
+                conn.execute(insert(meta).values(key="signing_key", value=value))
+        except IntegrityError:
+            value = conn.execute(select(meta.c.value).where(meta.c.key == "signing_key")).scalar_one()
+        return value.encode()
+
+
+def signer_for(settings: Settings, engine: Engine) -> Signer:
+    """The signer the config asks for: the secret's env var, else a key kept in the store."""
+    import os
+
+    current = os.environ.get(settings.web.secret_env)
+    keys = [current.encode()] if current else [_stored_key(engine)]
+    if settings.web.previous_secrets_env:
+        old = os.environ.get(settings.web.previous_secrets_env, "")
+        keys += [k.strip().encode() for k in old.split(",") if k.strip()]
+    return Signer(keys)

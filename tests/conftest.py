@@ -1,0 +1,84 @@
+"""Fixtures: a store on SQLite and, when configured, PostgreSQL; settings; an App."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from syndicate.clock import FixedClock
+from syndicate.config import Settings, load_settings
+from syndicate.context import App
+
+from .support import REQUIRE_ALL, T0, require, write_config
+
+PG_URL = os.environ.get("SYNDICATE_TEST_DATABASE_URL")
+
+
+def _backends() -> list[str]:
+    return ["sqlite", "postgres"] if (PG_URL or REQUIRE_ALL) else ["sqlite"]
+
+
+@pytest.fixture(params=_backends())
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database URL: one SQLite file, or one PostgreSQL database per test."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'store.db'}"
+        return
+    require(PG_URL is not None, "PostgreSQL (SYNDICATE_TEST_DATABASE_URL)")
+    yield from postgres_database(PG_URL)  # type: ignore[arg-type]
+
+
+def postgres_database(admin_url: str) -> Iterator[str]:
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh PostgreSQL database (for tests that only make sense there)."""
+    require(PG_URL is not None, "PostgreSQL (SYNDICATE_TEST_DATABASE_URL)")
+    yield from postgres_database(PG_URL)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def config_extra() -> str:
+    """Override in a test module to add TOML to the base config."""
+    return ""
+
+
+@pytest.fixture
+def config_file(tmp_path: Path, store_url: str, config_extra: str) -> Path:
+    return write_config(tmp_path, store_url, config_extra)
+
+
+@pytest.fixture
+def settings(config_file: Path) -> Settings:
+    return load_settings(config_file)
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(T0)
+
+
+@pytest.fixture
+def app(settings: Settings, clock: FixedClock) -> Iterator[App]:
+    application = App(settings, clock=clock)
+    try:
+        yield application
+    finally:
+        application.close()
