@@ -1,0 +1,23 @@
+"""The ``syndicate`` command line: thin click commands over ``jobs`` and friends.
+
+Each area has its own module (articles, feeds, digest, delivery, subscribers, service);
+this one holds the group, the shared options and the edge where errors become one
+line and exit code 1.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+
+from .. import __version__
+from .base import Obj, main_group
+
+# Importing the command modules registers their commands on the group.
+from . import admin, articles, delivery, digest, feeds, service, subscribers  # noqa: E402,F401
+
+main = main_group
+
+__all__ = ["Obj", "main", "__version__", "click", "logging", "sys"]

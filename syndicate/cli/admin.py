@@ -1,0 +1,5 @@
+"""CLI commands: admin."""
+
+from __future__ import annotations
+
+from .base import main_group  # noqa: F401
