@@ -113,7 +113,7 @@ def published(
     conn: Connection,
     *,
     now: datetime,
-    flt: ArticleFilter = ArticleFilter(),  # noqa: B008 - frozen, safe as a default
+    flt: ArticleFilter = ArticleFilter(),
     since: datetime | None = None,
     limit: int | None = None,
     offset: int = 0,
@@ -152,7 +152,9 @@ def count_published(conn: Connection, *, now: datetime, flt: ArticleFilter) -> i
 def all_articles(conn: Connection) -> list[Article]:
     """Every stored article, drafts and future ones included, newest first."""
     rows = (
-        conn.execute(select(articles).order_by(articles.c.published_at.desc(), articles.c.id.desc()))
+        conn.execute(
+            select(articles).order_by(articles.c.published_at.desc(), articles.c.id.desc())
+        )
         .mappings()
         .all()
     )

@@ -10,8 +10,10 @@ from jinja2 import (
     Environment,
     FileSystemLoader,
     StrictUndefined,
-    TemplateError as JinjaError,
     select_autoescape,
+)
+from jinja2 import (
+    TemplateError as JinjaError,
 )
 
 from .errors import TemplateError

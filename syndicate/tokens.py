@@ -91,7 +91,9 @@ def _stored_key(engine: Engine) -> bytes:
             with conn.begin_nested():
                 conn.execute(insert(meta).values(key="signing_key", value=value))
         except IntegrityError:
-            value = conn.execute(select(meta.c.value).where(meta.c.key == "signing_key")).scalar_one()
+            value = conn.execute(
+                select(meta.c.value).where(meta.c.key == "signing_key")
+            ).scalar_one()
         return value.encode()
 
 

@@ -61,7 +61,9 @@ def require(condition: bool, what: str) -> None:
 
 
 def require_binary(name: str) -> str:
-    path = shutil.which(name) or (f"/usr/sbin/{name}" if Path(f"/usr/sbin/{name}").exists() else None)
+    path = shutil.which(name) or (
+        f"/usr/sbin/{name}" if Path(f"/usr/sbin/{name}").exists() else None
+    )
     require(path is not None, f"the {name} program")
     return str(path)
 

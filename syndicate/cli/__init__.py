@@ -13,11 +13,11 @@ import sys
 import click
 
 from .. import __version__
-from .base import Obj, main_group
 
 # Importing the command modules registers their commands on the group.
-from . import admin, articles, delivery, digest, feeds, service, subscribers  # noqa: E402,F401
+from . import admin, articles, delivery, digest, feeds, publish, service, subscribers  # noqa: F401
+from .base import Obj, main_group
 
 main = main_group
 
-__all__ = ["Obj", "main", "__version__", "click", "logging", "sys"]
+__all__ = ["Obj", "__version__", "click", "logging", "main", "sys"]

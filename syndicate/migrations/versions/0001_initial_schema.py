@@ -8,7 +8,6 @@ Create Date: 2026-11-24 21:54:45.000862
 import sqlalchemy as sa
 from alembic import op
 
-
 revision = "0001"
 down_revision = None
 branch_labels = None

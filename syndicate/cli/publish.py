@@ -1,0 +1,3 @@
+"""CLI commands: feeds publish."""
+
+from __future__ import annotations
