@@ -1,0 +1,280 @@
+"""The idempotent jobs that the scheduler and the CLI both call.
+
+APScheduler decides *when*; the database decides *whether*: a scheduled run first
+claims its (job, slot) row with INSERT ... ON CONFLICT DO NOTHING and runs only if
+the claim is new. Running a job twice is therefore harmless, whoever runs it.
+Every run leaves one row of history (start, end, outcome, counts, error) and one
+log line.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
+
+from .context import App
+from .db import editions, job_runs, webhook_events, workers
+from .errors import SyndicateError
+from .schedules import latest_fire_time, slot_key
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class JobOutcome:
+    job: str
+    slot: str
+    status: str  # ok | failed | skipped | not-claimed
+    counts: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+
+
+def _insert(conn: Connection) -> Any:
+    return sqlite_insert if conn.dialect.name == "sqlite" else pg_insert
+
+
+def claim(app: App, job: str, slot: str) -> int | None:
+    """Claim (job, slot); returns the run id, or None if someone already has it."""
+    now = app.clock.now()
+    with app.engine.begin() as conn:
+        statement = (
+            _insert(conn)(job_runs)
+            .values(job=job, slot=slot, status="running", started_at=now)
+            .on_conflict_do_nothing(index_elements=["job", "slot"])
+        )
+        result = conn.execute(statement)
+        if not result.rowcount:
+            return None
+        return conn.execute(
+            select(job_runs.c.id).where(job_runs.c.job == job, job_runs.c.slot == slot)
+        ).scalar_one()
+
+
+def finish(app: App, run_id: int, outcome: JobOutcome) -> None:
+    with app.engine.begin() as conn:
+        conn.execute(
+            update(job_runs)
+            .where(job_runs.c.id == run_id)
+            .values(
+                status=outcome.status,
+                finished_at=app.clock.now(),
+                counts=outcome.counts or None,
+                error=outcome.error,
+            )
+        )
+
+
+def counts_of(result: Any) -> dict[str, Any]:
+    """The numbers in a job's report (a dataclass, a dict or a list of them)."""
+    if result is None:
+        return {}
+    if isinstance(result, list):
+        total: dict[str, Any] = {}
+        for item in result:
+            for key, value in counts_of(item).items():
+                total[key] = total.get(key, 0) + value
+        return total
+    if dataclasses.is_dataclass(result) and not isinstance(result, type):
+        result = {f.name: getattr(result, f.name) for f in dataclasses.fields(result)}
+    if isinstance(result, dict):
+        return {
+            k: v
+            for k, v in result.items()
+            if isinstance(v, int | float) and not isinstance(v, bool)
+        }
+    return {}
+
+
+def run_claimed(app: App, job: str, slot: str, work: Callable[[], Any]) -> JobOutcome:
+    """Run ``work`` once for (job, slot); a second call for the same slot does nothing."""
+    run_id = claim(app, job, slot)
+    if run_id is None:
+        log.info("job %s slot %s already claimed; not running it again", job, slot)
+        return JobOutcome(job, slot, "not-claimed")
+    try:
+        result = work()
+        outcome = JobOutcome(job, slot, "ok", counts_of(result))
+        if isinstance(result, JobOutcome):
+            outcome = dataclasses.replace(result, job=job, slot=slot)
+    except SyndicateError as exc:
+        outcome = JobOutcome(job, slot, "failed", error=exc.message)
+    except Exception as exc:  # a job must never take the service down
+        log.debug("job %s failed:\n%s", job, traceback.format_exc())
+        outcome = JobOutcome(job, slot, "failed", error=f"{type(exc).__name__}: {exc}")
+    finish(app, run_id, outcome)
+    _log_outcome(outcome)
+    return outcome
+
+
+def _log_outcome(outcome: JobOutcome) -> None:
+    counts = " ".join(f"{k}={v}" for k, v in sorted(outcome.counts.items()))
+    level = logging.ERROR if outcome.status == "failed" else logging.INFO
+    log.log(
+        level,
+        "job %s slot %s %s %s%s",
+        outcome.job,
+        outcome.slot,
+        outcome.status,
+        counts,
+        f" error={outcome.error}" if outcome.error else "",
+        extra={
+            "fields": {
+                "job": outcome.job,
+                "slot": outcome.slot,
+                "status": outcome.status,
+                "counts": outcome.counts,
+                "error": outcome.error,
+            }
+        },
+    )
+
+
+def now_slot(app: App) -> str:
+    """A slot for an unscheduled (manual) run: unique to the second."""
+    return "manual:" + app.clock.now().strftime("%Y-%m-%dT%H:%M:%S.%f")
+
+
+# -- the jobs ---------------------------------------------------------------------------
+
+
+def build_feeds(app: App) -> Any:
+    from .feeds import build_feeds as build
+
+    return build(app)
+
+
+def publish_feeds(app: App) -> Any:
+    if not app.settings.hosts:
+        return None
+    from .publish import publish
+
+    return publish(app)
+
+
+def build_and_publish(app: App) -> dict[str, Any]:
+    """Build every feed, then publish when there are hosts (publish skips unchanged files)."""
+    built = build_feeds(app)
+    counts = {f"build_{k}": v for k, v in counts_of(built).items()}
+    pushed = publish_feeds(app)
+    counts.update({f"push_{k}": v for k, v in counts_of(pushed).items()})
+    return counts
+
+
+@dataclass
+class DigestRun:
+    digest: str
+    slot: datetime
+    edition_id: int | None
+    status: str  # composed | empty | skipped | existing
+    queued: int = 0
+
+
+def send_digest(app: App, name: str, *, slot: datetime | None = None) -> DigestRun:
+    """Compose the edition of ``slot`` (default: the current period) and queue it.
+
+    Both steps are idempotent: a second call finds the edition and queues nobody twice.
+    """
+    from . import digest as digests
+    from .outbox import enqueue
+
+    edition = digests.compose(app, name, slot=slot)
+    queued = 0
+    if edition.status == "composed":
+        with app.engine.begin() as conn:
+            queued = enqueue(
+                conn,
+                edition_id=edition.id,
+                digest=name,
+                now=app.clock.now(),
+                domain=sender_domain(app),
+            )
+    return DigestRun(name, edition.slot, edition.id, edition.status, queued)
+
+
+def sender_domain(app: App) -> str:
+    from email.utils import parseaddr
+
+    address = parseaddr(app.settings.mail.from_)[1]
+    return address.rpartition("@")[2] or "localhost"
+
+
+def digest_slot_job(app: App, name: str, fire_time: datetime) -> JobOutcome:
+    """The scheduled run of one digest slot: compose and queue, or skip when too late."""
+    from . import digest as digests
+
+    settings = app.settings.digest(name)
+    tz = app.settings.digest_timezone(settings)
+    key = slot_key(fire_time, tz)
+
+    def work() -> Any:
+        if has_edition(app, name) and app.clock.now() - fire_time > settings.expires_after:
+            edition = digests.record_skipped(
+                app, name, fire_time, f"missed by more than {settings.expires_after}"
+            )
+            return JobOutcome(name, key, "skipped", {"edition": edition.id or 0})
+        return send_digest(app, name, slot=fire_time)
+
+    return run_claimed(app, f"digest:{name}", key, work)
+
+
+def has_edition(app: App, name: str) -> bool:
+    with app.engine.connect() as conn:
+        found = conn.execute(select(editions.c.id).where(editions.c.digest == name).limit(1))
+        return found.first() is not None
+
+
+def catch_up(app: App) -> list[JobOutcome]:
+    """On start: each digest's latest slot without an edition is composed now if it is
+    within ``expires_after`` (or the digest never had an edition), else recorded as
+    skipped. Nothing is sent hours late; nothing is composed twice."""
+    outcomes = []
+    now = app.clock.now()
+    for settings in app.settings.digests:
+        tz = app.settings.digest_timezone(settings)
+        fire = latest_fire_time(settings.schedule, tz, now)
+        if fire is not None:
+            outcomes.append(digest_slot_job(app, settings.name, fire))
+    return outcomes
+
+
+def deliver(app: App) -> Any:
+    from .delivery import drain
+
+    return drain(app, once=True)
+
+
+def housekeeping(app: App) -> dict[str, int]:
+    """Prune job history, webhook replay records and stale worker rows."""
+    now = app.clock.now()
+    keep = timedelta(days=app.settings.schedule.keep_history_days)
+    with app.engine.begin() as conn:
+        runs = conn.execute(
+            delete(job_runs).where(
+                job_runs.c.started_at < now - keep, job_runs.c.status != "running"
+            )
+        ).rowcount
+        events = conn.execute(
+            delete(webhook_events).where(webhook_events.c.received_at < now - keep)
+        ).rowcount
+        stale = conn.execute(
+            delete(workers).where(workers.c.heartbeat_at < now - timedelta(days=1))
+        ).rowcount
+    return {"job_runs_pruned": runs, "webhook_events_pruned": events, "workers_pruned": stale}
+
+
+def run_once(app: App) -> list[JobOutcome]:
+    """Every job once, now: build and publish feeds, digests' due slots, one drain."""
+    outcomes = [run_claimed(app, "feeds", now_slot(app), lambda: build_and_publish(app))]
+    outcomes += catch_up(app)
+    outcomes.append(run_claimed(app, "deliver", now_slot(app), lambda: deliver(app)))
+    return outcomes
