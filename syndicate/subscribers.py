@@ -1,0 +1,525 @@
+"""Subscriber lifecycle: double opt-in, preferences, suppression, CSV in and out, erasure.
+
+States: ``pending`` (asked, not confirmed) -> ``active`` -> ``unsubscribed``; bounces and
+complaints move any state to ``bounced`` / ``complained``. Addresses are compared by
+``email_key``: the local part as given plus the lower-cased (ASCII) domain, because
+mailbox names may be case-sensitive but domains never are. Functions take a
+Connection and leave the transaction to the caller; nothing here sends mail.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TextIO
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+
+from .db import deliveries, subscribers, subscriptions
+from .errors import SyndicateError
+
+log = logging.getLogger(__name__)
+
+STATUSES = ("pending", "active", "unsubscribed", "bounced", "complained")
+# Never mailed again unless an operator forces it (they said no, or the mail came back).
+SUPPRESSED = ("unsubscribed", "bounced", "complained")
+MAX_NAME = 200
+MAX_EMAIL = 320
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+
+
+class InvalidAddress(SyndicateError):
+    hint = "check the address for typos"
+
+
+class SuppressedAddress(SyndicateError):
+    hint = "pass --force to subscribe it again (only with the person's consent)"
+
+
+class UnknownSubscriber(SyndicateError):
+    hint = "see `syndicate subscribers list`"
+
+
+@dataclass(frozen=True)
+class Address:
+    email: str  # normalised for sending
+    key: str  # local part as given + "@" + lower-cased ASCII domain
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    id: int
+    email: str
+    email_key: str
+    name: str
+    status: str
+    timezone: str | None
+    soft_bounces: int
+    status_reason: str | None
+    created_at: datetime
+    confirmed_at: datetime | None
+    status_changed_at: datetime | None
+    digests: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "email": self.email,
+            "name": self.name,
+            "status": self.status,
+            "digests": list(self.digests),
+            "timezone": self.timezone,
+            "soft_bounces": self.soft_bounces,
+            "status_reason": self.status_reason,
+            "created_at": self.created_at,
+            "confirmed_at": self.confirmed_at,
+            "status_changed_at": self.status_changed_at,
+        }
+
+
+def normalise(raw: str) -> Address:
+    """Validate an address (syntax only, no DNS) and compute its uniqueness key."""
+    text = (raw or "").strip()
+    if not text or len(text) > MAX_EMAIL or _CONTROL.search(text):
+        raise InvalidAddress(f"{text[:80]!r} is not an email address")
+    try:
+        valid = validate_email(text, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise InvalidAddress(f"{text[:80]!r} is not an email address: {exc}") from None
+    domain = (valid.ascii_domain or valid.domain).lower()
+    return Address(email=f"{valid.local_part}@{valid.domain}", key=f"{valid.local_part}@{domain}")
+
+
+def clean_name(raw: str | None) -> str:
+    """A display name safe for headers and pages: no control characters, bounded length."""
+    return " ".join(_CONTROL.sub(" ", raw or "").split())[:MAX_NAME]
+
+
+def valid_timezone(name: str | None) -> str | None:
+    if not name:
+        return None
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SyndicateError(f"{name[:64]!r} is not a time zone", hint="like Europe/Kyiv") from None
+    return name
+
+
+# -- reading ------------------------------------------------------------------------------
+
+
+def _digests_of(conn: Connection, ids: Sequence[int]) -> dict[int, tuple[str, ...]]:
+    found: dict[int, list[str]] = {i: [] for i in ids}
+    if ids:
+        rows = conn.execute(
+            select(subscriptions.c.subscriber_id, subscriptions.c.digest)
+            .where(subscriptions.c.subscriber_id.in_(ids))
+            .order_by(subscriptions.c.digest)
+        )
+        for subscriber_id, digest in rows:
+            found[subscriber_id].append(digest)
+    return {i: tuple(d) for i, d in found.items()}
+
+
+def _load(conn: Connection, where: object) -> list[Subscriber]:
+    rows = conn.execute(select(subscribers).where(where).order_by(subscribers.c.id)).mappings()
+    rows = list(rows)
+    digests = _digests_of(conn, [row["id"] for row in rows])
+    return [Subscriber(**dict(row), digests=digests[row["id"]]) for row in rows]
+
+
+def get(conn: Connection, subscriber_id: int) -> Subscriber | None:
+    found = _load(conn, subscribers.c.id == subscriber_id)
+    return found[0] if found else None
+
+
+def find(conn: Connection, email: str) -> Subscriber | None:
+    found = _load(conn, subscribers.c.email_key == normalise(email).key)
+    return found[0] if found else None
+
+
+def require(conn: Connection, email: str) -> Subscriber:
+    subscriber = find(conn, email)
+    if subscriber is None:
+        raise UnknownSubscriber(f"no subscriber {email!r}")
+    return subscriber
+
+
+def list_subscribers(
+    conn: Connection, *, status: str | None = None, digest: str | None = None
+) -> list[Subscriber]:
+    where = subscribers.c.id.is_not(None)
+    if status:
+        where = where & (subscribers.c.status == status)
+    if digest:
+        chosen = select(subscriptions.c.subscriber_id).where(subscriptions.c.digest == digest)
+        where = where & subscribers.c.id.in_(chosen)
+    return _load(conn, where)
+
+
+def counts_by_status(conn: Connection) -> dict[str, int]:
+    rows = conn.execute(
+        select(subscribers.c.status, func.count()).group_by(subscribers.c.status)
+    ).all()
+    return {status: 0 for status in STATUSES} | {status: count for status, count in rows}
+
+
+# -- changing -----------------------------------------------------------------------------
+
+
+def _set_digests(conn: Connection, subscriber_id: int, digests: Iterable[str], now: datetime):
+    conn.execute(delete(subscriptions).where(subscriptions.c.subscriber_id == subscriber_id))
+    chosen = sorted(set(digests))
+    if chosen:
+        conn.execute(
+            insert(subscriptions),
+            [{"subscriber_id": subscriber_id, "digest": d, "created_at": now} for d in chosen],
+        )
+
+
+def _create(
+    conn: Connection,
+    address: Address,
+    *,
+    name: str,
+    status: str,
+    digests: Iterable[str],
+    now: datetime,
+    timezone: str | None = None,
+) -> int:
+    """Insert a new subscriber; on a concurrent insert of the same key, return that row."""
+    try:
+        with conn.begin_nested():
+            subscriber_id = conn.execute(
+                insert(subscribers)
+                .values(
+                    email=address.email,
+                    email_key=address.key,
+                    name=clean_name(name),
+                    status=status,
+                    timezone=timezone,
+                    soft_bounces=0,
+                    created_at=now,
+                    confirmed_at=now if status == "active" else None,
+                    status_changed_at=now,
+                )
+                .returning(subscribers.c.id)
+            ).scalar_one()
+            _set_digests(conn, subscriber_id, digests, now)
+            return int(subscriber_id)
+    except IntegrityError:
+        return int(
+            conn.execute(
+                select(subscribers.c.id).where(subscribers.c.email_key == address.key)
+            ).scalar_one()
+        )
+
+
+def _set_status(
+    conn: Connection,
+    subscriber_id: int,
+    status: str,
+    now: datetime,
+    reason: str | None = None,
+    **extra: object,
+) -> None:
+    conn.execute(
+        update(subscribers)
+        .where(subscribers.c.id == subscriber_id)
+        .values(status=status, status_changed_at=now, status_reason=reason, **extra)
+    )
+    log.info("subscriber %s is now %s", subscriber_id, status)
+
+
+def request(
+    conn: Connection, email: str, *, name: str, digests: Iterable[str], now: datetime
+) -> tuple[Subscriber, bool]:
+    """Someone asked to subscribe (web form). Returns the row and whether to send a
+    confirmation. Active, bounced and complained addresses are left as they are, so a
+    stranger can neither change a subscription nor mail a complainer."""
+    address = normalise(email)
+    current = find(conn, address.email)
+    if current is None:
+        subscriber_id = _create(
+            conn, address, name=name, status="pending", digests=digests, now=now
+        )
+        created = get(conn, subscriber_id)
+        assert created is not None
+        return created, created.status == "pending"
+    if current.status in ("pending", "unsubscribed"):
+        _set_status(conn, current.id, "pending", now, name=clean_name(name) or current.name)
+        _set_digests(conn, current.id, digests, now)
+        refreshed = get(conn, current.id)
+        assert refreshed is not None
+        return refreshed, True
+    return current, False
+
+
+def add(
+    conn: Connection,
+    email: str,
+    *,
+    name: str = "",
+    digests: Iterable[str],
+    now: datetime,
+    force: bool = False,
+    timezone: str | None = None,
+) -> tuple[Subscriber, str]:
+    """An operator adds someone as active. Returns the row and what happened:
+    ``added`` | ``reactivated`` | ``updated`` | ``unchanged``."""
+    address = normalise(email)
+    digests = sorted(set(digests))
+    current = find(conn, address.email)
+    if current is None:
+        subscriber_id = _create(
+            conn,
+            address,
+            name=name,
+            status="active",
+            digests=digests,
+            now=now,
+            timezone=valid_timezone(timezone),
+        )
+        created = get(conn, subscriber_id)
+        assert created is not None
+        return created, "added"
+    outcome = "unchanged"
+    if current.status in SUPPRESSED:
+        if not force:
+            raise SuppressedAddress(f"{address.email} is {current.status}")
+        _set_status(conn, current.id, "active", now, confirmed_at=now, soft_bounces=0)
+        outcome = "reactivated"
+    elif current.status == "pending":
+        _set_status(conn, current.id, "active", now, confirmed_at=now)
+        outcome = "reactivated"
+    wanted = tuple(sorted(set(current.digests) | set(digests)))
+    if wanted != current.digests:
+        _set_digests(conn, current.id, wanted, now)
+        outcome = "updated" if outcome == "unchanged" else outcome
+    if name and clean_name(name) != current.name:
+        conn.execute(
+            update(subscribers).where(subscribers.c.id == current.id).values(name=clean_name(name))
+        )
+        outcome = "updated" if outcome == "unchanged" else outcome
+    updated = get(conn, current.id)
+    assert updated is not None
+    return updated, outcome
+
+
+def confirm(conn: Connection, subscriber_id: int, now: datetime) -> bool:
+    """pending -> active. Only pending moves: an old link cannot undo an unsubscribe."""
+    result = conn.execute(
+        update(subscribers)
+        .where(subscribers.c.id == subscriber_id, subscribers.c.status == "pending")
+        .values(status="active", confirmed_at=now, status_changed_at=now, status_reason=None)
+    )
+    if result.rowcount:
+        log.info("subscriber %s confirmed", subscriber_id)
+    return bool(result.rowcount)
+
+
+def unsubscribe(
+    conn: Connection, subscriber_id: int, now: datetime, reason: str = "unsubscribed"
+) -> bool:
+    """pending/active -> unsubscribed; repeating it changes nothing."""
+    result = conn.execute(
+        update(subscribers)
+        .where(subscribers.c.id == subscriber_id, subscribers.c.status.in_(("pending", "active")))
+        .values(status="unsubscribed", status_changed_at=now, status_reason=reason)
+    )
+    if result.rowcount:
+        log.info("subscriber %s unsubscribed (%s)", subscriber_id, reason)
+    return bool(result.rowcount)
+
+
+def suppress(
+    conn: Connection, email: str, status: str, reason: str, now: datetime
+) -> Subscriber | None:
+    """A hard bounce or complaint: stop mailing the address. Unknown addresses are ignored."""
+    if status not in ("bounced", "complained"):
+        raise ValueError(f"not a suppression status: {status}")
+    try:
+        current = find(conn, email)
+    except InvalidAddress:
+        return None
+    if current is None:
+        return None
+    if current.status != "complained":  # a complaint is the strongest word; keep it
+        _set_status(conn, current.id, status, now, reason[:1000])
+    return get(conn, current.id)
+
+
+def record_soft_bounce(
+    conn: Connection, email: str, *, reason: str, now: datetime, limit: int
+) -> Subscriber | None:
+    """Count a temporary failure; ``limit`` of them suppress the address."""
+    try:
+        current = find(conn, email)
+    except InvalidAddress:
+        return None
+    if current is None:
+        return None
+    conn.execute(
+        update(subscribers)
+        .where(subscribers.c.id == current.id)
+        .values(soft_bounces=subscribers.c.soft_bounces + 1)
+    )
+    if current.soft_bounces + 1 >= limit and current.status in ("pending", "active"):
+        _set_status(
+            conn, current.id, "bounced", now, f"{limit} soft bounces; last: {reason}"[:1000]
+        )
+    return get(conn, current.id)
+
+
+def set_preferences(
+    conn: Connection,
+    subscriber_id: int,
+    *,
+    digests: Iterable[str],
+    timezone: str | None,
+    name: str,
+    now: datetime,
+) -> None:
+    conn.execute(
+        update(subscribers)
+        .where(subscribers.c.id == subscriber_id)
+        .values(timezone=valid_timezone(timezone), name=clean_name(name))
+    )
+    _set_digests(conn, subscriber_id, digests, now)
+    log.info("subscriber %s changed preferences", subscriber_id)
+
+
+def erase(conn: Connection, email: str) -> bool:
+    """Forget a person: their row, subscriptions, and their address in past deliveries."""
+    current = find(conn, email)
+    if current is None:
+        return False
+    conn.execute(
+        update(deliveries)
+        .where(deliveries.c.subscriber_id == current.id)
+        .values(email="erased", name="")
+    )
+    conn.execute(delete(subscribers).where(subscribers.c.id == current.id))
+    log.info("subscriber %s erased", current.id)
+    return True
+
+
+# -- CSV ----------------------------------------------------------------------------------
+
+CSV_COLUMNS = ("email", "name", "status", "digests", "timezone", "created_at", "confirmed_at")
+
+
+def export_csv(conn: Connection, out: TextIO, *, status: str | None = None) -> int:
+    """Write subscribers as CSV (digests separated by spaces); returns the row count."""
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    count = 0
+    for s in list_subscribers(conn, status=status):
+        writer.writerow(
+            [
+                _csv_safe(s.email),
+                _csv_safe(s.name),
+                s.status,
+                " ".join(s.digests),
+                s.timezone or "",
+                s.created_at.isoformat(),
+                s.confirmed_at.isoformat() if s.confirmed_at else "",
+            ]
+        )
+        count += 1
+    return count
+
+
+def _csv_safe(value: str) -> str:
+    """Keep spreadsheet programs from running a cell as a formula."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
+
+
+@dataclass
+class ImportReport:
+    added: int = 0
+    reactivated: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: list[tuple[int, str, str]] = field(default_factory=list)  # (line, email, reason)
+    dry_run: bool = False
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "dry_run": self.dry_run,
+            "added": self.added,
+            "reactivated": self.reactivated,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "rejected": [{"line": ln, "email": e, "reason": r} for ln, e, r in self.rejected],
+        }
+
+
+def import_csv(
+    conn: Connection,
+    source: TextIO,
+    *,
+    now: datetime,
+    known_digests: Sequence[str],
+    default_digests: Sequence[str],
+    dry_run: bool = False,
+    force: bool = False,
+    progress: object = None,
+) -> ImportReport:
+    """Add the rows of a CSV with an ``email`` column (optional name, digests, timezone).
+
+    Bad rows are reported with their line and reason and do not stop the others; the
+    same address twice in the file is a rejected duplicate; suppressed addresses stay
+    suppressed unless ``force``. With ``dry_run`` every change is rolled back.
+    """
+    report = ImportReport(dry_run=dry_run)
+    reader = csv.DictReader(source)
+    columns = {c.strip().lower() for c in reader.fieldnames or []}
+    if "email" not in columns:
+        raise SyndicateError("the CSV has no 'email' column", hint="the first line names columns")
+    seen: dict[str, int] = {}
+    savepoint = conn.begin_nested()
+    try:
+        for row in reader:
+            line = reader.line_num
+            row = {(k or "").strip().lower(): (v or "") for k, v in row.items() if k}
+            raw = row.get("email", "").strip()
+            try:
+                address = normalise(raw)
+                if address.key in seen:
+                    raise SyndicateError(f"duplicate of line {seen[address.key]}")
+                seen[address.key] = line
+                named = row.get("digests", "").replace(";", " ").replace(",", " ").split()
+                unknown = [d for d in named if d not in known_digests]
+                if unknown:
+                    raise SyndicateError(f"unknown digest {', '.join(unknown)}")
+                _, outcome = add(
+                    conn,
+                    raw,
+                    name=row.get("name", ""),
+                    digests=named or default_digests,
+                    now=now,
+                    force=force,
+                    timezone=row.get("timezone", "").strip() or None,
+                )
+                setattr(report, outcome, getattr(report, outcome) + 1)
+            except SyndicateError as exc:
+                report.rejected.append((line, clean_name(raw)[:100], exc.message))
+            if callable(progress):
+                progress(1)
+    except BaseException:
+        savepoint.rollback()
+        raise
+    if dry_run:
+        savepoint.rollback()
+    else:
+        savepoint.commit()
+    return report
