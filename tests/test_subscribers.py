@@ -59,7 +59,7 @@ def test_double_opt_in_and_unsubscribe(app: App) -> None:
 
 def test_bounces_and_complaints_suppress(app: App) -> None:
     with transaction(app.engine) as conn:
-        s, _ = subs.add(conn, "bob@example.org", digests=["w"], now=T0)
+        subs.add(conn, "bob@example.org", digests=["w"], now=T0)
         for n in range(2):
             after = subs.record_soft_bounce(conn, "bob@example.org", reason="full", now=T0, limit=3)
             assert (after.status, after.soft_bounces) == ("active", n + 1)
