@@ -1,0 +1,397 @@
+"""Edition x recipient -> the bytes of one personalised email, fast.
+
+An edition is rendered and CSS-inlined once (``digest``); here it is prepared once
+more: the HTML and text are split around the per-recipient placeholders and every
+static piece is quoted-printable encoded ahead of time, each ending on a soft line
+break, so a recipient's message is a join of pre-encoded bytes with a few short
+encoded values (unsubscribe and preferences URLs, name, email). No Jinja, no
+premailer, no ``email`` package per recipient.
+
+Quoted-printable output never contains ``=_``, so the MIME boundary ``=_syndicate_…``
+can never occur inside a part. Lines are CRLF-terminated and at most 76 octets in the
+bodies (998 is the hard limit for headers too).
+"""
+
+from __future__ import annotations
+
+import binascii
+import hashlib
+import html
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email import policy
+from email.header import Header
+from email.utils import format_datetime, formataddr, getaddresses, parseaddr
+from typing import TYPE_CHECKING
+from urllib.parse import quote
+
+from .config import Settings
+
+if TYPE_CHECKING:
+    from .tokens import Signer
+
+# The per-recipient values an edition's HTML and text may carry. One definition:
+# syndicate.digest imports it from here.
+PLACEHOLDERS = ("@@unsubscribe_url@@", "@@preferences_url@@", "@@name@@", "@@email@@")
+KEYS = tuple(p.strip("@") for p in PLACEHOLDERS)
+_SPLIT = re.compile("(" + "|".join(re.escape(p) for p in PLACEHOLDERS) + ")")
+
+CRLF = b"\r\n"
+_QP_LINE = 76  # RFC 2045: encoded lines at most 76 characters, soft break included
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+
+
+@dataclass(frozen=True)
+class EditionContent:
+    """What an edition (or a one-off mail) says, with placeholders still in place.
+
+    ``list_id=None`` marks a transactional mail (the confirmation email): no
+    ``List-*`` headers and no ``Auto-Submitted``.
+    """
+
+    edition_id: int | None
+    digest: str
+    subject: str
+    html: str
+    text: str
+    from_addr: str
+    reply_to: str | None
+    list_id: str | None
+    date: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """One recipient's personal values, ready to substitute."""
+
+    delivery_id: int | None
+    subscriber_id: int | None
+    email: str
+    name: str
+    message_id: str
+    unsubscribe_url: str
+    preferences_url: str
+
+    def value(self, key: str) -> str:
+        return getattr(self, key)
+
+
+def header_value(value: str) -> str:
+    """A header value with CR, LF and other control characters replaced by spaces."""
+    return " ".join(_CONTROL.sub(" ", value).split())
+
+
+def message_domain(settings: Settings) -> str:
+    """The domain of Message-IDs: the From address's domain."""
+    _, address = parseaddr(settings.mail.from_)
+    domain = address.rpartition("@")[2].strip().lower()
+    return domain or "syndicate.invalid"
+
+
+def message_id_for(edition_id: int, subscriber_id: int, domain: str) -> str:
+    """Stable per (edition, subscriber): a resend carries the same Message-ID."""
+    return f"<e{edition_id}.s{subscriber_id}@{domain}>"
+
+
+def recipient_for(
+    settings: Settings,
+    signer: Signer,
+    *,
+    delivery_id: int | None,
+    subscriber_id: int | None,
+    email: str,
+    name: str,
+    edition_id: int | None,
+    now: datetime,
+    message_id: str | None = None,
+) -> Recipient:
+    """A recipient with signed unsubscribe and preferences links on the web app's URL.
+
+    ``message_id`` defaults to the stable per-(edition, subscriber) id; a mail
+    outside any edition (a test send, a confirmation) gets a fresh random one.
+    """
+    expires = now + timedelta(days=settings.web.token_days)
+    subject = "" if subscriber_id is None else subscriber_id
+    base = settings.web_base_url
+    if message_id is None:
+        domain = message_domain(settings)
+        if edition_id is not None and subscriber_id is not None:
+            message_id = message_id_for(edition_id, subscriber_id, domain)
+        else:
+            import secrets
+
+            message_id = f"<{secrets.token_hex(12)}@{domain}>"
+    return Recipient(
+        delivery_id=delivery_id,
+        subscriber_id=subscriber_id,
+        email=email,
+        name=name,
+        message_id=message_id,
+        unsubscribe_url=f"{base}unsubscribe/{signer.make('unsubscribe', subject, expires)}",
+        preferences_url=f"{base}preferences/{signer.make('preferences', subject, expires)}",
+    )
+
+
+# -- quoted-printable, in pieces ----------------------------------------------------------
+
+_QP_MAP = [
+    bytes([b]) if (33 <= b <= 126 and b != 61) or b in (9, 32) else b"=%02X" % b for b in range(256)
+]
+_QP_SAFE_RUN = re.compile(r"[!-<>-~]*")  # printable ASCII except '=', no spaces
+
+
+def _qp_wrap(tokens: list[bytes], out: list[bytes]) -> bytes:
+    """Append full lines (with soft breaks) to ``out``; return the unfinished line."""
+    line = b""
+    for token in tokens:
+        if len(line) + len(token) > _QP_LINE - 1:
+            out.append(line + b"=" + CRLF)
+            line = b""
+        line += token
+    return line
+
+
+def qp_piece(text: str) -> bytes:
+    """Quoted-printable bytes of ``text`` that end on a line boundary.
+
+    A hard newline ends a line with CRLF; the end of the piece, if not a newline,
+    gets a soft break (``=`` CRLF) so the next piece starts on a fresh line and
+    decoders join them seamlessly.
+    """
+    if not text:
+        return b""
+    if len(text) < _QP_LINE and _QP_SAFE_RUN.fullmatch(text):
+        return text.encode("ascii") + b"=" + CRLF
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    out: list[bytes] = []
+    for index, line in enumerate(lines):
+        last = index == len(lines) - 1
+        if last and not line:
+            break  # the piece ended with a newline
+        tokens = [_QP_MAP[b] for b in line.encode("utf-8")]
+        if tokens and tokens[-1] in (b" ", b"\t"):
+            tokens[-1] = b"=%02X" % tokens[-1][0]  # whitespace never ends a line
+        rest = _qp_wrap(tokens, out)
+        out.append(rest + (b"=" + CRLF if last else CRLF))
+    return b"".join(out)
+
+
+def _base64_body(data: bytes) -> bytes:
+    encoded = binascii.b2a_base64(data, newline=False)
+    return CRLF.join(encoded[i : i + 76] for i in range(0, len(encoded), 76)) + CRLF
+
+
+# -- one body part ---------------------------------------------------------------------------
+
+
+class _Part:
+    """One text/* part: static pieces interleaved with placeholder keys."""
+
+    def __init__(self, source: str, subtype: str) -> None:
+        self.subtype = subtype
+        self.escape = html.escape if subtype == "html" else _identity
+        bits = _SPLIT.split(source)
+        self.statics = bits[0::2]  # len(keys) + 1 strings
+        self.keys = [b.strip("@") for b in bits[1::2]]
+        raw_size = len(source.encode("utf-8"))
+        encoded = [qp_piece(s) for s in self.statics]
+        # Mostly non-ASCII text (Cyrillic, CJK) triples in quoted-printable: use base64.
+        self.base64 = raw_size > 0 and sum(map(len, encoded)) > 1.6 * raw_size + 64
+        self.encoded = encoded
+        cte = "base64" if self.base64 else "quoted-printable"
+        self.head = (
+            f'Content-Type: text/{subtype}; charset="utf-8"\r\n'
+            f"Content-Transfer-Encoding: {cte}\r\n\r\n"
+        ).encode("ascii")
+
+    def text_for(self, values: dict[str, str]) -> str:
+        out = [self.statics[0]]
+        for key, static in zip(self.keys, self.statics[1:], strict=True):
+            out.append(self.escape(values[key]))
+            out.append(static)
+        return "".join(out)
+
+    def body(self, values: dict[str, str]) -> bytes:
+        if self.base64:
+            return _base64_body(self.text_for(values).encode("utf-8"))
+        out = [self.encoded[0]]
+        escape = self.escape
+        for key, encoded in zip(self.keys, self.encoded[1:], strict=True):
+            out.append(qp_piece(escape(values[key])))
+            out.append(encoded)
+        return b"".join(out)
+
+    def template(self, placeholder: Callable[[str], str]) -> str:
+        out = [self.statics[0]]
+        for key, static in zip(self.keys, self.statics[1:], strict=True):
+            out.append(placeholder(key))
+            out.append(static)
+        return "".join(out)
+
+
+def _identity(value: str) -> str:
+    return value
+
+
+# -- the prepared edition -----------------------------------------------------------------
+
+
+def _fold(name: str, value: str) -> bytes:
+    """One unstructured header line, RFC 2047-encoded and folded (once per edition)."""
+    value = header_value(value)
+    if value.isascii():
+        return policy.SMTP.fold_binary(name, value)
+    # policy.fold_binary trips over some non-ASCII punctuation; Header never does.
+    encoded = Header(value, "utf-8", header_name=name).encode(linesep="\r\n")
+    return f"{name}: {encoded}\r\n".encode("ascii")
+
+
+def _fold_address(name: str, value: str) -> bytes:
+    """An address header, display names RFC 2047-encoded where they are not ASCII."""
+    pairs = getaddresses([header_value(value)])
+    text = ", ".join(formataddr(pair, charset="utf-8") for pair in pairs)
+    return policy.SMTP.fold_binary(name, text)
+
+
+_SIMPLE_NAME = re.compile(r"[A-Za-z0-9 !#$%&'*+/=?^_`{|}~-]*")  # atext and spaces
+
+
+def _to_header(name: str, email: str) -> bytes:
+    name = header_value(name)
+    email = header_value(email).replace(" ", "")
+    if not name:
+        return b"To: " + email.encode("utf-8") + CRLF
+    if _SIMPLE_NAME.fullmatch(name):
+        return f"To: {name} <{email}>\r\n".encode()
+    return _fold_address("To", formataddr((name, email), charset="utf-8"))
+
+
+class PreparedEdition:
+    """An edition ready to personalise: build once, then ``message_bytes`` per recipient."""
+
+    def __init__(self, content: EditionContent, settings: Settings) -> None:
+        self.content = content
+        self.html_part = _Part(content.html, "html")
+        self.text_part = _Part(content.text, "plain")
+        digest = hashlib.sha256(
+            f"{content.edition_id}|{content.subject}|{content.date.isoformat()}".encode()
+        ).hexdigest()[:24]
+        self.boundary = f"=_syndicate_{digest}"
+        from_addr = header_value(content.from_addr)
+        _, address = parseaddr(from_addr)
+        self.mailto = mailto_unsubscribe(address) if "@" in address else None
+        head = [
+            _fold("Date", format_datetime(content.date)),
+            _fold_address("From", from_addr),
+        ]
+        if content.reply_to:
+            head.append(_fold_address("Reply-To", content.reply_to))
+        head.append(_fold("Subject", content.subject))
+        self.head = b"".join(head)
+        tail: list[bytes] = []
+        if content.list_id is not None:
+            tail.append(_fold("List-Id", content.list_id))
+            tail.append(b"List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n")
+            tail.append(b"Auto-Submitted: auto-generated\r\n")
+        tail.append(b"MIME-Version: 1.0\r\n")
+        tail.append(
+            f'Content-Type: multipart/alternative; boundary="{self.boundary}"\r\n\r\n'.encode()
+        )
+        tail.append(f"--{self.boundary}\r\n".encode())
+        self.tail = b"".join(tail) + self.text_part.head
+        self.between = f"\r\n--{self.boundary}\r\n".encode() + self.html_part.head
+        self.end = f"\r\n--{self.boundary}--\r\n".encode()
+        self._dkim = None
+        if settings.mail.dkim is not None:
+            from .dkim import DkimSigner
+
+            self._dkim = DkimSigner.from_settings(settings.mail.dkim, settings)
+
+    # -- per recipient -------------------------------------------------------------------
+
+    def variables(self, r: Recipient) -> dict[str, str]:
+        """The placeholder values for one recipient (text form; HTML escapes them)."""
+        return {
+            "unsubscribe_url": r.unsubscribe_url,
+            "preferences_url": r.preferences_url,
+            "name": r.name,
+            "email": r.email,
+        }
+
+    def personal_headers(self, r: Recipient) -> bytes:
+        parts = [_to_header(r.name, r.email), b"Message-ID: ", header_value(r.message_id).encode()]
+        parts.append(CRLF)
+        if self.content.list_id is not None:
+            parts.append(b"List-Unsubscribe: <" + header_value(r.unsubscribe_url).encode() + b">")
+            if self.mailto:
+                parts.append(b",\r\n <" + self.mailto.encode() + b">")
+            parts.append(CRLF)
+        return b"".join(parts)
+
+    def message_bytes(self, r: Recipient) -> bytes:
+        """The complete RFC 5322 message for ``r`` (CRLF line ends, DKIM-signed if set)."""
+        values = self.variables(r)
+        message = b"".join(
+            (
+                self.head,
+                self.personal_headers(r),
+                self.tail,
+                self.text_part.body(values),
+                self.between,
+                self.html_part.body(values),
+                self.end,
+            )
+        )
+        if self._dkim is not None:
+            return self._dkim.sign(message)
+        return message
+
+    def html_for(self, r: Recipient) -> str:
+        """The personalised HTML (for APIs that take a body per message)."""
+        return self.html_part.text_for(self.variables(r))
+
+    def text_for(self, r: Recipient) -> str:
+        return self.text_part.text_for(self.variables(r))
+
+    def list_unsubscribe(self, r: Recipient) -> str:
+        """The List-Unsubscribe header value for APIs that take headers as fields."""
+        value = f"<{r.unsubscribe_url}>"
+        return f"{value}, <{self.mailto}>" if self.mailto else value
+
+    # -- for batch providers and the web archive ----------------------------------------
+
+    def template_html(self, placeholder: Callable[[str], str]) -> str:
+        """The HTML with each placeholder replaced by ``placeholder(key)``.
+
+        Batch providers substitute raw values; names are escaped for HTML by
+        ``variables_html``.
+        """
+        return self.html_part.template(placeholder)
+
+    def template_text(self, placeholder: Callable[[str], str]) -> str:
+        return self.text_part.template(placeholder)
+
+    def variables_html(self, r: Recipient) -> dict[str, str]:
+        """``variables`` escaped for HTML, for providers that substitute into HTML."""
+        return {key: html.escape(value) for key, value in self.variables(r).items()}
+
+    def public_html(self, base_url: str) -> str:
+        """The HTML with generic, non-personal values (the web archive page)."""
+        generic = {
+            "unsubscribe_url": f"{base_url}unsubscribe",
+            "preferences_url": f"{base_url}preferences",
+            "name": "",
+            "email": "",
+        }
+        return self.html_part.text_for(generic)
+
+
+def prepare(content: EditionContent, settings: Settings) -> PreparedEdition:
+    """Split and pre-encode an edition once; personalise it many times."""
+    return PreparedEdition(content, settings)
+
+
+def mailto_unsubscribe(address: str) -> str:
+    return f"mailto:{quote(address, safe='@')}?subject=unsubscribe"
