@@ -100,11 +100,18 @@ def _load_tags(conn: Connection, ids: Sequence[int]) -> dict[int, tuple[str, ...
     return {key: tuple(value) for key, value in tags.items()}
 
 
+# Columns left out by ``published(bodies=False)``: the large ones (they come back "").
+BODY_COLUMNS = ("content_html", "content_text")
+
+
 def _to_articles(conn: Connection, rows: Sequence[RowMapping]) -> list[Article]:
     tags = _load_tags(conn, [row["id"] for row in rows])
     names = Article.__dataclass_fields__.keys()
+    bodies = {column: "" for column in BODY_COLUMNS}
     return [
-        Article(**{k: row[k] for k in names if k in row}, tags=tags.get(row["id"], ()))
+        Article(
+            **{**bodies, **{k: row[k] for k in names if k in row}}, tags=tags.get(row["id"], ())
+        )
         for row in rows
     ]
 
@@ -119,11 +126,14 @@ def published(
     offset: int = 0,
     oldest_first: bool = False,
     exclude_ids: Any = None,
+    bodies: bool = True,
 ) -> list[Article]:
     """Visible articles (not drafts, not future-dated), newest first by default.
 
     Ties on the publication time are broken by id so the order is deterministic.
     ``exclude_ids`` is a subquery or list of article ids to leave out.
+    ``bodies=False`` skips ``BODY_COLUMNS`` (cheap change detection; load them later
+    with ``by_ids``).
     """
     conditions = [articles.c.draft.is_(False), articles.c.published_at <= now]
     conditions += _conditions(flt)
@@ -136,7 +146,8 @@ def published(
         if oldest_first
         else (articles.c.published_at.desc(), articles.c.id.desc())
     )
-    query = select(articles).where(and_(*conditions)).order_by(*order).offset(offset)
+    columns = articles.c if bodies else [c for c in articles.c if c.name not in BODY_COLUMNS]
+    query = select(*columns).where(and_(*conditions)).order_by(*order).offset(offset)
     if limit is not None:
         query = query.limit(limit)
     return _to_articles(conn, conn.execute(query).mappings().all())
