@@ -154,7 +154,7 @@ class HostSettings(Section):
     name: Slug = Field(description="Unique name of the host (used by --target).")
     type: Literal["directory", "s3", "sftp", "ftp", "webdav"] = Field(description="Host kind.")
     url: AbsoluteUrl | None = Field(None, description="Public base URL of what the host serves.")
-    path: str = Field("", description="Folder on the host (directory, sftp, ftp).")
+    path: str = Field("", description="Folder on the host (directory, sftp, ftp, webdav).")
     bucket: str | None = Field(None, description="S3 bucket.")
     prefix: str = Field("", description="S3 key prefix.")
     region: str | None = Field(None, description="S3 region.")
@@ -173,7 +173,14 @@ class HostSettings(Section):
     cache_control: dict[str, str] = Field(
         default_factory=dict, description="Cache-Control per glob pattern, over the defaults."
     )
+    content_type: dict[str, str] = Field(
+        default_factory=dict, description="Content-Type per glob pattern, over the defaults."
+    )
     timeout: float = Field(30.0, gt=0, description="Seconds before a network call gives up.")
+    retries: int = Field(3, ge=0, le=10, description="Retries of a transient host failure.")
+    retry_delay: float = Field(
+        2.0, ge=0, le=300, description="Seconds before the first retry; doubles each time."
+    )
 
     @model_validator(mode="after")
     def _required_for_type(self) -> HostSettings:

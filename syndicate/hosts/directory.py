@@ -1,0 +1,61 @@
+"""A folder on this machine that a web server serves (``type = "directory"``)."""
+
+from __future__ import annotations
+
+import errno
+import os
+from pathlib import Path
+
+from ..fileio import write_atomic
+from .base import PERMISSION_HINT, SPACE_HINT, HostError
+
+
+class DirectoryHost:
+    """Writes with ``fileio.write_atomic`` (temp file, fsync, rename): atomic by itself."""
+
+    atomic_put = True
+
+    def __init__(self, name: str, root: Path) -> None:
+        self.name = name
+        self.root = root
+
+    def _local(self, path: str) -> Path:
+        return self.root / path
+
+    def put(self, path: str, data: bytes, content_type: str, cache_control: str) -> None:
+        try:
+            write_atomic(self._local(path), data)
+        except OSError as exc:
+            raise _error(self.name, f"cannot write {path}", exc) from None
+
+    def rename(self, source: str, target: str) -> None:
+        try:
+            os.replace(self._local(source), self._local(target))
+        except OSError as exc:
+            raise _error(self.name, f"cannot rename {source} to {target}", exc) from None
+
+    def delete(self, path: str) -> None:
+        local = self._local(path)
+        try:
+            local.unlink(missing_ok=True)
+        except OSError as exc:
+            raise _error(self.name, f"cannot delete {path}", exc) from None
+        # Drop folders the deletion left empty (an old feed's archive/), never the root.
+        folder = local.parent
+        while folder != self.root and self.root in folder.parents:
+            try:
+                folder.rmdir()
+            except OSError:
+                break
+            folder = folder.parent
+
+    def close(self) -> None:
+        return None
+
+
+def _error(host: str, what: str, exc: OSError) -> HostError:
+    reason = exc.strerror or str(exc)
+    hint = {errno.ENOSPC: SPACE_HINT, errno.EDQUOT: SPACE_HINT}.get(exc.errno or 0)
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        hint = PERMISSION_HINT
+    return HostError(f"host {host!r}: {what}: {reason}", temporary=False, hint=hint)
