@@ -162,8 +162,12 @@ def qp_piece(text: str) -> bytes:
     """
     if not text:
         return b""
-    if len(text) < _QP_LINE and _QP_SAFE_RUN.fullmatch(text):
-        return text.encode("ascii") + b"=" + CRLF
+    if _QP_SAFE_RUN.fullmatch(text):  # the common case: a URL or an ASCII name
+        if len(text) < _QP_LINE:
+            return text.encode("ascii") + b"=" + CRLF
+        data = text.encode("ascii")
+        step = _QP_LINE - 1
+        return b"".join(data[i : i + step] + b"=" + CRLF for i in range(0, len(data), step))
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     out: list[bytes] = []
     for index, line in enumerate(lines):
