@@ -278,3 +278,21 @@ def run_once(app: App) -> list[JobOutcome]:
     outcomes += catch_up(app)
     outcomes.append(run_claimed(app, "deliver", now_slot(app), lambda: deliver(app)))
     return outcomes
+
+
+def rebuild_if_articles_changed(app: App) -> JobOutcome | None:
+    """Build and publish right after an import changed something (any process's import)."""
+    from sqlalchemy import func
+
+    from .db import articles
+
+    with app.engine.connect() as conn:
+        newest = conn.execute(select(func.max(articles.c.imported_at))).scalar()
+    if newest is None:
+        return None
+    return run_claimed(
+        app,
+        "feeds",
+        "change:" + newest.strftime("%Y-%m-%dT%H:%M:%S.%f"),
+        lambda: build_and_publish(app),
+    )

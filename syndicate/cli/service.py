@@ -1,5 +1,78 @@
-"""CLI commands: service."""
+"""CLI commands: run (the service), worker (delivery only), serve (web only)."""
 
 from __future__ import annotations
 
-from .base import main_group  # noqa: F401
+import logging
+
+import click
+
+from .. import jobs
+from ..service import Parts, Service
+from .base import Obj, handle_errors, json_option, main_group, pass_obj, print_json, print_table
+
+log = logging.getLogger(__name__)
+
+
+def _serve(obj: Obj, parts: Parts) -> None:
+    app = obj.app()
+    service = Service(app, config_path=obj.config, parts=parts)
+    service.install_signal_handlers()
+    service.start()
+    settings = app.settings
+    lines = [f"syndicate running (config {obj.config})"]
+    if parts.web:
+        lines.append(f"  web:      http://{settings.web.listen}/  (subscribe: /subscribe)")
+    if parts.scheduler:
+        lines.append(f"  feeds:    {settings.feeds_dir}/")
+    if parts.delivery and settings.mail.provider == "maildir":
+        lines.append(f"  mail:     Maildir {settings.resolve(settings.mail.maildir)}/new")
+    lines.append("  stop:     Ctrl-C")
+    click.echo("\n".join(lines), err=True)
+    raise SystemExit(service.wait())
+
+
+@main_group.command()
+@click.option("--once", is_flag=True, help="Run every job once now, then exit.")
+@json_option
+@pass_obj
+@handle_errors
+def run(obj: Obj, once: bool, as_json: bool) -> None:
+    """The service: scheduler + delivery + web server in one process."""
+    if not once:
+        _serve(obj, Parts())
+        return
+    outcomes = jobs.run_once(obj.app())
+    if as_json:
+        print_json([o.__dict__ for o in outcomes])
+    else:
+        print_table(
+            None,
+            ["job", "slot", "outcome", "counts / error"],
+            [
+                (
+                    o.job,
+                    o.slot,
+                    o.status,
+                    o.error or " ".join(f"{k}={v}" for k, v in sorted(o.counts.items())),
+                )
+                for o in outcomes
+            ],
+        )
+    if any(o.status == "failed" for o in outcomes):
+        raise SystemExit(1)
+
+
+@main_group.command()
+@pass_obj
+@handle_errors
+def worker(obj: Obj) -> None:
+    """A delivery worker only (scale-out: run many against one PostgreSQL)."""
+    _serve(obj, Parts(scheduler=False, delivery=True, web=False))
+
+
+@main_group.command()
+@pass_obj
+@handle_errors
+def serve(obj: Obj) -> None:
+    """The web app only (subscribe pages, one-click unsubscribe, feeds, webhooks)."""
+    _serve(obj, Parts(scheduler=False, delivery=False, web=True))

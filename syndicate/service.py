@@ -1,0 +1,220 @@
+"""``syndicate run``: scheduler + delivery workers + web server in one process.
+
+The scheduler runs only while this process holds the leader lock; a second copy
+waits as a standby and takes over within one lease period after the leader dies.
+SIGTERM/SIGINT stop claiming work, let the batch in hand finish, and exit 0 within
+``SHUTDOWN_SECONDS``. SIGHUP reloads config.toml after validating it; a bad file
+keeps the old settings and logs why.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from . import jobs
+from .config import Settings, load_settings
+from .context import App
+from .errors import ConfigError, SyndicateError
+from .leader import LeaderLock, leader_lock
+from .schedules import cron_trigger, latest_fire_time, slot_key
+
+log = logging.getLogger(__name__)
+
+SHUTDOWN_SECONDS = 30.0
+
+
+@dataclass
+class Parts:
+    scheduler: bool = True
+    delivery: bool = True
+    web: bool = True
+
+
+class Service:
+    def __init__(self, app: App, *, config_path: Path | None = None, parts: Parts | None = None):
+        self.app = app
+        self.config_path = config_path
+        self.parts = parts or Parts()
+        self.stop = threading.Event()
+        self.reload_requested = threading.Event()
+        self.is_leader = False
+        self._scheduler: BackgroundScheduler | None = None
+        self._lock: LeaderLock | None = None
+        self._threads: list[threading.Thread] = []
+        self._web_server: Any = None
+
+    # -- scheduler -----------------------------------------------------------------
+
+    def _schedule_jobs(self, scheduler: BackgroundScheduler, settings: Settings) -> None:
+        app = self.app
+        utc = "UTC"
+        from zoneinfo import ZoneInfo
+
+        def cron_job(job: str, expression: str, tz: Any, work: Callable[[], Any]) -> None:
+            def fire() -> None:
+                slot = latest_fire_time(expression, tz, app.clock.now())
+                if slot is not None:
+                    jobs.run_claimed(app, job, slot_key(slot, tz), work)
+
+            scheduler.add_job(fire, cron_trigger(expression, tz), id=job, name=job)
+
+        zone = ZoneInfo(utc)
+        if settings.schedule.publish and settings.hosts:
+            cron_job("feeds", settings.schedule.feeds, zone, lambda: jobs.build_feeds(app))
+            cron_job("publish", settings.schedule.publish, zone, lambda: jobs.publish_feeds(app))
+        else:
+            cron_job("feeds", settings.schedule.feeds, zone, lambda: jobs.build_and_publish(app))
+        cron_job(
+            "housekeeping", settings.schedule.housekeeping, zone, lambda: jobs.housekeeping(app)
+        )
+        for digest in settings.digests:
+            tz = settings.digest_timezone(digest)
+
+            def fire_digest(name: str = digest.name, expr: str = digest.schedule, zone: Any = tz):
+                slot = latest_fire_time(expr, zone, app.clock.now())
+                if slot is not None:
+                    jobs.digest_slot_job(app, name, slot)
+
+            scheduler.add_job(
+                fire_digest, cron_trigger(digest.schedule, tz), id=f"digest:{digest.name}"
+            )
+        scheduler.add_job(
+            lambda: jobs.rebuild_if_articles_changed(app),
+            IntervalTrigger(seconds=settings.schedule.deliver_every_seconds),
+            id="watch-articles",
+        )
+
+    def _make_scheduler(self) -> BackgroundScheduler:
+        scheduler = BackgroundScheduler(
+            timezone="UTC",
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+        )
+        self._schedule_jobs(scheduler, self.app.settings)
+        return scheduler
+
+    def _lead(self) -> None:
+        """Elector loop: become leader when possible, start or pause the scheduler."""
+        settings = self.app.settings.schedule
+        self._lock = leader_lock(self.app.engine, self.app.clock, settings.leader_lease_seconds)
+        interval = max(1.0, settings.leader_lease_seconds / 3)
+        while not self.stop.is_set():
+            leading = self._lock.try_acquire()
+            if leading and not self.is_leader:
+                log.info("became the scheduler leader (%s)", self._lock.holder)
+                self.is_leader = True
+                jobs.catch_up(self.app)
+                self._scheduler = self._make_scheduler()
+                self._scheduler.start()
+            elif not leading and self.is_leader:
+                log.warning("lost the scheduler lock; standing by")
+                self._stop_scheduler()
+            elif not leading:
+                log.debug("standing by: another process holds the scheduler lock")
+            self.stop.wait(interval)
+        self._stop_scheduler()
+        self._lock.release()
+
+    def _stop_scheduler(self) -> None:
+        self.is_leader = False
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=True)
+            self._scheduler = None
+
+    # -- delivery and web ----------------------------------------------------------
+
+    def _deliver(self) -> None:
+        from .delivery import drain
+
+        while not self.stop.is_set():
+            try:
+                drain(self.app, once=False, stop=self.stop)
+            except SyndicateError as exc:
+                log.error("delivery: %s", exc.message)
+                self.stop.wait(self.app.settings.schedule.deliver_every_seconds)
+
+    def _serve_web(self) -> None:
+        from waitress import create_server
+
+        from .web import create_app
+
+        host, _, port = self.app.settings.web.listen.rpartition(":")
+        self._web_server = create_server(
+            create_app(self.app), host=host.strip("[]"), port=int(port), threads=8
+        )
+        log.info("web app on http://%s:%s/", host, self._web_server.effective_port)
+        self._web_server.run()
+
+    @property
+    def web_port(self) -> int | None:
+        return None if self._web_server is None else int(self._web_server.effective_port)
+
+    # -- lifecycle -----------------------------------------------------------------
+
+    def reload(self) -> bool:
+        """Validate the config again; apply it, or keep the old one and say why."""
+        try:
+            settings = load_settings(self.config_path)
+        except ConfigError as exc:
+            log.error(
+                "config not reloaded, keeping the running one: %s; %s",
+                exc.message,
+                "; ".join(exc.problems),
+            )
+            return False
+        if settings.database_url != self.app.settings.database_url:
+            log.warning("database.url changed: restart syndicate to use the new database")
+        self.app.settings = settings
+        if self._scheduler is not None:
+            self._scheduler.remove_all_jobs()
+            self._schedule_jobs(self._scheduler, settings)
+        log.info("config reloaded from %s", self.config_path)
+        return True
+
+    def install_signal_handlers(self) -> None:
+        signal.signal(signal.SIGTERM, lambda *_: self.stop.set())
+        signal.signal(signal.SIGINT, lambda *_: self.stop.set())
+        if hasattr(signal, "SIGHUP"):
+            signal.signal(signal.SIGHUP, lambda *_: self.reload_requested.set())
+
+    def start(self) -> None:
+        self.app.engine  # noqa: B018 - migrate before any thread starts
+        targets = []
+        if self.parts.scheduler:
+            targets.append(("leader", self._lead))
+        if self.parts.delivery:
+            targets.append(("delivery", self._deliver))
+        if self.parts.web:
+            targets.append(("web", self._serve_web))
+        for name, target in targets:
+            thread = threading.Thread(target=target, name=f"syndicate-{name}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def wait(self) -> int:
+        """Block until asked to stop; then shut down within a bounded time."""
+        while not self.stop.wait(0.2):
+            if self.reload_requested.is_set():
+                self.reload_requested.clear()
+                self.reload()
+        return self.shutdown()
+
+    def shutdown(self) -> int:
+        self.stop.set()
+        if self._web_server is not None:
+            self._web_server.close()
+        for thread in self._threads:
+            thread.join(timeout=SHUTDOWN_SECONDS)
+        alive = [t.name for t in self._threads if t.is_alive()]
+        if alive:
+            log.warning("still busy after %ss: %s", SHUTDOWN_SECONDS, ", ".join(alive))
+        log.info("stopped")
+        return 0

@@ -1,0 +1,112 @@
+"""What ``syndicate status`` reports: next runs, last outcomes, queue, pushes, workers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+
+from .context import App
+from .db import deliveries, job_runs, leases, pushes, workers
+from .schedules import next_fire_time
+
+
+def scheduled_jobs(app: App) -> list[tuple[str, str, Any]]:
+    """(job name, cron expression, zone) for every scheduled job in the config."""
+    settings = app.settings
+    utc = ZoneInfo("UTC")
+    entries: list[tuple[str, str, Any]] = [("feeds", settings.schedule.feeds, utc)]
+    if settings.schedule.publish and settings.hosts:
+        entries.append(("publish", settings.schedule.publish, utc))
+    entries.append(("housekeeping", settings.schedule.housekeeping, utc))
+    for digest in settings.digests:
+        entries.append((f"digest:{digest.name}", digest.schedule, settings.digest_timezone(digest)))
+    return entries
+
+
+def _row(row: Any) -> dict[str, Any]:
+    return dict(row._mapping)
+
+
+def collect(app: App) -> dict[str, Any]:
+    now = app.clock.now()
+    report: dict[str, Any] = {"now": now, "jobs": [], "queue": {}, "editions": [], "pushes": []}
+    with app.engine.connect() as conn:
+        for name, expression, tz in scheduled_jobs(app):
+            last = conn.execute(
+                select(job_runs)
+                .where(job_runs.c.job == name)
+                .order_by(job_runs.c.started_at.desc(), job_runs.c.id.desc())
+                .limit(1)
+            ).first()
+            report["jobs"].append(
+                {
+                    "job": name,
+                    "schedule": expression,
+                    "timezone": str(tz),
+                    "next_run": next_fire_time(expression, tz, now),
+                    "last": _row(last) if last else None,
+                }
+            )
+        report["queue"] = dict(
+            conn.execute(
+                select(deliveries.c.status, func.count()).group_by(deliveries.c.status)
+            ).all()
+        )
+        report["recent_failures"] = [
+            _row(r)
+            for r in conn.execute(
+                select(job_runs.c.job, job_runs.c.slot, job_runs.c.finished_at, job_runs.c.error)
+                .where(job_runs.c.status == "failed")
+                .order_by(job_runs.c.started_at.desc())
+                .limit(5)
+            )
+        ]
+        for host in app.settings.hosts:
+            last_push = conn.execute(
+                select(pushes)
+                .where(pushes.c.host == host.name)
+                .order_by(pushes.c.started_at.desc())
+                .limit(1)
+            ).first()
+            report["pushes"].append(
+                {"host": host.name, "last": _row(last_push) if last_push else None}
+            )
+        report["workers"] = [
+            _row(r) for r in conn.execute(select(workers).order_by(workers.c.heartbeat_at.desc()))
+        ]
+        leader = conn.execute(select(leases).where(leases.c.name == "scheduler")).first()
+        report["leader"] = _row(leader) if leader else None
+    try:
+        from .outbox import status as edition_status
+    except ImportError:
+        edition_status = None  # type: ignore[assignment]
+    if edition_status is not None:
+        with app.engine.connect() as conn:
+            report["editions"] = [
+                e if isinstance(e, dict) else _asdict(e) for e in edition_status(conn)
+            ]
+    return report
+
+
+def _asdict(value: Any) -> dict[str, Any]:
+    import dataclasses
+
+    return dataclasses.asdict(value) if dataclasses.is_dataclass(value) else dict(value)
+
+
+def ago(moment: datetime | None, now: datetime) -> str:
+    if moment is None:
+        return "never"
+    seconds = int((now - moment).total_seconds())
+    future = seconds < 0
+    seconds = abs(seconds)
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            text = f"{seconds // size}{unit}"
+            break
+    else:
+        text = f"{seconds}s"
+    return f"in {text}" if future else f"{text} ago"
