@@ -18,13 +18,13 @@ import binascii
 import hashlib
 import html
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email import policy
 from email.header import Header
 from email.utils import format_datetime, formataddr, getaddresses, parseaddr
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from .config import Settings
@@ -131,6 +131,38 @@ def recipient_for(
         message_id=message_id,
         unsubscribe_url=f"{base}unsubscribe/{signer.make('unsubscribe', subject, expires)}",
         preferences_url=f"{base}preferences/{signer.make('preferences', subject, expires)}",
+    )
+
+
+def list_id_for(settings: Settings, digest_name: str) -> str:
+    """``List-Id: Title <name.domain>`` (RFC 2919), stable per digest."""
+    title = digest_name
+    for digest in settings.digests:
+        if digest.name == digest_name:
+            title = digest.title
+    return f"{header_value(title)} <{digest_name}.{message_domain(settings)}>"
+
+
+def edition_content(settings: Settings, edition: Mapping[str, Any]) -> EditionContent:
+    """The content of a stored edition (a row of ``editions``), ready for ``prepare``.
+
+    From and Reply-To come from the digest's config, else ``[mail]``; Date is when
+    the edition was composed, so a resend carries the same Date.
+    """
+    name = edition["digest"]
+    digest = next((d for d in settings.digests if d.name == name), None)
+    from_addr = (digest.from_ if digest else None) or settings.mail.from_
+    reply_to = (digest.reply_to if digest else None) or settings.mail.reply_to
+    return EditionContent(
+        edition_id=edition["id"],
+        digest=name,
+        subject=edition["subject"],
+        html=edition["html"],
+        text=edition["text"],
+        from_addr=from_addr,
+        reply_to=reply_to,
+        list_id=list_id_for(settings, name),
+        date=edition["created_at"],
     )
 
 
