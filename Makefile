@@ -1,0 +1,51 @@
+# syndicate: `make run` starts the service on its embedded defaults; `make test` runs the suite.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+SYN    := $(BIN)/syndicate
+
+.PHONY: run test lint format bench venv venv-test clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# One stamp per install flavour, redone when pyproject.toml changes.
+$(VENV)/.installed-run: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[all]"
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $@
+
+venv: $(VENV)/.installed-run
+venv-test: $(VENV)/.installed-test
+
+# Import the example articles, build the feeds, compose this period's digest for the
+# example reader into the Maildir outbox/, then keep running (Ctrl-C stops cleanly).
+run: venv
+	$(SYN) db upgrade
+	$(SYN) import examples/articles
+	$(SYN) subscribers add reader@example.org --name "Example Reader" --digest weekly --confirmed --if-missing
+	$(SYN) feeds build
+	$(SYN) digest send weekly
+	$(SYN) deliver --once
+	$(SYN) run
+
+test: venv-test
+	$(BIN)/pytest
+
+lint: venv-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: venv-test
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: venv-test
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) feeds/* outbox syndicate.db syndicate.db-wal syndicate.db-shm test-artifacts

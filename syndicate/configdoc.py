@@ -1,0 +1,144 @@
+"""Generate the configuration reference (docs/configuration.md) from the settings models.
+
+Each key is declared once, in syndicate/config.py, with its default and description;
+this renders them. ``python -m syndicate.configdoc > docs/configuration.md`` refreshes
+the page and a test fails when the committed page and the models disagree.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.fields import FieldInfo
+from pydantic_core import PydanticUndefined
+
+from .config import Section, Settings
+
+INTRO = """\
+# Configuration reference
+
+syndicate reads `config.toml` (or the file named by `--config` / `$SYNDICATE_CONFIG`).
+Every key is listed below with its type, default and meaning; keys marked
+*required* have no default. Unknown keys are errors, so a typo never passes silently:
+`syndicate check` lists every problem with its key path (`digests[0].schedule`).
+
+- Relative paths are resolved against the folder that holds `config.toml`.
+- Secrets are never written in the file: keys ending in `_env` name an environment
+  variable that holds the value (`password_env = "SMTP_PASSWORD"`).
+- Durations accept `"90m"`, `"6h"`, `"7d"`, `"2w"` or a number of seconds.
+- Cron expressions have five fields (`minute hour day month weekday`) and run in the
+  zone named beside them; daylight-saving changes neither skip nor double a run.
+- `[[feeds]]`, `[[hosts]]` and `[[digests]]` are arrays of tables: repeat the header
+  once per item. Their keys are listed as `feeds.name`, and so on.
+
+After editing the file of a running service, send it `SIGHUP` (`systemctl reload
+syndicate`): the new file is validated first and a bad one is refused with the reason
+in the log, keeping the running configuration.
+
+This page is generated from `syndicate/config.py` by
+`python -m syndicate.configdoc > docs/configuration.md`.
+"""
+
+
+def _type_name(annotation: Any) -> str:
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin is typing.Annotated:
+        base = _type_name(args[0])
+        meta = " ".join(type(m).__name__ for m in args[1:])
+        if "BeforeValidator" in meta and args[0] is str:
+            return "string"
+        return base
+    if origin in (types.UnionType, typing.Union):
+        names = [_type_name(a) for a in args if a is not type(None)]
+        return " or ".join(names) + (" (optional)" if type(None) in args else "")
+    if origin is typing.Literal:
+        return " \\| ".join(f'`"{a}"`' for a in args)
+    if origin is list:
+        return f"list of {_type_name(args[0])}"
+    if origin is dict:
+        return f"table of {_type_name(args[1])}"
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return "table"
+    return {
+        str: "string",
+        int: "integer",
+        float: "number",
+        bool: "boolean",
+        timedelta: "duration",
+    }.get(annotation, getattr(annotation, "__name__", str(annotation)))
+
+
+def _default(field: FieldInfo) -> str:
+    if field.is_required():
+        return "*required*"
+    value = field.default_factory() if field.default_factory else field.default  # type: ignore[call-arg]
+    if value is PydanticUndefined or value is None:
+        return "none"
+    if isinstance(value, BaseModel):
+        return "(table)"
+    if isinstance(value, timedelta):
+        seconds = int(value.total_seconds())
+        for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
+            if seconds % size == 0:
+                return f'`"{seconds // size}{unit}"`'
+        return f"`{seconds}`"
+    if isinstance(value, bool):
+        return f"`{str(value).lower()}`"
+    if isinstance(value, str):
+        return f'`"{value}"`'
+    return f"`{value!r}`".replace("'", '"')
+
+
+def _model_of(annotation: Any) -> type[Section] | None:
+    for candidate in (annotation, *typing.get_args(annotation)):
+        inner = typing.get_args(candidate)
+        for option in (candidate, *inner):
+            if isinstance(option, type) and issubclass(option, Section):
+                return option
+    return None
+
+
+def keys(model: type[BaseModel] = Settings, prefix: str = "") -> Iterator[tuple[str, FieldInfo]]:
+    """Every (dotted key path, field) of the settings, depth first."""
+    for name, field in model.model_fields.items():
+        if field.exclude:
+            continue
+        key = field.alias or name
+        path = f"{prefix}{key}"
+        nested = _model_of(field.annotation)
+        yield path, field
+        if nested is not None:
+            yield from keys(nested, path + ".")
+
+
+def render() -> str:
+    lines = [INTRO]
+    section = None
+    for path, field in keys():
+        nested = _model_of(field.annotation)
+        top = path.split(".")[0]
+        if "." not in path:
+            if section is not None:
+                lines.append("")
+            header = f"[[{top}]]" if typing.get_origin(field.annotation) is list else f"[{top}]"
+            lines += [f"## `{header}`", "", field.description or "", ""]
+            lines += ["| key | type | default | meaning |", "|---|---|---|---|"]
+            section = top
+            continue
+        kind = "table" if nested is not None and "list" not in _type_name(field.annotation) else (
+            _type_name(field.annotation)
+        )
+        lines.append(
+            f"| `{path}` | {kind} | {_default(field)} | {field.description or ''} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(render(), end="")
