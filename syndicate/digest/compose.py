@@ -1,0 +1,334 @@
+"""Choose an edition's articles and store the edition, once per (digest, period).
+
+The window of the edition at ``slot`` is ``(start, slot]``: ``start`` is the end of
+the previous edition that was composed or empty (a skipped slot does not move it, so
+its articles reach the next edition), or ``slot - lookback`` for the first edition.
+A service that was down across several periods therefore covers them all, once.
+An article already in an edition of this digest is never chosen again (the
+``edition_articles`` unique key enforces it too).
+"""
+
+from __future__ import annotations
+
+import logging
+import zlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import func, insert, select, text
+from sqlalchemy.engine import Connection, RowMapping
+from sqlalchemy.exc import IntegrityError
+
+from ..articles import Article, ArticleFilter, by_ids, published
+from ..config import DigestSettings, Settings
+from ..db import edition_articles, editions, is_sqlite, transaction
+from ..errors import DigestError
+from .render import render_edition
+from .windows import latest_slot, parse_period, period_key
+
+if TYPE_CHECKING:
+    from ..context import App
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Edition:
+    """One stored edition; ``html``/``text`` still carry the per-recipient placeholders."""
+
+    id: int
+    digest: str
+    period: str
+    period_start: datetime
+    period_end: datetime
+    status: str  # composed | skipped | empty
+    subject: str
+    html: str
+    text: str
+    article_count: int
+    more_count: int
+    html_bytes: int
+    reason: str | None
+    created_at: datetime
+    article_ids: tuple[int, ...] = ()
+    created: bool = field(default=False, compare=False)  # stored by this call
+
+    @property
+    def slot(self) -> datetime:
+        return parse_period(self.period)
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What an edition at a slot would carry, before anything is stored."""
+
+    slot: datetime
+    period_start: datetime
+    articles: list[Article]
+    more_count: int
+
+
+def article_filter(settings: Settings, digest: DigestSettings) -> ArticleFilter:
+    """The digest's articles: its feed's filter, or its own any-of tags."""
+    if digest.feed is not None:
+        feed = settings.feed(digest.feed)
+        return ArticleFilter.of(feed.tags, feed.tags_all, feed.exclude_tags, feed.authors)
+    return ArticleFilter.of(digest.tags)
+
+
+def _edition_from(conn: Connection, row: RowMapping, *, created: bool = False) -> Edition:
+    ids = conn.execute(
+        select(edition_articles.c.article_id)
+        .where(edition_articles.c.edition_id == row["id"])
+        .order_by(edition_articles.c.position)
+    ).scalars()
+    names = [name for name in Edition.__dataclass_fields__ if name in row]
+    return Edition(**{n: row[n] for n in names}, article_ids=tuple(ids), created=created)
+
+
+def find_edition(
+    conn: Connection,
+    *,
+    digest: str | None = None,
+    period: str | None = None,
+    edition_id: int | None = None,
+) -> Edition | None:
+    """An edition by id, or by (digest, period)."""
+    if edition_id is not None:
+        condition = editions.c.id == edition_id
+    elif digest is not None and period is not None:
+        condition = (editions.c.digest == digest) & (editions.c.period == period)
+    else:
+        raise ValueError("find_edition needs edition_id or digest and period")
+    row = conn.execute(select(editions).where(condition)).mappings().first()
+    return None if row is None else _edition_from(conn, row)
+
+
+def window_start(conn: Connection, digest: DigestSettings, slot: datetime) -> datetime:
+    """Where the window of ``slot`` begins (see the module docstring)."""
+    before = (editions.c.digest == digest.name) & (editions.c.period < period_key(slot))
+    previous_end = conn.execute(
+        select(func.max(editions.c.period_end)).where(before & (editions.c.status != "skipped"))
+    ).scalar()
+    if previous_end is not None:
+        return _aware(previous_end)
+    start = slot - digest.lookback
+    earliest_skipped = conn.execute(
+        select(func.min(editions.c.period_start)).where(before)
+    ).scalar()
+    if earliest_skipped is not None:
+        start = min(start, _aware(earliest_skipped))
+    return start
+
+
+def _aware(value: datetime) -> datetime:
+    # Aggregates bypass the column type, so SQLite hands back naive UTC (or a string).
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def select_articles(
+    conn: Connection, settings: Settings, digest: DigestSettings, slot: datetime
+) -> Selection:
+    """Newest first, at most ``max_articles``, none already in an edition of this digest."""
+    start = window_start(conn, digest, slot)
+    already = select(edition_articles.c.article_id).where(edition_articles.c.digest == digest.name)
+    candidates = published(
+        conn,
+        now=slot,
+        flt=article_filter(settings, digest),
+        since=start,
+        exclude_ids=already,
+        bodies=False,
+    )
+    chosen = by_ids(conn, [article.id for article in candidates[: digest.max_articles]])
+    return Selection(slot, start, chosen, max(0, len(candidates) - len(chosen)))
+
+
+def _lock_digest(conn: Connection, name: str) -> None:
+    """Serialise composition per digest (SQLite's BEGIN IMMEDIATE already does)."""
+    if not is_sqlite(conn):
+        key = zlib.crc32(f"digest:{name}".encode())
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
+def _resolve_slot(app: App, digest: DigestSettings, slot: datetime | None) -> datetime:
+    now = app.clock.now()
+    if slot is None:
+        found = latest_slot(digest, app.settings.digest_timezone(digest), now)
+        if found is None:
+            raise DigestError(
+                f"digest {digest.name!r} has no scheduled slot before now",
+                hint=f"check its schedule {digest.schedule!r}",
+            )
+        return found
+    if slot.tzinfo is None:
+        raise ValueError("slot must be an aware datetime")
+    if slot > now:
+        raise DigestError(
+            f"the slot {period_key(slot)} of digest {digest.name!r} is still in the future"
+        )
+    return slot.astimezone(UTC)
+
+
+def _store(
+    conn: Connection,
+    *,
+    digest: str,
+    slot: datetime,
+    period_start: datetime,
+    status: str,
+    created_at: datetime,
+    reason: str | None = None,
+    subject: str = "",
+    html: str = "",
+    text_body: str = "",
+    article_ids: list[int] | None = None,
+    more_count: int = 0,
+) -> Edition:
+    ids = article_ids or []
+    edition_id = conn.execute(
+        insert(editions)
+        .values(
+            digest=digest,
+            period=period_key(slot),
+            period_start=period_start,
+            period_end=slot,
+            status=status,
+            subject=subject,
+            html=html,
+            text=text_body,
+            article_count=len(ids),
+            more_count=more_count,
+            html_bytes=len(html.encode("utf-8")),
+            reason=reason,
+            created_at=created_at,
+        )
+        .returning(editions.c.id)
+    ).scalar_one()
+    if ids:
+        conn.execute(
+            insert(edition_articles),
+            [
+                {"edition_id": edition_id, "article_id": aid, "digest": digest, "position": i}
+                for i, aid in enumerate(ids)
+            ],
+        )
+    row = conn.execute(select(editions).where(editions.c.id == edition_id)).mappings().one()
+    return _edition_from(conn, row, created=True)
+
+
+def compose(app: App, name: str, *, slot: datetime | None = None) -> Edition:
+    """The edition of ``slot`` (default: the latest slot at or before now), stored once.
+
+    Composing a period twice returns the stored edition. With no new article and
+    ``skip_empty`` the edition is stored as ``empty`` (nothing to send). A failed
+    pre-send check stores nothing and raises DigestError listing the problems.
+    """
+    digest = app.settings.digest(name)
+    slot = _resolve_slot(app, digest, slot)
+    period = period_key(slot)
+    with app.engine.connect() as conn:
+        existing = find_edition(conn, digest=name, period=period)
+    if existing is not None:
+        return existing
+    try:
+        with transaction(app.engine) as conn:
+            _lock_digest(conn, name)
+            existing = find_edition(conn, digest=name, period=period)
+            if existing is not None:
+                return existing
+            return _compose_locked(app, conn, digest, slot)
+    except IntegrityError:
+        # Another process stored this period between our check and insert.
+        with app.engine.connect() as conn:
+            existing = find_edition(conn, digest=name, period=period)
+        if existing is None:
+            raise DigestError(f"digest {name!r}: could not store the edition of {period}") from None
+        return existing
+
+
+def _compose_locked(app: App, conn: Connection, digest: DigestSettings, slot: datetime) -> Edition:
+    now = app.clock.now()
+    selection = select_articles(conn, app.settings, digest, slot)
+    if not selection.articles and digest.skip_empty:
+        edition = _store(
+            conn,
+            digest=digest.name,
+            slot=slot,
+            period_start=selection.period_start,
+            status="empty",
+            created_at=now,
+            reason="no new articles in the period",
+        )
+        log.info("digest %s: edition %s of %s is empty", digest.name, edition.id, edition.period)
+        return edition
+    rendered = render_edition(
+        app, digest.name, selection.articles, slot=slot, more_count=selection.more_count
+    )
+    if not rendered.check.ok:
+        raise DigestError(
+            f"digest {digest.name!r}: the edition of {period_key(slot)} fails the pre-send "
+            f"check: {'; '.join(rendered.check.errors)}",
+            hint="fix the template (or the articles) and send again; nothing was stored",
+        )
+    for warning in rendered.check.warnings:
+        log.warning("digest %s: %s", digest.name, warning)
+    edition = _store(
+        conn,
+        digest=digest.name,
+        slot=slot,
+        period_start=selection.period_start,
+        status="composed",
+        created_at=now,
+        subject=rendered.subject,
+        html=rendered.html,
+        text_body=rendered.text,
+        article_ids=[article.id for article in selection.articles],
+        more_count=selection.more_count,
+    )
+    log.info(
+        "digest %s: edition %s of %s composed with %d article(s), %d more, %d bytes",
+        digest.name,
+        edition.id,
+        edition.period,
+        edition.article_count,
+        edition.more_count,
+        edition.html_bytes,
+    )
+    return edition
+
+
+def record_skipped(app: App, name: str, slot: datetime, reason: str) -> Edition:
+    """Record a slot that will not be sent (missed by more than ``expires_after``).
+
+    Its articles are not consumed: the next composed edition's window starts before it.
+    """
+    digest = app.settings.digest(name)
+    slot = slot.astimezone(UTC)
+    period = period_key(slot)
+    try:
+        with transaction(app.engine) as conn:
+            _lock_digest(conn, name)
+            existing = find_edition(conn, digest=name, period=period)
+            if existing is not None:
+                return existing
+            edition = _store(
+                conn,
+                digest=name,
+                slot=slot,
+                period_start=window_start(conn, digest, slot),
+                status="skipped",
+                created_at=app.clock.now(),
+                reason=reason,
+            )
+    except IntegrityError:
+        with app.engine.connect() as conn:
+            existing = find_edition(conn, digest=name, period=period)
+        if existing is None:
+            raise
+        return existing
+    log.info("digest %s: slot %s recorded as skipped: %s", name, period, reason)
+    return edition

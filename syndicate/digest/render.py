@@ -1,0 +1,208 @@
+"""An edition's subject, HTML and text: Jinja once, then premailer once.
+
+premailer only ever sees rendered HTML (it would mangle ``{{ }}`` and ``{% %}``).
+The per-recipient values stay literal placeholders (``@@unsubscribe_url@@``...) that
+both Jinja's escaping and premailer leave alone; article text is data, never template
+source, so ``{{``, ``{%`` and ``%`` in an article come through as text.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from email.utils import parseaddr
+from typing import TYPE_CHECKING, Any
+
+from premailer import Premailer
+
+from ..articles import Article
+from ..config import DigestSettings, Settings
+from ..errors import DigestError
+from ..messages import PLACEHOLDERS, EditionContent, header_value
+from ..render import render, render_string
+from .check import CheckResult, presend_check
+from .windows import edition_date
+
+if TYPE_CHECKING:
+    from ..context import App
+
+_MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
+_PREHEADER_TITLES = 3
+
+
+@dataclass(frozen=True)
+class RenderedEdition:
+    """A rendered, inlined edition that is not necessarily stored (preview, test send)."""
+
+    digest: str
+    subject: str
+    html: str
+    text: str
+    date: str  # YYYY-MM-DD in the digest's zone: the archive page's name
+    view_url: str
+    check: CheckResult
+
+    @property
+    def html_bytes(self) -> int:
+        return len(self.html.encode("utf-8"))
+
+
+def _long_date(moment: datetime) -> str:
+    """``2 March 2026``: English and locale-independent, so editions are reproducible."""
+    return f"{moment.day} {_MONTHS[moment.month - 1]} {moment.year}"
+
+
+def _short_date(moment: datetime) -> str:
+    return f"{moment.day} {_MONTHS[moment.month - 1][:3]} {moment.year}"
+
+
+def view_url(settings: Settings, name: str, date: str) -> str:
+    """The edition's public page: ``<web base_url>digests/<name>/<YYYY-MM-DD>``."""
+    return f"{settings.web_base_url}digests/{name}/{date}"
+
+
+def _article_context(article: Article, settings: Settings, tz: Any) -> dict[str, Any]:
+    return {
+        "title": article.title,
+        "url": article.url(settings.site.url),
+        "summary": article.summary,
+        "image_url": article.image_url,
+        "image_alt": article.title,
+        "author": article.author_name,
+        "published": _short_date(article.published_at.astimezone(tz)),
+        "published_at": article.published_at,
+        "tags": article.tags,
+    }
+
+
+def template_context(
+    settings: Settings,
+    digest: DigestSettings,
+    articles: Sequence[Article],
+    *,
+    slot: datetime,
+    more_count: int,
+) -> dict[str, Any]:
+    """Everything the subject, HTML and text templates may use."""
+    tz = settings.digest_timezone(digest)
+    date = edition_date(slot, tz)
+    local = slot.astimezone(tz)
+    url = view_url(settings, digest.name, date)
+    edition = {
+        "date": date,
+        "date_long": _long_date(local),
+        "slot": local,
+        "count": len(articles),
+        "more_count": more_count,
+        "total_count": len(articles) + more_count,
+        "more_url": settings.site.url,
+        "view_url": url,
+    }
+    items = [_article_context(article, settings, tz) for article in articles]
+    return {
+        "site": settings.site,
+        "digest": digest,
+        "edition": edition,
+        "articles": items,
+        "links": {
+            "view": url,
+            "unsubscribe": PLACEHOLDERS[0],
+            "preferences": PLACEHOLDERS[1],
+            "name": PLACEHOLDERS[2],
+            "email": PLACEHOLDERS[3],
+        },
+        "preheader": " · ".join(item["title"] for item in items[:_PREHEADER_TITLES]),
+    }
+
+
+def inline_css(html: str) -> str:
+    """premailer, configured once: no network, ``!important`` kept, ``@media`` kept."""
+    try:
+        return Premailer(
+            html,
+            allow_network=False,
+            strip_important=False,
+            keep_style_tags=False,  # inlined rules go; @media and pseudo rules stay
+            remove_classes=False,  # the @media rules still need the classes
+            disable_validation=True,
+            cssutils_logging_level=logging.CRITICAL,
+        ).transform(pretty_print=False)
+    except Exception as exc:  # premailer raises bare errors on broken CSS
+        raise DigestError(f"cannot inline the edition's CSS: {exc}") from None
+
+
+def render_edition(
+    app: App,
+    name: str,
+    articles: Sequence[Article],
+    *,
+    slot: datetime,
+    more_count: int = 0,
+) -> RenderedEdition:
+    """Render one edition (subject, inlined HTML, text) without storing anything."""
+    settings = app.settings
+    digest = settings.digest(name)
+    context = template_context(settings, digest, articles, slot=slot, more_count=more_count)
+    subject = header_value(
+        render_string(digest.subject, label=f"digest {name!r} subject", **context)
+    )
+    templates = settings.templates_dir
+    html = render(templates, digest.html_template, subject=subject, **context)
+    text = render(templates, digest.text_template, subject=subject, **context)
+    inlined = inline_css(html)
+    return RenderedEdition(
+        digest=name,
+        subject=subject,
+        html=inlined,
+        text=text,
+        date=context["edition"]["date"],
+        view_url=context["edition"]["view_url"],
+        check=presend_check(inlined),
+    )
+
+
+def list_id(settings: Settings, digest: DigestSettings) -> str:
+    """``Title <name.domain>`` (RFC 2919), the domain taken from the From address."""
+    _, address = parseaddr(digest.from_ or settings.mail.from_)
+    domain = address.rpartition("@")[2].lower() or "syndicate.invalid"
+    return f"{header_value(digest.title)} <{digest.name}.{domain}>"
+
+
+def edition_content(
+    settings: Settings,
+    name: str,
+    *,
+    edition_id: int | None,
+    subject: str,
+    html: str,
+    text: str,
+    date: datetime,
+) -> EditionContent:
+    """What ``messages.prepare`` needs for one edition: addresses and List-Id from config."""
+    digest = settings.digest(name)
+    return EditionContent(
+        edition_id=edition_id,
+        digest=name,
+        subject=subject,
+        html=html,
+        text=text,
+        from_addr=digest.from_ or settings.mail.from_,
+        reply_to=digest.reply_to or settings.mail.reply_to,
+        list_id=list_id(settings, digest),
+        date=date,
+    )
