@@ -51,13 +51,10 @@ def claim(app: App, job: str, slot: str) -> int | None:
             _insert(conn)(job_runs)
             .values(job=job, slot=slot, status="running", started_at=now)
             .on_conflict_do_nothing(index_elements=["job", "slot"])
+            .returning(job_runs.c.id)
         )
-        result = conn.execute(statement)
-        if not result.rowcount:
-            return None
-        return conn.execute(
-            select(job_runs.c.id).where(job_runs.c.job == job, job_runs.c.slot == slot)
-        ).scalar_one()
+        # No row back means the slot was already claimed (rowcount is unreliable here).
+        return conn.execute(statement).scalar_one_or_none()
 
 
 def finish(app: App, run_id: int, outcome: JobOutcome) -> None:
