@@ -324,6 +324,14 @@ class WebSettings(Section):
         default_factory=dict,
         description="Provider -> env var with its webhook signing key.",
     )
+    sns_topic_arns: list[str] = Field(
+        default_factory=list,
+        description="SNS topics whose SES notifications /webhooks/ses accepts; empty = off.",
+    )
+    sns_cert_hosts: list[str] = Field(
+        default_factory=lambda: ["sns.*.amazonaws.com"],
+        description="Host patterns trusted to serve SNS signing certificates.",
+    )
 
     @field_validator("listen")
     @classmethod
