@@ -1,5 +1,272 @@
-"""CLI commands: digest."""
+"""CLI commands: digest preview and digest send."""
 
 from __future__ import annotations
 
-from .base import main_group  # noqa: F401
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import click
+
+from ..clock import FixedClock
+from ..context import App
+from ..errors import DeliveryError, DigestError
+from .base import (
+    Obj,
+    err_console,
+    handle_errors,
+    json_option,
+    main_group,
+    out_console,
+    pass_obj,
+    print_json,
+)
+
+SAMPLE_EMAIL = "reader@example.org"
+SAMPLE_NAME = "Reader"
+
+
+@main_group.group()
+def digest() -> None:
+    """Email digests: preview an edition, send it (or a test copy)."""
+
+
+def parse_at(value: str, tz: ZoneInfo) -> datetime:
+    """``2026-03-02``, ``2026-03-02T09:30`` or with an offset; naive means the digest's zone."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not a date or time (like 2026-03-02 or 2026-03-02T09:30)"
+        ) from None
+    if len(value.strip()) == 10:  # a bare date: the end of that day
+        moment = datetime.combine(date.fromisoformat(value), time(23, 59, 59))
+    return moment.replace(tzinfo=tz) if moment.tzinfo is None else moment
+
+
+@dataclass(frozen=True)
+class Draft:
+    """The edition a preview or test send shows: the stored one, else rendered in memory."""
+
+    edition_id: int | None
+    subject: str
+    html: str
+    text: str
+    date: datetime
+    article_count: int
+    stored_status: str | None  # the stored edition's status, None when not stored yet
+    warnings: tuple[str, ...]
+
+
+def _draft(app: App, name: str) -> Draft:
+    from ..digest import find_edition, latest_slot, period_key, render_edition, select_articles
+    from ..digest.check import presend_check
+
+    settings = app.settings
+    digest_settings = settings.digest(name)
+    now = app.clock.now()
+    slot = latest_slot(digest_settings, settings.digest_timezone(digest_settings), now)
+    if slot is None:
+        raise DigestError(f"digest {name!r} has no scheduled slot before {now:%Y-%m-%d %H:%M} UTC")
+    with app.engine.connect() as conn:
+        stored = find_edition(conn, digest=name, period=period_key(slot))
+        if stored is not None and stored.status == "composed":
+            check = presend_check(stored.html)
+            return Draft(
+                stored.id,
+                stored.subject,
+                stored.html,
+                stored.text,
+                stored.created_at,
+                stored.article_count,
+                stored.status,
+                tuple(check.warnings),
+            )
+        selection = select_articles(conn, settings, digest_settings, slot)
+    rendered = render_edition(
+        app, name, selection.articles, slot=slot, more_count=selection.more_count
+    )
+    if not rendered.check.ok:
+        raise DigestError(
+            f"the edition fails the pre-send check: {'; '.join(rendered.check.errors)}"
+        )
+    return Draft(
+        None,
+        rendered.subject,
+        rendered.html,
+        rendered.text,
+        now,
+        len(selection.articles),
+        None if stored is None else stored.status,
+        tuple(rendered.check.warnings),
+    )
+
+
+def _message(
+    app: App, name: str, draft: Draft, *, email: str, subscriber: str | None, test: bool
+) -> tuple[bytes, object]:
+    """The exact bytes one recipient gets, built by messages.py like the outbox does."""
+    from .. import subscribers
+    from ..digest import edition_content
+    from ..messages import prepare, recipient_for
+    from ..tokens import signer_for
+
+    settings = app.settings
+    subscriber_id: int | None = None
+    display_name = SAMPLE_NAME
+    if subscriber is not None:
+        with app.engine.connect() as conn:
+            found = subscribers.require(conn, subscriber)
+        subscriber_id, email, display_name = found.id, found.email, found.name
+    content = edition_content(
+        settings,
+        name,
+        edition_id=None if test else draft.edition_id,
+        subject=f"[TEST] {draft.subject}" if test else draft.subject,
+        html=draft.html,
+        text=draft.text,
+        date=draft.date,
+    )
+    prepared = prepare(content, settings)
+    recipient = recipient_for(
+        settings,
+        signer_for(settings, app.engine),
+        delivery_id=None,
+        subscriber_id=subscriber_id,
+        email=email,
+        name=display_name,
+        edition_id=None if test else draft.edition_id,
+        now=app.clock.now(),
+    )
+    return prepared.message_bytes(recipient), (prepared, recipient)
+
+
+def _warn(draft: Draft) -> None:
+    for warning in draft.warnings:
+        err_console.print(f"[yellow]warning:[/] {warning}", soft_wrap=True)
+
+
+@digest.command()
+@click.argument("name")
+@click.option(
+    "--subscriber", "subscriber", metavar="EMAIL", help="Personalise for this subscriber."
+)
+@click.option("--at", "at", metavar="TIME", help="Preview as of this time (digest's zone).")
+@click.option(
+    "--out", "out", type=click.Path(dir_okay=False, path_type=Path), help="Write the message here."
+)
+@pass_obj
+@handle_errors
+def preview(obj: Obj, name: str, subscriber: str | None, at: str | None, out: Path | None) -> None:
+    """Show exactly what a subscriber would receive, without storing or sending anything."""
+    from ..fileio import write_atomic
+
+    app = obj.app()
+    if at is not None:
+        settings = app.settings.digest(name)
+        app.clock = FixedClock(parse_at(at, app.settings.digest_timezone(settings)))
+    draft = _draft(app, name)
+    if draft.stored_status in ("empty", "skipped") or (
+        draft.article_count == 0 and app.settings.digest(name).skip_empty
+    ):
+        err_console.print(
+            f"no new articles for digest {name!r} in the current period: nothing would be sent"
+        )
+        return
+    data, _ = _message(app, name, draft, email=SAMPLE_EMAIL, subscriber=subscriber, test=False)
+    _warn(draft)
+    if out is not None:
+        write_atomic(out, data)
+        err_console.print(f"wrote {len(data)} bytes to {out}")
+    else:
+        click.echo(data.decode("utf-8", errors="replace").replace("\r\n", "\n"), nl=False)
+
+
+@digest.command()
+@click.argument("name")
+@click.option("--test-to", "test_to", metavar="EMAIL", help="Send one [TEST] copy here only.")
+@json_option
+@pass_obj
+@handle_errors
+def send(obj: Obj, name: str, test_to: str | None, as_json: bool) -> None:
+    """Compose the current edition and queue it for every subscriber (or send a test copy)."""
+    app = obj.app()
+    app.settings.digest(name)
+    if test_to is not None:
+        _send_test(app, name, test_to, as_json)
+        return
+    from ..digest import find_edition, presend_check
+    from ..jobs import send_digest
+
+    run = send_digest(app, name)
+    with app.engine.connect() as conn:
+        edition = find_edition(conn, edition_id=run.edition_id) if run.edition_id else None
+    report = {
+        "digest": name,
+        "slot": run.slot,
+        "edition_id": run.edition_id,
+        "status": run.status,
+        "articles": edition.article_count if edition else 0,
+        "more": edition.more_count if edition else 0,
+        "html_bytes": edition.html_bytes if edition else 0,
+        "queued": run.queued,
+        "warnings": presend_check(edition.html).warnings if edition and edition.html else [],
+    }
+    if as_json:
+        print_json(report)
+        return
+    for warning in report["warnings"]:
+        err_console.print(f"[yellow]warning:[/] {warning}", soft_wrap=True)
+    if run.status == "composed" and edition is not None:
+        out_console.print(
+            f"edition {edition.id} of {name} ({edition.period}): {edition.article_count} "
+            f"article(s)"
+            + (f" and {edition.more_count} more" if edition.more_count else "")
+            + f", {edition.html_bytes // 1024} KB; queued for {run.queued} new recipient(s)",
+            soft_wrap=True,
+        )
+        out_console.print("run `syndicate deliver --once` to send the queue now")
+    elif edition is not None:
+        out_console.print(
+            f"edition {edition.id} of {name} ({edition.period}) is {edition.status}: "
+            f"{edition.reason or 'nothing to send'}",
+            soft_wrap=True,
+        )
+
+
+def _send_test(app: App, name: str, test_to: str, as_json: bool) -> None:
+    from ..mailers.base import OutgoingMessage
+    from ..subscribers import normalise
+
+    email = normalise(test_to).email
+    draft = _draft(app, name)
+    _warn(draft)
+    _, (prepared, recipient) = _message(app, name, draft, email=email, subscriber=None, test=True)
+    mailer = app.mailer()
+    try:
+        [result] = mailer.send_batch([OutgoingMessage(prepared, recipient)])  # type: ignore[arg-type]
+    finally:
+        mailer.close()
+    if result.outcome != "sent":
+        raise DeliveryError(
+            f"the test copy to {email} was not accepted ({result.outcome}): {result.error}",
+            temporary=result.outcome in ("temporary", "uncertain"),
+        )
+    if as_json:
+        print_json(
+            {
+                "digest": name,
+                "test_to": email,
+                "articles": draft.article_count,
+                "provider_id": result.provider_id,
+                "stored": False,
+            }
+        )
+        return
+    out_console.print(
+        f"sent a [TEST] copy of {name} ({draft.article_count} article(s)) to {email}; "
+        "no edition was stored",
+        soft_wrap=True,
+        markup=False,
+    )
