@@ -1,21 +1,50 @@
 """The outbox: one delivery row per (edition, subscriber), claimed with a lease.
 
-States: queued -> sending -> sent | deferred | failed | suppressed.
+States: queued -> sending (claimed, ``lease_until``) -> sent | deferred | failed |
+suppressed. A row is marked sent only after the provider accepted it; a worker that
+dies leaves its rows in ``sending`` until the lease runs out, then any worker claims
+them again and resends them under the same Message-ID.
+
+All the outbox SQL lives here. The one place SQLite and PostgreSQL differ is the
+claim: PostgreSQL locks candidate rows with ``FOR UPDATE SKIP LOCKED`` so many
+workers claim disjoint batches at once; SQLite has one writer at a time (every
+transaction starts with ``BEGIN IMMEDIATE``, see ``db.py``), which serialises claims.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+import random
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
-from sqlalchemy import and_, literal, select
+from sqlalchemy import String, and_, bindparam, cast, func, literal, or_, select, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql import ColumnElement
 
-from .db import deliveries, subscribers, subscriptions
+from .config import DeliverySettings
+from .db import deliveries, editions, is_sqlite, subscribers, subscriptions
+from .messages import message_id_for
 
+__all__ = [
+    "STATES",
+    "Batch",
+    "Claimed",
+    "EditionStatus",
+    "Outcome",
+    "backoff_delay",
+    "claim",
+    "enqueue",
+    "list_rows",
+    "message_id_for",
+    "record",
+    "release",
+    "retry_failed",
+    "status",
+]
 
-def message_id_for(edition_id: int, subscriber_id: int, domain: str) -> str:
-    """Stable per (edition, subscriber): a resend carries the same Message-ID."""
-    return f"<e{edition_id}.s{subscriber_id}@{domain}>"
+STATES = ("queued", "sending", "sent", "deferred", "failed", "suppressed")
 
 
 def enqueue(conn: Connection, *, edition_id: int, digest: str, now: datetime, domain: str) -> int:
@@ -24,10 +53,23 @@ def enqueue(conn: Connection, *, edition_id: int, digest: str, now: datetime, do
     Idempotent: the (edition, subscriber) unique key means a second call adds only
     subscribers who joined since. Returns the number of rows added.
     """
-    from sqlalchemy import func
-
-    already = select(deliveries.c.subscriber_id).where(deliveries.c.edition_id == edition_id)
-    message_id = func.concat(literal(f"<e{edition_id}.s"), subscribers.c.id, literal(f"@{domain}>"))
+    # NOT EXISTS, not NOT IN: a deleted subscriber leaves a NULL subscriber_id behind,
+    # and NOT IN over a NULL matches nothing.
+    already = (
+        select(literal(1))
+        .select_from(deliveries)
+        .where(
+            deliveries.c.edition_id == edition_id,
+            deliveries.c.subscriber_id == subscribers.c.id,
+        )
+        .exists()
+    )
+    # The same id as messages.message_id_for, built in SQL (|| works on both databases).
+    message_id = (
+        literal(f"<e{edition_id}.s", String)
+        + cast(subscribers.c.id, String)
+        + literal(f"@{domain}>", String)
+    )
     source = (
         select(
             literal(edition_id),
@@ -48,7 +90,7 @@ def enqueue(conn: Connection, *, edition_id: int, digest: str, now: datetime, do
             and_(
                 subscriptions.c.digest == digest,
                 subscribers.c.status == "active",
-                subscribers.c.id.not_in(already),
+                ~already,
             )
         )
     )
@@ -70,3 +112,343 @@ def enqueue(conn: Connection, *, edition_id: int, digest: str, now: datetime, do
         )
     )
     return result.rowcount or 0
+
+
+# -- claiming ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """A row this worker holds a lease on, with what the message needs."""
+
+    id: int
+    edition_id: int
+    subscriber_id: int | None
+    email: str
+    name: str
+    message_id: str
+    attempts: int
+    uncertain_attempts: int
+
+
+def _due(now: datetime) -> ColumnElement[bool]:
+    """Rows a worker may take: waiting and due, or claimed under a lease that ran out."""
+    return or_(
+        and_(deliveries.c.status.in_(("queued", "deferred")), deliveries.c.not_before <= now),
+        and_(deliveries.c.status == "sending", deliveries.c.lease_until < now),
+    )
+
+
+@dataclass(frozen=True)
+class Batch:
+    """What one claim got: rows to send (one edition) and rows suppressed on the way."""
+
+    rows: list[Claimed]
+    suppressed: int = 0
+
+    def __bool__(self) -> bool:
+        return bool(self.rows) or self.suppressed > 0
+
+
+def claim(
+    conn: Connection, *, worker_id: str, now: datetime, lease_seconds: float, limit: int
+) -> Batch:
+    """Lease up to ``limit`` due rows of ONE edition to ``worker_id``, oldest first.
+
+    Rows whose subscriber left (unsubscribed, bounced, deleted, or no longer on the
+    digest) become ``suppressed`` here instead of being sent. Call inside a
+    transaction; the lease counts from ``now``.
+    """
+    first = conn.execute(
+        select(deliveries.c.edition_id).where(_due(now)).order_by(deliveries.c.id).limit(1)
+    ).scalar()
+    if first is None:
+        return Batch([])
+    candidates = (
+        select(deliveries.c.id)
+        .where(_due(now), deliveries.c.edition_id == first)
+        .order_by(deliveries.c.id)
+        .limit(limit)
+    )
+    if not is_sqlite(conn):
+        # Other workers skip the rows this one is claiming instead of waiting for them.
+        candidates = candidates.with_for_update(skip_locked=True)
+    ids = list(conn.execute(candidates).scalars())
+    if not ids:
+        return Batch([])
+    digest = select(editions.c.digest).where(editions.c.id == first).scalar_subquery()
+    still_subscribed = (
+        select(literal(1))
+        .select_from(subscriptions)
+        .where(
+            subscriptions.c.subscriber_id == deliveries.c.subscriber_id,
+            subscriptions.c.digest == digest,
+        )
+        .exists()
+    )
+    active = (
+        select(literal(1))
+        .select_from(subscribers)
+        .where(subscribers.c.id == deliveries.c.subscriber_id, subscribers.c.status == "active")
+        .exists()
+    )
+    suppressed = conn.execute(
+        update(deliveries)
+        .where(deliveries.c.id.in_(ids), ~and_(active, still_subscribed))
+        .values(
+            status="suppressed",
+            lease_until=None,
+            claimed_by=None,
+            last_error="the subscriber left before the message was sent",
+        )
+    )
+    lease_until = now + timedelta(seconds=lease_seconds)
+    conn.execute(
+        update(deliveries)
+        .where(deliveries.c.id.in_(ids), deliveries.c.status != "suppressed")
+        .values(status="sending", lease_until=lease_until, claimed_by=worker_id)
+    )
+    rows = conn.execute(
+        select(
+            deliveries.c.id,
+            deliveries.c.edition_id,
+            deliveries.c.subscriber_id,
+            deliveries.c.email,
+            deliveries.c.name,
+            deliveries.c.message_id,
+            deliveries.c.attempts,
+            deliveries.c.uncertain_attempts,
+        )
+        .where(deliveries.c.id.in_(ids), deliveries.c.claimed_by == worker_id)
+        .where(deliveries.c.status == "sending")
+        .order_by(deliveries.c.id)
+    )
+    return Batch([Claimed(*row) for row in rows], suppressed.rowcount or 0)
+
+
+def release(conn: Connection, *, worker_id: str, now: datetime) -> int:
+    """Give back rows a previous run under the same worker id left claimed.
+
+    A worker restarted with a stable ``--worker-id`` resends its interrupted batch at
+    once instead of waiting for the lease to run out. Returns the rows released.
+    """
+    result = conn.execute(
+        update(deliveries)
+        .where(deliveries.c.status == "sending", deliveries.c.claimed_by == worker_id)
+        .values(status="queued", lease_until=None, claimed_by=None, not_before=now)
+    )
+    return result.rowcount or 0
+
+
+# -- recording what the provider said ---------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What to record for one claimed row (built from a mailer's SendResult)."""
+
+    row: Claimed
+    outcome: str  # sent | temporary | permanent | uncertain
+    provider_id: str | None = None
+    error: str | None = None
+    retry_after: float | None = None
+
+
+def backoff_delay(
+    attempt: int, policy: DeliverySettings, *, retry_after: float | None, rng: random.Random
+) -> float:
+    """Seconds before the next try: exponential with full jitter, never under Retry-After.
+
+    ``attempt`` counts from 1. The jitter spreads a burst of deferred rows so they do
+    not all come back in the same second.
+    """
+    ceiling = min(policy.backoff_max_seconds, policy.backoff_base_seconds * 2 ** (attempt - 1))
+    delay = ceiling / 2 + rng.uniform(0, ceiling / 2)
+    if retry_after is not None:
+        delay = max(delay, min(retry_after, policy.backoff_max_seconds))
+    return delay
+
+
+_SYSTEM_RANDOM = random.Random()
+
+
+def record(
+    conn: Connection,
+    outcomes: Sequence[Outcome],
+    *,
+    worker_id: str,
+    now: datetime,
+    policy: DeliverySettings,
+    rng: random.Random | None = None,
+) -> Counter[str]:
+    """Record results for rows this worker still holds; returns counts by new state.
+
+    Only rows still ``sending`` under this worker's claim change: if the lease ran out
+    and another worker took the row, that worker's result is the one kept.
+    """
+    rng = rng or _SYSTEM_RANDOM
+    counts: Counter[str] = Counter()
+    sent: list[dict[str, object]] = []
+    later: list[dict[str, object]] = []
+    for item in outcomes:
+        row = item.row
+        error = (item.error or "")[:2000] or None
+        if item.outcome == "sent":
+            sent.append({"b_id": row.id, "b_provider_id": item.provider_id})
+            counts["sent"] += 1
+            continue
+        attempts = row.attempts + 1
+        uncertain = row.uncertain_attempts + (item.outcome == "uncertain")
+        if item.outcome == "permanent":
+            state, not_before = "failed", now
+        elif max(attempts, uncertain) >= policy.max_attempts:
+            state, not_before = "failed", now
+            error = f"gave up after {attempts} attempts: {error or 'no reason given'}"
+        else:
+            state = "deferred"
+            delay = backoff_delay(attempts, policy, retry_after=item.retry_after, rng=rng)
+            not_before = now + timedelta(seconds=delay)
+        later.append(
+            {
+                "b_id": row.id,
+                "b_status": state,
+                "b_attempts": attempts,
+                "b_uncertain": uncertain,
+                "b_not_before": not_before,
+                "b_error": error,
+            }
+        )
+        counts[state] += 1
+        if item.outcome == "uncertain":
+            counts["uncertain"] += 1
+    mine = and_(
+        deliveries.c.id == bindparam("b_id"),
+        deliveries.c.status == "sending",
+        deliveries.c.claimed_by == worker_id,
+    )
+    if sent:
+        conn.execute(
+            update(deliveries)
+            .where(mine)
+            .values(
+                status="sent",
+                provider_id=bindparam("b_provider_id"),
+                attempts=deliveries.c.attempts + 1,
+                sent_at=now,
+                lease_until=None,
+                last_error=None,
+            ),
+            sent,
+        )
+    if later:
+        conn.execute(
+            update(deliveries)
+            .where(mine)
+            .values(
+                status=bindparam("b_status"),
+                attempts=bindparam("b_attempts"),
+                uncertain_attempts=bindparam("b_uncertain"),
+                not_before=bindparam("b_not_before"),
+                last_error=bindparam("b_error"),
+                lease_until=None,
+            ),
+            later,
+        )
+    return counts
+
+
+# -- operators' views and repairs -----------------------------------------------------------
+
+
+@dataclass
+class EditionStatus:
+    """One edition's deliveries by state, and why the failed ones failed."""
+
+    edition_id: int
+    digest: str
+    period: str
+    counts: dict[str, int] = field(default_factory=dict)
+    top_failures: list[tuple[str, int]] = field(default_factory=list)
+    uncertain: int = 0
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+def status(conn: Connection, *, edition_id: int | None = None) -> list[EditionStatus]:
+    """Per edition (newest first): rows per state and the top five failure reasons."""
+    query = (
+        select(
+            deliveries.c.edition_id,
+            editions.c.digest,
+            editions.c.period,
+            deliveries.c.status,
+            func.count(),
+            func.sum(deliveries.c.uncertain_attempts),
+        )
+        .join(editions, editions.c.id == deliveries.c.edition_id)
+        .group_by(
+            deliveries.c.edition_id, editions.c.digest, editions.c.period, deliveries.c.status
+        )
+    )
+    if edition_id is not None:
+        query = query.where(deliveries.c.edition_id == edition_id)
+    found: dict[int, EditionStatus] = {}
+    for eid, digest, period, state, count, uncertain in conn.execute(query):
+        item = found.setdefault(eid, EditionStatus(eid, digest, period, dict.fromkeys(STATES, 0)))
+        item.counts[state] = count
+        item.uncertain += int(uncertain or 0)
+    if found:
+        reasons = conn.execute(
+            select(deliveries.c.edition_id, deliveries.c.last_error, func.count().label("n"))
+            .where(deliveries.c.status == "failed", deliveries.c.edition_id.in_(list(found)))
+            .group_by(deliveries.c.edition_id, deliveries.c.last_error)
+            .order_by(func.count().desc())
+        )
+        for eid, reason, count in reasons:
+            if len(found[eid].top_failures) < 5:
+                found[eid].top_failures.append((reason or "unknown", count))
+    return [found[eid] for eid in sorted(found, reverse=True)]
+
+
+def retry_failed(conn: Connection, *, now: datetime, edition_id: int | None = None) -> int:
+    """Queue the failed rows again (only those); returns how many."""
+    query = update(deliveries).where(deliveries.c.status == "failed")
+    if edition_id is not None:
+        query = query.where(deliveries.c.edition_id == edition_id)
+    result = conn.execute(
+        query.values(
+            status="queued", attempts=0, uncertain_attempts=0, not_before=now, claimed_by=None
+        )
+    )
+    return result.rowcount or 0
+
+
+def list_rows(
+    conn: Connection,
+    *,
+    edition_id: int | None = None,
+    state: str | None = None,
+    limit: int = 100,
+) -> list[dict[str, object]]:
+    """Delivery rows for ``syndicate outbox list`` (newest first)."""
+    query = select(
+        deliveries.c.id,
+        deliveries.c.edition_id,
+        deliveries.c.subscriber_id,
+        deliveries.c.email,
+        deliveries.c.status,
+        deliveries.c.attempts,
+        deliveries.c.uncertain_attempts,
+        deliveries.c.not_before,
+        deliveries.c.message_id,
+        deliveries.c.provider_id,
+        deliveries.c.last_error,
+        deliveries.c.sent_at,
+    ).order_by(deliveries.c.id.desc())
+    if edition_id is not None:
+        query = query.where(deliveries.c.edition_id == edition_id)
+    if state is not None:
+        query = query.where(deliveries.c.status == state)
+    return [dict(row._mapping) for row in conn.execute(query.limit(limit))]
