@@ -1,0 +1,287 @@
+"""Build the configured feeds into the feeds folder: the only code that writes there.
+
+Pages are planned from light article rows; a page whose inputs' fingerprint matches
+the build manifest (``.manifest.json``, with the file still present at the recorded
+size) is skipped without rendering, so a rebuild with nothing new costs a query and
+a few stats. Everything else is rendered, written only when its bytes changed
+(atomically), and stamped with its newest entry's time as mtime (Last-Modified).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import Connection
+
+from ..articles import Article, by_ids, published
+from ..context import App
+from ..errors import FeedError
+from ..feedfiles import FEED_FILES
+from ..fileio import write_if_changed
+from .archive import plan_pages
+from .atom import render_atom
+from .generator import make_generator
+from .index import render_index, render_opml
+from .jsonfeed import render_json
+from .model import EPOCH, Entry, FeedSpec, Page, feed_spec, make_entry, tag_slug
+from .rss import render_rss
+
+log = logging.getLogger(__name__)
+
+MANIFEST = ".manifest.json"
+# The W3C validator refuses feeds over 5,000,000 bytes; keep a margin.
+MAX_FEED_BYTES = 4_900_000
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class BuildReport:
+    """What a build did. ``entries``: feed name -> entries in its live feed."""
+
+    written: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    bytes_written: int = 0
+    entries: dict[str, int] = field(default_factory=dict)
+    archive_pages: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def files_written(self) -> int:
+        return len(self.written)
+
+    @property
+    def files_unchanged(self) -> int:
+        return len(self.unchanged)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "written": self.written,
+            "unchanged": len(self.unchanged),
+            "removed": self.removed,
+            "bytes_written": self.bytes_written,
+            "entries": self.entries,
+            "archive_pages": self.archive_pages,
+        }
+
+
+@dataclass
+class _Plan:
+    feeds: list[FeedSpec]
+    tag_feeds: list[FeedSpec]
+    pages: list[Page]
+
+
+def _plan(conn: Connection, app: App, only: str | None) -> _Plan:
+    settings = app.settings
+    configured = [settings.feed(only)] if only is not None else list(settings.feeds)
+    now = app.clock.now()
+    plan = _Plan([], [], [])
+    for feed in configured:
+        spec = feed_spec(settings, feed)
+        rows = published(conn, now=now, flt=spec.filter, oldest_first=True, bodies=False)
+        plan.feeds.append(spec)
+        plan.pages += plan_pages(spec, rows)
+        if feed.per_tag:
+            for tag in sorted({tag for row in rows for tag in row.tags}):
+                tag_spec = spec.for_tag(tag, tag_slug(tag))
+                plan.tag_feeds.append(tag_spec)
+                plan.pages += plan_pages(tag_spec, [row for row in rows if tag in row.tags])
+    folders: dict[str, str] = {}
+    for page in plan.pages:
+        other = folders.setdefault(page.folder, page.spec.name)
+        if other != page.spec.name:
+            raise FeedError(
+                f"feeds {other!r} and {page.spec.name!r} both write to {page.folder}/",
+                hint="give each [[feeds]] its own path; only one feed may set per_tag",
+            )
+    return plan
+
+
+def _read_manifest(path: Path) -> dict[str, list[Any]]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _is_current(root: Path, relpath: str, fingerprint: str, manifest: dict[str, Any]) -> bool:
+    recorded = manifest.get(relpath)
+    if not isinstance(recorded, list) or len(recorded) != 2 or recorded[0] != fingerprint:
+        return False
+    try:
+        return (root / relpath).stat().st_size == recorded[1]
+    except FileNotFoundError:
+        return False
+
+
+def _set_mtime(path: Path, when: datetime) -> None:
+    stamp = when.timestamp()
+    if path.stat().st_mtime != stamp:
+        os.utime(path, (stamp, stamp))
+
+
+class _Entries:
+    """Entries made once per build, shared by pages, formats and feeds."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.cache: dict[tuple[int, str], Entry] = {}
+
+    def load(self, pages: list[Page]) -> None:
+        missing = sorted(
+            {
+                a.id
+                for page in pages
+                for a in page.articles
+                if (a.id, page.spec.content) not in self.cache
+            }
+        )
+        full: dict[int, Article] = {a.id: a for a in by_ids(self.conn, missing)}
+        for page in pages:
+            for article in page.articles:
+                key = (article.id, page.spec.content)
+                if key not in self.cache and article.id in full:
+                    self.cache[key] = make_entry(full[article.id], page.spec)
+
+    def of(self, page: Page) -> list[Entry]:
+        return [self.cache[(a.id, page.spec.content)] for a in page.articles]
+
+
+def _render(page: Page, entries: list[Entry], formats: list[str]) -> dict[str, bytes]:
+    out: dict[str, bytes] = {}
+    if "rss" in formats or "atom" in formats:
+        generator = make_generator(page, entries)
+        if "rss" in formats:
+            out["rss"] = render_rss(generator)
+        if "atom" in formats:
+            out["atom"] = render_atom(generator)
+    if "json" in formats:
+        out["json"] = render_json(page, entries)
+    return out
+
+
+def _shrink(entries: list[Entry], excess: int) -> list[Entry]:
+    """Entries with the largest bodies cut to their summary until ``excess`` is saved."""
+    from dataclasses import replace
+
+    order = sorted(
+        (i for i, e in enumerate(entries) if e.content_html is not None),
+        key=lambda i: (
+            -(len(entries[i].content_html or "") + len(entries[i].content_text or "")),
+            i,
+        ),
+    )
+    result = list(entries)
+    saved = 0
+    for index in order:
+        if saved > excess:
+            break
+        entry = result[index]
+        saved += 2 * (len(entry.content_html or "") + len(entry.content_text or ""))
+        result[index] = replace(entry, content_html=None, content_text=None)
+    return result
+
+
+def render_page(page: Page, entries: list[Entry], formats: list[str]) -> dict[str, bytes]:
+    """Render ``page``; a format over the size limit gets its largest bodies cut."""
+    out = _render(page, entries, formats)
+    for _ in range(len(entries) + 1):  # bounded: each pass cuts at least one body
+        too_big = [fmt for fmt, data in out.items() if len(data) > MAX_FEED_BYTES]
+        if not too_big or all(e.content_html is None for e in entries):
+            break
+        excess = max(len(out[fmt]) for fmt in too_big) - MAX_FEED_BYTES
+        entries = _shrink(entries, excess)
+        log.warning("feed %s over %d bytes: cut bodies to summaries", page.folder, MAX_FEED_BYTES)
+        out.update(_render(page, entries, too_big))
+    return out
+
+
+def _remove_stale(root: Path, built: set[str], report: BuildReport) -> None:
+    names = set(FEED_FILES.values())
+    for path in sorted(root.rglob("*")):
+        relpath = path.relative_to(root).as_posix()
+        if path.is_file() and path.name in names and relpath not in built:
+            path.unlink()
+            report.removed.append(relpath)
+    for directory in sorted((p for p in root.rglob("*") if p.is_dir()), reverse=True):
+        if not any(directory.iterdir()):
+            directory.rmdir()
+
+
+def build_feeds(
+    app: App, *, only: str | None = None, progress: Progress | None = None
+) -> BuildReport:
+    """Write every configured feed (or only the one named) under ``paths.feeds``."""
+    root = app.settings.feeds_dir
+    report = BuildReport()
+    manifest_path = root / MANIFEST
+    manifest = _read_manifest(manifest_path)
+    built: set[str] = set()
+    with app.engine.connect() as conn:
+        plan = _plan(conn, app, only)
+        todo: list[tuple[Page, list[str]]] = []
+        for page in plan.pages:
+            if page.is_live:
+                report.entries[page.spec.name] = len(page.articles)
+            else:
+                report.archive_pages[page.spec.name] = page.number
+            stale = []
+            for fmt in page.spec.formats:
+                relpath = f"{page.folder}/{FEED_FILES[fmt]}"
+                built.add(relpath)
+                if _is_current(root, relpath, page.fingerprint(fmt), manifest):
+                    report.unchanged.append(relpath)
+                else:
+                    stale.append(fmt)
+            if stale:
+                todo.append((page, stale))
+        entries = _Entries(conn)
+        total = len(todo)
+        for done, (page, formats) in enumerate(todo, start=1):
+            entries.load([page])
+            for fmt, data in render_page(page, entries.of(page), formats).items():
+                relpath = f"{page.folder}/{FEED_FILES[fmt]}"
+                path = root / relpath
+                if write_if_changed(path, data):
+                    report.written.append(relpath)
+                    report.bytes_written += len(data)
+                else:
+                    report.unchanged.append(relpath)
+                _set_mtime(path, page.updated)
+                manifest[relpath] = [page.fingerprint(fmt), len(data)]
+            if progress is not None:
+                progress(done, total)
+    if only is None:
+        newest = max((p.updated for p in plan.pages if p.is_live), default=EPOCH)
+        for relpath, data in (
+            ("index.html", render_index(app.settings, plan.feeds, plan.tag_feeds)),
+            ("feeds.opml", render_opml(app.settings, plan.feeds + plan.tag_feeds)),
+        ):
+            built.add(relpath)
+            if write_if_changed(root / relpath, data):
+                report.written.append(relpath)
+                report.bytes_written += len(data)
+            else:
+                report.unchanged.append(relpath)
+            _set_mtime(root / relpath, newest)
+        _remove_stale(root, built, report)
+        manifest = {key: value for key, value in manifest.items() if key in built}
+    root.mkdir(parents=True, exist_ok=True)
+    write_if_changed(manifest_path, json.dumps(manifest, sort_keys=True, indent=0).encode())
+    log.info(
+        "feeds built: %d written (%d bytes), %d unchanged, %d removed",
+        len(report.written),
+        report.bytes_written,
+        len(report.unchanged),
+        len(report.removed),
+    )
+    return report

@@ -1,0 +1,254 @@
+"""What a feed holds, independent of its format: the feed (``FeedSpec``), one page of it
+(``Page``: the live feed or an archive page) and its entries (``Entry``).
+
+Pages are planned from light article rows (no bodies) so that a page whose inputs
+did not change can be recognised by its ``fingerprint`` without rendering it; the
+bodies are loaded and turned into ``Entry`` values only for the pages that are built.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import mimetypes
+import re
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from functools import cached_property
+from urllib.parse import quote
+
+from ..articles import Article, ArticleFilter
+from ..config import FeedSettings, Settings
+from ..feedfiles import FEED_FILES
+from .text import absolute_url, plain_text, safe_html, strip_control
+
+# Bump when the builder's output changes for the same inputs: every page is rebuilt.
+FORMAT_VERSION = "1"
+TITLE_LIMIT = 300
+SUMMARY_LIMIT = 600
+# A feed with no entries still needs an `updated`: a fixed instant keeps it deterministic.
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+FEED_ID_PREFIX = "urn:syndicate:feed:"
+
+_TAG_SLUG = re.compile(r"[^a-z0-9_-]+")
+
+
+@dataclass(frozen=True)
+class FeedSpec:
+    """One feed to build: a configured feed, or one tag of a ``per_tag`` feed."""
+
+    name: str
+    path: str
+    feed_id: str
+    title: str
+    description: str
+    language: str
+    home_url: str
+    feeds_url: str  # public URL of the feeds folder, ends with "/"
+    formats: tuple[str, ...]
+    limit: int
+    content: str
+    archive: bool
+    page_size: int
+    hubs: tuple[str, ...]
+    icon: str | None
+    logo: str | None
+    copyright: str | None
+    author_name: str
+    author_email: str | None
+    filter: ArticleFilter = field(default_factory=ArticleFilter)
+    tag: str | None = None  # set on per-tag feeds
+
+    def url(self, folder: str, fmt: str) -> str:
+        """Public URL of ``folder``'s file in format ``fmt``."""
+        return f"{self.feeds_url}{folder}/{FEED_FILES[fmt]}"
+
+    def for_tag(self, tag: str, slug: str) -> FeedSpec:
+        from dataclasses import replace
+
+        return replace(
+            self,
+            name=f"{self.name}:tag:{slug}",
+            path=f"tags/{slug}",
+            feed_id=f"{self.feed_id}:tag:{slug}",
+            title=f"{self.title}: {plain_text(tag, limit=TITLE_LIMIT)}",
+            tag=tag,
+        )
+
+
+def feed_spec(settings: Settings, feed: FeedSettings) -> FeedSpec:
+    site = settings.site
+    author = site.author
+    return FeedSpec(
+        name=feed.name,
+        path=feed.path.strip("/"),
+        feed_id=FEED_ID_PREFIX + feed.name,
+        title=plain_text(feed.title or site.title, limit=TITLE_LIMIT) or feed.name,
+        description=plain_text(feed.description or site.description or site.title),
+        language=feed.language or site.language,
+        home_url=site.url,
+        feeds_url=site.public_feeds_url,
+        formats=tuple(dict.fromkeys(feed.formats)),
+        limit=feed.limit,
+        content=feed.content,
+        archive=feed.archive,
+        page_size=feed.archive_page_size,
+        hubs=tuple(feed.hubs),
+        icon=absolute_url(feed.icon, site.url) if feed.icon else None,
+        logo=absolute_url(feed.logo, site.url) if feed.logo else None,
+        copyright=plain_text(feed.copyright) if feed.copyright else None,
+        author_name=plain_text(author.name if author else site.title) or site.title,
+        author_email=author.email if author else None,
+        filter=ArticleFilter.of(feed.tags, feed.tags_all, feed.exclude_tags, feed.authors),
+    )
+
+
+def tag_slug(tag: str) -> str:
+    """A folder name for a tag: lower-case ASCII, digits, ``-`` and ``_``."""
+    slug = _TAG_SLUG.sub("-", tag.lower()).strip("-")[:60]
+    if slug and slug == tag:
+        return slug
+    digest = hashlib.sha256(tag.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    return f"{slug}-{digest}" if slug else f"tag-{digest}"
+
+
+@dataclass(frozen=True)
+class Media:
+    url: str
+    mime_type: str
+    length: int
+
+
+@dataclass(frozen=True)
+class Entry:
+    """An article as every format shows it: cleaned, absolute, bounded."""
+
+    id: str
+    url: str
+    title: str
+    summary: str  # plain text
+    content_html: str | None  # None in summary mode
+    content_text: str | None
+    published: datetime
+    updated: datetime
+    author_name: str | None
+    author_email: str | None
+    tags: tuple[str, ...]
+    media: Media | None
+
+
+_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+
+
+def _media(article: Article, base: str) -> Media | None:
+    if not article.image_url:
+        return None
+    url = absolute_url(article.image_url, base)
+    if url is None or not url.startswith(("http://", "https://")):
+        return None
+    url = quote(url, safe=":/?#[]@!$&'()*+,;=%~")
+    mime = (article.image_type or "").strip().lower()
+    if not re.fullmatch(r"[a-z0-9.+-]+/[a-z0-9.+-]+", mime):
+        mime = mimetypes.guess_type(url.split("?")[0])[0] or "application/octet-stream"
+    length = article.image_length if article.image_length and article.image_length > 0 else 0
+    return Media(url, mime, length)
+
+
+def make_entry(article: Article, spec: FeedSpec) -> Entry:
+    """Turn a stored article (with its body) into the entry all three formats render."""
+    url = article.url(spec.home_url)
+    text = strip_control(article.content_text)
+    summary = plain_text(article.summary, limit=SUMMARY_LIMIT) or plain_text(
+        text[: SUMMARY_LIMIT * 4], limit=SUMMARY_LIMIT
+    )
+    full = spec.content == "full"
+    author = plain_text(article.author_name) if article.author_name else None
+    email = (article.author_email or "").strip()
+    return Entry(
+        id=article.uid,
+        url=url,
+        title=plain_text(article.title, limit=TITLE_LIMIT) or "(untitled)",
+        summary=summary,
+        content_html=safe_html(article.content_html, base=url) if full else None,
+        content_text=text if full else None,
+        published=article.published_at.astimezone(UTC),
+        updated=max(article.updated_at, article.published_at).astimezone(UTC),
+        author_name=author or None,
+        author_email=email if author and _EMAIL.match(email) else None,
+        tags=tuple(t for t in (plain_text(tag) for tag in article.tags) if t),
+        media=_media(article, url),
+    )
+
+
+def stamp(article: Article) -> list[object]:
+    """Everything about a light article row that can change its entry."""
+    return [
+        article.id,
+        article.uid,
+        article.slug,
+        article.content_hash,
+        article.title,
+        article.summary,
+        article.author_name,
+        article.author_email,
+        article.image_url,
+        article.image_type,
+        article.image_length,
+        article.published_at.isoformat(),
+        article.updated_at.isoformat(),
+        list(article.tags),
+    ]
+
+
+def entry_time(article: Article) -> datetime:
+    return max(article.updated_at, article.published_at).astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class Page:
+    """One document of a feed: the live feed (``number`` 0) or archive page ``number``.
+
+    ``links`` maps an RFC 5005 relation (prev-archive, next-archive, current) to the
+    folder it points at; each format links to the same format there.
+    """
+
+    spec: FeedSpec
+    folder: str
+    number: int
+    articles: tuple[Article, ...]  # newest first; light rows
+    updated: datetime
+    links: tuple[tuple[str, str], ...] = ()
+    archive: bool = False  # fh:archive
+    complete: bool = False  # fh:complete
+
+    @property
+    def is_live(self) -> bool:
+        return self.number == 0
+
+    def link(self, rel: str) -> str | None:
+        return dict(self.links).get(rel)
+
+    def fingerprint(self, fmt: str) -> str:
+        """A hash of every input of this page in ``fmt``: equal means equal bytes."""
+        return hashlib.sha256(f"{fmt}:{self._inputs_hash}".encode()).hexdigest()
+
+    @cached_property
+    def _inputs_hash(self) -> str:
+        head = asdict(self.spec)
+        head["filter"] = repr(self.spec.filter)
+        data = [
+            FORMAT_VERSION,
+            head,
+            self.folder,
+            self.updated.isoformat(),
+            list(self.links),
+            self.archive,
+            self.complete,
+            [stamp(a) for a in self.articles],
+        ]
+        encoded = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
+        return hashlib.sha256(encoded.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def newest_time(articles: list[Article] | tuple[Article, ...]) -> datetime:
+    return max((entry_time(a) for a in articles), default=EPOCH)
