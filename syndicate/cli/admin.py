@@ -69,6 +69,25 @@ def db_upgrade(obj: Obj) -> None:
     click.echo(f"{redact(settings.database_url)}: at revision {revision}")
 
 
+@db.command("copy")
+@click.option("--to", "target_url", required=True, help="SQLAlchemy URL of an empty database.")
+@pass_obj
+@handle_errors
+def db_copy(obj: Obj, target_url: str) -> None:
+    """Copy the whole store into another (empty) database, e.g. SQLite -> PostgreSQL."""
+    from ..db import make_engine
+    from ..dbcopy import copy_store
+
+    source = obj.app().engine
+    target = make_engine(target_url)
+    try:
+        copied = copy_store(source, target)
+    finally:
+        target.dispose()
+    print_table(None, ["table", "rows"], sorted(copied.items()))
+    click.echo(f"copied into {redact(target_url)}; set [database] url to use it")
+
+
 @main_group.command()
 @json_option
 @pass_obj
