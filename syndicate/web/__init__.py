@@ -1,0 +1,7 @@
+"""The web app: subscribe, confirm, unsubscribe, preferences, archive, feeds, webhooks."""
+
+from __future__ import annotations
+
+from .app import ROUTES, create_app
+
+__all__ = ["ROUTES", "create_app"]

@@ -1,0 +1,129 @@
+"""The HTTP app: every route in one table, the error edge, security headers.
+
+``create_app(app)`` returns a plain Flask (WSGI) application: ``syndicate run`` and
+``syndicate serve`` host it with waitress, and any WSGI server can.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask, Response
+from werkzeug.exceptions import HTTPException
+
+from ..context import App
+from ..errors import SyndicateError
+from ..render import render
+from . import archive, feedserve, metrics, pages, webhooks
+from .context import Web, web
+from .security import add_security_headers
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 4 * 1024 * 1024  # SendGrid posts batches of events; pages post a few fields
+
+
+@dataclass(frozen=True)
+class Route:
+    rule: str
+    endpoint: str
+    view: Callable[..., Response]
+    methods: tuple[str, ...] = ("GET",)
+
+
+GET, POST, BOTH = ("GET",), ("POST",), ("GET", "POST")
+
+ROUTES = (
+    Route("/", "home", pages.home),
+    Route("/subscribe", "subscribe", pages.subscribe, BOTH),
+    Route("/confirm/<token>", "confirm", pages.confirm, BOTH),
+    Route("/unsubscribe", "unsubscribe_help", pages.link_help),
+    Route("/unsubscribe/<token>", "unsubscribe", pages.unsubscribe, BOTH),
+    Route("/preferences", "preferences_help", pages.link_help),
+    Route("/preferences/<token>", "preferences", pages.preferences, BOTH),
+    Route("/digests/<name>/", "digest_index", archive.index),
+    Route("/digests/<name>/atom.xml", "digest_atom", archive.atom),
+    Route("/digests/<name>/<date>", "edition", archive.edition),
+    Route("/feeds/", "feeds_root", feedserve.serve),
+    Route("/feeds/<path:relpath>", "feeds", feedserve.serve),
+    Route("/assets/<name>", "asset", pages.asset),
+    Route("/healthz", "healthz", metrics.healthz),
+    Route("/metrics", "metrics", metrics.metrics),
+    Route("/webhooks/<provider>", "webhook", webhooks.receive, POST),
+)
+
+
+def _bind(view: Callable[..., Response]) -> Callable[..., Response]:
+    def bound(**kwargs: Any) -> Response:
+        return view(web(), **kwargs)
+
+    bound.__name__ = view.__name__
+    return bound
+
+
+def create_app(app: App) -> Flask:
+    """The web app over one App (settings, store, clock, mailer)."""
+    flask = Flask("syndicate.web", static_folder=None, template_folder=None)
+    flask.config.update(MAX_CONTENT_LENGTH=MAX_BODY, JSON_SORT_KEYS=False)
+    flask.extensions["syndicate"] = Web.build(app)
+    for route in ROUTES:
+        flask.add_url_rule(
+            route.rule, route.endpoint, _bind(route.view), methods=list(route.methods)
+        )
+    flask.after_request(add_security_headers)
+    flask.register_error_handler(HTTPException, _http_error)
+    flask.register_error_handler(SyndicateError, _operator_error)
+    return flask
+
+
+_TITLES = {
+    404: "Page not found",
+    405: "Not allowed",
+    413: "Too large",
+    400: "Bad request",
+}
+
+
+def _error_page(status: int, title: str, message: str) -> Response:
+    settings = web().app.settings
+    body = render(
+        settings.templates_dir,
+        "web/message.html",
+        site=settings.site,
+        url_for=_url_for,
+        title=title,
+        message=message,
+        hint=None,
+    )
+    response = Response(body, status=status, mimetype="text/html")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _url_for(endpoint: str, **values: Any) -> str:
+    from flask import url_for
+
+    return url_for(endpoint, **values)
+
+
+def _http_error(error: HTTPException) -> Response:
+    status = error.code or 500
+    if status < 400:
+        return error.get_response()
+    response = _error_page(
+        status,
+        _TITLES.get(status, "Something went wrong"),
+        error.description if status != 404 else "There is nothing here.",
+    )
+    for name in ("Allow", "Retry-After"):
+        if name in error.get_response().headers:
+            response.headers[name] = error.get_response().headers[name]
+    return response
+
+
+def _operator_error(error: SyndicateError) -> Response:
+    log.error("web request failed: %s", error.message)
+    return _error_page(503, "Temporarily unavailable", "Please try again in a few minutes.")

@@ -1,0 +1,147 @@
+"""The public archive of each digest: an index, one page per edition, an Atom feed.
+
+Pages come from the stored ``editions`` rows; the per-recipient placeholders are
+replaced with generic values by ``messages.PreparedEdition.public_html`` (the one
+place that knows them), so no subscriber's link ever appears here.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from flask import Response, abort, request
+from sqlalchemy import select
+
+from ..config import DigestSettings
+from ..db import editions
+from ..errors import ConfigError
+from ..messages import EditionContent, prepare
+from .context import Web
+from .security import EDITION_CSP
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class ArchivedEdition:
+    id: int
+    date: str
+    subject: str
+    html: str
+    created_at: datetime
+    period: str
+
+
+def _digest(web: Web, name: str) -> DigestSettings:
+    try:
+        return web.app.settings.digest(name)
+    except ConfigError:
+        abort(404)
+
+
+def _date_of(period: str, period_end: datetime, digest: DigestSettings, web: Web) -> str:
+    from ..digest.windows import edition_date, parse_period
+
+    tz = web.app.settings.digest_timezone(digest)
+    try:
+        return edition_date(parse_period(period), tz)
+    except ValueError:
+        return edition_date(period_end, tz)
+
+
+def archived(web: Web, digest: DigestSettings) -> list[ArchivedEdition]:
+    """Composed editions, newest first; one per date (the latest that day)."""
+    with web.app.engine.connect() as conn:
+        rows = conn.execute(
+            select(editions)
+            .where(editions.c.digest == digest.name, editions.c.status == "composed")
+            .order_by(editions.c.period.desc())
+        ).mappings()
+        found: dict[str, ArchivedEdition] = {}
+        for row in rows:
+            date = _date_of(row["period"], row["period_end"], digest, web)
+            if date not in found:
+                found[date] = ArchivedEdition(
+                    row["id"],
+                    date,
+                    row["subject"],
+                    row["html"],
+                    row["created_at"],
+                    row["period"],
+                )
+    return list(found.values())
+
+
+def public_html(web: Web, digest: DigestSettings, edition: ArchivedEdition) -> str:
+    settings = web.app.settings
+    content = EditionContent(
+        edition_id=edition.id,
+        digest=digest.name,
+        subject=edition.subject,
+        html=edition.html,
+        text="",
+        from_addr=settings.mail.from_,
+        reply_to=None,
+        list_id=None,
+        date=edition.created_at,
+    )
+    return prepare(content, settings).public_html(settings.web_base_url)
+
+
+def index(web: Web, name: str) -> Response:
+    digest = _digest(web, name)
+    return web.page("digest_index.html", digest=digest, editions=archived(web, digest))
+
+
+def edition(web: Web, name: str, date: str) -> Response:
+    digest = _digest(web, name)
+    if not _DATE.match(date):
+        abort(404)
+    for item in archived(web, digest):
+        if item.date == date:
+            response = Response(public_html(web, digest, item), mimetype="text/html")
+            response.headers["Content-Security-Policy"] = EDITION_CSP
+            response.headers["Cache-Control"] = "public, max-age=3600"
+            response.add_etag()
+            return response.make_conditional(request)
+    abort(404)
+
+
+def _uuid(*parts: str) -> str:
+    return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'syndicate:' + ':'.join(parts))}"
+
+
+def atom(web: Web, name: str) -> Response:
+    """An Atom feed of the editions; ids are minted from (digest, period), never URLs."""
+    from feedgen.feed import FeedGenerator
+
+    digest = _digest(web, name)
+    settings = web.app.settings
+    base = f"{settings.web_base_url}digests/{digest.name}/"
+    items = archived(web, digest)[:50]
+    feed = FeedGenerator()
+    feed.id(_uuid("digest", digest.name))
+    feed.title(digest.title)
+    feed.subtitle(digest.description or digest.title)
+    feed.link(href=base + "atom.xml", rel="self", type="application/atom+xml")
+    feed.link(href=base, rel="alternate", type="text/html")
+    author = settings.site.author
+    feed.author({"name": author.name if author else settings.site.title})
+    feed.language(settings.site.language)
+    feed.updated(max((i.created_at for i in items), default=_EPOCH))
+    for item in items:
+        entry = feed.add_entry(order="append")
+        entry.id(_uuid("edition", digest.name, item.period))
+        entry.title(item.subject)
+        entry.link(href=f"{base}{item.date}", rel="alternate", type="text/html")
+        entry.updated(item.created_at)
+        entry.published(item.created_at)
+        entry.content(public_html(web, digest, item), type="html")
+    response = Response(feed.atom_str(pretty=False), mimetype="application/atom+xml")
+    response.headers["Cache-Control"] = "public, max-age=300"
+    response.add_etag()
+    return response.make_conditional(request)

@@ -1,0 +1,74 @@
+"""What every view receives: the App, the token signer, the rate limiter, page rendering."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from flask import Response, current_app, request, url_for
+
+from ..context import App
+from ..errors import TokenError
+from ..render import render
+from ..tokens import Signer, Token
+from .security import RateLimiter
+
+
+@dataclass
+class Web:
+    app: App
+    signer: Signer
+    subscribe_limiter: RateLimiter
+    _registry: Any = None
+
+    @classmethod
+    def build(cls, app: App) -> Web:
+        from ..tokens import signer_for
+
+        return cls(
+            app=app,
+            signer=signer_for(app.settings, app.engine),
+            subscribe_limiter=RateLimiter(
+                app.settings.web.subscribe_per_hour, timedelta(hours=1), app.clock
+            ),
+        )
+
+    def page(
+        self, template: str, /, *, status: int = 200, private: bool = False, **context: object
+    ):
+        """Render ``templates/web/<name>``; ``private`` pages (with tokens) are never cached."""
+        settings = self.app.settings
+        body = render(
+            settings.templates_dir,
+            f"web/{template}",
+            site=settings.site,
+            url_for=url_for,
+            **context,
+        )
+        response = Response(body, status=status, mimetype="text/html")
+        response.headers["Cache-Control"] = "no-store" if private else "public, max-age=300"
+        return response
+
+    def metrics_registry(self) -> Any:
+        if self._registry is None:
+            from .metrics import registry_for
+
+            self._registry = registry_for(self.app)
+        return self._registry
+
+    def check(self, token: str, purpose: str) -> tuple[Token, int]:
+        """The token's contents and its subscriber id, or TokenError."""
+        checked = self.signer.check(token, purpose, now=self.app.clock.now())
+        if not checked.subject.isdigit():
+            raise TokenError("this link is not valid")
+        return checked, int(checked.subject)
+
+
+def web() -> Web:
+    return current_app.extensions["syndicate"]
+
+
+def client_ip() -> str:
+    """The peer address. Behind a proxy, run under a WSGI middleware that sets it."""
+    return request.remote_addr or "unknown"

@@ -1,0 +1,144 @@
+"""Serving the built feeds folder: cheap to poll, correct to cache.
+
+Strong ``ETag`` = sha256 of the bytes (``-gzip`` suffixed for the gzipped variant),
+``Last-Modified`` = the file's mtime (the builder sets it to the newest entry),
+``If-None-Match`` wins over ``If-Modified-Since``, ``Vary: Accept-Encoding``,
+``Cache-Control`` from ``feedfiles``, and WebSub ``Link`` headers on live feeds.
+Only regular files below the feeds folder are served; dot files (temp files of an
+atomic write) never are.
+"""
+
+from __future__ import annotations
+
+import gzip
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from flask import Response, abort, request
+from werkzeug.http import http_date, parse_date, parse_etags
+
+from ..config import Settings
+from ..feedfiles import cache_control, is_archive, is_live_feed, media_type
+from ..fileio import sha256_hex
+from .context import Web
+
+_COMPRESSIBLE = (
+    "text/",
+    "application/rss",
+    "application/atom",
+    "application/feed+json",
+    "application/json",
+    "application/xml",
+    "image/svg",
+)
+_MIN_GZIP = 256
+
+
+@dataclass(frozen=True)
+class _Cached:
+    mtime_ns: int
+    size: int
+    data: bytes
+    sha: str
+    gzipped: bytes | None
+
+
+class _FileCache:
+    """Bytes, hash and gzip per file, reused while (mtime, size) stay the same."""
+
+    def __init__(self, max_files: int = 256) -> None:
+        self.max_files = max_files
+        self._files: OrderedDict[Path, _Cached] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, path: Path, mtime_ns: int, size: int, compressible: bool) -> _Cached:
+        with self._lock:
+            hit = self._files.get(path)
+            if hit and hit.mtime_ns == mtime_ns and hit.size == size:
+                self._files.move_to_end(path)
+                return hit
+        data = path.read_bytes()
+        gz = gzip.compress(data, compresslevel=6, mtime=0) if compressible else None
+        entry = _Cached(mtime_ns, len(data), data, sha256_hex(data), gz)
+        with self._lock:
+            self._files[path] = entry
+            while len(self._files) > self.max_files:
+                self._files.popitem(last=False)
+        return entry
+
+
+_CACHE = _FileCache()
+
+
+def _resolve(root: Path, relpath: str) -> tuple[Path, str] | None:
+    if relpath == "" or relpath.endswith("/"):
+        relpath += "index.html"
+    if "\\" in relpath or "\x00" in relpath:
+        return None
+    parts = PurePosixPath(relpath).parts
+    if not parts or any(p.startswith(".") or p == "/" for p in parts):
+        return None
+    root = root.resolve()
+    path = (root / Path(*parts)).resolve()
+    if not path.is_relative_to(root) or not path.is_file():
+        return None
+    return path, "/".join(parts)
+
+
+def link_header(settings: Settings, relpath: str) -> str | None:
+    """``rel=hub`` for each WebSub hub of the feed and ``rel=self`` with its public URL."""
+    if not (is_live_feed(relpath) or is_archive(relpath)):
+        return None
+    links = [f'<{settings.site.public_feeds_url}{relpath}>; rel="self"']
+    if is_live_feed(relpath):
+        folder = str(PurePosixPath(relpath).parent)
+        hubs: list[str] = []
+        for feed in settings.feeds:
+            if feed.path == folder or (feed.per_tag and folder.startswith("tags/")):
+                hubs += [hub for hub in feed.hubs if hub not in hubs]
+        links = [f'<{hub}>; rel="hub"' for hub in hubs] + links
+    return ", ".join(links)
+
+
+def serve(web: Web, relpath: str = "") -> Response:
+    settings = web.app.settings
+    found = _resolve(settings.feeds_dir, relpath)
+    if found is None:
+        abort(404)
+    path, relpath = found
+    stat = path.stat()
+    content_type = media_type(relpath)
+    compressible = content_type.startswith(_COMPRESSIBLE) and stat.st_size >= _MIN_GZIP
+    cached = _CACHE.get(path, stat.st_mtime_ns, stat.st_size, compressible)
+    use_gzip = cached.gzipped is not None and request.accept_encodings["gzip"] > 0
+    etag = cached.sha + ("-gzip" if use_gzip else "")
+
+    headers = {
+        "ETag": f'"{etag}"',
+        "Last-Modified": http_date(int(stat.st_mtime)),
+        "Cache-Control": cache_control(relpath),
+        "Vary": "Accept-Encoding",
+    }
+    if link := link_header(settings, relpath):
+        headers["Link"] = link
+    if _not_modified(cached.sha, int(stat.st_mtime)):
+        response = Response(status=304, headers=headers)
+        response.headers.pop("Content-Type", None)
+        return response
+    body = cached.gzipped if use_gzip else cached.data
+    response = Response(body, headers=headers, content_type=content_type)
+    if use_gzip:
+        response.headers["Content-Encoding"] = "gzip"
+    return response
+
+
+def _not_modified(sha: str, mtime: int) -> bool:
+    """If-None-Match decides when present (either encoding's tag matches); else the date."""
+    if_none_match = request.headers.get("If-None-Match")
+    if if_none_match is not None:
+        etags = parse_etags(if_none_match)
+        return etags.contains_weak(sha) or etags.contains_weak(sha + "-gzip")
+    since = parse_date(request.headers.get("If-Modified-Since"))
+    return since is not None and mtime <= since.timestamp()

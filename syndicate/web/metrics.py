@@ -1,0 +1,121 @@
+"""``/metrics`` for Prometheus and ``/healthz``, read from the store at scrape time.
+
+The store is the truth (several processes may send and publish), so every value is a
+query over ``deliveries``, ``subscribers``, ``job_runs`` and ``pushes``, not a counter
+in this process's memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from flask import Response, jsonify
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import SQLAlchemyError
+
+from ..context import App
+from ..db import deliveries, job_runs, pushes, subscribers
+from ..subscribers import STATUSES
+from .context import Web
+
+DELIVERY_STATES = ("queued", "sending", "sent", "deferred", "failed", "suppressed")
+WAITING = ("queued", "sending", "deferred")
+FEEDS_JOB = "feeds"
+
+
+class StoreCollector:
+    def __init__(self, app: App) -> None:
+        self.app = app
+
+    def collect(self) -> Iterator[Metric]:
+        with self.app.engine.connect() as conn:
+            by_state = dict(
+                conn.execute(
+                    select(deliveries.c.status, func.count()).group_by(deliveries.c.status)
+                ).all()
+            )
+            people = dict(
+                conn.execute(
+                    select(subscribers.c.status, func.count()).group_by(subscribers.c.status)
+                ).all()
+            )
+            last_build = conn.execute(
+                select(func.max(job_runs.c.finished_at)).where(
+                    job_runs.c.job == FEEDS_JOB, job_runs.c.status == "ok"
+                )
+            ).scalar()
+            last_push = conn.execute(
+                select(pushes.c.host, func.max(pushes.c.finished_at))
+                .where(pushes.c.error.is_(None), pushes.c.finished_at.is_not(None))
+                .group_by(pushes.c.host)
+            ).all()
+            outcomes = conn.execute(
+                select(job_runs.c.job, job_runs.c.status, func.count()).group_by(
+                    job_runs.c.job, job_runs.c.status
+                )
+            ).all()
+        emails = GaugeMetricFamily("syndicate_emails", "Deliveries by state.", labels=["state"])
+        for state in DELIVERY_STATES:
+            emails.add_metric([state], by_state.get(state, 0))
+        yield emails
+        yield GaugeMetricFamily(
+            "syndicate_queue_depth",
+            "Deliveries waiting to be sent (queued, sending, deferred).",
+            value=sum(by_state.get(s, 0) for s in WAITING),
+        )
+        people_metric = GaugeMetricFamily(
+            "syndicate_subscribers", "Subscribers by status.", labels=["status"]
+        )
+        for status in STATUSES:
+            people_metric.add_metric([status], people.get(status, 0))
+        yield people_metric
+        build = GaugeMetricFamily(
+            "syndicate_last_feed_build_timestamp_seconds",
+            "When the last successful feed build finished (Unix time; 0 = never).",
+        )
+        build.add_metric([], last_build.timestamp() if last_build else 0)
+        yield build
+        push = GaugeMetricFamily(
+            "syndicate_last_push_timestamp_seconds",
+            "When the last successful push to each host finished (Unix time).",
+            labels=["host"],
+        )
+        for host, finished in last_push:
+            push.add_metric([host], finished.timestamp() if finished else 0)
+        yield push
+        jobs = GaugeMetricFamily(
+            "syndicate_job_runs", "Recorded job runs by job and outcome.", labels=["job", "status"]
+        )
+        for job, status, count in outcomes:
+            jobs.add_metric([job, status], count)
+        yield jobs
+
+
+def registry_for(app: App) -> CollectorRegistry:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(StoreCollector(app))  # type: ignore[arg-type]
+    return registry
+
+
+def metrics(web: Web) -> Response:
+    registry = web.metrics_registry()
+    return Response(
+        generate_latest(registry),
+        headers={"Content-Type": CONTENT_TYPE_LATEST, "Cache-Control": "no-store"},
+    )
+
+
+def healthz(web: Web) -> Response:
+    """200 when the store answers, 503 otherwise (for load balancers and `syndicate run`)."""
+    try:
+        with web.app.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except SQLAlchemyError:
+        response = jsonify(status="unavailable", database="unreachable")
+        response.status_code = 503
+    else:
+        response = jsonify(status="ok")
+    response.headers["Cache-Control"] = "no-store"
+    return response

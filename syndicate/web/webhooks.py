@@ -1,0 +1,304 @@
+"""Provider webhooks for bounces and complaints: verify, de-duplicate, apply.
+
+Each provider proves itself differently: Mailgun an HMAC of timestamp+token, SendGrid
+an ECDSA signature of timestamp+body, Postmark HTTP basic auth, SES a signed SNS
+message. Keys come from the environment variables named in ``web.webhook_keys``
+(several comma-separated keys all verify, for rotation). Every event id is recorded
+in ``webhook_events``: a replayed event is acknowledged but changes nothing.
+A hard bounce or complaint suppresses the address; soft bounces are counted.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+from flask import Request, Response, abort, jsonify, request
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from .. import subscribers as subs
+from ..config import secret
+from ..db import transaction, webhook_events
+from .context import Web
+from .sns import CertificateCache, SnsRejected, confirm_subscription, verify
+
+log = logging.getLogger(__name__)
+
+Kind = Literal["hard_bounce", "soft_bounce", "complaint"]
+# Signed timestamps older than this are refused; newer replays are caught by event id.
+MAX_AGE = timedelta(hours=12)
+_CERTIFICATES = CertificateCache()
+
+
+class Rejected(Exception):
+    """The request is not from the provider (bad signature, stale, malformed)."""
+
+
+@dataclass(frozen=True)
+class MailEvent:
+    event_id: str
+    kind: Kind
+    email: str
+    reason: str
+
+
+def _keys(web: Web, provider: str) -> list[str]:
+    env = web.app.settings.web.webhook_keys.get(provider)
+    if env is None:
+        abort(404)  # not configured: the endpoint does not exist
+    value = secret(env, key=f"web.webhook_keys.{provider}", required=False) or ""
+    keys = [k.strip() for k in value.split(",") if k.strip()]
+    if not keys:
+        log.error("webhook %s: environment variable %s is empty", provider, env)
+        abort(503)
+    return keys
+
+
+def _fresh(timestamp: Any, now: datetime) -> None:
+    try:
+        when = datetime.fromtimestamp(int(timestamp), UTC)
+    except (TypeError, ValueError, OverflowError):
+        raise Rejected("bad timestamp") from None
+    if abs(now - when) > MAX_AGE:
+        raise Rejected("stale timestamp")
+
+
+def _json(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise Rejected("body is not JSON") from None
+
+
+# -- Mailgun ------------------------------------------------------------------------------
+
+
+def mailgun(web: Web, req: Request, now: datetime) -> list[MailEvent]:
+    payload = _json(req.get_data())
+    signature = payload.get("signature") if isinstance(payload, dict) else None
+    if not isinstance(signature, dict):
+        raise Rejected("no signature")
+    timestamp, token = str(signature.get("timestamp", "")), str(signature.get("token", ""))
+    given = str(signature.get("signature", ""))
+    message = (timestamp + token).encode()
+    if not any(
+        hmac.compare_digest(hmac.new(k.encode(), message, hashlib.sha256).hexdigest(), given)
+        for k in _keys(web, "mailgun")
+    ):
+        raise Rejected("bad signature")
+    _fresh(timestamp, now)
+    data = payload.get("event-data") or {}
+    event, email = data.get("event"), str(data.get("recipient", ""))
+    status = data.get("delivery-status") or {}
+    reason = str(status.get("description") or status.get("message") or data.get("reason") or "")
+    event_id = str(data.get("id") or token)
+    if event == "complained":
+        return [MailEvent(event_id, "complaint", email, "complaint")]
+    if event == "failed":
+        kind: Kind = "hard_bounce" if data.get("severity") == "permanent" else "soft_bounce"
+        return [MailEvent(event_id, kind, email, reason or "failed")]
+    return []
+
+
+# -- SendGrid -----------------------------------------------------------------------------
+
+SENDGRID_SIGNATURE = "X-Twilio-Email-Event-Webhook-Signature"
+SENDGRID_TIMESTAMP = "X-Twilio-Email-Event-Webhook-Timestamp"
+
+
+def _sendgrid_key(text: str) -> Any:
+    from cryptography.hazmat.primitives.serialization import (
+        load_der_public_key,
+        load_pem_public_key,
+    )
+
+    if "BEGIN PUBLIC KEY" in text:
+        return load_pem_public_key(text.encode())
+    return load_der_public_key(base64.b64decode(text))
+
+
+def sendgrid(web: Web, req: Request, now: datetime) -> list[MailEvent]:
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    timestamp = req.headers.get(SENDGRID_TIMESTAMP, "")
+    try:
+        signature = base64.b64decode(req.headers.get(SENDGRID_SIGNATURE, ""), validate=True)
+    except (ValueError, binascii.Error):
+        raise Rejected("bad signature") from None
+    signed = timestamp.encode() + req.get_data()
+    for text in _keys(web, "sendgrid"):
+        try:
+            _sendgrid_key(text).verify(signature, signed, ec.ECDSA(hashes.SHA256()))
+            break
+        except (InvalidSignature, ValueError, TypeError):
+            continue
+    else:
+        raise Rejected("bad signature")
+    _fresh(timestamp, now)
+    events = _json(req.get_data())
+    if not isinstance(events, list):
+        raise Rejected("expected a JSON array of events")
+    found = []
+    for item in events[:10_000]:
+        if not isinstance(item, dict) or not item.get("sg_event_id"):
+            continue
+        event_id, email = str(item["sg_event_id"]), str(item.get("email", ""))
+        reason = str(item.get("reason") or item.get("response") or item.get("event"))
+        if item.get("event") == "spamreport":
+            found.append(MailEvent(event_id, "complaint", email, "spam report"))
+        elif item.get("event") == "bounce":
+            kind: Kind = "soft_bounce" if item.get("type") == "blocked" else "hard_bounce"
+            found.append(MailEvent(event_id, kind, email, reason))
+    return found
+
+
+# -- Postmark -----------------------------------------------------------------------------
+
+POSTMARK_HARD = {"HardBounce", "BadEmailAddress", "ManuallyDeactivated", "Unsubscribe"}
+POSTMARK_SOFT = {"SoftBounce", "Transient", "DnsError", "Blocked"}
+
+
+def postmark(web: Web, req: Request, now: datetime) -> list[MailEvent]:
+    auth = req.authorization
+    given = f"{auth.username}:{auth.password}" if auth and auth.type == "basic" else ""
+    if not given or not any(hmac.compare_digest(given, k) for k in _keys(web, "postmark")):
+        raise Rejected("bad credentials")
+    data = _json(req.get_data())
+    if not isinstance(data, dict):
+        raise Rejected("expected a JSON object")
+    record, kind_name = data.get("RecordType"), data.get("Type")
+    event_id = f"{record}:{data.get('ID')}"
+    email = str(data.get("Email", ""))
+    reason = str(data.get("Description") or kind_name or "")
+    if record == "SpamComplaint" or kind_name == "SpamComplaint":
+        return [MailEvent(event_id, "complaint", email, "spam complaint")]
+    if record == "Bounce" and kind_name in POSTMARK_HARD:
+        return [MailEvent(event_id, "hard_bounce", email, reason)]
+    if record == "Bounce" and kind_name in POSTMARK_SOFT:
+        return [MailEvent(event_id, "soft_bounce", email, reason)]
+    return []
+
+
+# -- SES via SNS --------------------------------------------------------------------------
+
+
+def ses(web: Web, req: Request, now: datetime) -> list[MailEvent]:
+    settings = web.app.settings.web
+    if not settings.sns_topic_arns:
+        abort(404)
+    message = _json(req.get_data())
+    if not isinstance(message, dict):
+        raise Rejected("expected an SNS message")
+    try:
+        verify(
+            message,
+            cert_hosts=settings.sns_cert_hosts,
+            topics=settings.sns_topic_arns,
+            certificates=_CERTIFICATES,
+        )
+        stamp = datetime.fromisoformat(str(message.get("Timestamp", "")).replace("Z", "+00:00"))
+    except (SnsRejected, ValueError) as exc:
+        raise Rejected(str(exc)) from None
+    _fresh(stamp.timestamp(), now)
+    if message["Type"] == "SubscriptionConfirmation":
+        try:
+            confirm_subscription(message, cert_hosts=settings.sns_cert_hosts)
+        except SnsRejected as exc:
+            raise Rejected(str(exc)) from None
+        log.info("SNS subscription confirmed for %s", message.get("TopicArn"))
+        return []
+    if message["Type"] != "Notification":
+        return []
+    return ses_events(str(message.get("MessageId")), _json(str(message.get("Message", ""))))
+
+
+def ses_events(message_id: str, note: Any) -> list[MailEvent]:
+    """SES notifications (``notificationType``) and event publishing (``eventType``)."""
+    if not isinstance(note, dict):
+        return []
+    kind_name = note.get("notificationType") or note.get("eventType")
+    found = []
+    if kind_name == "Bounce":
+        bounce = note.get("bounce") or {}
+        kind: Kind = "hard_bounce" if bounce.get("bounceType") == "Permanent" else "soft_bounce"
+        for n, r in enumerate(bounce.get("bouncedRecipients") or []):
+            reason = str(r.get("diagnosticCode") or bounce.get("bounceSubType") or "bounce")
+            found.append(MailEvent(f"{message_id}:{n}", kind, str(r.get("emailAddress")), reason))
+    elif kind_name == "Complaint":
+        complaint = note.get("complaint") or {}
+        for n, r in enumerate(complaint.get("complainedRecipients") or []):
+            found.append(
+                MailEvent(f"{message_id}:{n}", "complaint", str(r.get("emailAddress")), "complaint")
+            )
+    return found
+
+
+PROVIDERS: dict[str, Callable[[Web, Request, datetime], list[MailEvent]]] = {
+    "mailgun": mailgun,
+    "sendgrid": sendgrid,
+    "postmark": postmark,
+    "ses": ses,
+}
+
+
+# -- the route ----------------------------------------------------------------------------
+
+
+def receive(web: Web, provider: str) -> Response:
+    check = PROVIDERS.get(provider)
+    if check is None:
+        abort(404)
+    now = web.app.clock.now()
+    try:
+        events = check(web, request, now)
+    except Rejected as exc:
+        log.warning("webhook %s rejected: %s", provider, exc)
+        return jsonify(error="rejected"), 403  # type: ignore[return-value]
+    applied = duplicates = 0
+    for event in events:
+        if apply(web, provider, event, now):
+            applied += 1
+        else:
+            duplicates += 1
+    if duplicates:
+        log.info("webhook %s: %d replayed event(s) ignored", provider, duplicates)
+    return jsonify(applied=applied, duplicates=duplicates)
+
+
+def apply(web: Web, provider: str, event: MailEvent, now: datetime) -> bool:
+    """Record the event id and act on it, in one transaction; False for a replay."""
+    with transaction(web.app.engine) as conn:
+        insert = sqlite_insert if conn.dialect.name == "sqlite" else pg_insert
+        claimed = conn.execute(
+            insert(webhook_events)
+            .values(provider=provider, event_id=event.event_id[:300], received_at=now)
+            .on_conflict_do_nothing(index_elements=["provider", "event_id"])
+        ).rowcount
+        if not claimed:
+            return False
+        reason = f"{provider}: {event.reason}"[:1000]
+        if event.kind == "soft_bounce":
+            subscriber = subs.record_soft_bounce(
+                conn,
+                event.email,
+                reason=reason,
+                now=now,
+                limit=web.app.settings.web.soft_bounce_limit,
+            )
+        else:
+            status = "complained" if event.kind == "complaint" else "bounced"
+            subscriber = subs.suppress(conn, event.email, status, reason, now)
+    if subscriber is not None:
+        log.info("webhook %s: %s for subscriber %s", provider, event.kind, subscriber.id)
+    return True
