@@ -139,6 +139,9 @@ def inline_css(html: str) -> str:
             strip_important=False,
             keep_style_tags=False,  # inlined rules go; @media and pseudo rules stay
             remove_classes=False,  # the @media rules still need the classes
+            # Keep the template's width/height attributes (Outlook sizes images by
+            # them); premailer would overwrite them with CSS values like "100%"/"auto".
+            disable_basic_attributes=["width", "height"],
             disable_validation=True,
             cssutils_logging_level=logging.CRITICAL,
         ).transform(pretty_print=False)
