@@ -1,0 +1,80 @@
+"""``syndicate run`` as a real process: signals, config reload, one leader per database."""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+
+import pytest
+
+from .processes import SyndicateProcess
+from .support import write_config
+
+SERVICE = """
+[[feeds]]
+name = "all"
+path = "all"
+
+[schedule]
+leader_lease_seconds = 5
+deliver_every_seconds = 1
+"""
+
+
+@pytest.fixture
+def service_config(tmp_path: Path, store_url: str) -> Path:
+    return write_config(tmp_path, store_url, SERVICE)
+
+
+def test_sigterm_stops_the_service_cleanly(service_config: Path) -> None:
+    service = SyndicateProcess(service_config, "run")
+    try:
+        service.wait_for("became the scheduler leader")
+        service.wait_for(r"web app on http://127\.0\.0\.1:\d+/")
+    finally:
+        code = service.stop()
+    assert code == 0
+    assert any("stopped" in line for line in service.lines)
+    assert not any("Traceback" in line for line in service.lines)
+
+
+def test_sighup_reloads_a_good_config_and_keeps_the_old_one_on_a_bad_one(
+    service_config: Path,
+) -> None:
+    good = service_config.read_text(encoding="utf-8")
+    service = SyndicateProcess(service_config, "run")
+    try:
+        service.wait_for("became the scheduler leader")
+        service_config.write_text(good.replace('name = "all"', 'nmae = "all"'), encoding="utf-8")
+        mark = len(service.lines)
+        service.signal(signal.SIGHUP)
+        line = service.wait_for("config not reloaded", start=mark)
+        assert "feeds[0].nmae: unknown key" in line
+        assert service.proc.poll() is None  # still running on the old config
+
+        service_config.write_text(good.replace("*/15 * * * *", "*/5 * * * *"), encoding="utf-8")
+        mark = len(service.lines)
+        service.signal(signal.SIGHUP)
+        service.wait_for("config reloaded from", start=mark)
+    finally:
+        assert service.stop() == 0
+
+
+def test_a_second_service_stands_by_and_takes_over_when_the_leader_dies(
+    tmp_path: Path, pg_url: str
+) -> None:
+    config = write_config(tmp_path, pg_url, SERVICE)
+    first = SyndicateProcess(config, "run")
+    second = None
+    try:
+        first.wait_for("became the scheduler leader")
+        second = SyndicateProcess(config, "run")
+        second.wait_for(r"web app on http://")
+        with pytest.raises(AssertionError):
+            second.wait_for("became the scheduler leader", timeout=4)
+        first.kill()  # SIGKILL: no goodbye, the lock must free itself
+        second.wait_for("became the scheduler leader", timeout=20)
+    finally:
+        first.stop()
+        if second is not None:
+            assert second.stop() == 0
