@@ -53,7 +53,7 @@ class SyndicateProcess:
                     if regex.search(line):
                         return line
                 remaining = deadline - time.monotonic()
-                if remaining <= 0 or self.proc.poll() is not None and not self._reader.is_alive():
+                if remaining <= 0 or (self.proc.poll() is not None and not self._reader.is_alive()):
                     raise AssertionError(
                         f"no log line matching {pattern!r} within {timeout}s; got:\n"
                         + "\n".join(self.lines[-40:])
