@@ -192,6 +192,27 @@ def by_ids(conn: Connection, ids: Sequence[int]) -> list[Article]:
     return [found[i] for i in ids if i in found]
 
 
+def by_source(conn: Connection, source: str) -> Article | None:
+    """The article imported from ``source`` (a resolved file path), if any."""
+    rows = conn.execute(select(articles).where(articles.c.source == source)).mappings().all()
+    found = _to_articles(conn, rows)
+    return found[0] if found else None
+
+
+def by_content_hash(conn: Connection, content_hash: str) -> list[Article]:
+    """Articles whose imported content hashes to ``content_hash`` (to follow renames)."""
+    query = select(articles).where(articles.c.content_hash == content_hash)
+    return _to_articles(conn, conn.execute(query.order_by(articles.c.id)).mappings().all())
+
+
+def slugs_like(conn: Connection, base: str) -> set[str]:
+    """Slugs equal to ``base`` or of the form ``base-N`` (for picking a free one)."""
+    query = select(articles.c.slug).where(
+        or_(articles.c.slug == base, articles.c.slug.like(f"{base}-%"))
+    )
+    return set(conn.execute(query).scalars())
+
+
 def remove(conn: Connection, article_id: int) -> None:
     conn.execute(delete(article_tags).where(article_tags.c.article_id == article_id))
     conn.execute(delete(articles).where(articles.c.id == article_id))
