@@ -140,6 +140,9 @@ class Service:
             except SyndicateError as exc:
                 log.error("delivery: %s", exc.message)
                 self.stop.wait(self.app.settings.schedule.deliver_every_seconds)
+            except Exception:  # the worker must outlive a bug in one batch
+                log.exception("delivery loop failed; retrying")
+                self.stop.wait(self.app.settings.schedule.deliver_every_seconds)
 
     def _serve_web(self) -> None:
         from waitress import create_server
