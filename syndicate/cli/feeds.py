@@ -1,5 +1,51 @@
-"""CLI commands: feeds."""
+"""CLI commands: ``feeds build [NAME]`` (``feeds publish`` lives in cli/publish.py)."""
 
 from __future__ import annotations
 
-from .base import main_group  # noqa: F401
+import click
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+from .base import Obj, err_console, handle_errors, json_option, main_group, pass_obj, print_json
+
+
+@main_group.group("feeds")
+def feeds_group() -> None:
+    """Build the configured feeds (RSS, Atom, JSON Feed) under the feeds folder."""
+
+
+@feeds_group.command("build")
+@click.argument("name", required=False)
+@json_option
+@pass_obj
+@handle_errors
+def build(obj: Obj, name: str | None, as_json: bool) -> None:
+    """Write every configured feed, or only feed NAME; unchanged files are not rewritten."""
+    from ..feeds import build_feeds
+
+    app = obj.app()
+    with Progress(
+        TextColumn("building feed pages"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=err_console,
+        transient=True,
+        disable=as_json,
+    ) as bar:
+        task = bar.add_task("build", total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        report = build_feeds(app, only=name, progress=progress)
+    if as_json:
+        print_json({"feeds_dir": str(app.settings.feeds_dir), **report.as_dict()})
+        return
+    for feed_name, count in sorted(report.entries.items()):
+        pages = report.archive_pages.get(feed_name, 0)
+        archive = f", {pages} archive page(s)" if pages else ""
+        click.echo(f"{feed_name}: {count} entries{archive}")
+    click.echo(
+        f"{len(report.written)} file(s) written ({report.bytes_written} bytes), "
+        f"{len(report.unchanged)} unchanged, {len(report.removed)} removed "
+        f"in {app.settings.feeds_dir}"
+    )
