@@ -214,7 +214,7 @@ def digest_slot_job(app: App, name: str, fire_time: datetime) -> JobOutcome:
     key = slot_key(fire_time, tz)
 
     def work() -> Any:
-        if has_edition(app, name) and app.clock.now() - fire_time > settings.expires_after:
+        if has_edition(app, name) and digests.is_expired(settings, fire_time, app.clock.now()):
             edition = digests.record_skipped(
                 app, name, fire_time, f"missed by more than {settings.expires_after}"
             )
