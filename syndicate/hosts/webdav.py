@@ -48,7 +48,10 @@ class WebDavHost:
     def _url(self, path: str) -> str:
         return self.base + quote(join_remote(self.root, path))
 
-    def _request(self, method: str, path: str, what: str, **kwargs: object) -> requests.Response:
+    def _folder_url(self, folder: str) -> str:
+        return self.base + quote(folder) + "/"
+
+    def _request(self, method: str, url: str, what: str, **kwargs: object) -> requests.Response:
         if self._session is None:
             self._session = requests.Session()
             self._session.auth = self._auth
@@ -56,7 +59,7 @@ class WebDavHost:
         prefix = f"host {self.name!r}: cannot {what}"
         try:
             return self._session.request(
-                method, self._url(path), timeout=self.timeout, allow_redirects=False, **kwargs
+                method, url, timeout=self.timeout, allow_redirects=False, **kwargs
             )
         except requests.exceptions.SSLError as exc:
             raise HostError(
@@ -87,10 +90,11 @@ class WebDavHost:
         raise HostError(text, temporary=status in _TEMPORARY_STATUS)
 
     def _ensure_folders(self, path: str) -> None:
-        for folder in parents(path):
+        for folder in parents(join_remote(self.root, path)):
             if folder in self._folders:
                 continue
-            response = self._request("MKCOL", folder + "/", f"create folder {folder}")
+            url = self._folder_url(folder)
+            response = self._request("MKCOL", url, f"create folder {folder}")
             # 201 made; 405 already there (some servers say 301 or 409 for a collection).
             self._check(response, f"create folder {folder}", ok={200, 201, 301, 405})
             self._folders.add(folder)
@@ -98,17 +102,23 @@ class WebDavHost:
     def put(self, path: str, data: bytes, content_type: str, cache_control: str) -> None:
         self._ensure_folders(path)
         response = self._request(
-            "PUT", path, f"upload {path}", data=data, headers={"Content-Type": content_type}
+            "PUT",
+            self._url(path),
+            f"upload {path}",
+            data=data,
+            headers={"Content-Type": content_type},
         )
         self._check(response, f"upload {path}", ok={200, 201, 204})
 
     def rename(self, source: str, target: str) -> None:
         headers = {"Destination": self._url(target), "Overwrite": "T"}
-        response = self._request("MOVE", source, f"move {source} to {target}", headers=headers)
+        response = self._request(
+            "MOVE", self._url(source), f"move {source} to {target}", headers=headers
+        )
         self._check(response, f"move {source} to {target}", ok={200, 201, 204})
 
     def delete(self, path: str) -> None:
-        response = self._request("DELETE", path, f"delete {path}")
+        response = self._request("DELETE", self._url(path), f"delete {path}")
         self._check(response, f"delete {path}", ok={200, 202, 204, 404})
 
     def _reset(self) -> None:
