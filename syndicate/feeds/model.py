@@ -9,18 +9,20 @@ bodies are loaded and turned into ``Entry`` values only for the pages that are b
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import mimetypes
 import re
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
-from urllib.parse import quote
+
+import nh3
 
 from ..articles import Article, ArticleFilter
 from ..config import FeedSettings, Settings
 from ..feedfiles import FEED_FILES
-from .text import absolute_url, plain_text, safe_html, strip_control
+from ..sanitize import absolute_url, sanitize_html, strip_control_chars, summarize
 
 # Bump when the builder's output changes for the same inputs: every page is rebuilt.
 FORMAT_VERSION = "1"
@@ -31,6 +33,22 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 FEED_ID_PREFIX = "urn:syndicate:feed:"
 
 _TAG_SLUG = re.compile(r"[^a-z0-9_-]+")
+_SPACES = re.compile(r"\s+")
+
+
+def plain_text(value: str, *, limit: int | None = None) -> str:
+    """Markup-free, single-line text for titles and names: tags dropped, entities decoded.
+
+    Decoding can reveal new markup (``&lt;b&gt;``), so it repeats until stable.
+    """
+    text = strip_control_chars(value)
+    for _ in range(4):  # bounded: each pass removes at least one layer of markup
+        cleaned = html.unescape(nh3.clean(text, tags=set()))
+        cleaned = _SPACES.sub(" ", strip_control_chars(cleaned)).strip()
+        if cleaned == text:
+            break
+        text = cleaned
+    return summarize(text, limit) if limit is not None else text
 
 
 @dataclass(frozen=True)
@@ -56,6 +74,7 @@ class FeedSpec:
     copyright: str | None
     author_name: str
     author_email: str | None
+    iframe_hosts: tuple[str, ...] = ()
     filter: ArticleFilter = field(default_factory=ArticleFilter)
     tag: str | None = None  # set on per-tag feeds
 
@@ -96,6 +115,7 @@ def feed_spec(settings: Settings, feed: FeedSettings) -> FeedSpec:
         hubs=tuple(feed.hubs),
         icon=absolute_url(feed.icon, site.url) if feed.icon else None,
         logo=absolute_url(feed.logo, site.url) if feed.logo else None,
+        iframe_hosts=tuple(site.iframe_hosts),
         copyright=plain_text(feed.copyright) if feed.copyright else None,
         author_name=plain_text(author.name if author else site.title) or site.title,
         author_email=author.email if author else None,
@@ -146,7 +166,6 @@ def _media(article: Article, base: str) -> Media | None:
     url = absolute_url(article.image_url, base)
     if url is None or not url.startswith(("http://", "https://")):
         return None
-    url = quote(url, safe=":/?#[]@!$&'()*+,;=%~")
     mime = (article.image_type or "").strip().lower()
     if not re.fullmatch(r"[a-z0-9.+-]+/[a-z0-9.+-]+", mime):
         mime = mimetypes.guess_type(url.split("?")[0])[0] or "application/octet-stream"
@@ -157,9 +176,9 @@ def _media(article: Article, base: str) -> Media | None:
 def make_entry(article: Article, spec: FeedSpec) -> Entry:
     """Turn a stored article (with its body) into the entry all three formats render."""
     url = article.url(spec.home_url)
-    text = strip_control(article.content_text)
-    summary = plain_text(article.summary, limit=SUMMARY_LIMIT) or plain_text(
-        text[: SUMMARY_LIMIT * 4], limit=SUMMARY_LIMIT
+    text = strip_control_chars(article.content_text)
+    summary = plain_text(article.summary, limit=SUMMARY_LIMIT) or summarize(
+        text[: SUMMARY_LIMIT * 4], SUMMARY_LIMIT
     )
     full = spec.content == "full"
     author = plain_text(article.author_name) if article.author_name else None
@@ -169,14 +188,21 @@ def make_entry(article: Article, spec: FeedSpec) -> Entry:
         url=url,
         title=plain_text(article.title, limit=TITLE_LIMIT) or "(untitled)",
         summary=summary,
-        content_html=safe_html(article.content_html, base=url) if full else None,
+        content_html=sanitize_html(
+            article.content_html,
+            base_url=spec.home_url,
+            page_url=url,
+            iframe_hosts=spec.iframe_hosts,
+        )
+        if full
+        else None,
         content_text=text if full else None,
         published=article.published_at.astimezone(UTC),
         updated=max(article.updated_at, article.published_at).astimezone(UTC),
         author_name=author or None,
         author_email=email if author and _EMAIL.match(email) else None,
         tags=tuple(t for t in (plain_text(tag) for tag in article.tags) if t),
-        media=_media(article, url),
+        media=_media(article, spec.home_url),
     )
 
 
