@@ -1,0 +1,105 @@
+"""Postmark: ``POST /email/batch``, up to 500 messages (50 MB) per call.
+
+Newsletters go on a broadcast ``MessageStream``. An HTTP 200 answer is an array with
+one entry per message, each with its own ``ErrorCode`` (0 = accepted): a batch can
+be half refused, so every entry is read.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from email.utils import formataddr
+from typing import Any
+
+from ..config import PostmarkSettings
+from .base import OutgoingMessage, SendResult
+from .http import ApiClient
+
+MAX_MESSAGES = 500
+MAX_BYTES = 45 * 1024 * 1024  # under Postmark's 50 MB, leaving room for JSON overhead
+# ErrorCodes that describe the account or the moment, not the recipient.
+TEMPORARY_CODES = {100, 405, 429}
+
+
+class PostmarkMailer:
+    name = "postmark"
+    max_batch = MAX_MESSAGES
+
+    def __init__(self, settings: PostmarkSettings, *, token: str, timeout: float = 60.0) -> None:
+        self.stream = settings.message_stream
+        self.client = ApiClient(
+            settings.base_url,
+            headers={
+                "X-Postmark-Server-Token": token,
+                "Accept": "application/json",
+                "Content-Type": "application/json",
+            },
+            timeout=timeout,
+        )
+
+    def message(self, outgoing: OutgoingMessage) -> dict[str, Any]:
+        edition, r = outgoing.edition, outgoing.recipient
+        content = edition.content
+        item: dict[str, Any] = {
+            "From": content.from_addr,
+            "To": formataddr((r.name, r.email)),
+            "Subject": content.subject,
+            "TextBody": edition.text_for(r),
+            "HtmlBody": edition.html_for(r),
+            "MessageStream": self.stream,
+            "Metadata": {"delivery_id": str(r.delivery_id or "")},
+            "TrackOpens": False,
+        }
+        if content.reply_to:
+            item["ReplyTo"] = content.reply_to
+        if content.list_id is not None:
+            item["Headers"] = [
+                {"Name": "List-Id", "Value": content.list_id},
+                {"Name": "List-Unsubscribe", "Value": edition.list_unsubscribe(r)},
+                {"Name": "List-Unsubscribe-Post", "Value": "List-Unsubscribe=One-Click"},
+                {"Name": "Auto-Submitted", "Value": "auto-generated"},
+            ]
+        return item
+
+    def _call(self, body: bytes, count: int) -> list[SendResult]:
+        answer = self.client.post("/email/batch", data=body)
+        if answer.failure is not None:
+            return [answer.failure] * count
+        assert answer.response is not None
+        try:
+            entries = answer.response.json()
+        except ValueError:
+            entries = None
+        if not isinstance(entries, list) or len(entries) != count:
+            return [
+                SendResult("uncertain", error="Postmark answered 200 with an unreadable body")
+            ] * count
+        results = []
+        for entry in entries:
+            code = int(entry.get("ErrorCode", 0) or 0)
+            if code == 0:
+                results.append(SendResult("sent", provider_id=entry.get("MessageID")))
+                continue
+            outcome = "temporary" if code in TEMPORARY_CODES else "permanent"
+            words = f"Postmark {code}: {entry.get('Message', '')}"[:500]
+            results.append(SendResult(outcome, error=words))
+        return results
+
+    def send_batch(self, batch: Sequence[OutgoingMessage]) -> list[SendResult]:
+        results: list[SendResult] = []
+        pending: list[bytes] = []
+        size = 2
+        for outgoing in batch:
+            encoded = json.dumps(self.message(outgoing), ensure_ascii=False).encode()
+            if pending and (size + len(encoded) + 1 > MAX_BYTES or len(pending) >= MAX_MESSAGES):
+                results += self._call(b"[" + b",".join(pending) + b"]", len(pending))
+                pending, size = [], 2
+            pending.append(encoded)
+            size += len(encoded) + 1
+        if pending:
+            results += self._call(b"[" + b",".join(pending) + b"]", len(pending))
+        return results
+
+    def close(self) -> None:
+        self.client.close()
