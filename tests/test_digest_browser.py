@@ -104,13 +104,13 @@ def personal_html(app: App) -> str:
     return prepare(content, app.settings).html_for(recipient)
 
 
-def open_page(browser, html: str, width: int, *, dark: bool = False):  # noqa: ANN001, ANN201
+def open_page(browser, html: str, width: int, *, dark: bool = False):
     context = browser.new_context(
         viewport={"width": width, "height": 900}, color_scheme="dark" if dark else "light"
     )
     image = png(552, 310)
 
-    def answer(route) -> None:  # noqa: ANN001
+    def answer(route) -> None:
         route.fulfill(status=200, content_type="image/png", body=image)
 
     context.route("**/*", answer)
