@@ -1,5 +1,203 @@
-"""CLI commands: articles."""
+"""CLI commands: ``import PATH...`` and ``articles list|show|remove``."""
 
 from __future__ import annotations
 
-from .base import main_group  # noqa: F401
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+from ..articles import Article
+from ..errors import SyndicateError
+from .base import (
+    Obj,
+    err_console,
+    handle_errors,
+    json_option,
+    main_group,
+    out_console,
+    pass_obj,
+    print_json,
+    print_table,
+)
+
+PROGRESS_FROM = 5  # show a progress bar from this many files on
+
+
+class ArticleNotFound(SyndicateError):
+    hint = "see `syndicate articles list` for the stored slugs"
+
+
+def _state(article: Article, now: Any) -> str:
+    if article.draft:
+        return "draft"
+    return "scheduled" if article.published_at > now else "published"
+
+
+def _as_dict(article: Article, now: Any, *, full: bool) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "slug": article.slug,
+        "uid": article.uid,
+        "title": article.title,
+        "state": _state(article, now),
+        "published_at": article.published_at,
+        "updated_at": article.updated_at,
+        "author_name": article.author_name,
+        "tags": list(article.tags),
+        "source": article.source,
+        "source_format": article.source_format,
+    }
+    if full:
+        data.update(
+            author_email=article.author_email,
+            summary=article.summary,
+            image_url=article.image_url,
+            image_type=article.image_type,
+            image_length=article.image_length,
+            content_hash=article.content_hash,
+            content_html=article.content_html,
+            content_text=article.content_text,
+        )
+    return data
+
+
+@main_group.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["txt", "md", "html"]),
+    default=None,
+    help="Read every file as this format (default: from extension and content).",
+)
+@click.option("--dry-run", is_flag=True, help="Show what would change; store nothing.")
+@json_option
+@pass_obj
+@handle_errors
+def import_command(
+    obj: Obj, paths: tuple[Path, ...], fmt: str | None, dry_run: bool, as_json: bool
+) -> None:
+    """Import article files or folders (txt, md, html); re-importing updates them."""
+    from ..importers import collect_files, import_paths
+
+    app = obj.app()
+    files = collect_files(paths)
+    with Progress(
+        TextColumn("importing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.description}"),
+        console=err_console,
+        transient=True,
+        disable=as_json or len(files) < PROGRESS_FROM,
+    ) as bar:
+        task = bar.add_task("", total=len(files))
+
+        def advance(path: Path) -> None:
+            bar.update(task, advance=1, description=path.name)
+
+        report = import_paths(app, files, fmt=fmt, dry_run=dry_run, progress=advance)
+    if as_json:
+        print_json(report.to_dict())
+    else:
+        rows = [
+            (o.path, o.status, o.slug or "", o.reason or "; ".join(o.warnings))
+            for o in report.outcomes
+        ]
+        print_table(None, ["file", "result", "slug", "notes"], rows)
+        counts = {k: v for k, v in report.counts.items() if v or k in ("imported", "failed")}
+        summary = ", ".join(f"{count} {status}" for status, count in counts.items())
+        prefix = "dry run (nothing stored): " if dry_run else ""
+        out_console.print(f"{prefix}{summary}", markup=False)
+    if not report.ok:
+        err_console.print(
+            f"{len(report.failed)} file(s) failed; fix them and import again "
+            "(the other files were not affected)",
+            markup=False,
+        )
+        raise SystemExit(1)
+
+
+@main_group.group("articles")
+def articles_group() -> None:
+    """List, show and remove stored articles."""
+
+
+@articles_group.command("list")
+@json_option
+@pass_obj
+@handle_errors
+def list_command(obj: Obj, as_json: bool) -> None:
+    """Every stored article, newest first, drafts and scheduled ones included."""
+    from .. import articles
+    from ..db import transaction
+
+    app = obj.app()
+    now = app.clock.now()
+    with transaction(app.engine) as conn:
+        stored = articles.all_articles(conn)
+    if as_json:
+        print_json([_as_dict(article, now, full=False) for article in stored])
+        return
+    rows = [
+        (
+            a.published_at.strftime("%Y-%m-%d %H:%M"),
+            _state(a, now),
+            a.slug,
+            a.title,
+            ", ".join(a.tags),
+        )
+        for a in stored
+    ]
+    print_table(
+        f"{len(stored)} article(s)", ["published (UTC)", "state", "slug", "title", "tags"], rows
+    )
+
+
+@articles_group.command("show")
+@click.argument("slug")
+@json_option
+@pass_obj
+@handle_errors
+def show_command(obj: Obj, slug: str, as_json: bool) -> None:
+    """Print one stored article (by slug, id or uid)."""
+    from .. import articles
+    from ..db import transaction
+
+    app = obj.app()
+    with transaction(app.engine) as conn:
+        article = articles.find(conn, slug)
+    if article is None:
+        raise ArticleNotFound(f"no article {slug!r}")
+    data = _as_dict(article, app.clock.now(), full=True)
+    if as_json:
+        print_json(data)
+        return
+    for key in ("title", "slug", "uid", "state", "published_at", "updated_at", "author_name",
+                "tags", "source", "image_url", "summary"):  # fmt: skip
+        value = data[key]
+        if isinstance(value, list):
+            value = ", ".join(value)
+        out_console.print(f"[bold]{key}:[/] ", end="")
+        out_console.print("" if value is None else str(value), markup=False, soft_wrap=True)
+    out_console.print()
+    out_console.print(article.content_text, markup=False, soft_wrap=True)
+
+
+@articles_group.command("remove")
+@click.argument("slug")
+@pass_obj
+@handle_errors
+def remove_command(obj: Obj, slug: str) -> None:
+    """Delete one stored article (its file, if any, is left alone)."""
+    from .. import articles
+    from ..db import transaction
+
+    app = obj.app()
+    with transaction(app.engine) as conn:
+        article = articles.find(conn, slug)
+        if article is None:
+            raise ArticleNotFound(f"no article {slug!r}")
+        articles.remove(conn, article.id)
+    out_console.print(f"removed {article.slug} ({article.uid})", markup=False)

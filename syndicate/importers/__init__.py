@@ -1,0 +1,32 @@
+"""Article import: plain text, Markdown with front matter, and HTML -> the store.
+
+reading     path -> decoded text (size, binary, encoding checks); format detection
+frontmatter YAML/TOML front matter -> article fields
+plaintext   text structure -> HTML (title, byline, epigraph, headings, lists, quotes)
+markdown    CommonMark + tables + footnotes
+html        pages and fragments: metadata, main content, chrome removed
+store       identity (source, id, content hash), sanitising, insert/update
+pipeline    import_paths: one transaction per file, a report per file
+"""
+
+from __future__ import annotations
+
+from .model import FORMATS, ParsedArticle, slugify
+from .pipeline import format_name, import_paths, parse_file
+from .reading import EXTENSIONS, MAX_FILE_BYTES, collect_files
+from .report import STATUSES, FileOutcome, ImportReport
+
+__all__ = [
+    "EXTENSIONS",
+    "FORMATS",
+    "MAX_FILE_BYTES",
+    "STATUSES",
+    "FileOutcome",
+    "ImportReport",
+    "ParsedArticle",
+    "collect_files",
+    "format_name",
+    "import_paths",
+    "parse_file",
+    "slugify",
+]

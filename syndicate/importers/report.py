@@ -1,0 +1,66 @@
+"""What an import did, file by file: for the CLI's table, ``--json`` and the jobs."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import ImportFailure
+
+STATUSES = ("imported", "updated", "unchanged", "failed", "would-import", "would-update")
+
+
+@dataclass
+class FileOutcome:
+    """One file's result: a status, the article's slug, or the error."""
+
+    path: str
+    status: str
+    slug: str | None = None
+    error: ImportFailure | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def reason(self) -> str:
+        return self.error.reason if self.error else ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "status": self.status,
+            "slug": self.slug,
+            "error": self.error.message if self.error else None,
+            "line": self.error.line if self.error else None,
+            "warnings": list(self.warnings),
+        }
+
+
+@dataclass
+class ImportReport:
+    dry_run: bool = False
+    outcomes: list[FileOutcome] = field(default_factory=list)
+
+    def add(self, outcome: FileOutcome) -> None:
+        self.outcomes.append(outcome)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """How many files ended in each status (every status listed, zeros included)."""
+        tally = Counter(outcome.status for outcome in self.outcomes)
+        return {status: tally.get(status, 0) for status in STATUSES}
+
+    @property
+    def failed(self) -> list[FileOutcome]:
+        return [outcome for outcome in self.outcomes if outcome.status == "failed"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "dry_run": self.dry_run,
+            "counts": self.counts,
+            "files": [outcome.to_dict() for outcome in self.outcomes],
+        }

@@ -1,0 +1,197 @@
+"""Save a parsed article: find the stored one it replaces, sanitise, insert or update.
+
+Identity (DESIGN rule 2): an article is the same article when it comes from the same
+source file, else carries the same front-matter ``id``, else (a renamed file) has the
+same content as an article whose source file is gone. Its ``uid`` is minted once and
+never changes; its slug only changes when the front matter says so.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+from uuid import uuid4
+
+from sqlalchemy import delete, insert, update
+from sqlalchemy.engine import Connection
+
+from .. import articles as store
+from ..config import Settings
+from ..db import article_tags, articles
+from ..errors import ImportFailure
+from ..sanitize import absolute_url, html_to_text, sanitize_html, summary_from_html
+from .model import ParsedArticle, slugify
+
+log = logging.getLogger(__name__)
+
+# Bump when parsing or sanitising changes output, so a re-import refreshes articles.
+IMPORTER_VERSION = 1
+MAX_SLUG_SUFFIX = 10_000
+
+
+@dataclass(frozen=True)
+class Saved:
+    status: str  # imported | updated | unchanged | would-import | would-update
+    slug: str
+    uid: str
+
+
+def fingerprint(parsed: ParsedArticle, settings: Settings) -> str:
+    """A hash of everything that shapes the stored article (not of the file's path)."""
+    data = {
+        "version": IMPORTER_VERSION,
+        "site": settings.site.url,
+        "iframes": sorted(settings.site.iframe_hosts),
+        "fmt": parsed.fmt,
+        "title": parsed.title,
+        "body": parsed.body_html,
+        "author": [parsed.author_name, parsed.author_email],
+        "published": parsed.published.isoformat() if parsed.published else None,
+        "updated": parsed.updated.isoformat() if parsed.updated else None,
+        "tags": sorted(parsed.tags),
+        "summary": parsed.summary,
+        "slug": parsed.slug,
+        "uid": parsed.uid,
+        "image": [parsed.image_url, parsed.image_type, parsed.image_length],
+        "draft": parsed.draft,
+    }
+    encoded = json.dumps(data, sort_keys=True, ensure_ascii=False).encode("utf-8")
+    return hashlib.sha256(encoded).hexdigest()
+
+
+def _free_slug(conn: Connection, base: str, own_slug: str | None) -> str:
+    taken = store.slugs_like(conn, base) - ({own_slug} if own_slug else set())
+    if base not in taken:
+        return base
+    for number in range(2, MAX_SLUG_SUFFIX):
+        candidate = f"{base}-{number}"
+        if candidate not in taken:
+            return candidate
+    raise ImportFailure(base, f"no free slug left for {base!r}")
+
+
+def _mint_uid(conn: Connection, settings: Settings, slug: str, published: datetime) -> str:
+    """A tag: URI (RFC 4151) from the site's host, the publication date and the slug:
+    readable and reproducible, and stored so later changes of any of them do not matter."""
+    host = urlsplit(settings.site.url).hostname or "localhost"
+    uid = f"tag:{host},{published.date().isoformat()}:{slug}"
+    if store.find(conn, uid) is None:
+        return uid
+    return f"urn:uuid:{uuid4()}"
+
+
+def _match(
+    conn: Connection, parsed: ParsedArticle, source: str, digest: str, name: str
+) -> tuple[store.Article | None, str | None]:
+    """The stored article this file is, and why (for the report)."""
+    existing = store.by_source(conn, source)
+    if existing is not None:
+        if parsed.uid and parsed.uid != existing.uid:
+            parsed.warnings.append(
+                f"front-matter id {parsed.uid} differs from the stored id {existing.uid}; "
+                "the stored id is kept (ids never change)"
+            )
+        return existing, None
+    if parsed.uid:
+        existing = store.find(conn, parsed.uid)
+        if existing is not None and existing.uid == parsed.uid:
+            if existing.source and existing.source != source and Path(existing.source).exists():
+                raise ImportFailure(name, f"id {parsed.uid} is already used by {existing.source}")
+            return existing, existing.source
+    for candidate in store.by_content_hash(conn, digest):
+        if candidate.source is None or not Path(candidate.source).exists():
+            return candidate, candidate.source
+    return None, None
+
+
+def save(
+    conn: Connection,
+    settings: Settings,
+    parsed: ParsedArticle,
+    *,
+    source: str,
+    name: str,
+    file_time: datetime,
+    now: datetime,
+    dry_run: bool = False,
+) -> Saved:
+    """Insert or update one article inside the caller's transaction."""
+    digest = fingerprint(parsed, settings)
+    existing, renamed_from = _match(conn, parsed, source, digest, name)
+    if existing is not None and existing.content_hash == digest and existing.source == source:
+        return Saved("unchanged", existing.slug, existing.uid)
+    if renamed_from:
+        parsed.warnings.append(f"renamed from {renamed_from}")
+
+    if existing is None:
+        slug = _free_slug(conn, parsed.slug or slugify(parsed.title) or "article", None)
+        if parsed.published is None:
+            parsed.warnings.append(
+                f"no date in the file; using its modification time {file_time.isoformat()}"
+            )
+        published = parsed.published or file_time
+    else:
+        wanted = parsed.slug or existing.slug
+        slug = existing.slug if wanted == existing.slug else _free_slug(conn, wanted, existing.slug)
+        published = parsed.published or existing.published_at
+    if dry_run:
+        return Saved("would-import" if existing is None else "would-update", slug, "")
+
+    site = settings.site
+    html = sanitize_html(
+        parsed.body_html,
+        base_url=site.url,
+        page_url=f"{site.url}{slug}/",
+        iframe_hosts=site.iframe_hosts,
+    )
+    text = html_to_text(html)
+    if not text.strip() and "<img" not in html:
+        raise ImportFailure(name, "the article has no body text after its title")
+    image_url = absolute_url(parsed.image_url, site.url) if parsed.image_url else None
+    if parsed.image_url and image_url is None:
+        parsed.warnings.append(f"image {parsed.image_url!r} is not an http(s) URL; ignored")
+    values = {
+        "slug": slug,
+        "source": source,
+        "source_format": parsed.fmt,
+        "title": parsed.title,
+        "author_name": parsed.author_name,
+        "author_email": parsed.author_email,
+        "summary": parsed.summary or summary_from_html(html),
+        "content_html": html,
+        "content_text": text,
+        "image_url": image_url,
+        "image_type": parsed.image_type if image_url else None,
+        "image_length": parsed.image_length if image_url else None,
+        "published_at": published,
+        "draft": parsed.draft,
+        "content_hash": digest,
+        "imported_at": now,
+    }
+    if existing is None:
+        uid = parsed.uid or _mint_uid(conn, settings, slug, published)
+        values["uid"] = uid
+        values["updated_at"] = parsed.updated or published
+        article_id = conn.execute(insert(articles).values(**values)).inserted_primary_key[0]
+        status = "imported"
+    else:
+        uid = existing.uid
+        article_id = existing.id
+        if existing.content_hash == digest:
+            values["updated_at"] = existing.updated_at  # only the file moved
+        else:
+            values["updated_at"] = parsed.updated or max(now, published)
+        conn.execute(update(articles).where(articles.c.id == article_id).values(**values))
+        conn.execute(delete(article_tags).where(article_tags.c.article_id == article_id))
+        status = "updated"
+    if parsed.tags:
+        conn.execute(
+            insert(article_tags), [{"article_id": article_id, "tag": tag} for tag in parsed.tags]
+        )
+    log.info("%s article %s (%s)", status, slug, uid)
+    return Saved(status, slug, uid)
