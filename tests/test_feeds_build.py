@@ -1,0 +1,306 @@
+"""Building feeds from a store: what readers get, what the lint says, what is rewritten."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import update
+
+from syndicate.cli import main
+from syndicate.config import Settings
+from syndicate.context import App
+from syndicate.db import articles
+from syndicate.feedlint import lint_tree
+from syndicate.feeds import build_feeds
+
+from .test_feed_helpers import FEEDS_CONFIG, START, add_article, feed_files, parse_clean
+
+
+@pytest.fixture
+def config_extra() -> str:
+    return FEEDS_CONFIG
+
+
+def _assert_lint_clean(app: App) -> dict[str, list[str]]:
+    problems = lint_tree(app.settings)
+    assert problems, "no feed files were linted"
+    assert [p for lines in problems.values() for p in lines] == []
+    return problems
+
+
+def test_build_writes_valid_feeds_in_every_format(app: App) -> None:
+    for number in range(1, 11):
+        add_article(
+            app,
+            number,
+            tags=("news", "analysis") if number % 3 == 0 else ("news",),
+            image=("/media/pic.jpg", "image/jpeg", 1234) if number == 10 else None,
+        )
+    add_article(app, 99, draft=True)
+    add_article(app, 98, published=START + timedelta(days=400))  # future: not shown yet
+
+    report = build_feeds(app)
+
+    root = app.settings.feeds_dir
+    assert report.entries == {"all": 5, "analysis": 3}
+    assert report.archive_pages == {"all": 3}  # 10 articles, pages of 4: 4 + 4 + 2
+    assert {"all/rss.xml", "all/archive/3/feed.json", "index.html"} <= set(report.written)
+    _assert_lint_clean(app)
+
+    rss = parse_clean(root / "all/rss.xml")
+    atom = parse_clean(root / "all/atom.xml")
+    data = json.loads((root / "all/feed.json").read_text(encoding="utf-8"))
+    for parsed in (rss, atom):
+        assert [e.id for e in parsed.entries] == [
+            f"tag:news.example.org,2026:article-{n}" for n in range(10, 5, -1)
+        ]
+        newest = parsed.entries[0]
+        assert newest.title == "Article 10: “quotes” & dashes — fine"
+        assert newest.link == "https://news.example.org/article-10/"
+        assert newest.author_detail.name == "Ann Author"
+        assert [t.term for t in newest.tags] == ["news"]
+        published = START + timedelta(hours=60)
+        assert newest.published_parsed[:6] == published.timetuple()[:6]
+        body = newest.content[0].value
+        assert 'href="https://news.example.org/about/"' in body
+        assert "«ünïcödé» 🙂" in body
+        hub = [link.href for link in parsed.feed.links if link.rel == "hub"]
+        assert hub == ["https://hub.example.org/"]
+    assert rss.entries[0].enclosures[0].href == "https://news.example.org/media/pic.jpg"
+    assert rss.entries[0].enclosures[0].length == "1234"
+    assert [i["id"] for i in data["items"]] == [e.id for e in rss.entries]
+    assert data["items"][0]["image"] == "https://news.example.org/media/pic.jpg"
+    assert data["items"][0]["authors"] == [{"name": "Ann Author"}]
+    assert data["next_url"] == "https://news.example.org/feeds/all/archive/3/feed.json"
+
+    # The summary-only feed carries no full content, only summaries and links.
+    summary_feed = parse_clean(root / "analysis/atom.xml")
+    assert [e.id[-2:] for e in summary_feed.entries] == ["-9", "-6", "-3"]
+    assert "content" not in summary_feed.entries[0]
+    assert summary_feed.entries[0].summary.startswith("Body of article 9")
+
+
+def test_archive_pages_link_each_other_and_the_live_feed(app: App) -> None:
+    for number in range(1, 10):
+        add_article(app, number)
+    build_feeds(app)
+    root = app.settings.feeds_dir
+    base = "https://news.example.org/feeds/all/"
+
+    def links(relpath: str) -> dict[str, str]:
+        parsed = parse_clean(root / relpath)
+        return {link.rel: link.href for link in parsed.feed.links if link.rel != "alternate"}
+
+    assert links("all/atom.xml")["prev-archive"] == base + "archive/3/atom.xml"
+    page2 = links("all/archive/2/atom.xml")
+    assert page2 == {
+        "self": base + "archive/2/atom.xml",
+        "current": base + "atom.xml",
+        "prev-archive": base + "archive/1/atom.xml",
+        "next-archive": base + "archive/3/atom.xml",
+    }
+    assert "prev-archive" not in links("all/archive/1/rss.xml")
+    oldest = parse_clean(root / "all/archive/1/rss.xml")
+    assert [e.id[-2:] for e in oldest.entries] == ["-4", "-3", "-2", "-1"]
+    assert b"<fh:archive/>" in (root / "all/archive/1/rss.xml").read_bytes()
+    # 9 articles, pages of 4: the third page holds the newest one.
+    newest_page = json.loads((root / "all/archive/3/feed.json").read_text(encoding="utf-8"))
+    assert [i["id"][-2:] for i in newest_page["items"]] == ["-9"]
+    assert newest_page["next_url"] == base + "archive/2/feed.json"
+
+
+def test_rebuild_with_nothing_new_writes_nothing(app: App) -> None:
+    for number in range(1, 8):
+        add_article(app, number)
+    first = build_feeds(app)
+    root = app.settings.feeds_dir
+    before = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in root.rglob("*") if p.is_file()}
+
+    again = build_feeds(app)
+
+    assert again.written == [] and again.bytes_written == 0 and again.removed == []
+    assert len(again.unchanged) == len(first.written)
+    after = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in root.rglob("*") if p.is_file()}
+    assert after == before
+
+
+def test_new_article_rewrites_only_live_feeds_and_newest_archive_page(app: App) -> None:
+    for number in range(1, 8):  # pages of 4: [1-4] full, [5-7] filling
+        add_article(app, number)
+    build_feeds(app)
+    root = app.settings.feeds_dir
+    full_page = {p: p.read_bytes() for p in (root / "all/archive/1").iterdir()}
+
+    add_article(app, 8)  # fills page 2
+    filled = build_feeds(app)
+    add_article(app, 9)  # starts page 3 (which already existed, empty)
+    started = build_feeds(app)
+
+    live = {"all/rss.xml", "all/atom.xml", "all/feed.json"}
+
+    def page(number: int) -> set[str]:
+        return {f"all/archive/{number}/{name}" for name in ("rss.xml", "atom.xml", "feed.json")}
+
+    # Page 2 is full now: it links next-archive to page 3, created (empty) with it, so
+    # page 2 never has to change again. ("analysis" has no such tag: untouched.)
+    assert set(filled.written) == live | page(2) | page(3)
+    assert set(started.written) == live | page(3)
+    assert {p: p.read_bytes() for p in (root / "all/archive/1").iterdir()} == full_page
+    _assert_lint_clean(app)
+
+
+def test_file_mtime_is_the_newest_entry_time(app: App) -> None:
+    for number in range(1, 6):
+        add_article(app, number)
+    build_feeds(app)
+    root = app.settings.feeds_dir
+    newest = START + timedelta(hours=30)
+    assert (root / "all/rss.xml").stat().st_mtime == newest.timestamp()
+    assert (root / "all/archive/1/atom.xml").stat().st_mtime == (
+        START + timedelta(hours=24)
+    ).timestamp()
+    rss = (root / "all/rss.xml").read_text(encoding="utf-8")
+    assert "<lastBuildDate>Tue, 06 Jan 2026 14:30:00 +0000</lastBuildDate>" in rss
+
+
+def test_same_store_gives_identical_bytes_in_a_fresh_folder(app: App, tmp_path: Path) -> None:
+    for number in range(1, 7):
+        add_article(app, number, tags=("news", "analysis"))
+    build_feeds(app)
+    first = {
+        p.relative_to(app.settings.feeds_dir): p.read_bytes()
+        for p in feed_files(app.settings.feeds_dir)
+    }
+    other = App(replace_feeds_dir(app, tmp_path / "elsewhere"), clock=app.clock, _engine=app.engine)
+    build_feeds(other)
+    second = {
+        p.relative_to(tmp_path / "elsewhere"): p.read_bytes()
+        for p in feed_files(tmp_path / "elsewhere")
+    }
+    assert first == second
+
+
+def replace_feeds_dir(app: App, folder: Path) -> Settings:
+    paths = app.settings.paths.model_copy(update={"feeds": str(folder)})
+    return app.settings.model_copy(update={"paths": paths})
+
+
+def test_ids_survive_new_site_url_slug_and_title(app: App) -> None:
+    for number in range(1, 4):
+        add_article(app, number)
+    build_feeds(app)
+    root = app.settings.feeds_dir
+    before = {fmt: parse_clean(root / f"all/{fmt}.xml") for fmt in ("rss", "atom")}
+
+    with app.engine.begin() as conn:
+        conn.execute(
+            update(articles)
+            .where(articles.c.slug == "article-2")
+            .values(slug="renamed", title="A brand new title", content_hash="changed")
+        )
+    site = app.settings.site.model_copy(update={"url": "https://moved.example.net/"})
+    moved = App(app.settings.model_copy(update={"site": site}), clock=app.clock, _engine=app.engine)
+    build_feeds(moved)
+
+    for fmt, old in before.items():
+        new = parse_clean(root / f"all/{fmt}.xml")
+        assert [e.id for e in new.entries] == [e.id for e in old.entries]
+        assert new.feed.id == old.feed.id if fmt == "atom" else True
+        renamed = next(e for e in new.entries if e.id.endswith("article-2"))
+        assert renamed.link == "https://moved.example.net/renamed/"
+        assert renamed.title == "A brand new title"
+    data = json.loads((root / "all/feed.json").read_text(encoding="utf-8"))
+    assert data["feed_url"] == "https://moved.example.net/feeds/all/feed.json"
+
+
+def test_removed_articles_remove_stale_archive_pages(app: App) -> None:
+    ids = [add_article(app, number) for number in range(1, 10)]
+    build_feeds(app)
+    root = app.settings.feeds_dir
+    assert (root / "all/archive/3/rss.xml").exists()
+    from syndicate.articles import remove
+
+    with app.engine.begin() as conn:
+        for article_id in ids[:6]:
+            remove(conn, article_id)
+    report = build_feeds(app)
+    assert "all/archive/3/rss.xml" in report.removed
+    assert not (root / "all/archive/3").exists()
+    assert (root / "all/archive/1/rss.xml").exists()
+    _assert_lint_clean(app)
+
+
+def test_only_builds_the_named_feed(app: App) -> None:
+    add_article(app, 1, tags=("analysis",))
+    report = build_feeds(app, only="analysis")
+    assert set(report.entries) == {"analysis"}
+    assert all(path.startswith("analysis/") for path in report.written)
+    assert not (app.settings.feeds_dir / "all").exists()
+
+
+def test_enormous_bodies_stay_under_the_size_limit(app: App) -> None:
+    paragraph = "<p>" + "Lorem ipsum dolor sit amet, consectetur. " * 50 + "</p>"
+    for number in range(1, 4):
+        add_article(app, number, content_html=paragraph * 1100, content_text="x" * 2_200_000)
+    build_feeds(app)
+    root = app.settings.feeds_dir
+    for path in feed_files(root):
+        assert path.stat().st_size <= 5_000_000, path
+    _assert_lint_clean(app)
+    newest = parse_clean(root / "all/atom.xml").entries
+    assert len(newest) == 3
+
+
+def test_index_and_opml_list_every_feed(app: App) -> None:
+    add_article(app, 1)
+    build_feeds(app)
+    root = app.settings.feeds_dir
+    index = (root / "index.html").read_text(encoding="utf-8")
+    assert (
+        '<link rel="alternate" type="application/rss+xml" title="Test News (RSS)" '
+        'href="https://news.example.org/feeds/all/rss.xml">' in index
+    )
+    assert 'href="https://news.example.org/feeds/analysis/feed.json"' in index
+    opml = parse_clean_opml(root / "feeds.opml")
+    assert opml == [
+        ("Test News", "https://news.example.org/feeds/all/rss.xml"),
+        ("Test News: analysis", "https://news.example.org/feeds/analysis/rss.xml"),
+    ]
+
+
+def parse_clean_opml(path: Path) -> list[tuple[str, str]]:
+    from lxml import etree
+
+    root = etree.fromstring(path.read_bytes())
+    return [(o.get("title"), o.get("xmlUrl")) for o in root.iter("outline")]
+
+
+def test_cli_feeds_build(config_file: Path, app: App) -> None:
+    add_article(app, 1)
+    runner = CliRunner()
+    result = runner.invoke(main, ["--config", str(config_file), "feeds", "build", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["entries"] == {"all": 1, "analysis": 0}
+    assert "all/rss.xml" in data["written"]
+
+    again = runner.invoke(main, ["--config", str(config_file), "feeds", "build", "all"])
+    assert again.exit_code == 0, again.output
+    assert "0 file(s) written" in again.stdout
+
+    missing = runner.invoke(main, ["--config", str(config_file), "feeds", "build", "nope"])
+    assert missing.exit_code == 1
+    assert "no feed named 'nope'" in missing.output
+    assert "Traceback" not in missing.output
+
+
+def test_empty_store_builds_valid_empty_feeds(app: App) -> None:
+    report = build_feeds(app)
+    assert report.entries == {"all": 0, "analysis": 0}
+    _assert_lint_clean(app)
+    assert os.path.getmtime(app.settings.feeds_dir / "all/rss.xml") == 0
