@@ -154,6 +154,18 @@ def _heading_like(line: str) -> bool:
     return len(words) <= 5 or _title_case(text)
 
 
+def _lead_in(line: str, body_length: int) -> bool:
+    """A short first line that introduces the lines below it ("✅ Pros of X:")."""
+    head = " ".join(line.split())
+    if not head or len(head) > HEADING_MAX_CHARS or len(head.split()) > HEADING_MAX_WORDS:
+        return False
+    if head.endswith(_CLOSING) or _is_list_item(line) or head.startswith(_OPEN_QUOTES):
+        return False
+    if head.endswith(":") or not head[0].isalnum():
+        return True
+    return _heading_like(head) and len(head) * 2 < body_length
+
+
 def _byline(line: str) -> str | None:
     """The author's name when ``line`` is a short capitalised name ("By " allowed)."""
     text = " ".join(line.split())
@@ -237,12 +249,9 @@ class _Writer:
             self.parts.append(f"<h2>{_inline(' '.join(lines[0].split()))}</h2>")
             return
         first, rest = lines[0], lines[1:]
-        if rest and _heading_like(first):
-            head = " ".join(first.split())
-            body_length = len(" ".join(rest))
-            if head.endswith(":") or not head[0].isalnum() or len(head) * 2 < body_length:
-                self.parts.append(f"<h3>{_inline(head)}</h3>")
-                lines = rest
+        if rest and _lead_in(first, len(" ".join(rest))):
+            self.parts.append(f"<h3>{_inline(' '.join(first.split()))}</h3>")
+            lines = rest
         self.parts.extend(_paragraph_html(p) for p in _paragraphs(lines))
 
     def block(self, block: _Block, *, more_follows: bool) -> None:
