@@ -13,6 +13,7 @@ from ..errors import TokenError
 from ..render import render
 from ..tokens import Signer, Token
 from .security import RateLimiter
+from .sns import CertificateCache
 
 
 @dataclass
@@ -20,6 +21,7 @@ class Web:
     app: App
     signer: Signer
     subscribe_limiter: RateLimiter
+    sns_certificates: CertificateCache
     _registry: Any = None
 
     @classmethod
@@ -32,6 +34,7 @@ class Web:
             subscribe_limiter=RateLimiter(
                 app.settings.web.subscribe_per_hour, timedelta(hours=1), app.clock
             ),
+            sns_certificates=CertificateCache(),
         )
 
     def page(

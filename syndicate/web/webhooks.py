@@ -29,14 +29,13 @@ from .. import subscribers as subs
 from ..config import secret
 from ..db import transaction, webhook_events
 from .context import Web
-from .sns import CertificateCache, SnsRejected, confirm_subscription, verify
+from .sns import SnsRejected, confirm_subscription, verify
 
 log = logging.getLogger(__name__)
 
 Kind = Literal["hard_bounce", "soft_bounce", "complaint"]
 # Signed timestamps older than this are refused; newer replays are caught by event id.
 MAX_AGE = timedelta(hours=12)
-_CERTIFICATES = CertificateCache()
 
 
 class Rejected(Exception):
@@ -205,7 +204,7 @@ def ses(web: Web, req: Request, now: datetime) -> list[MailEvent]:
             message,
             cert_hosts=settings.sns_cert_hosts,
             topics=settings.sns_topic_arns,
-            certificates=_CERTIFICATES,
+            certificates=web.sns_certificates,
         )
         stamp = datetime.fromisoformat(str(message.get("Timestamp", "")).replace("Z", "+00:00"))
     except (SnsRejected, ValueError) as exc:
