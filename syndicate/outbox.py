@@ -35,6 +35,7 @@ __all__ = [
     "Outcome",
     "backoff_delay",
     "claim",
+    "due_count",
     "enqueue",
     "list_rows",
     "message_id_for",
@@ -139,6 +140,11 @@ def _due(now: datetime) -> ColumnElement[bool]:
     )
 
 
+def due_count(conn: Connection, *, now: datetime) -> int:
+    """Rows a worker could claim now (for a progress bar's total)."""
+    return conn.execute(select(func.count()).select_from(deliveries).where(_due(now))).scalar_one()
+
+
 @dataclass(frozen=True)
 class Batch:
     """What one claim got: rows to send (one edition) and rows suppressed on the way."""
@@ -226,16 +232,23 @@ def claim(
     return Batch([Claimed(*row) for row in rows], suppressed.rowcount or 0)
 
 
-def release(conn: Connection, *, worker_id: str, now: datetime) -> int:
-    """Give back rows a previous run under the same worker id left claimed.
+def release(
+    conn: Connection, *, worker_id: str, now: datetime, ids: Sequence[int] | None = None
+) -> int:
+    """Give back rows this worker id holds (only ``ids`` when given), unsent.
 
-    A worker restarted with a stable ``--worker-id`` resends its interrupted batch at
-    once instead of waiting for the lease to run out. Returns the rows released.
+    At start-up, a worker restarted with a stable ``--worker-id`` resends its
+    interrupted batch at once instead of waiting for the lease to run out; when
+    stopping or paused, a worker returns the part of its batch it did not send.
+    Returns the rows released.
     """
+    query = update(deliveries).where(
+        deliveries.c.status == "sending", deliveries.c.claimed_by == worker_id
+    )
+    if ids is not None:
+        query = query.where(deliveries.c.id.in_(list(ids)))
     result = conn.execute(
-        update(deliveries)
-        .where(deliveries.c.status == "sending", deliveries.c.claimed_by == worker_id)
-        .values(status="queued", lease_until=None, claimed_by=None, not_before=now)
+        query.values(status="queued", lease_until=None, claimed_by=None, not_before=now)
     )
     return result.rowcount or 0
 

@@ -1,5 +1,166 @@
-"""CLI commands: delivery."""
+"""CLI commands: delivery (``deliver``) and the outbox (``outbox list``, ``outbox retry``)."""
 
 from __future__ import annotations
 
-from .base import main_group  # noqa: F401
+import signal
+import threading
+from typing import Any
+
+import click
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from ..errors import SyndicateError
+from .base import (
+    Obj,
+    err_console,
+    handle_errors,
+    json_option,
+    main_group,
+    pass_obj,
+    print_json,
+    print_table,
+)
+
+
+@main_group.command("deliver")
+@click.option("--once", is_flag=True, help="Send what is due now, then exit.")
+@click.option(
+    "--worker-id",
+    default=None,
+    help="Stable id for this worker; a restart takes back the rows it held at once.",
+)
+@json_option
+@pass_obj
+@handle_errors
+def deliver(obj: Obj, once: bool, worker_id: str | None, as_json: bool) -> None:
+    """Drain the outbox: hand queued messages to the mail provider."""
+    from ..delivery import drain
+    from ..outbox import due_count
+
+    app = obj.app()
+    with app.engine.connect() as conn:
+        total = due_count(conn, now=app.clock.now())
+    stop = threading.Event()
+    result: dict[str, Any] = {}
+
+    def on_term(_signum: int, _frame: object) -> None:
+        stop.set()
+
+    previous = signal.signal(signal.SIGTERM, on_term)
+    columns = (
+        TextColumn("delivering"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=err_console, disable=as_json, transient=False) as bar:
+        task = bar.add_task("deliver", total=total if once else None)
+
+        def advance(count: int) -> None:
+            bar.advance(task, count)
+
+        def work() -> None:
+            try:
+                result["report"] = drain(
+                    app, once=once, stop=stop, worker_id=worker_id, progress=advance
+                )
+            except BaseException as exc:  # handed to the main thread
+                result["error"] = exc
+
+        thread = threading.Thread(target=work, name="deliver")
+        thread.start()
+        try:
+            while thread.is_alive():
+                thread.join(0.2)
+        except KeyboardInterrupt:
+            stop.set()
+            err_console.print("stopping after the messages in flight…")
+            thread.join()
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+    if "error" in result:
+        raise result["error"]
+    report = result["report"]
+    if as_json:
+        print_json(report.as_dict())
+        return
+    click.echo(
+        f"sent {report.sent}, deferred {report.deferred}, failed {report.failed}, "
+        f"suppressed {report.suppressed}, uncertain {report.uncertain}"
+    )
+    if report.paused:
+        err_console.print(
+            "[yellow]paused:[/] the provider failed repeatedly; see `syndicate status`"
+        )
+
+
+@main_group.group("outbox")
+def outbox_group() -> None:
+    """Inspect and repair the outbox."""
+
+
+@outbox_group.command("list")
+@click.option("--edition", "edition_id", type=int, default=None, help="Only this edition.")
+@click.option(
+    "--status",
+    "state",
+    type=click.Choice(["queued", "sending", "sent", "deferred", "failed", "suppressed"]),
+    default=None,
+    help="Only rows in this state.",
+)
+@click.option("--limit", type=click.IntRange(1, 100000), default=100, show_default=True)
+@json_option
+@pass_obj
+@handle_errors
+def outbox_list(
+    obj: Obj, edition_id: int | None, state: str | None, limit: int, as_json: bool
+) -> None:
+    """List delivery rows, newest first."""
+    from ..outbox import list_rows
+
+    app = obj.app()
+    with app.engine.connect() as conn:
+        rows = list_rows(conn, edition_id=edition_id, state=state, limit=limit)
+    if as_json:
+        print_json(rows)
+        return
+    print_table(
+        None,
+        ["id", "edition", "email", "status", "attempts", "next try", "error"],
+        [
+            (
+                r["id"],
+                r["edition_id"],
+                r["email"],
+                r["status"],
+                r["attempts"],
+                r["not_before"].strftime("%Y-%m-%d %H:%M") if r["status"] == "deferred" else "",
+                (r["last_error"] or "")[:60],
+            )
+            for r in rows
+        ],
+    )
+
+
+@outbox_group.command("retry")
+@click.option("--edition", "edition_id", type=int, default=None, help="Only this edition.")
+@click.option("--failed", is_flag=True, help="Re-queue the failed rows (required).")
+@json_option
+@pass_obj
+@handle_errors
+def outbox_retry(obj: Obj, edition_id: int | None, failed: bool, as_json: bool) -> None:
+    """Queue failed deliveries again; sent and suppressed rows are never touched."""
+    from ..db import transaction
+    from ..outbox import retry_failed
+
+    if not failed:
+        raise SyndicateError(
+            "say which rows to retry", hint="syndicate outbox retry --failed [--edition ID]"
+        )
+    app = obj.app()
+    with transaction(app.engine) as conn:
+        count = retry_failed(conn, now=app.clock.now(), edition_id=edition_id)
+    if as_json:
+        print_json({"requeued": count, "edition": edition_id})
+        return
+    click.echo(f"re-queued {count} failed deliveries; run `syndicate deliver` to send them")

@@ -1,0 +1,343 @@
+"""Drain the outbox: claim a batch -> build the messages -> hand them over -> record.
+
+The service, ``syndicate worker`` and ``syndicate deliver`` all call ``drain``. Each
+edition is prepared once per drain (``messages.prepare``) and personalised per row.
+Around the mailer sit a rate limit (messages per second with a burst), a concurrency
+limit (``mail.concurrency`` threads, each with its own mailer and worker id) and a
+circuit breaker that pauses sending after ``delivery.breaker_failures`` calls in a
+row where nothing was accepted.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime
+
+from sqlalchemy import insert, select, update
+
+from .context import App
+from .db import editions, transaction, workers
+from .mailers.base import Mailer, OutgoingMessage, SendResult
+from .messages import PreparedEdition, edition_content, prepare, recipient_for
+from .outbox import Claimed, Outcome, claim, record, release
+from .tokens import Signer, signer_for
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class DrainReport:
+    """What one drain did; ``paused`` when the circuit breaker stopped it."""
+
+    claimed: int = 0
+    sent: int = 0
+    deferred: int = 0
+    failed: int = 0
+    suppressed: int = 0
+    uncertain: int = 0
+    calls: int = 0
+    paused: bool = False
+
+    def add(self, counts: dict[str, int]) -> None:
+        for key, value in counts.items():
+            if hasattr(self, key):
+                setattr(self, key, getattr(self, key) + value)
+
+    def as_dict(self) -> dict[str, int | bool]:
+        return asdict(self)
+
+
+class RateLimiter:
+    """A token bucket: ``rate`` messages per second on average, ``burst`` at once."""
+
+    def __init__(
+        self,
+        rate: float,
+        burst: int,
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.rate = rate
+        self.burst = max(1, burst)
+        self.monotonic = monotonic
+        self.tokens = float(self.burst)
+        self.updated = monotonic()
+        self.lock = threading.Lock()
+
+    def reserve(self, count: int) -> float:
+        """Take ``count`` tokens; returns how long to wait before using them."""
+        with self.lock:
+            now = self.monotonic()
+            self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
+            self.updated = now
+            self.tokens -= count
+            return 0.0 if self.tokens >= 0 else -self.tokens / self.rate
+
+    def acquire(self, count: int, stop: threading.Event) -> bool:
+        """Wait until ``count`` messages may go; False if ``stop`` was set meanwhile."""
+        wait = self.reserve(count)
+        return not (wait > 0 and stop.wait(wait))
+
+
+class CircuitBreaker:
+    """Opens after ``threshold`` failed calls in a row; lets one call try after ``pause``."""
+
+    def __init__(
+        self, threshold: int, pause: float, *, monotonic: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.threshold = threshold
+        self.pause = pause
+        self.monotonic = monotonic
+        self.failures = 0
+        self.opened_at: float | None = None
+        self.lock = threading.Lock()
+
+    def remaining(self) -> float:
+        """Seconds until sending may resume (0 when closed or the pause is over)."""
+        with self.lock:
+            if self.opened_at is None:
+                return 0.0
+            return max(0.0, self.opened_at + self.pause - self.monotonic())
+
+    def record(self, results: Sequence[SendResult]) -> None:
+        with self.lock:
+            if any(r.outcome in ("sent", "permanent") for r in results):
+                self.failures = 0
+                self.opened_at = None
+                return
+            self.failures += 1
+            if self.failures >= self.threshold:
+                if self.opened_at is None or self.monotonic() >= self.opened_at + self.pause:
+                    log.warning("delivery paused: %d failed provider calls in a row", self.failures)
+                self.opened_at = self.monotonic()
+
+
+def default_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class _Drainer:
+    """State one drain shares between its threads."""
+
+    def __init__(
+        self,
+        app: App,
+        *,
+        once: bool,
+        stop: threading.Event,
+        progress: Callable[[int], None] | None,
+        limiter: RateLimiter,
+        breaker: CircuitBreaker,
+    ) -> None:
+        self.app = app
+        self.settings = app.settings
+        self.once = once
+        self.stop = stop
+        self.progress = progress
+        self.limiter = limiter
+        self.breaker = breaker
+        self.report = DrainReport()
+        self.lock = threading.Lock()
+        self.prepared: dict[int, PreparedEdition] = {}
+        self.signer: Signer = signer_for(app.settings, app.engine)
+        policy = self.settings.delivery
+        # A claim must finish well inside its lease even at the configured rate.
+        by_rate = int(self.settings.mail.rate_per_second * policy.lease_seconds / 2)
+        self.claim_size = max(1, min(policy.batch_size, by_rate))
+
+    def now(self) -> datetime:
+        return self.app.clock.now()
+
+    def edition(self, edition_id: int) -> PreparedEdition:
+        """Rendered once per drain: parts pre-encoded, then personalised per row."""
+        with self.lock:
+            if edition_id not in self.prepared:
+                with self.app.engine.connect() as conn:
+                    row = conn.execute(select(editions).where(editions.c.id == edition_id)).one()
+                self.prepared[edition_id] = prepare(
+                    edition_content(self.settings, row._mapping), self.settings
+                )
+            return self.prepared[edition_id]
+
+    def tally(self, counts: dict[str, int], done: int) -> None:
+        with self.lock:
+            self.report.add(counts)
+        if self.progress is not None and done:
+            self.progress(done)
+
+    def outgoing(self, rows: Sequence[Claimed], edition: PreparedEdition) -> list[OutgoingMessage]:
+        now = self.now()
+        return [
+            OutgoingMessage(
+                edition,
+                recipient_for(
+                    self.settings,
+                    self.signer,
+                    delivery_id=row.id,
+                    subscriber_id=row.subscriber_id,
+                    email=row.email,
+                    name=row.name,
+                    edition_id=row.edition_id,
+                    now=now,
+                    message_id=row.message_id,
+                ),
+            )
+            for row in rows
+        ]
+
+    def hand_over(self, mailer: Mailer, batch: list[OutgoingMessage]) -> list[SendResult]:
+        try:
+            results = mailer.send_batch(batch)
+        except Exception as exc:  # a mailer bug must not lose the rows: retry them later
+            log.exception("mailer %s failed on a batch of %d", mailer.name, len(batch))
+            return [SendResult("temporary", error=f"{type(exc).__name__}: {exc}")] * len(batch)
+        if len(results) != len(batch):
+            log.error("mailer %s answered %d results for %d", mailer.name, len(results), len(batch))
+            return [SendResult("uncertain", error="mailer answered the wrong number")] * len(batch)
+        return results
+
+    def run(self, worker_id: str) -> None:
+        """One worker's loop: claim, send in mailer-sized calls, record each call."""
+        policy = self.settings.delivery
+        with transaction(self.app.engine) as conn:
+            released = release(conn, worker_id=worker_id, now=self.now())
+        if released:
+            log.info("worker %s took back %d rows it held before a restart", worker_id, released)
+        mailer = self.app.mailer()
+        try:
+            while not self.stop.is_set():
+                pause = self.breaker.remaining()
+                if pause > 0:
+                    if self.once:
+                        with self.lock:
+                            self.report.paused = True
+                        return
+                    self.stop.wait(pause)
+                    continue
+                with transaction(self.app.engine) as conn:
+                    batch = claim(
+                        conn,
+                        worker_id=worker_id,
+                        now=self.now(),
+                        lease_seconds=policy.lease_seconds,
+                        limit=self.claim_size,
+                    )
+                if not batch:
+                    if self.once:
+                        return
+                    self.stop.wait(self.settings.schedule.deliver_every_seconds)
+                    continue
+                self.tally(
+                    {"claimed": len(batch.rows), "suppressed": batch.suppressed}, batch.suppressed
+                )
+                if batch.rows:
+                    self.send_rows(mailer, worker_id, batch.rows)
+        finally:
+            mailer.close()
+
+    def send_rows(self, mailer: Mailer, worker_id: str, rows: list[Claimed]) -> None:
+        edition = self.edition(rows[0].edition_id)
+        size = max(1, mailer.max_batch)
+        for start in range(0, len(rows), size):
+            chunk = rows[start : start + size]
+            if self.breaker.remaining() > 0 or not self.limiter.acquire(len(chunk), self.stop):
+                # Paused or stopping: give the rest back instead of sitting on the lease.
+                with transaction(self.app.engine) as conn:
+                    release(
+                        conn, worker_id=worker_id, now=self.now(), ids=[r.id for r in rows[start:]]
+                    )
+                return
+            results = self.hand_over(mailer, self.outgoing(chunk, edition))
+            self.breaker.record(results)
+            outcomes = [
+                Outcome(row, r.outcome, r.provider_id, r.error, r.retry_after)
+                for row, r in zip(chunk, results, strict=True)
+            ]
+            with transaction(self.app.engine) as conn:
+                counts = record(
+                    conn,
+                    outcomes,
+                    worker_id=worker_id,
+                    now=self.now(),
+                    policy=self.settings.delivery,
+                )
+            counts["calls"] = 1
+            self.tally(counts, len(chunk))
+        heartbeat(self.app, worker_id, sent=self.report.sent)
+
+
+def heartbeat(app: App, worker_id: str, *, sent: int) -> None:
+    """Keep this worker's row in ``workers`` fresh for ``syndicate status``."""
+    now = app.clock.now()
+    with transaction(app.engine) as conn:
+        changed = conn.execute(
+            update(workers).where(workers.c.id == worker_id).values(heartbeat_at=now, sent=sent)
+        ).rowcount
+        if not changed:
+            conn.execute(
+                insert(workers).values(
+                    id=worker_id,
+                    host=socket.gethostname(),
+                    pid=os.getpid(),
+                    role="delivery",
+                    started_at=now,
+                    heartbeat_at=now,
+                    sent=sent,
+                )
+            )
+
+
+def drain(
+    app: App,
+    *,
+    once: bool,
+    stop: threading.Event | None = None,
+    worker_id: str | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> DrainReport:
+    """Send what the outbox holds.
+
+    ``once``: stop when nothing is due (or the breaker pauses sending); otherwise keep
+    polling every ``schedule.deliver_every_seconds`` until ``stop`` is set.
+    ``progress`` is called with the number of rows finished as they finish.
+    """
+    stop = stop or threading.Event()
+    mail = app.settings.mail
+    delivery = app.settings.delivery
+    drainer = _Drainer(
+        app,
+        once=once,
+        stop=stop,
+        progress=progress,
+        limiter=RateLimiter(mail.rate_per_second, mail.burst),
+        breaker=CircuitBreaker(delivery.breaker_failures, delivery.breaker_pause_seconds),
+    )
+    base = worker_id or default_worker_id()
+    if mail.concurrency == 1:
+        drainer.run(base)
+    else:
+        threads = [
+            threading.Thread(target=drainer.run, args=(f"{base}/{i}",), name=f"deliver-{i}")
+            for i in range(mail.concurrency)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    report = drainer.report
+    if report.claimed or report.suppressed:
+        log.info(
+            "delivery: %d sent, %d deferred, %d failed, %d suppressed (%d uncertain)",
+            report.sent,
+            report.deferred,
+            report.failed,
+            report.suppressed,
+            report.uncertain,
+        )
+    return report

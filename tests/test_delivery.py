@@ -1,0 +1,211 @@
+"""The drain loop end to end (Maildir, a scripted mailer), the CLI, rate limit, breaker."""
+
+from __future__ import annotations
+
+import json
+import mailbox
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select, update
+
+from syndicate.cli import main
+from syndicate.clock import FixedClock
+from syndicate.context import App
+from syndicate.db import deliveries, subscribers, workers
+from syndicate.delivery import CircuitBreaker, RateLimiter, drain
+from syndicate.mailers.base import OutgoingMessage, SendResult
+from syndicate.outbox import status
+from syndicate.tokens import signer_for
+
+from .test_delivery_fixtures import queued_edition
+
+
+class ScriptedMailer:
+    """Answers from a script (one outcome per message, then 'sent'); records what it got."""
+
+    name = "scripted"
+
+    def __init__(self, script: list[str], max_batch: int = 10) -> None:
+        self.script = list(script)
+        self.max_batch = max_batch
+        self.calls: list[list[OutgoingMessage]] = []
+
+    def send_batch(self, batch: Sequence[OutgoingMessage]) -> list[SendResult]:
+        self.calls.append(list(batch))
+        out = []
+        for _ in batch:
+            outcome = self.script.pop(0) if self.script else "sent"
+            error = None if outcome == "sent" else f"{outcome} trouble"
+            out.append(SendResult(outcome, error=error))  # type: ignore[arg-type]
+        return out
+
+    def close(self) -> None:
+        pass
+
+
+def with_mailer(app: App, mailer: ScriptedMailer) -> App:
+    app.mailer = lambda: mailer  # type: ignore[method-assign]
+    return app
+
+
+def test_drain_to_maildir_sends_each_row_once(app: App, clock: FixedClock) -> None:
+    edition = queued_edition(app.engine, 30, now=clock.now())
+    done: list[int] = []
+    report = drain(app, once=True, progress=done.append)
+    assert report.sent == 30 and report.failed == 0 and sum(done) == 30
+    box = mailbox.Maildir(app.settings.resolve("outbox"), create=False)
+    messages = list(box)
+    assert len(messages) == 30
+    first = next(m for m in messages if m["To"] == "Reader 3 <reader3@example.com>")
+    assert first["Message-ID"].startswith(f"<e{edition}.s")
+    assert first["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    signer = signer_for(app.settings, app.engine)
+    token = first["List-Unsubscribe"].split("/unsubscribe/")[1].split(">")[0]
+    with app.engine.connect() as conn:
+        sid = conn.execute(
+            select(subscribers.c.id).where(subscribers.c.email == "reader3@example.com")
+        ).scalar_one()
+    assert signer.check(token, "unsubscribe", now=clock.now()).subject == str(sid)
+    text = first.get_payload()[0].get_payload(decode=True).decode()
+    assert text.startswith("Hello Reader 3,")
+    # Nothing left: a second drain sends nothing and the Maildir is unchanged.
+    assert drain(app, once=True).sent == 0
+    assert len(list(box)) == 30
+    with app.engine.connect() as conn:
+        assert status(conn)[0].counts["sent"] == 30
+        assert conn.execute(select(workers.c.sent)).scalar_one() == 30
+
+
+def test_subscriber_leaving_after_queueing_gets_nothing(app: App, clock: FixedClock) -> None:
+    queued_edition(app.engine, 3, now=clock.now())
+    with app.engine.begin() as conn:
+        conn.execute(
+            update(subscribers)
+            .where(subscribers.c.email == "reader1@example.com")
+            .values(status="unsubscribed")
+        )
+    mailer = ScriptedMailer([])
+    report = drain(with_mailer(app, mailer), once=True)
+    assert report.sent == 2 and report.suppressed == 1
+    sent_to = {m.recipient.email for call in mailer.calls for m in call}
+    assert sent_to == {"reader0@example.com", "reader2@example.com"}
+
+
+def test_outcomes_are_recorded_and_retried_later(app: App, clock: FixedClock) -> None:
+    queued_edition(app.engine, 4, now=clock.now())
+    mailer = ScriptedMailer(["sent", "temporary", "permanent", "uncertain"], max_batch=4)
+    report = drain(with_mailer(app, mailer), once=True)
+    assert (report.sent, report.deferred, report.failed, report.uncertain) == (1, 2, 1, 1)
+    first_ids = {m.recipient.email: m.message_id for m in mailer.calls[0]}
+    clock.advance(seconds=app.settings.delivery.backoff_max_seconds + 1)
+    report = drain(app, once=True)
+    assert report.sent == 2
+    # The retried rows went out under the same Message-IDs as the first time.
+    retried = {m.recipient.email: m.message_id for m in mailer.calls[-1]}
+    assert retried == {k: first_ids[k] for k in retried} and len(retried) == 2
+    with app.engine.connect() as conn:
+        rows = {r.email: r for r in conn.execute(select(deliveries))}
+    assert rows["reader2@example.com"].status == "failed"
+    assert rows["reader2@example.com"].last_error == "permanent trouble"
+    assert rows["reader3@example.com"].uncertain_attempts == 1
+    assert rows["reader3@example.com"].status == "sent"
+
+
+def test_breaker_pauses_a_failing_provider(app: App, clock: FixedClock) -> None:
+    queued_edition(app.engine, 50, now=clock.now())
+    threshold = app.settings.delivery.breaker_failures
+    mailer = ScriptedMailer(["temporary"] * 1000, max_batch=1)
+    report = drain(with_mailer(app, mailer), once=True)
+    assert report.paused
+    assert len(mailer.calls) == threshold  # stopped calling after N failures in a row
+    with app.engine.connect() as conn:
+        counts = status(conn)[0].counts
+    assert counts["deferred"] == threshold
+    assert counts["queued"] == 50 - threshold and counts["sending"] == 0  # rest given back
+
+
+def test_stop_event_ends_a_continuous_drain(app: App, clock: FixedClock) -> None:
+    queued_edition(app.engine, 2, now=clock.now())
+    stop = threading.Event()
+    done: list[int] = []
+
+    def progress(count: int) -> None:
+        done.append(count)
+        if sum(done) >= 2:
+            stop.set()
+
+    mailer = ScriptedMailer([])
+    thread = threading.Thread(
+        target=drain,
+        args=(with_mailer(app, mailer),),
+        kwargs={"once": False, "stop": stop, "progress": progress},
+    )
+    thread.start()
+    thread.join(timeout=30)
+    assert not thread.is_alive() and sum(done) == 2
+
+
+@pytest.fixture
+def config_extra() -> str:
+    return "[mail.smtp]\nhost = '127.0.0.1'\n"
+
+
+def test_cli_deliver_list_and_retry(app: App, clock: FixedClock, config_file: Path) -> None:
+    queued_edition(app.engine, 3, now=clock.now())
+    with app.engine.begin() as conn:
+        conn.execute(
+            update(deliveries)
+            .where(deliveries.c.email == "reader0@example.com")
+            .values(status="failed", last_error="550 no such user")
+        )
+    runner = CliRunner()
+    base = ["--config", str(config_file)]
+    result = runner.invoke(main, [*base, "deliver", "--once", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["sent"] == 2
+    result = runner.invoke(main, [*base, "outbox", "list", "--status", "failed", "--json"])
+    (row,) = json.loads(result.stdout)
+    assert row["email"] == "reader0@example.com" and row["last_error"] == "550 no such user"
+    result = runner.invoke(main, [*base, "outbox", "retry"])
+    assert result.exit_code == 1 and "--failed" in result.output
+    result = runner.invoke(main, [*base, "outbox", "retry", "--failed", "--edition", "999"])
+    assert result.exit_code == 0 and "re-queued 0" in result.output
+    result = runner.invoke(main, [*base, "outbox", "retry", "--failed"])
+    assert result.exit_code == 0 and "re-queued 1" in result.output
+    result = runner.invoke(main, [*base, "deliver", "--once"])
+    assert result.exit_code == 0 and "sent 1," in result.output
+    result = runner.invoke(main, [*base, "outbox", "list"])
+    assert result.exit_code == 0 and result.output.count("sent") == 3
+
+
+def test_rate_limiter_allows_a_burst_then_the_rate() -> None:
+    now = [0.0]
+    limiter = RateLimiter(10, 5, monotonic=lambda: now[0])
+    assert limiter.reserve(5) == 0  # the burst
+    assert limiter.reserve(1) == pytest.approx(0.1)
+    now[0] += 1.0  # 10 tokens' worth of time, capped at the burst
+    assert limiter.reserve(4) == 0
+    assert limiter.reserve(1) == 0
+    assert limiter.reserve(1) == pytest.approx(0.1)
+
+
+def test_circuit_breaker_opens_and_half_opens() -> None:
+    now = [0.0]
+    breaker = CircuitBreaker(3, 60, monotonic=lambda: now[0])
+    bad, good = [SendResult("temporary")], [SendResult("sent")]
+    for _ in range(2):
+        breaker.record(bad)
+    assert breaker.remaining() == 0
+    breaker.record(bad)
+    assert breaker.remaining() == 60
+    now[0] += 60
+    assert breaker.remaining() == 0  # one try allowed
+    breaker.record(bad)
+    assert breaker.remaining() == 60  # failed again: closed for another pause
+    now[0] += 60
+    breaker.record(good)
+    assert breaker.remaining() == 0 and breaker.failures == 0
