@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import Engine, func, insert, select
 
@@ -83,3 +84,88 @@ def queued_edition(engine: Engine, count: int, *, now: datetime, **kw: object) -
     with engine.begin() as conn:
         enqueue(conn, edition_id=edition_id, digest="weekly", now=now, domain="news.example.org")
     return edition_id
+
+
+# -- a real SMTP server (aiosmtpd) that answers on cue ------------------------------------
+
+
+class SmtpSink:
+    """aiosmtpd handler: records what it accepted; ``cues`` map an address to a reply.
+
+    A cue is an SMTP reply for RCPT ("451 ...", "550 ...", "421 ..."), or
+    ``"data:<reply>"`` to answer DATA with it, or ``"drop"`` to close the connection
+    after the message arrived but before answering (the first time only).
+    """
+
+    def __init__(self) -> None:
+        import threading
+
+        self.messages: list[tuple[str, bytes]] = []
+        self.cues: dict[str, str] = {}
+        self.dropped: set[str] = set()
+        self.sessions = 0
+        self.lock = threading.Lock()
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        with self.lock:
+            self.sessions += 1
+        return responses
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        cue = self.cues.get(address, "")
+        if cue[:1].isdigit():
+            return cue
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        rcpt = envelope.rcpt_tos[0]
+        cue = self.cues.get(rcpt, "")
+        if cue.startswith("data:"):
+            return cue[5:]
+        with self.lock:
+            self.messages.append((rcpt, envelope.original_content or envelope.content))
+            if cue == "drop" and rcpt not in self.dropped:
+                self.dropped.add(rcpt)
+                server.transport.close()
+        return "250 2.0.0 queued"
+
+
+def self_signed(directory: Path) -> tuple[Path, Path]:
+    """A throwaway certificate for 127.0.0.1 (cert, key)."""
+    import datetime as dt
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    start = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(start)
+        .not_valid_after(start + dt.timedelta(days=36500))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path

@@ -1,0 +1,245 @@
+"""The SMTP mailer against a real aiosmtpd server on loopback."""
+
+from __future__ import annotations
+
+import socket
+import ssl
+from collections.abc import Iterator
+from email import message_from_bytes
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
+
+from syndicate.clock import FixedClock
+from syndicate.config import Settings, SmtpSettings
+from syndicate.context import App
+from syndicate.delivery import drain
+from syndicate.mailers.base import OutgoingMessage
+from syndicate.mailers.smtp import SmtpMailer
+from syndicate.messages import EditionContent, prepare, recipient_for
+from syndicate.tokens import Signer
+
+from .support import T0, free_port
+from .test_delivery_fixtures import (
+    EDITION_HTML,
+    EDITION_TEXT,
+    SmtpSink,
+    queued_edition,
+    self_signed,
+)
+
+pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH:UserWarning")
+
+
+def start(handler: SmtpSink, **kwargs: object) -> tuple[Controller, int]:
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port, **kwargs)
+    controller.start()
+    return controller, port
+
+
+@pytest.fixture
+def sink() -> Iterator[tuple[SmtpSink, int]]:
+    handler = SmtpSink()
+    controller, port = start(handler)
+    yield handler, port
+    controller.stop()
+
+
+def messages(settings: Settings, *addresses: str) -> list[OutgoingMessage]:
+    content = EditionContent(
+        1,
+        "weekly",
+        "Weekly",
+        EDITION_HTML.format(body="News"),
+        EDITION_TEXT.format(body="News"),
+        "Test News <news@news.example.org>",
+        None,
+        "weekly.news.example.org",
+        T0,
+    )
+    prepared = prepare(content, settings)
+    signer = Signer([b"k" * 32])
+    return [
+        OutgoingMessage(
+            prepared,
+            recipient_for(
+                settings,
+                signer,
+                delivery_id=i,
+                subscriber_id=i,
+                email=address,
+                name="",
+                edition_id=1,
+                now=T0,
+            ),
+        )
+        for i, address in enumerate(addresses, start=1)
+    ]
+
+
+def plain(port: int, **kw: object) -> SmtpSettings:
+    return SmtpSettings(host="127.0.0.1", port=port, security="none", timeout=10, **kw)
+
+
+def test_one_connection_for_many_messages(settings: Settings, sink: tuple[SmtpSink, int]) -> None:
+    handler, port = sink
+    mailer = SmtpMailer(plain(port))
+    outgoing = messages(settings, *(f"r{i}@example.com" for i in range(20)))
+    results = [mailer.send_batch([m])[0] for m in outgoing]
+    assert all(r.outcome == "sent" for r in results)
+    assert mailer.connections == 1 and handler.sessions == 1
+    assert mailer.conn is not None and mailer.conn.sock is not None
+    assert mailer.conn.sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+    mailer.close()
+    assert [rcpt for rcpt, _ in handler.messages] == [f"r{i}@example.com" for i in range(20)]
+    received = message_from_bytes(handler.messages[3][1])
+    assert received["Message-ID"] == outgoing[3].message_id
+    assert received["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
+def test_replies_on_cue(settings: Settings, sink: tuple[SmtpSink, int]) -> None:
+    handler, port = sink
+    handler.cues.update(
+        {
+            "later@example.com": "451 4.7.1 greylisted, try later",
+            "nobody@example.com": "550 5.1.1 no such user here",
+            "busy@example.com": "421 4.3.2 closing, too busy",
+            "full@example.com": "data:552 5.2.2 mailbox full",
+        }
+    )
+    mailer = SmtpMailer(plain(port))
+    outgoing = messages(
+        settings,
+        "later@example.com",
+        "nobody@example.com",
+        "busy@example.com",
+        "ok@example.com",
+        "full@example.com",
+    )
+    results = [mailer.send_batch([m])[0] for m in outgoing]
+    assert [r.outcome for r in results] == [
+        "temporary",
+        "permanent",
+        "temporary",
+        "sent",
+        "permanent",
+    ]
+    assert results[0].error == "451 4.7.1 greylisted, try later"
+    assert results[1].error == "550 5.1.1 no such user here"
+    assert results[4].error == "552 5.2.2 mailbox full"
+    # 421 closed the connection; the next message went over a new one.
+    assert mailer.connections == 2
+    assert [rcpt for rcpt, _ in handler.messages] == ["ok@example.com"]
+    mailer.close()
+
+
+def test_reconnects_after_a_drop_mid_message(
+    settings: Settings, sink: tuple[SmtpSink, int]
+) -> None:
+    handler, port = sink
+    handler.cues["flaky@example.com"] = "drop"
+    mailer = SmtpMailer(plain(port))
+    outgoing = messages(settings, "a@example.com", "flaky@example.com", "b@example.com")
+    results = mailer.send_batch(outgoing)
+    assert [r.outcome for r in results] == ["sent", "sent", "sent"]
+    flaky = [raw for rcpt, raw in handler.messages if rcpt == "flaky@example.com"]
+    assert len(flaky) == 2  # the server had it when the line dropped: a duplicate ...
+    ids = {message_from_bytes(raw)["Message-ID"] for raw in flaky}
+    assert ids == {outgoing[1].message_id}  # ... under the same Message-ID
+    assert mailer.connections == 2
+    mailer.close()
+
+
+def test_unreachable_server_defers_the_batch(settings: Settings) -> None:
+    mailer = SmtpMailer(plain(free_port()))
+    results = mailer.send_batch(messages(settings, "a@example.com", "b@example.com"))
+    assert [r.outcome for r in results] == ["temporary", "temporary"]
+    assert results[0].error and "cannot connect" in results[0].error
+
+
+def _auth(valid: tuple[bytes, bytes]):
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        ok = (auth_data.login, auth_data.password) == valid
+        return AuthResult(success=ok, handled=False)
+
+    return authenticator
+
+
+def test_auth_refused_and_accepted(settings: Settings) -> None:
+    handler = SmtpSink()
+    controller, port = start(
+        handler,
+        authenticator=_auth((b"news", b"s3cret")),
+        auth_require_tls=False,
+        auth_required=True,
+    )
+    try:
+        wrong = SmtpMailer(plain(port, username="news"), password="nope")
+        results = wrong.send_batch(messages(settings, "a@example.com"))
+        assert results[0].outcome == "temporary"
+        assert results[0].error and results[0].error.startswith("SMTP AUTH refused: 535")
+        right = SmtpMailer(plain(port, username="news"), password="s3cret")
+        assert right.send_batch(messages(settings, "a@example.com"))[0].outcome == "sent"
+        right.close()
+    finally:
+        controller.stop()
+    assert [rcpt for rcpt, _ in handler.messages] == ["a@example.com"]
+
+
+@pytest.mark.parametrize("security", ["starttls", "ssl"])
+def test_tls_modes(settings: Settings, tmp_path: Path, security: str) -> None:
+    cert, key = self_signed(tmp_path)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    handler = SmtpSink()
+    options = {"tls_context": context, "require_starttls": True}
+    if security == "ssl":
+        options = {"ssl_context": context}
+    controller, port = start(handler, **options)
+    try:
+        strict = SmtpMailer(
+            SmtpSettings(host="127.0.0.1", port=port, security=security, timeout=10)
+        )
+        refused = strict.send_batch(messages(settings, "a@example.com"))[0]
+        assert refused.outcome == "temporary"  # the self-signed certificate is not trusted
+        mailer = SmtpMailer(
+            SmtpSettings(
+                host="127.0.0.1", port=port, security=security, timeout=10, verify_tls=False
+            )
+        )
+        result = mailer.send_batch(messages(settings, "a@example.com"))[0]
+        assert result.outcome == "sent"
+        assert mailer.conn is not None and isinstance(mailer.conn.sock, ssl.SSLSocket)
+        mailer.close()
+    finally:
+        controller.stop()
+    assert len(handler.messages) == 1
+
+
+@pytest.fixture
+def config_extra() -> str:
+    return "[mail.smtp]\nsecurity = 'none'\nport = 2525\n"
+
+
+def test_drain_over_smtp(app: App, clock: FixedClock, sink: tuple[SmtpSink, int]) -> None:
+    handler, port = sink
+    handler.cues["reader1@example.com"] = "550 5.1.1 unknown"
+    handler.cues["reader2@example.com"] = "451 4.4.1 later"
+    settings = app.settings.model_copy(
+        update={
+            "mail": app.settings.mail.model_copy(update={"provider": "smtp", "smtp": plain(port)})
+        }
+    )
+    smtp_app = App(settings, clock=clock, _engine=app.engine)
+    queued_edition(app.engine, 5, now=clock.now())
+    report = drain(smtp_app, once=True)
+    assert (report.sent, report.failed, report.deferred) == (3, 1, 1)
+    assert sorted(rcpt for rcpt, _ in handler.messages) == [
+        "reader0@example.com",
+        "reader3@example.com",
+        "reader4@example.com",
+    ]
+    assert handler.sessions == 1  # one connection for the whole drain
