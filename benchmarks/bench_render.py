@@ -21,9 +21,9 @@ from pathlib import Path
 from syndicate.articles import Article
 from syndicate.config import parse_settings
 from syndicate.context import App
-from syndicate.digest import edition_content, render_edition
+from syndicate.digest import render_edition
 from syndicate.digest.render import inline_css, template_context
-from syndicate.messages import prepare, recipient_for
+from syndicate.messages import edition_content, prepare, recipient_for
 from syndicate.render import render
 from syndicate.tokens import Signer
 
@@ -64,6 +64,11 @@ def articles(count: int) -> list[Article]:
         )
         for i in range(count)
     ]
+
+
+def row(**values: object) -> dict[str, object]:
+    """An ``editions`` row as messages.edition_content reads it."""
+    return {"id": 1, "digest": "weekly", "created_at": SLOT, **values}
 
 
 def rate(count: int, seconds: float) -> str:
@@ -111,9 +116,7 @@ def main() -> None:
             )
         )
         text = render(settings.templates_dir, "digest.txt", subject="s", **context)
-        content = edition_content(
-            settings, "weekly", edition_id=1, subject="s", html=html, text=text, date=now
-        )
+        content = edition_content(settings, row(subject="s", html=html, text=text))
         prepare(content, settings).message_bytes(r)
     naive = time.perf_counter() - start
 
@@ -121,13 +124,7 @@ def main() -> None:
     start = time.perf_counter()
     rendered = render_edition(app, "weekly", items, slot=SLOT)
     content = edition_content(
-        settings,
-        "weekly",
-        edition_id=1,
-        subject=rendered.subject,
-        html=rendered.html,
-        text=rendered.text,
-        date=now,
+        settings, row(subject=rendered.subject, html=rendered.html, text=rendered.text)
     )
     prepared = prepare(content, settings)
     setup = time.perf_counter() - start

@@ -13,10 +13,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from syndicate.context import App
-from syndicate.digest import compose, edition_content
-from syndicate.messages import prepare, recipient_for
+from syndicate.db import editions
+from syndicate.digest import compose
+from syndicate.messages import edition_content, prepare, recipient_for
 from syndicate.tokens import Signer
 
 from .support import ARTIFACTS, require
@@ -82,15 +84,9 @@ def personal_html(app: App) -> str:
     """The HTML exactly as one recipient's message carries it."""
     fixed_store(app)
     edition = compose(app, "weekly")
-    content = edition_content(
-        app.settings,
-        "weekly",
-        edition_id=edition.id,
-        subject=edition.subject,
-        html=edition.html,
-        text=edition.text,
-        date=edition.created_at,
-    )
+    with app.engine.connect() as conn:
+        row = conn.execute(select(editions).where(editions.c.id == edition.id)).mappings().one()
+    content = edition_content(app.settings, row)
     recipient = recipient_for(
         app.settings,
         Signer([b"k" * 32]),

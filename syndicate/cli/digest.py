@@ -108,8 +108,7 @@ def _message(
 ) -> tuple[bytes, object]:
     """The exact bytes one recipient gets, built by messages.py like the outbox does."""
     from .. import subscribers
-    from ..digest import edition_content
-    from ..messages import prepare, recipient_for
+    from ..messages import edition_content, prepare, recipient_for
     from ..tokens import signer_for
 
     settings = app.settings
@@ -121,12 +120,14 @@ def _message(
         subscriber_id, email, display_name = found.id, found.email, found.name
     content = edition_content(
         settings,
-        name,
-        edition_id=None if test else draft.edition_id,
-        subject=f"[TEST] {draft.subject}" if test else draft.subject,
-        html=draft.html,
-        text=draft.text,
-        date=draft.date,
+        {
+            "id": None if test else draft.edition_id,
+            "digest": name,
+            "subject": f"[TEST] {draft.subject}" if test else draft.subject,
+            "html": draft.html,
+            "text": draft.text,
+            "created_at": draft.date,
+        },
     )
     prepared = prepare(content, settings)
     recipient = recipient_for(

@@ -2,7 +2,7 @@
 
     windows.py   cron slots in the digest's zone, periods, expiry
     compose.py   choose an edition's articles and store it (unique per digest+period)
-    render.py    Jinja + premailer, once per edition; the message content for messages.py
+    render.py    Jinja + premailer, once per edition
     check.py     the pre-send check (relative links, alt text, unsubscribe link, size)
 
 The stored HTML and text keep the per-recipient ``PLACEHOLDERS``; ``syndicate.messages``
@@ -21,7 +21,7 @@ from .compose import (
     record_skipped,
     select_articles,
 )
-from .render import RenderedEdition, edition_content, render_edition
+from .render import RenderedEdition, render_edition
 from .windows import (
     edition_date,
     is_expired,
@@ -38,7 +38,6 @@ __all__ = [
     "RenderedEdition",
     "Selection",
     "compose",
-    "edition_content",
     "edition_date",
     "find_edition",
     "is_expired",

@@ -1,5 +1,7 @@
 """An edition's subject, HTML and text: Jinja once, then premailer once.
 
+(``messages.edition_content`` turns the result or a stored row into message content.)
+
 premailer only ever sees rendered HTML (it would mangle ``{{ }}`` and ``{% %}``).
 The per-recipient values stay literal placeholders (``@@unsubscribe_url@@``...) that
 both Jinja's escaping and premailer leave alone; article text is data, never template
@@ -12,7 +14,6 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from email.utils import parseaddr
 from typing import TYPE_CHECKING, Any
 
 from premailer import Premailer
@@ -20,7 +21,7 @@ from premailer import Premailer
 from ..articles import Article
 from ..config import DigestSettings, Settings
 from ..errors import DigestError
-from ..messages import PLACEHOLDERS, EditionContent, header_value
+from ..messages import PLACEHOLDERS, header_value
 from ..render import render, render_string
 from .check import CheckResult, presend_check
 from .windows import edition_date
@@ -176,36 +177,4 @@ def render_edition(
         date=context["edition"]["date"],
         view_url=context["edition"]["view_url"],
         check=presend_check(inlined),
-    )
-
-
-def list_id(settings: Settings, digest: DigestSettings) -> str:
-    """``Title <name.domain>`` (RFC 2919), the domain taken from the From address."""
-    _, address = parseaddr(digest.from_ or settings.mail.from_)
-    domain = address.rpartition("@")[2].lower() or "syndicate.invalid"
-    return f"{header_value(digest.title)} <{digest.name}.{domain}>"
-
-
-def edition_content(
-    settings: Settings,
-    name: str,
-    *,
-    edition_id: int | None,
-    subject: str,
-    html: str,
-    text: str,
-    date: datetime,
-) -> EditionContent:
-    """What ``messages.prepare`` needs for one edition: addresses and List-Id from config."""
-    digest = settings.digest(name)
-    return EditionContent(
-        edition_id=edition_id,
-        digest=name,
-        subject=subject,
-        html=html,
-        text=text,
-        from_addr=digest.from_ or settings.mail.from_,
-        reply_to=digest.reply_to or settings.mail.reply_to,
-        list_id=list_id(settings, digest),
-        date=date,
     )
