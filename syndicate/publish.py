@@ -28,7 +28,7 @@ from sqlalchemy.engine import Connection
 from . import feedfiles, websub
 from .config import HostSettings, Settings
 from .db import host_files, pushes, transaction
-from .errors import PublishError
+from .errors import PublishError, SyndicateError
 from .fileio import sha256_hex
 from .hosts import Host, HostError, build_host
 from .hosts.base import is_temp_name, temp_name
@@ -250,7 +250,7 @@ class _Pusher:
                 report.bytes = sum(item.size for item in plan.uploads)
             else:
                 self._push(plan, report, landed_live)
-        except PublishError as exc:
+        except SyndicateError as exc:  # a host failure, a refused feed, a missing secret
             report.error, report.hint = exc.message, exc.hint
             log.error("push to host %s failed: %s", self.settings.name, exc.message)
         if landed_live:
@@ -300,9 +300,13 @@ class _Pusher:
             try:
                 host.put(tmp, data, content_type, cache)
                 host.rename(tmp, path)
-            except HostError:
+            except HostError as exc:
                 _discard(host, tmp)  # best effort: a hidden leftover at worst
-                raise
+                # Name the file the operator knows, not our temp name.
+                message = exc.message.replace(f"rename {tmp} to {path}", f"move {path} into place")
+                raise HostError(
+                    message.replace(tmp, path), temporary=exc.temporary, hint=exc.hint
+                ) from None
 
         self._retrying(f"upload {path}", attempt)
 
