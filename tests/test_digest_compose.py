@@ -237,3 +237,21 @@ def test_a_template_that_fails_the_presend_check_stores_nothing(
     assert "no unsubscribe link" in failure.value.message
     with app.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(editions)).scalar_one() == 0
+
+
+def test_two_composers_at_once_store_one_edition(app: App, settings) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    for day in range(1, 4):
+        add_article(app, f"Day {day}", SLOT - timedelta(days=day))
+    other = App(settings, clock=app.clock)  # a second process: its own engine
+    try:
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            results = list(pool.map(lambda a: compose(a, "weekly"), [app, other, app, other]))
+    finally:
+        other.close()
+    assert len({edition.id for edition in results}) == 1
+    assert sum(edition.created for edition in results) == 1
+    with app.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(editions)).scalar_one() == 1
+        assert conn.execute(select(func.count()).select_from(edition_articles)).scalar_one() == 3
