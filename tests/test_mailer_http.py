@@ -1,0 +1,349 @@
+"""Mailgun, SendGrid and Postmark against local HTTP servers speaking their APIs.
+
+Each fake checks authentication, payload shape and batch limits the way the provider
+does, and answers 200/400/401/429/500/503 on cue.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+
+import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from syndicate.config import MailgunSettings, PostmarkSettings, SendgridSettings, Settings
+from syndicate.mailers.base import OutgoingMessage
+from syndicate.mailers.http import parse_retry_after
+from syndicate.mailers.mailgun import MailgunMailer
+from syndicate.mailers.postmark import PostmarkMailer
+from syndicate.mailers.sendgrid import SendgridMailer, tag
+from syndicate.messages import EditionContent, prepare, recipient_for
+from syndicate.tokens import Signer
+
+from .support import T0
+from .test_delivery_fixtures import EDITION_HTML, EDITION_TEXT
+
+KEY = "key-123"
+
+
+def outgoing(settings: Settings, count: int, *, bad: int | None = None) -> list[OutgoingMessage]:
+    content = EditionContent(
+        1,
+        "weekly",
+        "Weekly",
+        EDITION_HTML.format(body="News"),
+        EDITION_TEXT.format(body="News"),
+        "Test News <news@news.example.org>",
+        "desk@news.example.org",
+        "weekly.news.example.org",
+        T0,
+    )
+    prepared = prepare(content, settings)
+    signer = Signer([b"k" * 32])
+    return [
+        OutgoingMessage(
+            prepared,
+            recipient_for(
+                settings,
+                signer,
+                delivery_id=i,
+                subscriber_id=i,
+                email="not-an-address" if i == bad else f"r{i}@example.com",
+                name=f"R & {i}",
+                edition_id=1,
+                now=T0,
+            ),
+        )
+        for i in range(count)
+    ]
+
+
+class Fake:
+    """A provider endpoint: ``cues`` are (status, headers, body) answered first, in order."""
+
+    def __init__(self, check: Callable[[Request], Response]) -> None:
+        self.check = check
+        self.cues: list[tuple[int, dict[str, str], str]] = []
+        self.requests: list[Request] = []
+
+    def __call__(self, request: Request) -> Response:
+        request.get_data()  # keep the body readable after the handler returns
+        self.requests.append(request)
+        if self.cues:
+            status, headers, body = self.cues.pop(0)
+            return Response(body, status=status, headers=headers)
+        return self.check(request)
+
+
+def error(status: int, message: str) -> Response:
+    return Response(json.dumps({"message": message}), status=status, mimetype="application/json")
+
+
+# -- Mailgun ---------------------------------------------------------------------------------
+
+
+def mailgun_check(request: Request) -> Response:
+    auth = request.authorization
+    if auth is None or (auth.username, auth.password) != ("api", KEY):
+        return Response("Forbidden", status=401)
+    to = request.form.getlist("to")
+    if len(to) > 1000:
+        return error(400, "Too many recipients")
+    variables = json.loads(request.form["recipient-variables"])
+    if any("@" not in t for t in to):
+        return error(400, "to parameter is not a valid address. please check documentation")
+    assert set(variables) == {t.split("<")[-1].rstrip(">") for t in to}
+    return Response(json.dumps({"id": "<batch-1@mg.example.org>", "message": "Queued."}))
+
+
+@pytest.fixture
+def mailgun(httpserver: HTTPServer) -> Fake:
+    fake = Fake(mailgun_check)
+    httpserver.expect_request("/v3/mg.example.org/messages", method="POST").respond_with_handler(
+        fake
+    )
+    return fake
+
+
+def mailgun_mailer(httpserver: HTTPServer, key: str = KEY) -> MailgunMailer:
+    return MailgunMailer(
+        MailgunSettings(domain="mg.example.org", base_url=httpserver.url_for("/")), api_key=key
+    )
+
+
+def test_mailgun_batch_with_recipient_variables(
+    settings: Settings, httpserver: HTTPServer, mailgun: Fake
+) -> None:
+    batch = outgoing(settings, 3)
+    results = mailgun_mailer(httpserver).send_batch(batch)
+    assert [r.outcome for r in results] == ["sent"] * 3
+    assert results[0].provider_id == "<batch-1@mg.example.org>"
+    (request,) = mailgun.requests
+    form = request.form
+    assert form.getlist("to") == [
+        "R & 0 <r0@example.com>",
+        "R & 1 <r1@example.com>",
+        "R & 2 <r2@example.com>",
+    ]
+    variables = json.loads(form["recipient-variables"])
+    assert variables["r1@example.com"]["unsubscribe_url"] == batch[1].recipient.unsubscribe_url
+    assert variables["r1@example.com"]["name_html"] == "R &amp; 1"
+    assert 'href="%recipient.unsubscribe_url_html%"' in form["html"]
+    assert "Hello %recipient.name%," in form["text"]
+    assert form["h:List-Unsubscribe"].startswith("<%recipient.unsubscribe_url%>, <mailto:")
+    assert form["h:List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert form["h:Reply-To"] == "desk@news.example.org"
+
+
+def test_mailgun_regions() -> None:
+    us = MailgunMailer(MailgunSettings(domain="d.org"), api_key="k")
+    eu = MailgunMailer(MailgunSettings(domain="d.org", region="eu"), api_key="k")
+    assert us.client.base_url == "https://api.mailgun.net"
+    assert eu.client.base_url == "https://api.eu.mailgun.net"
+
+
+def test_mailgun_one_bad_address_fails_alone(
+    settings: Settings, httpserver: HTTPServer, mailgun: Fake
+) -> None:
+    results = mailgun_mailer(httpserver).send_batch(outgoing(settings, 8, bad=5))
+    assert [r.outcome for r in results] == ["sent"] * 5 + ["permanent"] + ["sent"] * 2
+    assert "not a valid address" in (results[5].error or "")
+    assert len(mailgun.requests) <= 8
+
+
+def test_mailgun_wrong_key_is_permanent_without_splitting(
+    settings: Settings, httpserver: HTTPServer, mailgun: Fake
+) -> None:
+    results = mailgun_mailer(httpserver, key="wrong").send_batch(outgoing(settings, 4))
+    assert {r.outcome for r in results} == {"permanent"}
+    assert results[0].error == "HTTP 401: Forbidden"
+    assert len(mailgun.requests) == 1
+
+
+@pytest.mark.parametrize(
+    ("status", "headers", "outcome", "wait"),
+    [
+        (429, {"Retry-After": "120"}, "temporary", 120.0),
+        (503, {}, "temporary", None),
+        (500, {}, "uncertain", None),
+        (502, {}, "uncertain", None),
+    ],
+)
+def test_mailgun_answers_on_cue(
+    settings: Settings,
+    httpserver: HTTPServer,
+    mailgun: Fake,
+    status: int,
+    headers: dict[str, str],
+    outcome: str,
+    wait: float | None,
+) -> None:
+    mailgun.cues.append((status, headers, "busy"))
+    results = mailgun_mailer(httpserver).send_batch(outgoing(settings, 2))
+    assert [r.outcome for r in results] == [outcome] * 2
+    assert results[0].retry_after == wait
+    assert results[0].error == f"HTTP {status}: busy"
+
+
+# -- SendGrid --------------------------------------------------------------------------------
+
+
+def sendgrid_check(request: Request) -> Response:
+    if request.headers.get("Authorization") != f"Bearer {KEY}":
+        return Response(json.dumps({"errors": [{"message": "authorization required"}]}), 401)
+    data = request.get_json()
+    personalizations = data["personalizations"]
+    if len(personalizations) > 1000:
+        return Response(json.dumps({"errors": [{"message": "too many personalizations"}]}), 400)
+    for item in personalizations:
+        assert len(item["to"]) == 1
+        assert set(item["substitutions"]) >= {tag("unsubscribe_url"), tag("name_html")}
+    assert {c["type"] for c in data["content"]} == {"text/plain", "text/html"}
+    return Response("", status=202, headers={"X-Message-Id": "sg-abc"})
+
+
+@pytest.fixture
+def sendgrid(httpserver: HTTPServer) -> Fake:
+    fake = Fake(sendgrid_check)
+    httpserver.expect_request("/v3/mail/send", method="POST").respond_with_handler(fake)
+    return fake
+
+
+def sendgrid_mailer(httpserver: HTTPServer) -> SendgridMailer:
+    return SendgridMailer(
+        SendgridSettings(base_url=httpserver.url_for("/").rstrip("/")), api_key=KEY
+    )
+
+
+def test_sendgrid_personalizations(
+    settings: Settings, httpserver: HTTPServer, sendgrid: Fake
+) -> None:
+    batch = outgoing(settings, 1001)
+    mailer = sendgrid_mailer(httpserver)
+    results = mailer.send_batch(batch[:1000]) + mailer.send_batch(batch[1000:])
+    assert all(r.outcome == "sent" and r.provider_id == "sg-abc" for r in results)
+    first = sendgrid.requests[0].get_json()
+    assert len(first["personalizations"]) == 1000 and mailer.max_batch == 1000
+    item = first["personalizations"][2]
+    assert item["to"] == [{"email": "r2@example.com", "name": "R & 2"}]
+    assert item["substitutions"][tag("name_html")] == "R &amp; 2"
+    assert item["headers"]["List-Unsubscribe"].startswith(f"<{batch[2].recipient.unsubscribe_url}>")
+    assert first["headers"]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    html = next(c["value"] for c in first["content"] if c["type"] == "text/html")
+    assert f'href="{tag("unsubscribe_url_html")}"' in html
+    assert first["from"] == {"email": "news@news.example.org", "name": "Test News"}
+
+
+def test_sendgrid_rate_limit_reset(
+    settings: Settings, httpserver: HTTPServer, sendgrid: Fake
+) -> None:
+    import time
+
+    reset = int(time.time()) + 90
+    sendgrid.cues.append((429, {"X-RateLimit-Reset": str(reset)}, '{"errors":[]}'))
+    result = sendgrid_mailer(httpserver).send_batch(outgoing(settings, 1))[0]
+    assert result.outcome == "temporary"
+    assert result.retry_after is not None and 80 <= result.retry_after <= 90
+
+
+def test_sendgrid_bad_request_reports_the_providers_words(
+    settings: Settings, httpserver: HTTPServer, sendgrid: Fake
+) -> None:
+    body = json.dumps({"errors": [{"message": "The from address does not match a sender"}]})
+    sendgrid.cues.append((403, {"Content-Type": "application/json"}, body))
+    result = sendgrid_mailer(httpserver).send_batch(outgoing(settings, 1))[0]
+    assert result.outcome == "permanent"
+    assert "does not match a sender" in (result.error or "")
+
+
+# -- Postmark --------------------------------------------------------------------------------
+
+
+def postmark_check(request: Request) -> Response:
+    if request.headers.get("X-Postmark-Server-Token") != KEY:
+        body = {"ErrorCode": 10, "Message": "No Account or Server API tokens were supplied"}
+        return Response(json.dumps(body), status=401)
+    messages = json.loads(request.get_data())
+    if len(messages) > 500:
+        return Response(json.dumps({"ErrorCode": 300, "Message": "too many messages"}), 422)
+    answer = []
+    for i, message in enumerate(messages):
+        assert message["MessageStream"] == "broadcast"
+        if message["To"].endswith("<r3@example.com>"):
+            answer.append(
+                {
+                    "ErrorCode": 406,
+                    "Message": "You tried to send to recipient(s) that have "
+                    "been marked as inactive.",
+                    "To": message["To"],
+                }
+            )
+        else:
+            answer.append({"ErrorCode": 0, "Message": "OK", "MessageID": f"pm-{i}"})
+    return Response(json.dumps(answer), mimetype="application/json")
+
+
+@pytest.fixture
+def postmark(httpserver: HTTPServer) -> Fake:
+    fake = Fake(postmark_check)
+    httpserver.expect_request("/email/batch", method="POST").respond_with_handler(fake)
+    return fake
+
+
+def postmark_mailer(httpserver: HTTPServer) -> PostmarkMailer:
+    return PostmarkMailer(PostmarkSettings(base_url=httpserver.url_for("/").rstrip("/")), token=KEY)
+
+
+def test_postmark_reads_each_messages_error_code(
+    settings: Settings, httpserver: HTTPServer, postmark: Fake
+) -> None:
+    batch = outgoing(settings, 5)
+    results = postmark_mailer(httpserver).send_batch(batch)
+    assert [r.outcome for r in results] == ["sent", "sent", "sent", "permanent", "sent"]
+    assert results[3].error and results[3].error.startswith("Postmark 406: ")
+    assert results[4].provider_id == "pm-4"
+    (request,) = postmark.requests
+    message = json.loads(request.get_data())[1]
+    assert message["HtmlBody"] == batch[1].edition.html_for(batch[1].recipient)
+    assert "R &amp; 1" in message["HtmlBody"]
+    headers = {h["Name"]: h["Value"] for h in message["Headers"]}
+    assert headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert message["ReplyTo"] == "desk@news.example.org"
+
+
+def test_postmark_splits_at_500(settings: Settings, httpserver: HTTPServer, postmark: Fake) -> None:
+    results = postmark_mailer(httpserver).send_batch(outgoing(settings, 501))
+    assert len(results) == 501 and sum(r.outcome == "sent" for r in results) == 500
+    assert [len(json.loads(r.get_data())) for r in postmark.requests] == [500, 1]
+
+
+def test_postmark_unreadable_200_is_uncertain(
+    settings: Settings, httpserver: HTTPServer, postmark: Fake
+) -> None:
+    postmark.cues.append((200, {}, "<html>proxy</html>"))
+    results = postmark_mailer(httpserver).send_batch(outgoing(settings, 2))
+    assert [r.outcome for r in results] == ["uncertain", "uncertain"]
+
+
+# -- shared rules ----------------------------------------------------------------------------
+
+
+def test_retry_after_seconds_and_http_date() -> None:
+    now = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    assert parse_retry_after("30", now=now.timestamp()) == 30
+    later = format_datetime(now + timedelta(minutes=2), usegmt=True)
+    assert parse_retry_after(later, now=now.timestamp()) == 120
+    assert parse_retry_after("soon", now=now.timestamp()) is None
+    assert parse_retry_after(None) is None
+
+
+def test_connection_refused_is_temporary(settings: Settings) -> None:
+    from .support import free_port
+
+    mailer = PostmarkMailer(PostmarkSettings(base_url=f"http://127.0.0.1:{free_port()}"), token=KEY)
+    results = mailer.send_batch(outgoing(settings, 2))
+    assert [r.outcome for r in results] == ["temporary", "temporary"]
