@@ -402,6 +402,7 @@ def ftp_server(root: Path, *, tls_cert: tuple[Path, Path] | None = None) -> Iter
     Handler.authorizer = authorizer
     Handler.dtp_handler = Dtp
     Handler.banner = "test ftp"
+    Handler.auth_failed_timeout = 0  # answer a wrong password at once
     if tls_cert:
         Handler.certfile, Handler.keyfile = str(tls_cert[0]), str(tls_cert[1])
         Handler.tls_control_required = True

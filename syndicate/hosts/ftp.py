@@ -53,12 +53,24 @@ class FtpHost:
         self.timeout = timeout
         self._ftp: ftplib.FTP | None = None
         self._folders: set[str] = set()
+        self._refused: HostError | None = None
 
     # -- connection ----------------------------------------------------------------
 
     def _connect(self) -> ftplib.FTP:
         if self._ftp is not None:
             return self._ftp
+        # A refused login or key will not change within a run: do not knock again.
+        if self._refused is not None:
+            raise self._refused
+        try:
+            return self._open()
+        except HostError as exc:
+            if not exc.temporary:
+                self._refused = exc
+            raise
+
+    def _open(self) -> ftplib.FTP:
         where = f"{self.host}:{self.port}"
         ftp: ftplib.FTP = (
             # FTP is what the operator's host speaks; FTPS when tls = true.
