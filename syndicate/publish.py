@@ -29,6 +29,7 @@ from . import feedfiles, websub
 from .config import HostSettings, Settings
 from .db import host_files, pushes, transaction
 from .errors import PublishError, SyndicateError
+from .feedlint import lint_file
 from .fileio import sha256_hex
 from .hosts import Host, HostError, build_host
 from .hosts.base import is_temp_name, temp_name
@@ -153,10 +154,6 @@ def make_plan(host: HostSettings, local: dict[str, LocalFile], remote: dict[str,
 
 def lint(settings: Settings, feeds_dir: Path, plan: Plan) -> None:
     """Refuse to push a feed that breaks the feed rules (``syndicate.feedlint``)."""
-    try:
-        from .feedlint import lint_file
-    except ImportError:  # TODO(F): feedlint is helper B's; wire in unconditionally once it lands
-        return
     for item in plan.uploads:
         if not feedfiles.is_feed_file(item.path):
             continue

@@ -1,3 +1,86 @@
-"""CLI commands: feeds publish."""
+"""CLI command: ``feeds publish [--target NAME] [--dry-run] [--json]``."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import click
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+from .base import Obj, err_console, handle_errors, json_option, pass_obj, print_json, print_table
+from .feeds import feeds_group
+
+if TYPE_CHECKING:
+    from ..publish import PushReport
+
+
+@feeds_group.command("publish")
+@click.option("--target", metavar="NAME", help="Only this [[hosts]] entry.")
+@click.option("--dry-run", is_flag=True, help="Show what would be uploaded and deleted.")
+@json_option
+@pass_obj
+@handle_errors
+def publish_command(obj: Obj, target: str | None, dry_run: bool, as_json: bool) -> None:
+    """Push the built feeds to the feed hosts, then ping WebSub hubs.
+
+    Only new and changed files are sent (live feeds last); files no longer built are
+    deleted only on hosts with delete = true.
+    """
+    from ..publish import PublishFailed, publish
+
+    app = obj.app()
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=err_console,
+        transient=True,
+        disable=as_json or dry_run,
+    ) as bar:
+        tasks: dict[str, Any] = {}
+
+        def progress(host: str, done: int, total: int) -> None:
+            if host not in tasks:
+                tasks[host] = bar.add_task(f"pushing to {host}", total=total)
+            bar.update(tasks[host], completed=done, total=total)
+
+        try:
+            reports = publish(app, target=target, dry_run=dry_run, progress=progress)
+        except PublishFailed as failed:
+            show(failed.reports, as_json=as_json, dry_run=dry_run)
+            raise
+    show(reports, as_json=as_json, dry_run=dry_run)
+
+
+def show(reports: list[PushReport], *, as_json: bool, dry_run: bool) -> None:
+    if as_json:
+        print_json({"dry_run": dry_run, "hosts": [report.as_dict() for report in reports]})
+        return
+    if dry_run:
+        for report in reports:
+            click.echo(f"{report.host}: would upload {len(report.uploaded)} file(s):")
+            for path in report.uploaded:
+                click.echo(f"  + {path}")
+            for path in report.deleted:
+                click.echo(f"  - {path}")
+            for path in report.kept:
+                click.echo(f"  = {path} (no longer built; kept, delete = false)")
+    print_table(
+        "dry run: nothing was changed" if dry_run else None,
+        ["host", "uploaded", "skipped", "deleted", "bytes", "hubs pinged", "result"],
+        [
+            (
+                report.host,
+                len(report.uploaded),
+                report.skipped,
+                len(report.deleted),
+                report.bytes,
+                report.hubs_pinged,
+                "failed" if report.error else "ok",
+            )
+            for report in reports
+        ],
+    )
+    for report in reports:
+        for problem in report.hub_errors:
+            err_console.print(f"warning: hub not pinged: {problem}", markup=False, soft_wrap=True)
