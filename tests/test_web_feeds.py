@@ -10,10 +10,12 @@ import hashlib
 import os
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import requests
+from flask import Flask
 from waitress.server import create_server
 
 from syndicate.context import App
@@ -61,16 +63,33 @@ def feeds(app: App) -> Path:
     return root
 
 
-@pytest.fixture
-def server(app: App, feeds: Path) -> Iterator[str]:
-    wsgi = create_server(create_app(app), host="127.0.0.1", port=0, threads=2)
-    thread = threading.Thread(target=wsgi.run, daemon=True)
+@contextmanager
+def running(wsgi_app: Flask) -> Iterator[str]:
+    """Serve a WSGI app with waitress on an ephemeral loopback port; yields its base URL.
+
+    The loop runs in short steps so the server is closed from its own thread.
+    """
+    server = create_server(wsgi_app, host="127.0.0.1", port=0, threads=2)
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.is_set():
+            server.asyncore.loop(timeout=0.05, map=server._map, count=1)
+        server.close()
+
+    thread = threading.Thread(target=loop, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{wsgi.effective_port}"
+        yield f"http://127.0.0.1:{server.effective_port}"
     finally:
-        wsgi.close()
+        stop.set()
         thread.join(timeout=10)
+
+
+@pytest.fixture
+def server(app: App, feeds: Path) -> Iterator[str]:
+    with running(create_app(app)) as url:
+        yield url
 
 
 def get(url: str, **headers: str) -> requests.Response:
