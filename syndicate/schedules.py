@@ -89,12 +89,22 @@ def fire_times(expression: str, tz: tzinfo, start: datetime, end: datetime) -> l
     return times
 
 
-def latest_fire_time(
-    expression: str, tz: tzinfo, now: datetime, *, horizon: timedelta = timedelta(days=400)
-) -> datetime | None:
-    """The most recent fire time at or before ``now``."""
-    times = fire_times(expression, tz, now - horizon, now + timedelta(microseconds=1))
-    return times[-1] if times else None
+# The search for the previous fire time starts an hour back and doubles up to this far
+# (a cron like "0 0 29 2 *" fires once in four years), so a per-minute schedule never
+# walks a year of fire times.
+_FIRST_SPAN = timedelta(hours=1)
+_MAX_SPAN = timedelta(days=8 * 366)
+
+
+def latest_fire_time(expression: str, tz: tzinfo, now: datetime) -> datetime | None:
+    """The most recent fire time at or before ``now`` (aware UTC), or None."""
+    span = _FIRST_SPAN
+    while span <= _MAX_SPAN:
+        times = fire_times(expression, tz, now - span, now + timedelta(microseconds=1))
+        if times:
+            return times[-1]
+        span *= 2
+    return None
 
 
 def next_fire_time(expression: str, tz: tzinfo, now: datetime) -> datetime | None:

@@ -66,3 +66,10 @@ def test_hourly_runs_are_strictly_increasing_and_never_repeat_a_wall_time(
     assert len(keys) == len(set(keys))
     assert all(a < b for a, b in itertools.pairwise(runs))
     assert len(runs) >= 3 * 24 - 2  # a spring gap removes at most an hour's slot (per change)
+
+
+def test_latest_fire_time_of_frequent_and_rare_schedules() -> None:
+    now = datetime(2026, 11, 24, 10, 7, 30, tzinfo=UTC)
+    assert latest_fire_time("* * * * *", UTC, now) == datetime(2026, 11, 24, 10, 7, tzinfo=UTC)
+    leap = latest_fire_time("0 0 29 2 *", UTC, now)
+    assert leap == datetime(2024, 2, 29, tzinfo=UTC)

@@ -15,22 +15,10 @@ from zoneinfo import ZoneInfo
 from ..config import DigestSettings
 from ..schedules import fire_times, latest_fire_time, next_fire_time
 
-# The search for the previous slot starts an hour back and doubles up to this far
-# (a cron like "0 0 29 2 *" fires once in four years), so a per-minute schedule never
-# walks a year of fire times.
-_FIRST_SPAN = timedelta(hours=1)
-_MAX_SPAN = timedelta(days=8 * 366)
-
 
 def latest_slot(digest: DigestSettings, tz: ZoneInfo, now: datetime) -> datetime | None:
     """The last slot at or before ``now`` (aware UTC), or None if there is none."""
-    span = _FIRST_SPAN
-    while span <= _MAX_SPAN:
-        found = latest_fire_time(digest.schedule, tz, now, horizon=span)
-        if found is not None:
-            return found.astimezone(UTC)
-        span *= 2
-    return None
+    return latest_fire_time(digest.schedule, tz, now)
 
 
 def next_slot(digest: DigestSettings, tz: ZoneInfo, after: datetime) -> datetime | None:
