@@ -11,14 +11,16 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from flask import Response, abort, request
 from sqlalchemy import select
 
 from ..config import DigestSettings
 from ..db import editions
+from ..digest.windows import edition_date, parse_period
 from ..errors import ConfigError
-from ..messages import EditionContent, prepare
+from ..messages import edition_content, prepare
 from .context import Web
 from .security import EDITION_CSP
 
@@ -28,12 +30,16 @@ _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
 @dataclass(frozen=True)
 class ArchivedEdition:
-    id: int
     date: str
-    subject: str
-    html: str
-    created_at: datetime
-    period: str
+    row: dict[str, Any]  # the stored ``editions`` row
+
+    @property
+    def subject(self) -> str:
+        return str(self.row["subject"])
+
+    @property
+    def created_at(self) -> datetime:
+        return self.row["created_at"]
 
 
 def _digest(web: Web, name: str) -> DigestSettings:
@@ -44,8 +50,6 @@ def _digest(web: Web, name: str) -> DigestSettings:
 
 
 def _date_of(period: str, period_end: datetime, digest: DigestSettings, web: Web) -> str:
-    from ..digest.windows import edition_date, parse_period
-
     tz = web.app.settings.digest_timezone(digest)
     try:
         return edition_date(parse_period(period), tz)
@@ -65,31 +69,14 @@ def archived(web: Web, digest: DigestSettings) -> list[ArchivedEdition]:
         for row in rows:
             date = _date_of(row["period"], row["period_end"], digest, web)
             if date not in found:
-                found[date] = ArchivedEdition(
-                    row["id"],
-                    date,
-                    row["subject"],
-                    row["html"],
-                    row["created_at"],
-                    row["period"],
-                )
+                found[date] = ArchivedEdition(date, dict(row))
     return list(found.values())
 
 
-def public_html(web: Web, digest: DigestSettings, edition: ArchivedEdition) -> str:
+def public_html(web: Web, edition: ArchivedEdition) -> str:
     settings = web.app.settings
-    content = EditionContent(
-        edition_id=edition.id,
-        digest=digest.name,
-        subject=edition.subject,
-        html=edition.html,
-        text="",
-        from_addr=settings.mail.from_,
-        reply_to=None,
-        list_id=None,
-        date=edition.created_at,
-    )
-    return prepare(content, settings).public_html(settings.web_base_url)
+    prepared = prepare(edition_content(settings, edition.row), settings)
+    return prepared.public_html(settings.web_base_url)
 
 
 def index(web: Web, name: str) -> Response:
@@ -103,7 +90,7 @@ def edition(web: Web, name: str, date: str) -> Response:
         abort(404)
     for item in archived(web, digest):
         if item.date == date:
-            response = Response(public_html(web, digest, item), mimetype="text/html")
+            response = Response(public_html(web, item), mimetype="text/html")
             response.headers["Content-Security-Policy"] = EDITION_CSP
             response.headers["Cache-Control"] = "public, max-age=3600"
             response.add_etag()
@@ -135,12 +122,12 @@ def atom(web: Web, name: str) -> Response:
     feed.updated(max((i.created_at for i in items), default=_EPOCH))
     for item in items:
         entry = feed.add_entry(order="append")
-        entry.id(_uuid("edition", digest.name, item.period))
+        entry.id(_uuid("edition", digest.name, str(item.row["period"])))
         entry.title(item.subject)
         entry.link(href=f"{base}{item.date}", rel="alternate", type="text/html")
         entry.updated(item.created_at)
         entry.published(item.created_at)
-        entry.content(public_html(web, digest, item), type="html")
+        entry.content(public_html(web, item), type="html")
     response = Response(feed.atom_str(pretty=False), mimetype="application/atom+xml")
     response.headers["Cache-Control"] = "public, max-age=300"
     response.add_etag()
