@@ -34,6 +34,8 @@ FEED_ID_PREFIX = "urn:syndicate:feed:"
 
 _TAG_SLUG = re.compile(r"[^a-z0-9_-]+")
 _SPACES = re.compile(r"\s+")
+# Titles and names also lose C1 controls: readers show them as cp1252 glyphs.
+_C1_CONTROLS = re.compile("[\x7f-\x9f]")
 
 
 def plain_text(value: str, *, limit: int | None = None) -> str:
@@ -44,7 +46,7 @@ def plain_text(value: str, *, limit: int | None = None) -> str:
     text = strip_control_chars(value)
     for _ in range(4):  # bounded: each pass removes at least one layer of markup
         cleaned = html.unescape(nh3.clean(text, tags=set()))
-        cleaned = _SPACES.sub(" ", strip_control_chars(cleaned)).strip()
+        cleaned = _SPACES.sub(" ", _C1_CONTROLS.sub("", strip_control_chars(cleaned))).strip()
         if cleaned == text:
             break
         text = cleaned
@@ -173,6 +175,14 @@ def _media(article: Article, base: str) -> Media | None:
     return Media(url, mime, length)
 
 
+def _content_html(article: Article, spec: FeedSpec, url: str) -> str:
+    cleaned = sanitize_html(
+        article.content_html, base_url=spec.home_url, page_url=url, iframe_hosts=spec.iframe_hosts
+    )
+    # Character references (``&#1;``) come out of the sanitiser as characters: strip again.
+    return strip_control_chars(cleaned)
+
+
 def make_entry(article: Article, spec: FeedSpec) -> Entry:
     """Turn a stored article (with its body) into the entry all three formats render."""
     url = article.url(spec.home_url)
@@ -188,14 +198,7 @@ def make_entry(article: Article, spec: FeedSpec) -> Entry:
         url=url,
         title=plain_text(article.title, limit=TITLE_LIMIT) or "(untitled)",
         summary=summary,
-        content_html=sanitize_html(
-            article.content_html,
-            base_url=spec.home_url,
-            page_url=url,
-            iframe_hosts=spec.iframe_hosts,
-        )
-        if full
-        else None,
+        content_html=_content_html(article, spec, url) if full else None,
         content_text=text if full else None,
         published=article.published_at.astimezone(UTC),
         updated=max(article.updated_at, article.published_at).astimezone(UTC),
