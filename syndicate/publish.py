@@ -22,16 +22,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import delete, insert, select, update
-from sqlalchemy.engine import Connection
-
 from . import feedfiles, websub
 from .config import HostSettings, Settings
-from .db import host_files, pushes, transaction
 from .errors import PublishError, SyndicateError
 from .feedlint import lint_file
 from .fileio import sha256_hex
 from .hosts import Host, HostError, build_host
+from .hosts import manifest as store
 from .hosts.base import is_temp_name, temp_name
 
 if TYPE_CHECKING:
@@ -115,14 +112,6 @@ def scan(feeds_dir: Path) -> dict[str, LocalFile]:
             data = local.read_bytes()
             found[relpath] = LocalFile(relpath, sha256_hex(data), len(data))
     return found
-
-
-def manifest(conn: Connection, host: str) -> dict[str, str]:
-    """What the store says is on the host: path -> sha256."""
-    rows = conn.execute(
-        select(host_files.c.path, host_files.c.sha256).where(host_files.c.host == host)
-    )
-    return {row.path: row.sha256 for row in rows}
 
 
 def push_order(relpath: str) -> int:
@@ -230,14 +219,16 @@ class _Pusher:
         self.key = key
         self.progress = progress
         self.feeds_dir = app.settings.feeds_dir
+        self.engine = app.engine
 
     def run(self, local: dict[str, LocalFile], *, dry_run: bool) -> PushReport:
-        report = PushReport(self.settings.name, dry_run=dry_run, started_at=self.app.clock.now())
-        push_id = None if dry_run else self._record_start(report)
+        now = self.app.clock.now()
+        report = PushReport(self.settings.name, dry_run=dry_run, started_at=now)
+        push_id = None if dry_run else store.start_push(self.engine, report.host, at=now)
         landed_live: list[str] = []
         try:
             with self.app.engine.connect() as conn:
-                plan = make_plan(self.settings, local, manifest(conn, self.settings.name))
+                plan = make_plan(self.settings, local, store.manifest(conn, self.settings.name))
             report.skipped = plan.unchanged
             report.kept = [] if self.settings.delete else plan.stale
             lint(self.app.settings, self.feeds_dir, plan)
@@ -254,7 +245,17 @@ class _Pusher:
             self._ping(landed_live, report)
         report.finished_at = self.app.clock.now()
         if push_id is not None:
-            self._record_end(push_id, report)
+            store.finish_push(
+                self.engine,
+                push_id,
+                finished_at=report.finished_at,
+                uploaded=len(report.uploaded),
+                skipped=report.skipped,
+                deleted=len(report.deleted),
+                bytes=report.bytes,
+                hubs_pinged=report.hubs_pinged,
+                error=report.error,
+            )
         return report
 
     def _push(self, plan: Plan, report: PushReport, landed_live: list[str]) -> None:
@@ -265,7 +266,14 @@ class _Pusher:
             for item in plan.uploads:
                 data = (self.feeds_dir / item.path).read_bytes()
                 self._upload(host, item.path, data)
-                self._remember(item.path, data)
+                store.remember(
+                    self.engine,
+                    self.settings.name,
+                    item.path,
+                    sha256=sha256_hex(data),
+                    size=len(data),
+                    at=self.app.clock.now(),
+                )
                 report.uploaded.append(item.path)
                 report.bytes += len(data)
                 if feedfiles.is_live_feed(item.path):
@@ -273,7 +281,7 @@ class _Pusher:
                 self._tick(len(report.uploaded), total)
             for path in plan.deletes:
                 self._retrying(f"delete {path}", lambda path=path: host.delete(path))
-                self._forget(path)
+                store.forget(self.engine, self.settings.name, path)
                 report.deleted.append(path)
                 self._tick(len(report.uploaded) + len(report.deleted), total)
         finally:
@@ -355,63 +363,9 @@ class _Pusher:
             f"{result.hub} ({result.topic}): {result.error}" for result in results if not result.ok
         ]
 
-    # -- the store ----------------------------------------------------------------------
-
-    def _remember(self, path: str, data: bytes) -> None:
-        """The file is on the host: record it at once (a later failure keeps it)."""
-        values = {"sha256": sha256_hex(data), "size": len(data), "pushed_at": self.app.clock.now()}
-        key = (host_files.c.host == self.settings.name) & (host_files.c.path == path)
-        with transaction(self.app.engine) as conn:
-            if conn.execute(update(host_files).where(key).values(**values)).rowcount == 0:
-                conn.execute(
-                    insert(host_files).values(host=self.settings.name, path=path, **values)
-                )
-
-    def _forget(self, path: str) -> None:
-        key = (host_files.c.host == self.settings.name) & (host_files.c.path == path)
-        with transaction(self.app.engine) as conn:
-            conn.execute(delete(host_files).where(key))
-
-    def _record_start(self, report: PushReport) -> int:
-        with transaction(self.app.engine) as conn:
-            result = conn.execute(
-                insert(pushes).values(
-                    host=report.host,
-                    started_at=report.started_at,
-                    uploaded=0,
-                    skipped=0,
-                    deleted=0,
-                    bytes=0,
-                    hubs_pinged=0,
-                )
-            )
-            return int(result.inserted_primary_key[0])
-
-    def _record_end(self, push_id: int, report: PushReport) -> None:
-        with transaction(self.app.engine) as conn:
-            conn.execute(
-                update(pushes)
-                .where(pushes.c.id == push_id)
-                .values(
-                    finished_at=report.finished_at,
-                    uploaded=len(report.uploaded),
-                    skipped=report.skipped,
-                    deleted=len(report.deleted),
-                    bytes=report.bytes,
-                    hubs_pinged=report.hubs_pinged,
-                    error=report.error,
-                )
-            )
-
 
 def _discard(host: Host, path: str) -> None:
     try:
         host.delete(path)
     except HostError as exc:
         log.debug("could not remove temp file %s: %s", path, exc.message)
-
-
-def recent_pushes(conn: Connection, *, limit: int = 20) -> list[dict[str, Any]]:
-    """The latest pushes, newest first (for ``syndicate status``)."""
-    rows = conn.execute(select(pushes).order_by(pushes.c.id.desc()).limit(limit))
-    return [dict(row._mapping) for row in rows]

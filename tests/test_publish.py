@@ -21,15 +21,8 @@ from syndicate.context import App
 from syndicate.db import host_files, pushes
 from syndicate.errors import ConfigError, PublishError
 from syndicate.hosts.base import is_temp_name, temp_name
-from syndicate.publish import (
-    PublishFailed,
-    headers_for,
-    make_plan,
-    manifest,
-    publish,
-    recent_pushes,
-    scan,
-)
+from syndicate.hosts.manifest import manifest, recent_pushes
+from syndicate.publish import PublishFailed, headers_for, make_plan, publish, scan
 
 from .test_hosts_servers import PUBLISHED, write_feeds
 

@@ -1,0 +1,59 @@
+"""What is on each host, and the history of pushes: the store side of publishing.
+
+``host_files`` is the manifest: one row per file known to be on a host, written as
+each file lands and removed as each deletion succeeds, so it never claims more (or
+less) than the host really holds. ``pushes`` records every push for ``status``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy.engine import Connection
+
+from ..db import host_files, pushes, transaction
+
+
+def manifest(conn: Connection, host: str) -> dict[str, str]:
+    """What the store says is on the host: path -> sha256."""
+    rows = conn.execute(
+        select(host_files.c.path, host_files.c.sha256).where(host_files.c.host == host)
+    )
+    return {row.path: row.sha256 for row in rows}
+
+
+def remember(engine: Engine, host: str, path: str, *, sha256: str, size: int, at: datetime) -> None:
+    """The file is on the host now: record it at once (a later failure keeps it)."""
+    values = {"sha256": sha256, "size": size, "pushed_at": at}
+    key = (host_files.c.host == host) & (host_files.c.path == path)
+    with transaction(engine) as conn:
+        if conn.execute(update(host_files).where(key).values(**values)).rowcount == 0:
+            conn.execute(insert(host_files).values(host=host, path=path, **values))
+
+
+def forget(engine: Engine, host: str, path: str) -> None:
+    key = (host_files.c.host == host) & (host_files.c.path == path)
+    with transaction(engine) as conn:
+        conn.execute(delete(host_files).where(key))
+
+
+def start_push(engine: Engine, host: str, *, at: datetime) -> int:
+    """A push row, written before anything is sent (a crash still leaves a trace)."""
+    counts = {"uploaded": 0, "skipped": 0, "deleted": 0, "bytes": 0, "hubs_pinged": 0}
+    with transaction(engine) as conn:
+        result = conn.execute(insert(pushes).values(host=host, started_at=at, **counts))
+        return int(result.inserted_primary_key[0])
+
+
+def finish_push(engine: Engine, push_id: int, **values: Any) -> None:
+    """Counts, ``finished_at`` and ``error`` (None when the push succeeded)."""
+    with transaction(engine) as conn:
+        conn.execute(update(pushes).where(pushes.c.id == push_id).values(**values))
+
+
+def recent_pushes(conn: Connection, *, limit: int = 20) -> list[dict[str, Any]]:
+    """The latest pushes, newest first (for ``syndicate status``)."""
+    rows = conn.execute(select(pushes).order_by(pushes.c.id.desc()).limit(limit))
+    return [dict(row._mapping) for row in rows]
