@@ -279,12 +279,14 @@ def apply(web: Web, provider: str, event: MailEvent, now: datetime) -> bool:
     """Record the event id and act on it, in one transaction; False for a replay."""
     with transaction(web.app.engine) as conn:
         insert = sqlite_insert if conn.dialect.name == "sqlite" else pg_insert
+        # RETURNING, not rowcount: psycopg reports -1 for ON CONFLICT DO NOTHING.
         claimed = conn.execute(
             insert(webhook_events)
             .values(provider=provider, event_id=event.event_id[:300], received_at=now)
             .on_conflict_do_nothing(index_elements=["provider", "event_id"])
-        ).rowcount
-        if not claimed:
+            .returning(webhook_events.c.event_id)
+        ).first()
+        if claimed is None:
             return False
         reason = f"{provider}: {event.reason}"[:1000]
         if event.kind == "soft_bounce":
