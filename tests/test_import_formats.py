@@ -202,3 +202,29 @@ def test_the_example_articles_import(app: App) -> None:
         assert article.published_at <= datetime(2026, 11, 20, 23, 59, tzinfo=UTC)
         assert article.summary and article.content_text
     assert min(a.published_at for a in stored) > T0
+
+
+def test_naive_dates_use_the_site_zone_across_dst(app: App, tmp_path: Path) -> None:
+    summer = tmp_path / "summer.md"
+    summer.write_text("---\ntitle: Summer\ndate: 2026-07-01 09:00\n---\nBody.\n", encoding="utf-8")
+    winter = tmp_path / "winter.md"
+    winter.write_text("---\ntitle: Winter\ndate: 2026-01-15 09:00\n---\nBody.\n", encoding="utf-8")
+    assert import_one(app, summer).published_at == datetime(2026, 7, 1, 6, 0, tzinfo=UTC)
+    assert import_one(app, winter).published_at == datetime(2026, 1, 15, 7, 0, tzinfo=UTC)
+
+
+def test_iframes_survive_only_from_configured_hosts(app: App, tmp_path: Path) -> None:
+    site = app.settings.site.model_copy(update={"iframe_hosts": ["youtube-nocookie.com"]})
+    video_app = App(
+        app.settings.model_copy(update={"site": site}), clock=app.clock, _engine=app.engine
+    )
+    path = tmp_path / "video.md"
+    path.write_text(
+        "# Video\n\nWatch:\n\n"
+        '<iframe src="https://www.youtube-nocookie.com/embed/abc" width="560"></iframe>\n\n'
+        '<iframe src="https://tracker.example.com/embed"></iframe>\n',
+        encoding="utf-8",
+    )
+    article = import_one(video_app, path)
+    root = lxml.html.fragment_fromstring(article.content_html, create_parent="div")
+    assert root.xpath("//iframe/@src") == ["https://www.youtube-nocookie.com/embed/abc"]
