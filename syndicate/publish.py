@@ -109,7 +109,7 @@ def scan(feeds_dir: Path) -> dict[str, LocalFile]:
                 continue
             local = Path(folder, name)
             relpath = local.relative_to(feeds_dir).as_posix()
-            data = local.read_bytes()
+            data = _read(feeds_dir, relpath)
             found[relpath] = LocalFile(relpath, sha256_hex(data), len(data))
     return found
 
@@ -146,8 +146,12 @@ def lint(settings: Settings, feeds_dir: Path, plan: Plan) -> None:
     for item in plan.uploads:
         if not feedfiles.is_feed_file(item.path):
             continue
-        problems = lint_file(feeds_dir / item.path, public_url=public_url(settings, item.path))
+        local = feeds_dir / item.path
+        problems = lint_file(local, public_url=public_url(settings, item.path))
         if problems:
+            # Each problem starts with the file's full path: name it once, relative.
+            where = f"{local}: "
+            problems = [p.removeprefix(where) for p in problems]
             raise PublishError(
                 f"{item.path} fails the feed checks, not pushed: " + "; ".join(problems),
                 hint="fix the cause and run `syndicate feeds build` again",
@@ -241,8 +245,16 @@ class _Pusher:
         except SyndicateError as exc:  # a host failure, a refused feed, a missing secret
             report.error, report.hint = exc.message, exc.hint
             log.error("push to host %s failed: %s", self.settings.name, exc.message)
+        except Exception as exc:  # a bug: still close the push record, then surface it
+            report.error = f"unexpected {type(exc).__name__}: {exc}"
+            self._finish(push_id, report)
+            raise
         if landed_live:
             self._ping(landed_live, report)
+        self._finish(push_id, report)
+        return report
+
+    def _finish(self, push_id: int | None, report: PushReport) -> None:
         report.finished_at = self.app.clock.now()
         if push_id is not None:
             store.finish_push(
@@ -256,7 +268,6 @@ class _Pusher:
                 hubs_pinged=report.hubs_pinged,
                 error=report.error,
             )
-        return report
 
     def _push(self, plan: Plan, report: PushReport, landed_live: list[str]) -> None:
         host = build_host(self.settings, base_dir=self.app.settings.base_dir, key=self.key)
@@ -264,7 +275,7 @@ class _Pusher:
         self._tick(0, total)
         try:
             for item in plan.uploads:
-                data = (self.feeds_dir / item.path).read_bytes()
+                data = _read(self.feeds_dir, item.path)
                 self._upload(host, item.path, data)
                 store.remember(
                     self.engine,
@@ -362,6 +373,16 @@ class _Pusher:
         report.hub_errors = [
             f"{result.hub} ({result.topic}): {result.error}" for result in results if not result.ok
         ]
+
+
+def _read(feeds_dir: Path, relpath: str) -> bytes:
+    try:
+        return (feeds_dir / relpath).read_bytes()
+    except OSError as exc:
+        raise PublishError(
+            f"cannot read {relpath} in {feeds_dir}: {exc.strerror or exc}",
+            hint="was the feeds folder rebuilt during the push? publish again",
+        ) from None
 
 
 def _discard(host: Host, path: str) -> None:

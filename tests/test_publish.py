@@ -166,6 +166,7 @@ def test_a_feed_failing_lint_is_not_pushed(app: App, feeds: dict[str, bytes]) ->
     message = caught.value.message
     assert message.startswith("all/atom.xml fails the feed checks, not pushed")
     assert "rel=self" in message
+    assert str(app.settings.feeds_dir) not in message  # named once, relative
     assert not (app.settings.base_dir / "public").exists()
     with app.engine.connect() as conn:
         [row] = recent_pushes(conn)
