@@ -14,7 +14,7 @@ import logging
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TextIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -32,6 +32,7 @@ STATUSES = ("pending", "active", "unsubscribed", "bounced", "complained")
 # Never mailed again unless an operator forces it (they said no, or the mail came back).
 SUPPRESSED = ("unsubscribed", "bounced", "complained")
 MAX_NAME = 200
+RESEND_AFTER = timedelta(minutes=10)
 MAX_EMAIL = 320
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 
@@ -244,7 +245,8 @@ def request(
 ) -> tuple[Subscriber, bool]:
     """Someone asked to subscribe (web form). Returns the row and whether to send a
     confirmation. Active, bounced and complained addresses are left as they are, so a
-    stranger can neither change a subscription nor mail a complainer."""
+    stranger can neither change a subscription nor mail a complainer; a pending address
+    gets at most one confirmation per ``RESEND_AFTER``, so the form cannot flood a mailbox."""
     address = normalise(email)
     current = find(conn, address.email)
     if current is None:
@@ -254,7 +256,12 @@ def request(
         created = get(conn, subscriber_id)
         assert created is not None
         return created, created.status == "pending"
-    if current.status in ("pending", "unsubscribed"):
+    recently_asked = (
+        current.status == "pending"
+        and current.status_changed_at is not None
+        and now - current.status_changed_at < RESEND_AFTER
+    )
+    if current.status in ("pending", "unsubscribed") and not recently_asked:
         _set_status(conn, current.id, "pending", now, name=clean_name(name) or current.name)
         _set_digests(conn, current.id, digests, now)
         refreshed = get(conn, current.id)

@@ -41,6 +41,9 @@ def test_double_opt_in_and_unsubscribe(app: App) -> None:
         pending, send = subs.request(conn, "ann@example.org", name="Ann", digests=["w"], now=T0)
         assert (pending.status, send, pending.digests) == ("pending", True, ("w",))
         again, send_again = subs.request(conn, "ann@EXAMPLE.org", name="", digests=["w"], now=T0)
+        assert again.id == pending.id and not send_again  # no flood of confirmations
+        later = T0 + subs.RESEND_AFTER
+        again, send_again = subs.request(conn, "ann@EXAMPLE.org", name="", digests=["w"], now=later)
         assert again.id == pending.id and send_again
         assert subs.confirm(conn, pending.id, T0)
         assert not subs.confirm(conn, pending.id, T0)  # a second click changes nothing
