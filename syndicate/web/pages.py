@@ -86,6 +86,7 @@ def subscribe(web: Web) -> Response:
         return web.page(
             "subscribe.html",
             status=400,
+            private=True,
             digests=digests,
             chosen=chosen,
             email=email,
