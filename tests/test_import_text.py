@@ -178,3 +178,34 @@ def test_plain_text_rules_on_a_small_article(app: App, tmp_path: Path) -> None:
         '<blockquote><p>"A straight-quoted standalone quotation."</p></blockquote>\n'
         "<p>Thanks for reading</p>"
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "author", "first_heading"),
+    [
+        (
+            "Budget Passed\n\nKey Facts\n\n- one\n- two\n\nMore text follows here.\n",
+            None,
+            "Key Facts",
+        ),
+        (
+            "Budget Passed\n\nMaria Lopez\n\nKey Facts\n\n- one\n\nEnd text here.\n",
+            "Maria Lopez",
+            "Key Facts",
+        ),
+        (
+            "Budget Passed\n\nWhat Happens Next\n\nThe vote was close.\n\nEnd.\n",
+            None,
+            "What Happens Next",
+        ),
+    ],
+)
+def test_byline_is_not_confused_with_a_heading(
+    app: App, tmp_path: Path, text: str, author: str | None, first_heading: str
+) -> None:
+    path = tmp_path / "budget.txt"
+    path.write_text(text, encoding="utf-8")
+    article = _import_one(app, path)
+    assert article.author_name == author
+    root = lxml.html.fragment_fromstring(article.content_html, create_parent="div")
+    assert _texts(root, "//h2")[0] == first_heading

@@ -120,7 +120,7 @@ def import_paths(
             outcome = _import_one(app, path, kind, dry_run)
         except ImportFailure as failure:
             outcome = FileOutcome(str(path), "failed", error=failure)
-        except (ValueError, LookupError, TypeError, OverflowError) as exc:
+        except (ValueError, LookupError, TypeError, OverflowError, RecursionError) as exc:
             # A parser bug must not stop the other files; keep the traceback for debugging.
             log.debug("unexpected error importing %s", path, exc_info=True)
             failure = ImportFailure(str(path), f"unexpected error ({type(exc).__name__}: {exc})")

@@ -77,6 +77,47 @@ _SMALL_WORDS = frozenset(
         "its",
     ]
 )
+_NAME_PARTICLES = frozenset(
+    ["de", "da", "di", "van", "von", "der", "den", "le", "la", "bin", "al", "du"]
+)
+# Words that make a short capitalised line a heading ("Key Facts"), not a name.
+_NOT_NAMES = frozenset(
+    [
+        "the",
+        "and",
+        "of",
+        "what",
+        "why",
+        "how",
+        "key",
+        "new",
+        "news",
+        "update",
+        "updates",
+        "facts",
+        "takeaways",
+        "background",
+        "summary",
+        "introduction",
+        "overview",
+        "contents",
+        "notes",
+        "more",
+        "our",
+        "your",
+        "this",
+        "that",
+        "for",
+        "with",
+        "about",
+        "read",
+        "live",
+        "latest",
+        "analysis",
+        "timeline",
+        "explainer",
+    ]
+)
 _OPEN_QUOTES = ("“", '"', "„", "«")
 _CLOSE_QUOTES = ("”", '"', "“", "»")
 _URL = re.compile(r"https?://[^\s<>\"”’)]+[^\s<>\"”’).,;:!?]")
@@ -174,10 +215,11 @@ def _byline(line: str) -> str | None:
     words = text.split(" ")
     if not 2 <= len(words) <= 4 or len(text) > 60 or text.endswith((*_CLOSING, ":", "?")):
         return None
-    particles = {"de", "da", "di", "van", "von", "der", "den", "le", "la", "bin", "al", "du"}
     for word in words:
-        if word.lower() in particles:
+        if word.lower() in _NAME_PARTICLES:
             continue
+        if word.lower() in _NOT_NAMES:
+            return None
         if not word[0].isupper() or not all(c.isalpha() or c in ".-’'" for c in word):
             return None
     return text
@@ -290,7 +332,8 @@ def _header(blocks: list[_Block], tz: ZoneInfo, article: ParsedArticle) -> tuple
     byline_at = None
     for index in range(consumed, min(consumed + 3, len(blocks))):
         block = blocks[index]
-        if len(block.lines) == 1 and _byline(block.lines[0]):
+        next_is_list = index + 1 < len(blocks) and _is_list_item(blocks[index + 1].lines[0])
+        if len(block.lines) == 1 and _byline(block.lines[0]) and not next_is_list:
             byline_at = index
             break
         if _is_list_item(block.lines[0]) or (
