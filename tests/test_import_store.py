@@ -130,7 +130,7 @@ def test_uid_survives_site_url_change_and_title_change(
 
 def test_minted_uid_is_a_tag_uri(app: App, tmp_path: Path) -> None:
     import_paths(app, [write(tmp_path / "bridge.md")])
-    assert stored(app)[0].uid == "tag:news.example.org,2026-11-09:bridge-closed"
+    assert stored(app)[0].uid == "tag:news.example.org,2026-11-10:bridge-closed"
 
 
 def test_slug_collisions_get_numbered(app: App, tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 from uuid import uuid4
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, insert, update
 from sqlalchemy.engine import Connection
@@ -79,7 +80,8 @@ def _mint_uid(conn: Connection, settings: Settings, slug: str, published: dateti
     """A tag: URI (RFC 4151) from the site's host, the publication date and the slug:
     readable and reproducible, and stored so later changes of any of them do not matter."""
     host = urlsplit(settings.site.url).hostname or "localhost"
-    uid = f"tag:{host},{published.date().isoformat()}:{slug}"
+    local_day = published.astimezone(ZoneInfo(settings.site.timezone)).date()
+    uid = f"tag:{host},{local_day.isoformat()}:{slug}"
     if store.find(conn, uid) is None:
         return uid
     return f"urn:uuid:{uuid4()}"
