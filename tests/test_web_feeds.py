@@ -130,6 +130,8 @@ def test_strong_etag_last_modified_and_304(server: str) -> None:
     assert since.status_code == 304
     older = get(url, **{"If-Modified-Since": "Sun, 01 Mar 2026 09:00:00 GMT"})
     assert older.status_code == 200
+    future = get(url, **{"If-Modified-Since": "Fri, 01 Jan 2100 00:00:00 GMT"})
+    assert future.status_code == 200  # a date in the future is not trusted
     # If-None-Match wins: a stale tag means 200 even when the date would say 304.
     stale = get(
         url, **{"If-None-Match": '"0000"', "If-Modified-Since": "Tue, 03 Mar 2026 0:0:0 GMT"}

@@ -14,6 +14,7 @@ import gzip
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path, PurePosixPath
 
 from flask import Response, abort, request
@@ -123,7 +124,7 @@ def serve(web: Web, relpath: str = "") -> Response:
     }
     if link := link_header(settings, relpath):
         headers["Link"] = link
-    if _not_modified(cached.sha, int(stat.st_mtime)):
+    if _not_modified(cached.sha, int(stat.st_mtime), web.app.clock.now()):
         response = Response(status=304, headers=headers)
         response.headers.pop("Content-Type", None)
         return response
@@ -134,11 +135,12 @@ def serve(web: Web, relpath: str = "") -> Response:
     return response
 
 
-def _not_modified(sha: str, mtime: int) -> bool:
-    """If-None-Match decides when present (either encoding's tag matches); else the date."""
+def _not_modified(sha: str, mtime: int, now: datetime) -> bool:
+    """If-None-Match decides when present (either encoding's tag matches); else the date
+    (ignored when it lies in the future, as RFC 9110 asks)."""
     if_none_match = request.headers.get("If-None-Match")
     if if_none_match is not None:
         etags = parse_etags(if_none_match)
         return etags.contains_weak(sha) or etags.contains_weak(sha + "-gzip")
     since = parse_date(request.headers.get("If-Modified-Since"))
-    return since is not None and mtime <= since.timestamp()
+    return since is not None and since <= now and mtime <= since.timestamp()
