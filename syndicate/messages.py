@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from email import policy
 from email.header import Header
 from email.utils import format_datetime, formataddr, getaddresses, parseaddr
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -85,7 +86,12 @@ def header_value(value: str) -> str:
 
 def message_domain(settings: Settings) -> str:
     """The domain of Message-IDs: the From address's domain."""
-    _, address = parseaddr(settings.mail.from_)
+    return _domain_of(settings.mail.from_)
+
+
+@lru_cache(maxsize=64)
+def _domain_of(from_addr: str) -> str:
+    _, address = parseaddr(from_addr)
     domain = address.rpartition("@")[2].strip().lower()
     return domain or "syndicate.invalid"
 
@@ -171,7 +177,9 @@ def edition_content(settings: Settings, edition: Mapping[str, Any]) -> EditionCo
 _QP_MAP = [
     bytes([b]) if (33 <= b <= 126 and b != 61) or b in (9, 32) else b"=%02X" % b for b in range(256)
 ]
-_QP_SAFE_RUN = re.compile(r"[!-<>-~]*")  # printable ASCII except '=', no spaces
+# Printable ASCII except '=', spaces included: every piece ends with a soft break, so
+# a space is never the last character of an encoded line.
+_QP_SAFE_RUN = re.compile(r"[ !-<>-~]*")
 
 
 def _qp_wrap(tokens: list[bytes], out: list[bytes]) -> bytes:
