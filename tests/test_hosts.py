@@ -35,6 +35,9 @@ from .test_hosts_servers import (  # noqa: F401  (fixtures, found by name)
 
 KINDS = ["directory", "s3", "sftp", "ftp", "ftps", "webdav"]
 
+# pyftpdlib still imports asyncore/asynchat (deprecated in 3.11, not ours to fix).
+pytestmark = pytest.mark.filterwarnings("ignore:The asyn:DeprecationWarning")
+
 
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.usefixtures("secrets")

@@ -33,7 +33,11 @@ from .test_hosts_servers import (  # noqa: F401  (fixtures, found by name)
     write_feeds,
 )
 
-pytestmark = pytest.mark.usefixtures("secrets")
+pytestmark = [
+    pytest.mark.usefixtures("secrets"),
+    # pyftpdlib still imports asyncore/asynchat (deprecated in 3.11, not ours to fix).
+    pytest.mark.filterwarnings("ignore:The asyn:DeprecationWarning"),
+]
 
 
 def fails(tmp_path: Path, target: Target, **options: object) -> PublishFailed:
