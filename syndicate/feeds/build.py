@@ -40,6 +40,7 @@ MANIFEST = ".manifest.json"
 MAX_FEED_BYTES = 4_900_000
 
 Progress = Callable[[int, int], None]
+LOAD_BATCH = 40  # pages whose article bodies are loaded together
 
 
 @dataclass
@@ -145,6 +146,7 @@ class _Entries:
                 if (a.id, page.spec.content) not in self.cache
             }
         )
+        # Bodies are dropped once entries are made: memory stays bounded by a batch.
         full: dict[int, Article] = {a.id: a for a in by_ids(self.conn, missing)}
         for page in pages:
             for article in page.articles:
@@ -247,7 +249,8 @@ def build_feeds(
         entries = _Entries(conn)
         total = len(todo)
         for done, (page, formats) in enumerate(todo, start=1):
-            entries.load([page])
+            if done % LOAD_BATCH == 1:  # bodies for the next pages, in a few queries
+                entries.load([p for p, _ in todo[done - 1 : done - 1 + LOAD_BATCH]])
             for fmt, data in render_page(page, entries.of(page), formats).items():
                 relpath = f"{page.folder}/{FEED_FILES[fmt]}"
                 path = root / relpath

@@ -67,5 +67,6 @@ def render_json(page: Page, entries: list[Entry]) -> bytes:
     if spec.icon:
         feed["icon"] = spec.icon
         feed["favicon"] = spec.icon
-    text = json.dumps(feed, sort_keys=True, ensure_ascii=False, indent=2)
+    # Compact, so the C encoder does the work; sorted keys keep the bytes stable.
+    text = json.dumps(feed, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return (text + "\n").encode("utf-8")
