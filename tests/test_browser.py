@@ -142,6 +142,14 @@ def test_subscribe_confirm_receive_and_one_click_unsubscribe(app: App, browser) 
         shot(desktop, "confirmed-1200")
         assert status(app, address) == "active"
 
+        desktop.get_by_role("link", name="Change your preferences").click()
+        desktop.get_by_label("Your time zone").select_option("Asia/Tokyo")
+        desktop.get_by_role("button", name="Save preferences").click()
+        expect(desktop.get_by_role("status")).to_have_text("Your preferences are saved.")
+        shot(desktop, "preferences-1200")
+        with app.engine.connect() as conn:
+            assert subs.find(conn, address).timezone == "Asia/Tokyo"
+
         run = send_digest(app, "weekly")
         assert run.status == "composed"
         assert drain(app, once=True).sent == 1
