@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 
 from syndicate.cli import main
 from syndicate.clock import FixedClock
+from syndicate.config import Settings
 from syndicate.context import App
 from syndicate.db import deliveries, subscribers, workers
 from syndicate.delivery import CircuitBreaker, RateLimiter, drain
@@ -209,3 +210,51 @@ def test_circuit_breaker_opens_and_half_opens() -> None:
     now[0] += 60
     breaker.record(good)
     assert breaker.remaining() == 0 and breaker.failures == 0
+
+
+def test_concurrent_workers_send_each_row_once(app: App, clock: FixedClock) -> None:
+    queued_edition(app.engine, 120, now=clock.now())
+    mail = app.settings.mail.model_copy(update={"concurrency": 4, "rate_per_second": 1e6})
+    delivery = app.settings.delivery.model_copy(update={"batch_size": 10})
+    settings = app.settings.model_copy(update={"mail": mail, "delivery": delivery})
+    threaded = App(settings, clock=clock, _engine=app.engine)
+    report = drain(threaded, once=True, worker_id="w")
+    assert report.sent == 120
+    box = mailbox.Maildir(settings.resolve("outbox"), create=False)
+    recipients = [m["To"] for m in box]
+    assert len(recipients) == 120 == len(set(recipients))
+    with app.engine.connect() as conn:
+        ids = set(conn.execute(select(workers.c.id)).scalars())
+        claimed_by = set(conn.execute(select(deliveries.c.claimed_by)).scalars())
+    assert ids <= {f"w/{i}" for i in range(4)} and len(claimed_by) > 1
+
+
+def test_build_mailer_picks_the_provider_and_needs_its_secret(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from syndicate.errors import ConfigError
+    from syndicate.mailers import build_mailer
+    from syndicate.mailers.maildir import MaildirMailer
+    from syndicate.mailers.postmark import PostmarkMailer
+    from syndicate.mailers.smtp import SmtpMailer
+
+    assert isinstance(build_mailer(settings), MaildirMailer)
+
+    def using(provider: str, **smtp: object) -> Settings:
+        mail = settings.mail.model_copy(
+            update={"provider": provider, "smtp": settings.mail.smtp.model_copy(update=smtp)}
+        )
+        return settings.model_copy(update={"mail": mail})
+
+    assert isinstance(build_mailer(using("smtp")), SmtpMailer)
+    monkeypatch.delenv("POSTMARK_SERVER_TOKEN", raising=False)
+    with pytest.raises(ConfigError) as caught:
+        build_mailer(using("postmark"))
+    assert caught.value.message == (
+        "mail.postmark.server_token_env: environment variable POSTMARK_SERVER_TOKEN is not set"
+    )
+    monkeypatch.setenv("POSTMARK_SERVER_TOKEN", "t")
+    assert isinstance(build_mailer(using("postmark")), PostmarkMailer)
+    monkeypatch.delenv("SMTP_PW", raising=False)
+    with pytest.raises(ConfigError):
+        build_mailer(using("smtp", username="news", password_env="SMTP_PW"))
