@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from syndicate import feedfiles
 from syndicate.db import pushes
+from syndicate.hosts import build_host
 from syndicate.publish import PublishFailed
 
 from .test_hosts_servers import (  # noqa: F401  (fixtures, found by name)
@@ -122,3 +123,22 @@ def test_s3_objects_carry_media_type_and_cache_control(
         feedfiles.ARCHIVE_CACHE,
     )
     assert head("index.html") == ("text/html; charset=utf-8", "no-cache")
+
+
+@pytest.mark.usefixtures("secrets")
+@pytest.mark.parametrize("kind", KINDS)
+def test_deleting_a_missing_file_is_not_an_error(
+    kind: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    target = make_target(kind, request, tmp_path)
+    with host_app(tmp_path, target.table()) as app:
+        host = build_host(app.settings.hosts[0], base_dir=app.settings.base_dir)
+        try:
+            host.put("a/b.txt", b"x", "text/plain", "no-cache")
+            assert target.read("a/b.txt") == b"x"
+            host.delete("a/b.txt")
+            host.delete("a/b.txt")
+            host.delete("never/was.txt")
+        finally:
+            host.close()
+    assert target.read("a/b.txt") is None
