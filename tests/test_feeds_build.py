@@ -124,6 +124,7 @@ def test_rebuild_with_nothing_new_writes_nothing(app: App) -> None:
     again = build_feeds(app)
 
     assert again.written == [] and again.bytes_written == 0 and again.removed == []
+    assert (again.files_written, again.files_unchanged) == (0, first.files_written)
     assert len(again.unchanged) == len(first.written)
     after = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in root.rglob("*") if p.is_file()}
     assert after == before

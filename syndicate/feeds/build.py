@@ -45,7 +45,9 @@ LOAD_BATCH = 40  # pages whose article bodies are loaded together
 
 @dataclass
 class BuildReport:
-    """What a build did. ``entries``: feed name -> entries in its live feed."""
+    """What a build did. ``written``/``unchanged``/``removed`` are paths relative to the
+    feeds folder; ``entries``: feed name -> entries in its live feed; the ``files_*``
+    numbers are what job history records."""
 
     written: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
@@ -53,14 +55,15 @@ class BuildReport:
     bytes_written: int = 0
     entries: dict[str, int] = field(default_factory=dict)
     archive_pages: dict[str, int] = field(default_factory=dict)
+    files_written: int = 0
+    files_unchanged: int = 0
+    files_removed: int = 0
 
-    @property
-    def files_written(self) -> int:
-        return len(self.written)
-
-    @property
-    def files_unchanged(self) -> int:
-        return len(self.unchanged)
+    def count(self) -> BuildReport:
+        self.files_written = len(self.written)
+        self.files_unchanged = len(self.unchanged)
+        self.files_removed = len(self.removed)
+        return self
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -287,4 +290,4 @@ def build_feeds(
         len(report.unchanged),
         len(report.removed),
     )
-    return report
+    return report.count()
