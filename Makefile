@@ -27,7 +27,7 @@ venv-test: $(VENV)/.installed-test
 run: venv
 	$(SYN) db upgrade
 	$(SYN) import examples/articles
-	$(SYN) subscribers add reader@example.org --name "Example Reader" --digest weekly --confirmed --if-missing
+	$(SYN) subscribers add reader@example.org --name "Example Reader" --digest weekly
 	$(SYN) feeds build
 	$(SYN) digest send weekly
 	$(SYN) deliver --once
