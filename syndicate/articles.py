@@ -106,12 +106,11 @@ BODY_COLUMNS = ("content_html", "content_text")
 
 def _to_articles(conn: Connection, rows: Sequence[RowMapping]) -> list[Article]:
     tags = _load_tags(conn, [row["id"] for row in rows])
-    names = Article.__dataclass_fields__.keys()
+    # Every row has the same columns: find the Article fields among them once.
+    names = [k for k in Article.__dataclass_fields__ if rows and k in rows[0]]
     bodies = {column: "" for column in BODY_COLUMNS}
     return [
-        Article(
-            **{**bodies, **{k: row[k] for k in names if k in row}}, tags=tags.get(row["id"], ())
-        )
+        Article(**{**bodies, **{k: row[k] for k in names}}, tags=tags.get(row["id"], ()))
         for row in rows
     ]
 
