@@ -17,7 +17,7 @@ from syndicate.db import pushes
 from syndicate.hosts import build_host
 from syndicate.publish import PublishFailed
 
-from .test_hosts_servers import (  # noqa: F401  (fixtures, found by name)
+from .test_hosts_fixtures import (  # noqa: F401  (fixtures, found by name)
     PUBLISHED,
     dav,
     ftp,

@@ -15,9 +15,8 @@ from syndicate.hosts.base import AUTH_HINT, DOWN_HINT, PERMISSION_HINT, SPACE_HI
 from syndicate.publish import PublishFailed
 
 from .support import free_port
-from .test_hosts_servers import (  # noqa: F401  (fixtures, found by name)
+from .test_hosts_fixtures import (  # noqa: F401  (fixtures, found by name)
     PUBLISHED,
-    ChaosProxy,
     Target,
     dav,
     ftp,
@@ -28,10 +27,10 @@ from .test_hosts_servers import (  # noqa: F401  (fixtures, found by name)
     s3_endpoint,
     secrets,
     sshd,
-    sshd_server,
     tls_cert,
     write_feeds,
 )
+from .test_hosts_servers import ChaosProxy, sshd_server
 
 pytestmark = [
     pytest.mark.usefixtures("secrets"),

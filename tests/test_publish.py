@@ -24,7 +24,7 @@ from syndicate.hosts.base import is_temp_name, temp_name
 from syndicate.hosts.manifest import manifest, recent_pushes
 from syndicate.publish import PublishFailed, headers_for, make_plan, publish, scan
 
-from .test_hosts_servers import PUBLISHED, write_feeds
+from .test_hosts_fixtures import PUBLISHED, write_feeds
 
 
 @pytest.fixture

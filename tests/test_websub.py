@@ -13,7 +13,7 @@ from syndicate.publish import publish
 from syndicate.websub import advertised, ping_hubs
 
 from .support import free_port
-from .test_hosts_servers import FEEDS_URL, atom, jsonfeed, rss, write_feeds
+from .test_hosts_fixtures import FEEDS_URL, atom, jsonfeed, rss, write_feeds
 
 LIVE = ["all/atom.xml", "all/feed.json", "all/rss.xml"]
 
