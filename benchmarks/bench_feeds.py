@@ -31,7 +31,7 @@ from syndicate.config import load_settings
 from syndicate.context import App
 from syndicate.db import article_tags, articles
 from syndicate.feeds import build_feeds
-from syndicate.feeds.build import _Entries, _plan
+from syndicate.feeds.build import _Entries, _plan, render_page
 
 CONFIG = """
 [site]
@@ -137,6 +137,18 @@ def feedgen_alone(app: App) -> float:
     return time.perf_counter() - started
 
 
+def render_only(app: App) -> float:
+    """Seconds to plan, load and render every page without writing (where time goes)."""
+    started = time.perf_counter()
+    with app.engine.connect() as conn:
+        plan = _plan(conn, app, None)
+        entries = _Entries(conn)
+        for page in plan.pages:
+            entries.load([page])
+            render_page(page, entries.of(page), list(page.spec.formats))
+    return time.perf_counter() - started
+
+
 def timed(app: App) -> tuple[float, object]:
     started = time.perf_counter()
     report = build_feeds(app)
@@ -158,6 +170,7 @@ def main() -> None:
             populate(app, args.articles)
             full_time, full = timed(app)
             alone = feedgen_alone(app)
+            rendering = render_only(app)
             again_time, again = timed(app)
             with app.engine.begin() as conn:
                 conn.execute(insert(articles), [_row(args.articles + 1)])
@@ -165,6 +178,7 @@ def main() -> None:
         rows = [
             ("full build", full_time, len(full.written), full.bytes_written),
             ("feedgen alone (same pages, RSS+Atom)", alone, 0, 0),
+            ("build without writing (3 formats)", rendering, 0, 0),
             ("rebuild, nothing changed", again_time, len(again.written), again.bytes_written),
             ("rebuild after one new article", one_time, len(one.written), one.bytes_written),
         ]
