@@ -229,9 +229,11 @@ def test_removed_articles_remove_stale_archive_pages(app: App) -> None:
     with app.engine.begin() as conn:
         for article_id in ids[:6]:
             remove(conn, article_id)
+    (root / "operator-notes").mkdir()  # not ours: left alone
     report = build_feeds(app)
     assert "all/archive/3/rss.xml" in report.removed
     assert not (root / "all/archive/3").exists()
+    assert (root / "operator-notes").is_dir()
     assert (root / "all/archive/1/rss.xml").exists()
     _assert_lint_clean(app)
 

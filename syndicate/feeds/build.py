@@ -211,14 +211,18 @@ def render_page(page: Page, entries: list[Entry], formats: list[str]) -> dict[st
 
 
 def _remove_stale(root: Path, built: set[str], report: BuildReport) -> None:
+    """Delete feed files no feed produces any more (a shrunk archive, a gone tag), and
+    the folders that leaves empty; nothing else in the folder is touched."""
     names = set(FEED_FILES.values())
+    emptied: set[Path] = set()
     for path in sorted(root.rglob("*")):
         relpath = path.relative_to(root).as_posix()
         if path.is_file() and path.name in names and relpath not in built:
             path.unlink()
             report.removed.append(relpath)
-    for directory in sorted((p for p in root.rglob("*") if p.is_dir()), reverse=True):
-        if not any(directory.iterdir()):
+            emptied.update(p for p in path.parents if p != root and root in p.parents)
+    for directory in sorted(emptied, key=lambda p: len(p.parts), reverse=True):
+        if directory.is_dir() and not any(directory.iterdir()):
             directory.rmdir()
 
 
