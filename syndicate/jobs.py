@@ -84,11 +84,13 @@ def counts_of(result: Any) -> dict[str, Any]:
     if dataclasses.is_dataclass(result) and not isinstance(result, type):
         result = {f.name: getattr(result, f.name) for f in dataclasses.fields(result)}
     if isinstance(result, dict):
-        return {
-            k: v
-            for k, v in result.items()
-            if isinstance(v, int | float) and not isinstance(v, bool)
-        }
+        counts: dict[str, Any] = {}
+        for key, value in result.items():
+            if isinstance(value, list | tuple):
+                counts[key] = len(value)  # e.g. a push's uploaded files
+            elif isinstance(value, int | float) and not isinstance(value, bool):
+                counts[key] = value
+        return counts
     return {}
 
 
