@@ -15,6 +15,7 @@ from syndicate.cli import main
 from syndicate.config import Settings
 from syndicate.context import App
 from syndicate.db import articles
+from syndicate.errors import FeedError
 from syndicate.feedlint import lint_tree
 from syndicate.feeds import build_feeds
 
@@ -307,3 +308,46 @@ def test_empty_store_builds_valid_empty_feeds(app: App) -> None:
     assert report.entries == {"all": 0, "analysis": 0}
     _assert_lint_clean(app)
     assert os.path.getmtime(app.settings.feeds_dir / "all/rss.xml") == 0
+
+
+def _app_with(tmp_path: Path, store_url: str, clock: object, extra: str) -> App:
+    from syndicate.config import load_settings
+
+    from .support import write_config
+
+    folder = tmp_path / "other-config"
+    folder.mkdir()
+    return App(load_settings(write_config(folder, store_url, extra)), clock=clock)  # type: ignore[arg-type]
+
+
+def test_per_tag_feeds_live_under_tags(tmp_path: Path, store_url: str, app: App) -> None:
+    add_article(app, 1, tags=("news", "Transport & Cities"))
+    add_article(app, 2, tags=("news",))
+    extra = '[[feeds]]\nname = "all"\npath = "all"\nper_tag = true\n'
+    with _app_with(tmp_path, store_url, app.clock, extra) as tagged:
+        report = build_feeds(tagged)
+        root = tagged.settings.feeds_dir
+        assert report.entries["all:tag:news"] == 2
+        slug = next(name for name in report.entries if name.startswith("all:tag:transport"))
+        folder = slug.split(":tag:")[1]
+        assert folder.startswith("transport-cities-")
+        feed = parse_clean(root / f"tags/{folder}/atom.xml")
+        assert feed.feed.title == "Test News: Transport & Cities"
+        assert [e.id[-2:] for e in feed.entries] == ["-1"]
+        assert f"https://news.example.org/feeds/tags/{folder}/rss.xml" in (
+            root / "index.html"
+        ).read_text(encoding="utf-8")
+        _assert_lint_clean(tagged)
+
+
+def test_two_feeds_writing_one_folder_is_an_operator_error(
+    tmp_path: Path, store_url: str, app: App
+) -> None:
+    add_article(app, 1, tags=("news",))
+    extra = (
+        '[[feeds]]\nname = "all"\npath = "all"\nper_tag = true\n'
+        '[[feeds]]\nname = "news"\npath = "tags/news"\n'
+    )
+    clashing = _app_with(tmp_path, store_url, app.clock, extra)
+    with clashing, pytest.raises(FeedError, match="both write to tags/news/"):
+        build_feeds(clashing)
