@@ -191,7 +191,8 @@ def sanitize_html(
             lambda m: f"<iframe{m[1]}></iframe>" if m[1] and " src=" in m[1] else "", cleaned
         )
     # html5ever writes U+00A0 as &nbsp;, an entity XML does not define: keep the character.
-    return cleaned.replace("&nbsp;", "\u00a0").strip()
+    # Strip again: nh3 decodes character references (``&#1;``) into control characters.
+    return strip_control_chars(cleaned.replace("&nbsp;", "\u00a0")).strip()
 
 
 # -- plain text ---------------------------------------------------------------------------

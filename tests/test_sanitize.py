@@ -209,3 +209,10 @@ def test_any_text_renders(text: str) -> None:
     summary = summarize(text)
     assert len(summary) <= 281
     assert "\n" not in summary
+
+
+def test_character_references_cannot_smuggle_control_characters() -> None:
+    from syndicate.sanitize import sanitize_html
+
+    cleaned = sanitize_html("<p>a&#1;b&#x0B;c&#0;</p>", base_url="https://news.example.org/")
+    assert cleaned == "<p>abc</p>"
