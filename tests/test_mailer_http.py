@@ -13,9 +13,14 @@ from email.utils import format_datetime
 
 import pytest
 from pytest_httpserver import HTTPServer
+from sqlalchemy import select
 from werkzeug import Request, Response
 
+from syndicate.clock import FixedClock
 from syndicate.config import MailgunSettings, PostmarkSettings, SendgridSettings, Settings
+from syndicate.context import App
+from syndicate.db import deliveries
+from syndicate.delivery import drain
 from syndicate.mailers.base import OutgoingMessage
 from syndicate.mailers.http import parse_retry_after
 from syndicate.mailers.mailgun import MailgunMailer
@@ -25,7 +30,7 @@ from syndicate.messages import EditionContent, prepare, recipient_for
 from syndicate.tokens import Signer
 
 from .support import T0
-from .test_delivery_fixtures import EDITION_HTML, EDITION_TEXT
+from .test_delivery_fixtures import EDITION_HTML, EDITION_TEXT, queued_edition
 
 KEY = "key-123"
 
@@ -155,12 +160,12 @@ def test_mailgun_one_bad_address_fails_alone(
     assert len(mailgun.requests) <= 8
 
 
-def test_mailgun_wrong_key_is_permanent_without_splitting(
+def test_mailgun_wrong_key_waits_for_the_operator(
     settings: Settings, httpserver: HTTPServer, mailgun: Fake
 ) -> None:
     results = mailgun_mailer(httpserver, key="wrong").send_batch(outgoing(settings, 4))
-    assert {r.outcome for r in results} == {"permanent"}
-    assert results[0].error == "HTTP 401: Forbidden"
+    assert {r.outcome for r in results} == {"temporary"}
+    assert results[0].error == "authentication refused: HTTP 401: Forbidden"
     assert len(mailgun.requests) == 1
 
 
@@ -254,7 +259,7 @@ def test_sendgrid_bad_request_reports_the_providers_words(
     settings: Settings, httpserver: HTTPServer, sendgrid: Fake
 ) -> None:
     body = json.dumps({"errors": [{"message": "The from address does not match a sender"}]})
-    sendgrid.cues.append((403, {"Content-Type": "application/json"}, body))
+    sendgrid.cues.append((400, {"Content-Type": "application/json"}, body))
     result = sendgrid_mailer(httpserver).send_batch(outgoing(settings, 1))[0]
     assert result.outcome == "permanent"
     assert "does not match a sender" in (result.error or "")
@@ -347,3 +352,33 @@ def test_connection_refused_is_temporary(settings: Settings) -> None:
     mailer = PostmarkMailer(PostmarkSettings(base_url=f"http://127.0.0.1:{free_port()}"), token=KEY)
     results = mailer.send_batch(outgoing(settings, 2))
     assert [r.outcome for r in results] == ["temporary", "temporary"]
+
+
+def test_drain_through_postmark_honours_retry_after(
+    app: App,
+    clock: FixedClock,
+    httpserver: HTTPServer,
+    postmark: Fake,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("POSTMARK_SERVER_TOKEN", KEY)
+    mail = app.settings.mail.model_copy(
+        update={
+            "provider": "postmark",
+            "postmark": PostmarkSettings(base_url=httpserver.url_for("/").rstrip("/")),
+        }
+    )
+    api_app = App(app.settings.model_copy(update={"mail": mail}), clock=clock, _engine=app.engine)
+    queued_edition(app.engine, 6, now=clock.now())
+    postmark.cues.append((429, {"Retry-After": "600"}, '{"ErrorCode": 429}'))
+    report = drain(api_app, once=True)
+    assert report.deferred == 6 and report.sent == 0 and len(postmark.requests) == 1
+    with app.engine.connect() as conn:
+        not_before = set(conn.execute(select(deliveries.c.not_before)).scalars())
+    assert not_before == {clock.now() + timedelta(seconds=600)}
+    clock.advance(seconds=599)
+    assert drain(api_app, once=True).sent == 0
+    clock.advance(seconds=2)
+    report = drain(api_app, once=True)
+    assert report.sent == 6
+    assert len(postmark.requests) == 2

@@ -6,6 +6,8 @@ The rules (STANDARDS.md "Provider APIs") live here once:
 - 429 and 503: not processed; retry later, honouring ``Retry-After`` (seconds or an
   HTTP date) or SendGrid's ``X-RateLimit-Reset`` (epoch seconds).
 - 408 and a connection that failed before the request went out: not processed; retry.
+- 401 and 403: the key or account is refused, not the recipient: temporary, so the
+  rows wait (and the circuit breaker pauses) until the operator fixes the config.
 - other 4xx: refused for good, with the provider's words.
 - other 5xx, a read timeout or a connection lost after sending: the mail may have
   gone. Retried under the same Message-ID and counted apart ("uncertain").
@@ -87,6 +89,10 @@ def classify(response: requests.Response, *, now: float | None = None) -> SendRe
     words = provider_words(response)
     if code in (429, 503, 408):
         return SendResult("temporary", error=words, retry_after=retry_after_of(response, now=now))
+    if code in (401, 403):
+        # The account or key is refused, not the recipient: wait for the operator to fix
+        # the config (the circuit breaker pauses sending) instead of failing every row.
+        return SendResult("temporary", error=f"authentication refused: {words}")
     if 400 <= code < 500:
         return SendResult("permanent", error=words)
     return SendResult("uncertain", error=words, retry_after=retry_after_of(response, now=now))
