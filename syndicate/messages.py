@@ -292,24 +292,36 @@ def _fold(name: str, value: str) -> bytes:
     return f"{name}: {encoded}\r\n".encode("ascii")
 
 
-def _fold_address(name: str, value: str) -> bytes:
-    """An address header, display names RFC 2047-encoded where they are not ASCII."""
+def _mailbox(name: str, email: str) -> str:
+    """``Name <address>``: ASCII names quoted as needed, others as RFC 2047 words.
+
+    A long non-ASCII name becomes several encoded words folded onto continuation
+    lines; decoders join adjacent encoded words without a space.
+    """
+    name = header_value(name)
+    email = header_value(email).replace(" ", "")
+    if not name:
+        return email
+    if _SIMPLE_NAME.fullmatch(name):
+        return f"{name} <{email}>"
+    if name.isascii():
+        return formataddr((name, email))
+    words = Header(name, "utf-8", header_name="To").encode(linesep="\r\n")
+    return f"{words} <{email}>"
+
+
+def _fold_address(header: str, value: str) -> bytes:
+    """An address header (From, Reply-To), built once per edition."""
     pairs = getaddresses([header_value(value)])
-    text = ", ".join(formataddr(pair, charset="utf-8") for pair in pairs)
-    return policy.SMTP.fold_binary(name, text)
+    text = ",\r\n ".join(_mailbox(name, email) for name, email in pairs)
+    return f"{header}: {text}\r\n".encode()
 
 
 _SIMPLE_NAME = re.compile(r"[A-Za-z0-9 !#$%&'*+/=?^_`{|}~-]*")  # atext and spaces
 
 
 def _to_header(name: str, email: str) -> bytes:
-    name = header_value(name)
-    email = header_value(email).replace(" ", "")
-    if not name:
-        return b"To: " + email.encode("utf-8") + CRLF
-    if _SIMPLE_NAME.fullmatch(name):
-        return f"To: {name} <{email}>\r\n".encode()
-    return _fold_address("To", formataddr((name, email), charset="utf-8"))
+    return b"To: " + _mailbox(name, email).encode() + CRLF
 
 
 class PreparedEdition:

@@ -300,3 +300,19 @@ def test_dkim_signature_verifies_with_the_public_key(tmp_path: Path) -> None:
 def test_aware_date_required_for_headers(cfg: Settings) -> None:
     mail = content(date=datetime(2026, 3, 2, 11, 0, tzinfo=UTC))
     assert parse(prepare(mail, cfg).message_bytes(recipient(cfg)))["Date"].endswith("+0000")
+
+
+@pytest.mark.parametrize(
+    "name", ["Ж" * 200, "x" * 200, '"Quoted" Name, Jr.', "Zoë O'Brien", "山田太郎" * 50]
+)
+def test_long_and_odd_names_stay_whole(cfg: Settings, name: str) -> None:
+    from email.header import decode_header, make_header
+    from email.utils import getaddresses
+
+    raw = prepare(content(), cfg).message_bytes(recipient(cfg, name=name))
+    assert max(len(line) for line in raw.split(b"\r\n")) <= 998
+    message = message_from_bytes(raw, policy=policy.compat32)
+    # RFC 2047 decoding (adjacent encoded words join without a space).
+    decoded = str(make_header(decode_header(message["To"])))
+    ((display, address),) = getaddresses([decoded])
+    assert (display, address) == (name, "jane@example.com")
