@@ -210,6 +210,7 @@ class _Drainer:
         if released:
             log.info("worker %s took back %d rows it held before a restart", worker_id, released)
         mailer = self.app.mailer()
+        heartbeat(self.app, worker_id)
         try:
             while not self.stop.is_set():
                 pause = self.breaker.remaining()
@@ -231,17 +232,21 @@ class _Drainer:
                 if not batch:
                     if self.once:
                         return
+                    heartbeat(self.app, worker_id)
                     self.stop.wait(self.settings.schedule.deliver_every_seconds)
                     continue
                 self.tally(
                     {"claimed": len(batch.rows), "suppressed": batch.suppressed}, batch.suppressed
                 )
                 if batch.rows:
-                    self.send_rows(mailer, worker_id, batch.rows)
+                    sent = self.send_rows(mailer, worker_id, batch.rows)
+                    heartbeat(self.app, worker_id, sent=sent)
         finally:
             mailer.close()
 
-    def send_rows(self, mailer: Mailer, worker_id: str, rows: list[Claimed]) -> None:
+    def send_rows(self, mailer: Mailer, worker_id: str, rows: list[Claimed]) -> int:
+        """Send one claimed batch in mailer-sized calls; returns how many were accepted."""
+        sent = 0
         edition = self.edition(rows[0].edition_id)
         size = max(1, mailer.max_batch)
         for start in range(0, len(rows), size):
@@ -252,7 +257,7 @@ class _Drainer:
                     release(
                         conn, worker_id=worker_id, now=self.now(), ids=[r.id for r in rows[start:]]
                     )
-                return
+                return sent
             results = self.hand_over(mailer, self.outgoing(chunk, edition))
             self.breaker.record(results)
             outcomes = [
@@ -268,16 +273,19 @@ class _Drainer:
                     policy=self.settings.delivery,
                 )
             counts["calls"] = 1
+            sent += counts["sent"]
             self.tally(counts, len(chunk))
-        heartbeat(self.app, worker_id, sent=self.report.sent)
+        return sent
 
 
-def heartbeat(app: App, worker_id: str, *, sent: int) -> None:
-    """Keep this worker's row in ``workers`` fresh for ``syndicate status``."""
+def heartbeat(app: App, worker_id: str, *, sent: int = 0) -> None:
+    """Keep this worker's row in ``workers`` fresh; ``sent`` adds to its total."""
     now = app.clock.now()
     with transaction(app.engine) as conn:
         changed = conn.execute(
-            update(workers).where(workers.c.id == worker_id).values(heartbeat_at=now, sent=sent)
+            update(workers)
+            .where(workers.c.id == worker_id)
+            .values(heartbeat_at=now, sent=workers.c.sent + sent)
         ).rowcount
         if not changed:
             conn.execute(
