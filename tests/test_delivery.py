@@ -226,7 +226,8 @@ def test_concurrent_workers_send_each_row_once(app: App, clock: FixedClock) -> N
     with app.engine.connect() as conn:
         ids = set(conn.execute(select(workers.c.id)).scalars())
         claimed_by = set(conn.execute(select(deliveries.c.claimed_by)).scalars())
-    assert ids <= {f"w/{i}" for i in range(4)} and len(claimed_by) > 1
+    assert ids == {f"w/{i}" for i in range(4)}  # four workers, each with its own id
+    assert claimed_by <= ids
 
 
 def test_build_mailer_picks_the_provider_and_needs_its_secret(
