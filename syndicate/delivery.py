@@ -15,14 +15,18 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError
 
 from .context import App
 from .db import editions, transaction, workers
+from .errors import StoreError
 from .mailers.base import Mailer, OutgoingMessage, SendResult
 from .messages import PreparedEdition, edition_content, prepare, recipient_for
 from .outbox import Claimed, Outcome, claim, record, release
@@ -194,6 +198,8 @@ class _Drainer:
     def hand_over(self, mailer: Mailer, batch: list[OutgoingMessage]) -> list[SendResult]:
         try:
             results = mailer.send_batch(batch)
+        except RecorderFailed:
+            raise
         except Exception as exc:  # a mailer bug must not lose the rows: retry them later
             log.exception("mailer %s failed on a batch of %d", mailer.name, len(batch))
             return [SendResult("temporary", error=f"{type(exc).__name__}: {exc}")] * len(batch)
@@ -244,38 +250,137 @@ class _Drainer:
         finally:
             mailer.close()
 
+    def store(
+        self, worker_id: str, outcomes: list[Outcome], connection: Connection | None = None
+    ) -> None:
+        """Record one provider call's outcomes in their own transaction."""
+        with _begin(self.app, connection) as conn:
+            counts = record(
+                conn, outcomes, worker_id=worker_id, now=self.now(), policy=self.settings.delivery
+            )
+        counts["calls"] = 1
+        self.tally(counts, len(outcomes))
+
     def send_rows(self, mailer: Mailer, worker_id: str, rows: list[Claimed]) -> int:
-        """Send one claimed batch in mailer-sized calls; returns how many were accepted."""
+        """Send one claimed batch in mailer-sized calls; returns how many were accepted.
+
+        A mailer with a ``gate`` (SMTP) sends one message per call; its acceptances
+        are recorded by a helper thread while the next message's MAIL and RCPT travel,
+        and the gate holds DATA until the previous record is committed: the overlap
+        costs nothing in safety (never two acceptances unrecorded at once).
+        """
         sent = 0
         edition = self.edition(rows[0].edition_id)
         size = max(1, mailer.max_batch)
-        for start in range(0, len(rows), size):
-            chunk = rows[start : start + size]
-            if self.breaker.remaining() > 0 or not self.limiter.acquire(len(chunk), self.stop):
-                # Paused or stopping: give the rest back instead of sitting on the lease.
-                with transaction(self.app.engine) as conn:
-                    release(
-                        conn, worker_id=worker_id, now=self.now(), ids=[r.id for r in rows[start:]]
-                    )
-                return sent
-            results = self.hand_over(mailer, self.outgoing(chunk, edition))
-            self.breaker.record(results)
-            outcomes = [
-                Outcome(row, r.outcome, r.provider_id, r.error, r.retry_after)
-                for row, r in zip(chunk, results, strict=True)
-            ]
-            with transaction(self.app.engine) as conn:
-                counts = record(
-                    conn,
-                    outcomes,
-                    worker_id=worker_id,
-                    now=self.now(),
-                    policy=self.settings.delivery,
-                )
-            counts["calls"] = 1
-            sent += counts["sent"]
-            self.tally(counts, len(chunk))
+        recorder = _Recorder(self, worker_id) if hasattr(mailer, "gate") else None
+        if recorder is not None:
+            mailer.gate = recorder.wait  # type: ignore[attr-defined]
+        try:
+            for start in range(0, len(rows), size):
+                chunk = rows[start : start + size]
+                if self.breaker.remaining() > 0 or not self.limiter.acquire(len(chunk), self.stop):
+                    # Paused or stopping: give the rest back instead of sitting on the lease.
+                    if recorder is not None:
+                        recorder.wait()
+                    with transaction(self.app.engine) as conn:
+                        ids = [r.id for r in rows[start:]]
+                        release(conn, worker_id=worker_id, now=self.now(), ids=ids)
+                    return sent
+                results = self.hand_over(mailer, self.outgoing(chunk, edition))
+                self.breaker.record(results)
+                outcomes = [
+                    Outcome(row, r.outcome, r.provider_id, r.error, r.retry_after)
+                    for row, r in zip(chunk, results, strict=True)
+                ]
+                sent += sum(r.outcome == "sent" for r in results)
+                if recorder is not None:
+                    recorder.submit(outcomes)
+                else:
+                    self.store(worker_id, outcomes)
+        finally:
+            if recorder is not None:
+                mailer.gate = None  # type: ignore[attr-defined]
+                recorder.close()
         return sent
+
+
+class RecorderFailed(Exception):
+    """Recording an acceptance failed; sending must stop (raised through the gate)."""
+
+
+class _Recorder:
+    """Records one call's outcomes at a time on a helper thread; ``wait`` for it."""
+
+    def __init__(self, drainer: _Drainer, worker_id: str) -> None:
+        self.drainer = drainer
+        self.worker_id = worker_id
+        self.idle = threading.Condition()
+        self.pending: list[Outcome] | None = None
+        self.closing = False
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._loop, name=f"record-{worker_id}")
+        self.thread.start()
+
+    def submit(self, outcomes: list[Outcome]) -> None:
+        self.wait()
+        with self.idle:
+            self.pending = outcomes
+            self.idle.notify_all()
+
+    def wait(self) -> None:
+        """Until the last submitted outcomes are committed (raises if that failed)."""
+        with self.idle:
+            while self.pending is not None and self.error is None:
+                self.idle.wait()
+            if self.error is not None:
+                raise RecorderFailed(str(self.error)) from self.error
+
+    def close(self) -> None:
+        with self.idle:
+            self.closing = True
+            self.idle.notify_all()
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+
+    def _loop(self) -> None:
+        # One connection for the recorder's life: no pool round trip per message.
+        with self.drainer.app.engine.connect() as connection:
+            self._serve(connection)
+
+    def _serve(self, connection: Connection) -> None:
+        while True:
+            with self.idle:
+                while self.pending is None and not self.closing:
+                    self.idle.wait()
+                if self.pending is None:
+                    return
+                outcomes = self.pending
+            try:
+                self.drainer.store(self.worker_id, outcomes, connection)
+            except BaseException as exc:  # handed to the sending thread
+                with self.idle:
+                    self.error = exc
+                    self.pending = None
+                    self.idle.notify_all()
+                return
+            with self.idle:
+                self.pending = None
+                self.idle.notify_all()
+
+
+@contextmanager
+def _begin(app: App, connection: Connection | None) -> Iterator[Connection]:
+    """A transaction on ``connection`` if given, else on a pooled one."""
+    if connection is None:
+        with transaction(app.engine) as conn:
+            yield conn
+        return
+    try:
+        with connection.begin():
+            yield connection
+    except OperationalError as exc:
+        raise StoreError(f"database error: {exc.orig}") from exc
 
 
 def heartbeat(app: App, worker_id: str, *, sent: int = 0) -> None:

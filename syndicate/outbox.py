@@ -284,6 +284,37 @@ def backoff_delay(
 
 _SYSTEM_RANDOM = random.Random()
 
+# Built once: recording runs after every provider call, often one message at a time.
+_MINE = and_(
+    deliveries.c.id == bindparam("b_id"),
+    deliveries.c.status == "sending",
+    deliveries.c.claimed_by == bindparam("b_worker"),
+)
+_MARK_SENT = (
+    update(deliveries)
+    .where(_MINE)
+    .values(
+        status="sent",
+        provider_id=bindparam("b_provider_id"),
+        attempts=deliveries.c.attempts + 1,
+        sent_at=bindparam("b_now", type_=deliveries.c.sent_at.type),
+        lease_until=None,
+        last_error=None,
+    )
+)
+_MARK_LATER = (
+    update(deliveries)
+    .where(_MINE)
+    .values(
+        status=bindparam("b_status"),
+        attempts=bindparam("b_attempts"),
+        uncertain_attempts=bindparam("b_uncertain"),
+        not_before=bindparam("b_not_before", type_=deliveries.c.not_before.type),
+        last_error=bindparam("b_error"),
+        lease_until=None,
+    )
+)
+
 
 def record(
     conn: Connection,
@@ -334,39 +365,14 @@ def record(
         counts[state] += 1
         if item.outcome == "uncertain":
             counts["uncertain"] += 1
-    mine = and_(
-        deliveries.c.id == bindparam("b_id"),
-        deliveries.c.status == "sending",
-        deliveries.c.claimed_by == worker_id,
-    )
     if sent:
-        conn.execute(
-            update(deliveries)
-            .where(mine)
-            .values(
-                status="sent",
-                provider_id=bindparam("b_provider_id"),
-                attempts=deliveries.c.attempts + 1,
-                sent_at=now,
-                lease_until=None,
-                last_error=None,
-            ),
-            sent,
-        )
+        for params in sent:
+            params.update(b_worker=worker_id, b_now=now)
+        conn.execute(_MARK_SENT, sent)
     if later:
-        conn.execute(
-            update(deliveries)
-            .where(mine)
-            .values(
-                status=bindparam("b_status"),
-                attempts=bindparam("b_attempts"),
-                uncertain_attempts=bindparam("b_uncertain"),
-                not_before=bindparam("b_not_before"),
-                last_error=bindparam("b_error"),
-                lease_until=None,
-            ),
-            later,
-        )
+        for params in later:
+            params["b_worker"] = worker_id
+        conn.execute(_MARK_LATER, later)
     return counts
 
 

@@ -29,7 +29,7 @@ from syndicate.db import deliveries, open_store
 from .support import REPO, T0, free_port, write_config
 from .test_delivery_fixtures import SmtpSink, queued_edition
 
-RECIPIENTS = 3000
+RECIPIENTS = 4000
 MAX_KILLS = 25
 TIME_BUDGET = 40.0  # seconds of killing before the last, uninterrupted run
 MESSAGE_ID = re.compile(rb"^Message-ID: (.+?)\r?$", re.MULTILINE)
@@ -87,7 +87,7 @@ def test_sigkill_at_random_moments_loses_nothing(tmp_path: Path, store_url: str)
             ):
                 time.sleep(0.01)
             try:
-                worker.wait(timeout=rng.uniform(0.0, 0.4))
+                worker.wait(timeout=rng.uniform(0.0, 0.25))
             except subprocess.TimeoutExpired:
                 worker.send_signal(signal.SIGKILL)
                 worker.wait()

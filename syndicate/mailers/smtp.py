@@ -14,8 +14,9 @@ import logging
 import smtplib
 import socket
 import ssl
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from email.utils import parseaddr
+from functools import lru_cache
 
 from ..config import SmtpSettings
 from .base import OutgoingMessage, SendResult
@@ -39,6 +40,11 @@ def _by_code(code: int, message: bytes | str) -> SendResult:
     return SendResult(outcome, error=_words(code, message))
 
 
+@lru_cache(maxsize=64)
+def _envelope_from(from_addr: str) -> str:
+    return parseaddr(from_addr)[1]
+
+
 class SmtpMailer:
     name = "smtp"
     # One message per call: the outbox records each acceptance at once, so a crash
@@ -50,6 +56,8 @@ class SmtpMailer:
         self.password = password
         self.conn: smtplib.SMTP | None = None
         self.connections = 0  # how many times a connection was opened (for tests/metrics)
+        # Called just before DATA (see _send_one); the drain loop sets it.
+        self.gate: Callable[[], None] | None = None
 
     # -- connection ---------------------------------------------------------------------
 
@@ -107,28 +115,53 @@ class SmtpMailer:
 
     # -- sending ------------------------------------------------------------------------
 
+    def _refused(self, code: int, words: bytes) -> SendResult:
+        """A negative reply mid-transaction: reset (or drop on 421) and say why."""
+        if code == 421:
+            self._drop()
+        elif self.conn is not None:
+            with contextlib.suppress(OSError, smtplib.SMTPException):
+                self.conn.rset()
+        return _by_code(code, words)
+
     def _send_one(self, message: OutgoingMessage, envelope_from: str) -> SendResult:
-        """One attempt on the current connection (opened if needed)."""
+        """One attempt on the current connection (opened if needed).
+
+        MAIL, RCPT, then ``gate()``, then DATA: the server accepts the message only at
+        the end of DATA, so the caller can finish recording the previous acceptance
+        while MAIL and RCPT travel, and still never have two acceptances unrecorded.
+        """
         if self.conn is None or self.conn.sock is None:
             self.conn = self._connect()
+        conn = self.conn
         rcpt = message.recipient.email
         try:
-            self.conn.sendmail(envelope_from, [rcpt], message.raw())
-        except smtplib.SMTPRecipientsRefused as exc:
-            code, words = exc.recipients.get(rcpt, (451, b"recipient refused"))
-            return _by_code(code, words)
-        except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
-            return _by_code(exc.smtp_code, exc.smtp_error)
+            code, words = conn.mail(envelope_from)
+            if code != 250:
+                return self._refused(code, words)
+            code, words = conn.rcpt(rcpt)
+            if code not in (250, 251):
+                return self._refused(code, words)
+            if self.gate is not None:
+                try:
+                    self.gate()
+                except BaseException:
+                    self._drop()
+                    raise
+            code, words = conn.data(message.raw())
+            if code != 250:
+                return self._refused(code, words)
         except smtplib.SMTPServerDisconnected:
             self._drop()
             raise
         except TimeoutError as exc:
             self._drop()
             return SendResult("uncertain", error=f"SMTP server did not answer in time: {exc}")
-        except smtplib.SMTPResponseException as exc:
-            if exc.smtp_code == 421:
-                self._drop()
-            return _by_code(exc.smtp_code, exc.smtp_error)
+        except smtplib.SMTPResponseException as exc:  # DATA refused before the content
+            return self._refused(exc.smtp_code, exc.smtp_error)
+        except UnicodeEncodeError:
+            self._refused(0, b"")
+            return SendResult("permanent", error="the address needs SMTPUTF8, not supported")
         except OSError:
             self._drop()
             raise smtplib.SMTPServerDisconnected("connection lost") from None
@@ -137,7 +170,7 @@ class SmtpMailer:
     def send_batch(self, batch: Sequence[OutgoingMessage]) -> list[SendResult]:
         results: list[SendResult] = []
         for index, message in enumerate(batch):
-            envelope_from = parseaddr(message.edition.content.from_addr)[1]
+            envelope_from = _envelope_from(message.edition.content.from_addr)
             try:
                 try:
                     result = self._send_one(message, envelope_from)
