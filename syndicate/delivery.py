@@ -14,7 +14,6 @@ import logging
 import os
 import socket
 import threading
-import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -28,6 +27,7 @@ from .context import App
 from .db import editions, transaction, workers
 from .errors import StoreError
 from .mailers.base import Mailer, OutgoingMessage, SendResult
+from .mailers.limits import CircuitBreaker, RateLimiter
 from .messages import PreparedEdition, edition_content, prepare, recipient_for
 from .outbox import Claimed, Outcome, claim, record, release
 from .tokens import Signer, signer_for
@@ -57,71 +57,6 @@ class DrainReport:
         return asdict(self)
 
 
-class RateLimiter:
-    """A token bucket: ``rate`` messages per second on average, ``burst`` at once."""
-
-    def __init__(
-        self,
-        rate: float,
-        burst: int,
-        *,
-        monotonic: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.rate = rate
-        self.burst = max(1, burst)
-        self.monotonic = monotonic
-        self.tokens = float(self.burst)
-        self.updated = monotonic()
-        self.lock = threading.Lock()
-
-    def reserve(self, count: int) -> float:
-        """Take ``count`` tokens; returns how long to wait before using them."""
-        with self.lock:
-            now = self.monotonic()
-            self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
-            self.updated = now
-            self.tokens -= count
-            return 0.0 if self.tokens >= 0 else -self.tokens / self.rate
-
-    def acquire(self, count: int, stop: threading.Event) -> bool:
-        """Wait until ``count`` messages may go; False if ``stop`` was set meanwhile."""
-        wait = self.reserve(count)
-        return not (wait > 0 and stop.wait(wait))
-
-
-class CircuitBreaker:
-    """Opens after ``threshold`` failed calls in a row; lets one call try after ``pause``."""
-
-    def __init__(
-        self, threshold: int, pause: float, *, monotonic: Callable[[], float] = time.monotonic
-    ) -> None:
-        self.threshold = threshold
-        self.pause = pause
-        self.monotonic = monotonic
-        self.failures = 0
-        self.opened_at: float | None = None
-        self.lock = threading.Lock()
-
-    def remaining(self) -> float:
-        """Seconds until sending may resume (0 when closed or the pause is over)."""
-        with self.lock:
-            if self.opened_at is None:
-                return 0.0
-            return max(0.0, self.opened_at + self.pause - self.monotonic())
-
-    def record(self, results: Sequence[SendResult]) -> None:
-        with self.lock:
-            if any(r.outcome in ("sent", "permanent") for r in results):
-                self.failures = 0
-                self.opened_at = None
-                return
-            self.failures += 1
-            if self.failures >= self.threshold:
-                if self.opened_at is None or self.monotonic() >= self.opened_at + self.pause:
-                    log.warning("delivery paused: %d failed provider calls in a row", self.failures)
-                self.opened_at = self.monotonic()
-
-
 def default_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
@@ -147,6 +82,7 @@ class _Drainer:
         self.limiter = limiter
         self.breaker = breaker
         self.report = DrainReport()
+        self.halt = threading.Event()  # one thread failed: the others stop too
         self.lock = threading.Lock()
         self.prepared: dict[int, PreparedEdition] = {}
         self.signer: Signer = signer_for(app.settings, app.engine)
@@ -218,7 +154,7 @@ class _Drainer:
         mailer = self.app.mailer()
         heartbeat(self.app, worker_id)
         try:
-            while not self.stop.is_set():
+            while not (self.stop.is_set() or self.halt.is_set()):
                 pause = self.breaker.remaining()
                 if pause > 0:
                     if self.once:
@@ -435,14 +371,25 @@ def drain(
     if mail.concurrency == 1:
         drainer.run(base)
     else:
+        errors: list[BaseException] = []
+
+        def worker(worker_id: str) -> None:
+            try:
+                drainer.run(worker_id)
+            except BaseException as exc:  # re-raised below, after the others stop
+                errors.append(exc)
+                drainer.halt.set()
+
         threads = [
-            threading.Thread(target=drainer.run, args=(f"{base}/{i}",), name=f"deliver-{i}")
+            threading.Thread(target=worker, args=(f"{base}/{i}",), name=f"deliver-{i}")
             for i in range(mail.concurrency)
         ]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
+        if errors:
+            raise errors[0]
     report = drainer.report
     if report.claimed or report.suppressed:
         log.info(

@@ -17,8 +17,9 @@ from syndicate.clock import FixedClock
 from syndicate.config import Settings
 from syndicate.context import App
 from syndicate.db import deliveries, subscribers, workers
-from syndicate.delivery import CircuitBreaker, RateLimiter, drain
+from syndicate.delivery import drain
 from syndicate.mailers.base import OutgoingMessage, SendResult
+from syndicate.mailers.limits import CircuitBreaker, RateLimiter
 from syndicate.outbox import status
 from syndicate.tokens import signer_for
 
