@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from pathlib import Path
 
@@ -93,8 +94,9 @@ class SmtpSink:
     """aiosmtpd handler: records what it accepted; ``cues`` map an address to a reply.
 
     A cue is an SMTP reply for RCPT ("451 ...", "550 ...", "421 ..."), or
-    ``"data:<reply>"`` to answer DATA with it, or ``"drop"`` to close the connection
-    after the message arrived but before answering (the first time only).
+    ``"data:<reply>"`` to answer DATA with it, ``"drop"`` to close the connection
+    after the message arrived but before answering (the first time only; ``"drop
+    always"`` every time), or ``"hang"`` to answer DATA only after two seconds.
     """
 
     def __init__(self) -> None:
@@ -124,9 +126,11 @@ class SmtpSink:
         cue = self.cues.get(rcpt, "")
         if cue.startswith("data:"):
             return cue[5:]
+        if cue == "hang":  # no answer to the end of DATA within the client's timeout
+            await asyncio.sleep(2)
         with self.lock:
             self.messages.append((rcpt, envelope.original_content or envelope.content))
-            if cue == "drop" and rcpt not in self.dropped:
+            if (cue == "drop" and rcpt not in self.dropped) or cue == "drop always":
                 self.dropped.add(rcpt)
                 server.transport.close()
         return "250 2.0.0 queued"

@@ -243,3 +243,20 @@ def test_drain_over_smtp(app: App, clock: FixedClock, sink: tuple[SmtpSink, int]
         "reader4@example.com",
     ]
     assert handler.sessions == 1  # one connection for the whole drain
+
+
+def test_dropped_or_silent_after_data_is_uncertain(
+    settings: Settings, sink: tuple[SmtpSink, int]
+) -> None:
+    handler, port = sink
+    handler.cues["gone@example.com"] = "drop always"
+    handler.cues["slow@example.com"] = "hang"
+    mailer = SmtpMailer(plain(port).model_copy(update={"timeout": 0.5}))
+    gone, slow, ok = mailer.send_batch(
+        messages(settings, "gone@example.com", "slow@example.com", "ok@example.com")
+    )
+    # The server had the content both times the line dropped: it may have gone.
+    assert gone.outcome == "uncertain" and "dropped twice" in (gone.error or "")
+    assert slow.outcome == "uncertain" and "timed out" in (slow.error or "")
+    assert ok.outcome == "sent"  # a fresh connection after each failure
+    mailer.close()

@@ -24,6 +24,14 @@ from .base import OutgoingMessage, SendResult
 log = logging.getLogger(__name__)
 
 
+class _Dropped(Exception):
+    """The connection broke; ``in_data``: after the content started (it may have gone)."""
+
+    def __init__(self, reason: str, *, in_data: bool) -> None:
+        super().__init__(reason)
+        self.in_data = in_data
+
+
 class _ConnectFailed(Exception):
     def __init__(self, result: SendResult) -> None:
         super().__init__(result.error)
@@ -135,6 +143,7 @@ class SmtpMailer:
             self.conn = self._connect()
         conn = self.conn
         rcpt = message.recipient.email
+        in_data = False
         try:
             code, words = conn.mail(envelope_from)
             if code != 250:
@@ -148,23 +157,26 @@ class SmtpMailer:
                 except BaseException:
                     self._drop()
                     raise
+            in_data = True
             code, words = conn.data(message.raw())
             if code != 250:
                 return self._refused(code, words)
-        except smtplib.SMTPServerDisconnected:
+        except smtplib.SMTPServerDisconnected as exc:
             self._drop()
-            raise
+            raise _Dropped(str(exc) or "connection closed", in_data=in_data) from None
         except TimeoutError as exc:
             self._drop()
-            return SendResult("uncertain", error=f"SMTP server did not answer in time: {exc}")
+            # Before DATA nothing can have been accepted; during it, it may have been.
+            outcome = "uncertain" if in_data else "temporary"
+            return SendResult(outcome, error=f"SMTP server did not answer in time: {exc}")
         except smtplib.SMTPResponseException as exc:  # DATA refused before the content
             return self._refused(exc.smtp_code, exc.smtp_error)
         except UnicodeEncodeError:
             self._refused(0, b"")
             return SendResult("permanent", error="the address needs SMTPUTF8, not supported")
-        except OSError:
+        except OSError as exc:
             self._drop()
-            raise smtplib.SMTPServerDisconnected("connection lost") from None
+            raise _Dropped(f"connection lost: {exc}", in_data=in_data) from None
         return SendResult("sent", provider_id=None)
 
     def send_batch(self, batch: Sequence[OutgoingMessage]) -> list[SendResult]:
@@ -174,13 +186,14 @@ class SmtpMailer:
             try:
                 try:
                     result = self._send_one(message, envelope_from)
-                except smtplib.SMTPServerDisconnected:
+                except _Dropped:
                     # Dropped mid-conversation: open a new connection and try again,
                     # under the same Message-ID so a receiver can drop a duplicate.
                     try:
                         result = self._send_one(message, envelope_from)
-                    except smtplib.SMTPServerDisconnected as exc:
-                        result = SendResult("uncertain", error=f"connection dropped twice: {exc}")
+                    except _Dropped as exc:
+                        outcome = "uncertain" if exc.in_data else "temporary"
+                        result = SendResult(outcome, error=f"connection dropped twice: {exc}")
             except _ConnectFailed as failed:
                 # The server is unreachable or refuses us: the rest of the batch waits.
                 results.extend([failed.result] * (len(batch) - index))
