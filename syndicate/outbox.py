@@ -165,23 +165,21 @@ def claim(
     digest) become ``suppressed`` here instead of being sent. Call inside a
     transaction; the lease counts from ``now``.
     """
-    first = conn.execute(
-        select(deliveries.c.edition_id).where(_due(now)).order_by(deliveries.c.id).limit(1)
-    ).scalar()
-    if first is None:
-        return Batch([])
     candidates = (
-        select(deliveries.c.id)
-        .where(_due(now), deliveries.c.edition_id == first)
-        .order_by(deliveries.c.id)
+        select(deliveries.c.id, deliveries.c.edition_id)
+        .where(_due(now))
+        .order_by(deliveries.c.edition_id, deliveries.c.id)
         .limit(limit)
     )
     if not is_sqlite(conn):
         # Other workers skip the rows this one is claiming instead of waiting for them.
         candidates = candidates.with_for_update(skip_locked=True)
-    ids = list(conn.execute(candidates).scalars())
-    if not ids:
+    found = conn.execute(candidates).all()
+    if not found:
         return Batch([])
+    # One edition per batch (the oldest); rows of the next one stay for the next claim.
+    first = found[0].edition_id
+    ids = [row.id for row in found if row.edition_id == first]
     digest = select(editions.c.digest).where(editions.c.id == first).scalar_subquery()
     still_subscribed = (
         select(literal(1))

@@ -5,12 +5,13 @@ from __future__ import annotations
 import random
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select, update
 
 from syndicate.clock import FixedClock
 from syndicate.config import DeliverySettings
 from syndicate.context import App
-from syndicate.db import deliveries, subscribers, subscriptions
+from syndicate.db import deliveries, is_sqlite, subscribers, subscriptions
 from syndicate.outbox import (
     Outcome,
     backoff_delay,
@@ -210,3 +211,17 @@ def test_status_and_retry_failed(app: App, clock: FixedClock) -> None:
         assert counts["queued"] == 3 and counts["sent"] == 1 and counts["deferred"] == 1
         failed_rows = list_rows(conn, state="queued")
     assert all(r["attempts"] == 0 for r in failed_rows)
+
+
+def test_postgres_workers_skip_each_others_locked_rows(app: App, clock: FixedClock) -> None:
+    if is_sqlite(app.engine):
+        pytest.skip("SQLite has one writer at a time; SKIP LOCKED is PostgreSQL's")
+    queued_edition(app.engine, 6, now=clock.now())
+    with app.engine.connect() as first, app.engine.connect() as second:
+        with first.begin():
+            held = claim(first, worker_id="a", now=clock.now(), lease_seconds=60, limit=4)
+            # "a" has not committed: "b" neither waits nor takes a's rows.
+            with second.begin():
+                other = claim(second, worker_id="b", now=clock.now(), lease_seconds=60, limit=4)
+        assert len(held.rows) == 4 and len(other.rows) == 2
+        assert not {r.id for r in held.rows} & {r.id for r in other.rows}
