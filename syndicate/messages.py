@@ -368,12 +368,16 @@ class PreparedEdition:
     # -- per recipient -------------------------------------------------------------------
 
     def variables(self, r: Recipient) -> dict[str, str]:
-        """The placeholder values for one recipient (text form; HTML escapes them)."""
+        """The placeholder values for one recipient (text form; HTML escapes them).
+
+        Names and addresses are stored input: control characters (a CR or LF in a
+        name) become spaces, in the body as in the headers.
+        """
         return {
             "unsubscribe_url": r.unsubscribe_url,
             "preferences_url": r.preferences_url,
-            "name": r.name,
-            "email": r.email,
+            "name": header_value(r.name),
+            "email": header_value(r.email),
         }
 
     def personal_headers(self, r: Recipient) -> bytes:
