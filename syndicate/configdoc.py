@@ -131,12 +131,12 @@ def render() -> str:
             lines += ["| key | type | default | meaning |", "|---|---|---|---|"]
             section = top
             continue
-        kind = "table" if nested is not None and "list" not in _type_name(field.annotation) else (
-            _type_name(field.annotation)
+        kind = (
+            "table"
+            if nested is not None and "list" not in _type_name(field.annotation)
+            else (_type_name(field.annotation))
         )
-        lines.append(
-            f"| `{path}` | {kind} | {_default(field)} | {field.description or ''} |"
-        )
+        lines.append(f"| `{path}` | {kind} | {_default(field)} | {field.description or ''} |")
     return "\n".join(lines) + "\n"
 
 

@@ -184,6 +184,7 @@ def send_digest(app: App, name: str, *, slot: datetime | None = None) -> DigestR
     Both steps are idempotent: a second call finds the edition and queues nobody twice.
     """
     from . import digest as digests
+    from .messages import message_domain
     from .outbox import enqueue
 
     edition = digests.compose(app, name, slot=slot)
@@ -195,16 +196,9 @@ def send_digest(app: App, name: str, *, slot: datetime | None = None) -> DigestR
                 edition_id=edition.id,
                 digest=name,
                 now=app.clock.now(),
-                domain=sender_domain(app),
+                domain=message_domain(app.settings),
             )
     return DigestRun(name, edition.slot, edition.id, edition.status, queued)
-
-
-def sender_domain(app: App) -> str:
-    from email.utils import parseaddr
-
-    address = parseaddr(app.settings.mail.from_)[1]
-    return address.rpartition("@")[2] or "localhost"
 
 
 def digest_slot_job(app: App, name: str, fire_time: datetime) -> JobOutcome:

@@ -33,5 +33,13 @@ def setup_logging(level: str = "info", fmt: str = "text") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("cssutils", "urllib3", "botocore", "paramiko", "waitress", "apscheduler", "alembic"):
+    for noisy in (
+        "cssutils",
+        "urllib3",
+        "botocore",
+        "paramiko",
+        "waitress",
+        "apscheduler",
+        "alembic",
+    ):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

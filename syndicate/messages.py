@@ -443,7 +443,7 @@ class PreparedEdition:
             "unsubscribe_url": f"{base_url}unsubscribe",
             "preferences_url": f"{base_url}preferences",
             "name": "",
-            "email": "",
+            "email": "your address",
         }
         return self.html_part.text_for(generic)
 

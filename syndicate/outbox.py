@@ -95,7 +95,8 @@ def enqueue(conn: Connection, *, edition_id: int, digest: str, now: datetime, do
             )
         )
     )
-    result = conn.execute(
+    before = _edition_rows(conn, edition_id)
+    conn.execute(
         deliveries.insert().from_select(
             [
                 "edition_id",
@@ -112,7 +113,14 @@ def enqueue(conn: Connection, *, edition_id: int, digest: str, now: datetime, do
             source,
         )
     )
-    return result.rowcount or 0
+    # psycopg reports rowcount -1 for INSERT ... SELECT: count what the edition gained.
+    return _edition_rows(conn, edition_id) - before
+
+
+def _edition_rows(conn: Connection, edition_id: int) -> int:
+    return conn.execute(
+        select(func.count()).select_from(deliveries).where(deliveries.c.edition_id == edition_id)
+    ).scalar_one()
 
 
 # -- claiming ---------------------------------------------------------------------------------

@@ -58,6 +58,7 @@ def test_first_start_composes_the_latest_slot_once(
     clock.set(MON_1 + timedelta(days=2))  # long after the slot, but there was never an edition
     first = _weekly(catch_up(app))
     assert first.status == "ok" and first.slot == "2026-03-02T08:00"
+    assert first.counts["queued"] == 1
     assert [e[1:] for e in _editions(app)] == [("composed", 1)]
     assert _queued(app) == 1
     again = _weekly(catch_up(app))  # a restart: the slot is claimed, nothing runs twice

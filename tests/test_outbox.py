@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from syndicate.clock import FixedClock
 from syndicate.config import DeliverySettings
 from syndicate.context import App
-from syndicate.db import deliveries, is_sqlite, subscribers, subscriptions
+from syndicate.db import deliveries, subscribers, subscriptions
 from syndicate.outbox import (
     Outcome,
     backoff_delay,
@@ -213,9 +213,8 @@ def test_status_and_retry_failed(app: App, clock: FixedClock) -> None:
     assert all(r["attempts"] == 0 for r in failed_rows)
 
 
+@pytest.mark.parametrize("store_url", ["postgres"], indirect=True)  # SQLite has one writer
 def test_postgres_workers_skip_each_others_locked_rows(app: App, clock: FixedClock) -> None:
-    if is_sqlite(app.engine):
-        pytest.skip("SQLite has one writer at a time; SKIP LOCKED is PostgreSQL's")
     queued_edition(app.engine, 6, now=clock.now())
     with app.engine.connect() as first, app.engine.connect() as second:
         with first.begin():
