@@ -16,10 +16,13 @@ Errors: every failure is a ``HostError``; ``temporary`` says whether trying agai
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from pathlib import PurePosixPath
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from ..errors import PublishError
+
+T = TypeVar("T")
 
 
 class HostError(PublishError):
@@ -60,6 +63,24 @@ AUTH_HINT = "check hosts[].username and the password or key the host entry names
 SPACE_HINT = "the host is out of space: free some, then publish again"
 DOWN_HINT = "check that the host is reachable (hosts[].host/port/endpoint_url)"
 PERMISSION_HINT = "check that the login may write to hosts[].path on the host"
+
+
+class LoginMemo:
+    """Remembers a refused login for the run: a wrong password or key will not change
+    between files, so the host is not asked again (and no lockout is provoked)."""
+
+    def __init__(self) -> None:
+        self.refused: HostError | None = None
+
+    def open(self, opener: Callable[[], T]) -> T:
+        if self.refused is not None:
+            raise self.refused
+        try:
+            return opener()
+        except HostError as exc:
+            if not exc.temporary:
+                self.refused = exc
+            raise
 
 
 def temp_name(path: str) -> str:

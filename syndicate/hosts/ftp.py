@@ -19,6 +19,7 @@ from .base import (
     PERMISSION_HINT,
     SPACE_HINT,
     HostError,
+    LoginMemo,
     join_remote,
     parents,
 )
@@ -53,22 +54,14 @@ class FtpHost:
         self.timeout = timeout
         self._ftp: ftplib.FTP | None = None
         self._folders: set[str] = set()
-        self._refused: HostError | None = None
+        self._login = LoginMemo()
 
     # -- connection ----------------------------------------------------------------
 
     def _connect(self) -> ftplib.FTP:
         if self._ftp is not None:
             return self._ftp
-        # A refused login or key will not change within a run: do not knock again.
-        if self._refused is not None:
-            raise self._refused
-        try:
-            return self._open()
-        except HostError as exc:
-            if not exc.temporary:
-                self._refused = exc
-            raise
+        return self._login.open(self._open)
 
     def _open(self) -> ftplib.FTP:
         where = f"{self.host}:{self.port}"

@@ -19,6 +19,7 @@ from .base import (
     DOWN_HINT,
     PERMISSION_HINT,
     HostError,
+    LoginMemo,
     join_remote,
     parents,
 )
@@ -60,22 +61,14 @@ class SftpHost:
         self._client: Any = None
         self._sftp: Any = None
         self._folders: set[str] = set()
-        self._refused: HostError | None = None
+        self._login = LoginMemo()
 
     # -- connection ----------------------------------------------------------------
 
     def _connect(self) -> Any:
         if self._sftp is not None:
             return self._sftp
-        # A refused login or key will not change within a run: do not knock again.
-        if self._refused is not None:
-            raise self._refused
-        try:
-            return self._open()
-        except HostError as exc:
-            if not exc.temporary:
-                self._refused = exc
-            raise
+        return self._login.open(self._open)
 
     def _open(self) -> Any:
         import paramiko
