@@ -142,6 +142,8 @@ def test_mailgun_batch_with_recipient_variables(
     assert form["h:List-Unsubscribe"].startswith("<%recipient.unsubscribe_url%>, <mailto:")
     assert form["h:List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert form["h:Reply-To"] == "desk@news.example.org"
+    assert form["h:Message-Id"] == "%recipient.message_id%"
+    assert variables["r2@example.com"]["message_id"] == batch[2].recipient.message_id
 
 
 def test_mailgun_regions() -> None:
@@ -238,6 +240,7 @@ def test_sendgrid_personalizations(
     assert item["substitutions"][tag("name_html")] == "R &amp; 2"
     assert item["headers"]["List-Unsubscribe"].startswith(f"<{batch[2].recipient.unsubscribe_url}>")
     assert first["headers"]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert item["headers"]["Message-ID"] == batch[2].recipient.message_id
     html = next(c["value"] for c in first["content"] if c["type"] == "text/html")
     assert f'href="{tag("unsubscribe_url_html")}"' in html
     assert first["from"] == {"email": "news@news.example.org", "name": "Test News"}
@@ -317,6 +320,7 @@ def test_postmark_reads_each_messages_error_code(
     assert "R &amp; 1" in message["HtmlBody"]
     headers = {h["Name"]: h["Value"] for h in message["Headers"]}
     assert headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert headers["Message-ID"] == batch[1].recipient.message_id
     assert message["ReplyTo"] == "desk@news.example.org"
 
 

@@ -43,6 +43,7 @@ class MailgunMailer:
             values = edition.variables(r)
             values.update({f"{k}_html": v for k, v in edition.variables_html(r).items()})
             values["delivery_id"] = str(r.delivery_id or "")
+            values["message_id"] = r.message_id
             variables[r.email] = values
         fields: list[tuple[str, str]] = [
             ("from", content.from_addr),
@@ -51,6 +52,8 @@ class MailgunMailer:
             ("html", edition.template_html(lambda key: _var(f"{key}_html"))),
             ("recipient-variables", json.dumps(variables, ensure_ascii=False)),
             ("v:delivery_id", _var("delivery_id")),
+            # Our Message-ID, stable per row: a resend after a crash is recognisably the same.
+            ("h:Message-Id", _var("message_id")),
         ]
         fields += [("to", formataddr((m.recipient.name, m.recipient.email))) for m in batch]
         if content.reply_to:

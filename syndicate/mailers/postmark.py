@@ -53,8 +53,10 @@ class PostmarkMailer:
         }
         if content.reply_to:
             item["ReplyTo"] = content.reply_to
+        # Our Message-ID, stable per row: a resend after a crash is recognisably the same.
+        item["Headers"] = [{"Name": "Message-ID", "Value": r.message_id}]
         if content.list_id is not None:
-            item["Headers"] = [
+            item["Headers"] += [
                 {"Name": "List-Id", "Value": content.list_id},
                 {"Name": "List-Unsubscribe", "Value": edition.list_unsubscribe(r)},
                 {"Name": "List-Unsubscribe-Post", "Value": "List-Unsubscribe=One-Click"},

@@ -55,8 +55,10 @@ class SendgridMailer:
                 "substitutions": substitutions,
                 "custom_args": {"delivery_id": str(r.delivery_id or "")},
             }
+            # Our Message-ID, stable per row: a resend after a crash is recognisably the same.
+            item["headers"] = {"Message-ID": r.message_id}
             if content.list_id is not None:
-                item["headers"] = {"List-Unsubscribe": edition.list_unsubscribe(r)}
+                item["headers"]["List-Unsubscribe"] = edition.list_unsubscribe(r)
             personalizations.append(item)
         data: dict[str, Any] = {
             "personalizations": personalizations,
