@@ -1,0 +1,122 @@
+"""Scale-out: four `syndicate worker` processes drain one PostgreSQL outbox into an
+HTTP batch provider (Postmark's API on loopback); one is killed mid-run. Every row
+ends sent once at our end, and what the provider saw twice carries one Message-ID."""
+
+from __future__ import annotations
+
+import json
+import signal
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from pytest_httpserver import HTTPServer
+from sqlalchemy import func, select
+from werkzeug import Request, Response
+
+from syndicate.config import load_settings
+from syndicate.db import deliveries, open_store, workers
+
+from .processes import SyndicateProcess
+from .support import T0, write_config
+from .test_delivery_fixtures import queued_edition
+
+RECIPIENTS = 3000
+TOKEN = "pm-scale-test"
+
+
+class BatchSink:
+    """Postmark's /email/batch: checks the token and batch limit, records each message."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.seen: list[tuple[str, str]] = []  # (recipient, Message-ID)
+        self.calls = 0
+
+    def __call__(self, request: Request) -> Response:
+        if request.headers.get("X-Postmark-Server-Token") != TOKEN:
+            return Response(json.dumps({"ErrorCode": 10, "Message": "bad token"}), status=401)
+        messages = json.loads(request.get_data())
+        if len(messages) > 500:
+            return Response(json.dumps({"ErrorCode": 300, "Message": "too many"}), status=422)
+        time.sleep(0.02)  # a provider takes a moment: kills land mid-batch
+        answer = []
+        with self.lock:
+            self.calls += 1
+            for message in messages:
+                headers = {h["Name"]: h["Value"] for h in message.get("Headers", [])}
+                self.seen.append((message["To"], headers.get("Message-ID", "")))
+                answer.append(
+                    {"ErrorCode": 0, "Message": "OK", "MessageID": f"pm-{len(self.seen)}"}
+                )
+        return Response(json.dumps(answer), mimetype="application/json")
+
+
+def _states(engine) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    with engine.connect() as conn:
+        return dict(
+            conn.execute(
+                select(deliveries.c.status, func.count()).group_by(deliveries.c.status)
+            ).all()
+        )
+
+
+@pytest.mark.slow
+def test_four_workers_one_killed_every_row_sent_once(
+    tmp_path: Path, pg_url: str, httpserver: HTTPServer
+) -> None:
+    sink = BatchSink()
+    httpserver.expect_request("/email/batch", method="POST").respond_with_handler(sink)
+    extra = """
+[delivery]
+batch_size = 50
+lease_seconds = 10
+
+[schedule]
+deliver_every_seconds = 1
+"""
+    config = write_config(tmp_path, pg_url, extra)
+    text = config.read_text(encoding="utf-8").replace(
+        'provider = "maildir"', 'provider = "postmark"'
+    )
+    text = text.replace(
+        'maildir = "outbox"',
+        'maildir = "outbox"\nrate_per_second = 100000\nburst = 100000\n\n'
+        f'[mail.postmark]\nbase_url = "{httpserver.url_for("/").rstrip("/")}"',
+    )
+    config.write_text(text, encoding="utf-8")
+    engine = open_store(load_settings(config).database_url)
+    queued_edition(engine, RECIPIENTS, now=T0)
+
+    env = {"POSTMARK_SERVER_TOKEN": TOKEN}
+    pool = [SyndicateProcess(config, "worker", env=env) for _ in range(4)]
+    try:
+        deadline = time.monotonic() + 60
+        while sink.calls < 8 and time.monotonic() < deadline:  # all sending
+            time.sleep(0.05)
+        assert sink.calls >= 8, "workers did not start sending"
+        pool[0].proc.send_signal(signal.SIGKILL)
+        pool[0].proc.wait(10)
+
+        deadline = time.monotonic() + 120  # the killed worker's rows return after the lease
+        while _states(engine).get("sent", 0) < RECIPIENTS and time.monotonic() < deadline:
+            time.sleep(0.25)
+        assert _states(engine) == {"sent": RECIPIENTS}
+        with engine.connect() as conn:
+            assert conn.execute(select(func.count()).select_from(workers)).scalar_one() >= 4
+    finally:
+        codes = [process.stop() for process in pool[1:]]
+        pool[0].stop()
+        engine.dispose()
+    assert codes == [0, 0, 0]
+
+    per_recipient = Counter(to for to, _ in sink.seen)
+    assert len(per_recipient) == RECIPIENTS  # every reader reached
+    ids_by_recipient: dict[str, set[str]] = {}
+    for to, message_id in sink.seen:
+        ids_by_recipient.setdefault(to, set()).add(message_id)
+    assert all(len(ids) == 1 and next(iter(ids)) for ids in ids_by_recipient.values())
+    duplicates = sum(count - 1 for count in per_recipient.values())
+    assert duplicates <= 50  # at most the killed worker's one batch in flight
