@@ -271,6 +271,14 @@ def is_sqlite(engine: Engine | Connection) -> bool:
     return engine.dialect.name == "sqlite"
 
 
+def dialect_insert(conn: Connection) -> Any:
+    """The dialect's ``insert`` (it has ``on_conflict_do_nothing``; the generic one has not)."""
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert if is_sqlite(conn) else pg_insert
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # Take over transaction control so BEGIN IMMEDIATE works (pysqlite's default
     # would open transactions lazily and deadlock writers into "database is locked").

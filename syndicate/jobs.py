@@ -18,12 +18,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import Connection
 
 from .context import App
-from .db import editions, job_runs, webhook_events, workers
+from .db import dialect_insert, editions, job_runs, webhook_events, workers
 from .errors import SyndicateError
 from .schedules import latest_fire_time, slot_key
 
@@ -39,16 +36,12 @@ class JobOutcome:
     error: str | None = None
 
 
-def _insert(conn: Connection) -> Any:
-    return sqlite_insert if conn.dialect.name == "sqlite" else pg_insert
-
-
 def claim(app: App, job: str, slot: str) -> int | None:
     """Claim (job, slot); returns the run id, or None if someone already has it."""
     now = app.clock.now()
     with app.engine.begin() as conn:
         statement = (
-            _insert(conn)(job_runs)
+            dialect_insert(conn)(job_runs)
             .values(job=job, slot=slot, status="running", started_at=now)
             .on_conflict_do_nothing(index_elements=["job", "slot"])
             .returning(job_runs.c.id)

@@ -24,7 +24,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement
 
 from .config import DeliverySettings
-from .db import deliveries, editions, is_sqlite, subscribers, subscriptions
+from .db import deliveries, dialect_insert, editions, is_sqlite, subscribers, subscriptions
 from .messages import message_id_for
 
 __all__ = [
@@ -54,17 +54,6 @@ def enqueue(conn: Connection, *, edition_id: int, digest: str, now: datetime, do
     Idempotent: the (edition, subscriber) unique key means a second call adds only
     subscribers who joined since. Returns the number of rows added.
     """
-    # NOT EXISTS, not NOT IN: a deleted subscriber leaves a NULL subscriber_id behind,
-    # and NOT IN over a NULL matches nothing.
-    already = (
-        select(literal(1))
-        .select_from(deliveries)
-        .where(
-            deliveries.c.edition_id == edition_id,
-            deliveries.c.subscriber_id == subscribers.c.id,
-        )
-        .exists()
-    )
     # The same id as messages.message_id_for, built in SQL (|| works on both databases).
     message_id = (
         literal(f"<e{edition_id}.s", String)
@@ -91,13 +80,15 @@ def enqueue(conn: Connection, *, edition_id: int, digest: str, now: datetime, do
             and_(
                 subscriptions.c.digest == digest,
                 subscribers.c.status == "active",
-                ~already,
             )
         )
     )
     before = _edition_rows(conn, edition_id)
+    # ON CONFLICT, not an anti-join: a second call adds only subscribers who joined since,
+    # without a per-row subquery whose plan depends on fresh table statistics.
     conn.execute(
-        deliveries.insert().from_select(
+        dialect_insert(conn)(deliveries)
+        .from_select(
             [
                 "edition_id",
                 "subscriber_id",
@@ -112,6 +103,7 @@ def enqueue(conn: Connection, *, edition_id: int, digest: str, now: datetime, do
             ],
             source,
         )
+        .on_conflict_do_nothing(index_elements=["edition_id", "subscriber_id"])
     )
     # psycopg reports rowcount -1 for INSERT ... SELECT: count what the edition gained.
     return _edition_rows(conn, edition_id) - before
