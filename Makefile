@@ -45,7 +45,7 @@ format: venv-test
 	$(BIN)/ruff check --fix .
 
 bench: venv-test
-	$(BIN)/python -m benchmarks
+	SYNDICATE_TEST_DATABASE_URL=$${SYNDICATE_TEST_DATABASE_URL:-$$(bash .ci/postgres.sh 2>/dev/null)} $(BIN)/python -m benchmarks
 
 clean:
 	rm -rf $(VENV) feeds/* outbox syndicate.db syndicate.db-wal syndicate.db-shm test-artifacts
