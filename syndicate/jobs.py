@@ -178,7 +178,7 @@ def send_digest(app: App, name: str, *, slot: datetime | None = None) -> DigestR
     """
     from . import digest as digests
     from .messages import message_domain
-    from .outbox import enqueue
+    from .outbox import enqueue, hold_until_local_hour
 
     edition = digests.compose(app, name, slot=slot)
     queued = 0
@@ -191,6 +191,15 @@ def send_digest(app: App, name: str, *, slot: datetime | None = None) -> DigestR
                 now=app.clock.now(),
                 domain=message_domain(app.settings),
             )
+            settings = app.settings.digest(name)
+            if settings.send_at_local is not None:
+                hold_until_local_hour(
+                    conn,
+                    edition_id=edition.id,
+                    hour=settings.send_at_local,
+                    default_zone=str(app.settings.digest_timezone(settings)),
+                    now=app.clock.now(),
+                )
     return DigestRun(name, edition.slot, edition.id, edition.status, queued)
 
 

@@ -109,6 +109,44 @@ def enqueue(conn: Connection, *, edition_id: int, digest: str, now: datetime, do
     return _edition_rows(conn, edition_id) - before
 
 
+def hold_until_local_hour(
+    conn: Connection, *, edition_id: int, hour: int, default_zone: str, now: datetime
+) -> int:
+    """``send_at_local``: each queued row waits for ``hour`` o'clock in its subscriber's
+    own time zone (the digest's zone when they set none). One UPDATE per zone in use."""
+    zone_of = func.coalesce(subscribers.c.timezone, default_zone)
+    zones = conn.execute(
+        select(zone_of)
+        .select_from(deliveries.join(subscribers, subscribers.c.id == deliveries.c.subscriber_id))
+        .where(deliveries.c.edition_id == edition_id, deliveries.c.status == "queued")
+        .distinct()
+    ).scalars()
+    held = 0
+    for zone in list(zones):
+        members = select(subscribers.c.id).where(zone_of == zone)
+        held += conn.execute(
+            update(deliveries)
+            .where(
+                deliveries.c.edition_id == edition_id,
+                deliveries.c.status == "queued",
+                deliveries.c.subscriber_id.in_(members),
+            )
+            .values(not_before=next_local_hour(now, hour, zone))
+        ).rowcount
+    return held
+
+
+def next_local_hour(now: datetime, hour: int, zone: str) -> datetime:
+    """The first ``hour``:00 in ``zone`` at or after ``now`` (aware UTC); DST-safe."""
+    from zoneinfo import ZoneInfo
+
+    from .schedules import next_fire_time
+
+    found = next_fire_time(f"0 {hour} * * *", ZoneInfo(zone), now)
+    assert found is not None  # a daily schedule always has a next time
+    return found
+
+
 def _edition_rows(conn: Connection, edition_id: int) -> int:
     return conn.execute(
         select(func.count()).select_from(deliveries).where(deliveries.c.edition_id == edition_id)
