@@ -4,9 +4,7 @@ ends sent once at our end, and what the provider saw twice carries one Message-I
 
 from __future__ import annotations
 
-import json
 import signal
-import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -14,44 +12,16 @@ from pathlib import Path
 import pytest
 from pytest_httpserver import HTTPServer
 from sqlalchemy import func, select
-from werkzeug import Request, Response
 
 from syndicate.config import load_settings
 from syndicate.db import deliveries, open_store, workers
 
 from .processes import SyndicateProcess
-from .support import T0, write_config
+from .sinks import TOKEN, BatchSink, postmark_config
+from .support import T0
 from .test_delivery_fixtures import queued_edition
 
 RECIPIENTS = 3000
-TOKEN = "pm-scale-test"
-
-
-class BatchSink:
-    """Postmark's /email/batch: checks the token and batch limit, records each message."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.seen: list[tuple[str, str]] = []  # (recipient, Message-ID)
-        self.calls = 0
-
-    def __call__(self, request: Request) -> Response:
-        if request.headers.get("X-Postmark-Server-Token") != TOKEN:
-            return Response(json.dumps({"ErrorCode": 10, "Message": "bad token"}), status=401)
-        messages = json.loads(request.get_data())
-        if len(messages) > 500:
-            return Response(json.dumps({"ErrorCode": 300, "Message": "too many"}), status=422)
-        time.sleep(0.02)  # a provider takes a moment: kills land mid-batch
-        answer = []
-        with self.lock:
-            self.calls += 1
-            for message in messages:
-                headers = {h["Name"]: h["Value"] for h in message.get("Headers", [])}
-                self.seen.append((message["To"], headers.get("Message-ID", "")))
-                answer.append(
-                    {"ErrorCode": 0, "Message": "OK", "MessageID": f"pm-{len(self.seen)}"}
-                )
-        return Response(json.dumps(answer), mimetype="application/json")
 
 
 def _states(engine) -> dict[str, int]:  # type: ignore[no-untyped-def]
@@ -69,24 +39,7 @@ def test_four_workers_one_killed_every_row_sent_once(
 ) -> None:
     sink = BatchSink()
     httpserver.expect_request("/email/batch", method="POST").respond_with_handler(sink)
-    extra = """
-[delivery]
-batch_size = 50
-lease_seconds = 10
-
-[schedule]
-deliver_every_seconds = 1
-"""
-    config = write_config(tmp_path, pg_url, extra)
-    text = config.read_text(encoding="utf-8").replace(
-        'provider = "maildir"', 'provider = "postmark"'
-    )
-    text = text.replace(
-        'maildir = "outbox"',
-        'maildir = "outbox"\nrate_per_second = 100000\nburst = 100000\n\n'
-        f'[mail.postmark]\nbase_url = "{httpserver.url_for("/").rstrip("/")}"',
-    )
-    config.write_text(text, encoding="utf-8")
+    config = postmark_config(tmp_path, pg_url, httpserver, batch_size=50, lease_seconds=10)
     engine = open_store(load_settings(config).database_url)
     queued_edition(engine, RECIPIENTS, now=T0)
 

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import signal
+import time
 from pathlib import Path
 
 import pytest
+from pytest_httpserver import HTTPServer
+from sqlalchemy import func, select
+
+from syndicate.config import load_settings
+from syndicate.db import deliveries, open_store
 
 from .processes import SyndicateProcess
-from .support import write_config
+from .sinks import TOKEN, BatchSink, postmark_config
+from .support import T0, write_config
+from .test_delivery_fixtures import queued_edition
 
 SERVICE = """
 [[feeds]]
@@ -78,3 +86,43 @@ def test_a_second_service_stands_by_and_takes_over_when_the_leader_dies(
         first.stop()
         if second is not None:
             assert second.stop() == 0
+
+
+def test_sigterm_during_a_batch_loses_nothing_and_exits_zero(
+    tmp_path: Path, store_url: str, httpserver: HTTPServer
+) -> None:
+    sink = BatchSink(delay=0.3)  # each provider call takes a while: the signal lands mid-batch
+    httpserver.expect_request("/email/batch", method="POST").respond_with_handler(sink)
+    config = postmark_config(tmp_path, store_url, httpserver, batch_size=20, lease_seconds=600)
+    engine = open_store(load_settings(config).database_url)
+    try:
+        queued_edition(engine, 200, now=T0)
+        env = {"POSTMARK_SERVER_TOKEN": TOKEN}
+        worker = SyndicateProcess(config, "worker", env=env)
+        deadline = time.monotonic() + 60
+        while sink.calls < 1 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert worker.stop(timeout=40) == 0  # SIGTERM while a batch is at the provider
+        with engine.connect() as conn:
+            states = dict(
+                conn.execute(
+                    select(deliveries.c.status, func.count()).group_by(deliveries.c.status)
+                ).all()
+            )
+        assert "sending" not in states  # finished or released: nothing waits for a lease
+        assert states.get("sent", 0) == len(sink.seen) and states.get("sent", 0) >= 20
+        # The rest goes out on the next start, once each.
+        again = SyndicateProcess(config, "deliver", "--once", env=env)
+        assert again.proc.wait(120) == 0
+        with engine.connect() as conn:
+            assert (
+                conn.execute(
+                    select(func.count())
+                    .select_from(deliveries)
+                    .where(deliveries.c.status != "sent")
+                ).scalar_one()
+                == 0
+            )
+        assert len(sink.seen) == 200 == len({to for to, _ in sink.seen})
+    finally:
+        engine.dispose()
