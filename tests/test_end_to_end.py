@@ -137,3 +137,13 @@ def test_status_reports_jobs_and_queue_as_json(example_site: Path) -> None:
     assert jobs["digest:weekly"]["last"]["status"] in ("ok", "skipped")
     table = syndicate(example_site, "status").stdout
     assert "digest:weekly" in table and "Outbox" in table
+
+
+def test_json_logs_carry_one_line_per_job_with_its_counts(example_site: Path) -> None:
+    syndicate(example_site, "import", str(EXAMPLES))
+    result = syndicate(example_site, "--log-format", "json", "run", "--once")
+    records = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
+    jobs = {r["job"]: r for r in records if "job" in r}
+    assert jobs["feeds"]["status"] == "ok"
+    assert jobs["feeds"]["counts"]["build_files_written"] > 0
+    assert all(r["level"] in ("info", "warning", "error") and r["time"] for r in records)
