@@ -153,12 +153,19 @@ def publish_feeds(app: App) -> Any:
     return publish(app)
 
 
-def build_and_publish(app: App) -> dict[str, Any]:
-    """Build every feed, then publish when there are hosts (publish skips unchanged files)."""
+def build_and_publish(app: App, *, only_if_changed: bool = False) -> dict[str, Any]:
+    """Build every feed, then publish when there are hosts.
+
+    Publishing diffs against each host's manifest, so an unchanged build uploads
+    nothing; with ``only_if_changed`` (publish has its own schedule) it is skipped
+    unless the build wrote or removed a file.
+    """
     built = build_feeds(app)
     counts = {f"build_{k}": v for k, v in counts_of(built).items()}
-    pushed = publish_feeds(app)
-    counts.update({f"push_{k}": v for k, v in counts_of(pushed).items()})
+    changed = counts.get("build_files_written", 0) or counts.get("build_files_removed", 0)
+    if changed or not only_if_changed:
+        pushed = publish_feeds(app)
+        counts.update({f"push_{k}": v for k, v in counts_of(pushed).items()})
     return counts
 
 

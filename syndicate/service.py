@@ -69,7 +69,12 @@ class Service:
 
         zone = ZoneInfo(utc)
         if settings.schedule.publish and settings.hosts:
-            cron_job("feeds", settings.schedule.feeds, zone, lambda: jobs.build_feeds(app))
+            cron_job(
+                "feeds",
+                settings.schedule.feeds,
+                zone,
+                lambda: jobs.build_and_publish(app, only_if_changed=True),
+            )
             cron_job("publish", settings.schedule.publish, zone, lambda: jobs.publish_feeds(app))
         else:
             cron_job("feeds", settings.schedule.feeds, zone, lambda: jobs.build_and_publish(app))
