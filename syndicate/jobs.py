@@ -219,6 +219,10 @@ def digest_slot_job(app: App, name: str, fire_time: datetime) -> JobOutcome:
     key = slot_key(fire_time, tz)
 
     def work() -> Any:
+        with app.engine.connect() as conn:
+            existing = digests.find_edition(conn, digest=name, period=digests.period_key(fire_time))
+        if existing is not None:  # composed already, e.g. by `syndicate digest send`
+            return JobOutcome(name, key, "ok", {"edition": existing.id, "existing": 1})
         if has_edition(app, name) and digests.is_expired(settings, fire_time, app.clock.now()):
             edition = digests.record_skipped(
                 app, name, fire_time, f"missed by more than {settings.expires_after}"

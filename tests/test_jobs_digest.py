@@ -97,3 +97,20 @@ def test_a_slot_within_expires_after_is_composed_late(
     assert late.status == "ok"
     assert [status for _, status, _ in _editions(app)] == ["composed", "composed"]
     assert _queued(app) == 2
+
+
+def test_a_slot_composed_by_hand_is_not_recorded_again_by_the_service(
+    app: App, clock: FixedClock, reader: None
+) -> None:
+    from syndicate.jobs import send_digest
+
+    add_article(app, "Bridge works begin", MON_1 - timedelta(days=1))
+    add_article(app, "Ferry returns", MON_1 - timedelta(days=2))
+    clock.set(MON_1 + timedelta(minutes=5))
+    digest_slot_job(app, "weekly", MON_1)
+    clock.set(MON_2 + timedelta(days=1))  # the operator sends the late edition by hand
+    add_article(app, "Night buses extended", MON_2 - timedelta(days=1))
+    assert send_digest(app, "weekly").status == "composed"
+    started = _weekly(catch_up(app))  # then starts the service, past expires_after
+    assert started.status == "ok" and started.counts["existing"] == 1
+    assert [status for _, status, _ in _editions(app)] == ["composed", "composed"]

@@ -22,6 +22,8 @@ from ..errors import ConfigError, SyndicateError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+SERVICE_COMMANDS = ("run", "worker", "serve")
+
 err_console = Console(stderr=True, highlight=False)
 out_console = Console(highlight=False)
 
@@ -116,15 +118,19 @@ def configure_logging(level: str, fmt: str) -> None:
 @click.option(
     "--log-level",
     type=click.Choice(["debug", "info", "warning", "error"]),
-    default="info",
-    show_default=True,
+    default=None,
+    help="Default: info for run, worker and serve; warning for other commands.",
 )
 @click.option(
     "--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
 @click.pass_context
-def main_group(ctx: click.Context, config: Path | None, log_level: str, log_format: str) -> None:
+def main_group(
+    ctx: click.Context, config: Path | None, log_level: str | None, log_format: str
+) -> None:
     """Publish a site's articles as RSS, Atom and JSON feeds and as email digests."""
+    if log_level is None:  # the service logs its work; one-shot commands print a summary
+        log_level = "info" if ctx.invoked_subcommand in SERVICE_COMMANDS else "warning"
     configure_logging(log_level, log_format)
     obj = Obj(config_path(config), log_level, log_format)
     ctx.obj = obj
