@@ -61,6 +61,12 @@ def path_problems(settings: Settings) -> list[str]:
         if not key_file.is_file():
             problems.append(f"mail.dkim.private_key_file: no file at {key_file}")
     for index, host in enumerate(settings.hosts):
+        if host.url and host.url != settings.site.public_feeds_url:
+            problems.append(
+                f"hosts[{index}].url: {host.url} differs from site.feeds_url "
+                f"({settings.site.public_feeds_url}), which the feeds' self links and WebSub "
+                "pings use; set site.feeds_url to the URL subscribers fetch"
+            )
         for key in ("key_file", "known_hosts"):
             value = getattr(host, key)
             if value and not Path(settings.resolve(value)).is_file():

@@ -153,7 +153,10 @@ class FeedSettings(Section):
 class HostSettings(Section):
     name: Slug = Field(description="Unique name of the host (used by --target).")
     type: Literal["directory", "s3", "sftp", "ftp", "webdav"] = Field(description="Host kind.")
-    url: AbsoluteUrl | None = Field(None, description="Public base URL of what the host serves.")
+    url: AbsoluteUrl | None = Field(
+        None,
+        description="Public base URL of what the host serves (checked against site.feeds_url).",
+    )
     path: str = Field("", description="Folder on the host (directory, sftp, ftp, webdav).")
     bucket: str | None = Field(None, description="S3 bucket.")
     prefix: str = Field("", description="S3 key prefix.")
