@@ -75,7 +75,8 @@ def collect(app: App) -> dict[str, Any]:
                 {"host": host.name, "last": _row(last_push) if last_push else None}
             )
         report["workers"] = [
-            _row(r) for r in conn.execute(select(workers).order_by(workers.c.heartbeat_at.desc()))
+            {**_row(r), "per_second": _throughput(r.sent, r.started_at, r.heartbeat_at)}
+            for r in conn.execute(select(workers).order_by(workers.c.heartbeat_at.desc()))
         ]
         leader = conn.execute(select(leases).where(leases.c.name == "scheduler")).first()
         report["leader"] = _row(leader) if leader else None
@@ -89,6 +90,12 @@ def collect(app: App) -> dict[str, Any]:
                 e if isinstance(e, dict) else _asdict(e) for e in edition_status(conn)
             ]
     return report
+
+
+def _throughput(sent: int, started: datetime, last: datetime) -> float:
+    """Messages per second over the worker's life so far."""
+    seconds = (last - started).total_seconds()
+    return round(sent / seconds, 1) if seconds > 0 else 0.0
 
 
 def _asdict(value: Any) -> dict[str, Any]:

@@ -168,9 +168,16 @@ def status(obj: Obj, as_json: bool) -> None:
     if report["workers"]:
         print_table(
             "Workers",
-            ["id", "host", "role", "heartbeat", "sent"],
+            ["id", "host", "role", "heartbeat", "sent", "msgs/s"],
             [
-                (w["id"], w["host"], w["role"], ago(w["heartbeat_at"], now), w["sent"])
+                (
+                    w["id"],
+                    w["host"],
+                    w["role"],
+                    ago(w["heartbeat_at"], now),
+                    w["sent"],
+                    w["per_second"],
+                )
                 for w in report["workers"]
             ],
         )
