@@ -7,6 +7,7 @@ import io
 import pytest
 from sqlalchemy import insert, select
 
+from syndicate import subscriber_csv
 from syndicate import subscribers as subs
 from syndicate.context import App
 from syndicate.db import deliveries, editions, subscribers, transaction
@@ -104,7 +105,7 @@ def test_import_reports_rejected_rows_and_dry_run_writes_nothing(app: App) -> No
     )
     for dry_run in (True, False):
         with transaction(app.engine) as conn:
-            report = subs.import_csv(
+            report = subscriber_csv.import_csv(
                 conn,
                 io.StringIO(data),
                 now=T0,
@@ -122,7 +123,7 @@ def test_import_reports_rejected_rows_and_dry_run_writes_nothing(app: App) -> No
             stored = subs.find(conn, "new@example.org")
             assert (stored is None) == dry_run
     with transaction(app.engine) as conn:
-        forced = subs.import_csv(
+        forced = subscriber_csv.import_csv(
             conn,
             io.StringIO(data),
             now=T0,
@@ -137,7 +138,7 @@ def test_export_round_trips_and_defuses_formulas(app: App) -> None:
     with transaction(app.engine) as conn:
         subs.add(conn, "dee@example.org", name="=HYPERLINK(1)", digests=["w"], now=T0)
         out = io.StringIO()
-        assert subs.export_csv(conn, out) == 1
+        assert subscriber_csv.export_csv(conn, out) == 1
     text = out.getvalue()
     assert text.splitlines()[0].startswith("email,name,status,digests")
     assert "'=HYPERLINK(1)" in text and "dee@example.org" in text

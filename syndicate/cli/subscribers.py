@@ -10,6 +10,7 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from sqlalchemy import func, select
 
+from .. import subscriber_csv
 from .. import subscribers as subs
 from ..db import deliveries, transaction
 from ..errors import SyndicateError
@@ -170,7 +171,7 @@ def import_command(
     ) as bar:
         task = bar.add_task("rows", total=total)
         with transaction(app.engine) as conn:
-            report = subs.import_csv(
+            report = subscriber_csv.import_csv(
                 conn,
                 io.StringIO(text),
                 now=app.clock.now(),
@@ -211,10 +212,10 @@ def export_command(obj: Obj, out: Path | None, status: str | None) -> None:
     """Export subscribers as CSV (the same columns `import` reads)."""
     with obj.app().engine.connect() as conn:
         if out is None:
-            subs.export_csv(conn, sys.stdout, status=status)
+            subscriber_csv.export_csv(conn, sys.stdout, status=status)
             return
         buffer = io.StringIO()
-        count = subs.export_csv(conn, buffer, status=status)
+        count = subscriber_csv.export_csv(conn, buffer, status=status)
     write_atomic(out, buffer.getvalue().encode("utf-8"))
     err_console.print(f"{count} subscriber(s) written to {out}")
 
