@@ -322,6 +322,12 @@ class WebSettings(Section):
     token_days: int = Field(60, ge=1, description="Days an unsubscribe/preferences link works.")
     confirm_days: int = Field(7, ge=1, description="Days a confirmation link works.")
     subscribe_per_hour: int = Field(10, ge=1, description="Subscribe posts per IP per hour.")
+    proxies: int = Field(
+        0,
+        ge=0,
+        le=5,
+        description="Reverse proxies in front of the web app whose X-Forwarded-* to trust.",
+    )
     soft_bounce_limit: int = Field(3, ge=1, description="Soft bounces that suppress an address.")
     webhook_keys: dict[str, EnvName] = Field(
         default_factory=dict,

@@ -162,6 +162,35 @@ def test_rate_limit_per_ip(client: FlaskClient, app: App, clock: FixedClock) -> 
     assert client.post("/subscribe", data=form).status_code == 200
 
 
+def test_behind_a_proxy_the_limit_applies_to_the_forwarded_client(app: App) -> None:
+    settings = app.settings.model_copy(
+        update={"web": app.settings.web.model_copy(update={"proxies": 1})}
+    )
+    proxied = create_app(App(settings, clock=app.clock, _engine=app.engine)).test_client()
+    form = {"email": "x@example.org", "website": "bot"}
+    limit = settings.web.subscribe_per_hour
+    for _ in range(limit):
+        assert (
+            proxied.post(
+                "/subscribe", data=form, headers={"X-Forwarded-For": "203.0.113.7"}
+            ).status_code
+            == 200
+        )
+    assert (
+        proxied.post(
+            "/subscribe", data=form, headers={"X-Forwarded-For": "203.0.113.7"}
+        ).status_code
+        == 429
+    )
+    # every reader reaches the app from the proxy's address, yet each has their own limit
+    assert (
+        proxied.post(
+            "/subscribe", data=form, headers={"X-Forwarded-For": "198.51.100.2"}
+        ).status_code
+        == 200
+    )
+
+
 def test_hostile_fields_are_bounded_escaped_and_stripped(client: FlaskClient, app: App) -> None:
     script = "<script>alert(1)</script>"
     page = client.post("/subscribe", data={"email": "bad" + script, "name": script})

@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import Flask, Response
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ..context import App
 from ..errors import SyndicateError
@@ -76,6 +77,11 @@ def create_app(app: App) -> Flask:
     flask.after_request(add_security_headers)
     flask.register_error_handler(HTTPException, _http_error)
     flask.register_error_handler(SyndicateError, _operator_error)
+    proxies = app.settings.web.proxies
+    if proxies:  # the client's address (rate limits) and scheme come from the proxy
+        flask.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            flask.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
+        )
     return flask
 
 

@@ -73,5 +73,5 @@ def web() -> Web:
 
 
 def client_ip() -> str:
-    """The peer address. Behind a proxy, run under a WSGI middleware that sets it."""
+    """The peer address; behind ``web.proxies`` reverse proxies, the forwarded client."""
     return request.remote_addr or "unknown"
