@@ -34,6 +34,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from goals import at_least  # noqa: E402
+
 from syndicate.clock import FixedClock  # noqa: E402
 from syndicate.config import load_settings  # noqa: E402
 from syndicate.context import App  # noqa: E402
@@ -152,7 +154,14 @@ def bench_personalise(directory: Path, count: int) -> None:
         return count
 
     ROWS.append(("personalise", "email package per recipient", f"{timed(email_package):,.0f}/s"))
-    ROWS.append(("personalise", "messages.py (prepared once)", f"{timed(ours):,.0f}/s"))
+    ours_rate = timed(ours)
+    ROWS.append(
+        (
+            "personalise",
+            "messages.py (prepared once)",
+            f"{ours_rate:,.0f}/s {at_least(ours_rate, 20_000, '>= 20,000/s')}",
+        )
+    )
     ROWS.append(("personalise", "floor: join pre-serialised bytes", f"{timed(floor):,.0f}/s"))
 
 
@@ -247,7 +256,8 @@ def bench_smtp(directory: Path, count: int) -> None:
             (
                 "smtp",
                 "drain (claim+personalise+send+record)",
-                f"{ours_rate:,.0f}/s ({ours_rate / bare_rate:.2f}x bare)",
+                f"{ours_rate:,.0f}/s ({ours_rate / bare_rate:.2f}x bare) "
+                f"{at_least(ours_rate / bare_rate, 0.9, '>= 0.9x')}",
             )
         )
     finally:
@@ -317,8 +327,13 @@ def bench_http(directory: Path, count: int) -> None:
             return n
 
         ROWS.append(("http batch", "mailgun, one call per message", f"{timed(single):,.0f}/s"))
+        batched_rate = timed(batched)
         ROWS.append(
-            ("http batch", "mailgun, 1,000 recipients per call", f"{timed(batched):,.0f}/s")
+            (
+                "http batch",
+                "mailgun, 1,000 recipients per call",
+                f"{batched_rate:,.0f}/s {at_least(batched_rate, 100_000, '>= 100,000/s')}",
+            )
         )
         mailer.close()
     finally:

@@ -26,6 +26,8 @@ from sqlalchemy import insert, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from goals import at_most
+
 from syndicate.clock import FixedClock
 from syndicate.config import load_settings
 from syndicate.context import App
@@ -186,8 +188,12 @@ def main() -> None:
         print(f"{'case':40} {'seconds':>9} {'files':>6} {'bytes':>11}")
         for name, seconds, files, size in rows:
             print(f"{name:40} {seconds:9.3f} {files:6d} {size:11d}")
-        print(f"full build / feedgen alone: {full_time / alone:.2f}x (goal <= 1.5x)")
-        print(f"no-change rebuild / full build: {again_time / full_time:.1%} (goal < 5%)")
+        ratio, share = full_time / alone, again_time / full_time
+        print(f"full build / feedgen alone: {ratio:.2f}x {at_most(ratio, 1.5, '<= 1.5x')}")
+        print(
+            f"no-change rebuild / full build: {share:.1%} {at_most(share, 0.05, '< 5%')}, "
+            f"{again.bytes_written} bytes written {at_most(again.bytes_written, 0, '0 bytes')}"
+        )
         print("written after one new article:", ", ".join(sorted(one.written)))
 
 
