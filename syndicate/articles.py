@@ -212,6 +212,31 @@ def slugs_like(conn: Connection, base: str) -> set[str]:
     return set(conn.execute(query).scalars())
 
 
+CHANGE_KEY = "articles_changed"
+
+
+def mark_changed(conn: Connection) -> None:
+    """Record that the articles changed (a new token in ``meta``); every writer calls it,
+    so the feed builder can tell "nothing changed" from one cheap read."""
+    from uuid import uuid4
+
+    from .db import dialect_insert, meta
+
+    token = uuid4().hex
+    conn.execute(
+        dialect_insert(conn)(meta)
+        .values(key=CHANGE_KEY, value=token)
+        .on_conflict_do_update(index_elements=["key"], set_={"value": token})
+    )
+
+
+def change_token(conn: Connection) -> str | None:
+    from .db import meta
+
+    return conn.execute(select(meta.c.value).where(meta.c.key == CHANGE_KEY)).scalar()
+
+
 def remove(conn: Connection, article_id: int) -> None:
     conn.execute(delete(article_tags).where(article_tags.c.article_id == article_id))
     conn.execute(delete(articles).where(articles.c.id == article_id))
+    mark_changed(conn)

@@ -18,13 +18,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import and_, func, select
 from sqlalchemy.engine import Connection
 
-from ..articles import Article, by_ids, published
+from .. import __version__
+from ..articles import Article, by_ids, change_token, published
 from ..context import App
+from ..db import article_tags, articles
 from ..errors import FeedError
 from ..feedfiles import FEED_FILES
-from ..fileio import write_if_changed
+from ..fileio import sha256_hex, write_if_changed
 from .archive import plan_pages
 from .atom import render_atom
 from .generator import make_generator
@@ -36,6 +39,7 @@ from .rss import render_rss
 log = logging.getLogger(__name__)
 
 MANIFEST = ".manifest.json"
+STORE_KEY = "(store)"  # the manifest entry holding the store signature of the last build
 # The W3C validator refuses feeds over 5,000,000 bytes; keep a margin.
 MAX_FEED_BYTES = 4_900_000
 
@@ -115,6 +119,45 @@ def _read_manifest(path: Path) -> dict[str, list[Any]]:
     except (FileNotFoundError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
+
+
+def store_signature(conn: Connection, app: App) -> str:
+    """What every built byte depends on, in two cheap reads: the articles' change token
+    (every writer sets a new one), the visible and total counts (time passing makes
+    future articles visible), the newest import, tags, the site and feed settings, and
+    this code's version."""
+    visible = and_(articles.c.draft.is_(False), articles.c.published_at <= app.clock.now())
+    row = conn.execute(
+        select(
+            func.count(),
+            func.count().filter(visible),
+            func.max(articles.c.imported_at),
+            func.max(articles.c.id),
+        ).select_from(articles)
+    ).one()
+    tags = conn.execute(select(func.count()).select_from(article_tags)).scalar_one()
+    settings = app.settings
+    inputs = [
+        __version__,
+        change_token(conn),
+        [row[0], row[1], row[2].isoformat() if row[2] else None, row[3], tags],
+        settings.site.model_dump(mode="json"),
+        [feed.model_dump(mode="json") for feed in settings.feeds],
+    ]
+    return sha256_hex(json.dumps(inputs, sort_keys=True, default=str).encode())
+
+
+def _all_present(root: Path, manifest: dict[str, Any]) -> bool:
+    """Every file of the last build is still there at its recorded size."""
+    for relpath, recorded in manifest.items():
+        if relpath == STORE_KEY:
+            continue
+        try:
+            if (root / relpath).stat().st_size != recorded[1]:
+                return False
+        except (OSError, TypeError, IndexError):
+            return False
+    return (root / "index.html").is_file() and (root / "feeds.opml").is_file()
 
 
 def _is_current(root: Path, relpath: str, fingerprint: str, manifest: dict[str, Any]) -> bool:
@@ -236,6 +279,13 @@ def build_feeds(
     manifest = _read_manifest(manifest_path)
     built: set[str] = set()
     with app.engine.connect() as conn:
+        signature = store_signature(conn, app)
+        if only is None and manifest.get(STORE_KEY) == signature and _all_present(root, manifest):
+            # Nothing the feeds depend on changed since the last full build.
+            files = [k for k in manifest if k != STORE_KEY] + ["index.html", "feeds.opml"]
+            report.unchanged = sorted(files)
+            log.info("feeds unchanged: %d files up to date", len(report.unchanged))
+            return report.count()
         plan = _plan(conn, app, only)
         todo: list[tuple[Page, list[str]]] = []
         for page in plan.pages:
@@ -285,6 +335,9 @@ def build_feeds(
             _set_mtime(root / relpath, newest)
         _remove_stale(root, built, report)
         manifest = {key: value for key, value in manifest.items() if key in built}
+        manifest[STORE_KEY] = signature
+    else:
+        manifest.pop(STORE_KEY, None)  # a partial build does not vouch for every feed
     root.mkdir(parents=True, exist_ok=True)
     write_if_changed(manifest_path, json.dumps(manifest, sort_keys=True, indent=0).encode())
     log.info(

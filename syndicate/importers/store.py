@@ -195,5 +195,6 @@ def save(
         conn.execute(
             insert(article_tags), [{"article_id": article_id, "tag": tag} for tag in parsed.tags]
         )
+    store.mark_changed(conn)
     log.info("%s article %s (%s)", status, slug, uid)
     return Saved(status, slug, uid)
