@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -219,8 +220,9 @@ class Service:
         self.stop.set()
         if self._web_server is not None:
             self._web_server.close()
+        deadline = time.monotonic() + SHUTDOWN_SECONDS  # one budget for all threads
         for thread in self._threads:
-            thread.join(timeout=SHUTDOWN_SECONDS)
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
         alive = [t.name for t in self._threads if t.is_alive()]
         if alive:
             log.warning("still busy after %ss: %s", SHUTDOWN_SECONDS, ", ".join(alive))
