@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -10,6 +11,7 @@ from sqlalchemy import func, select
 
 from .context import App
 from .db import deliveries, job_runs, leases, pushes, workers
+from .outbox import status as edition_status
 from .schedules import next_fire_time
 
 
@@ -80,15 +82,8 @@ def collect(app: App) -> dict[str, Any]:
         ]
         leader = conn.execute(select(leases).where(leases.c.name == "scheduler")).first()
         report["leader"] = _row(leader) if leader else None
-    try:
-        from .outbox import status as edition_status
-    except ImportError:
-        edition_status = None  # type: ignore[assignment]
-    if edition_status is not None:
-        with app.engine.connect() as conn:
-            report["editions"] = [
-                e if isinstance(e, dict) else _asdict(e) for e in edition_status(conn)
-            ]
+    with app.engine.connect() as conn:
+        report["editions"] = [dataclasses.asdict(e) for e in edition_status(conn)]
     return report
 
 
@@ -96,12 +91,6 @@ def _throughput(sent: int, started: datetime, last: datetime) -> float:
     """Messages per second over the worker's life so far."""
     seconds = (last - started).total_seconds()
     return round(sent / seconds, 1) if seconds > 0 else 0.0
-
-
-def _asdict(value: Any) -> dict[str, Any]:
-    import dataclasses
-
-    return dataclasses.asdict(value) if dataclasses.is_dataclass(value) else dict(value)
 
 
 def ago(moment: datetime | None, now: datetime) -> str:

@@ -129,14 +129,19 @@ def test_run_once_publishes_feeds_and_delivers_one_digest_per_subscriber(
 
 def test_status_reports_jobs_and_queue_as_json(example_site: Path) -> None:
     syndicate(example_site, "import", str(EXAMPLES))
+    syndicate(example_site, "subscribers", "add", "reader@example.org", "--digest", "weekly")
     syndicate(example_site, "run", "--once")
     report = json.loads(syndicate(example_site, "status", "--json").stdout)
     jobs = {job["job"]: job for job in report["jobs"]}
     assert set(jobs) >= {"feeds", "housekeeping", "digest:weekly"}
     assert jobs["digest:weekly"]["next_run"] > report["now"]
     assert jobs["digest:weekly"]["last"]["status"] in ("ok", "skipped")
+    (edition,) = report["editions"]
+    assert edition["digest"] == "weekly" and edition["counts"]["sent"] == 1
+    assert sum(edition["counts"].values()) == 1
     table = syndicate(example_site, "status").stdout
-    assert "digest:weekly" in table and "Outbox" in table
+    assert "digest:weekly" in table and "Outbox: sent 1" in table
+    assert "Editions" in table and "weekly" in table
 
 
 def test_json_logs_carry_one_line_per_job_with_its_counts(example_site: Path) -> None:

@@ -106,7 +106,7 @@ def status(obj: Obj, as_json: bool) -> None:
         [
             (
                 job["job"],
-                f"{job['schedule']} ({job['timezone']})",
+                job["schedule"] + ("" if job["timezone"] == "UTC" else f" {job['timezone']}"),
                 ago(job["next_run"], now),
                 ago(job["last"]["started_at"], now) if job["last"] else "never",
                 job["last"]["status"] if job["last"] else "",
@@ -123,28 +123,14 @@ def status(obj: Obj, as_json: bool) -> None:
     if report["editions"]:
         print_table(
             "Editions",
-            [
-                "edition",
-                "digest",
-                "queued",
-                "sending",
-                "sent",
-                "deferred",
-                "failed",
-                "top failures",
-            ],
+            ["edition", "digest", "period", "deliveries", "top failures"],
             [
                 (
-                    e.get("edition_id"),
-                    e.get("digest"),
-                    e.get("queued", 0),
-                    e.get("sending", 0),
-                    e.get("sent", 0),
-                    e.get("deferred", 0),
-                    e.get("failed", 0),
-                    "; ".join(
-                        str(r) for r in e.get("top_failures", e.get("failure_reasons", []))[:3]
-                    ),
+                    e["edition_id"],
+                    e["digest"],
+                    e["period"][:10],
+                    ", ".join(f"{n} {state}" for state, n in e["counts"].items() if n) or "none",
+                    "; ".join(f"{reason} ({count})" for reason, count in e["top_failures"][:3]),
                 )
                 for e in report["editions"]
             ],
