@@ -73,3 +73,16 @@ def test_latest_fire_time_of_frequent_and_rare_schedules() -> None:
     assert latest_fire_time("* * * * *", UTC, now) == datetime(2026, 11, 24, 10, 7, tzinfo=UTC)
     leap = latest_fire_time("0 0 29 2 *", UTC, now)
     assert leap == datetime(2024, 2, 29, tzinfo=UTC)
+
+
+def test_apschedulers_own_cron_trigger_would_run_the_repeated_hour_twice() -> None:
+    """Why schedules.py exists: the stock trigger fires 02:30 twice on 25 October."""
+    from apscheduler.triggers.cron import CronTrigger
+
+    trigger = CronTrigger.from_crontab("30 2 * * *", timezone=BERLIN)
+    fires, previous, now = [], None, datetime(2026, 10, 25, tzinfo=BERLIN)
+    for _ in range(3):
+        fire = trigger.get_next_fire_time(previous, now)
+        fires.append(fire.astimezone(BERLIN).strftime("%d %H:%M"))
+        previous = now = fire
+    assert fires[:2] == ["25 02:30", "25 02:30"]
