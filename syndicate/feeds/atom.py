@@ -12,7 +12,7 @@ from feedgen.feed import FeedGenerator
 from lxml import etree
 
 from .model import Entry, Page
-from .rss import FH_NS, feed_links, history_marker
+from .rss import FH_NS, add_feed_links
 
 ATOM_TYPE = "application/atom+xml"
 
@@ -29,13 +29,7 @@ class AtomFeedExtension(BaseExtension):
         assert self.page is not None
         # feedgen builds Atom elements without a namespace under an xmlns attribute:
         # add ours the same way so they serialise in the Atom namespace.
-        for rel, href, media_type in feed_links(self.page, "atom", ATOM_TYPE):
-            link = etree.SubElement(feed, "link", href=href, rel=rel)
-            if media_type:
-                link.attrib["type"] = media_type
-        marker = history_marker(self.page)
-        if marker:
-            etree.SubElement(feed, f"{{{FH_NS}}}{marker}")
+        add_feed_links(feed, "link", self.page, "atom", ATOM_TYPE)
         return feed
 
 

@@ -41,6 +41,20 @@ def history_marker(page: Page) -> str | None:
     return None
 
 
+def add_feed_links(
+    parent: etree._Element, link_tag: str, page: Page, fmt: str, media_type: str
+) -> None:
+    """Append the self/hub/archive links and the RFC 5005 marker to ``parent``
+    (the RSS channel with ``atom:link``, or the Atom feed with ``link``)."""
+    for rel, href, link_type in feed_links(page, fmt, media_type):
+        link = etree.SubElement(parent, link_tag, href=href, rel=rel)
+        if link_type:
+            link.attrib["type"] = link_type
+    marker = history_marker(page)
+    if marker:
+        etree.SubElement(parent, f"{{{FH_NS}}}{marker}")
+
+
 class RssFeedExtension(BaseExtension):
     """Channel-level atom:links and fh: marker for RSS."""
 
@@ -51,14 +65,7 @@ class RssFeedExtension(BaseExtension):
 
     def extend_rss(self, feed: etree._Element) -> etree._Element:
         assert self.page is not None
-        channel = feed[0]
-        for rel, href, media_type in feed_links(self.page, "rss", RSS_TYPE):
-            link = etree.SubElement(channel, f"{{{ATOM_NS}}}link", href=href, rel=rel)
-            if media_type:
-                link.attrib["type"] = media_type
-        marker = history_marker(self.page)
-        if marker:
-            etree.SubElement(channel, f"{{{FH_NS}}}{marker}")
+        add_feed_links(feed[0], f"{{{ATOM_NS}}}link", self.page, "rss", RSS_TYPE)
         return feed
 
 
