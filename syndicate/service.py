@@ -160,7 +160,25 @@ class Service:
             create_app(self.app), host=host.strip("[]"), port=int(port), threads=8
         )
         log.info("web app on http://%s:%s/", host, self._web_server.effective_port)
-        self._web_server.run()
+        try:
+            self._web_server.run()
+        except (OSError, ValueError):
+            if not self.stop.is_set():
+                raise
+            log.debug("web server loop ended during shutdown", exc_info=True)
+
+    def _stop_web(self) -> None:
+        """Close the web server from inside its own loop: closing its sockets from this
+        thread races the loop's select() (EBADF)."""
+        from waitress import wasyncore
+
+        server = self._web_server
+
+        def close_everything() -> None:
+            server.task_dispatcher.shutdown(timeout=5)  # finish requests in hand
+            wasyncore.close_all(server._map)  # empties the map: the loop returns
+
+        server.trigger.pull_trigger(close_everything)
 
     @property
     def web_port(self) -> int | None:
@@ -219,7 +237,7 @@ class Service:
     def shutdown(self) -> int:
         self.stop.set()
         if self._web_server is not None:
-            self._web_server.close()
+            self._stop_web()
         deadline = time.monotonic() + SHUTDOWN_SECONDS  # one budget for all threads
         for thread in self._threads:
             thread.join(timeout=max(0.0, deadline - time.monotonic()))

@@ -43,7 +43,7 @@ def test_sigterm_stops_the_service_cleanly(service_config: Path) -> None:
         code = service.stop()
     assert code == 0
     assert any("stopped" in line for line in service.lines)
-    assert not any("Traceback" in line for line in service.lines)
+    assert not any("Traceback" in line for line in service.lines), "\n".join(service.lines)
 
 
 def test_sighup_reloads_a_good_config_and_keeps_the_old_one_on_a_bad_one(
