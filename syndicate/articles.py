@@ -126,10 +126,13 @@ def published(
     oldest_first: bool = False,
     exclude_ids: Any = None,
     bodies: bool = True,
+    late: tuple[datetime, datetime] | None = None,
 ) -> list[Article]:
     """Visible articles (not drafts, not future-dated), newest first by default.
 
     Ties on the publication time are broken by id so the order is deterministic.
+    ``since`` keeps articles published after it; ``late = (imported_after,
+    published_after)`` also keeps back-dated ones that arrived after ``imported_after``.
     ``exclude_ids`` is a subquery or list of article ids to leave out.
     ``bodies=False`` skips ``BODY_COLUMNS`` (cheap change detection; load them later
     with ``by_ids``).
@@ -137,7 +140,17 @@ def published(
     conditions = [articles.c.draft.is_(False), articles.c.published_at <= now]
     conditions += _conditions(flt)
     if since is not None:
-        conditions.append(articles.c.published_at > since)
+        window = articles.c.published_at > since
+        if late is not None:
+            imported_after, published_after = late
+            window = or_(
+                window,
+                and_(
+                    articles.c.imported_at > imported_after,
+                    articles.c.published_at > published_after,
+                ),
+            )
+        conditions.append(window)
     if exclude_ids is not None:
         conditions.append(articles.c.id.not_in(exclude_ids))
     order = (

@@ -114,3 +114,26 @@ def test_a_slot_composed_by_hand_is_not_recorded_again_by_the_service(
     started = _weekly(catch_up(app))  # then starts the service, past expires_after
     assert started.status == "ok" and started.counts["existing"] == 1
     assert [status for _, status, _ in _editions(app)] == ["composed", "composed"]
+
+
+def test_a_back_dated_article_imported_after_an_edition_reaches_the_next_one(
+    app: App, clock: FixedClock, reader: None
+) -> None:
+    from sqlalchemy import update
+
+    from syndicate.db import articles
+
+    add_article(app, "Bridge works begin", MON_1 - timedelta(days=1))
+    clock.set(MON_1 + timedelta(minutes=5))
+    digest_slot_job(app, "weekly", MON_1)
+    # Written on Sunday, imported on Tuesday: dated before the first edition's end.
+    late = add_article(app, "Weekend ferry notes", MON_1 - timedelta(days=1, hours=2))
+    with app.engine.begin() as conn:
+        conn.execute(
+            update(articles)
+            .where(articles.c.id == late)
+            .values(imported_at=MON_1 + timedelta(days=1))
+        )
+    clock.set(MON_2 + timedelta(minutes=5))
+    digest_slot_job(app, "weekly", MON_2)
+    assert [count for _, _, count in _editions(app)] == [1, 1]  # not missed, not repeated

@@ -4,6 +4,8 @@ The window of the edition at ``slot`` is ``(start, slot]``: ``start`` is the end
 the previous edition that was composed or empty (a skipped slot does not move it, so
 its articles reach the next edition), or ``slot - lookback`` for the first edition.
 A service that was down across several periods therefore covers them all, once.
+An article imported after the previous edition was composed but dated before its
+end (a late, back-dated article) joins the next edition if it is within ``lookback``.
 An article already in an edition of this digest is never chosen again (the
 ``edition_articles`` unique key enforces it too).
 """
@@ -122,6 +124,20 @@ def window_start(conn: Connection, digest: DigestSettings, slot: datetime) -> da
     return start
 
 
+def late_arrivals(
+    conn: Connection, digest: DigestSettings, slot: datetime
+) -> tuple[datetime, datetime] | None:
+    """Back-dated articles imported after the previous edition chose its articles are
+    not missed: they join this edition if published within ``lookback`` of the slot."""
+    before = (editions.c.digest == digest.name) & (editions.c.period < period_key(slot))
+    chosen_at = conn.execute(
+        select(func.max(editions.c.created_at)).where(before & (editions.c.status != "skipped"))
+    ).scalar()
+    if chosen_at is None:
+        return None  # the first edition reaches back ``lookback`` anyway
+    return _aware(chosen_at), slot - digest.lookback
+
+
 def _aware(value: datetime) -> datetime:
     # Aggregates bypass the column type, so SQLite hands back naive UTC (or a string).
     if isinstance(value, str):
@@ -140,6 +156,7 @@ def select_articles(
         now=slot,
         flt=article_filter(settings, digest),
         since=start,
+        late=late_arrivals(conn, digest, slot),
         exclude_ids=already,
         bodies=False,
     )
