@@ -6,13 +6,20 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import Engine, func, insert, select
 
+from syndicate.config import Settings
 from syndicate.db import editions, subscribers, subscriptions
+from syndicate.mailers.base import OutgoingMessage
+from syndicate.messages import EditionContent, prepare, recipient_for
 from syndicate.outbox import enqueue
+from syndicate.tokens import Signer
+
+from .support import T0
 
 EDITION_HTML = (
     "<html><body><p>Hello @@name@@,</p><p>{body}</p>"
@@ -173,3 +180,42 @@ def self_signed(directory: Path) -> tuple[Path, Path]:
         )
     )
     return cert_path, key_path
+
+
+def outgoing_messages(
+    settings: Settings,
+    recipients: Sequence[tuple[str, str]],
+    *,
+    reply_to: str | None = None,
+    first_id: int = 1,
+) -> list[OutgoingMessage]:
+    """One prepared test edition, personalised for each (email, name); ids count up."""
+    content = EditionContent(
+        1,
+        "weekly",
+        "Weekly",
+        EDITION_HTML.format(body="News"),
+        EDITION_TEXT.format(body="News"),
+        "Test News <news@news.example.org>",
+        reply_to,
+        "weekly.news.example.org",
+        T0,
+    )
+    prepared = prepare(content, settings)
+    signer = Signer([b"k" * 32])
+    return [
+        OutgoingMessage(
+            prepared,
+            recipient_for(
+                settings,
+                signer,
+                delivery_id=i,
+                subscriber_id=i,
+                email=email,
+                name=name,
+                edition_id=1,
+                now=T0,
+            ),
+        )
+        for i, (email, name) in enumerate(recipients, start=first_id)
+    ]

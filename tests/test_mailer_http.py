@@ -26,45 +26,17 @@ from syndicate.mailers.http import parse_retry_after
 from syndicate.mailers.mailgun import MailgunMailer
 from syndicate.mailers.postmark import PostmarkMailer
 from syndicate.mailers.sendgrid import SendgridMailer, tag
-from syndicate.messages import EditionContent, prepare, recipient_for
-from syndicate.tokens import Signer
 
-from .support import T0
-from .test_delivery_fixtures import EDITION_HTML, EDITION_TEXT, queued_edition
+from .test_delivery_fixtures import outgoing_messages, queued_edition
 
 KEY = "key-123"
 
 
 def outgoing(settings: Settings, count: int, *, bad: int | None = None) -> list[OutgoingMessage]:
-    content = EditionContent(
-        1,
-        "weekly",
-        "Weekly",
-        EDITION_HTML.format(body="News"),
-        EDITION_TEXT.format(body="News"),
-        "Test News <news@news.example.org>",
-        "desk@news.example.org",
-        "weekly.news.example.org",
-        T0,
-    )
-    prepared = prepare(content, settings)
-    signer = Signer([b"k" * 32])
-    return [
-        OutgoingMessage(
-            prepared,
-            recipient_for(
-                settings,
-                signer,
-                delivery_id=i,
-                subscriber_id=i,
-                email="not-an-address" if i == bad else f"r{i}@example.com",
-                name=f"R & {i}",
-                edition_id=1,
-                now=T0,
-            ),
-        )
-        for i in range(count)
+    recipients = [
+        ("not-an-address" if i == bad else f"r{i}@example.com", f"R & {i}") for i in range(count)
     ]
+    return outgoing_messages(settings, recipients, reply_to="desk@news.example.org", first_id=0)
 
 
 class Fake:

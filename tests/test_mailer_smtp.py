@@ -18,17 +18,9 @@ from syndicate.context import App
 from syndicate.delivery import drain
 from syndicate.mailers.base import OutgoingMessage
 from syndicate.mailers.smtp import SmtpMailer
-from syndicate.messages import EditionContent, prepare, recipient_for
-from syndicate.tokens import Signer
 
-from .support import T0, free_port
-from .test_delivery_fixtures import (
-    EDITION_HTML,
-    EDITION_TEXT,
-    SmtpSink,
-    queued_edition,
-    self_signed,
-)
+from .support import free_port
+from .test_delivery_fixtures import SmtpSink, outgoing_messages, queued_edition, self_signed
 
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH:UserWarning")
 
@@ -49,35 +41,7 @@ def sink() -> Iterator[tuple[SmtpSink, int]]:
 
 
 def messages(settings: Settings, *addresses: str) -> list[OutgoingMessage]:
-    content = EditionContent(
-        1,
-        "weekly",
-        "Weekly",
-        EDITION_HTML.format(body="News"),
-        EDITION_TEXT.format(body="News"),
-        "Test News <news@news.example.org>",
-        None,
-        "weekly.news.example.org",
-        T0,
-    )
-    prepared = prepare(content, settings)
-    signer = Signer([b"k" * 32])
-    return [
-        OutgoingMessage(
-            prepared,
-            recipient_for(
-                settings,
-                signer,
-                delivery_id=i,
-                subscriber_id=i,
-                email=address,
-                name="",
-                edition_id=1,
-                now=T0,
-            ),
-        )
-        for i, address in enumerate(addresses, start=1)
-    ]
+    return outgoing_messages(settings, [(address, "") for address in addresses])
 
 
 def plain(port: int, **kw: object) -> SmtpSettings:
