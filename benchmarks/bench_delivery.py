@@ -37,12 +37,12 @@ sys.path.insert(0, str(REPO))
 from goals import at_least  # noqa: E402
 
 from syndicate.clock import FixedClock  # noqa: E402
-from syndicate.config import load_settings  # noqa: E402
+from syndicate.config import Settings, load_settings  # noqa: E402
 from syndicate.context import App  # noqa: E402
 from syndicate.delivery import drain  # noqa: E402
 from syndicate.mailers.base import OutgoingMessage  # noqa: E402
 from syndicate.mailers.mailgun import MailgunMailer  # noqa: E402
-from syndicate.messages import EditionContent, prepare, recipient_for  # noqa: E402
+from syndicate.messages import EditionContent, Recipient, prepare, recipient_for  # noqa: E402
 from syndicate.tokens import Signer  # noqa: E402
 from tests.support import write_config  # noqa: E402
 from tests.test_delivery_fixtures import EDITION_HTML, EDITION_TEXT, queued_edition  # noqa: E402
@@ -90,6 +90,20 @@ def bench_content() -> EditionContent:
     )
 
 
+def reader(settings: Settings, signer: Signer, number: int) -> Recipient:
+    """Reader ``number`` of a benchmark edition, with signed links."""
+    return recipient_for(
+        settings,
+        signer,
+        delivery_id=number,
+        subscriber_id=number,
+        email=f"reader{number}@example.com",
+        name=f"Reader {number}",
+        edition_id=1,
+        now=T0,
+    )
+
+
 def bench_personalise(directory: Path, count: int) -> None:
     settings = settings_in(directory)
     content = bench_content()
@@ -98,32 +112,14 @@ def bench_personalise(directory: Path, count: int) -> None:
 
     def ours() -> int:
         for i in range(count):
-            r = recipient_for(
-                settings,
-                signer,
-                delivery_id=i,
-                subscriber_id=i,
-                email=f"r{i}@example.com",
-                name=f"Reader {i}",
-                edition_id=1,
-                now=T0,
-            )
+            r = reader(settings, signer, i)
             prepared.message_bytes(r)
         return count
 
     def email_package() -> int:
         n = max(1, count // 20)
         for i in range(n):
-            r = recipient_for(
-                settings,
-                signer,
-                delivery_id=i,
-                subscriber_id=i,
-                email=f"r{i}@example.com",
-                name=f"Reader {i}",
-                edition_id=1,
-                now=T0,
-            )
+            r = reader(settings, signer, i)
             values = prepared.variables(r)
             html, text = content.html, content.text
             for key, value in values.items():
@@ -139,18 +135,7 @@ def bench_personalise(directory: Path, count: int) -> None:
             message.as_bytes()
         return n
 
-    sample = prepared.message_bytes(
-        recipient_for(
-            settings,
-            signer,
-            delivery_id=1,
-            subscriber_id=1,
-            email="a@b.c",
-            name="A",
-            edition_id=1,
-            now=T0,
-        )
-    )
+    sample = prepared.message_bytes(reader(settings, signer, 1))
     head, body = sample[:400], sample[400:]
 
     def floor() -> int:
@@ -224,21 +209,7 @@ def bench_smtp(directory: Path, count: int) -> None:
             row = conn.execute(select(editions)).one()
         prepared = prepare(edition_content(app.settings, row._mapping), app.settings)
         signer = Signer([b"k" * 32])
-        built = [
-            prepared.message_bytes(
-                recipient_for(
-                    app.settings,
-                    signer,
-                    delivery_id=i,
-                    subscriber_id=i,
-                    email=f"reader{i}@example.com",
-                    name=f"Reader {i}",
-                    edition_id=1,
-                    now=T0,
-                )
-            )
-            for i in range(count)
-        ]
+        built = [prepared.message_bytes(reader(app.settings, signer, i)) for i in range(count)]
 
         def bare() -> int:
             conn = smtplib.SMTP("127.0.0.1", port)
@@ -292,16 +263,7 @@ def bench_http(directory: Path, count: int) -> None:
         outgoing = [
             OutgoingMessage(
                 prepared,
-                recipient_for(
-                    settings,
-                    signer,
-                    delivery_id=i,
-                    subscriber_id=i,
-                    email=f"r{i}@example.com",
-                    name=f"R {i}",
-                    edition_id=1,
-                    now=T0,
-                ),
+                reader(settings, signer, i),
             )
             for i in range(count)
         ]
