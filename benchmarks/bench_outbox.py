@@ -153,6 +153,20 @@ class Sink(BaseHTTPRequestHandler):
         pass
 
 
+def syndicate(config: Path, *args: str) -> list[str]:
+    """The command line of one ``syndicate`` process on ``config``, quiet."""
+    return [
+        sys.executable,
+        "-m",
+        "syndicate",
+        "--config",
+        str(config),
+        "--log-level",
+        "error",
+        *args,
+    ]
+
+
 def write_config(directory: Path, db_url: str, sink_url: str) -> Path:
     config = directory / "config.toml"
     config.write_text(
@@ -202,11 +216,10 @@ def drain_with_workers(config: Path, url: str, count: int, workers: int) -> floa
         conn.execute(subscribers.delete())
     edition = populate(engine, count)
     env = {**os.environ, "POSTMARK_SERVER_TOKEN": "bench"}
-    command = [sys.executable, "-m", "syndicate", "--config", str(config), "--log-level", "error"]
     with engine.begin() as conn:
         conn.execute(workers_table.delete())
     procs = [
-        subprocess.Popen([*command, "worker"], env=env, stderr=subprocess.DEVNULL)
+        subprocess.Popen(syndicate(config, "worker"), env=env, stderr=subprocess.DEVNULL)
         for _ in range(workers)
     ]
     try:
@@ -267,17 +280,7 @@ def peak_rss_of_send(base: Path, count: int, sink_url: str) -> int:
     engine.dispose()
     env = {**os.environ, "POSTMARK_SERVER_TOKEN": "bench"}
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "syndicate",
-            "--config",
-            str(config),
-            "--log-level",
-            "error",
-            "deliver",
-            "--once",
-        ],
+        syndicate(config, "deliver", "--once"),
         env=env,
         stdout=subprocess.DEVNULL,
     )
