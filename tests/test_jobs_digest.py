@@ -47,6 +47,13 @@ def reader(app: App) -> None:
         subscribers.add(conn, "reader@example.org", digests=["weekly"], now=app.clock.now())
 
 
+def first_week_sent(app: App, clock: FixedClock) -> None:
+    """One article, and the first Monday's edition composed on time."""
+    add_article(app, "Bridge works begin", MON_1 - timedelta(days=1))
+    clock.set(MON_1 + timedelta(minutes=5))
+    digest_slot_job(app, "weekly", MON_1)
+
+
 def _weekly(outcomes: list) -> object:  # type: ignore[type-arg]
     return next(o for o in outcomes if o.job == "digest:weekly")
 
@@ -69,9 +76,7 @@ def test_first_start_composes_the_latest_slot_once(
 def test_a_slot_missed_by_more_than_expires_after_is_recorded_as_skipped(
     app: App, clock: FixedClock, reader: None
 ) -> None:
-    add_article(app, "Bridge works begin", MON_1 - timedelta(days=1))
-    clock.set(MON_1 + timedelta(minutes=5))
-    digest_slot_job(app, "weekly", MON_1)
+    first_week_sent(app, clock)
     add_article(app, "Night buses extended", MON_2 - timedelta(days=1))
     clock.set(MON_2 + timedelta(hours=7))  # the service was down across the slot
     skipped = _weekly(catch_up(app))
@@ -88,9 +93,7 @@ def test_a_slot_missed_by_more_than_expires_after_is_recorded_as_skipped(
 def test_a_slot_within_expires_after_is_composed_late(
     app: App, clock: FixedClock, reader: None
 ) -> None:
-    add_article(app, "Bridge works begin", MON_1 - timedelta(days=1))
-    clock.set(MON_1 + timedelta(minutes=5))
-    digest_slot_job(app, "weekly", MON_1)
+    first_week_sent(app, clock)
     add_article(app, "Night buses extended", MON_2 - timedelta(days=1))
     clock.set(MON_2 + timedelta(hours=5))
     late = _weekly(catch_up(app))
@@ -104,10 +107,7 @@ def test_a_slot_composed_by_hand_is_not_recorded_again_by_the_service(
 ) -> None:
     from syndicate.jobs import send_digest
 
-    add_article(app, "Bridge works begin", MON_1 - timedelta(days=1))
-    add_article(app, "Ferry returns", MON_1 - timedelta(days=2))
-    clock.set(MON_1 + timedelta(minutes=5))
-    digest_slot_job(app, "weekly", MON_1)
+    first_week_sent(app, clock)
     clock.set(MON_2 + timedelta(days=1))  # the operator sends the late edition by hand
     add_article(app, "Night buses extended", MON_2 - timedelta(days=1))
     assert send_digest(app, "weekly").status == "composed"
@@ -123,9 +123,7 @@ def test_a_back_dated_article_imported_after_an_edition_reaches_the_next_one(
 
     from syndicate.db import articles
 
-    add_article(app, "Bridge works begin", MON_1 - timedelta(days=1))
-    clock.set(MON_1 + timedelta(minutes=5))
-    digest_slot_job(app, "weekly", MON_1)
+    first_week_sent(app, clock)
     # Written on Sunday, imported on Tuesday: dated before the first edition's end.
     late = add_article(app, "Weekend ferry notes", MON_1 - timedelta(days=1, hours=2))
     with app.engine.begin() as conn:
