@@ -15,10 +15,13 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select, update
 
+from .config import Settings
 from .context import App
 from .db import dialect_insert, editions, job_runs, webhook_events, workers
 from .errors import SyndicateError
@@ -302,3 +305,56 @@ def rebuild_if_articles_changed(app: App) -> JobOutcome | None:
         "change:" + newest.strftime("%Y-%m-%dT%H:%M:%S.%f"),
         lambda: build_and_publish(app),
     )
+
+
+# -- the schedule ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScheduledJob:
+    """A job the service fires on a cron: ``run(app, fire_time)`` claims its slot."""
+
+    name: str
+    expression: str
+    zone: ZoneInfo
+    run: Callable[[App, datetime], JobOutcome]
+
+
+def _claimed(name: str, zone: ZoneInfo, work: Callable[[App], Any]) -> Callable[..., JobOutcome]:
+    return lambda app, fire: run_claimed(app, name, slot_key(fire, zone), lambda: work(app))
+
+
+def scheduled_jobs(settings: Settings) -> list[ScheduledJob]:
+    """Every cron job the config describes: one list for the service and ``status``."""
+    utc = ZoneInfo("UTC")
+    schedule = settings.schedule
+    entries = []
+    if schedule.publish and settings.hosts:
+        build = partial(build_and_publish, only_if_changed=True)
+        entries.append(ScheduledJob("feeds", schedule.feeds, utc, _claimed("feeds", utc, build)))
+        entries.append(
+            ScheduledJob("publish", schedule.publish, utc, _claimed("publish", utc, publish_feeds))
+        )
+    else:
+        entries.append(
+            ScheduledJob("feeds", schedule.feeds, utc, _claimed("feeds", utc, build_and_publish))
+        )
+    entries.append(
+        ScheduledJob(
+            "housekeeping", schedule.housekeeping, utc, _claimed("housekeeping", utc, housekeeping)
+        )
+    )
+    for digest in settings.digests:
+        entries.append(
+            ScheduledJob(
+                f"digest:{digest.name}",
+                digest.schedule,
+                settings.digest_timezone(digest),
+                partial(_digest_run, name=digest.name),
+            )
+        )
+    return entries
+
+
+def _digest_run(app: App, fire: datetime, *, name: str) -> JobOutcome:
+    return digest_slot_job(app, name, fire)

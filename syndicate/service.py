@@ -13,7 +13,6 @@ import logging
 import signal
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,7 @@ from .config import Settings, load_settings
 from .context import App
 from .errors import ConfigError, SyndicateError
 from .leader import LeaderLock, leader_lock
-from .schedules import cron_trigger, latest_fire_time, slot_key
+from .schedules import cron_trigger, latest_fire_time
 
 log = logging.getLogger(__name__)
 
@@ -57,42 +56,15 @@ class Service:
 
     def _schedule_jobs(self, scheduler: BackgroundScheduler, settings: Settings) -> None:
         app = self.app
-        utc = "UTC"
-        from zoneinfo import ZoneInfo
+        for job in jobs.scheduled_jobs(settings):
 
-        def cron_job(job: str, expression: str, tz: Any, work: Callable[[], Any]) -> None:
-            def fire() -> None:
-                slot = latest_fire_time(expression, tz, app.clock.now())
+            def fire(job: jobs.ScheduledJob = job) -> None:
+                # APScheduler does not say which fire time this is: the latest one is.
+                slot = latest_fire_time(job.expression, job.zone, app.clock.now())
                 if slot is not None:
-                    jobs.run_claimed(app, job, slot_key(slot, tz), work)
+                    job.run(app, slot)
 
-            scheduler.add_job(fire, cron_trigger(expression, tz), id=job, name=job)
-
-        zone = ZoneInfo(utc)
-        if settings.schedule.publish and settings.hosts:
-            cron_job(
-                "feeds",
-                settings.schedule.feeds,
-                zone,
-                lambda: jobs.build_and_publish(app, only_if_changed=True),
-            )
-            cron_job("publish", settings.schedule.publish, zone, lambda: jobs.publish_feeds(app))
-        else:
-            cron_job("feeds", settings.schedule.feeds, zone, lambda: jobs.build_and_publish(app))
-        cron_job(
-            "housekeeping", settings.schedule.housekeeping, zone, lambda: jobs.housekeeping(app)
-        )
-        for digest in settings.digests:
-            tz = settings.digest_timezone(digest)
-
-            def fire_digest(name: str = digest.name, expr: str = digest.schedule, zone: Any = tz):
-                slot = latest_fire_time(expr, zone, app.clock.now())
-                if slot is not None:
-                    jobs.digest_slot_job(app, name, slot)
-
-            scheduler.add_job(
-                fire_digest, cron_trigger(digest.schedule, tz), id=f"digest:{digest.name}"
-            )
+            scheduler.add_job(fire, cron_trigger(job.expression, job.zone), id=job.name)
         scheduler.add_job(
             lambda: jobs.rebuild_if_articles_changed(app),
             IntervalTrigger(seconds=settings.schedule.deliver_every_seconds),

@@ -5,27 +5,14 @@ from __future__ import annotations
 import dataclasses
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
 from .context import App
 from .db import deliveries, job_runs, leases, pushes, workers
+from .jobs import scheduled_jobs
 from .outbox import status as edition_status
 from .schedules import next_fire_time
-
-
-def scheduled_jobs(app: App) -> list[tuple[str, str, Any]]:
-    """(job name, cron expression, zone) for every scheduled job in the config."""
-    settings = app.settings
-    utc = ZoneInfo("UTC")
-    entries: list[tuple[str, str, Any]] = [("feeds", settings.schedule.feeds, utc)]
-    if settings.schedule.publish and settings.hosts:
-        entries.append(("publish", settings.schedule.publish, utc))
-    entries.append(("housekeeping", settings.schedule.housekeeping, utc))
-    for digest in settings.digests:
-        entries.append((f"digest:{digest.name}", digest.schedule, settings.digest_timezone(digest)))
-    return entries
 
 
 def _row(row: Any) -> dict[str, Any]:
@@ -36,19 +23,19 @@ def collect(app: App) -> dict[str, Any]:
     now = app.clock.now()
     report: dict[str, Any] = {"now": now, "jobs": [], "queue": {}, "editions": [], "pushes": []}
     with app.engine.connect() as conn:
-        for name, expression, tz in scheduled_jobs(app):
+        for job in scheduled_jobs(app.settings):
             last = conn.execute(
                 select(job_runs)
-                .where(job_runs.c.job == name)
+                .where(job_runs.c.job == job.name)
                 .order_by(job_runs.c.started_at.desc(), job_runs.c.id.desc())
                 .limit(1)
             ).first()
             report["jobs"].append(
                 {
-                    "job": name,
-                    "schedule": expression,
-                    "timezone": str(tz),
-                    "next_run": next_fire_time(expression, tz, now),
+                    "job": job.name,
+                    "schedule": job.expression,
+                    "timezone": str(job.zone),
+                    "next_run": next_fire_time(job.expression, job.zone, now),
                     "last": _row(last) if last else None,
                 }
             )

@@ -135,3 +135,21 @@ def test_a_back_dated_article_imported_after_an_edition_reaches_the_next_one(
     clock.set(MON_2 + timedelta(minutes=5))
     digest_slot_job(app, "weekly", MON_2)
     assert [count for _, _, count in _editions(app)] == [1, 1]  # not missed, not repeated
+
+
+def test_the_services_schedule_runs_each_job_once_per_slot(
+    app: App, clock: FixedClock, reader: None
+) -> None:
+    from syndicate.jobs import scheduled_jobs
+
+    schedule = {job.name: job for job in scheduled_jobs(app.settings)}
+    assert set(schedule) == {"feeds", "housekeeping", "digest:weekly", "digest:daily"}
+    add_article(app, "Bridge works begin", MON_1 - timedelta(days=1))
+    clock.set(MON_1 + timedelta(minutes=5))
+    assert schedule["digest:weekly"].run(app, MON_1).status == "ok"
+    assert schedule["digest:weekly"].run(app, MON_1).status == "not-claimed"
+    feeds = schedule["feeds"].run(app, MON_1)
+    assert feeds.status == "ok" and feeds.slot == "2026-03-02T06:00"  # UTC wall time
+    assert feeds.counts["build_files_written"] > 0
+    assert schedule["feeds"].run(app, MON_1).status == "not-claimed"
+    assert _queued(app) == 1
