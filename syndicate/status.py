@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from .context import App
-from .db import deliveries, job_runs, leases, pushes, workers
+from .db import job_runs, leases, pushes, workers
 from .jobs import scheduled_jobs
 from .outbox import status as edition_status
 from .schedules import next_fire_time
+
+RECENT_EDITIONS = 5
+UNFINISHED = ("queued", "sending", "deferred")
 
 
 def _row(row: Any) -> dict[str, Any]:
@@ -39,11 +43,6 @@ def collect(app: App) -> dict[str, Any]:
                     "last": _row(last) if last else None,
                 }
             )
-        report["queue"] = dict(
-            conn.execute(
-                select(deliveries.c.status, func.count()).group_by(deliveries.c.status)
-            ).all()
-        )
         report["recent_failures"] = [
             _row(r)
             for r in conn.execute(
@@ -69,8 +68,17 @@ def collect(app: App) -> dict[str, Any]:
         ]
         leader = conn.execute(select(leases).where(leases.c.name == "scheduler")).first()
         report["leader"] = _row(leader) if leader else None
-    with app.engine.connect() as conn:
-        report["editions"] = [dataclasses.asdict(e) for e in edition_status(conn)]
+        every_edition = edition_status(conn)
+    queue: Counter[str] = Counter()
+    for edition in every_edition:
+        queue.update(edition.counts)
+    report["queue"] = {state: n for state, n in queue.items() if n}
+    # The newest editions, and any older one still sending: not years of history.
+    report["editions"] = [
+        dataclasses.asdict(e)
+        for index, e in enumerate(every_edition)
+        if index < RECENT_EDITIONS or any(e.counts.get(s) for s in UNFINISHED)
+    ]
     return report
 
 
