@@ -355,7 +355,6 @@ def alembic_config(url: str) -> Any:
 def upgrade(engine: Engine) -> str:
     """Apply every migration; returns the revision now in place."""
     from alembic import command
-    from alembic.runtime.migration import MigrationContext
 
     config = alembic_config(engine.url.render_as_string(hide_password=False))
     try:
@@ -365,10 +364,16 @@ def upgrade(engine: Engine) -> str:
                 conn.exec_driver_sql("SELECT pg_advisory_xact_lock(715517)")
             config.attributes["connection"] = conn
             command.upgrade(config, "head")
-        with engine.connect() as conn:
-            return MigrationContext.configure(conn).get_current_revision() or "base"
+        return current_revision(engine)
     except OperationalError as exc:
         raise StoreError(f"cannot migrate {redact(str(engine.url))}: {exc.orig}") from None
+
+
+def current_revision(engine: Engine) -> str:
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision() or "base"
 
 
 def ensure_schema(engine: Engine) -> None:

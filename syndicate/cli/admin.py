@@ -8,7 +8,7 @@ import click
 
 from ..checks import all_problems
 from ..config import load_settings
-from ..db import redact, upgrade
+from ..db import current_revision, redact
 from ..errors import ConfigError
 from ..scaffold import scaffold
 from ..status import ago, collect
@@ -58,15 +58,8 @@ def db() -> None:
 @handle_errors
 def db_upgrade(obj: Obj) -> None:
     """Apply migrations (also done automatically on first use)."""
-    settings = obj.settings()
-    from ..db import make_engine
-
-    engine = make_engine(settings.database_url, pool_size=settings.database.pool_size)
-    try:
-        revision = upgrade(engine)
-    finally:
-        engine.dispose()
-    click.echo(f"{redact(settings.database_url)}: at revision {revision}")
+    app = obj.app()  # its store is migrated on first use
+    click.echo(f"{redact(app.settings.database_url)}: at revision {current_revision(app.engine)}")
 
 
 @db.command("copy")
