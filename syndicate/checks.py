@@ -7,6 +7,7 @@ from pathlib import Path
 from jinja2 import TemplateError as JinjaError
 
 from .config import Settings
+from .errors import SyndicateError
 from .render import environment
 
 
@@ -30,28 +31,25 @@ def template_problems(settings: Settings) -> list[str]:
     return problems
 
 
-def secret_problems(settings: Settings) -> list[str]:
-    """Environment variables the config names for the active provider and hosts."""
-    import os
+def provider_problems(settings: Settings) -> list[str]:
+    """Build the mailer and every host as a run would (they connect lazily), so missing
+    secrets or libraries show up now; the builders hold the one list of what each needs."""
+    from .hosts import build_host
+    from .mailers import build_mailer
 
-    needed: list[tuple[str, str | None]] = []
-    mail = settings.mail
-    if mail.provider == "smtp" and mail.smtp.username:
-        needed.append(("mail.smtp.password_env", mail.smtp.password_env))
-    elif mail.provider == "mailgun" and mail.mailgun:
-        needed.append(("mail.mailgun.api_key_env", mail.mailgun.api_key_env))
-    elif mail.provider == "sendgrid":
-        needed.append(("mail.sendgrid.api_key_env", mail.sendgrid.api_key_env))
-    elif mail.provider == "postmark":
-        needed.append(("mail.postmark.server_token_env", mail.postmark.server_token_env))
-    for index, host in enumerate(settings.hosts):
-        for key in ("password_env", "access_key_env", "secret_key_env"):
-            needed.append((f"hosts[{index}].{key}", getattr(host, key)))
-    return [
-        f"{key}: environment variable {name} is not set"
-        for key, name in needed
-        if name and name not in os.environ
+    builders = [lambda: build_mailer(settings)] + [
+        lambda host=host, index=index: build_host(
+            host, base_dir=settings.base_dir, key=f"hosts[{index}]"
+        )
+        for index, host in enumerate(settings.hosts)
     ]
+    problems = []
+    for build in builders:
+        try:
+            build().close()
+        except SyndicateError as error:
+            problems.append(error.message)
+    return problems
 
 
 def path_problems(settings: Settings) -> list[str]:
@@ -88,7 +86,7 @@ def feed_problems(settings: Settings) -> list[str]:
 def all_problems(settings: Settings) -> list[str]:
     return (
         template_problems(settings)
-        + secret_problems(settings)
+        + provider_problems(settings)
         + path_problems(settings)
         + feed_problems(settings)
     )
