@@ -282,6 +282,7 @@ def add(
     ``added`` | ``reactivated`` | ``updated`` | ``unchanged``."""
     address = normalise(email)
     digests = sorted(set(digests))
+    timezone = valid_timezone(timezone)
     current = find(conn, address.email)
     if current is None:
         subscriber_id = _create(
@@ -291,7 +292,7 @@ def add(
             status="active",
             digests=digests,
             now=now,
-            timezone=valid_timezone(timezone),
+            timezone=timezone,
         )
         created = get(conn, subscriber_id)
         assert created is not None
@@ -312,6 +313,11 @@ def add(
     if name and clean_name(name) != current.name:
         conn.execute(
             update(subscribers).where(subscribers.c.id == current.id).values(name=clean_name(name))
+        )
+        outcome = "updated" if outcome == "unchanged" else outcome
+    if timezone and timezone != current.timezone:
+        conn.execute(
+            update(subscribers).where(subscribers.c.id == current.id).values(timezone=timezone)
         )
         outcome = "updated" if outcome == "unchanged" else outcome
     updated = get(conn, current.id)

@@ -176,3 +176,17 @@ def test_erase_forgets_the_person_and_their_past_deliveries(app: App) -> None:
         assert subs.find(conn, "eve@example.org") is None
         assert conn.execute(select(subscribers)).first() is None
         assert conn.execute(select(deliveries.c.email)).scalar_one() == "erased"
+
+
+def test_add_validates_and_updates_the_time_zone_of_an_existing_subscriber(app: App) -> None:
+    with transaction(app.engine) as conn:
+        subs.add(conn, "tz@example.org", digests=["w"], now=T0)
+        moved, outcome = subs.add(
+            conn, "tz@example.org", digests=["w"], now=T0, timezone="Asia/Tokyo"
+        )
+        assert (moved.timezone, outcome) == ("Asia/Tokyo", "updated")
+        _, outcome = subs.add(conn, "tz@example.org", digests=["w"], now=T0, timezone="Asia/Tokyo")
+        assert outcome == "unchanged"
+        with pytest.raises(SyndicateError, match="not a time zone"):
+            subs.add(conn, "tz@example.org", digests=["w"], now=T0, timezone="Mars/Base")
+        assert subs.find(conn, "tz@example.org").timezone == "Asia/Tokyo"
