@@ -41,9 +41,17 @@ def export_csv(conn: Connection, out: TextIO, *, status: str | None = None) -> i
     return count
 
 
+_FORMULA_STARTS = ("=", "+", "-", "@")
+
+
 def _csv_safe(value: str) -> str:
     """Keep spreadsheet programs from running a cell as a formula."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
+    return "'" + value if value[:1] in _FORMULA_STARTS else value
+
+
+def _csv_unsafe(value: str) -> str:
+    """Undo ``_csv_safe`` so an exported file imports as the same people."""
+    return value[1:] if value[:1] == "'" and value[1:2] in _FORMULA_STARTS else value
 
 
 @dataclass
@@ -94,7 +102,7 @@ def import_csv(
         for row in reader:
             line = reader.line_num
             row = {(k or "").strip().lower(): (v or "") for k, v in row.items() if k}
-            raw = row.get("email", "").strip()
+            raw = _csv_unsafe(row.get("email", "").strip())
             try:
                 address = normalise(raw)
                 if address.key in seen:
@@ -107,7 +115,7 @@ def import_csv(
                 _, outcome = add(
                     conn,
                     raw,
-                    name=row.get("name", ""),
+                    name=_csv_unsafe(row.get("name", "")),
                     digests=named or default_digests,
                     now=now,
                     force=force,

@@ -144,6 +144,30 @@ def test_export_round_trips_and_defuses_formulas(app: App) -> None:
     assert "'=HYPERLINK(1)" in text and "dee@example.org" in text
 
 
+def test_export_then_import_finds_the_same_people(app: App) -> None:
+    with transaction(app.engine) as conn:
+        subs.add(conn, "-dash@example.org", name="+Plus", digests=["w"], now=T0)
+        subs.add(conn, "plain@example.org", name="@handle", digests=["w"], now=T0)
+        out = io.StringIO()
+        subscriber_csv.export_csv(conn, out)
+    assert "'-dash@example.org" in out.getvalue() and "'+Plus" in out.getvalue()
+    with transaction(app.engine) as conn:
+        report = subscriber_csv.import_csv(
+            conn,
+            io.StringIO(out.getvalue()),
+            now=T0,
+            known_digests=["w"],
+            default_digests=["w"],
+        )
+    assert (report.added, report.unchanged, report.rejected) == (0, 2, [])
+    with app.engine.connect() as conn:
+        people = subs.list_subscribers(conn)
+    assert sorted((s.email, s.name) for s in people) == [
+        ("-dash@example.org", "+Plus"),
+        ("plain@example.org", "@handle"),
+    ]
+
+
 def test_erase_forgets_the_person_and_their_past_deliveries(app: App) -> None:
     with transaction(app.engine) as conn:
         s, _ = subs.add(conn, "eve@example.org", digests=["w"], now=T0)
