@@ -107,7 +107,6 @@ def import_csv(
                 address = normalise(raw)
                 if address.key in seen:
                     raise SyndicateError(f"duplicate of line {seen[address.key]}")
-                seen[address.key] = line
                 named = row.get("digests", "").replace(";", " ").replace(",", " ").split()
                 unknown = [d for d in named if d not in known_digests]
                 if unknown:
@@ -121,6 +120,7 @@ def import_csv(
                     force=force,
                     timezone=row.get("timezone", "").strip() or None,
                 )
+                seen[address.key] = line  # only now: a rejected row leaves the address free
                 setattr(report, outcome, getattr(report, outcome) + 1)
             except SyndicateError as exc:
                 report.rejected.append((line, clean_name(raw)[:100], exc.message))

@@ -144,6 +144,25 @@ def test_export_round_trips_and_defuses_formulas(app: App) -> None:
     assert "'=HYPERLINK(1)" in text and "dee@example.org" in text
 
 
+def test_a_rejected_row_does_not_make_a_later_good_row_a_duplicate(app: App) -> None:
+    data = (
+        "email,digests,timezone\n"
+        "fay@example.org,nosuch,\n"
+        "fay@example.org,w,Mars/Base\n"
+        "fay@example.org,w,Europe/Kyiv\n"
+        "fay@EXAMPLE.org,w,\n"
+    )
+    with transaction(app.engine) as conn:
+        report = subscriber_csv.import_csv(
+            conn, io.StringIO(data), now=T0, known_digests=["w"], default_digests=["w"]
+        )
+    reasons = {line: reason for line, _, reason in report.rejected}
+    assert report.added == 1 and set(reasons) == {2, 3, 5}
+    assert "duplicate of line 4" in reasons[5]
+    with app.engine.connect() as conn:
+        assert subs.find(conn, "fay@example.org").timezone == "Europe/Kyiv"
+
+
 def test_export_then_import_finds_the_same_people(app: App) -> None:
     with transaction(app.engine) as conn:
         subs.add(conn, "-dash@example.org", name="+Plus", digests=["w"], now=T0)
