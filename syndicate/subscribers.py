@@ -304,7 +304,7 @@ def add(
         _set_status(conn, current.id, "active", now, confirmed_at=now, soft_bounces=0)
         outcome = "reactivated"
     elif current.status == "pending":
-        _set_status(conn, current.id, "active", now, confirmed_at=now)
+        _set_status(conn, current.id, "active", now, confirmed_at=now, soft_bounces=0)
         outcome = "reactivated"
     wanted = tuple(sorted(set(current.digests) | set(digests)))
     if wanted != current.digests:
@@ -326,11 +326,18 @@ def add(
 
 
 def confirm(conn: Connection, subscriber_id: int, now: datetime) -> bool:
-    """pending -> active. Only pending moves: an old link cannot undo an unsubscribe."""
+    """pending -> active. Only pending moves: an old link cannot undo an unsubscribe.
+    A confirmation proves the mailbox works, so earlier soft bounces no longer count."""
     result = conn.execute(
         update(subscribers)
         .where(subscribers.c.id == subscriber_id, subscribers.c.status == "pending")
-        .values(status="active", confirmed_at=now, status_changed_at=now, status_reason=None)
+        .values(
+            status="active",
+            confirmed_at=now,
+            status_changed_at=now,
+            status_reason=None,
+            soft_bounces=0,
+        )
     )
     if result.rowcount:
         log.info("subscriber %s confirmed", subscriber_id)

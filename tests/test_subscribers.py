@@ -233,3 +233,19 @@ def test_add_validates_and_updates_the_time_zone_of_an_existing_subscriber(app: 
         with pytest.raises(SyndicateError, match="not a time zone"):
             subs.add(conn, "tz@example.org", digests=["w"], now=T0, timezone="Mars/Base")
         assert subs.find(conn, "tz@example.org").timezone == "Asia/Tokyo"
+
+
+def test_confirming_or_adding_a_pending_address_forgets_its_soft_bounces(app: App) -> None:
+    with transaction(app.engine) as conn:
+        for email in ("gil@example.org", "hal@example.org"):
+            subs.request(conn, email, name="", digests=["w"], now=T0)
+            subs.record_soft_bounce(conn, email, reason="full", now=T0, limit=3)
+            subs.record_soft_bounce(conn, email, reason="full", now=T0, limit=3)
+        assert subs.confirm(conn, subs.find(conn, "gil@example.org").id, T0)
+        _, outcome = subs.add(conn, "hal@example.org", digests=["w"], now=T0)
+        assert outcome == "reactivated"
+        for email in ("gil@example.org", "hal@example.org"):
+            after = subs.find(conn, email)
+            assert (after.status, after.soft_bounces) == ("active", 0)
+            after = subs.record_soft_bounce(conn, email, reason="full", now=T0, limit=3)
+            assert after.status == "active"  # one new bounce is not the third
