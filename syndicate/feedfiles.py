@@ -39,7 +39,16 @@ def media_type(relpath: str) -> str:
 
 
 def is_archive(relpath: str) -> bool:
-    return "archive" in PurePosixPath(relpath).parts[:-1] and is_feed_file(relpath)
+    """``<path>/archive/<digits>/<feed file>``: not any folder named "archive" (a
+    per-tag feed ``tags/archive/rss.xml`` is a live feed)."""
+    parts = PurePosixPath(relpath).parts
+    return (
+        len(parts) >= 3
+        and parts[-3] == "archive"
+        and parts[-2].isascii()
+        and parts[-2].isdigit()
+        and is_feed_file(relpath)
+    )
 
 
 def is_feed_file(relpath: str) -> bool:
