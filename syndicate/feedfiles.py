@@ -27,7 +27,9 @@ MEDIA_TYPES = {
 }
 
 LIVE_CACHE = "public, max-age=300"
-ARCHIVE_CACHE = "public, max-age=31536000, immutable"
+# Not ``immutable``: the newest archive page is still filling, and a back-dated import
+# or ``articles remove`` shifts entries between pages. A day bounds how stale a cache is.
+ARCHIVE_CACHE = "public, max-age=86400"
 OTHER_CACHE = "public, max-age=3600"
 
 
@@ -60,7 +62,7 @@ def is_live_feed(relpath: str) -> bool:
 
 
 def cache_control(relpath: str) -> str:
-    """Live feeds change: short. Full archive pages never change: cache forever."""
+    """Live feeds change often: minutes. Archive pages change rarely: a day."""
     if is_live_feed(relpath):
         return LIVE_CACHE
     if is_archive(relpath):
