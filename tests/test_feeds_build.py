@@ -351,3 +351,15 @@ def test_two_feeds_writing_one_folder_is_an_operator_error(
     clashing = _app_with(tmp_path, store_url, app.clock, extra)
     with clashing, pytest.raises(FeedError, match="both write to tags/news/"):
         build_feeds(clashing)
+
+
+def test_cli_feeds_folder_that_is_a_file_is_an_operator_error(config_file: Path, app: App) -> None:
+    add_article(app, 1)
+    feeds_dir = app.settings.feeds_dir
+    feeds_dir.parent.mkdir(parents=True, exist_ok=True)
+    feeds_dir.write_text("not a folder", encoding="utf-8")
+    result = CliRunner().invoke(main, ["--config", str(config_file), "feeds", "build"])
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    assert "cannot write the feeds folder" in result.output
+    assert str(feeds_dir) in result.output

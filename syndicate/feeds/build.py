@@ -116,7 +116,7 @@ def _plan(conn: Connection, app: App, only: str | None) -> _Plan:
 def _read_manifest(path: Path) -> dict[str, list[Any]]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (FileNotFoundError, ValueError):
+    except (OSError, ValueError):  # missing, unreadable, or the folder is not a folder
         return {}
     return data if isinstance(data, dict) else {}
 
@@ -272,8 +272,23 @@ def _remove_stale(root: Path, built: set[str], report: BuildReport) -> None:
 def build_feeds(
     app: App, *, only: str | None = None, progress: Progress | None = None
 ) -> BuildReport:
-    """Write every configured feed (or only the one named) under ``paths.feeds``."""
+    """Write every configured feed (or only the one named) under ``paths.feeds``.
+
+    A filesystem failure (the path is a file, a folder cannot be written) is a
+    ``FeedError`` naming the path, not a traceback.
+    """
     root = app.settings.feeds_dir
+    try:
+        return _build(app, root, only, progress)
+    except OSError as exc:
+        where = exc.filename or root
+        raise FeedError(
+            f"cannot write the feeds folder: {where}: {exc.strerror or exc}",
+            hint=f"paths.feeds ({root}) must be a folder syndicate can create and write to",
+        ) from None
+
+
+def _build(app: App, root: Path, only: str | None, progress: Progress | None) -> BuildReport:
     report = BuildReport()
     manifest_path = root / MANIFEST
     manifest = _read_manifest(manifest_path)
