@@ -95,7 +95,8 @@ class WebDavHost:
                 continue
             url = self._folder_url(folder)
             response = self._request("MKCOL", url, f"create folder {folder}")
-            # 201 made; 405 already there (some servers say 301 or 409 for a collection).
+            # 201 made; 405 already there (some servers answer 200 or 301 instead).
+            # 409 (a parent is missing) is an error: parents are made outermost first.
             self._check(response, f"create folder {folder}", ok={200, 201, 301, 405})
             self._folders.add(folder)
 
