@@ -128,6 +128,19 @@ def test_uid_survives_site_url_change_and_title_change(
     assert "https://transport.example.net/maps/bridge/" in after.content_html
 
 
+def test_config_change_alone_keeps_updated_at(app: App, clock: FixedClock, tmp_path: Path) -> None:
+    path = write(tmp_path / "bridge.md")
+    import_paths(app, [path])
+    (before,) = stored(app)
+    clock.set(NOW)
+    site = app.settings.site.model_copy(update={"iframe_hosts": ["www.youtube.com"]})
+    changed = App(app.settings.model_copy(update={"site": site}), clock=clock, _engine=app.engine)
+    assert import_paths(changed, [path]).outcomes[0].status == "updated"  # new fingerprint
+    (after,) = stored(app)
+    assert after.content_html == before.content_html
+    assert after.updated_at == before.updated_at  # readers see nothing new
+
+
 def test_minted_uid_is_a_tag_uri(app: App, tmp_path: Path) -> None:
     import_paths(app, [write(tmp_path / "bridge.md")])
     assert stored(app)[0].uid == "tag:news.example.org,2026-11-10:bridge-closed"

@@ -184,10 +184,19 @@ def save(
     else:
         uid = existing.uid
         article_id = existing.id
-        if existing.content_hash == digest:
-            values["updated_at"] = existing.updated_at  # only the file moved
+        # A config change (site.url, iframe_hosts, the importer version) changes the
+        # fingerprint of every article: only a change a reader sees is an update.
+        same_text = (existing.title, existing.content_html, existing.summary) == (
+            values["title"],
+            values["content_html"],
+            values["summary"],
+        )
+        if parsed.updated is not None:
+            values["updated_at"] = parsed.updated
+        elif existing.content_hash == digest or same_text:
+            values["updated_at"] = existing.updated_at
         else:
-            values["updated_at"] = parsed.updated or max(now, published)
+            values["updated_at"] = max(now, published)
         conn.execute(update(articles).where(articles.c.id == article_id).values(**values))
         conn.execute(delete(article_tags).where(article_tags.c.article_id == article_id))
         status = "updated"
