@@ -230,15 +230,28 @@ def _base64_body(data: bytes) -> bytes:
 # -- one body part ---------------------------------------------------------------------------
 
 
+def _split(source: str) -> tuple[list[str], list[str]]:
+    """Static pieces (one more than keys) and the placeholder keys between them."""
+    bits = _SPLIT.split(source)
+    return bits[0::2], [b.strip("@") for b in bits[1::2]]
+
+
+def _fill(statics: list[str], keys: list[str], value: Callable[[str], str]) -> str:
+    """The pieces joined with ``value(key)`` in place of each placeholder."""
+    out = [statics[0]]
+    for key, static in zip(keys, statics[1:], strict=True):
+        out.append(value(key))
+        out.append(static)
+    return "".join(out)
+
+
 class _Part:
     """One text/* part: static pieces interleaved with placeholder keys."""
 
     def __init__(self, source: str, subtype: str) -> None:
         self.subtype = subtype
         self.escape = html.escape if subtype == "html" else _identity
-        bits = _SPLIT.split(source)
-        self.statics = bits[0::2]  # len(keys) + 1 strings
-        self.keys = [b.strip("@") for b in bits[1::2]]
+        self.statics, self.keys = _split(source)
         raw_size = len(source.encode("utf-8"))
         encoded = [qp_piece(s) for s in self.statics]
         # Mostly non-ASCII text (Cyrillic, CJK) triples in quoted-printable: use base64.
@@ -251,11 +264,8 @@ class _Part:
         ).encode("ascii")
 
     def text_for(self, values: dict[str, str]) -> str:
-        out = [self.statics[0]]
-        for key, static in zip(self.keys, self.statics[1:], strict=True):
-            out.append(self.escape(values[key]))
-            out.append(static)
-        return "".join(out)
+        escape = self.escape
+        return _fill(self.statics, self.keys, lambda key: escape(values[key]))
 
     def body(self, values: dict[str, str]) -> bytes:
         if self.base64:
@@ -268,11 +278,7 @@ class _Part:
         return b"".join(out)
 
     def template(self, placeholder: Callable[[str], str]) -> str:
-        out = [self.statics[0]]
-        for key, static in zip(self.keys, self.statics[1:], strict=True):
-            out.append(placeholder(key))
-            out.append(static)
-        return "".join(out)
+        return _fill(self.statics, self.keys, placeholder)
 
 
 def _identity(value: str) -> str:
@@ -439,13 +445,26 @@ class PreparedEdition:
 
     def public_html(self, base_url: str) -> str:
         """The HTML with generic, non-personal values (the web archive page)."""
-        generic = {
-            "unsubscribe_url": f"{base_url}unsubscribe",
-            "preferences_url": f"{base_url}preferences",
-            "name": "",
-            "email": "your address",
-        }
-        return self.html_part.text_for(generic)
+        return public_html(self.content.html, base_url)
+
+
+_escape_html = html.escape  # ``public_html`` names its argument ``html``
+
+
+def public_html(html: str, base_url: str) -> str:
+    """An edition's HTML with generic, non-personal values, for the web archive.
+
+    Only the substitution: no quoted-printable encoding and no DKIM key, so a page
+    request does not pay for preparing a mail.
+    """
+    generic = {
+        "unsubscribe_url": f"{base_url}unsubscribe",
+        "preferences_url": f"{base_url}preferences",
+        "name": "",
+        "email": "your address",
+    }
+    statics, keys = _split(html)
+    return _fill(statics, keys, lambda key: _escape_html(generic[key]))
 
 
 def prepare(content: EditionContent, settings: Settings) -> PreparedEdition:

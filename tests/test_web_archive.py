@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import feedparser
 import pytest
@@ -10,11 +11,13 @@ from flask.testing import FlaskClient
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import insert
 
+from syndicate.clock import FixedClock
+from syndicate.config import load_settings
 from syndicate.context import App
 from syndicate.db import deliveries, editions, job_runs, pushes, transaction
 from syndicate.web import create_app
 
-from .support import T0
+from .support import T0, write_config
 
 EDITION_HTML = (
     "<!DOCTYPE html><html><head><style>p{color:#111}</style></head><body>"
@@ -85,6 +88,25 @@ def test_edition_page_has_no_personal_values(client: FlaskClient, app: App) -> N
         "/digests/weekly/2026-03-02", headers={"If-None-Match": page.headers["ETag"]}
     )
     assert again.status_code == 304
+
+
+def test_archive_pages_do_not_prepare_a_mail(
+    tmp_path: Path, store_url: str, config_extra: str, clock: FixedClock
+) -> None:
+    """A page needs only the substitution: no DKIM key is read (here it is missing)."""
+    dkim = '[mail.dkim]\ndomain = "news.example.org"\nselector = "s1"\n'
+    dkim += 'private_key_file = "missing.pem"\n'
+    settings = load_settings(write_config(tmp_path, store_url, config_extra + dkim))
+    app = App(settings, clock=clock)
+    try:
+        add_edition(app, 0, "Signed")
+        client = create_app(app).test_client()
+        page = client.get("/digests/weekly/2026-03-02")
+        assert page.status_code == 200 and "Signed" in page.get_data(as_text=True)
+        feed = feedparser.parse(client.get("/digests/weekly/atom.xml").data)
+        assert "Signed" in feed.entries[0].content[0].value
+    finally:
+        app.close()
 
 
 def test_index_lists_editions_newest_first(client: FlaskClient, app: App) -> None:

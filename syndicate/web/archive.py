@@ -1,8 +1,9 @@
 """The public archive of each digest: an index, one page per edition, an Atom feed.
 
 Pages come from the stored ``editions`` rows; the per-recipient placeholders are
-replaced with generic values by ``messages.PreparedEdition.public_html`` (the one
-place that knows them), so no subscriber's link ever appears here.
+replaced with generic values by ``messages.public_html`` (the one place that knows
+them), so no subscriber's link ever appears here. Listings read only the light
+columns; an edition's HTML is loaded only when it is rendered.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from flask import Response, abort, request
 from sqlalchemy import select
@@ -20,7 +20,7 @@ from ..config import DigestSettings
 from ..db import editions
 from ..digest.windows import edition_date, parse_period
 from ..errors import ConfigError
-from ..messages import edition_content, prepare
+from ..messages import public_html as generic_html
 from .context import Web
 from .security import EDITION_CSP
 
@@ -30,16 +30,11 @@ _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
 @dataclass(frozen=True)
 class ArchivedEdition:
+    id: int
     date: str
-    row: dict[str, Any]  # the stored ``editions`` row
-
-    @property
-    def subject(self) -> str:
-        return str(self.row["subject"])
-
-    @property
-    def created_at(self) -> datetime:
-        return self.row["created_at"]
+    period: str
+    subject: str
+    created_at: datetime
 
 
 def _digest(web: Web, name: str) -> DigestSettings:
@@ -61,7 +56,13 @@ def archived(web: Web, digest: DigestSettings) -> list[ArchivedEdition]:
     """Composed editions, newest first; one per date (the latest that day)."""
     with web.app.engine.connect() as conn:
         rows = conn.execute(
-            select(editions)
+            select(
+                editions.c.id,
+                editions.c.period,
+                editions.c.period_end,
+                editions.c.subject,
+                editions.c.created_at,
+            )
             .where(editions.c.digest == digest.name, editions.c.status == "composed")
             .order_by(editions.c.period.desc())
         ).mappings()
@@ -69,14 +70,28 @@ def archived(web: Web, digest: DigestSettings) -> list[ArchivedEdition]:
         for row in rows:
             date = _date_of(row["period"], row["period_end"], digest, web)
             if date not in found:
-                found[date] = ArchivedEdition(date, dict(row))
+                found[date] = ArchivedEdition(
+                    id=row["id"],
+                    date=date,
+                    period=row["period"],
+                    subject=str(row["subject"]),
+                    created_at=row["created_at"],
+                )
     return list(found.values())
 
 
-def public_html(web: Web, edition: ArchivedEdition) -> str:
-    settings = web.app.settings
-    prepared = prepare(edition_content(settings, edition.row), settings)
-    return prepared.public_html(settings.web_base_url)
+def public_pages(web: Web, items: list[ArchivedEdition]) -> dict[int, str]:
+    """The public HTML of these editions by id: their HTML is read only here."""
+    if not items:
+        return {}
+    with web.app.engine.connect() as conn:
+        rows = conn.execute(
+            select(editions.c.id, editions.c.html).where(
+                editions.c.id.in_([item.id for item in items])
+            )
+        ).all()
+    base_url = web.app.settings.web_base_url
+    return {edition_id: generic_html(html, base_url) for edition_id, html in rows}
 
 
 def index(web: Web, name: str) -> Response:
@@ -90,7 +105,7 @@ def edition(web: Web, name: str, date: str) -> Response:
         abort(404)
     for item in archived(web, digest):
         if item.date == date:
-            response = Response(public_html(web, item), mimetype="text/html")
+            response = Response(public_pages(web, [item])[item.id], mimetype="text/html")
             response.headers["Content-Security-Policy"] = EDITION_CSP
             response.headers["Cache-Control"] = "public, max-age=3600"
             response.add_etag()
@@ -110,6 +125,7 @@ def atom(web: Web, name: str) -> Response:
     settings = web.app.settings
     base = f"{settings.web_base_url}digests/{digest.name}/"
     items = archived(web, digest)[:50]
+    pages = public_pages(web, items)
     feed = FeedGenerator()
     feed.id(_uuid("digest", digest.name))
     feed.title(digest.title)
@@ -122,12 +138,12 @@ def atom(web: Web, name: str) -> Response:
     feed.updated(max((i.created_at for i in items), default=_EPOCH))
     for item in items:
         entry = feed.add_entry(order="append")
-        entry.id(_uuid("edition", digest.name, str(item.row["period"])))
+        entry.id(_uuid("edition", digest.name, item.period))
         entry.title(item.subject)
         entry.link(href=f"{base}{item.date}", rel="alternate", type="text/html")
         entry.updated(item.created_at)
         entry.published(item.created_at)
-        entry.content(public_html(web, item), type="html")
+        entry.content(pages[item.id], type="html")
     response = Response(feed.atom_str(pretty=False), mimetype="application/atom+xml")
     response.headers["Cache-Control"] = "public, max-age=300"
     response.add_etag()
