@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from syndicate.hosts import HostError, build_host
 from syndicate.hosts.base import AUTH_HINT, DOWN_HINT, PERMISSION_HINT, SPACE_HINT
 from syndicate.publish import PublishFailed
 
@@ -20,6 +21,7 @@ from .test_hosts_fixtures import (  # noqa: F401  (fixtures, found by name)
     Target,
     dav,
     ftp,
+    host_app,
     make_target,
     manifest_paths,
     rss,
@@ -240,3 +242,22 @@ def test_connection_dropped_mid_upload(
     assert target.read("all/rss.xml") == big
     assert visible(target) == PUBLISHED
     assert manifest_paths(tmp_path, target)["all/rss.xml"] != before["all/rss.xml"]
+
+
+def test_ftp_delete_check_failing_is_a_host_error(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """DELE says 550 and the SIZE check that tells "gone" from "refused" fails too."""
+    target = make_target("ftp", request, tmp_path)
+    server = request.getfixturevalue("ftp")
+    with host_app(tmp_path, target.table()) as app:
+        host = build_host(app.settings.hosts[0], base_dir=app.settings.base_dir)
+        server.faults.size_reply = "421 Service not available, closing control connection."
+        try:
+            with pytest.raises(HostError) as caught:
+                host.delete("never/was.txt")
+        finally:
+            server.faults.size_reply = None
+            host.close()
+    assert caught.value.temporary  # a closing server: the publisher retries
+    assert "cannot delete never/was.txt" in caught.value.message

@@ -215,6 +215,7 @@ def wait_for_port(port: int, process: subprocess.Popen[bytes] | None = None) -> 
 class FtpFaults:
     disk_full: bool = False
     drop_uploads: int = 0  # data connections to cut mid-upload
+    size_reply: str | None = None  # answer SIZE with this reply instead
 
 
 @dataclass
@@ -293,6 +294,12 @@ def ftp_server(root: Path, *, tls_cert: tuple[Path, Path] | None = None) -> Iter
                 self.respond("452 Insufficient storage space in system.")
                 return None
             return super().ftp_STOR(file, mode)
+
+        def ftp_SIZE(self, path: str) -> Any:
+            if faults.size_reply:
+                self.respond(faults.size_reply)
+                return None
+            return super().ftp_SIZE(path)
 
     Handler.authorizer = authorizer
     Handler.dtp_handler = Dtp

@@ -168,22 +168,25 @@ class FtpHost:
 
     def delete(self, path: str) -> None:
         ftp = self._connect()
-        remote = self._remote(path)
         try:
-            ftp.delete(remote)
+            ftp.delete(self._remote(path))
         except ftplib.error_perm as exc:
             # 550 means "no such file" or "not allowed": only the first is fine.
-            if not self._exists(ftp, remote):
+            if not self._exists(ftp, path):
                 return
             raise self._failure(f"delete {path}", exc) from None
         except (OSError, EOFError, ftplib.Error) as exc:
             raise self._failure(f"delete {path}", exc) from None
 
-    def _exists(self, ftp: ftplib.FTP, remote: str) -> bool:
+    def _exists(self, ftp: ftplib.FTP, path: str) -> bool:
+        """Whether ``path`` is on the server (SIZE answers 550 for a missing file)."""
         try:
-            ftp.size(remote)
+            ftp.size(self._remote(path))
         except ftplib.error_perm:
             return False
+        except (OSError, EOFError, ftplib.Error) as exc:
+            # Busy, closing, dropped: the same classification as the other operations.
+            raise self._failure(f"delete {path}", exc) from None
         return True
 
     def close(self) -> None:
