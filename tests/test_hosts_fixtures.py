@@ -4,6 +4,7 @@ with a view of what really is at its public paths."""
 
 from __future__ import annotations
 
+import getpass
 import json
 import uuid
 from collections.abc import Callable, Iterator
@@ -250,7 +251,7 @@ def make_target(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> Ta
         base |= {
             "host": "127.0.0.1",
             "port": server.port,
-            "username": "root",
+            "username": getpass.getuser(),  # sshd runs as whoever runs the tests
             "key_file": str(server.key_file),
             "known_hosts": str(server.known_hosts),
             "path": str(root),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import ipaddress
+import os
 import socket
 import subprocess
 import threading
@@ -173,14 +174,16 @@ Subsystem sftp {sftp}
 LogLevel ERROR
 """
     )
-    Path("/run/sshd").mkdir(parents=True, exist_ok=True)  # privilege separation dir
-    process = subprocess.Popen(
-        [sshd, "-D", "-e", "-f", str(config)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    if os.geteuid() == 0:
+        Path("/run/sshd").mkdir(parents=True, exist_ok=True)  # privilege separation dir
+    log = workdir / "sshd.log"
+    with log.open("wb") as errors:
+        process = subprocess.Popen(
+            [sshd, "-D", "-e", "-f", str(config)], stdout=subprocess.DEVNULL, stderr=errors
+        )
     try:
-        require(wait_for_port(port, process), f"sshd on port {port}")
+        started = wait_for_port(port, process)
+        require(started, f"sshd on port {port} ({log.read_text(errors='replace')[-500:]!r})")
         yield SshServer(
             port, workdir / "known_hosts", workdir / "user_key", workdir / "other_key", process
         )
