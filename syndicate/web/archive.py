@@ -18,7 +18,8 @@ from sqlalchemy import select
 
 from ..config import DigestSettings
 from ..db import editions
-from ..digest.windows import edition_date, parse_period
+from ..digest.render import view_url
+from ..digest.windows import edition_date
 from ..errors import ConfigError
 from ..messages import public_html as generic_html
 from .context import Web
@@ -44,16 +45,9 @@ def _digest(web: Web, name: str) -> DigestSettings:
         abort(404)
 
 
-def _date_of(period: str, period_end: datetime, digest: DigestSettings, web: Web) -> str:
-    tz = web.app.settings.digest_timezone(digest)
-    try:
-        return edition_date(parse_period(period), tz)
-    except ValueError:
-        return edition_date(period_end, tz)
-
-
 def archived(web: Web, digest: DigestSettings) -> list[ArchivedEdition]:
     """Composed editions, newest first; one per date (the latest that day)."""
+    tz = web.app.settings.digest_timezone(digest)
     with web.app.engine.connect() as conn:
         rows = conn.execute(
             select(
@@ -68,7 +62,7 @@ def archived(web: Web, digest: DigestSettings) -> list[ArchivedEdition]:
         ).mappings()
         found: dict[str, ArchivedEdition] = {}
         for row in rows:
-            date = _date_of(row["period"], row["period_end"], digest, web)
+            date = edition_date(row["period_end"], tz)  # period_end is the slot
             if date not in found:
                 found[date] = ArchivedEdition(
                     id=row["id"],
@@ -140,7 +134,9 @@ def atom(web: Web, name: str) -> Response:
         entry = feed.add_entry(order="append")
         entry.id(_uuid("edition", digest.name, item.period))
         entry.title(item.subject)
-        entry.link(href=f"{base}{item.date}", rel="alternate", type="text/html")
+        entry.link(
+            href=view_url(settings, digest.name, item.date), rel="alternate", type="text/html"
+        )
         entry.updated(item.created_at)
         entry.published(item.created_at)
         entry.content(pages[item.id], type="html")
