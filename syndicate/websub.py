@@ -16,13 +16,13 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from pathlib import PurePosixPath
 
 import requests
 from lxml import etree
 
 from . import __version__
+from .httpdates import parse_retry_after
 
 log = logging.getLogger(__name__)
 
@@ -109,20 +109,7 @@ def _ping(
             error = f"HTTP {status} {response.reason}".strip()
             if status != 429 and status < 500:
                 break  # the hub refused this request: sending it again will not help
-            wait = max(wait, _retry_after(response.headers.get("Retry-After")))
+            wait = max(wait, parse_retry_after(response.headers.get("Retry-After")) or 0.0)
         if attempt <= retries:
             sleep(min(wait, MAX_RETRY_AFTER))
     return HubResult(hub, topic, ok=False, status=status, error=error, attempts=attempt)
-
-
-def _retry_after(value: str | None) -> float:
-    """Seconds from a ``Retry-After`` header (seconds or an HTTP date); 0 if absent."""
-    if not value:
-        return 0.0
-    if value.strip().isdigit():
-        return float(value.strip())
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return 0.0
-    return max(0.0, when.timestamp() - time.time())

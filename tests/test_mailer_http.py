@@ -21,8 +21,8 @@ from syndicate.config import MailgunSettings, PostmarkSettings, SendgridSettings
 from syndicate.context import App
 from syndicate.db import deliveries
 from syndicate.delivery import drain
+from syndicate.httpdates import parse_retry_after
 from syndicate.mailers.base import OutgoingMessage
-from syndicate.mailers.http import parse_retry_after
 from syndicate.mailers.mailgun import MailgunMailer
 from syndicate.mailers.postmark import PostmarkMailer
 from syndicate.mailers.sendgrid import SendgridMailer, tag
@@ -219,15 +219,15 @@ def test_sendgrid_personalizations(
 
 
 def test_sendgrid_rate_limit_reset(
-    settings: Settings, httpserver: HTTPServer, sendgrid: Fake
+    settings: Settings, httpserver: HTTPServer, sendgrid: Fake, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import time
+    import syndicate.mailers.http as http
 
-    reset = int(time.time()) + 90
-    sendgrid.cues.append((429, {"X-RateLimit-Reset": str(reset)}, '{"errors":[]}'))
+    monkeypatch.setattr(http.time, "time", lambda: 1_800_000_000.0)  # a fixed clock
+    sendgrid.cues.append((429, {"X-RateLimit-Reset": "1800000090"}, '{"errors":[]}'))
     result = sendgrid_mailer(httpserver).send_batch(outgoing(settings, 1))[0]
     assert result.outcome == "temporary"
-    assert result.retry_after is not None and 80 <= result.retry_after <= 90
+    assert result.retry_after == 90
 
 
 def test_sendgrid_bad_request_reports_the_providers_words(
@@ -319,6 +319,8 @@ def test_retry_after_seconds_and_http_date() -> None:
     later = format_datetime(now + timedelta(minutes=2), usegmt=True)
     assert parse_retry_after(later, now=now.timestamp()) == 120
     assert parse_retry_after("soon", now=now.timestamp()) is None
+    # "-0000" (no zone given) is still UTC: HTTP dates always are.
+    assert parse_retry_after("Mon, 02 Mar 2026 09:01:00 -0000", now=now.timestamp()) == 60
     assert parse_retry_after(None) is None
 
 

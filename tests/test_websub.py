@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
@@ -144,6 +146,29 @@ def test_retry_after_is_honoured_within_a_limit(httpserver: HTTPServer) -> None:
     )
     assert result.ok and result.attempts == 3
     assert waits == [7.0, 60.0]  # Retry-After, capped at a minute
+
+
+def test_retry_after_as_an_http_date(httpserver: HTTPServer) -> None:
+    """The hub's date form of Retry-After is read by the same parser as the mailers'."""
+    far = format_datetime(datetime.now(UTC) + timedelta(days=1), usegmt=True)
+    past = "Sun, 06 Nov 1994 08:49:37 GMT"
+    answers = iter([(503, far), (503, past), (503, "not a date"), (204, None)])
+
+    def handler(_request: Request) -> Response:
+        status, retry_after = next(answers)
+        return Response(status=status, headers={"Retry-After": retry_after} if retry_after else {})
+
+    httpserver.expect_request("/hub", method="POST").respond_with_handler(handler)
+    waits: list[float] = []
+    [result] = ping_hubs(
+        [(httpserver.url_for("/hub"), FEEDS_URL + "all/rss.xml")],
+        retries=3,
+        retry_delay=0.5,
+        sleep=waits.append,
+    )
+    assert result.ok and result.attempts == 4
+    # A day away: capped at a minute; a past date or garbage: the usual backoff.
+    assert waits == [60.0, 1.0, 2.0]
 
 
 def test_advertised_self_and_hubs_in_each_format() -> None:

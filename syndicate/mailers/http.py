@@ -22,11 +22,11 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
 import requests
 
+from ..httpdates import parse_retry_after
 from .base import SendResult
 
 log = logging.getLogger(__name__)
@@ -34,23 +34,6 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 USER_AGENT = "syndicate-mailer"
-
-
-def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` value: delta-seconds or an HTTP date."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        moment = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if moment is None or moment.tzinfo is None:
-        return None
-    current = time.time() if now is None else now
-    return max(0.0, moment.timestamp() - current)
 
 
 def retry_after_of(response: requests.Response, *, now: float | None = None) -> float | None:
