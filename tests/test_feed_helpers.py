@@ -11,6 +11,7 @@ from typing import Any
 import feedparser
 from sqlalchemy import delete, insert
 
+from syndicate.articles import mark_changed
 from syndicate.context import App
 from syndicate.db import article_tags, articles
 from syndicate.feedfiles import FEED_FILES
@@ -87,6 +88,7 @@ def add_article(
         ).inserted_primary_key[0]
         for tag in tags:
             conn.execute(insert(article_tags).values(article_id=article_id, tag=tag))
+        mark_changed(conn)  # as every real writer does: the feed builder relies on it
     return int(article_id)
 
 
@@ -94,6 +96,7 @@ def clear_articles(app: App) -> None:
     with app.engine.begin() as conn:
         conn.execute(delete(article_tags))
         conn.execute(delete(articles))
+        mark_changed(conn)
 
 
 def feed_files(root: Path) -> list[Path]:

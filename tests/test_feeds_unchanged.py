@@ -81,3 +81,16 @@ def test_a_deleted_file_or_a_config_change_rebuilds(
     with App(load_settings(config_file), clock=clock, _engine=app.engine) as retitled:
         assert "all/rss.xml" in build_feeds(retitled).written
     assert b"Everything" in (app.settings.feeds_dir / "all" / "rss.xml").read_bytes()
+
+
+def test_a_new_output_format_version_rebuilds(
+    app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from syndicate.feeds import build as feeds_build
+    from syndicate.feeds import model
+
+    import_paths(app, [_write(tmp_path / "a.md", "Tram line 4 reopens")])
+    with app.engine.connect() as conn:
+        before = feeds_build.store_signature(conn, app)
+        monkeypatch.setattr(model, "FORMAT_VERSION", model.FORMAT_VERSION + "-next")
+        assert feeds_build.store_signature(conn, app) != before

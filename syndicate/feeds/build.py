@@ -24,10 +24,11 @@ from sqlalchemy.engine import Connection
 from .. import __version__
 from ..articles import Article, by_ids, change_token, published
 from ..context import App
-from ..db import article_tags, articles
+from ..db import articles
 from ..errors import FeedError
 from ..feedfiles import FEED_FILES
 from ..fileio import sha256_hex, write_if_changed
+from . import model
 from .archive import plan_pages
 from .atom import render_atom
 from .generator import make_generator
@@ -123,24 +124,17 @@ def _read_manifest(path: Path) -> dict[str, list[Any]]:
 
 def store_signature(conn: Connection, app: App) -> str:
     """What every built byte depends on, in two cheap reads: the articles' change token
-    (every writer sets a new one), the visible and total counts (time passing makes
-    future articles visible), the newest import, tags, the site and feed settings, and
-    this code's version."""
+    (every writer calls ``mark_changed``, so it covers edits, imports and removals), the
+    visible count (time passing makes future articles visible), the site and feed
+    settings, and this code's and the output format's versions."""
     visible = and_(articles.c.draft.is_(False), articles.c.published_at <= app.clock.now())
-    row = conn.execute(
-        select(
-            func.count(),
-            func.count().filter(visible),
-            func.max(articles.c.imported_at),
-            func.max(articles.c.id),
-        ).select_from(articles)
-    ).one()
-    tags = conn.execute(select(func.count()).select_from(article_tags)).scalar_one()
+    count = conn.execute(select(func.count()).select_from(articles).where(visible)).scalar_one()
     settings = app.settings
     inputs = [
         __version__,
+        model.FORMAT_VERSION,
         change_token(conn),
-        [row[0], row[1], row[2].isoformat() if row[2] else None, row[3], tags],
+        count,
         settings.site.model_dump(mode="json"),
         [feed.model_dump(mode="json") for feed in settings.feeds],
     ]
