@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from sqlalchemy import select
 
 from syndicate.clock import FixedClock
@@ -48,4 +46,3 @@ def test_housekeeping_prunes_old_history_only(app: App, clock: FixedClock) -> No
     run_claimed(app, "feeds", "new", lambda: None)
     assert housekeeping(app)["job_runs_pruned"] == 1
     assert [r["slot"] for r in _rows(app)] == ["new"]
-    clock.advance(seconds=timedelta(hours=1).total_seconds())

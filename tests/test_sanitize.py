@@ -129,9 +129,7 @@ def test_allowed_structure_is_kept() -> None:
         '<figcaption>cap</figcaption></figure><pre><code class="language-python">x = 1'
         "</code></pre>"
     )
-    assert clean(html) == html.replace(
-        '<img src="https://x.org/a.png" alt="a">', '<img src="https://x.org/a.png" alt="a">'
-    )
+    assert clean(html) == html
 
 
 def test_strip_control_chars() -> None:

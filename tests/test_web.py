@@ -6,7 +6,6 @@ import email
 import re
 from datetime import timedelta
 from email import policy
-from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -16,6 +15,7 @@ from syndicate import subscribers as subs
 from syndicate.clock import FixedClock
 from syndicate.context import App
 from syndicate.db import transaction
+from syndicate.render import packaged_templates_dir
 from syndicate.web import create_app
 
 from .support import T0
@@ -312,7 +312,7 @@ def test_healthz(client: FlaskClient) -> None:
 
 
 def test_packaged_templates_exist() -> None:
-    folder = Path(__file__).resolve().parent.parent / "templates"
+    folder = packaged_templates_dir()  # what the wheel ships, or the checkout
     for name in (
         "web/base.html",
         "web/subscribe.html",
