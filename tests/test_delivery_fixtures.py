@@ -103,7 +103,8 @@ class SmtpSink:
     A cue is an SMTP reply for RCPT ("451 ...", "550 ...", "421 ..."), or
     ``"data:<reply>"`` to answer DATA with it, ``"drop"`` to close the connection
     after the message arrived but before answering (the first time only; ``"drop
-    always"`` every time), or ``"hang"`` to answer DATA only after two seconds.
+    always"`` every time), ``"drop at rcpt"`` to close it at RCPT, before any content
+    (the first time only), or ``"hang"`` to answer DATA only after two seconds.
     """
 
     def __init__(self) -> None:
@@ -125,6 +126,11 @@ class SmtpSink:
         cue = self.cues.get(address, "")
         if cue[:1].isdigit():
             return cue
+        if cue == "drop at rcpt" and address not in self.dropped:
+            with self.lock:
+                self.dropped.add(address)
+            server.transport.close()
+            return "421 closing"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 

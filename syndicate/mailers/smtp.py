@@ -4,13 +4,16 @@ STARTTLS, implicit TLS or plain; AUTH when a username is set. ``TCP_NODELAY`` is
 on the socket: without it each small SMTP command waits on Nagle's algorithm and a
 STARTTLS session runs at a fraction of its speed. Reply codes map to outcomes:
 4xx temporary, 5xx permanent (per recipient, from RCPT or DATA). A connection that
-drops is re-opened and the message tried once more under the same Message-ID.
+drops before the message content was sent is re-opened and the message tried once
+more; one that drops or falls silent after the content (smtplib reports a socket
+timeout as a disconnect) may have delivered it, so the answer is ``uncertain``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import smtplib
 import socket
 import ssl
@@ -25,11 +28,7 @@ log = logging.getLogger(__name__)
 
 
 class _Dropped(Exception):
-    """The connection broke; ``in_data``: after the content started (it may have gone)."""
-
-    def __init__(self, reason: str, *, in_data: bool) -> None:
-        super().__init__(reason)
-        self.in_data = in_data
+    """The connection broke before the message content was sent: safe to retry."""
 
 
 class _ConnectFailed(Exception):
@@ -46,6 +45,17 @@ def _words(code: int, message: bytes | str) -> str:
 def _by_code(code: int, message: bytes | str) -> SendResult:
     outcome = "permanent" if 500 <= code < 600 else "temporary"
     return SendResult(outcome, error=_words(code, message))
+
+
+_LEADING_DOT = re.compile(rb"(?m)^\.")
+
+
+def _data_content(raw: bytes) -> bytes:
+    """The message as sent after ``354``: leading dots doubled, ended by ``CRLF.CRLF``."""
+    body = _LEADING_DOT.sub(b"..", raw)
+    if not body.endswith(b"\r\n"):
+        body += b"\r\n"
+    return body + b".\r\n"
 
 
 @lru_cache(maxsize=64)
@@ -157,26 +167,33 @@ class SmtpMailer:
                 except BaseException:
                     self._drop()
                     raise
+            # DATA in two steps (smtplib's data() does both): a drop before the 354
+            # reply is safe to retry, one after the content went out is not.
+            code, words = conn.docmd("DATA")
+            if code != 354:
+                return self._refused(code, words)
             in_data = True
-            code, words = conn.data(message.raw())
+            conn.send(_data_content(message.raw()))
+            code, words = conn.getreply()
             if code != 250:
                 return self._refused(code, words)
-        except smtplib.SMTPServerDisconnected as exc:
+        except smtplib.SMTPServerDisconnected as exc:  # also a timeout: smtplib wraps it
             self._drop()
-            raise _Dropped(str(exc) or "connection closed", in_data=in_data) from None
-        except TimeoutError as exc:
-            self._drop()
-            # Before DATA nothing can have been accepted; during it, it may have been.
-            outcome = "uncertain" if in_data else "temporary"
-            return SendResult(outcome, error=f"SMTP server did not answer in time: {exc}")
-        except smtplib.SMTPResponseException as exc:  # DATA refused before the content
-            return self._refused(exc.smtp_code, exc.smtp_error)
+            reason = str(exc) or "connection closed"
+            if in_data:
+                # The content went out; the server may have accepted it before going
+                # silent or away. A blind retry could deliver it twice.
+                return SendResult("uncertain", error=f"SMTP connection lost after DATA: {reason}")
+            raise _Dropped(reason) from None
         except UnicodeEncodeError:
-            self._refused(0, b"")
+            with contextlib.suppress(OSError, smtplib.SMTPException):
+                conn.rset()
             return SendResult("permanent", error="the address needs SMTPUTF8, not supported")
         except OSError as exc:
             self._drop()
-            raise _Dropped(f"connection lost: {exc}", in_data=in_data) from None
+            if in_data:
+                return SendResult("uncertain", error=f"SMTP connection lost after DATA: {exc}")
+            raise _Dropped(f"connection lost: {exc}") from None
         return SendResult("sent", provider_id=None)
 
     def send_batch(self, batch: Sequence[OutgoingMessage]) -> list[SendResult]:
@@ -187,13 +204,12 @@ class SmtpMailer:
                 try:
                     result = self._send_one(message, envelope_from)
                 except _Dropped:
-                    # Dropped mid-conversation: open a new connection and try again,
-                    # under the same Message-ID so a receiver can drop a duplicate.
+                    # Dropped before the content (e.g. an idle connection the server
+                    # closed): nothing was accepted, so open a new one and try again.
                     try:
                         result = self._send_one(message, envelope_from)
                     except _Dropped as exc:
-                        outcome = "uncertain" if exc.in_data else "temporary"
-                        result = SendResult(outcome, error=f"connection dropped twice: {exc}")
+                        result = SendResult("temporary", error=f"connection dropped twice: {exc}")
             except _ConnectFailed as failed:
                 # The server is unreachable or refuses us: the rest of the batch waits.
                 results.extend([failed.result] * (len(batch) - index))
