@@ -87,8 +87,10 @@ class _Drainer:
         self.prepared: dict[int, PreparedEdition] = {}
         self.signer: Signer = signer_for(app.settings, app.engine)
         policy = self.settings.delivery
-        # A claim must finish well inside its lease even at the configured rate.
-        by_rate = int(self.settings.mail.rate_per_second * policy.lease_seconds / 2)
+        # A claim must finish well inside its lease even at the configured rate. The
+        # threads share one rate limiter, so each gets its share of the rate.
+        mail = self.settings.mail
+        by_rate = int(mail.rate_per_second / mail.concurrency * policy.lease_seconds / 2)
         self.claim_size = max(1, min(policy.batch_size, by_rate))
 
     def now(self) -> datetime:

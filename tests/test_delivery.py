@@ -231,6 +231,23 @@ def test_concurrent_workers_send_each_row_once(app: App, clock: FixedClock) -> N
     assert claimed_by <= ids
 
 
+def test_threads_sharing_the_rate_claim_what_their_share_sends_within_the_lease(
+    app: App, clock: FixedClock
+) -> None:
+    queued_edition(app.engine, 30, now=clock.now())
+    # 0.4/s over half a 100 s lease is 20 messages; two threads share the rate: 10 each.
+    mail = app.settings.mail.model_copy(
+        update={"concurrency": 2, "rate_per_second": 0.4, "burst": 50}
+    )
+    delivery = app.settings.delivery.model_copy(update={"batch_size": 100, "lease_seconds": 100})
+    settings = app.settings.model_copy(update={"mail": mail, "delivery": delivery})
+    mailer = ScriptedMailer([], max_batch=100)
+    threaded = with_mailer(App(settings, clock=clock, _engine=app.engine), mailer)
+    report = drain(threaded, once=True, worker_id="w")
+    assert report.sent == 30
+    assert max(len(call) for call in mailer.calls) == 10
+
+
 def test_build_mailer_picks_the_provider_and_needs_its_secret(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
