@@ -364,3 +364,17 @@ def test_cli_feeds_folder_that_is_a_file_is_an_operator_error(config_file: Path,
     assert "Traceback" not in result.output
     assert "cannot write the feeds folder" in result.output
     assert str(feeds_dir) in result.output
+
+
+def test_cli_unchanged_build_still_lists_every_feed(config_file: Path, app: App) -> None:
+    for number in range(1, 7):
+        add_article(app, number)
+    runner = CliRunner()
+    first = runner.invoke(main, ["--config", str(config_file), "feeds", "build"])
+    assert first.exit_code == 0, first.output
+    again = runner.invoke(main, ["--config", str(config_file), "feeds", "build"])
+    assert again.exit_code == 0, again.output
+    assert "0 file(s) written" in again.stdout
+    assert "all: 5 entries, 2 archive page(s)" in again.stdout
+    assert "analysis: 0 entries" in again.stdout
+    assert again.stdout.splitlines()[:2] == first.stdout.splitlines()[:2]

@@ -41,6 +41,8 @@ log = logging.getLogger(__name__)
 
 MANIFEST = ".manifest.json"
 STORE_KEY = "(store)"  # the manifest entry holding the store signature of the last build
+REPORT_KEY = "(report)"  # the last full build's per-feed counts, for the unchanged shortcut
+_META_KEYS = (STORE_KEY, REPORT_KEY)
 # The W3C validator refuses feeds over 5,000,000 bytes; keep a margin.
 MAX_FEED_BYTES = 4_900_000
 
@@ -114,7 +116,7 @@ def _plan(conn: Connection, app: App, only: str | None) -> _Plan:
     return plan
 
 
-def _read_manifest(path: Path) -> dict[str, list[Any]]:
+def _read_manifest(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):  # missing, unreadable, or the folder is not a folder
@@ -144,7 +146,7 @@ def store_signature(conn: Connection, app: App) -> str:
 def _all_present(root: Path, manifest: dict[str, Any]) -> bool:
     """Every file of the last build is still there at its recorded size."""
     for relpath, recorded in manifest.items():
-        if relpath == STORE_KEY:
+        if relpath in _META_KEYS:
             continue
         try:
             if (root / relpath).stat().st_size != recorded[1]:
@@ -291,8 +293,12 @@ def _build(app: App, root: Path, only: str | None, progress: Progress | None) ->
         signature = store_signature(conn, app)
         if only is None and manifest.get(STORE_KEY) == signature and _all_present(root, manifest):
             # Nothing the feeds depend on changed since the last full build.
-            files = [k for k in manifest if k != STORE_KEY] + ["index.html", "feeds.opml"]
+            files = [k for k in manifest if k not in _META_KEYS] + ["index.html", "feeds.opml"]
             report.unchanged = sorted(files)
+            counts = manifest.get(REPORT_KEY)
+            if isinstance(counts, dict):
+                report.entries = dict(counts.get("entries") or {})
+                report.archive_pages = dict(counts.get("archive_pages") or {})
             log.info("feeds unchanged: %d files up to date", len(report.unchanged))
             return report.count()
         plan = _plan(conn, app, only)
@@ -345,8 +351,10 @@ def _build(app: App, root: Path, only: str | None, progress: Progress | None) ->
         _remove_stale(root, built, report)
         manifest = {key: value for key, value in manifest.items() if key in built}
         manifest[STORE_KEY] = signature
+        manifest[REPORT_KEY] = {"entries": report.entries, "archive_pages": report.archive_pages}
     else:
-        manifest.pop(STORE_KEY, None)  # a partial build does not vouch for every feed
+        for key in _META_KEYS:  # a partial build does not vouch for every feed
+            manifest.pop(key, None)
     root.mkdir(parents=True, exist_ok=True)
     write_if_changed(manifest_path, json.dumps(manifest, sort_keys=True, indent=0).encode())
     log.info(
