@@ -8,22 +8,25 @@ from __future__ import annotations
 
 import json
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from sqlalchemy import select
+from sqlalchemy import insert, select, text
 
 from syndicate import feedfiles
 from syndicate.cli import main
-from syndicate.config import HostSettings
+from syndicate.clock import FixedClock
+from syndicate.config import HostSettings, load_settings
 from syndicate.context import App
 from syndicate.db import host_files, pushes
 from syndicate.errors import ConfigError, PublishError
 from syndicate.hosts.base import is_temp_name, temp_name
-from syndicate.hosts.manifest import manifest, recent_pushes
+from syndicate.hosts.manifest import manifest, recent_pushes, remember
 from syndicate.publish import PublishFailed, headers_for, make_plan, publish, scan
 
+from .support import T0, write_config
 from .test_hosts_fixtures import PUBLISHED, write_feeds
 
 
@@ -249,3 +252,44 @@ def test_cli_failure_is_one_line_with_a_hint(
     unknown = cli(config_file, "feeds", "publish", "--target", "nope")
     assert unknown.exit_code == 1
     assert "no host named 'nope'" in unknown.output
+
+
+def test_two_publishes_remembering_one_file_at_once_do_not_collide(
+    pg_url: str, tmp_path: Path
+) -> None:
+    """PostgreSQL: the row another push is inserting (not yet committed) is taken over."""
+    app = App(load_settings(write_config(tmp_path, pg_url)), clock=FixedClock(T0))
+    try:
+        engine = app.engine
+        errors: list[BaseException] = []
+
+        def second_push() -> None:
+            try:
+                remember(engine, "site", "all/rss.xml", sha256="b" * 64, size=2, at=T0)
+            except BaseException as exc:  # reported by the assertion below
+                errors.append(exc)
+
+        with engine.connect() as first, engine.connect() as watcher:
+            with first.begin():
+                first.execute(
+                    insert(host_files).values(
+                        host="site", path="all/rss.xml", sha256="a" * 64, size=1, pushed_at=T0
+                    )
+                )
+                thread = threading.Thread(target=second_push)
+                thread.start()
+                waiting = text(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                )
+                for _ in range(400):  # until the second push waits on the first's row
+                    if watcher.execute(waiting).scalar():
+                        break
+                    thread.join(0.05)
+                assert thread.is_alive(), errors
+            thread.join(30)
+        assert not thread.is_alive()
+        assert errors == []
+        assert host_manifest(app, "site") == {"all/rss.xml": "b" * 64}
+    finally:
+        app.close()

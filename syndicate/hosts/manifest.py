@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.engine import Connection
 
-from ..db import host_files, pushes, transaction
+from ..db import dialect_insert, host_files, pushes, transaction
 
 
 def manifest(conn: Connection, host: str) -> dict[str, str]:
@@ -25,12 +25,19 @@ def manifest(conn: Connection, host: str) -> dict[str, str]:
 
 
 def remember(engine: Engine, host: str, path: str, *, sha256: str, size: int, at: datetime) -> None:
-    """The file is on the host now: record it at once (a later failure keeps it)."""
+    """The file is on the host now: record it at once (a later failure keeps it).
+
+    One upsert, not update-then-insert: two publishes landing the same file at once
+    would otherwise both miss the row and collide on its key.
+    """
     values = {"sha256": sha256, "size": size, "pushed_at": at}
-    key = (host_files.c.host == host) & (host_files.c.path == path)
     with transaction(engine) as conn:
-        if conn.execute(update(host_files).where(key).values(**values)).rowcount == 0:
-            conn.execute(insert(host_files).values(host=host, path=path, **values))
+        statement = dialect_insert(conn)(host_files).values(host=host, path=path, **values)
+        conn.execute(
+            statement.on_conflict_do_update(
+                index_elements=[host_files.c.host, host_files.c.path], set_=values
+            )
+        )
 
 
 def forget(engine: Engine, host: str, path: str) -> None:
