@@ -193,12 +193,13 @@ def send_digest(app: App, name: str, *, slot: datetime | None = None) -> DigestR
     edition = digests.compose(app, name, slot=slot)
     queued = 0
     if edition.status == "composed":
+        now = app.clock.now()  # one instant: the hold finds the rows enqueue added by it
         with app.engine.begin() as conn:
             queued = enqueue(
                 conn,
                 edition_id=edition.id,
                 digest=name,
-                now=app.clock.now(),
+                now=now,
                 domain=message_domain(app.settings),
             )
             settings = app.settings.digest(name)
@@ -208,7 +209,7 @@ def send_digest(app: App, name: str, *, slot: datetime | None = None) -> DigestR
                     edition_id=edition.id,
                     hour=settings.send_at_local,
                     default_zone=str(app.settings.digest_timezone(settings)),
-                    now=app.clock.now(),
+                    now=now,
                 )
     return DigestRun(name, edition.slot, edition.id, edition.status, queued)
 

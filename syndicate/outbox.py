@@ -112,13 +112,23 @@ def enqueue(conn: Connection, *, edition_id: int, digest: str, now: datetime, do
 def hold_until_local_hour(
     conn: Connection, *, edition_id: int, hour: int, default_zone: str, now: datetime
 ) -> int:
-    """``send_at_local``: each queued row waits for ``hour`` o'clock in its subscriber's
-    own time zone (the digest's zone when they set none). One UPDATE per zone in use."""
+    """``send_at_local``: each row ``enqueue`` just added (``created_at == now``, the
+    same ``now``) waits for ``hour`` o'clock in its subscriber's own time zone (the
+    digest's zone when they set none). One UPDATE per zone in use.
+
+    Only the new rows: a row queued by an earlier ``digest send`` already waits for
+    its hour, and holding it again after that hour passed would push it to tomorrow.
+    """
     zone_of = func.coalesce(subscribers.c.timezone, default_zone)
+    just_queued = and_(
+        deliveries.c.edition_id == edition_id,
+        deliveries.c.status == "queued",
+        deliveries.c.created_at == now,
+    )
     zones = conn.execute(
         select(zone_of)
         .select_from(deliveries.join(subscribers, subscribers.c.id == deliveries.c.subscriber_id))
-        .where(deliveries.c.edition_id == edition_id, deliveries.c.status == "queued")
+        .where(just_queued)
         .distinct()
     ).scalars()
     held = 0
@@ -126,11 +136,7 @@ def hold_until_local_hour(
         members = select(subscribers.c.id).where(zone_of == zone)
         held += conn.execute(
             update(deliveries)
-            .where(
-                deliveries.c.edition_id == edition_id,
-                deliveries.c.status == "queued",
-                deliveries.c.subscriber_id.in_(members),
-            )
+            .where(just_queued, deliveries.c.subscriber_id.in_(members))
             .values(not_before=next_local_hour(now, hour, zone))
         ).rowcount
     return held
