@@ -19,10 +19,11 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import NameOID
 from flask.testing import FlaskClient
 from pytest_httpserver import HTTPServer
+from sqlalchemy import select
 
 from syndicate import subscribers as subs
 from syndicate.context import App
-from syndicate.db import transaction
+from syndicate.db import transaction, webhook_events
 from syndicate.web import create_app
 from syndicate.web.sns import string_to_sign
 
@@ -192,6 +193,53 @@ def test_sendgrid(client: FlaskClient, app: App, sendgrid_key: ec.EllipticCurveP
     assert_good_bad_replay(client, app, send, "hard@example.org", "bounced")
     unsigned = client.post("/webhooks/sendgrid", data=body, content_type="application/json")
     assert unsigned.status_code == 403
+
+
+def post_sendgrid(client: FlaskClient, key: ec.EllipticCurvePrivateKey, events: list[dict]):
+    body = json.dumps(events).encode()
+    timestamp = str(int(T0.timestamp()))
+    signature = key.sign(timestamp.encode() + body, ec.ECDSA(hashes.SHA256()))
+    return client.post(
+        "/webhooks/sendgrid",
+        data=body,
+        content_type="application/json",
+        headers={
+            "X-Twilio-Email-Event-Webhook-Signature": base64.b64encode(signature).decode(),
+            "X-Twilio-Email-Event-Webhook-Timestamp": timestamp,
+        },
+    )
+
+
+def soft_bounce(event_id: str, email: str = "soft@example.org", reason: str = "busy") -> dict:
+    return {
+        "email": email,
+        "event": "bounce",
+        "type": "blocked",
+        "sg_event_id": event_id,
+        "reason": reason,
+    }
+
+
+def test_sendgrid_same_event_twice_in_one_batch_counts_once(
+    client: FlaskClient, app: App, sendgrid_key: ec.EllipticCurvePrivateKey
+) -> None:
+    response = post_sendgrid(client, sendgrid_key, [soft_bounce("sg-5"), soft_bounce("sg-5")])
+    assert response.get_json() == {"applied": 1, "duplicates": 1}
+    assert status(app, "soft@example.org") == ("active", 1)
+
+
+@pytest.mark.parametrize("store_url", ["postgres"], indirect=True)  # SQLite stores a NUL
+def test_a_failed_batch_records_none_of_its_events(
+    client: FlaskClient, app: App, sendgrid_key: ec.EllipticCurvePrivateKey
+) -> None:
+    """PostgreSQL refuses NUL in text: the second event fails, so the first is undone
+    too and the provider's retry is not half "replayed"."""
+    hard = {"email": "hard@example.org", "event": "bounce", "type": "bounce"}
+    events = [soft_bounce("sg-20"), hard | {"sg_event_id": "sg-21", "reason": "bad\x00byte"}]
+    assert post_sendgrid(client, sendgrid_key, events).status_code == 500
+    assert status(app, "soft@example.org") == ("active", 0)
+    with app.engine.connect() as conn:
+        assert conn.execute(select(webhook_events)).first() is None
 
 
 # -- Postmark -------------------------------------------------------------------------------

@@ -22,12 +22,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from flask import Request, Response, abort, jsonify, request
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
 
 from .. import subscribers as subs
 from ..config import secret
-from ..db import transaction, webhook_events
+from ..db import dialect_insert, transaction, webhook_events
 from .context import Web
 from .sns import SnsRejected, confirm_subscription, verify
 
@@ -264,42 +263,41 @@ def receive(web: Web, provider: str) -> Response:
     except Rejected as exc:
         log.warning("webhook %s rejected: %s", provider, exc)
         return jsonify(error="rejected"), 403  # type: ignore[return-value]
-    applied = duplicates = 0
-    for event in events:
-        if apply(web, provider, event, now):
-            applied += 1
-        else:
-            duplicates += 1
+    # One transaction per request: if any event fails, none is recorded, so the
+    # provider's retry applies them all instead of finding half of them "replayed".
+    with transaction(web.app.engine) as conn:
+        claimed = [apply(conn, web, provider, event, now) for event in events]
+    applied = sum(claimed)
+    duplicates = len(claimed) - applied
     if duplicates:
         log.info("webhook %s: %d replayed event(s) ignored", provider, duplicates)
     return jsonify(applied=applied, duplicates=duplicates)
 
 
-def apply(web: Web, provider: str, event: MailEvent, now: datetime) -> bool:
-    """Record the event id and act on it, in one transaction; False for a replay."""
-    with transaction(web.app.engine) as conn:
-        insert = sqlite_insert if conn.dialect.name == "sqlite" else pg_insert
-        # RETURNING, not rowcount: psycopg reports -1 for ON CONFLICT DO NOTHING.
-        claimed = conn.execute(
-            insert(webhook_events)
-            .values(provider=provider, event_id=event.event_id[:300], received_at=now)
-            .on_conflict_do_nothing(index_elements=["provider", "event_id"])
-            .returning(webhook_events.c.event_id)
-        ).first()
-        if claimed is None:
-            return False
-        reason = f"{provider}: {event.reason}"[:1000]
-        if event.kind == "soft_bounce":
-            subscriber = subs.record_soft_bounce(
-                conn,
-                event.email,
-                reason=reason,
-                now=now,
-                limit=web.app.settings.web.soft_bounce_limit,
-            )
-        else:
-            status = "complained" if event.kind == "complaint" else "bounced"
-            subscriber = subs.suppress(conn, event.email, status, reason, now)
+def apply(conn: Connection, web: Web, provider: str, event: MailEvent, now: datetime) -> bool:
+    """Record the event id and act on it, in the caller's transaction; False for a replay
+    (also for the same id twice in one request)."""
+    # RETURNING, not rowcount: psycopg reports -1 for ON CONFLICT DO NOTHING.
+    claimed = conn.execute(
+        dialect_insert(conn)(webhook_events)
+        .values(provider=provider, event_id=event.event_id[:300], received_at=now)
+        .on_conflict_do_nothing(index_elements=["provider", "event_id"])
+        .returning(webhook_events.c.event_id)
+    ).first()
+    if claimed is None:
+        return False
+    reason = f"{provider}: {event.reason}"[:1000]
+    if event.kind == "soft_bounce":
+        subscriber = subs.record_soft_bounce(
+            conn,
+            event.email,
+            reason=reason,
+            now=now,
+            limit=web.app.settings.web.soft_bounce_limit,
+        )
+    else:
+        status = "complained" if event.kind == "complaint" else "bounced"
+        subscriber = subs.suppress(conn, event.email, status, reason, now)
     if subscriber is not None:
         log.info("webhook %s: %s for subscriber %s", provider, event.kind, subscriber.id)
     return True
