@@ -6,6 +6,7 @@ through one filter, so a feed and a digest drawing on the same tags see the same
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -15,6 +16,15 @@ from sqlalchemy import and_, delete, exists, not_, or_, select
 from sqlalchemy.engine import Connection, RowMapping
 
 from .db import article_tags, articles
+
+# A media type as stored (``image_type`` is String(100)) and written to enclosures.
+_MIME_TYPE = re.compile(r"[a-z0-9.+-]{1,40}/[a-z0-9.+-]{1,59}")
+
+
+def valid_mime_type(value: str | None) -> str | None:
+    """``value`` lower-cased when it is a plain ``type/subtype`` that fits the column."""
+    mime = (value or "").strip().lower()
+    return mime if _MIME_TYPE.fullmatch(mime) else None
 
 
 @dataclass(frozen=True)

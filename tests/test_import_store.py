@@ -231,3 +231,27 @@ def test_a_failure_inside_the_transaction_leaves_nothing(app: App, tmp_path: Pat
     assert report.outcomes[0].status == "failed"
     assert "no body text" in report.outcomes[0].reason
     assert row_count(app) == (0, 0)
+
+
+def test_overlong_image_type_is_dropped_with_a_warning(app: App, tmp_path: Path) -> None:
+    kind = "image/" + "x" * 300  # image_type is String(100): PostgreSQL refused the row
+    path = write(tmp_path / "bridge.md", image=f'{{url: "/img/bridge.jpg", type: "{kind}"}}')
+    report = import_paths(app, [path])
+    assert report.outcomes[0].status == "imported", report.outcomes[0].reason
+    assert any("is not a media type" in w for w in report.outcomes[0].warnings)
+    (article,) = stored(app)
+    assert article.image_url == "https://news.example.org/img/bridge.jpg"
+    assert article.image_type is None
+
+
+def test_minted_uid_too_long_for_the_column_falls_back_to_a_uuid(
+    app: App, clock: FixedClock, tmp_path: Path
+) -> None:
+    host = ".".join(["a" * 60, "b" * 60, "example", "org"])
+    site = app.settings.site.model_copy(update={"url": f"https://{host}/"})
+    long_host = App(app.settings.model_copy(update={"site": site}), clock=clock, _engine=app.engine)
+    title = "Bridge closed " + "and more words " * 10
+    report = import_paths(long_host, [write(tmp_path / "bridge.md", title=title)])
+    assert report.outcomes[0].status == "imported", report.outcomes[0].reason
+    (article,) = stored(app)
+    assert article.uid.startswith("urn:uuid:") and len(article.uid) <= 200

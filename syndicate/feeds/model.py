@@ -20,7 +20,7 @@ from functools import cached_property, lru_cache
 import nh3
 
 from .. import sanitize
-from ..articles import Article, ArticleFilter
+from ..articles import Article, ArticleFilter, valid_mime_type
 from ..config import FeedSettings, Settings
 from ..feedfiles import FEED_FILES
 from ..sanitize import absolute_url, strip_control_chars, summarize
@@ -172,8 +172,8 @@ def _media(article: Article, base: str) -> Media | None:
     url = absolute_url(article.image_url, base)
     if url is None or not url.startswith(("http://", "https://")):
         return None
-    mime = (article.image_type or "").strip().lower()
-    if not re.fullmatch(r"[a-z0-9.+-]+/[a-z0-9.+-]+", mime):
+    mime = valid_mime_type(article.image_type)
+    if mime is None:
         mime = mimetypes.guess_type(url.split("?")[0])[0] or "application/octet-stream"
     length = article.image_length if article.image_length and article.image_length > 0 else 0
     return Media(url, mime, length)

@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 # Bump when parsing or sanitising changes output, so a re-import refreshes articles.
 IMPORTER_VERSION = 1
 MAX_SLUG_SUFFIX = 10_000
+UID_MAX = 200  # articles.uid is String(200); a longer tag: URI falls back to urn:uuid
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,7 @@ def _mint_uid(conn: Connection, settings: Settings, slug: str, published: dateti
     host = urlsplit(settings.site.url).hostname or "localhost"
     local_day = published.astimezone(ZoneInfo(settings.site.timezone)).date()
     uid = f"tag:{host},{local_day.isoformat()}:{slug}"
-    if store.find(conn, uid) is None:
+    if len(uid) <= UID_MAX and store.find(conn, uid) is None:
         return uid
     return f"urn:uuid:{uuid4()}"
 
@@ -157,6 +158,11 @@ def save(
     image_url = absolute_url(parsed.image_url, site.url) if parsed.image_url else None
     if parsed.image_url and image_url is None:
         parsed.warnings.append(f"image {parsed.image_url!r} is not an http(s) URL; ignored")
+    image_type = store.valid_mime_type(parsed.image_type) if image_url else None
+    if image_url and parsed.image_type and image_type is None:
+        parsed.warnings.append(
+            f"image type {parsed.image_type[:60]!r} is not a media type; ignored"
+        )
     values = {
         "slug": slug,
         "source": source,
@@ -168,7 +174,7 @@ def save(
         "content_html": html,
         "content_text": text,
         "image_url": image_url,
-        "image_type": parsed.image_type if image_url else None,
+        "image_type": image_type,
         "image_length": parsed.image_length if image_url else None,
         "published_at": published,
         "draft": parsed.draft,
