@@ -16,11 +16,11 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..context import App
-from ..db import deliveries, job_runs, pushes, subscribers
-from ..subscribers import STATUSES
+from ..db import deliveries, job_runs, pushes
+from ..outbox import STATES
+from ..subscribers import counts_by_status
 from .context import Web
 
-DELIVERY_STATES = ("queued", "sending", "sent", "deferred", "failed", "suppressed")
 WAITING = ("queued", "sending", "deferred")
 FEEDS_JOB = "feeds"
 
@@ -36,11 +36,7 @@ class StoreCollector:
                     select(deliveries.c.status, func.count()).group_by(deliveries.c.status)
                 ).all()
             )
-            people = dict(
-                conn.execute(
-                    select(subscribers.c.status, func.count()).group_by(subscribers.c.status)
-                ).all()
-            )
+            people = counts_by_status(conn)
             last_build = conn.execute(
                 select(func.max(job_runs.c.finished_at)).where(
                     job_runs.c.job == FEEDS_JOB, job_runs.c.status == "ok"
@@ -57,7 +53,7 @@ class StoreCollector:
                 )
             ).all()
         emails = GaugeMetricFamily("syndicate_emails", "Deliveries by state.", labels=["state"])
-        for state in DELIVERY_STATES:
+        for state in STATES:
             emails.add_metric([state], by_state.get(state, 0))
         yield emails
         yield GaugeMetricFamily(
@@ -68,8 +64,8 @@ class StoreCollector:
         people_metric = GaugeMetricFamily(
             "syndicate_subscribers", "Subscribers by status.", labels=["status"]
         )
-        for status in STATUSES:
-            people_metric.add_metric([status], people.get(status, 0))
+        for status, count in people.items():
+            people_metric.add_metric([status], count)
         yield people_metric
         build = GaugeMetricFamily(
             "syndicate_last_feed_build_timestamp_seconds",
