@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from . import feedfiles, websub
 from .config import HostSettings, Settings
@@ -29,7 +29,7 @@ from .feedlint import lint_file
 from .fileio import sha256_hex
 from .hosts import Host, HostError, build_host
 from .hosts import manifest as store
-from .hosts.base import is_temp_name, temp_name
+from .hosts.base import StagedHost, is_temp_name, temp_name
 
 if TYPE_CHECKING:
     from .context import App
@@ -310,12 +310,13 @@ class _Pusher:
         if host.atomic_put:
             self._retrying(f"upload {path}", lambda: host.put(path, data, content_type, cache))
             return
+        staged = cast(StagedHost, host)  # not atomic: put aside, then moved into place
         tmp = temp_name(path)
 
         def attempt() -> None:
             try:
-                host.put(tmp, data, content_type, cache)
-                host.rename(tmp, path)
+                staged.put(tmp, data, content_type, cache)
+                staged.rename(tmp, path)
             except HostError as exc:
                 _discard(host, tmp)  # best effort: a hidden leftover at worst
                 # Name the file the operator knows, not our temp name.

@@ -6,8 +6,8 @@ POSIX paths relative to the host's root (``all/rss.xml``).
 
 Atomicity: a host whose ``put`` is atomic at the public path (S3, a local folder
 written with a temp file and rename) says ``atomic_put = True`` and is given the final
-path; any other host is given a temporary name in the same folder and then asked to
-``rename`` it over the final one, so a reader never sees half a file.
+path; any other host (a ``StagedHost``) is given a temporary name in the same folder and
+then asked to ``rename`` it over the final one, so a reader never sees half a file.
 
 Errors: every failure is a ``HostError``; ``temporary`` says whether trying again
 (after reconnecting) may succeed, so only those are retried.
@@ -45,15 +45,19 @@ class Host(Protocol):
         """Store ``data`` at ``path``, creating folders as needed."""
         ...
 
-    def rename(self, source: str, target: str) -> None:
-        """Move ``source`` over ``target`` (replacing it) in one step."""
-        ...
-
     def delete(self, path: str) -> None:
         """Remove ``path``; a file that is already gone is not an error."""
         ...
 
     def close(self) -> None: ...
+
+
+class StagedHost(Host, Protocol):
+    """A host whose ``put`` is not atomic (``atomic_put = False``): SFTP, FTP, WebDAV."""
+
+    def rename(self, source: str, target: str) -> None:
+        """Move ``source`` over ``target`` (replacing it) in one step."""
+        ...
 
 
 TEMP_SUFFIX = ".tmp"

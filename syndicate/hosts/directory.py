@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import errno
-import os
 from pathlib import Path
 
 from ..fileio import write_atomic
@@ -27,12 +26,6 @@ class DirectoryHost:
             write_atomic(self._local(path), data)
         except OSError as exc:
             raise _error(self.name, f"cannot write {path}", exc) from None
-
-    def rename(self, source: str, target: str) -> None:
-        try:
-            os.replace(self._local(source), self._local(target))
-        except OSError as exc:
-            raise _error(self.name, f"cannot rename {source} to {target}", exc) from None
 
     def delete(self, path: str) -> None:
         local = self._local(path)

@@ -82,11 +82,6 @@ class S3Host:
             CacheControl=cache_control,
         )
 
-    def rename(self, source: str, target: str) -> None:
-        raise HostError(
-            f"host {self.name!r}: S3 has no rename (uploads are atomic)", temporary=False
-        )
-
     def delete(self, path: str) -> None:
         # S3 answers 204 for a key that does not exist: already gone is fine.
         self._call(f"delete {path}", "delete_object", Bucket=self.bucket, Key=self._key(path))
