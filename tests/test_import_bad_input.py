@@ -215,3 +215,14 @@ def test_hostile_markdown_is_sanitised(app: App, tmp_path: Path) -> None:
     assert_safe(article.content_html)
     for bad in ("<script", "onerror", 'href="javascript', "data:"):
         assert bad not in article.content_html
+
+
+@pytest.mark.parametrize("tags", ['"road\\x07s, tran\\x01sit"', '["road\\x07s", "tran\\x01sit"]'])
+def test_control_characters_are_stripped_from_tags(app: App, tmp_path: Path, tags: str) -> None:
+    path = tmp_path / "tags.md"
+    path.write_text(f"---\ntitle: Tags\ntags: {tags}\n---\nBody.\n", encoding="utf-8")
+    outcome = only_outcome(app, path)
+    assert outcome.status == "imported", outcome.reason
+    with transaction(app.engine) as conn:
+        article = articles.find(conn, outcome.slug or "")
+    assert article is not None and article.tags == ("roads", "transit")

@@ -124,7 +124,7 @@ def _tags(value: Any) -> tuple[str, ...]:
     if isinstance(value, str):
         return normalise_tags(value.split(","))
     if isinstance(value, list) and all(isinstance(v, str | int | float) for v in value):
-        return normalise_tags([strip_control_chars(str(v)) for v in value])
+        return normalise_tags([str(v) for v in value])
     raise ValueError("tags must be a list of words or a comma-separated text")
 
 

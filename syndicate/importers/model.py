@@ -8,6 +8,8 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from ..sanitize import strip_control_chars
+
 FORMATS = ("text", "markdown", "html")
 FORMAT_ALIASES = {
     "txt": "text",
@@ -76,10 +78,11 @@ def normalise_uid(value: str) -> str:
 
 
 def normalise_tags(values: list[str] | tuple[str, ...]) -> tuple[str, ...]:
-    """Tags trimmed, lower-cased and de-duplicated (feed filters compare them exactly)."""
+    """Tags without control characters, trimmed, lower-cased and de-duplicated (feed
+    filters compare them exactly)."""
     seen: dict[str, None] = {}
     for value in values:
-        tag = " ".join(str(value).split()).lower()[:200]
+        tag = " ".join(strip_control_chars(str(value)).split()).lower()[:200]
         if tag:
             seen.setdefault(tag, None)
     return tuple(seen)
