@@ -70,8 +70,15 @@ PERMISSION_HINT = "check that the login may write to hosts[].path on the host"
 
 
 class LoginMemo:
-    """Remembers a refused login for the run: a wrong password or key will not change
-    between files, so the host is not asked again (and no lockout is provoked)."""
+    """Remembers a refused login for the life of the host object (one push).
+
+    The publisher stops at the first refused login, but before it does, its clean-up
+    of the upload's temp file (``publish._discard``) calls the host again. That call
+    must be able to reconnect (after a dropped connection it removes a partial temp
+    file), so it cannot simply skip connecting; the memo makes it fail at once
+    instead of trying the same refused password or key a second time, which would
+    count twice against a server's lockout limit.
+    """
 
     def __init__(self) -> None:
         self.refused: HostError | None = None
