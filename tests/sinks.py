@@ -22,7 +22,8 @@ class BatchSink:
         self.delay = delay
         self.lock = threading.Lock()
         self.seen: list[tuple[str, str]] = []  # (recipient, Message-ID)
-        self.calls = 0
+        self.calls = 0  # answered
+        self.in_flight = 0  # received, not yet answered
 
     def __call__(self, request: Request) -> Response:
         if request.headers.get("X-Postmark-Server-Token") != TOKEN:
@@ -30,9 +31,12 @@ class BatchSink:
         messages = json.loads(request.get_data())
         if len(messages) > 500:
             return Response(json.dumps({"ErrorCode": 300, "Message": "too many"}), status=422)
+        with self.lock:
+            self.in_flight += 1
         time.sleep(self.delay)  # a provider takes a moment: signals land mid-batch
         answer = []
         with self.lock:
+            self.in_flight -= 1
             self.calls += 1
             for message in messages:
                 headers = {h["Name"]: h["Value"] for h in message.get("Headers", [])}

@@ -100,9 +100,10 @@ def test_sigterm_during_a_batch_loses_nothing_and_exits_zero(
         env = {"POSTMARK_SERVER_TOKEN": TOKEN}
         worker = SyndicateProcess(config, "worker", env=env)
         deadline = time.monotonic() + 60
-        while sink.calls < 1 and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert worker.stop(timeout=40) == 0  # SIGTERM while a batch is at the provider
+        while not (sink.calls >= 1 and sink.in_flight) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert sink.in_flight, "the signal must land while a batch is at the provider"
+        assert worker.stop(timeout=40) == 0
         with engine.connect() as conn:
             states = dict(
                 conn.execute(
