@@ -26,7 +26,6 @@ from email.header import Header
 from email.utils import format_datetime, formataddr, getaddresses, parseaddr
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 from .config import Settings
 
@@ -342,8 +341,6 @@ class PreparedEdition:
         ).hexdigest()[:24]
         self.boundary = f"=_syndicate_{digest}"
         from_addr = header_value(content.from_addr)
-        _, address = parseaddr(from_addr)
-        self.mailto = mailto_unsubscribe(address) if "@" in address else None
         head = [
             _fold("Date", format_datetime(content.date)),
             _fold_address("From", from_addr),
@@ -390,9 +387,8 @@ class PreparedEdition:
         parts = [_to_header(r.name, r.email), b"Message-ID: ", header_value(r.message_id).encode()]
         parts.append(CRLF)
         if self.content.list_id is not None:
+            # Only the one-click https URL: no mailbox reads a mailto unsubscribe.
             parts.append(b"List-Unsubscribe: <" + header_value(r.unsubscribe_url).encode() + b">")
-            if self.mailto:
-                parts.append(b",\r\n <" + self.mailto.encode() + b">")
             parts.append(CRLF)
         return b"".join(parts)
 
@@ -423,8 +419,7 @@ class PreparedEdition:
 
     def list_unsubscribe(self, r: Recipient) -> str:
         """The List-Unsubscribe header value for APIs that take headers as fields."""
-        value = f"<{r.unsubscribe_url}>"
-        return f"{value}, <{self.mailto}>" if self.mailto else value
+        return f"<{r.unsubscribe_url}>"
 
     # -- for batch providers and the web archive ----------------------------------------
 
@@ -470,7 +465,3 @@ def public_html(html: str, base_url: str) -> str:
 def prepare(content: EditionContent, settings: Settings) -> PreparedEdition:
     """Split and pre-encode an edition once; personalise it many times."""
     return PreparedEdition(content, settings)
-
-
-def mailto_unsubscribe(address: str) -> str:
-    return f"mailto:{quote(address, safe='@')}?subject=unsubscribe"

@@ -59,12 +59,9 @@ class MailgunMailer:
         if content.reply_to:
             fields.append(("h:Reply-To", content.reply_to))
         if content.list_id is not None:
-            unsubscribe = f"<{_var('unsubscribe_url')}>"
-            if edition.mailto:
-                unsubscribe += f", <{edition.mailto}>"
             fields += [
                 ("h:List-Id", content.list_id),
-                ("h:List-Unsubscribe", unsubscribe),
+                ("h:List-Unsubscribe", f"<{_var('unsubscribe_url')}>"),
                 ("h:List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
                 ("h:Auto-Submitted", "auto-generated"),
             ]
