@@ -17,7 +17,6 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ..context import App
 from ..errors import SyndicateError
-from ..render import render
 from . import archive, feedserve, metrics, pages, webhooks
 from .context import Web, web
 from .security import add_security_headers
@@ -94,39 +93,25 @@ _TITLES = {
 
 
 def _error_page(status: int, title: str, message: str) -> Response:
-    settings = web().app.settings
-    body = render(
-        settings.templates_dir,
-        "web/message.html",
-        site=settings.site,
-        url_for=_url_for,
-        title=title,
-        message=message,
-        hint=None,
+    """An error is never cached: the next request may well succeed."""
+    return web().page(
+        "message.html", status=status, private=True, title=title, message=message, hint=None
     )
-    response = Response(body, status=status, mimetype="text/html")
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-def _url_for(endpoint: str, **values: Any) -> str:
-    from flask import url_for
-
-    return url_for(endpoint, **values)
 
 
 def _http_error(error: HTTPException) -> Response:
     status = error.code or 500
+    plain = error.get_response()
     if status < 400:
-        return error.get_response()
+        return plain
     response = _error_page(
         status,
         _TITLES.get(status, "Something went wrong"),
         error.description if status != 404 else "There is nothing here.",
     )
     for name in ("Allow", "Retry-After"):
-        if name in error.get_response().headers:
-            response.headers[name] = error.get_response().headers[name]
+        if name in plain.headers:
+            response.headers[name] = plain.headers[name]
     return response
 
 
