@@ -10,12 +10,15 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, delete, exists, not_, or_, select
 from sqlalchemy.engine import Connection, RowMapping
 
 from .db import article_tags, articles
+
+if TYPE_CHECKING:
+    from .config import FeedSettings
 
 # A media type as stored (``image_type`` is String(100)) and written to enclosures.
 _MIME_TYPE = re.compile(r"[a-z0-9.+-]{1,40}/[a-z0-9.+-]{1,59}")
@@ -75,6 +78,11 @@ class ArticleFilter:
         authors: Iterable[str] = (),
     ) -> ArticleFilter:
         return cls(tuple(tags), tuple(tags_all), tuple(exclude_tags), tuple(authors))
+
+    @classmethod
+    def for_feed(cls, feed: FeedSettings) -> ArticleFilter:
+        """The articles a configured feed (and a digest following it) draws on."""
+        return cls.of(feed.tags, feed.tags_all, feed.exclude_tags, feed.authors)
 
 
 def _has_tag(tag_values: Sequence[str]) -> Any:

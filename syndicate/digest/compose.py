@@ -75,7 +75,7 @@ def article_filter(settings: Settings, digest: DigestSettings) -> ArticleFilter:
     """The digest's articles: its feed's filter, or its own any-of tags."""
     if digest.feed is not None:
         feed = settings.feed(digest.feed)
-        return ArticleFilter.of(feed.tags, feed.tags_all, feed.exclude_tags, feed.authors)
+        return ArticleFilter.for_feed(feed)
     return ArticleFilter.of(digest.tags)
 
 

@@ -125,7 +125,7 @@ def feed_spec(settings: Settings, feed: FeedSettings) -> FeedSpec:
         copyright=plain_text(feed.copyright) if feed.copyright else None,
         author_name=plain_text(author.name if author else site.title) or site.title,
         author_email=author.email if author else None,
-        filter=ArticleFilter.of(feed.tags, feed.tags_all, feed.exclude_tags, feed.authors),
+        filter=ArticleFilter.for_feed(feed),
     )
 
 
