@@ -277,3 +277,14 @@ def test_build_mailer_picks_the_provider_and_needs_its_secret(
     monkeypatch.delenv("SMTP_PW", raising=False)
     with pytest.raises(ConfigError):
         build_mailer(using("smtp", username="news", password_env="SMTP_PW"))
+
+
+def test_a_maildir_that_cannot_be_created_is_a_config_error(tmp_path: Path) -> None:
+    from syndicate.errors import ConfigError
+    from syndicate.mailers.maildir import MaildirMailer
+
+    blocker = tmp_path / "taken"
+    blocker.write_text("a file where the Maildir should go")
+    with pytest.raises(ConfigError) as caught:
+        MaildirMailer(blocker / "outbox")
+    assert "mail.maildir" in str(caught.value) and str(blocker / "outbox") in str(caught.value)

@@ -1,8 +1,9 @@
 """The embedded default: each message becomes a file in a Maildir any mail client opens.
 
-Maildir delivery is atomic by design: write under ``tmp/``, then rename into ``new/``.
-The file name carries the delivery id, so a resend after a crash replaces the same
-file instead of adding a second copy.
+Maildir delivery is atomic by design: write under ``tmp/``, fsync, then rename into
+``new/`` (fsync first: a crash after the outbox recorded the row as sent must not
+leave an empty file). The file name carries the delivery id, so a resend after a
+crash replaces the same file instead of adding a second copy.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import socket
 from collections.abc import Sequence
 from pathlib import Path
 
+from ..errors import ConfigError
 from .base import OutgoingMessage, SendResult
 
 
@@ -21,8 +23,14 @@ class MaildirMailer:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        for sub in ("tmp", "new", "cur"):
-            (path / sub).mkdir(parents=True, exist_ok=True)
+        try:
+            for sub in ("tmp", "new", "cur"):
+                (path / sub).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(
+                f"mail.maildir: cannot create the Maildir {path}: {exc.strerror or exc}",
+                hint="point mail.maildir at a folder this user can write",
+            ) from None
         self.host = socket.gethostname().replace("/", "_").replace(":", "_")
 
     def _name(self, message: OutgoingMessage) -> str:
@@ -36,7 +44,7 @@ class MaildirMailer:
             tmp = self.path / "tmp" / name
             try:
                 # Mail stores keep messages with local line ends.
-                tmp.write_bytes(message.raw().replace(b"\r\n", b"\n"))
+                _write_synced(tmp, message.raw().replace(b"\r\n", b"\n"))
                 os.replace(tmp, self.path / "new" / name)
             except OSError as exc:
                 results.append(SendResult("temporary", error=f"cannot write {tmp}: {exc}"))
@@ -46,3 +54,12 @@ class MaildirMailer:
 
     def close(self) -> None:
         pass
+
+
+def _write_synced(path: Path, data: bytes) -> None:
+    """Write and fsync under ``tmp/``. Not ``fileio.write_atomic``: its temporary file
+    sits next to the target, and a Maildir reader must never see one in ``new/``."""
+    with path.open("wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
