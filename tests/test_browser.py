@@ -9,10 +9,8 @@ Screenshots of every page go to test-artifacts/.
 from __future__ import annotations
 
 import email
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from email import policy
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -23,20 +21,11 @@ from syndicate.clock import FixedClock
 from syndicate.context import App
 from syndicate.web import create_app
 
-from .support import ARTIFACTS, EXAMPLES, require
+from .support import ARTIFACTS, EXAMPLES
 from .test_web_feeds import running
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 MONDAY = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # after the example articles
 
 
@@ -60,19 +49,6 @@ lookback = "60d"
 @pytest.fixture
 def clock() -> FixedClock:
     return FixedClock(MONDAY)
-
-
-@pytest.fixture
-def browser() -> Iterator[object]:
-    require(CHROMIUM.exists(), "Chromium at /usr/bin/chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        try:
-            yield instance
-        finally:
-            instance.close()
 
 
 def mails(app: App) -> list[email.message.EmailMessage]:

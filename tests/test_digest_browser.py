@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import struct
 import zlib
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -21,13 +19,12 @@ from syndicate.digest import compose
 from syndicate.messages import edition_content, prepare, recipient_for
 from syndicate.tokens import Signer
 
-from .support import ARTIFACTS, require
+from .support import ARTIFACTS
 from .test_digest_fixtures import DIGEST_CONFIG
 from .test_digest_golden import fixed_store
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
 TITLES = (
     "Night trams return to the river line",
     "Budget hearing: what the bridge repair costs",
@@ -55,29 +52,6 @@ def png(width: int, height: int) -> bytes:
 @pytest.fixture
 def config_extra() -> str:
     return DIGEST_CONFIG
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    require(CHROMIUM.exists(), "Chromium at /usr/bin/chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--no-first-run",
-                "--disable-sync",
-            ],
-        )
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 def personal_html(app: App) -> str:
