@@ -130,6 +130,20 @@ def test_send_test_copy_goes_to_one_address_and_creates_no_edition(
     assert count(app, editions) == 0 and count(app, deliveries) == 0
 
 
+def test_preview_to_an_unwritable_path_is_a_one_line_error(
+    app: App, config_file: Path, tmp_path: Path
+) -> None:
+    add_article(app, "Old news", SLOT - timedelta(days=1))
+    blocker = tmp_path / "taken"
+    blocker.write_text("a file, not a folder")
+    out = blocker / "preview.eml"
+    code, output = run(
+        config_file, "digest", "preview", "weekly", "--at", "2026-03-02", "--out", str(out)
+    )
+    assert code == 1 and output.startswith(f"error: --out: cannot write {out}")
+    assert "Traceback" not in output
+
+
 def test_unknown_digest_and_bad_time_are_one_line_errors(config_file: Path) -> None:
     code, output = run(config_file, "digest", "send", "nope")
     assert code == 1 and output.startswith("error: no digest named 'nope'")

@@ -11,7 +11,7 @@ import click
 
 from ..clock import FixedClock
 from ..context import App
-from ..errors import DeliveryError, DigestError
+from ..errors import DeliveryError, DigestError, SyndicateError
 from .base import (
     Obj,
     err_console,
@@ -178,7 +178,13 @@ def preview(obj: Obj, name: str, subscriber: str | None, at: str | None, out: Pa
     data, _ = _message(app, name, draft, email=SAMPLE_EMAIL, subscriber=subscriber, test=False)
     _warn(draft)
     if out is not None:
-        write_atomic(out, data)
+        try:
+            write_atomic(out, data)
+        except OSError as exc:
+            raise SyndicateError(
+                f"--out: cannot write {out}: {exc.strerror or exc}",
+                hint="choose a file in a folder you can write, or leave out --out for stdout",
+            ) from None
         err_console.print(f"wrote {len(data)} bytes to {out}")
     else:
         click.echo(data.decode("utf-8", errors="replace").replace("\r\n", "\n"), nl=False)
