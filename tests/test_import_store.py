@@ -6,6 +6,7 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from syndicate import articles
@@ -255,3 +256,17 @@ def test_minted_uid_too_long_for_the_column_falls_back_to_a_uuid(
     assert report.outcomes[0].status == "imported", report.outcomes[0].reason
     (article,) = stored(app)
     assert article.uid.startswith("urn:uuid:") and len(article.uid) <= 200
+
+
+def test_no_free_slug_names_the_file(
+    app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from syndicate.importers import store
+
+    monkeypatch.setattr(store, "MAX_SLUG_SUFFIX", 3)
+    paths = [write(tmp_path / f"bridge-{n}.md") for n in range(3)]
+    report = import_paths(app, paths)
+    assert [o.status for o in report.outcomes] == ["imported", "imported", "failed"]
+    error = report.outcomes[2].error
+    assert error is not None and error.path == str(paths[2])
+    assert str(paths[2]) in str(error) and "no free slug" in error.reason

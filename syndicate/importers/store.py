@@ -66,7 +66,7 @@ def fingerprint(parsed: ParsedArticle, settings: Settings) -> str:
     return hashlib.sha256(encoded).hexdigest()
 
 
-def _free_slug(conn: Connection, base: str, own_slug: str | None) -> str:
+def _free_slug(conn: Connection, base: str, own_slug: str | None, name: str) -> str:
     taken = store.slugs_like(conn, base) - ({own_slug} if own_slug else set())
     if base not in taken:
         return base
@@ -74,7 +74,7 @@ def _free_slug(conn: Connection, base: str, own_slug: str | None) -> str:
         candidate = f"{base}-{number}"
         if candidate not in taken:
             return candidate
-    raise ImportFailure(base, f"no free slug left for {base!r}")
+    raise ImportFailure(name, f"no free slug left for {base!r}")
 
 
 def _mint_uid(conn: Connection, settings: Settings, slug: str, published: datetime) -> str:
@@ -132,7 +132,7 @@ def save(
         parsed.warnings.append(f"renamed from {renamed_from}")
 
     if existing is None:
-        slug = _free_slug(conn, parsed.slug or slugify(parsed.title) or "article", None)
+        slug = _free_slug(conn, parsed.slug or slugify(parsed.title) or "article", None, name)
         if parsed.published is None:
             parsed.warnings.append(
                 f"no date in the file; using its modification time {file_time.isoformat()}"
@@ -140,7 +140,11 @@ def save(
         published = parsed.published or file_time
     else:
         wanted = parsed.slug or existing.slug
-        slug = existing.slug if wanted == existing.slug else _free_slug(conn, wanted, existing.slug)
+        slug = (
+            existing.slug
+            if wanted == existing.slug
+            else _free_slug(conn, wanted, existing.slug, name)
+        )
         published = parsed.published or existing.published_at
     if dry_run:
         return Saved("would-import" if existing is None else "would-update", slug, "")
