@@ -7,7 +7,8 @@ that is not there yet), then delete files no longer built when ``delete = true``
 (never more than ``max_deletes``). The manifest is updated as each file lands, so a
 run that fails part-way leaves it equal to the host and the next run sends only the
 rest. Transient failures are retried with backoff. Every push is recorded in
-``pushes``; after the push, hubs hear of every live feed that changed.
+``pushes``. Once every host has been pushed to, the WebSub hubs hear once of each
+live feed that landed on any of them.
 """
 
 from __future__ import annotations
@@ -204,18 +205,28 @@ def publish(
             f"nothing to publish: {feeds_dir} holds no built files",
             hint="run `syndicate feeds build` first",
         )
-    reports = []
-    for host_settings in chosen:
-        index = settings.hosts.index(host_settings)
-        pusher = _Pusher(app, host_settings, key=f"hosts[{index}]", progress=progress)
-        reports.append(pusher.run(local, dry_run=dry_run))
+    pushers: list[_Pusher] = []
+    try:
+        for host_settings in chosen:
+            index = settings.hosts.index(host_settings)
+            pusher = _Pusher(app, host_settings, key=f"hosts[{index}]", progress=progress)
+            pushers.append(pusher)
+            pusher.run(local, dry_run=dry_run)
+        _announce(app, pushers)
+    finally:
+        for pusher in pushers:  # after the pings, so the records count them
+            pusher.finish()
+    reports = [pusher.report for pusher in pushers]
     if any(report.error for report in reports):
         raise PublishFailed(reports)
     return reports
 
 
 class _Pusher:
-    """One host's push: plan, lint, upload, delete, record, ping."""
+    """One host's push: plan, lint, upload, delete, record.
+
+    ``landed_live`` keeps the bytes of each live feed that landed, for the hub pings.
+    """
 
     def __init__(self, app: App, host: HostSettings, *, key: str, progress: Progress | None):
         self.app = app
@@ -224,12 +235,15 @@ class _Pusher:
         self.progress = progress
         self.feeds_dir = app.settings.feeds_dir
         self.engine = app.engine
+        self.report = PushReport(host.name)
+        self.push_id: int | None = None
+        self.landed_live: dict[str, bytes] = {}
 
     def run(self, local: dict[str, LocalFile], *, dry_run: bool) -> PushReport:
         now = self.app.clock.now()
-        report = PushReport(self.settings.name, dry_run=dry_run, started_at=now)
-        push_id = None if dry_run else store.start_push(self.engine, report.host, at=now)
-        landed_live: list[str] = []
+        report = self.report
+        report.dry_run, report.started_at = dry_run, now
+        self.push_id = None if dry_run else store.start_push(self.engine, report.host, at=now)
         try:
             with self.app.engine.connect() as conn:
                 plan = make_plan(self.settings, local, store.manifest(conn, self.settings.name))
@@ -241,25 +255,24 @@ class _Pusher:
                 report.deleted = list(plan.deletes)
                 report.bytes = sum(item.size for item in plan.uploads)
             else:
-                self._push(plan, report, landed_live)
+                self._push(plan, report)
         except SyndicateError as exc:  # a host failure, a refused feed, a missing secret
             report.error, report.hint = exc.message, exc.hint
             log.error("push to host %s failed: %s", self.settings.name, exc.message)
-        except Exception as exc:  # a bug: still close the push record, then surface it
+        except Exception as exc:  # a bug: publish() still closes the push record
             report.error = f"unexpected {type(exc).__name__}: {exc}"
-            self._finish(push_id, report)
             raise
-        if landed_live:
-            self._ping(landed_live, report)
-        self._finish(push_id, report)
+        finally:
+            report.finished_at = self.app.clock.now()
         return report
 
-    def _finish(self, push_id: int | None, report: PushReport) -> None:
-        report.finished_at = self.app.clock.now()
-        if push_id is not None:
+    def finish(self) -> None:
+        """Close the push record (once the hubs have been pinged)."""
+        report = self.report
+        if self.push_id is not None:
             store.finish_push(
                 self.engine,
-                push_id,
+                self.push_id,
                 finished_at=report.finished_at,
                 uploaded=len(report.uploaded),
                 skipped=report.skipped,
@@ -269,7 +282,7 @@ class _Pusher:
                 error=report.error,
             )
 
-    def _push(self, plan: Plan, report: PushReport, landed_live: list[str]) -> None:
+    def _push(self, plan: Plan, report: PushReport) -> None:
         host = build_host(self.settings, base_dir=self.app.settings.base_dir, key=self.key)
         total = len(plan.uploads) + len(plan.deletes)
         self._tick(0, total)
@@ -288,7 +301,7 @@ class _Pusher:
                 report.uploaded.append(item.path)
                 report.bytes += len(data)
                 if feedfiles.is_live_feed(item.path):
-                    landed_live.append(item.path)
+                    self.landed_live[item.path] = data
                 self._tick(len(report.uploaded), total)
             for path in plan.deletes:
                 self._retrying(f"delete {path}", lambda path=path: host.delete(path))
@@ -352,27 +365,36 @@ class _Pusher:
         if self.progress is not None:
             self.progress(self.settings.name, done, total)
 
-    # -- hubs ---------------------------------------------------------------------------
 
-    def _ping(self, live_paths: list[str], report: PushReport) -> None:
-        pings: list[tuple[str, str]] = []
-        for path in live_paths:
-            try:
-                data = (self.feeds_dir / path).read_bytes()
-            except OSError:
-                continue
-            self_url, hubs = websub.advertised(data, path)
-            topic = self_url or public_url(self.app.settings, path)
-            pings.extend((hub, topic) for hub in hubs)
-        results = websub.ping_hubs(
-            pings,
-            timeout=self.settings.timeout,
-            retries=self.settings.retries,
-            retry_delay=self.settings.retry_delay,
-        )
-        report.hubs_pinged = sum(result.ok for result in results)
-        report.hub_errors = [
-            f"{result.hub} ({result.topic}): {result.error}" for result in results if not result.ok
+def _announce(app: App, pushers: list[_Pusher]) -> None:
+    """Ping the hubs once per live feed that landed on any host, after every host has it.
+
+    The hubs each feed advertises are read from the bytes that were pushed; each host's
+    report counts the pings (and lists the failures) for the feeds it landed. Timeouts
+    and retries are those of the first host that landed a live feed.
+    """
+    landing = [pusher for pusher in pushers if pusher.landed_live]
+    if not landing:
+        return
+    landed: dict[str, bytes] = {}
+    for pusher in landing:
+        landed.update(pusher.landed_live)
+    pings: list[tuple[str, str]] = []
+    feed_of: list[str] = []  # the feed each ping announces
+    for path, data in sorted(landed.items()):
+        self_url, hubs = websub.advertised(data, path)
+        topic = self_url or public_url(app.settings, path)
+        pings.extend((hub, topic) for hub in hubs)
+        feed_of.extend(path for _ in hubs)
+    first = landing[0].settings
+    results = websub.ping_hubs(
+        pings, timeout=first.timeout, retries=first.retries, retry_delay=first.retry_delay
+    )
+    for pusher in landing:
+        mine = [r for r, path in zip(results, feed_of, strict=True) if path in pusher.landed_live]
+        pusher.report.hubs_pinged = sum(result.ok for result in mine)
+        pusher.report.hub_errors = [
+            f"{result.hub} ({result.topic}): {result.error}" for result in mine if not result.ok
         ]
 
 

@@ -35,11 +35,15 @@ retry_delay = 0
 class Hub:
     """Records each ping and what the public folder held at that moment."""
 
-    def __init__(self, public: Path, statuses: list[int] | None = None) -> None:
+    def __init__(
+        self, public: Path, statuses: list[int] | None = None, mirror: Path | None = None
+    ) -> None:
         self.public = public
+        self.mirror = mirror
         self.statuses = statuses or []
         self.pings: list[dict[str, str]] = []
         self.live_at_ping: list[bytes | None] = []
+        self.mirror_at_ping: list[bytes | None] = []
         self.content_types: list[str] = []
 
     def __call__(self, request: Request) -> Response:
@@ -47,8 +51,9 @@ class Hub:
         self.pings.append(form)
         self.content_types.append(request.mimetype)
         topic = form.get("hub.url", "")
-        path = self.public / topic.removeprefix(FEEDS_URL)
-        self.live_at_ping.append(path.read_bytes() if path.is_file() else None)
+        for root, seen in ((self.public, self.live_at_ping), (self.mirror, self.mirror_at_ping)):
+            path = root / topic.removeprefix(FEEDS_URL) if root else None
+            seen.append(path.read_bytes() if path and path.is_file() else None)
         status = self.statuses.pop(0) if self.statuses else 204
         headers = {"Retry-After": "0"} if status in (429, 503) else {}
         return Response(status=status, headers=headers)
@@ -88,6 +93,42 @@ def test_hubs_hear_of_each_changed_live_feed_once_it_is_live(
     (app.settings.feeds_dir / "index.html").write_bytes(b"<!doctype html><title>v2</title>\n")
     [third] = publish(app)
     assert third.hubs_pinged == 1 and hub.topics() == ["all/rss.xml"]
+
+
+class TestTwoHosts:
+    @pytest.fixture
+    def config_extra(self) -> str:
+        return """
+[[hosts]]
+name = "site"
+type = "directory"
+path = "public"
+retries = 0
+
+[[hosts]]
+name = "mirror"
+type = "directory"
+path = "mirror"
+retries = 0
+"""
+
+    def test_each_changed_feed_is_pinged_once_after_every_host_has_it(
+        self, app: App, httpserver: HTTPServer
+    ) -> None:
+        base = app.settings.base_dir
+        hub = Hub(base / "public", mirror=base / "mirror")
+        httpserver.expect_request("/hub", method="POST").respond_with_handler(hub)
+        files = write_feeds(app.settings.feeds_dir, hub=httpserver.url_for("/hub"))
+
+        site, mirror = publish(app)
+        assert hub.topics() == LIVE  # once each, not once per host
+        for ping, public, mirrored in zip(
+            hub.pings, hub.live_at_ping, hub.mirror_at_ping, strict=True
+        ):
+            expected = files[ping["hub.url"].removeprefix(FEEDS_URL)]
+            assert public == mirrored == expected  # both hosts had it when the hub heard
+        # Each host's report counts the pings for the feeds it landed.
+        assert site.hubs_pinged == mirror.hubs_pinged == 3
 
 
 def test_a_busy_hub_is_retried(app: App, httpserver: HTTPServer) -> None:

@@ -81,6 +81,6 @@ def show(reports: list[PushReport], *, as_json: bool, dry_run: bool) -> None:
             for report in reports
         ],
     )
-    for report in reports:
-        for problem in report.hub_errors:
-            err_console.print(f"warning: hub not pinged: {problem}", markup=False, soft_wrap=True)
+    # A feed on several hosts is announced once: so is a hub that failed for it.
+    for problem in dict.fromkeys(problem for report in reports for problem in report.hub_errors):
+        err_console.print(f"warning: hub not pinged: {problem}", markup=False, soft_wrap=True)
