@@ -26,7 +26,7 @@ from .support import T0
 FEEDS = """
 [[feeds]]
 name = "all"
-path = "all"
+path = "all/"  # a trailing slash: the Link headers come from the feed, not this string
 hubs = ["https://hub.example.org/", "https://hub2.example.org/"]
 archive = true
 """
@@ -35,6 +35,17 @@ ATOM = (
     b'<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom">'
     + (b"<entry><title>An entry</title></entry>" * 40)
     + b"</feed>\n"
+)
+
+
+RSS = (
+    b'<?xml version="1.0" encoding="utf-8"?>\n'
+    b'<rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom"><channel>'
+    b'<atom:link rel="self" href="https://news.example.org/feeds/all/rss.xml"/>'
+    b'<atom:link rel="hub" href="https://hub.example.org/"/>'
+    b'<atom:link rel="hub" href="https://hub2.example.org/"/>'
+    + (b"<item><title>An item</title></item>" * 40)
+    + b"</channel></rss>\n"
 )
 
 
@@ -48,7 +59,7 @@ def feeds(app: App) -> Path:
     root = app.settings.feeds_dir
     for rel, data in {
         "all/atom.xml": ATOM,
-        "all/rss.xml": ATOM.replace(b"feed", b"rss"),
+        "all/rss.xml": RSS,
         "all/feed.json": b'{"version": "https://jsonfeed.org/version/1.1", "items": []}',
         "all/archive/1/atom.xml": ATOM,
         "index.html": b"<!DOCTYPE html><title>feeds</title>" + b"<p>x</p>" * 50,
@@ -159,7 +170,11 @@ def test_websub_link_headers(server: str) -> None:
     assert '<https://news.example.org/feeds/all/rss.xml>; rel="self"' in live
     archived = get(server + "/feeds/all/archive/1/atom.xml")
     assert 'rel="hub"' not in archived.headers["Link"]
-    assert archived.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert archived.headers["Link"] == (
+        '<https://news.example.org/feeds/all/archive/1/atom.xml>; rel="self"'
+    )
+    assert archived.headers["Cache-Control"] == "public, max-age=86400"
+    assert "Link" not in get(server + "/feeds/").headers
     assert "Link" not in get(server + "/feeds/feeds.opml").headers
 
 

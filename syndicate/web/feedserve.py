@@ -3,7 +3,9 @@
 Strong ``ETag`` = sha256 of the bytes (``-gzip`` suffixed for the gzipped variant),
 ``Last-Modified`` = the file's mtime (the builder sets it to the newest entry),
 ``If-None-Match`` wins over ``If-Modified-Since``, ``Vary: Accept-Encoding``,
-``Cache-Control`` from ``feedfiles``, and WebSub ``Link`` headers on live feeds.
+``Cache-Control`` from ``feedfiles``, and WebSub ``Link`` headers on live feeds: the
+hubs and ``self`` URL the served bytes advertise (``websub.advertised``, as the pings
+use), so the headers and the document never disagree.
 Only regular files below the feeds folder are served; dot files (temp files of an
 atomic write) never are.
 """
@@ -23,6 +25,7 @@ from werkzeug.http import http_date, parse_date, parse_etags
 from ..config import Settings
 from ..feedfiles import cache_control, is_archive, is_live_feed, media_type
 from ..fileio import sha256_hex
+from ..websub import advertised
 from .context import Web
 
 _COMPRESSIBLE = (
@@ -44,6 +47,7 @@ class _Cached:
     data: bytes
     sha: str
     gzipped: bytes | None
+    advertised: tuple[str | None, list[str]] | None  # (self URL, hubs) of a feed document
 
 
 class _FileCache:
@@ -54,7 +58,7 @@ class _FileCache:
         self._files: OrderedDict[Path, _Cached] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, path: Path, mtime_ns: int, size: int, compressible: bool) -> _Cached:
+    def get(self, path: Path, mtime_ns: int, size: int, compressible: bool, feed: bool) -> _Cached:
         with self._lock:
             hit = self._files.get(path)
             if hit and hit.mtime_ns == mtime_ns and hit.size == size:
@@ -62,7 +66,8 @@ class _FileCache:
                 return hit
         data = path.read_bytes()
         gz = gzip.compress(data, compresslevel=6, mtime=0) if compressible else None
-        entry = _Cached(mtime_ns, len(data), data, sha256_hex(data), gz)
+        links = advertised(data, path.name) if feed else None
+        entry = _Cached(mtime_ns, len(data), data, sha256_hex(data), gz, links)
         with self._lock:
             self._files[path] = entry
             while len(self._files) > self.max_files:
@@ -88,18 +93,17 @@ def _resolve(root: Path, relpath: str) -> tuple[Path, str] | None:
     return path, "/".join(parts)
 
 
-def link_header(settings: Settings, relpath: str) -> str | None:
-    """``rel=hub`` for each WebSub hub of the feed and ``rel=self`` with its public URL."""
-    if not (is_live_feed(relpath) or is_archive(relpath)):
+def link_header(
+    settings: Settings, relpath: str, found: tuple[str | None, list[str]] | None
+) -> str | None:
+    """``rel=hub`` for each WebSub hub the live feed advertises and ``rel=self`` (the
+    feed's own, else its public URL); ``found`` is ``websub.advertised`` of the bytes."""
+    if found is None or not (is_live_feed(relpath) or is_archive(relpath)):
         return None
-    links = [f'<{settings.site.public_feeds_url}{relpath}>; rel="self"']
+    self_url, hubs = found
+    links = [f'<{self_url or settings.site.public_feeds_url + relpath}>; rel="self"']
     if is_live_feed(relpath):
-        folder = str(PurePosixPath(relpath).parent)
-        hubs: list[str] = []
-        for feed in settings.feeds:
-            if feed.path == folder or (feed.per_tag and folder.startswith("tags/")):
-                hubs += [hub for hub in feed.hubs if hub not in hubs]
-        links = [f'<{hub}>; rel="hub"' for hub in hubs] + links
+        links = [f'<{hub}>; rel="hub"' for hub in dict.fromkeys(hubs)] + links
     return ", ".join(links)
 
 
@@ -112,7 +116,8 @@ def serve(web: Web, relpath: str = "") -> Response:
     stat = path.stat()
     content_type = media_type(relpath)
     compressible = content_type.startswith(_COMPRESSIBLE) and stat.st_size >= _MIN_GZIP
-    cached = _CACHE.get(path, stat.st_mtime_ns, stat.st_size, compressible)
+    feed = is_live_feed(relpath) or is_archive(relpath)
+    cached = _CACHE.get(path, stat.st_mtime_ns, stat.st_size, compressible, feed)
     use_gzip = cached.gzipped is not None and request.accept_encodings["gzip"] > 0
     etag = cached.sha + ("-gzip" if use_gzip else "")
 
@@ -122,7 +127,7 @@ def serve(web: Web, relpath: str = "") -> Response:
         "Cache-Control": cache_control(relpath),
         "Vary": "Accept-Encoding",
     }
-    if link := link_header(settings, relpath):
+    if link := link_header(settings, relpath, cached.advertised):
         headers["Link"] = link
     if _not_modified(cached.sha, int(stat.st_mtime), web.app.clock.now()):
         response = Response(status=304, headers=headers)
