@@ -29,15 +29,26 @@ SIGNED_HEADERS = (
 
 
 class DkimSigner:
-    """Signs complete messages; the key is read once."""
+    """Signs complete messages; the key is read and checked once, here.
+
+    A key dkimpy cannot parse is a configuration error at start-up, not a failure of
+    every message at send time.
+    """
 
     def __init__(self, *, domain: str, selector: str, private_key: bytes) -> None:
         try:
-            import dkim  # noqa: F401
+            from dkim.crypto import parse_pem_private_key
         except ImportError:
             raise ConfigError(
                 "mail.dkim is set but dkimpy is not installed",
                 hint="pip install 'syndicate[dkim]'",
+            ) from None
+        try:
+            parse_pem_private_key(private_key)
+        except Exception as exc:  # dkimpy raises several kinds for a bad key
+            raise ConfigError(
+                f"mail.dkim.private_key_file: not a usable RSA private key ({exc})",
+                hint="a PEM file: openssl genrsa -out dkim.pem 2048",
             ) from None
         self.domain = domain.encode("ascii")
         self.selector = selector.encode("ascii")

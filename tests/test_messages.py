@@ -297,6 +297,21 @@ def test_dkim_signature_verifies_with_the_public_key(tmp_path: Path) -> None:
     assert not dkim.verify(tampered, dnsfunc=dns)
 
 
+def test_an_unusable_dkim_key_is_a_config_error_before_any_message(tmp_path: Path) -> None:
+    from syndicate.errors import ConfigError
+
+    (tmp_path / "dkim.pem").write_bytes(
+        b"-----BEGIN RSA PRIVATE KEY-----\nbm90IGEga2V5\n-----END RSA PRIVATE KEY-----\n"
+    )
+    extra = (
+        '[mail.dkim]\ndomain = "news.example.org"\nselector = "s1"\nprivate_key_file = "dkim.pem"\n'
+    )
+    cfg = load_settings(write_config(tmp_path, f"sqlite:///{tmp_path / 's.db'}", extra))
+    with pytest.raises(ConfigError) as caught:
+        prepare(content(), cfg)
+    assert "mail.dkim.private_key_file" in str(caught.value)
+
+
 def test_aware_date_required_for_headers(cfg: Settings) -> None:
     mail = content(date=datetime(2026, 3, 2, 11, 0, tzinfo=UTC))
     assert parse(prepare(mail, cfg).message_bytes(recipient(cfg)))["Date"].endswith("+0000")
