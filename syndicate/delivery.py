@@ -139,8 +139,10 @@ class _Drainer:
         except RecorderFailed:
             raise
         except Exception as exc:  # a mailer bug must not lose the rows: retry them later
+            # The request may have reached the provider before it failed: uncertain, so
+            # the retry reuses the Message-ID and the row is counted apart.
             log.exception("mailer %s failed on a batch of %d", mailer.name, len(batch))
-            return [SendResult("temporary", error=f"{type(exc).__name__}: {exc}")] * len(batch)
+            return [SendResult("uncertain", error=f"{type(exc).__name__}: {exc}")] * len(batch)
         if len(results) != len(batch):
             log.error("mailer %s answered %d results for %d", mailer.name, len(results), len(batch))
             return [SendResult("uncertain", error="mailer answered the wrong number")] * len(batch)

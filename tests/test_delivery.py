@@ -117,6 +117,23 @@ def test_outcomes_are_recorded_and_retried_later(app: App, clock: FixedClock) ->
     assert rows["reader3@example.com"].status == "sent"
 
 
+class FailingMailer(ScriptedMailer):
+    """Raises after the request may have gone out (a bug, a lost response)."""
+
+    def send_batch(self, batch: Sequence[OutgoingMessage]) -> list[SendResult]:
+        self.calls.append(list(batch))
+        raise RuntimeError("response lost")
+
+
+def test_a_mailer_exception_is_uncertain_not_temporary(app: App, clock: FixedClock) -> None:
+    queued_edition(app.engine, 3, now=clock.now())
+    report = drain(with_mailer(app, FailingMailer([], max_batch=3)), once=True)
+    assert (report.sent, report.deferred, report.uncertain) == (0, 3, 3)
+    with app.engine.connect() as conn:
+        rows = conn.execute(select(deliveries.c.uncertain_attempts, deliveries.c.last_error))
+        assert {tuple(r) for r in rows} == {(1, "RuntimeError: response lost")}
+
+
 def test_breaker_pauses_a_failing_provider(app: App, clock: FixedClock) -> None:
     queued_edition(app.engine, 50, now=clock.now())
     threshold = app.settings.delivery.breaker_failures
