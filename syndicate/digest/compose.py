@@ -5,7 +5,9 @@ the previous edition that was composed or empty (a skipped slot does not move it
 its articles reach the next edition), or ``slot - lookback`` for the first edition.
 A service that was down across several periods therefore covers them all, once.
 An article imported after the previous edition was composed but dated before its
-end (a late, back-dated article) joins the next edition if it is within ``lookback``.
+end (a late, back-dated article) joins the next edition if it is within ``lookback``;
+re-importing an edited article counts as arriving then, so an article left out by
+``max_articles`` can come back after an edit.
 An article already in an edition of this digest is never chosen again (the
 ``edition_articles`` unique key enforces it too).
 """
@@ -16,15 +18,15 @@ import logging
 import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import case, func, insert, select, text, type_coerce
 from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.exc import IntegrityError
 
 from ..articles import Article, ArticleFilter, by_ids, published
 from ..config import DigestSettings, Settings
-from ..db import edition_articles, editions, is_sqlite, transaction
+from ..db import UtcDateTime, edition_articles, editions, is_sqlite, transaction
 from ..errors import DigestError
 from .render import render_edition
 from .windows import latest_slot, parse_period, period_key
@@ -107,56 +109,65 @@ def find_edition(
     return None if row is None else _edition_from(conn, row)
 
 
-def window_start(conn: Connection, digest: DigestSettings, slot: datetime) -> datetime:
-    """Where the window of ``slot`` begins (see the module docstring)."""
+@dataclass(frozen=True)
+class History:
+    """What the editions before a slot say about its window, read in one query."""
+
+    previous_end: datetime | None  # end of the last composed or empty edition
+    chosen_at: datetime | None  # when that edition chose its articles
+    earliest_skipped: datetime | None  # start of the earliest earlier edition of any kind
+
+
+def history(conn: Connection, digest: DigestSettings, slot: datetime) -> History:
     before = (editions.c.digest == digest.name) & (editions.c.period < period_key(slot))
-    previous_end = conn.execute(
-        select(func.max(editions.c.period_end)).where(before & (editions.c.status != "skipped"))
-    ).scalar()
-    if previous_end is not None:
-        return _aware(previous_end)
+    counted = editions.c.status != "skipped"
+
+    def utc(aggregate: Any) -> Any:  # aggregates bypass the column type: restore it
+        return type_coerce(aggregate, UtcDateTime)
+
+    row = conn.execute(
+        select(
+            utc(func.max(case((counted, editions.c.period_end)))),
+            utc(func.max(case((counted, editions.c.created_at)))),
+            utc(func.min(editions.c.period_start)),
+        ).where(before)
+    ).one()
+    return History(*row)
+
+
+def window_start(digest: DigestSettings, slot: datetime, past: History) -> datetime:
+    """Where the window of ``slot`` begins (see the module docstring)."""
+    if past.previous_end is not None:
+        return past.previous_end
     start = slot - digest.lookback
-    earliest_skipped = conn.execute(
-        select(func.min(editions.c.period_start)).where(before)
-    ).scalar()
-    if earliest_skipped is not None:
-        start = min(start, _aware(earliest_skipped))
+    if past.earliest_skipped is not None:
+        start = min(start, past.earliest_skipped)
     return start
 
 
 def late_arrivals(
-    conn: Connection, digest: DigestSettings, slot: datetime
+    digest: DigestSettings, slot: datetime, past: History
 ) -> tuple[datetime, datetime] | None:
     """Back-dated articles imported after the previous edition chose its articles are
     not missed: they join this edition if published within ``lookback`` of the slot."""
-    before = (editions.c.digest == digest.name) & (editions.c.period < period_key(slot))
-    chosen_at = conn.execute(
-        select(func.max(editions.c.created_at)).where(before & (editions.c.status != "skipped"))
-    ).scalar()
-    if chosen_at is None:
+    if past.chosen_at is None:
         return None  # the first edition reaches back ``lookback`` anyway
-    return _aware(chosen_at), slot - digest.lookback
-
-
-def _aware(value: datetime) -> datetime:
-    # Aggregates bypass the column type, so SQLite hands back naive UTC (or a string).
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return past.chosen_at, slot - digest.lookback
 
 
 def select_articles(
     conn: Connection, settings: Settings, digest: DigestSettings, slot: datetime
 ) -> Selection:
     """Newest first, at most ``max_articles``, none already in an edition of this digest."""
-    start = window_start(conn, digest, slot)
+    past = history(conn, digest, slot)
+    start = window_start(digest, slot, past)
     already = select(edition_articles.c.article_id).where(edition_articles.c.digest == digest.name)
     candidates = published(
         conn,
         now=slot,
         flt=article_filter(settings, digest),
         since=start,
-        late=late_arrivals(conn, digest, slot),
+        late=late_arrivals(digest, slot, past),
         exclude_ids=already,
         bodies=False,
     )
@@ -336,7 +347,7 @@ def record_skipped(app: App, name: str, slot: datetime, reason: str) -> Edition:
                 conn,
                 digest=name,
                 slot=slot,
-                period_start=window_start(conn, digest, slot),
+                period_start=window_start(digest, slot, history(conn, digest, slot)),
                 status="skipped",
                 created_at=app.clock.now(),
                 reason=reason,
