@@ -21,8 +21,8 @@ def confirm_url(app: App, signer: Signer, subscriber_id: int) -> str:
     return f"{app.settings.web_base_url}confirm/{token}"
 
 
-def send_confirmation(app: App, signer: Signer, subscriber: Subscriber) -> bool:
-    """Mail the confirmation link; returns whether the mailer accepted it.
+def send_confirmation(app: App, signer: Signer, subscriber: Subscriber) -> None:
+    """Mail the confirmation link.
 
     A transactional mail (``list_id=None``): no List-Unsubscribe, since the person is
     not subscribed yet. Failures are logged by id, never shown to the visitor (the
@@ -70,6 +70,5 @@ def send_confirmation(app: App, signer: Signer, subscriber: Subscriber) -> bool:
             result.outcome,
             result.error,
         )
-        return False
-    log.info("confirmation sent to subscriber %s", subscriber.id)
-    return True
+    else:
+        log.info("confirmation sent to subscriber %s", subscriber.id)

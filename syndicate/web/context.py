@@ -11,7 +11,7 @@ from flask import Response, current_app, request, url_for
 from ..context import App
 from ..errors import TokenError
 from ..render import render
-from ..tokens import Signer, Token
+from ..tokens import Signer
 from .security import RateLimiter
 from .sns import CertificateCache
 
@@ -60,12 +60,12 @@ class Web:
             self._registry = registry_for(self.app)
         return self._registry
 
-    def check(self, token: str, purpose: str) -> tuple[Token, int]:
-        """The token's contents and its subscriber id, or TokenError."""
+    def check(self, token: str, purpose: str) -> int:
+        """The subscriber id a valid token for ``purpose`` names, or TokenError."""
         checked = self.signer.check(token, purpose, now=self.app.clock.now())
         if not checked.subject.isdigit():
             raise TokenError("this link is not valid")
-        return checked, int(checked.subject)
+        return int(checked.subject)
 
 
 def web() -> Web:

@@ -121,7 +121,7 @@ def _check_inbox(web: Web) -> Response:
 
 def confirm(web: Web, token: str) -> Response:
     try:
-        _, subscriber_id = web.check(token, "confirm")
+        subscriber_id = web.check(token, "confirm")
     except TokenError as error:
         return invalid_link(web, error)
     with transaction(web.app.engine) as conn:
@@ -164,7 +164,7 @@ def unsubscribe(web: Web, token: str) -> Response:
     """GET: a page with a button. POST (the button, or a mail client's RFC 8058 one-click
     with ``List-Unsubscribe=One-Click``): unsubscribe now, answer 200, never redirect."""
     try:
-        _, subscriber_id = web.check(token, "unsubscribe")
+        subscriber_id = web.check(token, "unsubscribe")
     except TokenError as error:
         return invalid_link(web, error)
     if request.method == "GET":
@@ -191,7 +191,7 @@ def unsubscribe(web: Web, token: str) -> Response:
 
 def preferences(web: Web, token: str) -> Response:
     try:
-        _, subscriber_id = web.check(token, "preferences")
+        subscriber_id = web.check(token, "preferences")
     except TokenError as error:
         return invalid_link(web, error)
     with web.app.engine.connect() as conn:
