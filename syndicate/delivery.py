@@ -14,6 +14,7 @@ import logging
 import os
 import socket
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -33,6 +34,8 @@ from .outbox import Claimed, Outcome, claim, record, release
 from .tokens import Signer, signer_for
 
 log = logging.getLogger(__name__)
+
+PREPARED_EDITIONS = 4  # editions kept prepared by a drain (the oldest is dropped)
 
 
 @dataclass
@@ -84,7 +87,8 @@ class _Drainer:
         self.report = DrainReport()
         self.halt = threading.Event()  # one thread failed: the others stop too
         self.lock = threading.Lock()
-        self.prepared: dict[int, PreparedEdition] = {}
+        # The last few editions only: under ``syndicate run`` one drain lives for days.
+        self.prepared: OrderedDict[int, PreparedEdition] = OrderedDict()
         self.signer: Signer = signer_for(app.settings, app.engine)
         policy = self.settings.delivery
         # A claim must finish well inside its lease even at the configured rate. The
@@ -97,15 +101,24 @@ class _Drainer:
         return self.app.clock.now()
 
     def edition(self, edition_id: int) -> PreparedEdition:
-        """Rendered once per drain: parts pre-encoded, then personalised per row."""
+        """Rendered once while recent: parts pre-encoded, then personalised per row.
+
+        The store read and the preparation (DKIM key read) run outside the lock the
+        threads share; two threads may both prepare an edition once, which is harmless.
+        """
         with self.lock:
-            if edition_id not in self.prepared:
-                with self.app.engine.connect() as conn:
-                    row = conn.execute(select(editions).where(editions.c.id == edition_id)).one()
-                self.prepared[edition_id] = prepare(
-                    edition_content(self.settings, row._mapping), self.settings
-                )
-            return self.prepared[edition_id]
+            found = self.prepared.get(edition_id)
+            if found is not None:
+                self.prepared.move_to_end(edition_id)
+                return found
+        with self.app.engine.connect() as conn:
+            row = conn.execute(select(editions).where(editions.c.id == edition_id)).one()
+        prepared = prepare(edition_content(self.settings, row._mapping), self.settings)
+        with self.lock:
+            self.prepared[edition_id] = prepared
+            while len(self.prepared) > PREPARED_EDITIONS:
+                self.prepared.popitem(last=False)
+        return prepared
 
     def tally(self, counts: dict[str, int], done: int) -> None:
         with self.lock:

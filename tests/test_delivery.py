@@ -265,6 +265,32 @@ def test_threads_sharing_the_rate_claim_what_their_share_sends_within_the_lease(
     assert max(len(call) for call in mailer.calls) == 10
 
 
+def test_a_long_drain_keeps_only_the_last_few_editions_prepared(
+    app: App, clock: FixedClock
+) -> None:
+    from syndicate.delivery import PREPARED_EDITIONS, _Drainer
+
+    from .test_delivery_fixtures import add_edition
+
+    ids = [
+        add_edition(app.engine, now=clock.now(), period=f"2026-03-{day:02d}T06:00Z")
+        for day in range(1, PREPARED_EDITIONS + 3)
+    ]
+    drainer = _Drainer(
+        app,
+        once=True,
+        stop=threading.Event(),
+        progress=None,
+        limiter=RateLimiter(10, 10),
+        breaker=CircuitBreaker(3, 60),
+    )
+    for edition_id in ids:
+        assert drainer.edition(edition_id).content.edition_id == edition_id
+    assert list(drainer.prepared) == ids[-PREPARED_EDITIONS:]
+    recent = drainer.edition(ids[-1])
+    assert drainer.edition(ids[-1]) is recent  # still prepared once, not per call
+
+
 def test_build_mailer_picks_the_provider_and_needs_its_secret(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
