@@ -17,6 +17,7 @@ Feeds and emails import these functions; they are deliberately pure and side-eff
 
 from __future__ import annotations
 
+import html as html_module
 import re
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
@@ -131,8 +132,18 @@ def _host_allowed(url: str, hosts: Iterable[str]) -> bool:
     return False
 
 
+def iframe_host_list(hosts: Iterable[str]) -> tuple[str, ...]:
+    """``site.iframe_hosts`` trimmed, lower-cased and sorted: the key of ``policy``."""
+    return tuple(sorted({h.strip().lower() for h in hosts if h.strip()}))
+
+
 @lru_cache(maxsize=32)
-def _policy(iframe_hosts: tuple[str, ...]) -> tuple[frozenset[str], frozenset[str], dict]:
+def policy(iframe_hosts: tuple[str, ...]) -> tuple[frozenset[str], frozenset[str], dict]:
+    """The allow-list: (tags kept, tags dropped with their content, attributes per tag).
+
+    Shared by ``sanitize_html`` and the feeds' native containment pass; callers must
+    not modify the returned attribute sets.
+    """
     tags = set(ALLOWED_TAGS)
     dropped = set(DROPPED_WITH_CONTENT)
     attributes = {tag: set(names) for tag, names in ALLOWED_ATTRIBUTES.items()}
@@ -141,6 +152,27 @@ def _policy(iframe_hosts: tuple[str, ...]) -> tuple[frozenset[str], frozenset[st
         dropped.discard("iframe")
         attributes["iframe"] = set(IFRAME_ATTRIBUTES)
     return frozenset(tags), frozenset(dropped), attributes
+
+
+_IFRAME_SRC = re.compile(r'\ssrc="([^"]*)"')
+
+
+def _keep_iframe(match: re.Match[str], hosts: tuple[str, ...]) -> str:
+    src = _IFRAME_SRC.search(match[1] or "")
+    if src is None or not _host_allowed(html_module.unescape(src[1]), hosts):
+        return ""
+    return f"<iframe{match[1]}></iframe>"
+
+
+def finish_html(cleaned: str, iframe_hosts: tuple[str, ...]) -> str:
+    """The tail of every nh3 pass over article HTML: iframes only from ``iframe_hosts``
+    (without inner text), ``&nbsp;`` as a character, control characters stripped."""
+    if iframe_hosts:
+        # An iframe whose src was refused or is from another host is dropped.
+        cleaned = _IFRAME.sub(lambda m: _keep_iframe(m, iframe_hosts), cleaned)
+    # html5ever writes U+00A0 as &nbsp;, an entity XML does not define: keep the character.
+    # Strip again: nh3 decodes character references (``&#1;``) into control characters.
+    return strip_control_chars(cleaned.replace("&nbsp;", "\u00a0")).strip()
 
 
 def sanitize_html(
@@ -156,8 +188,8 @@ def sanitize_html(
     links); ``iframe_hosts`` the hosts (and their subdomains) whose iframes survive.
     A URL that is not http(s)/mailto after resolving is removed with its attribute.
     """
-    hosts = tuple(sorted({h.strip().lower() for h in iframe_hosts if h.strip()}))
-    tags, dropped, attributes = _policy(hosts)
+    hosts = iframe_host_list(iframe_hosts)
+    tags, dropped, attributes = policy(hosts)
 
     def keep_attribute(tag: str, name: str, value: str) -> str | None:
         if name in URL_ATTRIBUTES:
@@ -179,20 +211,13 @@ def sanitize_html(
         strip_control_chars(html),
         tags=set(tags),
         clean_content_tags=set(dropped),
-        attributes=attributes,
+        attributes={tag: set(names) for tag, names in attributes.items()},
         attribute_filter=keep_attribute,
         strip_comments=True,
         link_rel=None,
         url_schemes=set(URL_SCHEMES),
     )
-    if hosts:
-        # An iframe whose src was refused is dropped; an allowed one loses any inner text.
-        cleaned = _IFRAME.sub(
-            lambda m: f"<iframe{m[1]}></iframe>" if m[1] and " src=" in m[1] else "", cleaned
-        )
-    # html5ever writes U+00A0 as &nbsp;, an entity XML does not define: keep the character.
-    # Strip again: nh3 decodes character references (``&#1;``) into control characters.
-    return strip_control_chars(cleaned.replace("&nbsp;", "\u00a0")).strip()
+    return finish_html(cleaned, hosts)
 
 
 # -- plain text ---------------------------------------------------------------------------
