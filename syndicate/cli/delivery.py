@@ -10,6 +10,7 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ..errors import SyndicateError
+from ..outbox import STATES
 from .base import (
     Obj,
     err_console,
@@ -38,8 +39,10 @@ def deliver(obj: Obj, once: bool, worker_id: str | None, as_json: bool) -> None:
     from ..outbox import due_count
 
     app = obj.app()
-    with app.engine.connect() as conn:
-        total = due_count(conn, now=app.clock.now())
+    total = None  # a continuous drain has no end to show
+    if once:
+        with app.engine.connect() as conn:
+            total = due_count(conn, now=app.clock.now())
     stop = threading.Event()
     result: dict[str, Any] = {}
 
@@ -54,7 +57,7 @@ def deliver(obj: Obj, once: bool, worker_id: str | None, as_json: bool) -> None:
         TimeElapsedColumn(),
     )
     with Progress(*columns, console=err_console, disable=as_json, transient=False) as bar:
-        task = bar.add_task("deliver", total=total if once else None)
+        task = bar.add_task("deliver", total=total)
 
         def advance(count: int) -> None:
             bar.advance(task, count)
@@ -104,7 +107,7 @@ def outbox_group() -> None:
 @click.option(
     "--status",
     "state",
-    type=click.Choice(["queued", "sending", "sent", "deferred", "failed", "suppressed"]),
+    type=click.Choice(STATES),
     default=None,
     help="Only rows in this state.",
 )
