@@ -23,17 +23,17 @@ from lxml import html as lxml_html
 
 from .config import Settings
 from .feedfiles import FEED_FILES
+from .feeds.jsonfeed import VERSION as JSON_FEED_VERSION
+from .feeds.rss import ATOM_NS, FH_NS
+from .sanitize import XML_ILLEGAL
 
 MAX_BYTES = 5_000_000
 MAX_PROBLEMS = 100
 
-ATOM = "{http://www.w3.org/2005/Atom}"
+ATOM = f"{{{ATOM_NS}}}"
 CONTENT_ENCODED = "{http://purl.org/rss/1.0/modules/content/}encoded"
-FH = "{http://purl.org/syndication/history/1.0}"
-JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
+FH = f"{{{FH_NS}}}"
 ARCHIVE_RELS = ("current", "prev-archive", "next-archive")
-
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _TAG_LIKE = re.compile(r"<\s*/?\s*[A-Za-z!?]")
 _RFC822 = re.compile(
     r"^(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), )?\d{1,2} "
@@ -81,7 +81,7 @@ def _check_title(report: _Report, where: str, title: str | None) -> None:
         return
     if _TAG_LIKE.search(title):
         report.add(where, f"HTML in title {title[:60]!r}")
-    if _CONTROL.search(title):
+    if XML_ILLEGAL.search(title):
         report.add(where, "control character in title")
 
 
@@ -89,7 +89,7 @@ def _check_html(report: _Report, where: str, markup: str | None) -> None:
     """No script, no event handlers, no relative or javascript: URLs."""
     if not markup or not markup.strip():
         return
-    if _CONTROL.search(markup):
+    if XML_ILLEGAL.search(markup):
         report.add(where, "XML-illegal control character in HTML")
     try:
         elements = lxml_html.fragments_fromstring(markup)
@@ -359,7 +359,7 @@ def _lint_json(report: _Report, data: bytes, public_url: str) -> None:
     if not isinstance(feed, dict):
         report.add("document", "top level must be an object")
         return
-    if any(_CONTROL.search(text) for text in _strings(feed)):
+    if any(XML_ILLEGAL.search(text) for text in _strings(feed)):
         report.add("document", "control character in a string")
     if feed.get("version") != JSON_FEED_VERSION:
         report.add("version", f"must be {JSON_FEED_VERSION!r}")
@@ -436,7 +436,7 @@ def _inspect(path: Path, public_url: str, name: str | None = None) -> _Report:
     except UnicodeDecodeError as exc:
         report.add("file", f"not UTF-8 (byte {exc.start})")
         return report
-    if _CONTROL.search(text):
+    if XML_ILLEGAL.search(text):
         report.add("file", "XML-illegal control character")
     kind = path.name
     if kind == FEED_FILES["json"] or path.suffix == ".json":

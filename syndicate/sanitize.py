@@ -39,7 +39,7 @@ __all__ = [
 ]
 
 # XML 1.0 allows TAB, LF and CR below 0x20, and forbids U+FFFE/U+FFFF outright.
-_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 SUMMARY_LENGTH = 280
 
@@ -95,7 +95,7 @@ def strip_control_chars(text: str) -> str:
     Feeds, emails and the importers call this on every piece of untrusted text:
     one such character makes a whole RSS or Atom document unreadable.
     """
-    return _XML_ILLEGAL.sub("", text)
+    return XML_ILLEGAL.sub("", text)
 
 
 def normalize_space(text: str) -> str:
