@@ -29,27 +29,30 @@ def publish_command(obj: Obj, target: str | None, dry_run: bool, as_json: bool) 
     from ..publish import PublishFailed, publish
 
     app = obj.app()
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        console=err_console,
-        transient=True,
-        disable=as_json or dry_run,
-    ) as bar:
-        tasks: dict[str, Any] = {}
+    failed: PublishFailed | None = None
+    try:
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            console=err_console,
+            transient=True,
+            disable=as_json or dry_run,
+        ) as bar:
+            tasks: dict[str, Any] = {}
 
-        def progress(host: str, done: int, total: int) -> None:
-            if host not in tasks:
-                tasks[host] = bar.add_task(f"pushing to {host}", total=total)
-            bar.update(tasks[host], completed=done, total=total)
+            def progress(host: str, done: int, total: int) -> None:
+                if host not in tasks:
+                    tasks[host] = bar.add_task(f"pushing to {host}", total=total)
+                bar.update(tasks[host], completed=done, total=total)
 
-        try:
             reports = publish(app, target=target, dry_run=dry_run, progress=progress)
-        except PublishFailed as failed:
-            show(failed.reports, as_json=as_json, dry_run=dry_run)
-            raise
+    except PublishFailed as exc:
+        failed, reports = exc, exc.reports
+    # The bars are gone now: success and failure print the same table the same way.
     show(reports, as_json=as_json, dry_run=dry_run)
+    if failed is not None:
+        raise failed
 
 
 def show(reports: list[PushReport], *, as_json: bool, dry_run: bool) -> None:
