@@ -35,7 +35,6 @@ if TYPE_CHECKING:
 # The per-recipient values an edition's HTML and text may carry. One definition:
 # syndicate.digest imports it from here.
 PLACEHOLDERS = ("@@unsubscribe_url@@", "@@preferences_url@@", "@@name@@", "@@email@@")
-KEYS = tuple(p.strip("@") for p in PLACEHOLDERS)
 _SPLIT = re.compile("(" + "|".join(re.escape(p) for p in PLACEHOLDERS) + ")")
 
 CRLF = b"\r\n"
@@ -73,9 +72,6 @@ class Recipient:
     message_id: str
     unsubscribe_url: str
     preferences_url: str
-
-    def value(self, key: str) -> str:
-        return getattr(self, key)
 
 
 def header_value(value: str) -> str:

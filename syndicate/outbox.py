@@ -25,7 +25,6 @@ from sqlalchemy.sql import ColumnElement
 
 from .config import DeliverySettings
 from .db import deliveries, dialect_insert, editions, is_sqlite, subscribers, subscriptions
-from .messages import message_id_for
 
 __all__ = [
     "STATES",
@@ -38,7 +37,6 @@ __all__ = [
     "due_count",
     "enqueue",
     "list_rows",
-    "message_id_for",
     "record",
     "release",
     "retry_failed",

@@ -50,17 +50,10 @@ _PREHEADER_TITLES = 3
 class RenderedEdition:
     """A rendered, inlined edition that is not necessarily stored (preview, test send)."""
 
-    digest: str
     subject: str
     html: str
     text: str
-    date: str  # YYYY-MM-DD in the digest's zone: the archive page's name
-    view_url: str
     check: CheckResult
-
-    @property
-    def html_bytes(self) -> int:
-        return len(self.html.encode("utf-8"))
 
 
 def _long_date(moment: datetime) -> str:
@@ -170,11 +163,8 @@ def render_edition(
     text = render(templates, digest.text_template, subject=subject, **context)
     inlined = inline_css(html)
     return RenderedEdition(
-        digest=name,
         subject=subject,
         html=inlined,
         text=text,
-        date=context["edition"]["date"],
-        view_url=context["edition"]["view_url"],
         check=presend_check(inlined),
     )
