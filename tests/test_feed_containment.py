@@ -56,3 +56,10 @@ def test_iframes_only_from_configured_hosts(settings: Settings) -> None:
 def test_no_iframes_without_configured_hosts(settings: Settings) -> None:
     content = _content(settings, [])
     assert "iframe" not in content and "youtube" not in content
+
+
+def test_titles_keep_no_break_spaces_like_the_importer() -> None:
+    from syndicate.feeds.model import plain_text
+
+    assert plain_text("Route\u00a04  reopens\n<b>today</b>") == "Route\u00a04 reopens today"
+    assert plain_text("10\u00a0km \t closed") == "10\u00a0km closed"

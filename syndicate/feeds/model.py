@@ -23,7 +23,7 @@ from .. import sanitize
 from ..articles import Article, ArticleFilter, valid_mime_type
 from ..config import FeedSettings, Settings
 from ..feedfiles import FEED_FILES
-from ..sanitize import absolute_url, strip_control_chars, summarize
+from ..sanitize import absolute_url, normalize_space, strip_control_chars, summarize
 
 # Bump when the builder's output changes for the same inputs: every page is rebuilt.
 FORMAT_VERSION = "1"
@@ -34,7 +34,6 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 FEED_ID_PREFIX = "urn:syndicate:feed:"
 
 _TAG_SLUG = re.compile(r"[^a-z0-9_-]+")
-_SPACES = re.compile(r"\s+")
 # Titles and names also lose C1 controls: readers show them as cp1252 glyphs.
 _C1_CONTROLS = re.compile("[\x7f-\x9f]")
 
@@ -46,11 +45,11 @@ def plain_text(value: str, *, limit: int | None = None) -> str:
     """
     text = strip_control_chars(value)
     if "<" not in text and "&" not in text:  # the common case: nothing to decode
-        text = _SPACES.sub(" ", _C1_CONTROLS.sub("", text)).strip()
+        text = normalize_space(_C1_CONTROLS.sub("", text))
         return summarize(text, limit) if limit is not None else text
     for _ in range(4):  # bounded: each pass removes at least one layer of markup
         cleaned = html.unescape(nh3.clean(text, tags=set()))
-        cleaned = _SPACES.sub(" ", _C1_CONTROLS.sub("", strip_control_chars(cleaned))).strip()
+        cleaned = normalize_space(_C1_CONTROLS.sub("", strip_control_chars(cleaned)))
         if cleaned == text:
             break
         text = cleaned
@@ -224,7 +223,7 @@ def make_entry(article: Article, spec: FeedSpec) -> Entry:
         content_html=_content_html(article, spec) if full else None,
         content_text=text if full else None,
         published=article.published_at.astimezone(UTC),
-        updated=max(article.updated_at, article.published_at).astimezone(UTC),
+        updated=entry_time(article),
         author_name=author or None,
         author_email=email if author and _EMAIL.match(email) else None,
         tags=tuple(t for t in (plain_text(tag) for tag in article.tags) if t),
