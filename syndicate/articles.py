@@ -30,6 +30,11 @@ def valid_mime_type(value: str | None) -> str | None:
     return mime if _MIME_TYPE.fullmatch(mime) else None
 
 
+def page_url(site_url: str, slug: str) -> str:
+    """An article's public page: ``<site.url><slug>/``."""
+    return f"{site_url}{slug}/"
+
+
 @dataclass(frozen=True)
 class Article:
     """One stored article; ``uid`` is its permanent feed id, ``slug`` its URL name."""
@@ -55,8 +60,7 @@ class Article:
     content_hash: str = ""
 
     def url(self, site_url: str) -> str:
-        """The article's public page: ``<site.url><slug>/``."""
-        return f"{site_url}{self.slug}/"
+        return page_url(site_url, self.slug)
 
 
 @dataclass(frozen=True)

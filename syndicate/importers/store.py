@@ -153,7 +153,7 @@ def save(
     html = sanitize_html(
         parsed.body_html,
         base_url=site.url,
-        page_url=f"{site.url}{slug}/",
+        page_url=store.page_url(site.url, slug),
         iframe_hosts=site.iframe_hosts,
     )
     text = html_to_text(html)
