@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+from uuid import uuid4
 
 from sqlalchemy import and_, delete, exists, not_, or_, select
 from sqlalchemy.engine import Connection, RowMapping
 
-from .db import article_tags, articles
+from .db import article_tags, articles, dialect_insert, meta
 
 if TYPE_CHECKING:
     from .config import FeedSettings
@@ -71,7 +72,6 @@ class ArticleFilter:
     tags_all: tuple[str, ...] = ()
     exclude_tags: tuple[str, ...] = ()
     authors: tuple[str, ...] = ()
-    extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @classmethod
     def of(
@@ -144,7 +144,6 @@ def published(
     flt: ArticleFilter = ArticleFilter(),
     since: datetime | None = None,
     limit: int | None = None,
-    offset: int = 0,
     oldest_first: bool = False,
     exclude_ids: Any = None,
     bodies: bool = True,
@@ -181,17 +180,10 @@ def published(
         else (articles.c.published_at.desc(), articles.c.id.desc())
     )
     columns = articles.c if bodies else [c for c in articles.c if c.name not in BODY_COLUMNS]
-    query = select(*columns).where(and_(*conditions)).order_by(*order).offset(offset)
+    query = select(*columns).where(and_(*conditions)).order_by(*order)
     if limit is not None:
         query = query.limit(limit)
     return _to_articles(conn, conn.execute(query).mappings().all())
-
-
-def count_published(conn: Connection, *, now: datetime, flt: ArticleFilter) -> int:
-    from sqlalchemy import func
-
-    conditions = [articles.c.draft.is_(False), articles.c.published_at <= now, *_conditions(flt)]
-    return conn.execute(select(func.count()).where(and_(*conditions))).scalar_one()
 
 
 def all_articles(conn: Connection) -> list[Article]:
@@ -253,10 +245,6 @@ CHANGE_KEY = "articles_changed"
 def mark_changed(conn: Connection) -> None:
     """Record that the articles changed (a new token in ``meta``); every writer calls it,
     so the feed builder can tell "nothing changed" from one cheap read."""
-    from uuid import uuid4
-
-    from .db import dialect_insert, meta
-
     token = uuid4().hex
     conn.execute(
         dialect_insert(conn)(meta)
@@ -266,12 +254,10 @@ def mark_changed(conn: Connection) -> None:
 
 
 def change_token(conn: Connection) -> str | None:
-    from .db import meta
-
     return conn.execute(select(meta.c.value).where(meta.c.key == CHANGE_KEY)).scalar()
 
 
 def remove(conn: Connection, article_id: int) -> None:
-    conn.execute(delete(article_tags).where(article_tags.c.article_id == article_id))
+    """Delete an article; its tags go with it (ON DELETE CASCADE, SQLite included)."""
     conn.execute(delete(articles).where(articles.c.id == article_id))
     mark_changed(conn)

@@ -270,3 +270,18 @@ def test_no_free_slug_names_the_file(
     error = report.outcomes[2].error
     assert error is not None and error.path == str(paths[2])
     assert str(paths[2]) in str(error) and "no free slug" in error.reason
+
+
+def test_remove_takes_the_tags_with_the_article(app: App, tmp_path: Path) -> None:
+    import_paths(app, [write(tmp_path / "bridge.md")])
+    assert row_count(app) == (1, 1)
+    (article,) = stored(app)
+    with transaction(app.engine) as conn:
+        articles.remove(conn, article.id)
+    assert row_count(app) == (0, 0)  # article_tags cascade on both databases
+
+
+def test_iso_date_with_a_space_and_minutes(app: App, tmp_path: Path) -> None:
+    import_paths(app, [write(tmp_path / "bridge.md", date="2026-11-10 09:30")])
+    # Read in the site's zone (Europe/Kyiv, UTC+2 in November).
+    assert stored(app)[0].published_at == datetime(2026, 11, 10, 7, 30, tzinfo=UTC)

@@ -355,7 +355,6 @@ def _build(app: App, root: Path, only: str | None, progress: Progress | None) ->
     else:
         for key in _META_KEYS:  # a partial build does not vouch for every feed
             manifest.pop(key, None)
-    root.mkdir(parents=True, exist_ok=True)
     write_if_changed(manifest_path, json.dumps(manifest, sort_keys=True, indent=0).encode())
     log.info(
         "feeds built: %d written (%d bytes), %d unchanged, %d removed",

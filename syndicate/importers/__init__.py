@@ -11,14 +11,13 @@ pipeline    import_paths: one transaction per file, a report per file
 
 from __future__ import annotations
 
-from .model import FORMATS, ParsedArticle, slugify
+from .model import ParsedArticle, slugify
 from .pipeline import format_name, import_paths, parse_file
 from .reading import EXTENSIONS, MAX_FILE_BYTES, collect_files
 from .report import STATUSES, FileOutcome, ImportReport
 
 __all__ = [
     "EXTENSIONS",
-    "FORMATS",
     "MAX_FILE_BYTES",
     "STATUSES",
     "FileOutcome",

@@ -11,8 +11,8 @@ from datetime import UTC, date, datetime, time
 from email.utils import parsedate_to_datetime
 from zoneinfo import ZoneInfo
 
+# "2026-11-20 09:30" needs no entry: datetime.fromisoformat reads it first.
 _FORMATS = (
-    "%Y-%m-%d %H:%M",
     "%Y/%m/%d %H:%M",
     "%Y/%m/%d",
     "%d %B %Y %H:%M",

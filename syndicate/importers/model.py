@@ -10,7 +10,6 @@ from datetime import datetime
 
 from ..sanitize import strip_control_chars
 
-FORMATS = ("text", "markdown", "html")
 FORMAT_ALIASES = {
     "txt": "text",
     "text": "text",
