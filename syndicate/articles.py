@@ -122,8 +122,12 @@ def _load_tags(conn: Connection, ids: Sequence[int]) -> dict[int, tuple[str, ...
     return {key: tuple(value) for key, value in tags.items()}
 
 
-# Columns left out by ``published(bodies=False)``: the large ones (they come back "").
+# Columns left out by ``bodies=False``: the large ones (they come back "").
 BODY_COLUMNS = ("content_html", "content_text")
+
+
+def _columns(bodies: bool) -> list[Any]:
+    return [c for c in articles.c if bodies or c.name not in BODY_COLUMNS]
 
 
 def _to_articles(conn: Connection, rows: Sequence[RowMapping]) -> list[Article]:
@@ -179,22 +183,17 @@ def published(
         if oldest_first
         else (articles.c.published_at.desc(), articles.c.id.desc())
     )
-    columns = articles.c if bodies else [c for c in articles.c if c.name not in BODY_COLUMNS]
-    query = select(*columns).where(and_(*conditions)).order_by(*order)
+    query = select(*_columns(bodies)).where(and_(*conditions)).order_by(*order)
     if limit is not None:
         query = query.limit(limit)
     return _to_articles(conn, conn.execute(query).mappings().all())
 
 
-def all_articles(conn: Connection) -> list[Article]:
-    """Every stored article, drafts and future ones included, newest first."""
-    rows = (
-        conn.execute(
-            select(articles).order_by(articles.c.published_at.desc(), articles.c.id.desc())
-        )
-        .mappings()
-        .all()
-    )
+def all_articles(conn: Connection, *, bodies: bool = True) -> list[Article]:
+    """Every stored article, drafts and future ones included, newest first.
+    ``bodies=False`` leaves out ``BODY_COLUMNS`` (a listing needs no bodies)."""
+    order = (articles.c.published_at.desc(), articles.c.id.desc())
+    rows = conn.execute(select(*_columns(bodies)).order_by(*order)).mappings().all()
     return _to_articles(conn, rows)
 
 

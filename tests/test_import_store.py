@@ -285,3 +285,12 @@ def test_iso_date_with_a_space_and_minutes(app: App, tmp_path: Path) -> None:
     import_paths(app, [write(tmp_path / "bridge.md", date="2026-11-10 09:30")])
     # Read in the site's zone (Europe/Kyiv, UTC+2 in November).
     assert stored(app)[0].published_at == datetime(2026, 11, 10, 7, 30, tzinfo=UTC)
+
+
+def test_listing_without_bodies(app: App, tmp_path: Path) -> None:
+    import_paths(app, [write(tmp_path / "bridge.md")])
+    with transaction(app.engine) as conn:
+        (light,) = articles.all_articles(conn, bodies=False)
+    (full,) = stored(app)
+    assert (light.content_html, light.content_text) == ("", "")
+    assert (light.slug, light.title, light.tags) == (full.slug, full.title, full.tags)

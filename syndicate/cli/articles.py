@@ -136,7 +136,7 @@ def list_command(obj: Obj, as_json: bool) -> None:
     app = obj.app()
     now = app.clock.now()
     with transaction(app.engine) as conn:
-        stored = articles.all_articles(conn)
+        stored = articles.all_articles(conn, bodies=False)
     if as_json:
         print_json([_as_dict(article, now, full=False) for article in stored])
         return
