@@ -114,11 +114,11 @@ def read_text(path: Path) -> tuple[str, list[str]]:
     text = _decode(data, name, warnings)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     cleaned = strip_control_chars(text)
-    controls = sum(1 for ch in text if ch < " " and ch not in "\t\n")
-    if controls and controls * 10 > len(text):
+    controls = len(text) - len(cleaned)
+    if controls * 10 > len(text):
         raise ImportFailure(name, "binary file (mostly control characters), not a text article")
-    if cleaned != text:
-        warnings.append(f"removed {len(text) - len(cleaned)} control character(s)")
+    if controls:
+        warnings.append(f"removed {controls} control character(s)")
     if not cleaned.strip():
         raise ImportFailure(name, "file is empty")
     return cleaned, warnings
