@@ -263,7 +263,9 @@ class MailSettings(Section):
         default_factory=PostmarkSettings, description="Postmark provider."
     )
     ses: SesSettings = Field(default_factory=SesSettings, description="Amazon SES provider.")
-    dkim: DkimSettings | None = Field(None, description="DKIM signing of raw messages (maildir, smtp, ses).")
+    dkim: DkimSettings | None = Field(
+        None, description="DKIM signing of raw messages (maildir, smtp, ses)."
+    )
 
     @model_validator(mode="after")
     def _provider_configured(self) -> MailSettings:
@@ -355,7 +357,9 @@ class ScheduleSettings(Section):
     feeds: Cron = Field("*/15 * * * *", description="Build and publish feeds (cron, UTC).")
     publish: Cron | None = Field(None, description="Publish on its own cron; default with feeds.")
     deliver_every_seconds: int = Field(30, ge=1, description="Drain the outbox this often.")
-    housekeeping: Cron = Field("17 3 * * *", description="Prune old job history, webhook replay records and stale workers.")
+    housekeeping: Cron = Field(
+        "17 3 * * *", description="Prune old job history, webhook replay records and stale workers."
+    )
     leader_lease_seconds: int = Field(30, ge=5, description="Scheduler leader lease length.")
     keep_history_days: int = Field(90, ge=1, description="Days of job history kept.")
 
