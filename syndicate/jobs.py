@@ -94,7 +94,7 @@ def run_claimed(app: App, job: str, slot: str, work: Callable[[], Any]) -> JobOu
     """Run ``work`` once for (job, slot); a second call for the same slot does nothing."""
     run_id = claim(app, job, slot)
     if run_id is None:
-        log.info("job %s slot %s already claimed; not running it again", job, slot)
+        log.debug("job %s slot %s already claimed; not running it again", job, slot)
         return JobOutcome(job, slot, "not-claimed")
     try:
         result = work()
