@@ -100,7 +100,6 @@ def test_broken_front_matter_names_the_line(
     ("name", "content"),
     [
         ("no-title.md", "---\ndate: 2026-01-01\n---\nJust a body, no heading.\n"),
-        ("no-title.html", "<p>No heading anywhere.</p>"),
         ("symbols.txt", "••••\n\nBody text.\n"),
         ("long.txt", "x" * 500 + "\n\nBody.\n"),
         ("only-title.txt", "Just A Title\n"),
@@ -120,12 +119,6 @@ def test_no_title_or_no_body(app: App, tmp_path: Path, name: str, content: str) 
         ("bad-updated.md", "---\ntitle: T\nupdated: yesterday\n---\nBody\n", 3),
         ("year.md", "---\ntitle: T\ndate: 0001-01-01\n---\nBody\n", 3),
         ("number.md", "---\ntitle: T\ndate: 12\n---\nBody\n", 3),
-        (
-            "bad-date.html",
-            '<html><head>\n<meta property="article:published_time" content="soon">\n'
-            "</head><body><h1>T</h1><p>x</p></body></html>",
-            2,
-        ),
     ],
 )
 def test_unparseable_dates(app: App, tmp_path: Path, name: str, content: str, line: int) -> None:
