@@ -47,6 +47,13 @@ _SRCSET_ITEM = re.compile(r"\s*(\S+?)(?:\s+(\d+(?:\.\d+)?)([wx]))?\s*(?:,|$)")
 URL_ATTRIBUTES = ("href", "src", "cite", "poster")
 _SKIP_SCHEMES = ("data:", "javascript:", "mailto:", "tel:", "#")
 HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+BOILERPLATE_WORDS = frozenset(
+    {"share", "sharing", "sharedaddy", "social", "follow", "subscribe", "subscription",
+     "newsletter", "related", "relatedposts", "recommended", "promo", "advert", "ad",
+     "ads", "advertisement", "cookie", "cookies", "consent", "comments", "comment"}
+)  # fmt: skip
+BOILERPLATE_SHARE = 0.25  # of the page's text: more than that is not a side block
+FULL_ARTICLE_CHARS = 500
 INLINE_PARENTS = frozenset(
     {"p", "li", "td", "th", "dd", "blockquote", "em", "strong", "b", "i", "span", "a",
      "figcaption", "q", "cite", "small", "mark"}
@@ -133,13 +140,20 @@ def fix_lazy_images(root: etree._Element) -> None:
     for noscript in list(root.iter("noscript")):
         images = _noscript_images(noscript)
         parent = noscript.getparent()
-        if not images or parent is None:
+        if not images or parent is None or not _usable(images[0].get("src")):
             continue
-        placeholder = next((img for img in parent.iter("img") if not _usable(img.get("src"))), None)
         real = copy.deepcopy(images[0])
         real.tail = noscript.tail
-        if placeholder is not None and _lazy_src(placeholder) is None:
-            placeholder.set("src", real.get("src", ""))
+        beside = [
+            img
+            for img in parent.iter("img")
+            if not any(ancestor is noscript for ancestor in img.iterancestors())
+        ]
+        placeholder = next((img for img in beside if not _usable(img.get("src"))), None)
+        if placeholder is not None:
+            placeholder.set("src", real.get("src", ""))  # the real one, not a guess
+            noscript.drop_tree()
+        elif any(img.get("src") == real.get("src") for img in beside):
             noscript.drop_tree()
         else:
             parent.replace(noscript, real)
@@ -156,7 +170,8 @@ def fix_lazy_images(root: etree._Element) -> None:
             img.attrib.pop(name, None)
     for picture in list(root.iter("picture")):
         for source in list(picture.iter("source")):
-            source.drop_tree()
+            source.drop_tag()  # libxml2 does not know <source> is empty: it may hold the <img>
+        picture.drop_tag()  # the engine skips images inside <picture>
 
 
 def resolve_urls(root: etree._Element, base: str) -> None:
@@ -185,6 +200,59 @@ def has_relative_urls(root: etree._Element) -> bool:
             if relative and not value.lower().startswith(_SKIP_SCHEMES):
                 return True
     return False
+
+
+def _class_words(element: etree._Element) -> set[str]:
+    names = f"{element.get('class') or ''} {element.get('id') or ''}".lower()
+    return set(re.split(r"[\s_-]+", names))
+
+
+def drop_boilerplate_blocks(document: etree._Element) -> None:
+    """Remove blocks whose class or id says they are a share/follow/subscribe bar, a
+    related list, a promotion, an ad, a cookie notice or comments.
+
+    The engine misses such blocks when they are a plain paragraph inside the body
+    (e.g. "follow our Telegram channel"). A block that holds the page's ``<h1>`` or
+    a large part of its text is never dropped: a class like "has-comments" on the
+    article itself must not take the article with it.
+    """
+    body = document.find(".//body")
+    if body is None:
+        return
+    limit = BOILERPLATE_SHARE * text_length(body)
+    doomed = [
+        element
+        for element in body.iter()
+        if isinstance(element.tag, str)
+        and element.tag not in ("body", "main", "article")
+        and _class_words(element) & BOILERPLATE_WORDS
+        and element.find(".//h1") is None
+        and text_length(element) <= limit
+    ]
+    for element in doomed:
+        if element.getparent() is not None:
+            element.drop_tree()
+
+
+def keep_named_article(document: etree._Element, title: str | None) -> None:
+    """On a page of several full articles (a stream, "next story" below the story),
+    remove those that are not the one whose heading is the page's title."""
+    if not title:
+        return
+    wanted = normalize_space(title).casefold()
+    full = [a for a in document.iter("article") if text_length(a) >= FULL_ARTICLE_CHARS]
+    named = [
+        a
+        for a in full
+        if any(normalize_space(h.text_content()).casefold() == wanted for h in a.iter(*HEADINGS))
+    ]
+    if len(full) < 2 or len(named) != 1:
+        return
+    keep = named[0]
+    related = {keep, *keep.iterancestors(), *keep.iterdescendants()}
+    for other in full:
+        if other not in related and other.getparent() is not None:
+            other.drop_tree()
 
 
 def text_length(element: etree._Element) -> int:

@@ -22,12 +22,14 @@ from ..errors import ImportFailure
 from .dates import parse_date
 from .extract import (
     add_lead_image,
+    drop_boilerplate_blocks,
     drop_hidden,
     drop_title_heading,
     extract_article,
     first_heading,
     fix_lazy_images,
     has_relative_urls,
+    keep_named_article,
     largest_container,
     resolve_urls,
     unwrap_inline_times,
@@ -113,6 +115,8 @@ def parse_html_page(
     meta = read_metadata(document, largest_container(body if body is not None else document))
     fix_lazy_images(document)
     unwrap_inline_times(document)
+    drop_boilerplate_blocks(document)
+    keep_named_article(document, meta.title)
     base = page_base(meta, source_url)
     if base:
         resolve_urls(document, base)

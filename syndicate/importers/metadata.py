@@ -9,6 +9,7 @@ that an unreadable one can fall through to the next source with a warning.
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from collections.abc import Iterator
@@ -193,14 +194,29 @@ def _byline_element(root: etree._Element) -> str | None:
             name = clean_byline((inner if inner is not None else element).text_content())
             if name:
                 return name
-    for element in root.iter():
-        if not isinstance(element.tag, str) or element.tag in ("body", "html", "article"):
-            continue
-        if _BYLINE_CLASS.search((element.get("class") or "").lower()):
-            name = clean_byline(element.text_content())
-            if name:
-                return name
+    candidates = [
+        element
+        for element in root.iter()
+        if isinstance(element.tag, str)
+        and element.tag not in ("body", "html", "article")
+        and _BYLINE_CLASS.search((element.get("class") or "").lower())
+    ]
+    for element in candidates:
+        inner = [c for c in candidates if c is not element and element in c.iterancestors()]
+        if inner:
+            continue  # the innermost byline element holds just the name
+        name = clean_byline(_without_times(element))
+        if name:
+            return name
     return None
+
+
+def _without_times(element: etree._Element) -> str:
+    """The element's text without its ``<time>`` elements (a byline's date)."""
+    clone = copy.deepcopy(element)
+    for time in list(clone.iter("time")):
+        time.drop_tree()
+    return clone.text_content()
 
 
 def _title(
