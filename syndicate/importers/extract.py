@@ -256,7 +256,7 @@ def keep_named_article(document: etree._Element, title: str | None) -> None:
 
 
 def text_length(element: etree._Element) -> int:
-    return len(normalize_space(element.text_content()))
+    return len(normalize_space("".join(element.itertext())))
 
 
 def largest_container(body: etree._Element) -> etree._Element:
@@ -295,10 +295,10 @@ def _fallback(document: etree._Element) -> etree._Element:
 
 
 def _engine(document: etree._Element) -> etree._Element | None:
-    source = lxml.html.tostring(document, encoding="unicode")
-    extracted = trafilatura.extract(
-        source,
-        output_format="html",
+    """trafilatura's article, converted from its XML vocabulary to HTML by ``to_html``
+    (its own HTML output turns every list into ``<ul>`` and inline code into ``<pre>``)."""
+    extracted = trafilatura.bare_extraction(
+        copy.deepcopy(document),
         include_formatting=True,
         include_images=True,
         include_tables=True,
@@ -308,37 +308,86 @@ def _engine(document: etree._Element) -> etree._Element | None:
         with_metadata=False,
         config=ENGINE_CONFIG,
     )
-    if not extracted:
+    body = getattr(extracted, "body", None)
+    if body is None or not (text_length(body) or body.find(".//graphic") is not None):
         return None
-    root = lxml.html.document_fromstring(extracted)
-    body = root.find(".//body")
-    if body is None or not (text_length(body) or body.find(".//img") is not None):
-        return None
-    return body
+    return to_html(body)
+
+
+ENGINE_TAGS = {
+    "list": lambda e: "ol" if e.get("rend") == "ol" else "ul",
+    "item": lambda e: "li",
+    "quote": lambda e: "blockquote",
+    "head": lambda e: e.get("rend") if (e.get("rend") or "") in HEADINGS else "h3",
+    "lb": lambda e: "br",
+    "graphic": lambda e: "img",
+    "ref": lambda e: "a",
+    "hi": lambda e: RENDITIONS.get(e.get("rend") or "", "em"),
+    "row": lambda e: "tr",
+    "cell": lambda e: "th" if e.get("role") == "head" else "td",
+}
+RENDITIONS = {"#i": "em", "#b": "strong", "#u": "u", "#t": "code", "#sub": "sub", "#sup": "sup"}
+KEPT_ATTRIBUTES = {"img": ("src", "alt", "title"), "a": ("href",), "code": ("class",)}
+
+
+def _is_block_code(element: etree._Element) -> bool:
+    parent = element.getparent()
+    return (
+        parent is None
+        or (
+            parent.tag in ("body", "quote", "item", "cell", "div")
+            and (element.find("code") is not None or "\n" in "".join(element.itertext()))
+        )
+        or parent.tag in ("body", "quote")
+    )
+
+
+def to_html(tree: etree._Element) -> etree._Element:
+    """trafilatura's XML body (``head rend=h2``, ``hi rend=#b``, ``ref target``,
+    ``graphic``, ``list rend=ol``...) as an HTML ``<div>``."""
+    for element in list(tree.iter()):
+        if not isinstance(element.tag, str):
+            continue
+        if element.tag == "code" and element is not tree and _is_block_code(element):
+            inner = element.find("code")
+            element.tag = "pre"
+            if inner is None or len(element) != 1 or (element.text or "").strip():
+                inner = etree.Element("code")
+                inner.text, element.text = element.text, None
+                for child in list(element):
+                    inner.append(child)
+                element.append(inner)
+            element.attrib.clear()
+            continue
+        if element.tag == "ref":
+            element.set("href", element.get("target", ""))
+        convert = ENGINE_TAGS.get(element.tag)
+        if convert is not None:
+            element.tag = convert(element)
+        kept = KEPT_ATTRIBUTES.get(element.tag, ())
+        for name in [n for n in element.attrib if n not in kept]:
+            del element.attrib[name]
+    tree.tag = "div"
+    tree.attrib.clear()
+    markup = etree.tostring(tree, encoding="unicode", method="html")
+    return lxml.html.fragment_fromstring(markup)
 
 
 def _restore_code(content: etree._Element, document: etree._Element) -> None:
-    """``<pre><pre>`` -> ``<pre><code>``, with the original ``language-*`` class."""
+    """Give code blocks back the ``language-*`` class the engine drops."""
     languages = {}
     for code in document.iter("code"):
-        css = code.get("class") or ""
-        language = next((c for c in css.split() if c.startswith("language-")), None)
+        language = next(
+            (c for c in (code.get("class") or "").split() if c.startswith("language-")), None
+        )
         if language:
             languages[normalize_space(code.text_content())] = language
-    for pre in list(content.iter("pre")):
-        inner = pre.find("pre")
-        if inner is not None and len(pre) == 1:
-            inner.tag = "code"
+    for pre in content.iter("pre"):
         code = pre.find("code")
-        if code is None:
-            code = etree.SubElement(pre, "code")
-            code.text, pre.text = pre.text, None
-            for child in list(pre):
-                if child is not code:
-                    code.append(child)
-        language = languages.get(normalize_space(code.text_content()))
-        if language:
-            code.set("class", language)
+        if code is not None and not code.get("class"):
+            language = languages.get(normalize_space(code.text_content()))
+            if language:
+                code.set("class", language)
 
 
 def _captions(document: etree._Element) -> dict[str, etree._Element]:
@@ -406,13 +455,25 @@ def drop_title_heading(content: etree._Element, title: str | None) -> None:
         first.drop_tree()
 
 
-def unwrap_inline_times(root: etree._Element) -> None:
-    """``<time>`` inside running text becomes its text (the engine drops the element
-    and with it words of the sentence); the metadata has read it already."""
+def normalise_markup(root: etree._Element) -> None:
+    """Markup the engine would lose, in a form it keeps.
+
+    ``<time>`` inside running text becomes its text (the engine drops the element
+    and with it words of the sentence; the metadata has read it already), and a
+    ``<pre>`` without ``<code>`` gets one (the engine turns a bare ``<pre>`` into a
+    block quote).
+    """
     for element in list(root.iter("time")):
         parent = element.getparent()
         if parent is not None and parent.tag in INLINE_PARENTS:
             element.drop_tag()
+    for pre in root.iter("pre"):
+        if pre.find(".//code") is None:
+            code = etree.SubElement(pre, "code")
+            code.text, pre.text = pre.text, None
+            for child in list(pre):
+                if child is not code:
+                    code.append(child)
 
 
 def add_lead_image(content: etree._Element, document: etree._Element, image: str) -> None:

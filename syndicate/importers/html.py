@@ -31,8 +31,8 @@ from .extract import (
     has_relative_urls,
     keep_named_article,
     largest_container,
+    normalise_markup,
     resolve_urls,
-    unwrap_inline_times,
 )
 from .metadata import PageMetadata, page_base, read_metadata
 from .model import ParsedArticle, normalise_tags
@@ -114,7 +114,7 @@ def parse_html_page(
     drop_hidden(document)
     meta = read_metadata(document, largest_container(body if body is not None else document))
     fix_lazy_images(document)
-    unwrap_inline_times(document)
+    normalise_markup(document)
     drop_boilerplate_blocks(document)
     keep_named_article(document, meta.title)
     base = page_base(meta, source_url)
