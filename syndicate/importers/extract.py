@@ -118,9 +118,9 @@ def _lazy_src(img: etree._Element) -> str | None:
     for name in LAZY_SRCSET_ATTRIBUTES:
         if img.get(name) and (best := best_from_srcset(img.get(name, ""))) and _usable(best):
             return best
-    parent = img.getparent()
-    if parent is not None and parent.tag == "picture":
-        for source in parent.iter("source"):
+    picture = next(img.iterancestors("picture"), None)
+    if picture is not None:
+        for source in picture.iter("source"):
             for name in LAZY_SRCSET_ATTRIBUTES:
                 if (best := best_from_srcset(source.get(name) or "")) and _usable(best):
                     return best
@@ -240,18 +240,18 @@ def keep_named_article(document: etree._Element, title: str | None) -> None:
     if not title:
         return
     wanted = normalize_space(title).casefold()
-    full = [a for a in document.iter("article") if text_length(a) >= FULL_ARTICLE_CHARS]
     named = [
         a
-        for a in full
+        for a in document.iter("article")
         if any(normalize_space(h.text_content()).casefold() == wanted for h in a.iter(*HEADINGS))
     ]
-    if len(full) < 2 or len(named) != 1:
+    if len(named) != 1:
         return
     keep = named[0]
     related = {keep, *keep.iterancestors(), *keep.iterdescendants()}
-    for other in full:
-        if other not in related and other.getparent() is not None:
+    for other in list(document.iter("article")):
+        full = text_length(other) >= FULL_ARTICLE_CHARS
+        if full and other not in related and other.getparent() is not None:
             other.drop_tree()
 
 

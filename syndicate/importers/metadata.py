@@ -146,7 +146,7 @@ def _person(value: Any) -> str | None:
 def clean_byline(text: str) -> str | None:
     """A byline's name: "By Anna Berg · 3 min read" -> "Anna Berg"; a handle or URL -> None."""
     text = _BYLINE_END.sub("", _BYLINE_PREFIX.sub("", normalize_space(text)))
-    text = text.strip(" ,;:|")
+    text = text.strip(" ,;:|·•—–-")
     if not text or _HANDLE.search(text) or len(text) > 120:
         return None
     return text
