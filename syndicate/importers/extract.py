@@ -30,6 +30,7 @@ from lxml import etree
 from trafilatura.settings import use_config
 
 from ..sanitize import normalize_space
+from .metadata import heading_text
 
 CHROME_TAGS = (
     "nav", "header", "footer", "aside", "script", "style", "form", "noscript",
@@ -243,7 +244,7 @@ def keep_named_article(document: etree._Element, title: str | None) -> None:
     named = [
         a
         for a in document.iter("article")
-        if any(normalize_space(h.text_content()).casefold() == wanted for h in a.iter(*HEADINGS))
+        if any(heading_text(h).casefold() == wanted for h in a.iter(*HEADINGS))
     ]
     if len(named) != 1:
         return
@@ -442,7 +443,7 @@ def drop_title_heading(content: etree._Element, title: str | None) -> None:
             content.text = None
         return
     for element in content.iter(*HEADINGS):
-        if normalize_space(element.text_content()).casefold() == wanted:
+        if heading_text(element).casefold() == wanted:
             element.drop_tree()
             return
         break
@@ -455,6 +456,74 @@ def drop_title_heading(content: etree._Element, title: str | None) -> None:
         first.drop_tree()
 
 
+BLOCK_TAGS = frozenset(
+    {"address", "article", "aside", "blockquote", "dd", "details", "div", "dl", "dt",
+     "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li",
+     "main", "nav", "ol", "p", "pre", "section", "table", "ul"}
+)  # fmt: skip
+LOOSE_TEXT_PARENTS = frozenset({"div", "td", "section", "article", "main", "body"})
+
+
+def _has_words(text: str | None) -> bool:
+    return bool(text and text.strip())
+
+
+def wrap_loose_text(root: etree._Element) -> None:
+    """Text lying loose between blocks (``<div>text<br><div><img></div>more text</div>``,
+    as Blogger and older sites write) becomes paragraphs: the engine drops loose text
+    that follows a block holding only an image."""
+    for parent in list(root.iter(*LOOSE_TEXT_PARENTS)):
+        children = list(parent)
+        if not any(child.tag in BLOCK_TAGS for child in children):
+            continue
+        current = None
+        if _has_words(parent.text):
+            current = etree.Element("p")
+            current.text, parent.text = parent.text, None
+            parent.insert(0, current)
+        for child in children:
+            if not isinstance(child.tag, str) or child.tag in BLOCK_TAGS:
+                current = None
+                if _has_words(child.tail):
+                    current = etree.Element("p")
+                    current.text, child.tail = child.tail, None
+                    child.addnext(current)
+            elif current is not None:
+                current.append(child)
+            elif child.tag != "br" and (_has_words(child.text_content()) or _has_words(child.tail)):
+                current = etree.Element("p")
+                child.addprevious(current)
+                current.append(child)
+
+
+LAYOUT_CELL_WORDS = 80
+_LAYOUT_PARTS = ("table", "thead", "tbody", "tfoot", "tr", "td", "th")
+
+
+def _is_layout_table(table: etree._Element) -> bool:
+    """A table used for page layout, not data: its cells hold headings, paragraphs,
+    other tables or long text."""
+    for cell in table.iter("td", "th"):
+        if cell.find(".//h1") is not None or cell.find(".//h2") is not None:
+            return True
+        if cell.find(".//table") is not None or cell.find(".//p") is not None:
+            return True
+        if len("".join(cell.itertext()).split()) > LAYOUT_CELL_WORDS:
+            return True
+    return False
+
+
+def unwrap_layout_tables(root: etree._Element) -> None:
+    """Layout tables become plain blocks, so the engine judges their cells as page
+    regions instead of keeping every cell of what it takes for a data table."""
+    for table in [t for t in root.iter("table") if _is_layout_table(t)]:
+        for part in table.iter(*_LAYOUT_PARTS):
+            part.tag = "div"
+            for name in list(part.attrib):
+                if name not in ("class", "id", "style", "hidden", "role"):
+                    del part.attrib[name]
+
+
 def normalise_markup(root: etree._Element) -> None:
     """Markup the engine would lose, in a form it keeps.
 
@@ -463,6 +532,8 @@ def normalise_markup(root: etree._Element) -> None:
     ``<pre>`` without ``<code>`` gets one (the engine turns a bare ``<pre>`` into a
     block quote).
     """
+    unwrap_layout_tables(root)
+    wrap_loose_text(root)
     for element in list(root.iter("time")):
         parent = element.getparent()
         if parent is not None and parent.tag in INLINE_PARENTS:
@@ -504,7 +575,7 @@ def extract_article(document: etree._Element) -> etree._Element:
 def first_heading(content: etree._Element) -> str | None:
     """The text of the body's first heading, for a page that names no title."""
     for element in content.iter(*HEADINGS):
-        text = normalize_space(element.text_content())
+        text = heading_text(element)
         if text:
             return text
     return None

@@ -37,6 +37,9 @@ _BYLINE_PREFIX = re.compile(
 )
 _BYLINE_END = re.compile(r"\s+(?:\||·|•|—|–|-)\s+.*$|\s*,\s*(?:updated|published)\b.*$", re.I)
 _HANDLE = re.compile(r"^@\w|^https?://|^www\.|\.(?:com|org|net)(?:/|$)", re.IGNORECASE)
+HEADING_ANCHORS = " ¶#§🔗"
+BYLINE_TEXT_MAX = 60
+_BYLINE_TAGS = ("p", "span", "div", "i", "em", "font", "small", "address", "b", "strong")
 _BYLINE_CLASS = re.compile(r"(?:^|[\s_-])(?:byline|author|article-author|post-author)(?:$|[\s_-])")
 
 
@@ -137,6 +140,8 @@ def _person(value: Any) -> str | None:
     items = value if isinstance(value, list) else [value]
     names = []
     for item in items:
+        if isinstance(item, dict) and any("organization" in k for k in _types(item)):
+            continue  # a publisher named as author is not a byline
         name = item.get("name") if isinstance(item, dict) else item
         if isinstance(name, str) and (name := clean_byline(name)):
             names.append(name)
@@ -181,6 +186,18 @@ def _rejoin(title: str, drop: int) -> str:
     return title[matches[0].end() :].strip()
 
 
+def heading_text(element: etree._Element) -> str:
+    """A heading's text without the anchor symbols documentation generators append."""
+    return normalize_space(element.text_content()).rstrip(HEADING_ANCHORS).strip()
+
+
+def _looks_like_name(text: str) -> bool:
+    """Every word starts with a capital (or its script has no case): "Tomas Kral",
+    "Ірина Гончар", "ليلى حداد"; not "the end of the year"."""
+    words = text.split()
+    return 0 < len(words) <= 6 and all(not word[0].islower() for word in words)
+
+
 def _is_site_heading(text: str, site_name: str | None) -> bool:
     return bool(site_name) and text.casefold() == (site_name or "").casefold()
 
@@ -208,6 +225,12 @@ def _byline_element(root: etree._Element) -> str | None:
         name = clean_byline(_without_times(element))
         if name:
             return name
+    for element in root.iter(*_BYLINE_TAGS):
+        text = normalize_space(_without_times(element))
+        if len(text) <= BYLINE_TEXT_MAX and _BYLINE_PREFIX.match(text):
+            name = clean_byline(text)
+            if name and _looks_like_name(name):
+                return name
     return None
 
 
@@ -225,7 +248,7 @@ def _title(
     candidates = [_meta(root, "og:title", "twitter:title"), _text(ld.get("headline"))]
     if article is not None:
         heading = next(iter(article.iter("h1")), None)
-        candidates.append(normalize_space(heading.text_content()) if heading is not None else None)
+        candidates.append(heading_text(heading) if heading is not None else None)
     head_title = root.find(".//head/title")
     if head_title is None:
         head_title = root.find(".//title")
@@ -250,7 +273,7 @@ def read_metadata(root: etree._Element, article: etree._Element | None) -> PageM
         *(clean_byline(v) for v in meta_values(root, "article:author")),
         *(clean_byline(v) for v in meta_values(root, "dc.creator")),
     ):
-        if candidate:
+        if candidate and not _is_site_heading(candidate, site):
             meta.author = candidate
             break
     else:
