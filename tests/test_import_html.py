@@ -14,6 +14,7 @@ import pytest
 from syndicate import articles
 from syndicate.context import App
 from syndicate.db import transaction
+from syndicate.errors import ImportFailure
 from syndicate.importers import import_paths
 from syndicate.importers.html import parse_html_page
 from syndicate.importers.metadata import clean_byline, strip_site_name
@@ -411,3 +412,82 @@ def test_a_fragment_without_chrome_is_kept_whole() -> None:
                              None)  # fmt: skip
     assert parsed.title == "Bridge closed"
     assert parsed.body_html == "<p>From 1 Sep it is shut.</p>"
+
+
+def test_loose_text_between_blocks_is_kept() -> None:
+    """Blogger writes posts as text and <br> in one div; text after an image block
+    was lost by the engine."""
+    post = (
+        f'<div class="post-body">{LONG}<br><br>{LONG2}<br>'
+        '<div class="separator"><a href="/big.jpg"><img src="/small.jpg" alt="x"></a></div>'
+        "AFTER the image, the recipe goes on with the last steps of the dough.<br>"
+        '<div style="clear: both;"></div></div>'
+    )
+    html_out = body_of(page(f"<h3>Bus timetable changes</h3>{post}"))
+    assert "AFTER the image" in html_out and "The council met" in html_out
+
+
+def test_a_layout_table_is_not_a_data_table() -> None:
+    layout = (
+        '<table><tr><td class="menu"><a href="/">Home</a><br><a href="/n/">News</a><br>'
+        "<b>Weather</b><br>Cloudy and cold MENU</td>"
+        f"<td><h1>Bus timetable changes</h1><p>{LONG}</p><p>{LONG2}</p></td>"
+        '<td class="right"><b>Most read</b><br>Road closed MENU<br>Market moves MENU</td>'
+        "</tr></table>"
+    )
+    html_out = body_of(page(layout))
+    assert "MENU" not in html_out and "<table" not in html_out
+    assert "The council met" in html_out and "Passengers who work" in html_out
+
+
+def test_a_data_table_stays_a_table() -> None:
+    table = "<table><tr><th>Line</th><th>Trips</th></tr><tr><td>S1</td><td>12</td></tr></table>"
+    root = root_of(article(f"<p>{LONG}</p>{table}<p>{LONG2}</p>"))
+    assert root.xpath("//table//td/text()") == ["S1", "12"]
+
+
+def test_heading_anchor_symbols_are_not_part_of_the_title() -> None:
+    html = (
+        "<html><head><title>Retries — docs</title></head><body><div role='main'>"
+        '<h1>Retrying deliveries<a class="headerlink" href="#r">¶</a></h1>'
+        f"<p>{LONG}</p></div></body></html>"
+    )
+    parsed = parse_html_page(html, None)
+    assert parsed.title == "Retrying deliveries"
+    assert "Retrying" not in parsed.body_html  # the title heading is not repeated
+
+
+@pytest.mark.parametrize(
+    ("head", "body", "expected"),
+    [
+        (ld(author={"@type": "NewsMediaOrganization", "name": "City News"}), "", None),
+        ('<meta name="author" content="City News">', "", None),
+        ("", "<p><i>by <a href='/a/'>Tomas Kral</a></i></p>", "Tomas Kral"),
+        ("", "<p>By the end of the year, buses run later.</p>", None),
+    ],
+)
+def test_publishers_and_sentences_are_not_bylines(
+    head: str, body: str, expected: str | None
+) -> None:
+    html = page(f"<article><h1>T</h1>{body}<p>{LONG}</p></article>", head)
+    assert parse_html_page(html, None).author_name == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "<html><body></body></html>",
+        "<html><body><!-- only a comment --></body></html>",
+        "<div>" * 3000 + "deep" + "</div>" * 3000,
+        "<html><head><script type='application/ld+json'>{broken</script></head>"
+        "<body><h1>T</h1><p>x</p></body></html>",
+        "<p>\x00\x01 control <img src='javascript:alert(1)' srcset=',,, 9x'></p>",
+    ],
+)
+def test_odd_pages_parse_or_fail_clearly(text: str) -> None:
+    try:
+        parsed = parse_html_page(text, "https://news.example.com/odd/")
+    except ImportFailure as failure:
+        assert failure.message.startswith("https://news.example.com/odd/")
+    else:
+        assert parsed.title
