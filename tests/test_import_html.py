@@ -491,3 +491,14 @@ def test_odd_pages_parse_or_fail_clearly(text: str) -> None:
         assert failure.message.startswith("https://news.example.com/odd/")
     else:
         assert parsed.title
+
+
+def test_a_site_suffix_goes_even_when_the_page_does_not_name_its_site() -> None:
+    html = (
+        '<html><head><meta property="og:title" content="Bridge reopens | Metro Daily">'
+        "</head><body><article><h1>Bridge reopens</h1>"
+        f"<p>{LONG}</p></article></body></html>"
+    )
+    assert parse_html_page(html, None).title == "Bridge reopens"
+    kept = html.replace("<h1>Bridge reopens</h1>", "<h1>Bridge reopens on Monday</h1>")
+    assert parse_html_page(kept, None).title == "Bridge reopens | Metro Daily"

@@ -254,10 +254,25 @@ def _title(
         head_title = root.find(".//title")
     if head_title is not None:
         candidates.append(strip_site_name(normalize_space(head_title.text_content()), site))
+    heading_title = candidates[2] if article is not None else None
     for candidate in candidates:
         if candidate and not _is_site_heading(candidate, site):
-            return strip_site_name(candidate, site) if site else candidate
+            candidate = strip_site_name(candidate, site) if site else candidate
+            if heading_title and _with_suffix(candidate, heading_title):
+                return heading_title  # "Title | Site" with no og:site_name to say so
+            return candidate
     return None
+
+
+def _with_suffix(title: str, heading: str) -> bool:
+    """``title`` is ``heading`` plus a separated suffix or prefix (a site name)."""
+    if title == heading or heading not in title:
+        return False
+    before, _, after = title.partition(heading)
+    return bool(
+        (not before.strip() and _TITLE_SEPARATOR.match(after))
+        or (not after.strip() and _TITLE_SEPARATOR.search(before + " ") and before.rstrip())
+    )
 
 
 def read_metadata(root: etree._Element, article: etree._Element | None) -> PageMetadata:
