@@ -502,3 +502,18 @@ def test_a_site_suffix_goes_even_when_the_page_does_not_name_its_site() -> None:
     assert parse_html_page(html, None).title == "Bridge reopens"
     kept = html.replace("<h1>Bridge reopens</h1>", "<h1>Bridge reopens on Monday</h1>")
     assert parse_html_page(kept, None).title == "Bridge reopens | Metro Daily"
+
+
+@pytest.mark.parametrize(
+    "wrapper",
+    ['<div id="app" style="visibility:hidden">', '<div id="__next" aria-hidden="true">'],
+)
+def test_a_page_hidden_whole_until_a_script_runs_is_still_read(wrapper: str) -> None:
+    html = page(
+        f"{wrapper}<article><h1>Bus timetable changes</h1><p>{LONG}</p>"
+        f"<p hidden>SECRET words</p><p>{LONG2}</p></article></div>"
+        '<div role="dialog"><p>Accept our cookies?</p></div>'
+    )
+    html_out = body_of(html)
+    assert "The council met" in html_out and "Passengers who work" in html_out
+    assert "SECRET" not in html_out

@@ -53,6 +53,7 @@ BOILERPLATE_WORDS = frozenset(
      "newsletter", "related", "relatedposts", "recommended", "promo", "advert", "ad",
      "ads", "advertisement", "cookie", "cookies", "consent", "comments", "comment"}
 )  # fmt: skip
+HIDDEN_PAGE_SHARE = 0.5  # of the page's text: more than that is the page, not a block
 BOILERPLATE_SHARE = 0.25  # of the page's text: more than that is not a side block
 FULL_ARTICLE_CHARS = 500
 INLINE_PARENTS = frozenset(
@@ -82,7 +83,14 @@ def is_hidden(element: etree._Element) -> bool:
 
 
 def drop_hidden(root: etree._Element) -> None:
-    """Remove hidden elements with their content (``<html>``/``<body>`` stay)."""
+    """Remove hidden elements with their content (``<html>``/``<body>`` stay).
+
+    An element holding most of the page's text is kept (its hidden children still
+    go): pages saved while a script hid the whole app until it loaded, or while a
+    dialog set ``aria-hidden`` on everything behind it, would otherwise lose all.
+    """
+    body = root.find(".//body")
+    limit = HIDDEN_PAGE_SHARE * text_length(body if body is not None else root)
     doomed = [
         element
         for element in root.iter()
@@ -91,7 +99,7 @@ def drop_hidden(root: etree._Element) -> None:
         and is_hidden(element)
     ]
     for element in doomed:
-        if element.getparent() is not None:
+        if element.getparent() is not None and text_length(element) <= limit:
             element.drop_tree()
 
 
