@@ -156,6 +156,7 @@ def test_an_image_the_page_does_not_show_is_metadata_only() -> None:
 
 # --- base URL -------------------------------------------------------------------------
 
+SOURCE = "https://fetched.example.com/f/"
 LINKED = f'<p>{LONG} See <a href="map/">the map</a>.</p><img src="/img/x.jpg" alt="x">'
 
 
@@ -296,6 +297,13 @@ def test_date_precedence_and_other_metadata() -> None:
     assert parsed.updated == datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
     assert parsed.summary == "OG summary"
     assert parsed.tags == ("buses", "winter")
+    assert parsed.canonical_url == "https://news.example.com/bus/"
+    relative = parse_html_page(article(inner, '<link rel="canonical" href="/bus/">'), SOURCE)
+    assert relative.canonical_url == "https://fetched.example.com/bus/"
+    assert (
+        parse_html_page(article(inner, '<link rel="canonical" href="/x/">'), None).canonical_url
+        is None
+    )
     meta_only = parse_html_page(
         article(inner, '<meta property="article:published_time" content="2026-02-01T10:00:00Z">'),
         None,

@@ -130,6 +130,11 @@ def parse_html_page(
     article.updated = _first_date(meta.updated, tz, "updated", warnings)  # type: ignore[assignment]
     article.tags = normalise_tags(meta.tags)
     article.summary = meta.summary
+    if meta.canonical:
+        canonical = resolve_one(meta.canonical, base or source_url)
+        article.canonical_url = (
+            canonical if urlsplit(canonical).scheme in ("http", "https") else None
+        )
     if meta.image:
         article.image_url = resolve_one(meta.image, base)
         article.image_type = meta.image_type or mimetypes.guess_type(meta.image.split("?")[0])[0]

@@ -45,6 +45,7 @@ class ParsedArticle:
     image_length: int | None = None
     draft: bool = False
     warnings: list[str] = field(default_factory=list)
+    canonical_url: str | None = None  # a web page's own address (canonical link, og:url)
 
 
 _SLUG_JUNK = re.compile(r"[^a-z0-9]+")
