@@ -490,6 +490,9 @@ def test_publishers_and_sentences_are_not_bylines(
         "<html><head><script type='application/ld+json'>{broken</script></head>"
         "<body><h1>T</h1><p>x</p></body></html>",
         "<p>\x00\x01 control <img src='javascript:alert(1)' srcset=',,, 9x'></p>",
+        '<html><head><link rel=canonical href="http://[oops/"><base href="http://[b/">'
+        '<meta property="og:image" content="http://[x/i.jpg"></head><body><h1>T</h1>'
+        '<p>Text <a href="http://[z/">x</a><img src="http://[q/i.jpg"></p></body></html>',
     ],
 )
 def test_odd_pages_parse_or_fail_clearly(text: str) -> None:

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import copy
 import re
-from urllib.parse import urljoin, urlsplit
 
 import lxml.html
 import trafilatura
@@ -30,7 +29,7 @@ from lxml import etree
 from trafilatura.settings import use_config
 
 from ..sanitize import normalize_space
-from .metadata import heading_text
+from .metadata import heading_text, is_relative, join_url
 
 CHROME_TAGS = (
     "nav", "header", "footer", "aside", "script", "style", "form", "noscript",
@@ -192,10 +191,11 @@ def resolve_urls(root: etree._Element, base: str) -> None:
             value = element.get(name)
             if value is None or value.strip().lower().startswith(_SKIP_SCHEMES):
                 continue
-            try:
-                element.set(name, urljoin(base, value.strip()))
-            except ValueError:
+            joined = join_url(base, value)
+            if joined is None:
                 element.attrib.pop(name, None)
+            else:
+                element.set(name, joined)
 
 
 def has_relative_urls(root: etree._Element) -> bool:
@@ -204,9 +204,8 @@ def has_relative_urls(root: etree._Element) -> bool:
         if not isinstance(element.tag, str):
             continue
         for name in ("href", "src"):
-            value = (element.get(name) or "").strip()
-            relative = value and not urlsplit(value).scheme
-            if relative and not value.lower().startswith(_SKIP_SCHEMES):
+            value = element.get(name)
+            if is_relative(value) and not (value or "").strip().lower().startswith(_SKIP_SCHEMES):
                 return True
     return False
 

@@ -12,7 +12,7 @@ import mimetypes
 import re
 from html import escape
 from pathlib import PurePosixPath
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import unquote
 from zoneinfo import ZoneInfo
 
 import lxml.html
@@ -34,7 +34,7 @@ from .extract import (
     normalise_markup,
     resolve_urls,
 )
-from .metadata import PageMetadata, page_base, read_metadata
+from .metadata import PageMetadata, is_relative, is_web_url, join_url, page_base, read_metadata
 from .model import ParsedArticle, normalise_tags
 
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
@@ -71,7 +71,7 @@ def _first_date(
 
 def _name_title(name: str) -> str:
     """A title from a file name or URL: ``/x/bridge-closed.html`` -> ``bridge closed``."""
-    path = urlsplit(name).path if "://" in name else name
+    path = name.split("://", 1)[-1].split("?")[0].split("#")[0]
     stem = PurePosixPath(unquote(path).replace("\\", "/").rstrip("/")).stem
     return " ".join(re.split(r"[-_\s]+", stem)).strip()
 
@@ -131,35 +131,20 @@ def parse_html_page(
     article.tags = normalise_tags(meta.tags)
     article.summary = meta.summary
     if meta.canonical:
-        canonical = resolve_one(meta.canonical, base or source_url)
-        article.canonical_url = (
-            canonical if urlsplit(canonical).scheme in ("http", "https") else None
-        )
-    if meta.image:
-        article.image_url = resolve_one(meta.image, base)
-        article.image_type = meta.image_type or mimetypes.guess_type(meta.image.split("?")[0])[0]
-        add_lead_image(content, document, article.image_url)
-    if base is None and (has_relative_urls(content) or _relative(article.image_url)):
+        canonical = join_url(base or source_url, meta.canonical)
+        article.canonical_url = canonical if is_web_url(canonical) else None
+    image = join_url(base, meta.image) if meta.image else None
+    if image:
+        article.image_url = image
+        article.image_type = meta.image_type or mimetypes.guess_type(image.split("?")[0])[0]
+        add_lead_image(content, document, image)
+    if base is None and (has_relative_urls(content) or is_relative(article.image_url)):
         warnings.append(
             "the page names no address of its own (<base href>, canonical link or og:url): "
             "relative links resolve against site.url"
         )
     article.body_html = _inner_html(content)
     return article
-
-
-def resolve_one(url: str, base: str | None) -> str:
-    """One metadata URL against the page's base (unchanged without one)."""
-    if base is None:
-        return url
-    try:
-        return urljoin(base, url)
-    except ValueError:
-        return url
-
-
-def _relative(url: str | None) -> bool:
-    return bool(url) and not urlsplit(url or "").scheme
 
 
 def parse_html(text: str, name: str, tz: ZoneInfo) -> ParsedArticle:

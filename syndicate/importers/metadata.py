@@ -352,14 +352,41 @@ def read_metadata(root: etree._Element, article: etree._Element | None) -> PageM
     return meta
 
 
+def join_url(base: str | None, url: str) -> str | None:
+    """``url`` resolved against ``base`` (when given); None when either is malformed
+    (``http://[x`` makes urllib raise)."""
+    try:
+        joined = urljoin(base, url.strip()) if base else url.strip()
+        urlsplit(joined)
+    except ValueError:
+        return None
+    return joined
+
+
+def is_web_url(url: str | None) -> bool:
+    """An absolute http(s) URL with a host."""
+    try:
+        parts = urlsplit(url or "")
+    except ValueError:
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
+
+
+def is_relative(url: str | None) -> bool:
+    """A URL that needs a base to mean anything (not ``#x``, ``data:``, ``mailto:``...)."""
+    if not url or not url.strip() or url.strip().startswith("#"):
+        return False
+    try:
+        return not urlsplit(url.strip()).scheme
+    except ValueError:
+        return False
+
+
 def page_base(meta: PageMetadata, source_url: str | None) -> str | None:
     """The URL the page's relative links mean: ``<base href>``, the canonical link or
     ``og:url``, then the URL it was fetched from; None when none is absolute."""
     for candidate in (meta.base, meta.canonical, source_url):
-        if not candidate:
-            continue
-        resolved = urljoin(source_url or "", candidate) if source_url else candidate
-        parts = urlsplit(resolved)
-        if parts.scheme in ("http", "https") and parts.netloc:
+        resolved = join_url(source_url, candidate) if candidate else None
+        if is_web_url(resolved):
             return resolved
     return None
