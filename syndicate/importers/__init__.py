@@ -4,7 +4,10 @@ reading     path -> decoded text (size, binary, encoding checks); format detecti
 frontmatter YAML/TOML front matter -> article fields
 plaintext   text structure -> HTML (title, byline, epigraph, headings, lists, quotes)
 markdown    CommonMark + tables + footnotes
-html        pages and fragments: metadata, main content, chrome removed
+html        web pages and fragments -> ParsedArticle (parse_html_page)
+metadata    a page's title, byline, dates, summary, image, tags, canonical URL, base
+prepare     hidden content, lazy images, markup the engine loses, page URLs
+extract     trafilatura finds the article body; captions, code languages, lead image
 store       identity (source, id, content hash), sanitising, insert/update
 pipeline    import_paths: one transaction per file, a report per file
 """

@@ -22,20 +22,14 @@ from ..errors import ImportFailure
 from .dates import parse_date
 from .extract import (
     add_lead_image,
-    drop_boilerplate_blocks,
-    drop_hidden,
     drop_title_heading,
     extract_article,
     first_heading,
-    fix_lazy_images,
-    has_relative_urls,
-    keep_named_article,
     largest_container,
-    normalise_markup,
-    resolve_urls,
 )
 from .metadata import PageMetadata, is_relative, is_web_url, join_url, page_base, read_metadata
 from .model import ParsedArticle, normalise_tags
+from .prepare import drop_hidden, has_relative_urls, prepare
 
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
 UTC_ZONE = ZoneInfo("UTC")
@@ -113,13 +107,8 @@ def parse_html_page(
     warnings: list[str] = []
     drop_hidden(document)
     meta = read_metadata(document, largest_container(body if body is not None else document))
-    fix_lazy_images(document)
-    normalise_markup(document)
-    drop_boilerplate_blocks(document)
-    keep_named_article(document, meta.title)
     base = page_base(meta, source_url)
-    if base:
-        resolve_urls(document, base)
+    prepare(document, title=meta.title, base=base)
     content = extract_article(document)
 
     article = ParsedArticle(title="", body_html="", fmt="html", warnings=warnings)
