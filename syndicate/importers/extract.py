@@ -13,6 +13,7 @@ the metadata names it. When it finds nothing (a short fragment), the largest
 from __future__ import annotations
 
 import copy
+import logging
 
 import lxml.html
 import trafilatura
@@ -39,6 +40,9 @@ def _engine_config() -> object:
 
 
 ENGINE_CONFIG = _engine_config()
+# "discarding data: None" for a page the engine finds no article in is not news to an
+# operator: the import reports what happened to each file itself.
+logging.getLogger("trafilatura").setLevel(logging.ERROR)
 
 
 def largest_container(body: etree._Element) -> etree._Element:
