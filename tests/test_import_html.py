@@ -528,3 +528,18 @@ def test_a_page_hidden_whole_until_a_script_runs_is_still_read(wrapper: str) -> 
     html_out = body_of(html)
     assert "The council met" in html_out and "Passengers who work" in html_out
     assert "SECRET" not in html_out
+
+
+def test_a_body_classed_like_boilerplate_is_still_the_body() -> None:
+    side = "".join(
+        f"<li><a href='/s{i}'>Sidebar story number {i} about the region</a></li>"
+        for i in range(120)
+    )
+    paragraphs = "".join(f"<p>{text}</p>" for text in (LONG, LONG2, LONG, LONG2))
+    html = page(
+        f'<div class="layout"><div class="article-body has-related with-comments">'
+        f"<h2>Bus timetable changes</h2>{paragraphs}</div>"
+        f'<div class="sidebar"><ul>{side}</ul></div></div>'
+    )
+    html_out = body_of(html)
+    assert "The council met" in html_out and "Passengers who work" in html_out

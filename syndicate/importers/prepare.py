@@ -44,6 +44,7 @@ BOILERPLATE_WORDS = frozenset(
 )  # fmt: skip
 HIDDEN_PAGE_SHARE = 0.5  # of the page's text: more than that is the page, not a block
 BOILERPLATE_SHARE = 0.25  # of the page's text: more than that is not a side block
+BOILERPLATE_MAX_PARAGRAPHS = 3
 FULL_ARTICLE_CHARS = 500
 INLINE_PARENTS = frozenset(
     {"p", "li", "td", "th", "dd", "blockquote", "em", "strong", "b", "i", "span", "a",
@@ -199,9 +200,9 @@ def drop_boilerplate_blocks(document: etree._Element) -> None:
     related list, a promotion, an ad, a cookie notice or comments.
 
     The engine misses such blocks when they are a plain paragraph inside the body
-    (e.g. "follow our Telegram channel"). A block that holds the page's ``<h1>`` or
-    a large part of its text is never dropped: a class like "has-comments" on the
-    article itself must not take the article with it.
+    (e.g. "follow our Telegram channel"). A block that holds the page's ``<h1>``,
+    several paragraphs or a large part of its text is left to the engine: a class
+    like "has-comments" on the article itself must not take the article with it.
     """
     body = document.find(".//body")
     if body is None:
@@ -214,6 +215,7 @@ def drop_boilerplate_blocks(document: etree._Element) -> None:
         and element.tag not in ("body", "main", "article")
         and _class_words(element) & BOILERPLATE_WORDS
         and element.find(".//h1") is None
+        and len(element.findall(".//p")) < BOILERPLATE_MAX_PARAGRAPHS
         and text_length(element) <= limit
     ]
     for element in doomed:
