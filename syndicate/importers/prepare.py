@@ -293,12 +293,12 @@ _LAYOUT_PARTS = ("table", "thead", "tbody", "tfoot", "tr", "td", "th")
 
 
 def _is_layout_table(table: etree._Element) -> bool:
-    """A table used for page layout, not data: its cells hold headings, paragraphs,
-    other tables or long text."""
+    """A table used for page layout, not data: its cells hold top-level headings,
+    other tables or long text (a paragraph in a cell is common in data tables)."""
     for cell in table.iter("td", "th"):
         if cell.find(".//h1") is not None or cell.find(".//h2") is not None:
             return True
-        if cell.find(".//table") is not None or cell.find(".//p") is not None:
+        if cell.find(".//table") is not None:
             return True
         if len("".join(cell.itertext()).split()) > LAYOUT_CELL_WORDS:
             return True
