@@ -550,3 +550,34 @@ def test_a_body_classed_like_boilerplate_is_still_the_body() -> None:
     )
     html_out = body_of(html)
     assert "The council met" in html_out and "Passengers who work" in html_out
+
+
+@pytest.mark.parametrize(
+    "logo",
+    [
+        '<header class="site"><a href="/"><img src="/logo.png" alt="City News"></a></header>',
+        '<div class="brand"><a href="https://news.example.com/"><img src="/logo.png" alt="C"></a></div>',
+        '<div class="top"><img src="/logo.png" alt="C" width="120" height="40"></div>',
+    ],
+)
+def test_a_site_logo_named_by_og_image_is_not_a_lead_image(logo: str) -> None:
+    html = page(
+        f"{logo}<article><h1>Bus timetable changes</h1><p>{LONG}</p><p>{LONG2}</p></article>",
+        '<meta property="og:image" content="/logo.png">',
+    )
+    parsed = parse_html_page(html, "https://news.example.com/a/b/")
+    assert parsed.image_url == "https://news.example.com/logo.png"  # still the feed's image
+    assert "logo" not in parsed.body_html
+
+
+def test_a_gallery_caption_follows_its_last_image_only() -> None:
+    gallery = (
+        '<figure class="gallery"><img src="/g/1.jpg" alt="1"><img src="/g/2.jpg" alt="2">'
+        "<figcaption>Two views of the depot.</figcaption></figure>"
+    )
+    root = root_of(article(f"<p>{LONG}</p>{gallery}<p>{LONG2}</p>"))
+    assert root.xpath("//img/@src") == [
+        "https://news.example.com/g/1.jpg",
+        "https://news.example.com/g/2.jpg",
+    ]
+    assert root.xpath("//figcaption/text()") == ["Two views of the depot."]

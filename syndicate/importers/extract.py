@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import logging
+from urllib.parse import urlsplit
 
 import lxml.html
 import trafilatura
@@ -29,6 +30,7 @@ CHROME_TAGS = (
     "template", "button", "input", "select", "textarea", "link", "meta",
 )  # fmt: skip
 CHROME_ROLES = ("navigation", "banner", "contentinfo", "search", "complementary")
+LEAD_IMAGE_MIN_PIXELS = 200
 
 
 def _engine_config() -> object:
@@ -202,7 +204,14 @@ def _figure_for(img: etree._Element, figure: etree._Element | None) -> etree._El
 
 
 def _restore_figures(content: etree._Element, document: etree._Element) -> None:
+    """Images the engine kept bare go back into their figure; a gallery's one caption
+    follows its last image, not every image."""
     figures = _captions(document)
+    last = {
+        id(figures[img.get("src", "")]): img
+        for img in content.iter("img")
+        if img.get("src") in figures
+    }
     for img in list(content.iter("img")):
         figure = figures.get(img.get("src", ""))
         parent = img.getparent()
@@ -212,7 +221,7 @@ def _restore_figures(content: etree._Element, document: etree._Element) -> None:
         following = img.getnext()
         if caption and following is not None and caption in following.text_content():
             continue  # the engine kept the caption as text after the image
-        wrapper = _figure_for(img, figure)
+        wrapper = _figure_for(img, figure if last[id(figure)] is img else None)
         wrapper.tail = img.tail
         parent.replace(img, wrapper)
 
@@ -241,12 +250,39 @@ def drop_title_heading(content: etree._Element, title: str | None) -> None:
         first.drop_tree()
 
 
+def _links_home(link: etree._Element) -> bool:
+    try:
+        parts = urlsplit(link.get("href") or "")
+    except ValueError:
+        return False
+    return parts.path in ("", "/") and not parts.query and not parts.fragment
+
+
+def _is_site_chrome(img: etree._Element) -> bool:
+    """A logo, icon or avatar: in the site's header, menus, sidebar or footer, in a
+    link to the home page, or drawn small."""
+    for ancestor in img.iterancestors():
+        if ancestor.tag in ("nav", "footer", "aside"):
+            return True
+        if (ancestor.get("role") or "").lower() in ("banner", "navigation", "contentinfo"):
+            return True
+        if ancestor.tag == "header" and not any(
+            outer.tag in ("article", "main") for outer in ancestor.iterancestors()
+        ):
+            return True
+        if ancestor.tag == "a" and _links_home(ancestor):
+            return True
+    sizes = [img.get(name, "") for name in ("width", "height")]
+    return any(size.isdigit() and int(size) < LEAD_IMAGE_MIN_PIXELS for size in sizes)
+
+
 def add_lead_image(content: etree._Element, document: etree._Element, image: str) -> None:
-    """Put the metadata's lead image first when the page shows it outside the body."""
+    """Put the metadata's lead image first when the page shows it outside the body
+    (a hero image above the article), unless it is site chrome such as the logo."""
     if any(img.get("src") == image for img in content.iter("img")):
         return
     shown = next((img for img in document.iter("img") if img.get("src") == image), None)
-    if shown is None:
+    if shown is None or _is_site_chrome(shown):
         return
     figure = next((a for a in shown.iterancestors() if a.tag == "figure"), None)
     lead = _figure_for(shown, figure)
