@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import unquote
 from zoneinfo import ZoneInfo
@@ -32,6 +32,7 @@ _SNIFF = re.compile(r"<rss\b[^>]*xmlns:wp=[\"']http://wordpress\.org/export/1\.\
 CONTENT = "{http://purl.org/rss/1.0/modules/content/}encoded"
 DC_CREATOR = "{http://purl.org/dc/elements/1.1/}creator"
 NO_DATE = "0000-00-00 00:00:00"
+GMT = ZoneInfo("UTC")
 SKIPPED_STATUS = {
     "draft": "a draft",
     "pending": "pending review",
@@ -80,9 +81,9 @@ def _copy_item(element: etree._Element, wp: str) -> _Post:
         else:
             namespace, name = _local(child.tag)
             if namespace in ("", wp) and name not in post.fields:
-                post.fields[name] = text.strip() if name != "excerpt" else text
-        if child.tag.endswith("}encoded") and "excerpt" in child.tag:
-            post.fields["excerpt"] = text
+                post.fields[name] = text.strip()
+            elif name == "encoded" and namespace.endswith("/excerpt/"):
+                post.fields["excerpt"] = text
     return post
 
 
@@ -130,7 +131,13 @@ def _read_tree(path: Path) -> tuple[dict[str, str], list[_Post], dict[str, str],
                     del element.getparent()[0]
     except etree.XMLSyntaxError as exc:
         line = exc.position[0] if exc.position else 0
-        return authors, posts, attachments, f"line {line}: broken XML ({exc.msg})"
+        with path.open("rb") as handle:
+            last_line = sum(1 for _ in handle)
+        if line >= last_line:
+            problem = f"line {line}: the file ends in the middle of the export (cut short?)"
+        else:
+            problem = f"line {line}: broken XML ({exc.msg})"
+        return authors, posts, attachments, problem
     if not wp:
         return authors, posts, attachments, "not a WordPress export (no wp: namespace)"
     return authors, posts, attachments, None
@@ -139,7 +146,7 @@ def _read_tree(path: Path) -> tuple[dict[str, str], list[_Post], dict[str, str],
 def _date(value: str, fallback: str, tz: ZoneInfo) -> datetime | None:
     if value and value != NO_DATE:
         try:
-            return parse_date(value, UTC)  # type: ignore[arg-type]
+            return parse_date(value, GMT)
         except ValueError:
             pass
     if fallback:
@@ -185,11 +192,15 @@ def _article(post: _Post, authors: dict[str, str], attachments: dict[str, str], 
     return article
 
 
+def _article_word(kind: str) -> str:
+    return ("an " if kind[:1] in "aeiou" else "a ") + kind
+
+
 def _skip_reason(post: _Post) -> str | None:
     f = post.fields
     kind = f.get("post_type", "post")
     if kind != "post":
-        return f"a {kind}, not a post"
+        return f"{_article_word(kind)}, not a post"
     status = f.get("status", "")
     if status != "publish":
         return f"not published ({SKIPPED_STATUS.get(status, status or 'no status')})"
@@ -216,11 +227,10 @@ def read(path: Path, tz: ZoneInfo) -> Iterator[ExportItem]:
             continue
         yield ExportItem(key, label, article=article)
     if problem:
-        done = sum(1 for _ in posts)
         raise ImportFailure(
             str(path),
-            f"{problem}; the file looks cut short or damaged: the {done} item(s) before "
-            "that point were read, the rest were not imported",
+            f"{problem}; the {len(posts)} entries before that point were read, "
+            "the rest were not imported",
         )
 
 
