@@ -152,8 +152,10 @@ def show_command(obj: Obj, email: str, as_json: bool) -> None:
 def import_command(
     obj: Obj, csv_file: Path, digests: tuple[str, ...], dry_run: bool, force: bool, as_json: bool
 ) -> None:
-    """Import subscribers from CSV_FILE (columns: email, and optionally name, digests,
-    timezone). Rejected rows are listed with their line and reason."""
+    """Import subscribers from CSV_FILE: syndicate's columns (email, and optionally name,
+    status, digests, timezone) or a Mailchimp, Substack, Ghost, Buttondown or listmonk
+    export. Unsubscribed, cleaned and bounced people come in suppressed. Rejected rows
+    are listed with their line and reason."""
     app = obj.app()
     default = _digests(obj, digests)
     try:
@@ -180,16 +182,26 @@ def import_command(
                 dry_run=dry_run,
                 force=force,
                 progress=lambda n: bar.advance(task, n),
+                name=str(csv_file),
             )
     if as_json:
         print_json(report.as_dict())
     else:
         verb = "would be" if dry_run else "were"
-        click.echo(
-            f"{report.added} added, {report.reactivated} reactivated, {report.updated} updated, "
-            f"{report.unchanged} unchanged, {len(report.rejected)} rejected "
-            f"({'dry run: nothing ' + verb + ' changed' if dry_run else 'saved'})"
-        )
+        for warning in report.warnings:
+            click.echo(f"warning: {warning}", err=True)
+        parts = [
+            f"{report.added} added",
+            f"{report.reactivated} reactivated",
+            f"{report.updated} updated",
+            f"{report.unchanged} unchanged",
+        ]
+        if report.pending or report.suppressed:
+            parts += [f"{report.pending} pending", f"{report.suppressed} suppressed"]
+        parts.append(f"{len(report.rejected)} rejected")
+        prefix = f"{report.source} export: " if report.source != "syndicate" else ""
+        outcome = f"dry run: nothing {verb} changed" if dry_run else "saved"
+        click.echo(f"{prefix}{', '.join(parts)} ({outcome})")
         if report.rejected:
             print_table(
                 "rejected rows",
