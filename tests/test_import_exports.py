@@ -276,3 +276,27 @@ def imported_allow_fail(config_file: Path, path: Path) -> dict:
     result = run(config_file, "import", "--json", str(path))
     assert result.exit_code in (0, 1), result.output
     return json.loads(result.stdout)
+
+
+def test_summary_by_default_each_failure_once_and_the_table_with_verbose(
+    config_file: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "good.md").write_text("# Good\n\nFine.\n", encoding="utf-8")
+    (tmp_path / "bad.md").write_text("---\ndate: someday\n---\n# Bad\n\nx\n", encoding="utf-8")
+    shutil.copy(WXR, tmp_path / "site.xml")
+    # the default log level: the pipeline's own log lines must not repeat the failure
+    result = CliRunner().invoke(main, ["--config", str(config_file), "import", str(tmp_path)])
+    assert result.exit_code == 1
+    assert result.output.count("someday") == 1
+    assert f"failed: {tmp_path / 'bad.md'}:2: front matter date:" in result.output
+    assert "4 imported, 0 updated, 0 unchanged, 4 skipped, 1 failed" in result.output
+    assert "winter-ferry-timetable" not in result.output  # no table by default
+    verbose = CliRunner().invoke(
+        main,
+        ["--config", str(config_file), "import", "--verbose", str(tmp_path)],
+        env={"COLUMNS": "400"},  # one table row per line
+    )
+    assert verbose.exit_code == 1
+    assert "winter-ferry-timetable" in verbose.output and "unchanged" in verbose.output
+    assert "password-protected" in verbose.output
+    assert "4 unchanged, 4 skipped, 1 failed" in verbose.output

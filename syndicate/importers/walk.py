@@ -131,6 +131,11 @@ def _walk_folder(root: Path, own: set[Path], walk: Walk) -> None:
                 walk.units.append(path)
 
 
+def collect_files(paths: Iterable[Path], own_folders: Iterable[Path] = ()) -> list[Path]:
+    """The article files and exports to import from ``paths`` (see ``collect``)."""
+    return collect(paths, own_folders).units
+
+
 def collect(paths: Iterable[Path], own_folders: Iterable[Path] = ()) -> Walk:
     """Units to import from files and folders, each once, in a stable order. Files
     named on the command line are kept as given (missing ones too, to be reported)."""

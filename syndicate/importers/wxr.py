@@ -101,7 +101,6 @@ def _read_tree(path: Path) -> tuple[dict[str, str], list[_Post], dict[str, str],
             events=("start-ns", "end"),
             resolve_entities=False,
             no_network=True,
-            huge_tree=True,
         )
         for event, value in parser:
             if event == "start-ns":
