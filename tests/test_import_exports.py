@@ -300,3 +300,25 @@ def test_summary_by_default_each_failure_once_and_the_table_with_verbose(
     assert "winter-ferry-timetable" in verbose.output and "unchanged" in verbose.output
     assert "password-protected" in verbose.output
     assert "4 unchanged, 4 skipped, 1 failed" in verbose.output
+
+
+def test_sites_inside_a_bigger_folder_are_walked_through_their_posts_only(
+    config_file: Path, tmp_path: Path
+) -> None:
+    sites = tmp_path / "sites"
+    shutil.copytree(EXPORTS / "hugo", sites / "field-notes")
+    shutil.copytree(EXPORTS / "jekyll", sites / "garden")
+    report = imported(config_file, sites)
+    names = sorted(Path(e["path"]).name for e in report["files"] if e["status"] != "skipped")
+    # no layouts, built pages, archetypes, Jekyll pages or drafts
+    assert names == [
+        "2025-11-03-first-frost.md",
+        "2025-12-01-seed-catalogue.markdown",
+        "coastal-path.md",
+        "index.md",
+        "winter-draft.md",
+    ]
+    lisbon = show(config_file, "lisbon-trip")
+    assert (
+        'src="https://fieldnotes.example.net/posts/lisbon-trip/tram.jpg"' in lisbon["content_html"]
+    )

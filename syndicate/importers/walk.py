@@ -83,12 +83,13 @@ class _Ignores:
         return False
 
 
-def _walk_folder(root: Path, own: set[Path], walk: Walk) -> None:
-    ignores = _Ignores()
+def _walk_folder(root: Path, own: set[Path], walk: Walk, ignores: _Ignores) -> None:
+    """Walk ``root``; a Hugo or Jekyll site met on the way (or at the root) is walked
+    through its posts only, whatever folder holds it."""
     start = root
     if _is_hugo_site(root):
-        start = root / "content"
         ignores.load(root)
+        start = root / "content"
     jekyll = _is_jekyll_site(root)
     for current, dirs, files in os.walk(start):
         folder = Path(current)
@@ -106,29 +107,34 @@ def _walk_folder(root: Path, own: set[Path], walk: Walk) -> None:
                 continue  # Jekyll layouts, includes, drafts, the built _site
             elif reader_for(sub) is not None:
                 walk.units.append(sub)
+            elif _is_hugo_site(sub) or _is_jekyll_site(sub):
+                _walk_folder(sub, own, walk, ignores)
             else:
                 kept_dirs.append(name)
         dirs[:] = kept_dirs
         for name in sorted(files):
-            path = folder / name
-            suffix = path.suffix.lower()
-            if name.startswith("."):
-                continue
-            if suffix in EXTENSIONS:
-                if ignores.matches(path, False):
-                    walk.skipped.append((path, f"matched by {IGNORE_FILE}"))
-                elif name.lower() in HUGO_LIST_PAGES:
-                    walk.skipped.append((path, "a Hugo list page, not a post"))
-                elif jekyll and folder == root:
-                    continue  # Jekyll pages (about, index), not posts
-                else:
-                    walk.units.append(path)
-            elif (
-                suffix in EXPORT_SUFFIXES
-                and not ignores.matches(path, False)
-                and reader_for(path) is not None
-            ):
-                walk.units.append(path)
+            _take_file(folder / name, walk, ignores, site_page=jekyll and folder == root)
+
+
+def _take_file(path: Path, walk: Walk, ignores: _Ignores, *, site_page: bool) -> None:
+    """Keep an article file or an export; note why an article-like file is left out."""
+    name = path.name
+    suffix = path.suffix.lower()
+    if name.startswith("."):
+        return
+    if suffix in EXTENSIONS:
+        if ignores.matches(path, False):
+            walk.skipped.append((path, f"matched by {IGNORE_FILE}"))
+        elif name.lower() in HUGO_LIST_PAGES:
+            walk.skipped.append((path, "a Hugo list page, not a post"))
+        elif not site_page:  # Jekyll pages (about, index) are not posts
+            walk.units.append(path)
+    elif (
+        suffix in EXPORT_SUFFIXES
+        and not ignores.matches(path, False)
+        and reader_for(path) is not None
+    ):
+        walk.units.append(path)
 
 
 def collect_files(paths: Iterable[Path], own_folders: Iterable[Path] = ()) -> list[Path]:
@@ -143,10 +149,7 @@ def collect(paths: Iterable[Path], own_folders: Iterable[Path] = ()) -> Walk:
     walk = Walk()
     for path in paths:
         if path.is_dir() and reader_for(path) is None:
-            found = Walk()
-            _walk_folder(path, own, found)
-            walk.units.extend(found.units)
-            walk.skipped.extend(found.skipped)
+            _walk_folder(path, own, walk, _Ignores())
         else:
             walk.units.append(path)
     seen: set[Path] = set()
