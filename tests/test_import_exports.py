@@ -244,10 +244,13 @@ def test_project_folder_skips_templates_feeds_outbox_and_syndicateignore(
     (project / "feeds" / "all" / "index.html").write_text("<html><body><p>x</p></body></html>")
     (project / "outbox" / "new").mkdir(parents=True)
     (project / "outbox" / "new" / "1.eml.txt").write_text("Subject: hi\n\nbody\n")
-    (project / ".syndicateignore").write_text("# drafts and notes\nnotes/\n*.wip.md\n")
+    (project / "articles" / "keep.wip.md").write_text("# Keep\n\nRe-included.\n")
+    (project / ".syndicateignore").write_text(
+        "# drafts and notes\nnotes/\n*.wip.md\n!keep.wip.md\n"
+    )
     report = imported(config_file, project)
     stored = [e["path"] for e in report["files"] if e["status"] == "imported"]
-    assert stored == [str(project / "articles" / "spring.md")]
+    assert stored == [str(project / "articles" / n) for n in ("keep.wip.md", "spring.md")]
     notes = {Path(e["path"]).name: e["note"] for e in report["files"] if e["status"] == "skipped"}
     assert notes == {
         "half.wip.md": "matched by .syndicateignore",

@@ -213,7 +213,8 @@ def read(path: Path, tz: ZoneInfo) -> Iterator[ExportItem]:
     for post in posts:
         f = post.fields
         post_id = f.get("post_id", "?")
-        label = f"{path}: post {post_id}" + (f" ({f['title'][:60]})" if f.get("title") else "")
+        title = f" ({f['title'][:60]})" if f.get("title") else ""
+        label = f"{path}:{post.line}: post {post_id}{title}"
         key = "wordpress:" + (f.get("guid") or f"{f.get('base', '')}?p={post_id}")
         reason = _skip_reason(post)
         if reason:
