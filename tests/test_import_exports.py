@@ -325,3 +325,52 @@ def test_sites_inside_a_bigger_folder_are_walked_through_their_posts_only(
     assert (
         'src="https://fieldnotes.example.net/posts/lisbon-trip/tram.jpg"' in lisbon["content_html"]
     )
+
+
+def test_untitled_posts_and_older_ghost_exports(config_file: Path, tmp_path: Path) -> None:
+    aside = tmp_path / "asides.xml"
+    aside.write_text(
+        WXR.read_text(encoding="utf-8").replace(
+            "<title><![CDATA[Żegluga: a note in Polish]]></title>", "<title></title>"
+        ),
+        encoding="utf-8",
+    )
+    old_ghost = tmp_path / "ghost-1.json"
+    old_ghost.write_text(
+        json.dumps(
+            {
+                "db": [
+                    {
+                        "meta": {"exported_on": 1514764800000, "version": "1.20.0"},
+                        "data": {
+                            "posts": [
+                                {"id": "5a1", "uuid": "0d1f6c8e-0000-4000-8000-000000000001",
+                                 "title": "From the old blog", "slug": "from-the-old-blog",
+                                 "html": "<p>Written in 2017.</p>", "page": False,
+                                 "status": "published", "author_id": "1",
+                                 "published_at": "2017-12-01 09:00:00"},
+                                {"id": "5a2", "uuid": "0d1f6c8e-0000-4000-8000-000000000002",
+                                 "title": "Colophon", "slug": "colophon", "html": "<p>x</p>",
+                                 "page": True, "status": "published", "author_id": "1",
+                                 "published_at": "2017-01-01 09:00:00"},
+                            ],
+                            "users": [{"id": "1", "name": "Old Author", "slug": "old"}],
+                        },
+                    }
+                ]
+            }
+        ),
+        encoding="utf-8",
+    )  # fmt: skip
+    report = imported(config_file, aside, old_ghost)
+    assert report["counts"]["failed"] == 0
+    untitled = next(e for e in report["files"] if e["slug"] == "zegluga")
+    assert untitled["warnings"] == [
+        "no title; named 'Prom pływa dziś według rozkładu zimowego. 07:10 wyspa 18:40…' "
+        "after its text"
+    ]
+    old = show(config_file, "from-the-old-blog")
+    assert old["author_name"] == "Old Author"
+    assert old["published_at"].startswith("2017-12-01T09:00:00")
+    skipped = {e["path"].rsplit(" ", 1)[1]: e["note"] for e in by_status(report)["skipped"]}
+    assert skipped["colophon"] == "a page, not a post"

@@ -18,7 +18,10 @@ from zoneinfo import ZoneInfo
 from lxml import etree
 from lxml import html as lxml_html
 
+from ..sanitize import html_to_text, summarize
 from .model import ParsedArticle
+
+UNTITLED_WORDS = 60  # characters of the body an untitled entry is named by
 
 
 @dataclass
@@ -67,3 +70,14 @@ def absolutize(fragment: str, base: str | None) -> str:
     return escape(root.text or "", quote=False) + "".join(
         etree.tostring(child, encoding="unicode", method="html") for child in root
     )
+
+
+def ensure_title(article: ParsedArticle, fallback: str) -> None:
+    """An untitled entry (a WordPress aside, a status post) is named by the start of its
+    text, else ``fallback``, with a warning rather than failing."""
+    if any(ch.isalnum() for ch in article.title):
+        return
+    text = " ".join(html_to_text(article.body_html).split())
+    named = any(ch.isalnum() for ch in text)
+    article.title = summarize(text, UNTITLED_WORDS) if named else fallback
+    article.warnings.append(f"no title; named {article.title!r} after its text")

@@ -118,7 +118,9 @@ def read(path: Path, tz: ZoneInfo) -> Iterator[ExportItem]:
         post_id = str(post.get("uuid") or post.get("id") or index)
         label = f"{name}: post {_text(post.get('slug')) or post_id}"
         key = f"ghost:{post_id}"
-        kind, status = post.get("type", "post"), post.get("status")
+        # Ghost before 2.x marks pages with "page": true instead of "type": "page"
+        kind = post.get("type") or ("page" if post.get("page") in (True, 1) else "post")
+        status = post.get("status")
         if kind != "post":
             yield ExportItem(key, label, skip=f"a {kind}, not a post")
             continue

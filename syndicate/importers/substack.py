@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from ..errors import ImportFailure
 from .dates import parse_date
-from .exports import ExportItem, Reader, head
+from .exports import ExportItem, Reader, ensure_title, head
 from .model import ParsedArticle, slugify
 from .reading import read_text
 
@@ -77,6 +77,7 @@ def read(path: Path, tz: ZoneInfo) -> Iterator[ExportItem]:
             continue
         article = ParsedArticle(title=row.get("title", ""), body_html=body, fmt="substack")
         article.warnings.extend(warnings)
+        ensure_title(article, slug.replace("-", " ").capitalize() or f"Post {number}")
         article.summary = row.get("subtitle") or None
         article.slug = slugify(slug) or None
         date = row.get("post_date") or row.get("email_sent_at")

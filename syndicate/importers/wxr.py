@@ -23,7 +23,7 @@ from lxml import etree
 
 from ..errors import ImportFailure
 from .dates import parse_date
-from .exports import ExportItem, Reader, absolutize, head
+from .exports import ExportItem, Reader, absolutize, ensure_title, head
 from .model import ParsedArticle, normalise_tags, normalise_uid, slugify
 from .wpautop import render_post
 
@@ -162,6 +162,7 @@ def _article(post: _Post, authors: dict[str, str], attachments: dict[str, str], 
     article = ParsedArticle(title=title, body_html="", fmt="wordpress")
     base = f.get("link") or f.get("base") or None
     article.body_html = absolutize(render_post(f.get("content", "")), base)
+    ensure_title(article, f"Post {f.get('post_id', '')}".strip())
     creator = f.get("creator", "")
     article.author_name = authors.get(creator, creator) or None
     article.published = _date(
