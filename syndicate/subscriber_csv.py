@@ -58,6 +58,17 @@ def _csv_unsafe(value: str) -> str:
     return value[1:] if value[:1] == "'" and value[1:2] in _FORMULA_STARTS else value
 
 
+def _delimiter(source: TextIO) -> str:
+    """Commas, or the semicolons and tabs spreadsheets in many locales write (read off
+    the header line; quoting stays the standard one)."""
+    try:
+        header = source.readline()
+        source.seek(0)
+        return csv.Sniffer().sniff(header, delimiters=",;\t").delimiter
+    except (OSError, ValueError, csv.Error):
+        return ","
+
+
 @dataclass
 class ImportReport:
     added: int = 0
@@ -109,7 +120,7 @@ def import_csv(
     in errors.
     """
     report = ImportReport(dry_run=dry_run)
-    reader = csv.DictReader(source)
+    reader = csv.DictReader(source, delimiter=_delimiter(source))
     header = [(c or "").strip() for c in reader.fieldnames or []]
     columns = {c.lower() for c in header}
     preset = detect(columns)

@@ -166,3 +166,11 @@ def test_own_export_reimported_changes_no_status(config_file: Path, tmp_path: Pa
     assert report["source"] == "syndicate"
     assert (report["unchanged"], report["added"], report["rejected"]) == (6, 0, [])
     assert people(config_file) == before  # pending stays pending, suppressed stays suppressed
+
+
+def test_semicolon_separated_csv_from_a_spreadsheet(config_file: Path, tmp_path: Path) -> None:
+    source = tmp_path / "people.csv"
+    source.write_text("email;name\nann@example.org;Ann Example\n", encoding="utf-8")
+    result = run(config_file, "subscribers", "import", str(source))
+    assert result.exit_code == 0, result.output
+    assert people(config_file) == {"ann@example.org": ("active", "Ann Example")}
