@@ -209,6 +209,19 @@ def test_hugo_site_imports_content_only_honours_drafts_and_resolves_bundle_image
     assert f'src="{page}tram.jpg"' in lisbon["content_html"]
     assert f'href="{page}route.pdf"' in lisbon["content_html"]
     assert lisbon["image_url"] == f"{page}tram.jpg"
+    # Hugo shortcodes expanded as Hugo would; unknown ones removed with a warning
+    body = lisbon["content_html"]
+    assert f'<figure><img src="{page}tram.jpg" alt="Tram at the top">' in body
+    assert "<figcaption>Tram 28 at Graça</figcaption>" in body
+    assert 'href="https://fieldnotes.example.net/posts/coastal-path/"' in body
+    assert 'href="https://www.youtube.com/watch?v=dQw4w9WgXcQ"' in body
+    assert "curl -s https://example.org/timetable\n</code></pre>" in body
+    assert "{{&lt; figure" in body  # the escaped shortcode is shown, not run
+    assert "{{&lt; youtube" not in body and "newsletter-signup" not in body
+    bundle = next(e for e in report["files"] if e["path"].endswith("lisbon-trip/index.md"))
+    assert bundle["warnings"] == [
+        "Hugo shortcode 'newsletter-signup' has no equivalent here; removed"
+    ]
 
     feed = built_feed(config_file)
     assert [e.title for e in feed.entries] == ["Three days in Lisbon", "The coastal path in March"]
@@ -224,6 +237,12 @@ def test_jekyll_site_imports_posts_with_dates_from_file_names(config_file: Path)
     assert frost["published_at"].startswith("2025-11-02T22:00:00")  # midnight in Kyiv
     assert frost["tags"] == ["frost", "herbs", "seasons"]
     assert frost["author_name"] == "Ada Okafor"
+    body = frost["content_html"]
+    assert 'src="https://pocketgarden.example.org/assets/img/frost.jpg"' in body
+    assert 'href="https://news.example.org/seed-catalogue/"' in body  # {% post_url %}
+    assert '<code class="language-ruby">frost = temperature &lt; 2' in body
+    assert "Template tip: {{ page.title }} prints the title." in body  # {% raw %}
+    assert "{%" not in body and "include" not in body
     assert show(config_file, "seed-catalogue")["state"] == "draft"  # published: false
     feed = built_feed(config_file)
     assert [e.title for e in feed.entries] == ["First frost on the balcony"]

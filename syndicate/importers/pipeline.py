@@ -24,7 +24,7 @@ from .plaintext import parse_text
 from .reading import detect_format, read_text
 from .registry import reader_for
 from .report import FileOutcome, ImportReport
-from .sitegen import apply_site_conventions
+from .sitegen import apply_site_conventions, expand_site_syntax
 from .store import save
 from .walk import EXPORT_SUFFIXES, collect
 
@@ -69,6 +69,9 @@ def parse_file(path: Path, *, fmt: str | None, tz: ZoneInfo) -> ParsedArticle:
     name = str(path)
     text, warnings = read_text(path)
     kind = fmt or detect_format(path, text)
+    if kind == "markdown":
+        text, site_warnings = expand_site_syntax(path, text)
+        warnings.extend(site_warnings)
     try:
         article = PARSERS[kind](text, name, tz)
     except RecursionError:

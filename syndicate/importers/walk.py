@@ -36,7 +36,7 @@ class Walk:
     skipped: list[tuple[Path, str]] = field(default_factory=list)
 
 
-def _is_hugo_site(folder: Path) -> bool:
+def is_hugo_site(folder: Path) -> bool:
     if not (folder / "content").is_dir():
         return False
     if any((folder / name).is_file() for name in HUGO_CONFIGS):
@@ -53,7 +53,7 @@ def _is_hugo_site(folder: Path) -> bool:
     return False
 
 
-def _is_jekyll_site(folder: Path) -> bool:
+def is_jekyll_site(folder: Path) -> bool:
     return (folder / "_config.yml").is_file() or (folder / "_config.yaml").is_file()
 
 
@@ -87,10 +87,10 @@ def _walk_folder(root: Path, own: set[Path], walk: Walk, ignores: _Ignores) -> N
     """Walk ``root``; a Hugo or Jekyll site met on the way (or at the root) is walked
     through its posts only, whatever folder holds it."""
     start = root
-    if _is_hugo_site(root):
+    if is_hugo_site(root):
         ignores.load(root)
         start = root / "content"
-    jekyll = _is_jekyll_site(root)
+    jekyll = is_jekyll_site(root)
     for current, dirs, files in os.walk(start):
         folder = Path(current)
         ignores.load(folder)
@@ -107,7 +107,7 @@ def _walk_folder(root: Path, own: set[Path], walk: Walk, ignores: _Ignores) -> N
                 continue  # Jekyll layouts, includes, drafts, the built _site
             elif reader_for(sub) is not None:
                 walk.units.append(sub)
-            elif _is_hugo_site(sub) or _is_jekyll_site(sub):
+            elif is_hugo_site(sub) or is_jekyll_site(sub):
                 _walk_folder(sub, own, walk, ignores)
             else:
                 kept_dirs.append(name)
