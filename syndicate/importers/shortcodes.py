@@ -23,6 +23,7 @@ _LIQUID_RAW = re.compile(r"\{%-?\s*raw\s*-?%\}(.*?)\{%-?\s*endraw\s*-?%\}", re.S
 _LIQUID_HIGHLIGHT = re.compile(
     r"\{%-?\s*highlight\s+([\w+-]+)[^%]*%\}\n?(.*?)\{%-?\s*endhighlight\s*-?%\}", re.S
 )
+_LIQUID_COMMENT = re.compile(r"\{%-?\s*comment\s*-?%\}.*?\{%-?\s*endcomment\s*-?%\}", re.S)
 _DATED_NAME = re.compile(r"^\d{4}-\d{2}-\d{2}-(.+?)(?:\.\w+)?$")
 
 
@@ -132,6 +133,7 @@ def expand_liquid(text: str, variables: dict[str, str]) -> tuple[str, list[str]]
         return f"\x00{len(raws) - 1}\x00"
 
     text = _LIQUID_RAW.sub(keep_raw, text)
+    text = _LIQUID_COMMENT.sub("", text)
     text = _LIQUID_HIGHLIGHT.sub(
         lambda m: f"\n```{m.group(1)}\n{m.group(2).strip(chr(10))}\n```\n", text
     )
