@@ -10,9 +10,11 @@ and bounced rows come in suppressed through ``subscribers.add_inactive``.
 from __future__ import annotations
 
 import csv
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import TextIO
 
 from sqlalchemy.engine import Connection
@@ -22,6 +24,29 @@ from .subscriber_presets import ACTIVE, detect, tool_names
 from .subscribers import add, add_inactive, clean_name, list_subscribers, normalise
 
 CSV_COLUMNS = ("email", "name", "status", "digests", "timezone", "created_at", "confirmed_at")
+MAX_ZIP_BYTES = 256 * 1024 * 1024  # uncompressed; a list is text, this is generous
+
+
+def read_lists(path: Path) -> list[tuple[str, str]]:
+    """(name, text) of the subscriber CSV at ``path``, or of every CSV in a zip (the
+    way Mailchimp hands out an audience: subscribed, unsubscribed and cleaned files)."""
+    try:
+        if not zipfile.is_zipfile(path):
+            return [(str(path), path.read_text(encoding="utf-8-sig"))]
+        with zipfile.ZipFile(path) as archive:
+            members = sorted(
+                (m for m in archive.infolist() if m.filename.lower().endswith(".csv")),
+                key=lambda m: m.filename,
+            )
+            if not members:
+                raise SyndicateError(f"{path}: the zip holds no .csv file")
+            if sum(m.file_size for m in members) > MAX_ZIP_BYTES:
+                raise SyndicateError(f"{path}: the CSV files in the zip are larger than 256 MB")
+            return [(f"{path}:{m.filename}", archive.read(m).decode("utf-8-sig")) for m in members]
+    except (UnicodeDecodeError, OSError, zipfile.BadZipFile) as exc:
+        raise SyndicateError(
+            f"{path}: cannot read as UTF-8 text or a zip of CSVs ({exc})"
+        ) from None
 
 
 def export_csv(conn: Connection, out: TextIO, *, status: str | None = None) -> int:
@@ -81,6 +106,15 @@ class ImportReport:
     dry_run: bool = False
     source: str = "syndicate"  # whose export the file is
     warnings: list[str] = field(default_factory=list)
+
+    def merge(self, other: ImportReport, label: str) -> None:
+        """Add ``other`` (one file of several) to this report; its rows name ``label``."""
+        for counter in ("added", "reactivated", "updated", "unchanged", "pending", "suppressed"):
+            setattr(self, counter, getattr(self, counter) + getattr(other, counter))
+        self.rejected += [(line, email, f"{label}: {why}") for line, email, why in other.rejected]
+        self.warnings += other.warnings
+        if self.source != other.source:
+            self.source = "mixed"
 
     def as_dict(self) -> dict[str, object]:
         return {

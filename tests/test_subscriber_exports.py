@@ -4,6 +4,7 @@ Buttondown and listmonk: their columns, their statuses, suppressed never active.
 from __future__ import annotations
 
 import json
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -174,3 +175,32 @@ def test_semicolon_separated_csv_from_a_spreadsheet(config_file: Path, tmp_path:
     result = run(config_file, "subscribers", "import", str(source))
     assert result.exit_code == 0, result.output
     assert people(config_file) == {"ann@example.org": ("active", "Ann Example")}
+
+
+def test_mailchimp_zip_of_three_lists_in_one_go(config_file: Path, tmp_path: Path) -> None:
+    archive = tmp_path / "members_export_8f3c2a91d4.zip"
+    with zipfile.ZipFile(archive, "w") as out:
+        for kind in ("subscribed", "unsubscribed", "cleaned"):
+            name = f"{kind}_members_export_8f3c2a91d4.csv"
+            out.write(LISTS / name, name)
+    result = run(config_file, "subscribers", "import", "--json", str(archive))
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["source"] == "Mailchimp"
+    assert (report["added"], report["suppressed"]) == (3, 3)
+    assert {k: v[0] for k, v in people(config_file).items()} == {
+        "ana.silva@example.com": "active",
+        "dup@example.org": "active",
+        "bo.chen@example.net": "unsubscribed",
+        "carla.r@example.com": "unsubscribed",
+        "old.box@example.org": "bounced",
+    }
+
+
+def test_a_zip_without_csv_files_is_one_line(config_file: Path, tmp_path: Path) -> None:
+    archive = tmp_path / "photos.zip"
+    with zipfile.ZipFile(archive, "w") as out:
+        out.writestr("a.jpg", b"\xff\xd8")
+    result = run(config_file, "subscribers", "import", str(archive))
+    assert result.exit_code == 1
+    assert result.output.splitlines()[0] == f"error: {archive}: the zip holds no .csv file"
