@@ -151,6 +151,9 @@ def _guarded(name: str, work: Callable[[], FileOutcome]) -> FileOutcome:
         return work()
     except ImportFailure as failure:
         return FileOutcome(name, "failed", error=failure)
+    except OSError as exc:  # a file vanished or became unreadable while being read
+        failure = ImportFailure(name, f"cannot be read: {exc.strerror or exc}")
+        return FileOutcome(name, "failed", error=failure)
     except (ValueError, LookupError, TypeError, OverflowError, RecursionError) as exc:
         # A parser bug must not stop the other files; keep the traceback for debugging.
         log.debug("unexpected error importing %s", name, exc_info=True)
