@@ -1,23 +1,52 @@
 """Subscribers as CSV: export for the operator, import with a report of rejected rows.
 
-Imports go through ``subscribers.add``, so the same rules hold as for one address:
-normalised keys, no duplicates, suppressed addresses stay suppressed unless forced.
+Imports read syndicate's own export and those of Mailchimp, Substack, Ghost, Buttondown
+and listmonk (``subscriber_presets``, chosen by the header). Active rows go through
+``subscribers.add``, so the same rules hold as for one address: normalised keys, no
+duplicates, suppressed addresses stay suppressed unless forced; unsubscribed, cleaned
+and bounced rows come in suppressed through ``subscribers.add_inactive``.
 """
 
 from __future__ import annotations
 
 import csv
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import TextIO
 
 from sqlalchemy.engine import Connection
 
 from .errors import SyndicateError
-from .subscribers import add, clean_name, list_subscribers, normalise
+from .subscriber_presets import ACTIVE, detect, tool_names
+from .subscribers import add, add_inactive, clean_name, list_subscribers, normalise
 
 CSV_COLUMNS = ("email", "name", "status", "digests", "timezone", "created_at", "confirmed_at")
+MAX_ZIP_BYTES = 256 * 1024 * 1024  # uncompressed; a list is text, this is generous
+
+
+def read_lists(path: Path) -> list[tuple[str, str]]:
+    """(name, text) of the subscriber CSV at ``path``, or of every CSV in a zip (the
+    way Mailchimp hands out an audience: subscribed, unsubscribed and cleaned files)."""
+    try:
+        if not zipfile.is_zipfile(path):
+            return [(str(path), path.read_text(encoding="utf-8-sig"))]
+        with zipfile.ZipFile(path) as archive:
+            members = sorted(
+                (m for m in archive.infolist() if m.filename.lower().endswith(".csv")),
+                key=lambda m: m.filename,
+            )
+            if not members:
+                raise SyndicateError(f"{path}: the zip holds no .csv file")
+            if sum(m.file_size for m in members) > MAX_ZIP_BYTES:
+                raise SyndicateError(f"{path}: the CSV files in the zip are larger than 256 MB")
+            return [(f"{path}:{m.filename}", archive.read(m).decode("utf-8-sig")) for m in members]
+    except (UnicodeDecodeError, OSError, zipfile.BadZipFile) as exc:
+        raise SyndicateError(
+            f"{path}: cannot read as UTF-8 text or a zip of CSVs ({exc})"
+        ) from None
 
 
 def export_csv(conn: Connection, out: TextIO, *, status: str | None = None) -> int:
@@ -54,23 +83,51 @@ def _csv_unsafe(value: str) -> str:
     return value[1:] if value[:1] == "'" and value[1:2] in _FORMULA_STARTS else value
 
 
+def _delimiter(source: TextIO) -> str:
+    """Commas, or the semicolons and tabs spreadsheets in many locales write (read off
+    the header line; quoting stays the standard one)."""
+    try:
+        header = source.readline()
+        source.seek(0)
+        return csv.Sniffer().sniff(header, delimiters=",;\t").delimiter
+    except (OSError, ValueError, csv.Error):
+        return ","
+
+
 @dataclass
 class ImportReport:
     added: int = 0
     reactivated: int = 0
     updated: int = 0
     unchanged: int = 0
+    pending: int = 0
+    suppressed: int = 0
     rejected: list[tuple[int, str, str]] = field(default_factory=list)  # (line, email, reason)
     dry_run: bool = False
+    source: str = "syndicate"  # whose export the file is
+    warnings: list[str] = field(default_factory=list)
+
+    def merge(self, other: ImportReport, label: str) -> None:
+        """Add ``other`` (one file of several) to this report; its rows name ``label``."""
+        for counter in ("added", "reactivated", "updated", "unchanged", "pending", "suppressed"):
+            setattr(self, counter, getattr(self, counter) + getattr(other, counter))
+        self.rejected += [(line, email, f"{label}: {why}") for line, email, why in other.rejected]
+        self.warnings += other.warnings
+        if self.source != other.source:
+            self.source = "mixed"
 
     def as_dict(self) -> dict[str, object]:
         return {
             "dry_run": self.dry_run,
+            "source": self.source,
             "added": self.added,
             "reactivated": self.reactivated,
             "updated": self.updated,
             "unchanged": self.unchanged,
+            "pending": self.pending,
+            "suppressed": self.suppressed,
             "rejected": [{"line": ln, "email": e, "reason": r} for ln, e, r in self.rejected],
+            "warnings": list(self.warnings),
         }
 
 
@@ -84,42 +141,74 @@ def import_csv(
     dry_run: bool = False,
     force: bool = False,
     progress: object = None,
+    name: str = "the CSV",
 ) -> ImportReport:
-    """Add the rows of a CSV with an ``email`` column (optional name, digests, timezone).
+    """Add the rows of a subscriber CSV: syndicate's own columns (email, and optionally
+    name, status, digests, timezone) or another tool's export, told by its header.
 
     Bad rows are reported with their line and reason and do not stop the others; the
     same address twice in the file is a rejected duplicate; suppressed addresses stay
-    suppressed unless ``force``. With ``dry_run`` every change is rolled back.
+    suppressed unless ``force``, and rows the export marks unsubscribed, cleaned or
+    bounced come in suppressed. Columns the format does not know are reported as a
+    warning. With ``dry_run`` every change is rolled back. ``name`` (the file) is named
+    in errors.
     """
     report = ImportReport(dry_run=dry_run)
-    reader = csv.DictReader(source)
-    columns = {c.strip().lower() for c in reader.fieldnames or []}
-    if "email" not in columns:
-        raise SyndicateError("the CSV has no 'email' column", hint="the first line names columns")
+    reader = csv.DictReader(source, delimiter=_delimiter(source))
+    header = [(c or "").strip() for c in reader.fieldnames or []]
+    columns = {c.lower() for c in header}
+    preset = detect(columns)
+    if preset is None:
+        found = ", ".join(h for h in header if h)[:200] or "no header line"
+        raise SyndicateError(
+            f"{name}: no email column (found: {found})",
+            hint=f"use the columns email, name, digests, timezone, or an export of {tool_names()}",
+        )
+    report.source = preset.name
+    unknown = [h for h in header if h and h.lower() not in preset.known]
+    if unknown:
+        report.warnings.append(
+            f"{name}: read as a {preset.name} export; ignored unknown column(s) "
+            + ", ".join(unknown)[:300]
+        )
     seen: dict[str, int] = {}
     savepoint = conn.begin_nested()
     try:
         for row in reader:
             line = reader.line_num
             row = {(k or "").strip().lower(): (v or "") for k, v in row.items() if k}
-            raw = _csv_unsafe(row.get("email", "").strip())
+            raw = ""
             try:
+                person = preset.read(row)
+                raw = _csv_unsafe(person.email.strip())
                 address = normalise(raw)
                 if address.key in seen:
                     raise SyndicateError(f"duplicate of line {seen[address.key]}")
-                named = row.get("digests", "").replace(";", " ").replace(",", " ").split()
-                unknown = [d for d in named if d not in known_digests]
-                if unknown:
-                    raise SyndicateError(f"unknown digest {', '.join(unknown)}")
-                _, outcome = add(
-                    conn,
-                    raw,
-                    name=_csv_unsafe(row.get("name", "")),
-                    digests=named or default_digests,
-                    now=now,
-                    force=force,
-                    timezone=row.get("timezone", "").strip() or None,
-                )
+                named = person.digests.replace(";", " ").replace(",", " ").split()
+                unknown_digests = [d for d in named if d not in known_digests]
+                if unknown_digests:
+                    raise SyndicateError(f"unknown digest {', '.join(unknown_digests)}")
+                if person.status == ACTIVE:
+                    _, outcome = add(
+                        conn,
+                        raw,
+                        name=_csv_unsafe(person.name),
+                        digests=named or default_digests,
+                        now=now,
+                        force=force,
+                        timezone=person.timezone,
+                    )
+                else:
+                    _, outcome = add_inactive(
+                        conn,
+                        raw,
+                        name=_csv_unsafe(person.name),
+                        status=person.status,
+                        digests=named or default_digests,
+                        now=now,
+                        reason=f"imported from {preset.name}: {person.source_status}",
+                        timezone=person.timezone,
+                    )
                 seen[address.key] = line  # only now: a rejected row leaves the address free
                 setattr(report, outcome, getattr(report, outcome) + 1)
             except SyndicateError as exc:

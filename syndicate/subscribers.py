@@ -325,6 +325,51 @@ def add(
     return updated, outcome
 
 
+def add_inactive(
+    conn: Connection,
+    email: str,
+    *,
+    name: str = "",
+    status: str,
+    digests: Iterable[str],
+    now: datetime,
+    reason: str,
+    timezone: str | None = None,
+) -> tuple[Subscriber, str]:
+    """An imported list says this person is not (or not yet) to be mailed: keep them
+    ``pending`` or suppressed, never active. Returns the row and what happened:
+    ``pending`` | ``suppressed`` | ``unchanged``. A known active address that the list
+    says has unsubscribed or bounced is suppressed; a suppressed one stays as it is."""
+    if status != "pending" and status not in SUPPRESSED:
+        raise ValueError(f"not an inactive status: {status}")
+    address = normalise(email)
+    current = find(conn, address.email)
+    if current is None:
+        subscriber_id = _create(
+            conn,
+            address,
+            name=name,
+            status=status,
+            digests=sorted(set(digests)),
+            now=now,
+            timezone=valid_timezone(timezone),
+        )
+        conn.execute(
+            update(subscribers)
+            .where(subscribers.c.id == subscriber_id)
+            .values(status_reason=reason[:1000])
+        )
+        outcome = "pending" if status == "pending" else "suppressed"
+    elif status in SUPPRESSED and current.status not in SUPPRESSED:
+        _set_status(conn, current.id, status, now, reason[:1000])
+        subscriber_id, outcome = current.id, "suppressed"
+    else:
+        subscriber_id, outcome = current.id, "unchanged"
+    stored = get(conn, subscriber_id)
+    assert stored is not None
+    return stored, outcome
+
+
 def confirm(conn: Connection, subscriber_id: int, now: datetime) -> bool:
     """pending -> active. Only pending moves: an old link cannot undo an unsubscribe.
     A confirmation proves the mailbox works, so earlier soft bounces no longer count."""

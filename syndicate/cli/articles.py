@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -21,6 +24,9 @@ from .base import (
     print_json,
     print_table,
 )
+
+if TYPE_CHECKING:  # the importers load lxml and markdown-it: only when importing
+    from ..importers.report import ImportReport
 
 PROGRESS_FROM = 5  # show a progress bar from this many files on
 
@@ -72,51 +78,91 @@ def _as_dict(article: Article, now: Any, *, full: bool) -> dict[str, Any]:
     help="Read every file as this format (default: from extension and content).",
 )
 @click.option("--dry-run", is_flag=True, help="Show what would change; store nothing.")
+@click.option("--verbose", "-v", is_flag=True, help="List every file and entry, not a summary.")
 @json_option
 @pass_obj
 @handle_errors
 def import_command(
-    obj: Obj, paths: tuple[Path, ...], fmt: str | None, dry_run: bool, as_json: bool
-) -> None:
-    """Import article files or folders (txt, md, html); re-importing updates them."""
-    from ..importers import collect_files, import_paths
+    obj: Obj, paths: tuple[Path, ...], fmt: str | None, dry_run: bool, verbose: bool,
+    as_json: bool,
+) -> None:  # fmt: skip
+    """Import article files, folders and CMS exports (WordPress WXR, Ghost JSON, a
+    Substack folder); re-importing updates them. Prints a summary; --verbose lists all."""
+    from ..importers import import_paths
 
     app = obj.app()
-    files = collect_files(paths)
-    with Progress(
-        TextColumn("importing"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.description}"),
-        console=err_console,
-        transient=True,
-        disable=as_json or len(files) < PROGRESS_FROM,
-    ) as bar:
-        task = bar.add_task("", total=len(files))
+    with (
+        Progress(
+            TextColumn("importing"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.description}"),
+            console=err_console,
+            transient=True,
+            disable=as_json,
+        ) as bar,
+        _quiet(PIPELINE_LOGGER),
+    ):
+        task = bar.add_task("", total=None, visible=False)
+
+        def started(total: int) -> None:
+            bar.update(task, total=total, visible=total >= PROGRESS_FROM)
 
         def advance(path: Path) -> None:
             bar.update(task, advance=1, description=path.name)
 
-        report = import_paths(app, files, fmt=fmt, dry_run=dry_run, progress=advance)
+        report = import_paths(
+            app, paths, fmt=fmt, dry_run=dry_run, progress=advance, started=started
+        )
     if as_json:
         print_json(report.to_dict())
     else:
+        _print_report(report, verbose=verbose)
+    if not report.ok:
+        err_console.print(
+            f"{len(report.failed)} failed; fix them and import again "
+            "(everything else was imported)",
+            markup=False,
+        )
+        raise SystemExit(1)
+
+
+PIPELINE_LOGGER = "syndicate.importers.pipeline"
+
+
+@contextmanager
+def _quiet(name: str) -> Iterator[None]:
+    """The command prints each failure itself, once: keep the pipeline's log lines
+    (meant for the service's log) from repeating them."""
+    logger = logging.getLogger(name)
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def _print_report(report: ImportReport, *, verbose: bool) -> None:
+    """A summary line and each failure once; with ``verbose`` the full table too."""
+    if verbose:
         rows = [
             (o.path, o.status, o.slug or "", o.reason or "; ".join(o.warnings))
             for o in report.outcomes
         ]
         print_table(None, ["file", "result", "slug", "notes"], rows)
-        counts = {k: v for k, v in report.counts.items() if v or k in ("imported", "failed")}
-        summary = ", ".join(f"{count} {status}" for status, count in counts.items())
-        prefix = "dry run (nothing stored): " if dry_run else ""
-        out_console.print(f"{prefix}{summary}", markup=False)
-    if not report.ok:
-        err_console.print(
-            f"{len(report.failed)} file(s) failed; fix them and import again "
-            "(the other files were not affected)",
-            markup=False,
-        )
-        raise SystemExit(1)
+    else:
+        for outcome in report.failed:
+            message = outcome.error.message if outcome.error else outcome.path
+            out_console.print(f"failed: {message}", markup=False, soft_wrap=True)
+    wanted = ("imported", "updated", "unchanged", "skipped", "failed")
+    counts = {k: v for k, v in report.counts.items() if v or (k in wanted and not report.dry_run)}
+    summary = ", ".join(f"{count} {status}" for status, count in counts.items())
+    warned = sum(1 for o in report.outcomes if o.warnings)
+    if warned and not verbose:
+        summary += f" ({warned} with warnings: see --verbose)"
+    prefix = "dry run (nothing stored): " if report.dry_run else ""
+    out_console.print(f"{prefix}{summary}", markup=False)
 
 
 @main_group.group("articles")

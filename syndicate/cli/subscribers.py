@@ -13,7 +13,6 @@ from sqlalchemy import func, select
 from .. import subscriber_csv
 from .. import subscribers as subs
 from ..db import deliveries, transaction
-from ..errors import SyndicateError
 from ..fileio import write_atomic
 from .base import (
     Obj,
@@ -142,7 +141,9 @@ def show_command(obj: Obj, email: str, as_json: bool) -> None:
 
 
 @subscribers_group.command("import")
-@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument(
+    "csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)  # or a zip
 @click.option("--digest", "digests", multiple=True, help="For rows without digests (default all).")
 @click.option("--dry-run", is_flag=True, help="Check every row and report; change nothing.")
 @click.option("--force", is_flag=True, help="Re-subscribe unsubscribed and suppressed addresses.")
@@ -152,15 +153,14 @@ def show_command(obj: Obj, email: str, as_json: bool) -> None:
 def import_command(
     obj: Obj, csv_file: Path, digests: tuple[str, ...], dry_run: bool, force: bool, as_json: bool
 ) -> None:
-    """Import subscribers from CSV_FILE (columns: email, and optionally name, digests,
-    timezone). Rejected rows are listed with their line and reason."""
+    """Import subscribers from CSV_FILE: syndicate's columns (email, and optionally name,
+    status, digests, timezone) or a Mailchimp, Substack, Ghost, Buttondown or listmonk
+    export (Mailchimp's zip of CSVs too). Unsubscribed, cleaned and bounced people come
+    in suppressed. Rejected rows are listed with their line and reason."""
     app = obj.app()
     default = _digests(obj, digests)
-    try:
-        text = csv_file.read_text(encoding="utf-8-sig")
-    except (UnicodeDecodeError, OSError) as exc:
-        raise SyndicateError(f"{csv_file}: cannot read as UTF-8 text ({exc})") from None
-    total = max(text.count("\n") - 1, 1)
+    lists = subscriber_csv.read_lists(csv_file)
+    total = max(sum(text.count("\n") - 1 for _, text in lists), 1)
     with Progress(
         TextColumn("importing"),
         BarColumn(),
@@ -171,25 +171,43 @@ def import_command(
     ) as bar:
         task = bar.add_task("rows", total=total)
         with transaction(app.engine) as conn:
-            report = subscriber_csv.import_csv(
-                conn,
-                io.StringIO(text),
-                now=app.clock.now(),
-                known_digests=[d.name for d in app.settings.digests],
-                default_digests=default,
-                dry_run=dry_run,
-                force=force,
-                progress=lambda n: bar.advance(task, n),
-            )
+            reports = [
+                subscriber_csv.import_csv(
+                    conn,
+                    io.StringIO(text),
+                    now=app.clock.now(),
+                    known_digests=[d.name for d in app.settings.digests],
+                    default_digests=default,
+                    dry_run=dry_run,
+                    force=force,
+                    progress=lambda n: bar.advance(task, n),
+                    name=name,
+                )
+                for name, text in lists
+            ]
+    report = reports[0]
+    if len(reports) > 1:  # a zip of several lists: one report, rows named by their file
+        report = subscriber_csv.ImportReport(dry_run=dry_run, source=reports[0].source)
+        for (name, _), part in zip(lists, reports, strict=True):
+            report.merge(part, name.rsplit(":", 1)[-1])
     if as_json:
         print_json(report.as_dict())
     else:
         verb = "would be" if dry_run else "were"
-        click.echo(
-            f"{report.added} added, {report.reactivated} reactivated, {report.updated} updated, "
-            f"{report.unchanged} unchanged, {len(report.rejected)} rejected "
-            f"({'dry run: nothing ' + verb + ' changed' if dry_run else 'saved'})"
-        )
+        for warning in report.warnings:
+            click.echo(f"warning: {warning}", err=True)
+        parts = [
+            f"{report.added} added",
+            f"{report.reactivated} reactivated",
+            f"{report.updated} updated",
+            f"{report.unchanged} unchanged",
+        ]
+        if report.pending or report.suppressed:
+            parts += [f"{report.pending} pending", f"{report.suppressed} suppressed"]
+        parts.append(f"{len(report.rejected)} rejected")
+        prefix = f"{report.source} export: " if report.source != "syndicate" else ""
+        outcome = f"dry run: nothing {verb} changed" if dry_run else "saved"
+        click.echo(f"{prefix}{', '.join(parts)} ({outcome})")
         if report.rejected:
             print_table(
                 "rejected rows",

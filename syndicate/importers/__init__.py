@@ -1,5 +1,6 @@
-"""Article import: plain text, Markdown with front matter, and HTML -> the store.
+"""Article import: plain text, Markdown with front matter, HTML and CMS exports -> the store.
 
+walk        folders -> article files and exports (project folders, .syndicateignore left out)
 reading     path -> decoded text (size, binary, encoding checks); format detection
 frontmatter YAML/TOML front matter -> article fields
 plaintext   text structure -> HTML (title, byline, epigraph, headings, lists, quotes)
@@ -8,6 +9,8 @@ html        web pages and fragments -> ParsedArticle (parse_html_page)
 metadata    a page's title, byline, dates, summary, image, tags, canonical URL, base
 prepare     hidden content, lazy images, markup the engine loses, page URLs
 extract     trafilatura finds the article body; captions, code languages, lead image
+sitegen     Hugo page bundles and Jekyll _posts conventions
+exports     many articles in one file or folder; registry: wxr, ghost, substack
 store       identity (source, id, content hash), sanitising, insert/update
 pipeline    import_paths: one transaction per file, a report per file
 """
@@ -16,8 +19,9 @@ from __future__ import annotations
 
 from .model import ParsedArticle, slugify
 from .pipeline import format_name, import_paths, parse_file
-from .reading import EXTENSIONS, MAX_FILE_BYTES, collect_files
+from .reading import EXTENSIONS, MAX_FILE_BYTES
 from .report import STATUSES, FileOutcome, ImportReport
+from .walk import collect_files
 
 __all__ = [
     "EXTENSIONS",

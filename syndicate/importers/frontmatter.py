@@ -2,7 +2,10 @@
 
 Recognised keys: title, date (or published), updated (or modified, lastmod), author,
 tags (or categories, keywords), summary (or description), slug, id, image, draft.
-Unknown keys are reported as warnings, never silently dropped.
+Hugo and Jekyll spellings are understood too: ``published: false`` (Jekyll) is a draft,
+``images`` (Hugo) the image, ``authors`` the author; tags and categories are merged.
+Layout keys of those generators (layout, permalink, weight, aliases ...) are ignored;
+other unknown keys are reported as warnings, never silently dropped.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ KEY_ALIASES = {
     "modified": "updated",
     "lastmod": "updated",
     "author": "author",
+    "authors": "author",
     "tags": "tags",
     "categories": "tags",
     "keywords": "tags",
@@ -41,8 +45,14 @@ KEY_ALIASES = {
     "slug": "slug",
     "id": "id",
     "image": "image",
+    "images": "image",
     "draft": "draft",
 }
+# Keys Hugo and Jekyll use for page layout and routing: nothing a feed shows.
+SITE_GENERATOR_KEYS = frozenset(
+    ("layout", "permalink", "weight", "aliases", "menu", "toc", "comments", "url", "type",
+     "redirect_from", "sitemap", "excerpt_separator", "math", "series", "showtoc")
+)  # fmt: skip
 
 
 @dataclass
@@ -137,6 +147,8 @@ def _draft(value: Any) -> bool:
 
 
 def _image(article: ParsedArticle, value: Any) -> None:
+    if isinstance(value, list) and value:
+        value = value[0]
     if isinstance(value, dict):
         url = _text(value.get("url") or value.get("src") or "", "image.url")
         kind = value.get("type")
@@ -159,12 +171,16 @@ def apply_front_matter(article: ParsedArticle, front: FrontMatter, name: str, tz
     for key, value in front.data.items():
         field = KEY_ALIASES.get(key)
         try:
+            if field is None and key in SITE_GENERATOR_KEYS:
+                continue
             if field is None:
                 article.warnings.append(
                     f"line {front.line_of(key)}: unknown front-matter key {key!r} ignored"
                 )
             elif value is None:
                 continue
+            elif key == "published" and isinstance(value, bool):
+                article.draft = not value  # Jekyll's "published: false"
             elif field == "title":
                 article.title = _text(value, "title")
             elif field in ("date", "updated"):
@@ -174,7 +190,7 @@ def apply_front_matter(article: ParsedArticle, front: FrontMatter, name: str, tz
             elif field == "author":
                 article.author_name, article.author_email = _author(value)
             elif field == "tags":
-                article.tags = _tags(value)
+                article.tags = normalise_tags(list(article.tags) + list(_tags(value)))
             elif field == "summary":
                 article.summary = _text(value, "summary") or None
             elif field == "slug":

@@ -1,4 +1,5 @@
-"""``import_paths``: files -> parsed articles -> the store, one transaction per file."""
+"""``import_paths``: files and exports -> parsed articles -> the store, one transaction
+per article (a file, or one entry of an export)."""
 
 from __future__ import annotations
 
@@ -10,17 +11,22 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
 
+from ..config import Settings
 from ..context import App
 from ..db import transaction
 from ..errors import ImportFailure
 from ..sanitize import normalize_space, strip_control_chars
+from .exports import ExportItem, Reader
 from .html import parse_html
 from .markdown import parse_markdown
 from .model import FORMAT_ALIASES, ParsedArticle
 from .plaintext import parse_text
-from .reading import collect_files, detect_format, read_text
+from .reading import detect_format, read_text
+from .registry import reader_for
 from .report import FileOutcome, ImportReport
+from .sitegen import apply_site_conventions, expand_site_syntax
 from .store import save
+from .walk import EXPORT_SUFFIXES, collect
 
 log = logging.getLogger(__name__)
 
@@ -63,23 +69,37 @@ def parse_file(path: Path, *, fmt: str | None, tz: ZoneInfo) -> ParsedArticle:
     name = str(path)
     text, warnings = read_text(path)
     kind = fmt or detect_format(path, text)
+    if kind == "markdown":
+        text, site_warnings = expand_site_syntax(path, text)
+        warnings.extend(site_warnings)
     try:
         article = PARSERS[kind](text, name, tz)
     except RecursionError:
         raise ImportFailure(name, "the document is nested too deeply to read") from None
     article.warnings[:0] = warnings
+    if kind == "markdown":
+        apply_site_conventions(path, article, tz)
     _clean_fields(article, name)
     return article
 
 
-def _import_one(app: App, path: Path, fmt: str | None, dry_run: bool) -> FileOutcome:
+def _modified(path: Path) -> datetime:
+    return datetime.fromtimestamp(path.stat().st_mtime, UTC).replace(microsecond=0)
+
+
+def _store(
+    app: App,
+    parsed: ParsedArticle,
+    *,
+    source: str,
+    name: str,
+    file_time: datetime,
+    dry_run: bool,
+) -> FileOutcome:
+    """Save one parsed article in its own transaction."""
     settings = app.settings
-    name = str(path)
-    parsed = parse_file(path, fmt=fmt, tz=ZoneInfo(settings.site.timezone))
-    source = str(path.resolve())
     if len(source) > SOURCE_MAX:
-        raise ImportFailure(name, f"the file's path is longer than {SOURCE_MAX} characters")
-    file_time = datetime.fromtimestamp(path.stat().st_mtime, UTC).replace(microsecond=0)
+        raise ImportFailure(name, f"the source path or id is longer than {SOURCE_MAX} characters")
     try:
         with transaction(app.engine) as conn:
             saved = save(
@@ -99,6 +119,75 @@ def _import_one(app: App, path: Path, fmt: str | None, dry_run: bool) -> FileOut
     return FileOutcome(name, saved.status, saved.slug, warnings=parsed.warnings)
 
 
+def _import_one(app: App, path: Path, fmt: str | None, dry_run: bool) -> FileOutcome:
+    name = str(path)
+    if fmt is None and path.suffix.lower() in EXPORT_SUFFIXES:
+        raise ImportFailure(
+            name, "not an article file, nor a WordPress (WXR), Ghost (JSON) or Substack export"
+        )
+    parsed = parse_file(path, fmt=fmt, tz=ZoneInfo(app.settings.site.timezone))
+    return _store(
+        app, parsed, source=str(path.resolve()), name=name, file_time=_modified(path),
+        dry_run=dry_run,
+    )  # fmt: skip
+
+
+def _import_item(app: App, item: ExportItem, file_time: datetime, dry_run: bool) -> FileOutcome:
+    """One entry of an export: skipped, failed, or stored under its stable key."""
+    if item.skip is not None:
+        return FileOutcome(item.label, "skipped", note=item.skip)
+    if item.error is not None or item.article is None:
+        raise ImportFailure(item.label, item.error or "no article")
+    _clean_fields(item.article, item.label)
+    return _store(
+        app, item.article, source=item.key, name=item.label, file_time=file_time,
+        dry_run=dry_run,
+    )  # fmt: skip
+
+
+def _guarded(name: str, work: Callable[[], FileOutcome]) -> FileOutcome:
+    """Run ``work``; any failure becomes a failed outcome, so the other items carry on."""
+    try:
+        return work()
+    except ImportFailure as failure:
+        return FileOutcome(name, "failed", error=failure)
+    except OSError as exc:  # a file vanished or became unreadable while being read
+        failure = ImportFailure(name, f"cannot be read: {exc.strerror or exc}")
+        return FileOutcome(name, "failed", error=failure)
+    except (ValueError, LookupError, TypeError, OverflowError, RecursionError) as exc:
+        # A parser bug must not stop the other files; keep the traceback for debugging.
+        log.debug("unexpected error importing %s", name, exc_info=True)
+        failure = ImportFailure(name, f"unexpected error ({type(exc).__name__}: {exc})")
+        return FileOutcome(name, "failed", error=failure)
+
+
+def _export_outcomes(app: App, path: Path, reader: Reader, dry_run: bool) -> list[FileOutcome]:
+    """Every entry of one export; a broken file keeps the entries read before the break."""
+    outcomes: list[FileOutcome] = []
+
+    def run() -> FileOutcome:
+        file_time = _modified(path)
+        for item in reader.read(path, ZoneInfo(app.settings.site.timezone)):
+            outcomes.append(
+                _guarded(item.label, lambda item=item: _import_item(app, item, file_time, dry_run))
+            )
+        return FileOutcome(str(path), "done")
+
+    final = _guarded(str(path), run)
+    if final.status == "failed":
+        outcomes.append(final)
+    return outcomes
+
+
+def own_folders(settings: Settings) -> list[Path]:
+    """The project's folders that never hold articles: templates, feeds, the outbox."""
+    return [
+        settings.resolve(settings.paths.templates),
+        settings.resolve(settings.paths.feeds),
+        settings.resolve(settings.mail.maildir),
+    ]
+
+
 def import_paths(
     app: App,
     paths: Sequence[Path],
@@ -106,30 +195,34 @@ def import_paths(
     fmt: str | None = None,
     dry_run: bool = False,
     progress: Callable[[Path], None] | None = None,
+    started: Callable[[int], None] | None = None,
 ) -> ImportReport:
-    """Import files and folders (recursively); each file in its own transaction.
+    """Import files, folders (recursively) and exports; each article in its own transaction.
 
-    A file that fails is reported with its reason and leaves nothing stored; the
+    An article that fails is reported with its reason and leaves nothing stored; the
     others carry on. ``fmt`` (txt, md or html) overrides detection; ``dry_run``
-    reports what would change without writing; ``progress`` is called after each file.
+    reports what would change without writing; ``started`` is told how many files and
+    exports were found, ``progress`` is called after each.
     """
     kind = format_name(fmt)
     report = ImportReport(dry_run=dry_run)
-    for path in collect_files(paths):
-        try:
-            outcome = _import_one(app, path, kind, dry_run)
-        except ImportFailure as failure:
-            outcome = FileOutcome(str(path), "failed", error=failure)
-        except (ValueError, LookupError, TypeError, OverflowError, RecursionError) as exc:
-            # A parser bug must not stop the other files; keep the traceback for debugging.
-            log.debug("unexpected error importing %s", path, exc_info=True)
-            failure = ImportFailure(str(path), f"unexpected error ({type(exc).__name__}: {exc})")
-            outcome = FileOutcome(str(path), "failed", error=failure)
-        if outcome.status == "failed":
-            log.warning("%s", outcome.error.message if outcome.error else path)
-        for warning in outcome.warnings:
-            log.warning("%s: %s", path, warning)
-        report.add(outcome)
+    walk = collect(paths, own_folders(app.settings))
+    for path, reason in walk.skipped:
+        report.add(FileOutcome(str(path), "skipped", note=reason))
+    if started is not None:
+        started(len(walk.units))
+    for path in walk.units:
+        reader = reader_for(path) if kind is None else None
+        if reader is not None:
+            outcomes = _export_outcomes(app, path, reader, dry_run)
+        else:
+            outcomes = [_guarded(str(path), lambda p=path: _import_one(app, p, kind, dry_run))]
+        for outcome in outcomes:
+            if outcome.status == "failed":
+                log.warning("%s", outcome.error.message if outcome.error else outcome.path)
+            for warning in outcome.warnings:
+                log.warning("%s: %s", outcome.path, warning)
+            report.add(outcome)
         if progress is not None:
             progress(path)
     return report

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import codecs
 import re
-from collections.abc import Iterable
 from pathlib import Path
 
 from ..errors import ImportFailure
@@ -30,30 +29,6 @@ _HTML_START = re.compile(
 )
 _HTML_TAGS = re.compile(r"<(?:p|div|article|main|section|h[1-6]|ul|ol|table|br)\b[^>]*>", re.I)
 _MARKDOWN_SIGNS = re.compile(r"^(?:#{1,6} |```|> |\s*[-*+] |\d+\. )|\[[^\]]+\]\([^)]+\)", re.M)
-
-
-def collect_files(paths: Iterable[Path]) -> list[Path]:
-    """Files to import: folders recursively (known extensions, no hidden entries), files
-    as given; each once, in a stable order. Missing paths are kept so they are reported."""
-    found: list[Path] = []
-    seen: set[Path] = set()
-    for path in paths:
-        if path.is_dir():
-            candidates = sorted(
-                p
-                for p in path.rglob("*")
-                if p.is_file()
-                and p.suffix.lower() in EXTENSIONS
-                and not any(part.startswith(".") for part in p.relative_to(path).parts)
-            )
-        else:
-            candidates = [path]
-        for candidate in candidates:
-            key = candidate.resolve()
-            if key not in seen:
-                seen.add(key)
-                found.append(candidate)
-    return found
 
 
 def _line_of(data: bytes, offset: int) -> int:

@@ -8,22 +8,32 @@ from typing import Any
 
 from ..errors import ImportFailure
 
-STATUSES = ("imported", "updated", "unchanged", "failed", "would-import", "would-update")
+STATUSES = (
+    "imported",
+    "updated",
+    "unchanged",
+    "skipped",
+    "failed",
+    "would-import",
+    "would-update",
+)
 
 
 @dataclass
 class FileOutcome:
-    """One file's result: a status, the article's slug, or the error."""
+    """One file's (or export entry's) result: a status, the article's slug, the error,
+    or why it was skipped (``note``)."""
 
     path: str
     status: str
     slug: str | None = None
     error: ImportFailure | None = None
     warnings: list[str] = field(default_factory=list)
+    note: str | None = None
 
     @property
     def reason(self) -> str:
-        return self.error.reason if self.error else ""
+        return self.error.reason if self.error else (self.note or "")
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -33,6 +43,7 @@ class FileOutcome:
             "error": self.error.message if self.error else None,
             "line": self.error.line if self.error else None,
             "warnings": list(self.warnings),
+            "note": self.note,
         }
 
 

@@ -1,0 +1,100 @@
+"""A Substack export folder: ``posts.csv`` plus ``posts/<id>.<slug>.html``.
+
+``posts.csv`` lists every post (``post_id``, ``post_date``, ``is_published``, ``type``,
+``audience``, ``title``, ``subtitle`` ...); each HTML file holds one post's body. Only
+published posts are imported; the subtitle becomes the summary. Substack does not
+export tags or authors, so articles carry the site's author.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from ..errors import ImportFailure
+from .dates import parse_date
+from .exports import ExportItem, Reader, ensure_title, head
+from .model import ParsedArticle, slugify
+from .reading import read_text
+
+REQUIRED = ("post_id", "is_published", "title")
+UTC = ZoneInfo("UTC")
+
+
+def export_folder(path: Path) -> Path | None:
+    """The export folder ``path`` is or names (the folder, or its posts.csv)."""
+    folder = path.parent if path.name == "posts.csv" else path
+    listing = folder / "posts.csv"
+    if not (folder.is_dir() and listing.is_file() and (folder / "posts").is_dir()):
+        return None
+    first = head(listing).split("\n", 1)[0]
+    return folder if all(column in first for column in ("post_id", "is_published")) else None
+
+
+def sniff(path: Path) -> bool:
+    return export_folder(path) is not None
+
+
+def _body_file(posts: Path, post_id: str) -> Path | None:
+    candidate = posts / f"{post_id}.html"
+    if candidate.is_file():
+        return candidate
+    number = post_id.split(".", 1)[0]
+    matches = sorted(posts.glob(f"{number}.*html"))
+    return matches[0] if matches else None
+
+
+def read(path: Path, tz: ZoneInfo) -> Iterator[ExportItem]:
+    folder = export_folder(path) or path
+    listing = folder / "posts.csv"
+    text, _ = read_text_any(listing)
+    reader = csv.DictReader(text.splitlines())
+    columns = [c.strip() for c in reader.fieldnames or []]
+    missing = [c for c in REQUIRED if c not in columns]
+    if missing:
+        raise ImportFailure(
+            str(listing), f"not a Substack posts.csv: no {', '.join(missing)} column"
+        )
+    for row in reader:
+        row = {(k or "").strip(): (v or "").strip() for k, v in row.items()}
+        post_id = row["post_id"]
+        number, _, slug = post_id.partition(".")
+        label = f"{listing}:{reader.line_num}: post {post_id}"
+        key = f"substack:{number or post_id}"
+        if row.get("is_published", "").lower() != "true":
+            yield ExportItem(key, label, skip="not published (a draft)")
+            continue
+        body_path = _body_file(folder / "posts", post_id)
+        if body_path is None:
+            yield ExportItem(key, label, error=f"no posts/{post_id}.html in the export")
+            continue
+        try:
+            body, warnings = read_text(body_path)
+        except ImportFailure as failure:
+            yield ExportItem(key, label, error=failure.message)
+            continue
+        article = ParsedArticle(title=row.get("title", ""), body_html=body, fmt="substack")
+        article.warnings.extend(warnings)
+        ensure_title(article, slug.replace("-", " ").capitalize() or f"Post {number}")
+        article.summary = row.get("subtitle") or None
+        article.slug = slugify(slug) or None
+        date = row.get("post_date") or row.get("email_sent_at")
+        try:
+            article.published = parse_date(date, UTC) if date else None
+        except ValueError as exc:
+            yield ExportItem(key, label, error=f"post_date: {exc}")
+            continue
+        yield ExportItem(key, label, article=article)
+
+
+def read_text_any(path: Path) -> tuple[str, list[str]]:
+    """posts.csv as text (no article size limit applies to the listing)."""
+    try:
+        return path.read_text(encoding="utf-8-sig"), []
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ImportFailure(str(path), f"cannot be read as UTF-8 text ({exc})") from None
+
+
+READER = Reader("Substack", sniff, read)

@@ -1,0 +1,163 @@
+"""Which files and exports a folder holds, and what in it is not an article.
+
+A folder is walked recursively. Left out: hidden entries, the project's own folders
+(templates, built feeds, the Maildir outbox), anything a ``.syndicateignore`` matches
+(gitignore syntax, relative to the folder holding it), and the parts of a Hugo or
+Jekyll site that are not posts (layouts, themes, the built site, list pages). Export
+files and folders (WordPress, Ghost, Substack) are recognised by content and kept
+whole, as one unit each.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pathspec
+
+from .reading import EXTENSIONS
+from .registry import reader_for
+
+IGNORE_FILE = ".syndicateignore"
+EXPORT_SUFFIXES = {".xml", ".json", ".wxr"}
+HUGO_CONFIGS = ("hugo.toml", "hugo.yaml", "hugo.yml", "hugo.json")
+HUGO_LEGACY_CONFIGS = ("config.toml", "config.yaml", "config.yml", "config.json")
+HUGO_LIST_PAGES = {"_index.md", "_index.markdown", "_index.html"}
+JEKYLL_CONTENT = {"_posts"}
+
+
+@dataclass
+class Walk:
+    """Units to import (article files, export files and folders) and what was left out."""
+
+    units: list[Path] = field(default_factory=list)
+    skipped: list[tuple[Path, str]] = field(default_factory=list)
+
+
+def is_hugo_site(folder: Path) -> bool:
+    if not (folder / "content").is_dir():
+        return False
+    if any((folder / name).is_file() for name in HUGO_CONFIGS):
+        return True
+    for name in HUGO_LEGACY_CONFIGS:
+        config = folder / name
+        if config.is_file():
+            try:
+                text = config.read_text(encoding="utf-8", errors="replace")[:65536]
+            except OSError:
+                continue
+            if "baseurl" in text.lower():
+                return True
+    return False
+
+
+def is_jekyll_site(folder: Path) -> bool:
+    return (folder / "_config.yml").is_file() or (folder / "_config.yaml").is_file()
+
+
+class _Ignores:
+    """``.syndicateignore`` files met on the way down, each relative to its folder."""
+
+    def __init__(self) -> None:
+        self.specs: list[tuple[Path, pathspec.PathSpec]] = []
+
+    def load(self, folder: Path) -> None:
+        file = folder / IGNORE_FILE
+        if file.is_file():
+            try:
+                lines = file.read_text(encoding="utf-8", errors="replace").splitlines()
+            except OSError:
+                return
+            self.specs.append((folder, pathspec.GitIgnoreSpec.from_lines(lines)))
+
+    def matches(self, path: Path, is_dir: bool) -> bool:
+        for base, spec in self.specs:
+            try:
+                relative = path.relative_to(base).as_posix()
+            except ValueError:
+                continue
+            if spec.match_file(relative + ("/" if is_dir else "")):
+                return True
+        return False
+
+
+def _walk_folder(root: Path, own: set[Path], walk: Walk, ignores: _Ignores) -> None:
+    """Walk ``root``; a Hugo or Jekyll site met on the way (or at the root) is walked
+    through its posts only, whatever folder holds it."""
+    start = root
+    if is_hugo_site(root):
+        ignores.load(root)
+        start = root / "content"
+    jekyll = is_jekyll_site(root)
+    for current, dirs, files in os.walk(start):
+        folder = Path(current)
+        ignores.load(folder)
+        kept_dirs = []
+        for name in sorted(dirs):
+            sub = folder / name
+            if name.startswith("."):
+                continue
+            if sub.resolve() in own:
+                walk.skipped.append((sub, "the project's own folder (templates, feeds or outbox)"))
+            elif ignores.matches(sub, True):
+                walk.skipped.append((sub, f"matched by {IGNORE_FILE}"))
+            elif jekyll and folder == root and name.startswith("_") and name not in JEKYLL_CONTENT:
+                continue  # Jekyll layouts, includes, drafts, the built _site
+            elif reader_for(sub) is not None:
+                walk.units.append(sub)
+            elif is_hugo_site(sub) or is_jekyll_site(sub):
+                _walk_folder(sub, own, walk, ignores)
+            else:
+                kept_dirs.append(name)
+        dirs[:] = kept_dirs
+        for name in sorted(files):
+            _take_file(folder / name, walk, ignores, site_page=jekyll and folder == root)
+
+
+def _take_file(path: Path, walk: Walk, ignores: _Ignores, *, site_page: bool) -> None:
+    """Keep an article file or an export; note why an article-like file is left out."""
+    name = path.name
+    suffix = path.suffix.lower()
+    if name.startswith("."):
+        return
+    if suffix in EXTENSIONS:
+        if ignores.matches(path, False):
+            walk.skipped.append((path, f"matched by {IGNORE_FILE}"))
+        elif name.lower() in HUGO_LIST_PAGES:
+            walk.skipped.append((path, "a Hugo list page, not a post"))
+        elif not site_page:  # Jekyll pages (about, index) are not posts
+            walk.units.append(path)
+    elif (
+        suffix in EXPORT_SUFFIXES
+        and not ignores.matches(path, False)
+        and reader_for(path) is not None
+    ):
+        walk.units.append(path)
+
+
+def collect_files(paths: Iterable[Path], own_folders: Iterable[Path] = ()) -> list[Path]:
+    """The article files and exports to import from ``paths`` (see ``collect``)."""
+    return collect(paths, own_folders).units
+
+
+def collect(paths: Iterable[Path], own_folders: Iterable[Path] = ()) -> Walk:
+    """Units to import from files and folders, each once, in a stable order. Files
+    named on the command line are kept as given (missing ones too, to be reported)."""
+    own = {p.resolve() for p in own_folders}
+    walk = Walk()
+    for path in paths:
+        if path.is_dir() and reader_for(path) is None:
+            _walk_folder(path, own, walk, _Ignores())
+        else:
+            walk.units.append(path)
+    seen: set[Path] = set()
+    unique = []
+    for unit in walk.units:
+        key = unit.resolve()
+        if key not in seen:
+            seen.add(key)
+            unique.append(unit)
+    walk.units = unique
+    return walk
