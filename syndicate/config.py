@@ -340,9 +340,20 @@ class WebSettings(Section):
         description="SNS topics whose SES notifications /webhooks/ses accepts; empty = off.",
     )
     sns_cert_hosts: list[str] = Field(
-        default_factory=lambda: ["sns.*.amazonaws.com"],
-        description="Host patterns trusted to serve SNS signing certificates.",
+        default_factory=list,
+        description="Exact host names trusted for SNS certificate and subscribe URLs, besides "
+        "sns.<region>.amazonaws.com[.cn] (always trusted, https only, no port).",
     )
+
+    @field_validator("sns_cert_hosts")
+    @classmethod
+    def _exact_hosts(cls, value: list[str]) -> list[str]:
+        # The old default pattern names the built-in rule: accept it, match nothing extra.
+        hosts = [h.lower() for h in value if h != "sns.*.amazonaws.com"]
+        for host in hosts:
+            if not re.fullmatch(r"[a-z0-9.-]+|::1", host):
+                raise ValueError(f"{host!r} is not an exact host name (no patterns, no ports)")
+        return hosts
 
     @field_validator("listen")
     @classmethod

@@ -34,7 +34,7 @@ class Web:
             subscribe_limiter=RateLimiter(
                 app.settings.web.subscribe_per_hour, timedelta(hours=1), app.clock
             ),
-            sns_certificates=CertificateCache(),
+            sns_certificates=CertificateCache(app.clock),
         )
 
     def page(
