@@ -157,7 +157,7 @@ def test_mailgun_stale_timestamp_and_soft_bounce_limit(client: FlaskClient, app:
         }
         client.post("/webhooks/mailgun", json=mailgun_body(event))
     assert status(app, "soft@example.org") == ("bounced", 2)
-    assert client.post("/webhooks/mailgun", data=b"not json").status_code == 403
+    assert client.post("/webhooks/mailgun", data=b"not json").status_code == 400
 
 
 # -- SendGrid -------------------------------------------------------------------------------
@@ -394,3 +394,70 @@ def test_ses_refuses_other_topics_and_untrusted_certificates(
     untrusted["SigningCertURL"] = "https://evil.example/cert.pem"
     assert client.post("/webhooks/ses", json=untrusted).status_code == 403
     assert status(app, "hard@example.org") == ("active", 0)
+
+
+# -- malformed and non-ASCII input: 4xx, never a 500 ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "event_data", ["a string", 7, ["failed"], True, {"event": "failed", "delivery-status": "x"}]
+)
+def test_signed_mailgun_body_with_a_malformed_event_is_a_400(
+    client: FlaskClient, app: App, caplog: pytest.LogCaptureFixture, event_data
+) -> None:
+    body = mailgun_body({})
+    body["event-data"] = event_data
+    answer = client.post("/webhooks/mailgun", json=body)
+    assert answer.status_code == 400
+    assert all(r.levelno < 40 and r.exc_info is None for r in caplog.records)
+
+
+@pytest.mark.parametrize("given", ["é" * 64, "\u00ff", "𝔸"])
+def test_non_ascii_mailgun_signature_is_a_403(
+    client: FlaskClient, caplog: pytest.LogCaptureFixture, given: str
+) -> None:
+    body = mailgun_body({"event": "failed", "recipient": "hard@example.org", "id": "x"})
+    body["signature"]["signature"] = given
+    assert client.post("/webhooks/mailgun", json=body).status_code == 403
+    assert all(r.levelno < 40 and r.exc_info is None for r in caplog.records)
+
+
+@pytest.mark.parametrize("credentials", ["hook:pässword", "hööк:s3cret-pass", "é:é"])
+def test_non_ascii_postmark_credentials_are_a_403(
+    client: FlaskClient, app: App, caplog: pytest.LogCaptureFixture, credentials: str
+) -> None:
+    auth = base64.b64encode(credentials.encode()).decode()
+    answer = client.post(
+        "/webhooks/postmark",
+        json={"RecordType": "Bounce", "Type": "HardBounce", "Email": "hard@example.org"},
+        headers={"Authorization": f"Basic {auth}"},
+    )
+    assert answer.status_code == 403 and status(app, "hard@example.org") == ("active", 0)
+    assert all(r.levelno < 40 and r.exc_info is None for r in caplog.records)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"{not json",
+        b"\xff\xfe\x00",
+        b"[" * 100_000,
+        b'{"Type": ["Notification"], "TopicArn": "' + TOPIC.encode() + b'"}',
+        b'{"Type": {}, "TopicArn": "' + TOPIC.encode() + b'", "SignatureVersion": "2"}',
+    ],
+)
+def test_malformed_bodies_are_4xx_on_every_provider(
+    client: FlaskClient, caplog: pytest.LogCaptureFixture, body: bytes
+) -> None:
+    for provider in ("mailgun", "sendgrid", "postmark", "ses"):
+        answer = client.post(f"/webhooks/{provider}", data=body, content_type="application/json")
+        assert 400 <= answer.status_code < 500, provider
+    assert all(r.levelno < 40 and r.exc_info is None for r in caplog.records)
+
+
+def test_signed_ses_message_with_malformed_recipients_is_a_400(
+    client: FlaskClient, app: App, sns_signer
+) -> None:
+    note = {"notificationType": "Bounce", "bounce": {"bouncedRecipients": ["hard@example.org"]}}
+    answer = client.post("/webhooks/ses", json=sns_signer(sns_notification(note, "sns-m")))
+    assert answer.status_code == 400 and status(app, "hard@example.org") == ("active", 0)

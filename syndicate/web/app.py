@@ -11,12 +11,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, Response
+from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ..context import App
-from ..errors import SyndicateError
+from ..errors import BadInput, SyndicateError
 from . import archive, feedserve, metrics, pages, webhooks
 from .context import Web, web
 from .security import add_security_headers
@@ -76,6 +76,8 @@ def create_app(app: App) -> Flask:
     flask.after_request(add_security_headers)
     flask.register_error_handler(HTTPException, _http_error)
     flask.register_error_handler(SyndicateError, _operator_error)
+    flask.register_error_handler(BadInput, _bad_input)
+    flask.register_error_handler(Exception, _unexpected)
     proxies = app.settings.web.proxies
     if proxies:  # the client's address (rate limits) and scheme come from the proxy
         flask.wsgi_app = ProxyFix(  # type: ignore[method-assign]
@@ -113,6 +115,26 @@ def _http_error(error: HTTPException) -> Response:
         if name in plain.headers:
             response.headers[name] = plain.headers[name]
     return response
+
+
+def _bad_input(error: BadInput) -> Response:
+    """What the visitor sent is unusable: 400 and one log line, never a traceback."""
+    log.info("bad request %s %s: %s", request.method, request.path[:200], error.message)
+    return _error_page(400, _TITLES[400], error.message)
+
+
+def _unexpected(error: Exception) -> Response:
+    """The last guard: one log line (traceback at debug level) and a plain 500 page, so
+    no input ever prints a traceback into the operator's log."""
+    log.error(
+        "web request %s %s failed: %s: %s",
+        request.method,
+        request.path[:200],
+        type(error).__name__,
+        str(error)[:300],
+    )
+    log.debug("traceback", exc_info=error)
+    return _error_page(500, "Something went wrong", "Please try again later.")
 
 
 def _operator_error(error: SyndicateError) -> Response:

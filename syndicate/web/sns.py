@@ -69,7 +69,7 @@ class SnsRejected(Exception):
 
 def string_to_sign(message: dict[str, Any]) -> bytes:
     """SNS's canonical form: ``Key\\nValue\\n`` for each signed key present, in order."""
-    keys = _SIGNED_KEYS.get(message.get("Type", ""))
+    keys = _SIGNED_KEYS.get(str(message.get("Type", "")))
     if keys is None:
         raise SnsRejected(f"unknown SNS message type {str(message.get('Type'))[:40]!r}")
     return "".join(
