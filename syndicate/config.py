@@ -335,6 +335,11 @@ class WebSettings(Section):
         default_factory=dict,
         description="Provider -> env var with its webhook signing key.",
     )
+    allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="Other host[:port] names the web app answers as, besides base_url's host; "
+        "a request naming any other Host is treated as naming base_url's.",
+    )
     sns_topic_arns: list[str] = Field(
         default_factory=list,
         description="SNS topics whose SES notifications /webhooks/ses accepts; empty = off.",

@@ -19,6 +19,7 @@ from ..context import App
 from ..errors import BadInput, SyndicateError
 from . import archive, feedserve, metrics, pages, webhooks
 from .context import Web, web
+from .hosts import TrustedHost, path_only
 from .security import add_security_headers
 
 log = logging.getLogger(__name__)
@@ -74,16 +75,26 @@ def create_app(app: App) -> Flask:
             route.rule, route.endpoint, _bind(route.view), methods=list(route.methods)
         )
     flask.after_request(add_security_headers)
+    flask.after_request(_relative_location)
     flask.register_error_handler(HTTPException, _http_error)
     flask.register_error_handler(SyndicateError, _operator_error)
     flask.register_error_handler(BadInput, _bad_input)
     flask.register_error_handler(Exception, _unexpected)
+    # Outermost first: the proxy's forwarded Host is what TrustedHost checks.
+    flask.wsgi_app = TrustedHost(flask.wsgi_app, lambda: app.settings)  # type: ignore[method-assign]
     proxies = app.settings.web.proxies
     if proxies:  # the client's address (rate limits) and scheme come from the proxy
         flask.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             flask.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
         )
     return flask
+
+
+def _relative_location(response: Response) -> Response:
+    """Our redirects (trailing slashes) name a path, never a host."""
+    if "Location" in response.headers:
+        response.headers["Location"] = path_only(response.headers["Location"])
+    return response
 
 
 _TITLES = {

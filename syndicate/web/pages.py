@@ -208,7 +208,7 @@ def preferences(web: Web, token: str) -> Response:
     if changing():
         if not (
             csrf_ok(web.signer, token, request.form.get("csrf"))
-            and same_origin(request, web.app.settings.web_base_url)
+            and same_origin(request, web.app.settings)
         ):
             return web.page(
                 "message.html",
