@@ -331,6 +331,18 @@ class WebSettings(Section):
         description="Reverse proxies in front of the web app whose X-Forwarded-* to trust.",
     )
     soft_bounce_limit: int = Field(3, ge=1, description="Soft bounces that suppress an address.")
+    connection_limit: int = Field(
+        500, ge=10, le=10_000, description="Open connections the web server accepts at once."
+    )
+    channel_timeout_seconds: int = Field(
+        20, ge=2, le=3600, description="Seconds a connection may sit idle or half-sent."
+    )
+    max_body_bytes: int = Field(
+        4 * 1024 * 1024,
+        ge=64 * 1024,
+        le=1024 * 1024 * 1024,
+        description="Largest request body; bigger ones get 413 before they are read.",
+    )
     webhook_keys: dict[str, EnvName] = Field(
         default_factory=dict,
         description="Provider -> env var with its webhook signing key.",

@@ -126,10 +126,14 @@ class Service:
         from waitress import create_server
 
         from .web import create_app
+        from .web.server import server_options
 
         host, _, port = self.app.settings.web.listen.rpartition(":")
         self._web_server = create_server(
-            create_app(self.app), host=host.strip("[]"), port=int(port), threads=8
+            create_app(self.app),
+            host=host.strip("[]"),
+            port=int(port),
+            **server_options(self.app.settings.web),
         )
         log.info("web app on http://%s:%s/", host, self._web_server.effective_port)
         try:

@@ -24,8 +24,6 @@ from .security import add_security_headers
 
 log = logging.getLogger(__name__)
 
-MAX_BODY = 4 * 1024 * 1024  # SendGrid posts batches of events; pages post a few fields
-
 
 @dataclass(frozen=True)
 class Route:
@@ -68,7 +66,7 @@ def _bind(view: Callable[..., Response]) -> Callable[..., Response]:
 def create_app(app: App) -> Flask:
     """The web app over one App (settings, store, clock, mailer)."""
     flask = Flask("syndicate.web", static_folder=None, template_folder=None)
-    flask.config.update(MAX_CONTENT_LENGTH=MAX_BODY, JSON_SORT_KEYS=False)
+    flask.config.update(MAX_CONTENT_LENGTH=app.settings.web.max_body_bytes, JSON_SORT_KEYS=False)
     flask.extensions["syndicate"] = Web.build(app)
     for route in ROUTES:
         flask.add_url_rule(
