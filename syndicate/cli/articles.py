@@ -97,7 +97,7 @@ def import_command(
         def advance(path: Path) -> None:
             bar.update(task, advance=1, description=path.name)
 
-        report = import_paths(app, files, fmt=fmt, dry_run=dry_run, progress=advance)
+        report = import_paths(app, paths, fmt=fmt, dry_run=dry_run, progress=advance)
     if as_json:
         print_json(report.to_dict())
     else:

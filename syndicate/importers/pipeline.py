@@ -18,7 +18,7 @@ from .html import parse_html
 from .markdown import parse_markdown
 from .model import FORMAT_ALIASES, ParsedArticle
 from .plaintext import parse_text
-from .reading import collect_files, detect_format, read_text
+from .reading import collect, detect_format, read_text
 from .report import FileOutcome, ImportReport
 from .store import save
 
@@ -115,7 +115,12 @@ def import_paths(
     """
     kind = format_name(fmt)
     report = ImportReport(dry_run=dry_run)
-    for path in collect_files(paths):
+    files, skipped = collect(paths)
+    for left_out in skipped:
+        log.warning("%s %s", left_out.path, left_out.reason)
+        failure = ImportFailure(str(left_out.path), left_out.reason)
+        report.add(FileOutcome(str(left_out.path), "skipped", error=failure))
+    for path in files:
         try:
             outcome = _import_one(app, path, kind, dry_run)
         except ImportFailure as failure:

@@ -6,8 +6,10 @@ Each failure is an ImportFailure naming the file (and the line, where there is o
 from __future__ import annotations
 
 import codecs
+import os
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ImportFailure
@@ -32,20 +34,67 @@ _HTML_TAGS = re.compile(r"<(?:p|div|article|main|section|h[1-6]|ul|ol|table|br)\
 _MARKDOWN_SIGNS = re.compile(r"^(?:#{1,6} |```|> |\s*[-*+] |\d+\. )|\[[^\]]+\]\([^)]+\)", re.M)
 
 
-def collect_files(paths: Iterable[Path]) -> list[Path]:
-    """Files to import: folders recursively (known extensions, no hidden entries), files
-    as given; each once, in a stable order. Missing paths are kept so they are reported."""
+@dataclass(frozen=True)
+class Skipped:
+    """A file or folder left out of an import, and why."""
+
+    path: Path
+    reason: str
+
+
+def _escapes(path: Path, root: Path) -> str | None:
+    """Why a link at ``path`` must not be followed (its target is outside ``root``), or None.
+
+    An article folder may be shared with people who must not be able to publish
+    ``/etc/passwd`` in the feeds by planting a link in it.
+    """
+    if not path.is_symlink():
+        return None
+    target = path.resolve()
+    if target.is_relative_to(root.resolve()):
+        return None
+    return f"is a link to {target}, outside the folder being imported ({root}); skipped"
+
+
+def _walk(root: Path) -> tuple[list[Path], list[Skipped]]:
+    """Article files below ``root`` (known extensions, no hidden entries), never
+    following a link out of it; folder links are not followed at all (one inside the
+    folder adds nothing, one outside is reported)."""
     found: list[Path] = []
+    skipped: list[Skipped] = []
+    for current, dirs, files in os.walk(root, followlinks=False):
+        here = Path(current)
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in dirs:
+            if reason := _escapes(here / name, root):
+                skipped.append(Skipped(here / name, reason.replace("link", "folder link", 1)))
+        for name in sorted(files):
+            path = here / name
+            if name.startswith(".") or path.suffix.lower() not in EXTENSIONS:
+                continue
+            if reason := _escapes(path, root):
+                skipped.append(Skipped(path, reason))
+            elif path.is_file():
+                found.append(path)
+    return sorted(found), skipped
+
+
+def collect(paths: Iterable[Path]) -> tuple[list[Path], list[Skipped]]:
+    """Files to import, each once in a stable order, and what was left out and why.
+
+    Folders are read recursively; a file named directly is kept as given (missing ones
+    too, so they are reported), unless it is a link out of its own folder.
+    """
+    found: list[Path] = []
+    skipped: list[Skipped] = []
     seen: set[Path] = set()
     for path in paths:
         if path.is_dir():
-            candidates = sorted(
-                p
-                for p in path.rglob("*")
-                if p.is_file()
-                and p.suffix.lower() in EXTENSIONS
-                and not any(part.startswith(".") for part in p.relative_to(path).parts)
-            )
+            candidates, left_out = _walk(path)
+            skipped += left_out
+        elif reason := _escapes(path, path.absolute().parent):
+            skipped.append(Skipped(path, reason))
+            continue
         else:
             candidates = [path]
         for candidate in candidates:
@@ -53,7 +102,12 @@ def collect_files(paths: Iterable[Path]) -> list[Path]:
             if key not in seen:
                 seen.add(key)
                 found.append(candidate)
-    return found
+    return found, skipped
+
+
+def collect_files(paths: Iterable[Path]) -> list[Path]:
+    """The files ``collect`` would import."""
+    return collect(paths)[0]
 
 
 def _line_of(data: bytes, offset: int) -> int:

@@ -8,7 +8,15 @@ from typing import Any
 
 from ..errors import ImportFailure
 
-STATUSES = ("imported", "updated", "unchanged", "failed", "would-import", "would-update")
+STATUSES = (
+    "imported",
+    "updated",
+    "unchanged",
+    "failed",
+    "skipped",  # left out on purpose (a link out of the folder): reported, not an error
+    "would-import",
+    "would-update",
+)
 
 
 @dataclass
