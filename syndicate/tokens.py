@@ -34,14 +34,19 @@ class Token:
     expires_at: datetime
 
 
+def utf8(text: str) -> bytes:
+    """Any str as bytes, never an error: JSON lets a sender put lone surrogates in one."""
+    return text.encode("utf-8", "surrogatepass")
+
+
 def same_secret(given: str | bytes, expected: str | bytes) -> bool:
     """Constant-time equality of two secrets as UTF-8 bytes.
 
     ``hmac.compare_digest`` raises TypeError for a ``str`` with non-ASCII characters,
     and what a visitor sends may contain anything.
     """
-    a = given.encode("utf-8", "surrogateescape") if isinstance(given, str) else given
-    b = expected.encode("utf-8", "surrogateescape") if isinstance(expected, str) else expected
+    a = utf8(given) if isinstance(given, str) else given
+    b = utf8(expected) if isinstance(expected, str) else expected
     return hmac.compare_digest(a, b)
 
 

@@ -74,7 +74,7 @@ def string_to_sign(message: dict[str, Any]) -> bytes:
         raise SnsRejected(f"unknown SNS message type {str(message.get('Type'))[:40]!r}")
     return "".join(
         f"{key}\n{message[key]}\n" for key in keys if message.get(key) is not None
-    ).encode()
+    ).encode("utf-8", "surrogatepass")
 
 
 def trusted_url(url: str, extra_hosts: Iterable[str] = ()) -> str | None:

@@ -27,7 +27,7 @@ from sqlalchemy.engine import Connection
 from .. import subscribers as subs
 from ..config import secret
 from ..db import dialect_insert, transaction, webhook_events
-from ..tokens import same_secret
+from ..tokens import same_secret, utf8
 from .context import Web
 from .sns import SnsRejected, confirm_subscription, verify
 
@@ -114,7 +114,7 @@ def mailgun(web: Web, req: Request, now: datetime) -> list[MailEvent]:
         raise Rejected("no signature")
     timestamp, token = str(signature.get("timestamp", "")), str(signature.get("token", ""))
     given = str(signature.get("signature", ""))
-    message = (timestamp + token).encode()
+    message = utf8(timestamp + token)
     if not any(
         same_secret(given, hmac.new(k.encode(), message, hashlib.sha256).hexdigest())
         for k in _keys(web, "mailgun")
@@ -195,7 +195,10 @@ POSTMARK_SOFT = {"SoftBounce", "Transient", "DnsError", "Blocked"}
 
 
 def postmark(web: Web, req: Request, now: datetime) -> list[MailEvent]:
-    auth = req.authorization
+    try:
+        auth = req.authorization
+    except ValueError:  # werkzeug's base64 decode of a non-ASCII header value
+        auth = None
     given = f"{auth.username}:{auth.password}" if auth and auth.type == "basic" else ""
     if not given or not any(same_secret(given, k) for k in _keys(web, "postmark")):
         raise Rejected("bad credentials")
