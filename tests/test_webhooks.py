@@ -228,18 +228,39 @@ def test_sendgrid_same_event_twice_in_one_batch_counts_once(
     assert status(app, "soft@example.org") == ("active", 1)
 
 
-@pytest.mark.parametrize("store_url", ["postgres"], indirect=True)  # SQLite stores a NUL
 def test_a_failed_batch_records_none_of_its_events(
-    client: FlaskClient, app: App, sendgrid_key: ec.EllipticCurvePrivateKey
+    client: FlaskClient,
+    app: App,
+    sendgrid_key: ec.EllipticCurvePrivateKey,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """PostgreSQL refuses NUL in text: the second event fails, so the first is undone
-    too and the provider's retry is not half "replayed"."""
+    """The second event fails in the store, so the first is undone too and the
+    provider's retry is not half "replayed"."""
+    from sqlalchemy.exc import OperationalError
+
+    def store_fails(*args, **kwargs):
+        raise OperationalError("UPDATE subscribers", {}, Exception("the store went away"))
+
+    monkeypatch.setattr(subs, "suppress", store_fails)
     hard = {"email": "hard@example.org", "event": "bounce", "type": "bounce"}
-    events = [soft_bounce("sg-20"), hard | {"sg_event_id": "sg-21", "reason": "bad\x00byte"}]
-    assert post_sendgrid(client, sendgrid_key, events).status_code == 500
+    events = [soft_bounce("sg-20"), hard | {"sg_event_id": "sg-21", "reason": "bounced"}]
+    assert post_sendgrid(client, sendgrid_key, events).status_code == 503  # retry later
     assert status(app, "soft@example.org") == ("active", 0)
     with app.engine.connect() as conn:
         assert conn.execute(select(webhook_events)).first() is None
+
+
+@pytest.mark.parametrize("text", ["bad\x00byte", "lone \ud800 surrogate", "\x07bell"])
+def test_unstorable_text_in_a_signed_event_is_cleaned_not_a_500(
+    client: FlaskClient, app: App, sendgrid_key: ec.EllipticCurvePrivateKey, text: str
+) -> None:
+    """PostgreSQL refuses NUL; no driver encodes a lone surrogate (JSON allows both)."""
+    hard = {"email": "hard@example.org", "event": "bounce", "type": "bounce"}
+    event = hard | {"sg_event_id": f"sg-{text}", "reason": text}
+    assert post_sendgrid(client, sendgrid_key, [event]).status_code == 200
+    with app.engine.connect() as conn:
+        found = subs.find(conn, "hard@example.org")
+    assert found.status == "bounced" and "\x00" not in found.status_reason
 
 
 # -- Postmark -------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from sqlalchemy.engine import Connection
 from .. import subscribers as subs
 from ..config import secret
 from ..db import dialect_insert, transaction, webhook_events
+from ..sanitize import strip_control_chars
 from ..tokens import same_secret, utf8
 from .context import Web
 from .sns import SnsRejected, confirm_subscription, verify
@@ -70,10 +71,22 @@ def _objects(value: Any, what: str) -> list[dict[str, Any]]:
 
 @dataclass(frozen=True)
 class MailEvent:
+    """One bounce or complaint; its text fields are made storable on creation."""
+
     event_id: str
     kind: Kind
     email: str
     reason: str
+
+    def __post_init__(self) -> None:
+        for name in ("event_id", "email", "reason"):
+            object.__setattr__(self, name, _storable(getattr(self, name)))
+
+
+def _storable(text: str) -> str:
+    """Text any store accepts: no NUL or other XML-illegal controls (PostgreSQL refuses
+    NUL) and no lone surrogates (JSON allows them; no database driver encodes them)."""
+    return strip_control_chars(text.encode("utf-8", "replace").decode("utf-8"))
 
 
 def _keys(web: Web, provider: str) -> list[str]:
