@@ -81,3 +81,21 @@ def test_idle_half_sent_requests_do_not_starve_the_server(server: Served) -> Non
     finally:
         for sock in idle:
             sock.close()
+
+
+def test_with_the_defaults_110_idle_requests_do_not_starve_it(
+    tmp_path: Path, store_url: str
+) -> None:
+    """The outside trial: 110 idle half-sent requests against the default settings
+    (waitress's own default of 100 connections left the 111th waiting two minutes)."""
+    with serve(tmp_path, store_url) as server:
+        idle = [_connect(server) for _ in range(110)]
+        try:
+            for sock in idle:
+                sock.sendall(b"POST /subscribe HTTP/1.1\r\nHost: news.example.org\r\n")
+            answer = requests.get(f"{server.url}/healthz", timeout=15)
+            assert answer.status_code == 200
+        finally:
+            for sock in idle:
+                sock.close()
+        assert server.tracebacks() == []
