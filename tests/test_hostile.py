@@ -95,6 +95,8 @@ def send_raw(port: int, data: bytes, timeout: float = 15.0) -> Answer:
         except ConnectionResetError:
             pass
     head, _, body = received.partition(b"\r\n\r\n")
+    while head.startswith(b"HTTP/1.1 1"):  # an interim answer (100 Continue): the next one
+        head, _, body = body.partition(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
     status = int(lines[0].split(" ", 2)[1])
     headers = [tuple(line.split(": ", 1)) for line in lines[1:] if ": " in line]
@@ -727,6 +729,57 @@ case("enc-json-bom", post("/webhooks/postmark", b"\xef\xbb\xbf{}", JSON_TYPE), (
 case("enc-bad-method", lambda w: request_bytes("G\x00T", "/healthz"), (400, 405, 501))
 case("enc-bad-http-version", lambda w: b"GET /healthz HTTP/9.9\r\nHost: x\r\n\r\n", (200, 400, 505))
 case("enc-no-host", lambda w: b"GET /feeds HTTP/1.0\r\n\r\n", (301, 308, 400), location_has_no_host)
+
+# Conditional and negotiation headers on the public files
+for n, (name, value) in enumerate(
+    [
+        ("If-None-Match", '"' + "x" * 5000),
+        ("If-None-Match", 'W/, , ,"\\'),
+        ("If-Modified-Since", "Sun, 99 Foo 99999 99:99:99 GMT"),
+        ("If-Modified-Since", "\u00e9" * 50),
+        ("Accept-Encoding", "gzip;q=nan, *;q=-1, br;q=1e999"),
+        ("Range", "bytes=99999999999999999999-"),
+    ]
+):
+    case(
+        f"conditional-{n}",
+        get("/feeds/all/atom.xml", headers={name: value.encode("utf-8")}),
+        (200, 304, 416),
+    )
+# Framing the server must refuse rather than guess
+case(
+    "framing-duplicate-content-length",
+    lambda w: (
+        b"POST /subscribe HTTP/1.1\r\nHost: news.example.org\r\nContent-Length: 5\r\n"
+        b"Content-Length: 50\r\nConnection: close\r\n\r\nemail"
+    ),
+    (400,),
+)
+case(
+    "framing-bad-chunk-size",
+    lambda w: (
+        b"POST /subscribe HTTP/1.1\r\nHost: news.example.org\r\n"
+        b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\nzz\r\nabc\r\n0\r\n\r\n"
+    ),
+    (400,),
+)
+case(
+    "framing-expect-continue-too-big",
+    lambda w: (
+        b"POST /subscribe HTTP/1.1\r\nHost: news.example.org\r\nExpect: 100-continue\r\n"
+        b"Content-Length: 999999999\r\nConnection: close\r\n\r\n"
+    ),
+    (413,),
+)
+case(
+    "framing-two-hosts",
+    lambda w: (
+        b"GET /feeds HTTP/1.1\r\nHost: news.example.org\r\nHost: evil.example\r\n"
+        b"Connection: close\r\n\r\n"
+    ),
+    (301, 308, 400),
+    location_has_no_host,
+)
 
 
 def test_there_are_at_least_100_cases() -> None:

@@ -49,6 +49,23 @@ def test_a_50_mb_body_gets_413_before_it_is_sent(server: Served) -> None:
     assert server.tracebacks() == []
 
 
+def test_an_oversized_body_that_asks_to_continue_gets_413_not_100(server: Served) -> None:
+    """curl sends ``Expect: 100-continue`` before a large body: it must be told 413 at
+    once, not invited to upload 50 MB (waitress then left it hanging)."""
+    with _connect(server) as sock:
+        sock.sendall(
+            b"POST /webhooks/mailgun HTTP/1.1\r\nHost: news.example.org\r\n"
+            b"Expect: 100-continue\r\nContent-Length: 52428800\r\n\r\n"
+        )
+        assert _status(sock) == 413
+    with _connect(server) as sock:  # a body within the limit is still invited
+        sock.sendall(
+            b"POST /subscribe HTTP/1.1\r\nHost: news.example.org\r\nExpect: 100-continue\r\n"
+            b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 5\r\n\r\n"
+        )
+        assert _status(sock) == 100
+
+
 def test_a_chunked_body_is_cut_off_at_the_limit(server: Served) -> None:
     with _connect(server) as sock:
         sock.sendall(
