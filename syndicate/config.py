@@ -331,18 +331,46 @@ class WebSettings(Section):
         description="Reverse proxies in front of the web app whose X-Forwarded-* to trust.",
     )
     soft_bounce_limit: int = Field(3, ge=1, description="Soft bounces that suppress an address.")
+    connection_limit: int = Field(
+        500, ge=10, le=10_000, description="Open connections the web server accepts at once."
+    )
+    channel_timeout_seconds: int = Field(
+        20, ge=2, le=3600, description="Seconds a connection may sit idle or half-sent."
+    )
+    max_body_bytes: int = Field(
+        4 * 1024 * 1024,
+        ge=64 * 1024,
+        le=1024 * 1024 * 1024,
+        description="Largest request body; bigger ones get 413 before they are read.",
+    )
     webhook_keys: dict[str, EnvName] = Field(
         default_factory=dict,
         description="Provider -> env var with its webhook signing key.",
+    )
+    allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="Other host[:port] names the web app answers as, besides base_url's host; "
+        "a request naming any other Host is treated as naming base_url's.",
     )
     sns_topic_arns: list[str] = Field(
         default_factory=list,
         description="SNS topics whose SES notifications /webhooks/ses accepts; empty = off.",
     )
     sns_cert_hosts: list[str] = Field(
-        default_factory=lambda: ["sns.*.amazonaws.com"],
-        description="Host patterns trusted to serve SNS signing certificates.",
+        default_factory=list,
+        description="Exact host names trusted for SNS certificate and subscribe URLs, besides "
+        "sns.<region>.amazonaws.com[.cn] (always trusted, https only, no port).",
     )
+
+    @field_validator("sns_cert_hosts")
+    @classmethod
+    def _exact_hosts(cls, value: list[str]) -> list[str]:
+        # The old default pattern names the built-in rule: accept it, match nothing extra.
+        hosts = [h.lower() for h in value if h != "sns.*.amazonaws.com"]
+        for host in hosts:
+            if not re.fullmatch(r"[a-z0-9.-]+|::1", host):
+                raise ValueError(f"{host!r} is not an exact host name (no patterns, no ports)")
+        return hosts
 
     @field_validator("listen")
     @classmethod

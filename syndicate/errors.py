@@ -13,7 +13,8 @@ a traceback for them.
     ├── DigestError          an edition cannot be composed or fails its pre-send check
     ├── DeliveryError        a mailer could not hand over a message
     ├── PublishError         a feed host refused or failed an upload
-    └── TokenError           a link token is forged, expired or for something else
+    └── BadInput             a request's content is malformed (the web answers 400)
+        └── TokenError       a link token is forged, expired or for something else
 """
 
 from __future__ import annotations
@@ -96,5 +97,11 @@ class PublishError(SyndicateError):
     hint = "check the [[hosts]] entry and that the host is reachable"
 
 
-class TokenError(SyndicateError):
+class BadInput(SyndicateError):
+    """What a visitor or a provider sent cannot be used; never the operator's fault."""
+
+    hint = "send a well-formed request"
+
+
+class TokenError(BadInput):
     hint = "ask for a new link"

@@ -123,13 +123,12 @@ class Service:
                 self.stop.wait(self.app.settings.schedule.deliver_every_seconds)
 
     def _serve_web(self) -> None:
-        from waitress import create_server
-
         from .web import create_app
+        from .web.server import make_server
 
         host, _, port = self.app.settings.web.listen.rpartition(":")
-        self._web_server = create_server(
-            create_app(self.app), host=host.strip("[]"), port=int(port), threads=8
+        self._web_server = make_server(
+            create_app(self.app), host.strip("[]"), int(port), self.app.settings.web
         )
         log.info("web app on http://%s:%s/", host, self._web_server.effective_port)
         try:

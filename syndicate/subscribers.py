@@ -22,7 +22,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from .db import deliveries, subscribers, subscriptions
-from .errors import SyndicateError
+from .errors import BadInput, SyndicateError
 
 log = logging.getLogger(__name__)
 
@@ -32,10 +32,12 @@ SUPPRESSED = ("unsubscribed", "bounced", "complained")
 MAX_NAME = 200
 RESEND_AFTER = timedelta(minutes=10)
 MAX_EMAIL = 320
+# An IANA zone name: ASCII words joined by slashes (bounds what reaches the file system).
+_ZONE_NAME = re.compile(r"[A-Za-z0-9_+-]{1,30}(?:/[A-Za-z0-9_+-]{1,30}){0,3}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 
 
-class InvalidAddress(SyndicateError):
+class InvalidAddress(BadInput):
     hint = "check the address for typos"
 
 
@@ -106,9 +108,11 @@ def valid_timezone(name: str | None) -> str | None:
     if not name:
         return None
     try:
+        if not _ZONE_NAME.fullmatch(name):
+            raise ValueError(name)
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise SyndicateError(f"{name[:64]!r} is not a time zone", hint="like Europe/Kyiv") from None
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise BadInput(f"{name[:64]!r} is not a time zone", hint="like Europe/Kyiv") from None
     return name
 
 

@@ -34,6 +34,22 @@ class Token:
     expires_at: datetime
 
 
+def utf8(text: str) -> bytes:
+    """Any str as bytes, never an error: JSON lets a sender put lone surrogates in one."""
+    return text.encode("utf-8", "surrogatepass")
+
+
+def same_secret(given: str | bytes, expected: str | bytes) -> bool:
+    """Constant-time equality of two secrets as UTF-8 bytes.
+
+    ``hmac.compare_digest`` raises TypeError for a ``str`` with non-ASCII characters,
+    and what a visitor sends may contain anything.
+    """
+    a = utf8(given) if isinstance(given, str) else given
+    b = utf8(expected) if isinstance(expected, str) else expected
+    return hmac.compare_digest(a, b)
+
+
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
@@ -68,12 +84,12 @@ class Signer:
         payload, _, mac = token.partition(".")
         if not payload or not mac or len(token) > 512:
             raise TokenError("this link is not valid")
-        if not any(hmac.compare_digest(mac, _mac(key, purpose, payload)) for key in self.keys):
+        if not any(same_secret(mac, _mac(key, purpose, payload)) for key in self.keys):
             raise TokenError("this link is not valid")
         try:
             subject, expires = json.loads(_unb64(payload))
             expires_at = datetime.fromtimestamp(int(expires), UTC)
-        except (ValueError, TypeError):
+        except (ValueError, TypeError, OverflowError, OSError):
             raise TokenError("this link is not valid") from None
         if expires_at < now:
             raise TokenError("this link has expired", hint="ask for a new one")

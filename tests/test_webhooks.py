@@ -157,7 +157,7 @@ def test_mailgun_stale_timestamp_and_soft_bounce_limit(client: FlaskClient, app:
         }
         client.post("/webhooks/mailgun", json=mailgun_body(event))
     assert status(app, "soft@example.org") == ("bounced", 2)
-    assert client.post("/webhooks/mailgun", data=b"not json").status_code == 403
+    assert client.post("/webhooks/mailgun", data=b"not json").status_code == 400
 
 
 # -- SendGrid -------------------------------------------------------------------------------
@@ -228,18 +228,39 @@ def test_sendgrid_same_event_twice_in_one_batch_counts_once(
     assert status(app, "soft@example.org") == ("active", 1)
 
 
-@pytest.mark.parametrize("store_url", ["postgres"], indirect=True)  # SQLite stores a NUL
 def test_a_failed_batch_records_none_of_its_events(
-    client: FlaskClient, app: App, sendgrid_key: ec.EllipticCurvePrivateKey
+    client: FlaskClient,
+    app: App,
+    sendgrid_key: ec.EllipticCurvePrivateKey,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """PostgreSQL refuses NUL in text: the second event fails, so the first is undone
-    too and the provider's retry is not half "replayed"."""
+    """The second event fails in the store, so the first is undone too and the
+    provider's retry is not half "replayed"."""
+    from sqlalchemy.exc import OperationalError
+
+    def store_fails(*args, **kwargs):
+        raise OperationalError("UPDATE subscribers", {}, Exception("the store went away"))
+
+    monkeypatch.setattr(subs, "suppress", store_fails)
     hard = {"email": "hard@example.org", "event": "bounce", "type": "bounce"}
-    events = [soft_bounce("sg-20"), hard | {"sg_event_id": "sg-21", "reason": "bad\x00byte"}]
-    assert post_sendgrid(client, sendgrid_key, events).status_code == 500
+    events = [soft_bounce("sg-20"), hard | {"sg_event_id": "sg-21", "reason": "bounced"}]
+    assert post_sendgrid(client, sendgrid_key, events).status_code == 503  # retry later
     assert status(app, "soft@example.org") == ("active", 0)
     with app.engine.connect() as conn:
         assert conn.execute(select(webhook_events)).first() is None
+
+
+@pytest.mark.parametrize("text", ["bad\x00byte", "lone \ud800 surrogate", "\x07bell"])
+def test_unstorable_text_in_a_signed_event_is_cleaned_not_a_500(
+    client: FlaskClient, app: App, sendgrid_key: ec.EllipticCurvePrivateKey, text: str
+) -> None:
+    """PostgreSQL refuses NUL; no driver encodes a lone surrogate (JSON allows both)."""
+    hard = {"email": "hard@example.org", "event": "bounce", "type": "bounce"}
+    event = hard | {"sg_event_id": f"sg-{text}", "reason": text}
+    assert post_sendgrid(client, sendgrid_key, [event]).status_code == 200
+    with app.engine.connect() as conn:
+        found = subs.find(conn, "hard@example.org")
+    assert found.status == "bounced" and "\x00" not in found.status_reason
 
 
 # -- Postmark -------------------------------------------------------------------------------
@@ -394,3 +415,70 @@ def test_ses_refuses_other_topics_and_untrusted_certificates(
     untrusted["SigningCertURL"] = "https://evil.example/cert.pem"
     assert client.post("/webhooks/ses", json=untrusted).status_code == 403
     assert status(app, "hard@example.org") == ("active", 0)
+
+
+# -- malformed and non-ASCII input: 4xx, never a 500 ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "event_data", ["a string", 7, ["failed"], True, {"event": "failed", "delivery-status": "x"}]
+)
+def test_signed_mailgun_body_with_a_malformed_event_is_a_400(
+    client: FlaskClient, app: App, caplog: pytest.LogCaptureFixture, event_data
+) -> None:
+    body = mailgun_body({})
+    body["event-data"] = event_data
+    answer = client.post("/webhooks/mailgun", json=body)
+    assert answer.status_code == 400
+    assert all(r.levelno < 40 and r.exc_info is None for r in caplog.records)
+
+
+@pytest.mark.parametrize("given", ["é" * 64, "\u00ff", "𝔸"])
+def test_non_ascii_mailgun_signature_is_a_403(
+    client: FlaskClient, caplog: pytest.LogCaptureFixture, given: str
+) -> None:
+    body = mailgun_body({"event": "failed", "recipient": "hard@example.org", "id": "x"})
+    body["signature"]["signature"] = given
+    assert client.post("/webhooks/mailgun", json=body).status_code == 403
+    assert all(r.levelno < 40 and r.exc_info is None for r in caplog.records)
+
+
+@pytest.mark.parametrize("credentials", ["hook:pässword", "hööк:s3cret-pass", "é:é"])
+def test_non_ascii_postmark_credentials_are_a_403(
+    client: FlaskClient, app: App, caplog: pytest.LogCaptureFixture, credentials: str
+) -> None:
+    auth = base64.b64encode(credentials.encode()).decode()
+    answer = client.post(
+        "/webhooks/postmark",
+        json={"RecordType": "Bounce", "Type": "HardBounce", "Email": "hard@example.org"},
+        headers={"Authorization": f"Basic {auth}"},
+    )
+    assert answer.status_code == 403 and status(app, "hard@example.org") == ("active", 0)
+    assert all(r.levelno < 40 and r.exc_info is None for r in caplog.records)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"{not json",
+        b"\xff\xfe\x00",
+        b"[" * 100_000,
+        b'{"Type": ["Notification"], "TopicArn": "' + TOPIC.encode() + b'"}',
+        b'{"Type": {}, "TopicArn": "' + TOPIC.encode() + b'", "SignatureVersion": "2"}',
+    ],
+)
+def test_malformed_bodies_are_4xx_on_every_provider(
+    client: FlaskClient, caplog: pytest.LogCaptureFixture, body: bytes
+) -> None:
+    for provider in ("mailgun", "sendgrid", "postmark", "ses"):
+        answer = client.post(f"/webhooks/{provider}", data=body, content_type="application/json")
+        assert 400 <= answer.status_code < 500, provider
+    assert all(r.levelno < 40 and r.exc_info is None for r in caplog.records)
+
+
+def test_signed_ses_message_with_malformed_recipients_is_a_400(
+    client: FlaskClient, app: App, sns_signer
+) -> None:
+    note = {"notificationType": "Bounce", "bounce": {"bouncedRecipients": ["hard@example.org"]}}
+    answer = client.post("/webhooks/ses", json=sns_signer(sns_notification(note, "sns-m")))
+    assert answer.status_code == 400 and status(app, "hard@example.org") == ("active", 0)

@@ -12,7 +12,7 @@ STATUSES = (
     "imported",
     "updated",
     "unchanged",
-    "skipped",
+    "skipped",  # left out on purpose (a link out of the folder, ignored): reported, not an error
     "failed",
     "would-import",
     "would-update",

@@ -83,21 +83,43 @@ class _Ignores:
         return False
 
 
-def _walk_folder(root: Path, own: set[Path], walk: Walk, ignores: _Ignores) -> None:
+def escapes(path: Path, root: Path) -> str | None:
+    """Why a link at ``path`` must not be followed (its target is outside ``root``), or None.
+
+    An article folder may be shared with people who must not be able to publish
+    ``/etc/passwd`` in the feeds by planting a link in it.
+    """
+    if not path.is_symlink():
+        return None
+    target = path.resolve()
+    if target.is_relative_to(root.resolve()):
+        return None
+    return f"is a link to {target}, outside the folder being imported ({root}); skipped"
+
+
+def _walk_folder(
+    root: Path, own: set[Path], walk: Walk, ignores: _Ignores, top: Path | None = None
+) -> None:
     """Walk ``root``; a Hugo or Jekyll site met on the way (or at the root) is walked
-    through its posts only, whatever folder holds it."""
+    through its posts only, whatever folder holds it. Folder links are never followed
+    (one inside adds nothing; one out of ``top``, the folder being imported, is reported)."""
+    top = top or root
     start = root
     if is_hugo_site(root):
         ignores.load(root)
         start = root / "content"
     jekyll = is_jekyll_site(root)
-    for current, dirs, files in os.walk(start):
+    for current, dirs, files in os.walk(start, followlinks=False):
         folder = Path(current)
         ignores.load(folder)
         kept_dirs = []
         for name in sorted(dirs):
             sub = folder / name
             if name.startswith("."):
+                continue
+            if sub.is_symlink():
+                if reason := escapes(sub, top):
+                    walk.skipped.append((sub, reason.replace("link", "folder link", 1)))
                 continue
             if sub.resolve() in own:
                 walk.skipped.append((sub, "the project's own folder (templates, feeds or outbox)"))
@@ -108,19 +130,22 @@ def _walk_folder(root: Path, own: set[Path], walk: Walk, ignores: _Ignores) -> N
             elif reader_for(sub) is not None:
                 walk.units.append(sub)
             elif is_hugo_site(sub) or is_jekyll_site(sub):
-                _walk_folder(sub, own, walk, ignores)
+                _walk_folder(sub, own, walk, ignores, top)
             else:
                 kept_dirs.append(name)
         dirs[:] = kept_dirs
         for name in sorted(files):
-            _take_file(folder / name, walk, ignores, site_page=jekyll and folder == root)
+            _take_file(folder / name, walk, ignores, top, site_page=jekyll and folder == root)
 
 
-def _take_file(path: Path, walk: Walk, ignores: _Ignores, *, site_page: bool) -> None:
+def _take_file(path: Path, walk: Walk, ignores: _Ignores, top: Path, *, site_page: bool) -> None:
     """Keep an article file or an export; note why an article-like file is left out."""
     name = path.name
     suffix = path.suffix.lower()
     if name.startswith("."):
+        return
+    if (suffix in EXTENSIONS or suffix in EXPORT_SUFFIXES) and (reason := escapes(path, top)):
+        walk.skipped.append((path, reason))
         return
     if suffix in EXTENSIONS:
         if ignores.matches(path, False):
@@ -148,7 +173,9 @@ def collect(paths: Iterable[Path], own_folders: Iterable[Path] = ()) -> Walk:
     own = {p.resolve() for p in own_folders}
     walk = Walk()
     for path in paths:
-        if path.is_dir() and reader_for(path) is None:
+        if not path.is_dir() and (reason := escapes(path, path.absolute().parent)):
+            walk.skipped.append((path, reason))
+        elif path.is_dir() and reader_for(path) is None:
             _walk_folder(path, own, walk, _Ignores())
         else:
             walk.units.append(path)

@@ -11,19 +11,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, Response
+from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ..context import App
-from ..errors import SyndicateError
+from ..errors import BadInput, SyndicateError
 from . import archive, feedserve, metrics, pages, webhooks
 from .context import Web, web
+from .hosts import TrustedHost, path_only
 from .security import add_security_headers
 
 log = logging.getLogger(__name__)
-
-MAX_BODY = 4 * 1024 * 1024  # SendGrid posts batches of events; pages post a few fields
 
 
 @dataclass(frozen=True)
@@ -67,21 +66,33 @@ def _bind(view: Callable[..., Response]) -> Callable[..., Response]:
 def create_app(app: App) -> Flask:
     """The web app over one App (settings, store, clock, mailer)."""
     flask = Flask("syndicate.web", static_folder=None, template_folder=None)
-    flask.config.update(MAX_CONTENT_LENGTH=MAX_BODY, JSON_SORT_KEYS=False)
+    flask.config.update(MAX_CONTENT_LENGTH=app.settings.web.max_body_bytes, JSON_SORT_KEYS=False)
     flask.extensions["syndicate"] = Web.build(app)
     for route in ROUTES:
         flask.add_url_rule(
             route.rule, route.endpoint, _bind(route.view), methods=list(route.methods)
         )
     flask.after_request(add_security_headers)
+    flask.after_request(_relative_location)
     flask.register_error_handler(HTTPException, _http_error)
     flask.register_error_handler(SyndicateError, _operator_error)
+    flask.register_error_handler(BadInput, _bad_input)
+    flask.register_error_handler(Exception, _unexpected)
+    # Outermost first: the proxy's forwarded Host is what TrustedHost checks.
+    flask.wsgi_app = TrustedHost(flask.wsgi_app, lambda: app.settings)  # type: ignore[method-assign]
     proxies = app.settings.web.proxies
     if proxies:  # the client's address (rate limits) and scheme come from the proxy
         flask.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             flask.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
         )
     return flask
+
+
+def _relative_location(response: Response) -> Response:
+    """Our redirects (trailing slashes) name a path, never a host."""
+    if "Location" in response.headers:
+        response.headers["Location"] = path_only(response.headers["Location"])
+    return response
 
 
 _TITLES = {
@@ -113,6 +124,26 @@ def _http_error(error: HTTPException) -> Response:
         if name in plain.headers:
             response.headers[name] = plain.headers[name]
     return response
+
+
+def _bad_input(error: BadInput) -> Response:
+    """What the visitor sent is unusable: 400 and one log line, never a traceback."""
+    log.info("bad request %s %s: %s", request.method, request.path[:200], error.message)
+    return _error_page(400, _TITLES[400], error.message)
+
+
+def _unexpected(error: Exception) -> Response:
+    """The last guard: one log line (traceback at debug level) and a plain 500 page, so
+    no input ever prints a traceback into the operator's log."""
+    log.error(
+        "web request %s %s failed: %s: %s",
+        request.method,
+        request.path[:200],
+        type(error).__name__,
+        str(error)[:300],
+    )
+    log.debug("traceback", exc_info=error)
+    return _error_page(500, "Something went wrong", "Please try again later.")
 
 
 def _operator_error(error: SyndicateError) -> Response:

@@ -34,7 +34,7 @@ class Web:
             subscribe_limiter=RateLimiter(
                 app.settings.web.subscribe_per_hour, timedelta(hours=1), app.clock
             ),
-            sns_certificates=CertificateCache(),
+            sns_certificates=CertificateCache(app.clock),
         )
 
     def page(
@@ -63,7 +63,7 @@ class Web:
     def check(self, token: str, purpose: str) -> int:
         """The subscriber id a valid token for ``purpose`` names, or TokenError."""
         checked = self.signer.check(token, purpose, now=self.app.clock.now())
-        if not checked.subject.isdigit():
+        if not (checked.subject.isascii() and checked.subject.isdigit()):
             raise TokenError("this link is not valid")
         return int(checked.subject)
 

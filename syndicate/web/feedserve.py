@@ -86,9 +86,12 @@ def _resolve(root: Path, relpath: str) -> tuple[Path, str] | None:
     parts = PurePosixPath(relpath).parts
     if not parts or any(p.startswith(".") or p == "/" for p in parts):
         return None
-    root = root.resolve()
-    path = (root / Path(*parts)).resolve()
-    if not path.is_relative_to(root) or not path.is_file():
+    try:  # a name too long for the file system, a loop of links: not here either
+        root = root.resolve()
+        path = (root / Path(*parts)).resolve()
+        if not path.is_relative_to(root) or not path.is_file():
+            return None
+    except (OSError, RuntimeError):
         return None
     return path, "/".join(parts)
 
@@ -113,11 +116,14 @@ def serve(web: Web, relpath: str = "") -> Response:
     if found is None:
         abort(404)
     path, relpath = found
-    stat = path.stat()
     content_type = media_type(relpath)
-    compressible = content_type.startswith(_COMPRESSIBLE) and stat.st_size >= _MIN_GZIP
     feed = is_live_feed(relpath) or is_archive(relpath)
-    cached = _CACHE.get(path, stat.st_mtime_ns, stat.st_size, compressible, feed)
+    try:  # a publish may replace or remove the file between the check and the read
+        stat = path.stat()
+        compressible = content_type.startswith(_COMPRESSIBLE) and stat.st_size >= _MIN_GZIP
+        cached = _CACHE.get(path, stat.st_mtime_ns, stat.st_size, compressible, feed)
+    except FileNotFoundError:
+        abort(404)
     use_gzip = cached.gzipped is not None and request.accept_encodings["gzip"] > 0
     etag = cached.sha + ("-gzip" if use_gzip else "")
 

@@ -1,7 +1,8 @@
 """The reader's pages: subscribe, confirm, unsubscribe (incl. RFC 8058 one-click), preferences.
 
 GET shows, POST changes: mail scanners fetch every link in a message, so no GET
-ever confirms or unsubscribes. The subscribe answer never depends on whether the
+ever confirms or unsubscribes. Every view asks ``changing()`` (an explicit POST), never
+"not GET": Flask also routes HEAD (and OPTIONS) to the same view. The subscribe answer never depends on whether the
 address was known, so the form cannot be used to probe the list.
 """
 
@@ -26,6 +27,11 @@ MAX_FIELD = 400
 HONEYPOT = "website"
 ONE_CLICK = "One-Click"
 _TIMEZONES = sorted(available_timezones() - {"localtime", "Factory"})
+
+
+def changing() -> bool:
+    """True only for an explicit POST: the one method that may change anything."""
+    return request.method == "POST"
 
 
 def _field(name: str) -> str:
@@ -53,7 +59,7 @@ def invalid_link(web: Web, error: TokenError) -> Response:
 
 def subscribe(web: Web) -> Response:
     digests = web.app.settings.digests
-    if request.method == "GET":
+    if not changing():
         return web.page(
             "subscribe.html",
             digests=digests,
@@ -128,7 +134,7 @@ def confirm(web: Web, token: str) -> Response:
         subscriber = subs.get(conn, subscriber_id)
         if subscriber is None:
             return invalid_link(web, TokenError("this link is not valid"))
-        if request.method == "POST":
+        if changing():
             subs.confirm(conn, subscriber_id, web.app.clock.now())
             subscriber = subs.get(conn, subscriber_id)
     assert subscriber is not None
@@ -167,7 +173,7 @@ def unsubscribe(web: Web, token: str) -> Response:
         subscriber_id = web.check(token, "unsubscribe")
     except TokenError as error:
         return invalid_link(web, error)
-    if request.method == "GET":
+    if not changing():
         with web.app.engine.connect() as conn:
             subscriber = subs.get(conn, subscriber_id)
         done = subscriber is None or subscriber.status not in ("pending", "active")
@@ -199,10 +205,10 @@ def preferences(web: Web, token: str) -> Response:
     if subscriber is None:
         return invalid_link(web, TokenError("this link is not valid"))
     saved, error, status = False, None, 200
-    if request.method == "POST":
+    if changing():
         if not (
             csrf_ok(web.signer, token, request.form.get("csrf"))
-            and same_origin(request, web.app.settings.web_base_url)
+            and same_origin(request, web.app.settings)
         ):
             return web.page(
                 "message.html",

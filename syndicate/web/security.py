@@ -18,7 +18,9 @@ from urllib.parse import urlsplit
 from flask import Request, Response
 
 from ..clock import Clock
-from ..tokens import Signer
+from ..config import Settings
+from ..tokens import Signer, same_secret
+from .hosts import is_trusted
 
 # Our own pages: no script at all, styles only from our stylesheet.
 PAGE_CSP = (
@@ -62,10 +64,10 @@ def _csrf_mac(key: bytes, page_token: str) -> str:
 def csrf_ok(signer: Signer, page_token: str, given: str | None) -> bool:
     if not given:
         return False
-    return any(hmac.compare_digest(_csrf_mac(key, page_token), given) for key in signer.keys)
+    return any(same_secret(given, _csrf_mac(key, page_token)) for key in signer.keys)
 
 
-def same_origin(request: Request, base_url: str) -> bool:
+def same_origin(request: Request, settings: Settings) -> bool:
     """False only when the browser says the form came from another site.
 
     ``Sec-Fetch-Site`` decides when sent (every current browser); else ``Origin``. An
@@ -78,8 +80,7 @@ def same_origin(request: Request, base_url: str) -> bool:
     origin = request.headers.get("Origin")
     if not origin or origin == "null":
         return True
-    allowed = {urlsplit(base_url).netloc.lower(), (request.host or "").lower()}
-    return urlsplit(origin).netloc.lower() in allowed
+    return is_trusted(urlsplit(origin).netloc, settings)
 
 
 class RateLimiter:

@@ -1,17 +1,25 @@
 """Amazon SNS message verification (for SES bounce and complaint notifications).
 
 SNS signs each message with an RSA key whose X.509 certificate it names by URL
-(``SigningCertURL``). We trust the certificate only from the configured hosts
-(default ``sns.*.amazonaws.com``, over HTTPS) and messages only from the configured
-topics: anyone can create a topic and sign with a genuine AWS certificate, so the
-topic list is what makes a message ours.
+(``SigningCertURL``). We fetch a certificate only from an SNS host
+(``sns.<region>.amazonaws.com[.cn]``, or an exact host named in ``web.sns_cert_hosts``)
+over HTTPS, and trust messages only from the configured topics: anyone can create a
+topic and sign with a genuine AWS certificate, so the topic list is what makes a
+message ours.
+
+A URL is checked as the HTTP client will parse it (urllib3's ``parse_url``, what
+``requests`` connects with), must read the same to the standard library's parser, and
+is then rebuilt from the checked parts: the bytes we fetch are the bytes we checked.
 """
 
 from __future__ import annotations
 
 import base64
-import fnmatch
+import re
 import threading
+from collections import OrderedDict
+from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -20,6 +28,10 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from urllib3.util import Url, parse_url
+
+from ..clock import Clock
+from .security import RateLimiter
 
 _SIGNED_KEYS = {
     "Notification": ("Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"),
@@ -42,7 +54,13 @@ _SIGNED_KEYS = {
         "Type",
     ),
 }
-_LOOPBACK = ("127.0.0.1", "localhost", "::1")
+SNS_HOST = re.compile(r"sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?")  # fullmatch
+# Tests point web.sns_cert_hosts at a loopback server: plain http and a port only there.
+_LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+# Printable ASCII without space or backslash: parsers disagree about everything else.
+_URL_CHARS = re.compile(r"[!-\[\]-~]{1,2048}")
+MAX_CERT_BYTES = 64 * 1024
+FETCH_TIMEOUT = 10.0
 
 
 class SnsRejected(Exception):
@@ -51,46 +69,105 @@ class SnsRejected(Exception):
 
 def string_to_sign(message: dict[str, Any]) -> bytes:
     """SNS's canonical form: ``Key\\nValue\\n`` for each signed key present, in order."""
-    keys = _SIGNED_KEYS.get(message.get("Type", ""))
+    keys = _SIGNED_KEYS.get(str(message.get("Type", "")))
     if keys is None:
         raise SnsRejected(f"unknown SNS message type {str(message.get('Type'))[:40]!r}")
     return "".join(
         f"{key}\n{message[key]}\n" for key in keys if message.get(key) is not None
-    ).encode()
+    ).encode("utf-8", "surrogatepass")
 
 
-def trusted_url(url: str, hosts: list[str]) -> bool:
-    """An https URL on an allowed host (plain http only for loopback hosts, i.e. tests)."""
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
-    if not any(fnmatch.fnmatchcase(host, pattern.lower()) for pattern in hosts):
-        return False
-    return parts.scheme == "https" or (parts.scheme == "http" and host in _LOOPBACK)
+def trusted_url(url: str, extra_hosts: Iterable[str] = ()) -> str | None:
+    """The URL rebuilt from its checked parts, or None when it is not an SNS URL.
+
+    https only, no userinfo, no port, host ``sns.<region>.amazonaws.com[.cn]`` (or one
+    of ``extra_hosts`` exactly), as urllib3 parses it and as ``urlsplit`` agrees.
+    """
+    if not isinstance(url, str) or not _URL_CHARS.fullmatch(url):
+        return None
+    try:
+        parts = parse_url(url)
+        std = urlsplit(url)
+        std_port = std.port
+    except ValueError:
+        return None
+    host = (parts.host or "").lower()
+    loopback = host in _LOOPBACK and host in extra_hosts
+    if not (SNS_HOST.fullmatch(host) or host in extra_hosts):
+        return None
+    if parts.auth is not None or std.username is not None or std.password is not None:
+        return None
+    if (std.hostname or "") != host.strip("[]") or std_port != parts.port:
+        return None
+    if parts.port is not None and not loopback:
+        return None
+    if not (parts.scheme == "https" or (parts.scheme == "http" and loopback)):
+        return None
+    rebuilt = Url(
+        scheme=parts.scheme, host=host, port=parts.port, path=parts.path, query=parts.query
+    ).url
+    return rebuilt if parse_url(rebuilt).host == host else None
 
 
 class CertificateCache:
-    """Signing certificates by URL; fetched once per process."""
+    """Signing certificates by (checked) URL, fetched once per process.
 
-    def __init__(self, timeout: float = 10.0) -> None:
+    Bounded: at most ``max_certs`` kept, at most ``fetches`` network fetches per
+    ``window`` (SNS uses a handful of certificates; a flood of new URLs is an attack),
+    and a certificate body of at most ``MAX_CERT_BYTES``.
+    """
+
+    def __init__(
+        self,
+        clock: Clock,
+        *,
+        timeout: float = FETCH_TIMEOUT,
+        max_certs: int = 32,
+        fetches: int = 10,
+        window: timedelta = timedelta(minutes=10),
+    ) -> None:
         self.timeout = timeout
-        self._certs: dict[str, rsa.RSAPublicKey] = {}
+        self.max_certs = max_certs
+        self._certs: OrderedDict[str, rsa.RSAPublicKey] = OrderedDict()
         self._lock = threading.Lock()
+        self._fetches = RateLimiter(fetches, window, clock, max_keys=1)
 
     def key(self, url: str) -> rsa.RSAPublicKey:
+        """``url`` must come from ``trusted_url``."""
         with self._lock:
             if url in self._certs:
+                self._certs.move_to_end(url)
                 return self._certs[url]
+        if not self._fetches.allow("fetch"):
+            raise SnsRejected("too many new signing certificate URLs; not fetching")
         try:
-            response = requests.get(url, timeout=self.timeout, allow_redirects=False)
-            response.raise_for_status()
-            public_key = x509.load_pem_x509_certificate(response.content).public_key()
-        except (requests.RequestException, ValueError) as exc:
+            data = _get(url, self.timeout, MAX_CERT_BYTES)
+            public_key = x509.load_pem_x509_certificate(data).public_key()
+        except ValueError as exc:
             raise SnsRejected(f"cannot load the signing certificate: {exc}") from None
         if not isinstance(public_key, rsa.RSAPublicKey):
             raise SnsRejected("the signing certificate is not RSA")
         with self._lock:
             self._certs[url] = public_key
+            while len(self._certs) > self.max_certs:
+                self._certs.popitem(last=False)
         return public_key
+
+
+def _get(url: str, timeout: float, limit: int) -> bytes:
+    """GET a checked URL: no redirects, no proxies from the environment, at most
+    ``limit`` bytes read."""
+    try:
+        with requests.Session() as session:
+            session.trust_env = False
+            with session.get(url, timeout=timeout, allow_redirects=False, stream=True) as answer:
+                answer.raise_for_status()
+                data = answer.raw.read(limit + 1, decode_content=True)
+    except requests.RequestException as exc:
+        raise SnsRejected(f"cannot fetch {url}: {type(exc).__name__}") from None
+    if len(data) > limit:
+        raise SnsRejected(f"{url} answered more than {limit} bytes")
+    return data
 
 
 def verify(
@@ -103,8 +180,8 @@ def verify(
     """Raise SnsRejected unless the message is signed by SNS for one of our topics."""
     if message.get("TopicArn") not in topics:
         raise SnsRejected("message from a topic that is not configured (web.sns_topic_arns)")
-    cert_url = str(message.get("SigningCertURL", ""))
-    if not trusted_url(cert_url, cert_hosts):
+    cert_url = trusted_url(message.get("SigningCertURL", ""), cert_hosts)
+    if cert_url is None or not cert_url.endswith(".pem"):
         raise SnsRejected("signing certificate from an untrusted URL")
     algorithm = {"1": hashes.SHA1(), "2": hashes.SHA256()}.get(  # noqa: S303 - SNS v1 is SHA1
         str(message.get("SignatureVersion"))
@@ -124,11 +201,8 @@ def verify(
 
 
 def confirm_subscription(message: dict[str, Any], *, cert_hosts: list[str]) -> None:
-    """Visit SubscribeURL (only on a trusted host) so SNS starts delivering."""
-    url = str(message.get("SubscribeURL", ""))
-    if not trusted_url(url, cert_hosts):
-        raise SnsRejected("SubscribeURL on an untrusted host")
-    try:
-        requests.get(url, timeout=10, allow_redirects=False).raise_for_status()
-    except requests.RequestException as exc:
-        raise SnsRejected(f"cannot confirm the subscription: {exc}") from None
+    """Visit SubscribeURL (only an SNS URL, as checked) so SNS starts delivering."""
+    url = trusted_url(message.get("SubscribeURL", ""), cert_hosts)
+    if url is None:
+        raise SnsRejected("SubscribeURL is not an SNS URL")
+    _get(url, FETCH_TIMEOUT, MAX_CERT_BYTES)

@@ -27,6 +27,8 @@ from sqlalchemy.engine import Connection
 from .. import subscribers as subs
 from ..config import secret
 from ..db import dialect_insert, transaction, webhook_events
+from ..sanitize import strip_control_chars
+from ..tokens import same_secret, utf8
 from .context import Web
 from .sns import SnsRejected, confirm_subscription, verify
 
@@ -38,15 +40,53 @@ MAX_AGE = timedelta(hours=12)
 
 
 class Rejected(Exception):
-    """The request is not from the provider (bad signature, stale, malformed)."""
+    """The request is not from the provider (bad signature, stale): 403."""
+
+    status = 403
+
+
+class Malformed(Rejected):
+    """The request is signed (or needs no signature) but its content is unusable: 400."""
+
+    status = 400
+
+
+def _object(value: Any, what: str) -> dict[str, Any]:
+    """``value`` when it is a JSON object, ``{}`` when absent; else Malformed."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise Malformed(f"{what} is not a JSON object")
+    return value
+
+
+def _objects(value: Any, what: str) -> list[dict[str, Any]]:
+    """A JSON array of objects (``[]`` when absent); else Malformed."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        raise Malformed(f"{what} is not a JSON array of objects")
+    return value
 
 
 @dataclass(frozen=True)
 class MailEvent:
+    """One bounce or complaint; its text fields are made storable on creation."""
+
     event_id: str
     kind: Kind
     email: str
     reason: str
+
+    def __post_init__(self) -> None:
+        for name in ("event_id", "email", "reason"):
+            object.__setattr__(self, name, _storable(getattr(self, name)))
+
+
+def _storable(text: str) -> str:
+    """Text any store accepts: no NUL or other XML-illegal controls (PostgreSQL refuses
+    NUL) and no lone surrogates (JSON allows them; no database driver encodes them)."""
+    return strip_control_chars(text.encode("utf-8", "replace").decode("utf-8"))
 
 
 def _keys(web: Web, provider: str) -> list[str]:
@@ -64,7 +104,7 @@ def _keys(web: Web, provider: str) -> list[str]:
 def _fresh(timestamp: Any, now: datetime) -> None:
     try:
         when = datetime.fromtimestamp(int(timestamp), UTC)
-    except (TypeError, ValueError, OverflowError):
+    except (TypeError, ValueError, OverflowError, OSError):
         raise Rejected("bad timestamp") from None
     if abs(now - when) > MAX_AGE:
         raise Rejected("stale timestamp")
@@ -73,8 +113,8 @@ def _fresh(timestamp: Any, now: datetime) -> None:
 def _json(body: bytes) -> Any:
     try:
         return json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise Rejected("body is not JSON") from None
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise Malformed("body is not JSON") from None
 
 
 # -- Mailgun ------------------------------------------------------------------------------
@@ -87,16 +127,16 @@ def mailgun(web: Web, req: Request, now: datetime) -> list[MailEvent]:
         raise Rejected("no signature")
     timestamp, token = str(signature.get("timestamp", "")), str(signature.get("token", ""))
     given = str(signature.get("signature", ""))
-    message = (timestamp + token).encode()
+    message = utf8(timestamp + token)
     if not any(
-        hmac.compare_digest(hmac.new(k.encode(), message, hashlib.sha256).hexdigest(), given)
+        same_secret(given, hmac.new(k.encode(), message, hashlib.sha256).hexdigest())
         for k in _keys(web, "mailgun")
     ):
         raise Rejected("bad signature")
     _fresh(timestamp, now)
-    data = payload.get("event-data") or {}
+    data = _object(payload.get("event-data"), "event-data")
     event, email = data.get("event"), str(data.get("recipient", ""))
-    status = data.get("delivery-status") or {}
+    status = _object(data.get("delivery-status"), "event-data.delivery-status")
     reason = str(status.get("description") or status.get("message") or data.get("reason") or "")
     event_id = str(data.get("id") or token)
     if event == "complained":
@@ -146,7 +186,7 @@ def sendgrid(web: Web, req: Request, now: datetime) -> list[MailEvent]:
     _fresh(timestamp, now)
     events = _json(req.get_data())
     if not isinstance(events, list):
-        raise Rejected("expected a JSON array of events")
+        raise Malformed("expected a JSON array of events")
     found = []
     for item in events[:10_000]:
         if not isinstance(item, dict) or not item.get("sg_event_id"):
@@ -168,13 +208,16 @@ POSTMARK_SOFT = {"SoftBounce", "Transient", "DnsError", "Blocked"}
 
 
 def postmark(web: Web, req: Request, now: datetime) -> list[MailEvent]:
-    auth = req.authorization
+    try:
+        auth = req.authorization
+    except ValueError:  # werkzeug's base64 decode of a non-ASCII header value
+        auth = None
     given = f"{auth.username}:{auth.password}" if auth and auth.type == "basic" else ""
-    if not given or not any(hmac.compare_digest(given, k) for k in _keys(web, "postmark")):
+    if not given or not any(same_secret(given, k) for k in _keys(web, "postmark")):
         raise Rejected("bad credentials")
     data = _json(req.get_data())
     if not isinstance(data, dict):
-        raise Rejected("expected a JSON object")
+        raise Malformed("expected a JSON object")
     record, kind_name = data.get("RecordType"), data.get("Type")
     event_id = f"{record}:{data.get('ID')}"
     email = str(data.get("Email", ""))
@@ -197,7 +240,7 @@ def ses(web: Web, req: Request, now: datetime) -> list[MailEvent]:
         abort(404)
     message = _json(req.get_data())
     if not isinstance(message, dict):
-        raise Rejected("expected an SNS message")
+        raise Malformed("expected an SNS message")
     try:
         verify(
             message,
@@ -208,6 +251,8 @@ def ses(web: Web, req: Request, now: datetime) -> list[MailEvent]:
         stamp = datetime.fromisoformat(str(message.get("Timestamp", "")).replace("Z", "+00:00"))
     except (SnsRejected, ValueError) as exc:
         raise Rejected(str(exc)) from None
+    if stamp.tzinfo is None:
+        raise Malformed("Timestamp has no time zone")
     _fresh(stamp.timestamp(), now)
     if message["Type"] == "SubscriptionConfirmation":
         try:
@@ -223,19 +268,19 @@ def ses(web: Web, req: Request, now: datetime) -> list[MailEvent]:
 
 def ses_events(message_id: str, note: Any) -> list[MailEvent]:
     """SES notifications (``notificationType``) and event publishing (``eventType``)."""
-    if not isinstance(note, dict):
-        return []
+    note = _object(note, "Message")
     kind_name = note.get("notificationType") or note.get("eventType")
     found = []
     if kind_name == "Bounce":
-        bounce = note.get("bounce") or {}
+        bounce = _object(note.get("bounce"), "bounce")
         kind: Kind = "hard_bounce" if bounce.get("bounceType") == "Permanent" else "soft_bounce"
-        for n, r in enumerate(bounce.get("bouncedRecipients") or []):
+        for n, r in enumerate(_objects(bounce.get("bouncedRecipients"), "bouncedRecipients")):
             reason = str(r.get("diagnosticCode") or bounce.get("bounceSubType") or "bounce")
             found.append(MailEvent(f"{message_id}:{n}", kind, str(r.get("emailAddress")), reason))
     elif kind_name == "Complaint":
-        complaint = note.get("complaint") or {}
-        for n, r in enumerate(complaint.get("complainedRecipients") or []):
+        complaint = _object(note.get("complaint"), "complaint")
+        recipients = _objects(complaint.get("complainedRecipients"), "complainedRecipients")
+        for n, r in enumerate(recipients):
             found.append(
                 MailEvent(f"{message_id}:{n}", "complaint", str(r.get("emailAddress")), "complaint")
             )
@@ -262,7 +307,8 @@ def receive(web: Web, provider: str) -> Response:
         events = check(web, request, now)
     except Rejected as exc:
         log.warning("webhook %s rejected: %s", provider, exc)
-        return jsonify(error="rejected"), 403  # type: ignore[return-value]
+        error = "malformed" if exc.status == 400 else "rejected"
+        return jsonify(error=error), exc.status  # type: ignore[return-value]
     # One transaction per request: if any event fails, none is recorded, so the
     # provider's retry applies them all instead of finding half of them "replayed".
     with transaction(web.app.engine) as conn:
