@@ -361,6 +361,12 @@ class ScheduleSettings(Section):
         "17 3 * * *", description="Prune old job history, webhook replay records and stale workers."
     )
     leader_lease_seconds: int = Field(30, ge=5, description="Scheduler leader lease length.")
+    job_lease_seconds: int = Field(
+        120,
+        ge=2,
+        description="A running job's claim lease: renewed while it runs; once it has "
+        "expired (the process died) the leader takes the job over and finishes it.",
+    )
     keep_history_days: int = Field(90, ge=1, description="Days of job history kept.")
 
 

@@ -14,6 +14,7 @@ import signal
 import threading
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +70,13 @@ class Service:
             lambda: jobs.rebuild_if_articles_changed(app),
             IntervalTrigger(seconds=settings.schedule.deliver_every_seconds),
             id="watch-articles",
+        )
+        # Claims whose process died: taken over as soon as their lease expires.
+        scheduler.add_job(
+            lambda: jobs.resume_stale(app),
+            IntervalTrigger(seconds=max(1.0, settings.schedule.job_lease_seconds / 2)),
+            id="resume-stale-claims",
+            next_run_time=datetime.now(UTC),
         )
 
     def _make_scheduler(self) -> BackgroundScheduler:
