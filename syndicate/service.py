@@ -130,16 +130,33 @@ class Service:
                 log.exception("delivery loop failed; retrying")
                 self.stop.wait(self.app.settings.schedule.deliver_every_seconds)
 
-    def _serve_web(self) -> None:
+    def _bind_web(self) -> None:
+        """Bind the web port before anything starts: a port in use is fatal, one line.
+
+        Running on without the web app would lead the scheduler with the one-click
+        unsubscribe endpoint down.
+        """
         from waitress import create_server
 
         from .web import create_app
 
-        host, _, port = self.app.settings.web.listen.rpartition(":")
-        self._web_server = create_server(
-            create_app(self.app), host=host.strip("[]"), port=int(port), threads=8
-        )
+        listen = self.app.settings.web.listen
+        host, _, port = listen.rpartition(":")
+        try:
+            self._web_server = create_server(
+                create_app(self.app), host=host.strip("[]"), port=int(port), threads=8
+            )
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            raise ConfigError(
+                f"web.listen {listen}: cannot listen there ({reason.lower()}); stop the "
+                "process using that port (another `syndicate run`?) or set web.listen to a "
+                "free address",
+                hint="",
+            ) from None
         log.info("web app on http://%s:%s/", host, self._web_server.effective_port)
+
+    def _serve_web(self) -> None:
         try:
             self._web_server.run()
         except (OSError, ValueError):
@@ -194,6 +211,8 @@ class Service:
 
     def start(self) -> None:
         self.app.engine  # noqa: B018 - migrate before any thread starts
+        if self.parts.web:
+            self._bind_web()  # before any thread: a taken port starts nothing
         targets = []
         if self.parts.scheduler:
             targets.append(("leader", self._lead))
