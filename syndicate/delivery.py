@@ -50,6 +50,7 @@ class DrainReport:
     uncertain: int = 0
     calls: int = 0
     paused: bool = False
+    last_error: str | None = None  # the last provider or disk error of the drain
 
     def add(self, counts: dict[str, int]) -> None:
         for key, value in counts.items():
@@ -241,6 +242,10 @@ class _Drainer:
                     return sent
                 results = self.hand_over(mailer, self.outgoing(chunk, edition))
                 self.breaker.record(results)
+                errors = [r.error for r in results if r.outcome != "sent" and r.error]
+                if errors:
+                    with self.lock:
+                        self.report.last_error = errors[-1]
                 outcomes = [
                     Outcome(row, r.outcome, r.provider_id, r.error, r.retry_after)
                     for row, r in zip(chunk, results, strict=True)

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import and_, func, select
 from sqlalchemy.engine import Connection
 
-from .. import __version__
+from .. import __version__, oserrors
 from ..articles import Article, by_ids, change_token, published
 from ..context import App
 from ..db import articles
@@ -279,8 +279,9 @@ def build_feeds(
     except OSError as exc:
         where = exc.filename or root
         raise FeedError(
-            f"cannot write the feeds folder: {where}: {exc.strerror or exc}",
-            hint=f"paths.feeds ({root}) must be a folder syndicate can create and write to",
+            f"cannot write the feeds folder: {where}: {oserrors.reason(exc)}",
+            hint=oserrors.hint(exc, f"paths.feeds ({root})")
+            or f"paths.feeds ({root}) must be a folder syndicate can create and write to",
         ) from None
 
 

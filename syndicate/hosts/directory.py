@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import errno
 from pathlib import Path
 
+from .. import oserrors
 from ..fileio import write_atomic
-from .base import PERMISSION_HINT, SPACE_HINT, HostError
+from .base import HostError
 
 
 class DirectoryHost:
@@ -47,8 +47,8 @@ class DirectoryHost:
 
 
 def _error(host: str, what: str, exc: OSError) -> HostError:
-    reason = exc.strerror or str(exc)
-    hint = {errno.ENOSPC: SPACE_HINT, errno.EDQUOT: SPACE_HINT}.get(exc.errno or 0)
-    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        hint = PERMISSION_HINT
-    return HostError(f"host {host!r}: {what}: {reason}", temporary=False, hint=hint)
+    return HostError(
+        f"host {host!r}: {what}: {oserrors.reason(exc)}",
+        temporary=False,
+        hint=oserrors.hint(exc, f"the folder of host {host!r} (hosts[].path)"),
+    )

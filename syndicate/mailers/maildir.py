@@ -8,11 +8,13 @@ crash replaces the same file instead of adding a second copy.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 from collections.abc import Sequence
 from pathlib import Path
 
+from .. import oserrors
 from ..errors import ConfigError
 from .base import OutgoingMessage, SendResult
 
@@ -28,8 +30,9 @@ class MaildirMailer:
                 (path / sub).mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise ConfigError(
-                f"mail.maildir: cannot create the Maildir {path}: {exc.strerror or exc}",
-                hint="point mail.maildir at a folder this user can write",
+                f"mail.maildir: cannot create the Maildir {path}: {oserrors.reason(exc)}",
+                hint=oserrors.hint(exc, f"mail.maildir ({path})")
+                or "point mail.maildir at a folder this user can write",
             ) from None
         self.host = socket.gethostname().replace("/", "_").replace(":", "_")
 
@@ -47,7 +50,11 @@ class MaildirMailer:
                 _write_synced(tmp, message.raw().replace(b"\r\n", b"\n"))
                 os.replace(tmp, self.path / "new" / name)
             except OSError as exc:
-                results.append(SendResult("temporary", error=f"cannot write {tmp}: {exc}"))
+                with contextlib.suppress(OSError):  # a partial file must not stay in tmp/
+                    tmp.unlink(missing_ok=True)
+                where = f"mail.maildir ({self.path})"
+                why = "; ".join(filter(None, [oserrors.reason(exc), oserrors.hint(exc, where)]))
+                results.append(SendResult("temporary", error=f"cannot write {tmp}: {why}"))
                 continue
             results.append(SendResult("sent", provider_id=name))
         return results
