@@ -24,6 +24,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 
+from . import subscribers
 from .context import App
 from .db import editions, transaction, workers
 from .errors import StoreError
@@ -212,6 +213,7 @@ class _Drainer:
             counts = record(
                 conn, outcomes, worker_id=worker_id, now=self.now(), policy=self.settings.delivery
             )
+            apply_bounces(conn, outcomes, now=self.now(), limit=self.settings.web.soft_bounce_limit)
         counts["calls"] = 1
         self.tally(counts, len(outcomes))
 
@@ -247,7 +249,7 @@ class _Drainer:
                     with self.lock:
                         self.report.last_error = errors[-1]
                 outcomes = [
-                    Outcome(row, r.outcome, r.provider_id, r.error, r.retry_after)
+                    Outcome(row, r.outcome, r.provider_id, r.error, r.retry_after, r.bounce)
                     for row, r in zip(chunk, results, strict=True)
                 ]
                 sent += sum(r.outcome == "sent" for r in results)
@@ -264,6 +266,23 @@ class _Drainer:
 
 class RecorderFailed(Exception):
     """Recording an acceptance failed; sending must stop (raised through the gate)."""
+
+
+def apply_bounces(
+    conn: Connection, outcomes: Sequence[Outcome], *, now: datetime, limit: int
+) -> None:
+    """Refusals of the address itself count as bounces: the same rule and history as
+    a provider's bounce webhook (``subscribers.record_bounce``)."""
+    for item in outcomes:
+        if item.bounce is None:
+            continue
+        kind = "hard_bounce" if item.bounce == "hard" else "soft_bounce"
+        reason = f"refused while sending: {item.error or 'no reason given'}"[:1000]
+        subscriber = subscribers.record_bounce(
+            conn, item.row.email, kind, reason=reason, now=now, limit=limit
+        )
+        if subscriber is not None:
+            log.info("delivery %s: %s for subscriber %s", item.row.id, kind, subscriber.id)
 
 
 class _Recorder:

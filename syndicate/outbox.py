@@ -305,6 +305,7 @@ class Outcome:
     provider_id: str | None = None
     error: str | None = None
     retry_after: float | None = None
+    bounce: str | None = None  # hard | soft: the address itself was refused
 
 
 def backoff_delay(

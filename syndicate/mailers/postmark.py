@@ -20,6 +20,9 @@ MAX_MESSAGES = 500
 MAX_BYTES = 45 * 1024 * 1024  # under Postmark's 50 MB, leaving room for JSON overhead
 # ErrorCodes that describe the account or the moment, not the recipient.
 TEMPORARY_CODES = {100, 405, 429}
+# 406 "Inactive recipient": Postmark has the address on its own list after a hard
+# bounce or spam complaint; it will never take mail for it again.
+INACTIVE_RECIPIENT = 406
 
 
 class PostmarkMailer:
@@ -85,7 +88,8 @@ class PostmarkMailer:
                 continue
             outcome = "temporary" if code in TEMPORARY_CODES else "permanent"
             words = f"Postmark {code}: {entry.get('Message', '')}"[:500]
-            results.append(SendResult(outcome, error=words))
+            bounce = "hard" if code == INACTIVE_RECIPIENT else None
+            results.append(SendResult(outcome, error=words, bounce=bounce))
         return results
 
     def send_batch(self, batch: Sequence[OutgoingMessage]) -> list[SendResult]:
