@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from .. import oserrors
@@ -41,6 +42,15 @@ class DirectoryHost:
             except OSError:
                 break
             folder = folder.parent
+
+    def list_files(self, folder: str) -> list[str]:
+        try:
+            with os.scandir(self._local(folder) if folder else self.root) as entries:
+                return [entry.name for entry in entries if entry.is_file(follow_symlinks=False)]
+        except FileNotFoundError:
+            return []
+        except OSError as exc:
+            raise _error(self.name, f"list {folder or '/'}", exc) from None
 
     def close(self) -> None:
         return None
