@@ -125,6 +125,25 @@ class ApiClient:
             return Answer(None, SendResult("temporary", error=f"request failed: {exc}"))
         return Answer(response, classify(response))
 
+    def get_json(self, path: str, params: dict[str, Any]) -> Any:
+        """A lookup's JSON answer, or None when the provider cannot tell us now (any
+        error, refusal or unreadable body): the caller then treats the row as unknown."""
+        try:
+            response = self.session.get(
+                f"{self.base_url}{path}", params=params, timeout=self.timeout
+            )
+        except requests.RequestException as exc:
+            log.warning("lookup %s failed: %s", path, exc)
+            return None
+        if response.status_code != 200:
+            log.warning("lookup %s answered %s", path, provider_words(response))
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            log.warning("lookup %s answered an unreadable body", path)
+            return None
+
     def close(self) -> None:
         self.session.close()
 
