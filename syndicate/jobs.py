@@ -323,8 +323,10 @@ def _not_resumable(job: str) -> Any:
 
 
 def run_once(app: App) -> list[JobOutcome]:
-    """Every job once, now: build and publish feeds, digests' due slots, one drain."""
-    outcomes = [run_claimed(app, "feeds", now_slot(app), lambda: build_and_publish(app))]
+    """Every job once, now: finish runs whose process died, build and publish feeds,
+    digests' due slots, one drain."""
+    outcomes = resume_stale(app)
+    outcomes.append(run_claimed(app, "feeds", now_slot(app), lambda: build_and_publish(app)))
     outcomes += catch_up(app)
     outcomes.append(run_claimed(app, "deliver", now_slot(app), lambda: deliver(app)))
     return outcomes
