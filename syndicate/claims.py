@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Row, func, or_, select, update
+from sqlalchemy import Row, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.sql import ColumnElement
 
@@ -39,7 +39,7 @@ def _lease(app: App) -> timedelta:
     return timedelta(seconds=app.settings.schedule.job_lease_seconds)
 
 
-def _expired(now: datetime) -> ColumnElement[bool]:
+def expired(now: datetime) -> ColumnElement[bool]:
     """A running claim nobody renews: its lease ran out (or predates leases)."""
     return (job_runs.c.status == "running") & or_(
         job_runs.c.lease_until.is_(None), job_runs.c.lease_until < now
@@ -72,7 +72,7 @@ def claim(app: App, job: str, slot: str) -> Claim | None:
         # The row lock (PostgreSQL) or the single writer (SQLite) lets one taker win.
         taken = conn.execute(
             update(job_runs)
-            .where(job_runs.c.job == job, job_runs.c.slot == slot, _expired(now))
+            .where(job_runs.c.job == job, job_runs.c.slot == slot, expired(now))
             .values(holder=holder, lease_until=until)
             .returning(job_runs.c.id, job_runs.c.holder)
         ).first()
@@ -136,14 +136,7 @@ def stale(app: App) -> list[Row]:
         return list(
             conn.execute(
                 select(job_runs.c.job, job_runs.c.slot, job_runs.c.started_at, job_runs.c.holder)
-                .where(_expired(app.clock.now()))
+                .where(expired(app.clock.now()))
                 .order_by(job_runs.c.started_at)
             )
         )
-
-
-def stale_count(app: App) -> int:
-    with app.engine.connect() as conn:
-        return conn.execute(
-            select(func.count()).select_from(job_runs).where(_expired(app.clock.now()))
-        ).scalar_one()

@@ -23,6 +23,7 @@ from syndicate.db import deliveries, editions, job_runs, open_store
 from syndicate.digest import compose
 from syndicate.jobs import digest_slot_job, housekeeping, resume_stale
 from syndicate.schedules import latest_fire_time, slot_key
+from syndicate.status import collect
 
 from .processes import SyndicateProcess
 from .support import write_config
@@ -58,6 +59,8 @@ def test_a_live_claim_is_kept_and_an_expired_one_is_taken_over(app: App, clock: 
     assert housekeeping(app)["stale_claims"] == 0
     clock.advance(seconds=LEASE + 1)  # the holder died: nobody renewed the lease
     assert housekeeping(app)["stale_claims"] == 1
+    (stale,) = collect(app)["stale_claims"]
+    assert (stale["job"], stale["slot"]) == ("feeds", "2026-03-02T09:00")
     second = claims.claim(app, "feeds", "2026-03-02T09:00")
     assert second is not None and second.taken_over and second.run_id == first.run_id
     assert claims.claim(app, "feeds", "2026-03-02T09:00") is None  # one taker only
