@@ -96,3 +96,25 @@ def test_a_read_only_disk_exits_non_zero_and_says_erofs(
     assert code == 1, output
     assert "read-only (EROFS)" in output and "remount it read-write" in output
     assert _states(app).get("sent", 0) == 0
+
+
+def test_a_killed_workers_old_tmp_file_is_removed_and_others_are_kept(tmp_path: Path) -> None:
+    import os
+    import socket
+    import time
+
+    from syndicate.mailers.maildir import TMP_STALE_SECONDS, MaildirMailer
+
+    host = socket.gethostname().replace("/", "_").replace(":", "_")
+    tmp = tmp_path / "outbox" / "tmp"
+    tmp.mkdir(parents=True)
+    old, fresh, foreign = tmp / f"7.e1.s7@n.org.{host}", tmp / f"8.e1.s8@n.org.{host}", tmp / "x"
+    for path in (old, fresh, foreign):
+        path.write_bytes(b"Subject: half a mess")
+    long_ago = time.time() - TMP_STALE_SECONDS - 60
+    for path in (old, foreign):
+        os.utime(path, (long_ago, long_ago))
+    MaildirMailer(tmp_path / "outbox")
+    assert not old.exists()  # ours, left by a killed worker long ago
+    assert fresh.exists()  # ours, maybe a live worker's message in flight
+    assert foreign.exists()  # not ours

@@ -11,12 +11,15 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from .. import oserrors
 from ..errors import ConfigError
 from .base import OutgoingMessage, SendResult
+
+TMP_STALE_SECONDS = 3600
 
 
 class MaildirMailer:
@@ -35,6 +38,19 @@ class MaildirMailer:
                 or "point mail.maildir at a folder this user can write",
             ) from None
         self.host = socket.gethostname().replace("/", "_").replace(":", "_")
+        self._sweep_tmp()
+
+    def _sweep_tmp(self) -> None:
+        """Remove our own files a killed worker left in ``tmp/`` (the Maildir rule: a
+        reader may delete tmp/ files older than 36 hours; ours are minutes old at most
+        when a worker is alive, so one hour is safe against a live writer)."""
+        cutoff = time.time() - TMP_STALE_SECONDS
+        with contextlib.suppress(OSError), os.scandir(self.path / "tmp") as entries:
+            for entry in entries:
+                with contextlib.suppress(OSError):
+                    mine = entry.name.endswith(f".{self.host}") and entry.is_file()
+                    if mine and entry.stat().st_mtime < cutoff:
+                        os.unlink(entry.path)
 
     def _name(self, message: OutgoingMessage) -> str:
         stable = message.message_id.strip("<>").replace("/", "_").replace(":", "_")
