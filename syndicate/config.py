@@ -215,11 +215,23 @@ class MailgunSettings(Section):
     region: Literal["us", "eu"] = Field("us", description="API region.")
     api_key_env: EnvName = Field("MAILGUN_API_KEY", description="Env var with the API key.")
     base_url: str | None = Field(None, description="Override the API base URL.")
+    timeout: float = Field(
+        60.0,
+        gt=0,
+        description="Seconds to wait for the API's answer; after that the call is "
+        "uncertain (see docs/deliverability.md).",
+    )
 
 
 class SendgridSettings(Section):
     api_key_env: EnvName = Field("SENDGRID_API_KEY", description="Env var with the API key.")
     base_url: str = Field("https://api.sendgrid.com", description="API base URL.")
+    timeout: float = Field(
+        60.0,
+        gt=0,
+        description="Seconds to wait for the API's answer; after that the call is "
+        "uncertain (see docs/deliverability.md).",
+    )
 
 
 class PostmarkSettings(Section):
@@ -228,6 +240,12 @@ class PostmarkSettings(Section):
     )
     message_stream: str = Field("broadcast", description="Broadcast message stream id.")
     base_url: str = Field("https://api.postmarkapp.com", description="API base URL.")
+    timeout: float = Field(
+        60.0,
+        gt=0,
+        description="Seconds to wait for the API's answer; after that the call is "
+        "uncertain (see docs/deliverability.md).",
+    )
 
 
 class SesSettings(Section):
@@ -236,6 +254,12 @@ class SesSettings(Section):
     configuration_set: str | None = Field(None, description="SES configuration set.")
     access_key_env: EnvName | None = Field(None, description="Env var with the access key id.")
     secret_key_env: EnvName | None = Field(None, description="Env var with the secret key.")
+    timeout: float = Field(
+        30.0,
+        gt=0,
+        description="Seconds to wait for the API's answer; after that the call is "
+        "uncertain (see docs/deliverability.md).",
+    )
 
 
 class DkimSettings(Section):
@@ -389,6 +413,12 @@ class ScheduleSettings(Section):
         "17 3 * * *", description="Prune old job history, webhook replay records and stale workers."
     )
     leader_lease_seconds: int = Field(30, ge=5, description="Scheduler leader lease length.")
+    job_lease_seconds: int = Field(
+        120,
+        ge=2,
+        description="A running job's claim lease: renewed while it runs; once it has "
+        "expired (the process died) the leader takes the job over and finishes it.",
+    )
     keep_history_days: int = Field(90, ge=1, description="Days of job history kept.")
 
 

@@ -150,6 +150,9 @@ editions = Table(
     Column("html_bytes", Integer, nullable=False, default=0),
     Column("reason", Text, nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
+    # Set in the transaction that queued the edition's rows: NULL on a composed edition
+    # means its queueing is unfinished and the digest job completes it.
+    Column("queued_at", UtcDateTime, nullable=True),
     UniqueConstraint("digest", "period", name="uq_editions_digest_period"),
 )
 
@@ -199,6 +202,10 @@ job_runs = Table(
     Column("finished_at", UtcDateTime, nullable=True),
     Column("counts", JSON, nullable=True),
     Column("error", Text, nullable=True),
+    # A running claim is held while ``lease_until`` is in the future (a heartbeat
+    # extends it); an expired claim is taken over by the next process that runs it.
+    Column("holder", String(200), nullable=True),
+    Column("lease_until", UtcDateTime, nullable=True),
     UniqueConstraint("job", "slot", name="uq_job_runs_job_slot"),
     Index("ix_job_runs_started_at", "started_at"),
 )

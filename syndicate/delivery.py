@@ -24,6 +24,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 
+from . import subscribers
 from .context import App
 from .db import editions, transaction, workers
 from .errors import StoreError
@@ -50,6 +51,7 @@ class DrainReport:
     uncertain: int = 0
     calls: int = 0
     paused: bool = False
+    last_error: str | None = None  # the last provider or disk error of the drain
 
     def add(self, counts: dict[str, int]) -> None:
         for key, value in counts.items():
@@ -165,7 +167,7 @@ class _Drainer:
         """One worker's loop: claim, send in mailer-sized calls, record each call."""
         policy = self.settings.delivery
         with transaction(self.app.engine) as conn:
-            released = release(conn, worker_id=worker_id, now=self.now())
+            released = release(conn, worker_id=worker_id, now=self.now(), in_flight=True)
         if released:
             log.info("worker %s took back %d rows it held before a restart", worker_id, released)
         mailer = self.app.mailer()
@@ -211,6 +213,7 @@ class _Drainer:
             counts = record(
                 conn, outcomes, worker_id=worker_id, now=self.now(), policy=self.settings.delivery
             )
+            apply_bounces(conn, outcomes, now=self.now(), limit=self.settings.web.soft_bounce_limit)
         counts["calls"] = 1
         self.tally(counts, len(outcomes))
 
@@ -225,24 +228,35 @@ class _Drainer:
         sent = 0
         edition = self.edition(rows[0].edition_id)
         size = max(1, mailer.max_batch)
+        # A row whose earlier call was uncertain goes alone (and is first looked up where
+        # the provider can say it took it): a second timeout then risks one message, not
+        # a batch. The others go in mailer-sized calls.
+        retried = [row for row in rows if row.uncertain_attempts]
+        fresh = [row for row in rows if not row.uncertain_attempts]
+        chunks = [[row] for row in retried] + [
+            fresh[i : i + size] for i in range(0, len(fresh), size)
+        ]
         recorder = _Recorder(self, worker_id) if hasattr(mailer, "gate") else None
         if recorder is not None:
             mailer.gate = recorder.wait  # type: ignore[attr-defined]
         try:
-            for start in range(0, len(rows), size):
-                chunk = rows[start : start + size]
+            for number, chunk in enumerate(chunks):
                 if self.breaker.remaining() > 0 or not self.limiter.acquire(len(chunk), self.stop):
                     # Paused or stopping: give the rest back instead of sitting on the lease.
                     if recorder is not None:
                         recorder.wait()
                     with transaction(self.app.engine) as conn:
-                        ids = [r.id for r in rows[start:]]
+                        ids = [r.id for rest in chunks[number:] for r in rest]
                         release(conn, worker_id=worker_id, now=self.now(), ids=ids)
                     return sent
-                results = self.hand_over(mailer, self.outgoing(chunk, edition))
+                results = self.send_chunk(mailer, chunk, edition)
                 self.breaker.record(results)
+                errors = [r.error for r in results if r.outcome != "sent" and r.error]
+                if errors:
+                    with self.lock:
+                        self.report.last_error = errors[-1]
                 outcomes = [
-                    Outcome(row, r.outcome, r.provider_id, r.error, r.retry_after)
+                    Outcome(row, r.outcome, r.provider_id, r.error, r.retry_after, r.bounce)
                     for row, r in zip(chunk, results, strict=True)
                 ]
                 sent += sum(r.outcome == "sent" for r in results)
@@ -256,9 +270,48 @@ class _Drainer:
                 recorder.close()
         return sent
 
+    def send_chunk(
+        self, mailer: Mailer, chunk: list[Claimed], edition: PreparedEdition
+    ) -> list[SendResult]:
+        """Hand one chunk over; a lone uncertain row is first looked up (reconciled)
+        with a provider that can say whether it accepted it, and not resent if so."""
+        outgoing = self.outgoing(chunk, edition)
+        find_sent = getattr(mailer, "find_sent", None)
+        if len(chunk) == 1 and chunk[0].uncertain_attempts and find_sent is not None:
+            try:
+                found = find_sent(outgoing[0])
+            except Exception:  # a lookup bug must not lose the row: resend it
+                log.exception("mailer %s: lookup of delivery %s failed", mailer.name, chunk[0].id)
+                found = None
+            if found is not None:
+                log.info(
+                    "delivery %s: %s had accepted it before the call timed out; not resent",
+                    chunk[0].id,
+                    mailer.name,
+                )
+                return [found]
+        return self.hand_over(mailer, outgoing)
+
 
 class RecorderFailed(Exception):
     """Recording an acceptance failed; sending must stop (raised through the gate)."""
+
+
+def apply_bounces(
+    conn: Connection, outcomes: Sequence[Outcome], *, now: datetime, limit: int
+) -> None:
+    """Refusals of the address itself count as bounces: the same rule and history as
+    a provider's bounce webhook (``subscribers.record_bounce``)."""
+    for item in outcomes:
+        if item.bounce is None:
+            continue
+        kind = "hard_bounce" if item.bounce == "hard" else "soft_bounce"
+        reason = f"refused while sending: {item.error or 'no reason given'}"[:1000]
+        subscriber = subscribers.record_bounce(
+            conn, item.row.email, kind, reason=reason, now=now, limit=limit
+        )
+        if subscriber is not None:
+            log.info("delivery %s: %s for subscriber %s", item.row.id, kind, subscriber.id)
 
 
 class _Recorder:

@@ -19,13 +19,15 @@ from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
+from sqlalchemy.engine import Connection
 
+from . import claims
 from .config import Settings
 from .context import App
-from .db import dialect_insert, editions, job_runs, webhook_events, workers
+from .db import editions, job_runs, webhook_events, workers
 from .errors import SyndicateError
-from .schedules import latest_fire_time, slot_key
+from .schedules import latest_fire_time, slot_key, slot_time
 
 log = logging.getLogger(__name__)
 
@@ -37,34 +39,6 @@ class JobOutcome:
     status: str  # ok | failed | skipped | not-claimed
     counts: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
-
-
-def claim(app: App, job: str, slot: str) -> int | None:
-    """Claim (job, slot); returns the run id, or None if someone already has it."""
-    now = app.clock.now()
-    with app.engine.begin() as conn:
-        statement = (
-            dialect_insert(conn)(job_runs)
-            .values(job=job, slot=slot, status="running", started_at=now)
-            .on_conflict_do_nothing(index_elements=["job", "slot"])
-            .returning(job_runs.c.id)
-        )
-        # No row back means the slot was already claimed (rowcount is unreliable here).
-        return conn.execute(statement).scalar_one_or_none()
-
-
-def finish(app: App, run_id: int, outcome: JobOutcome) -> None:
-    with app.engine.begin() as conn:
-        conn.execute(
-            update(job_runs)
-            .where(job_runs.c.id == run_id)
-            .values(
-                status=outcome.status,
-                finished_at=app.clock.now(),
-                counts=outcome.counts or None,
-                error=outcome.error,
-            )
-        )
 
 
 def counts_of(result: Any) -> dict[str, Any]:
@@ -92,12 +66,13 @@ def counts_of(result: Any) -> dict[str, Any]:
 
 def run_claimed(app: App, job: str, slot: str, work: Callable[[], Any]) -> JobOutcome:
     """Run ``work`` once for (job, slot); a second call for the same slot does nothing."""
-    run_id = claim(app, job, slot)
-    if run_id is None:
+    held = claims.claim(app, job, slot)
+    if held is None:
         log.debug("job %s slot %s already claimed; not running it again", job, slot)
         return JobOutcome(job, slot, "not-claimed")
     try:
-        result = work()
+        with claims.heartbeat(app, held):
+            result = work()
         outcome = JobOutcome(job, slot, "ok", counts_of(result))
         if isinstance(result, JobOutcome):
             outcome = dataclasses.replace(result, job=job, slot=slot)
@@ -106,7 +81,7 @@ def run_claimed(app: App, job: str, slot: str, work: Callable[[], Any]) -> JobOu
     except Exception as exc:  # a job must never take the service down
         log.debug("job %s failed:\n%s", job, traceback.format_exc())
         outcome = JobOutcome(job, slot, "failed", error=f"{type(exc).__name__}: {exc}")
-    finish(app, run_id, outcome)
+    claims.finish(app, held, status=outcome.status, counts=outcome.counts, error=outcome.error)
     _log_outcome(outcome)
     return outcome
 
@@ -187,54 +162,71 @@ def send_digest(app: App, name: str, *, slot: datetime | None = None) -> DigestR
     Both steps are idempotent: a second call finds the edition and queues nobody twice.
     """
     from . import digest as digests
+
+    queued: list[int] = []  # filled when compose queues the edition in its transaction
+    edition = digests.compose(
+        app, name, slot=slot, queue=lambda conn, ed: queued.append(queue_edition(app, conn, ed))
+    )
+    if edition.status == "composed" and not queued:
+        # Queued before: add only the subscribers who joined since.
+        with app.engine.begin() as conn:
+            queued.append(queue_edition(app, conn, edition))
+    return DigestRun(name, edition.slot, edition.id, edition.status, sum(queued))
+
+
+def queue_edition(app: App, conn: Connection, edition: Any) -> int:
+    """Queue a composed edition for every current subscriber (idempotent) and hold
+    the new rows for ``send_at_local``; returns the rows added."""
     from .messages import message_domain
     from .outbox import enqueue, hold_until_local_hour
 
-    edition = digests.compose(app, name, slot=slot)
-    queued = 0
-    if edition.status == "composed":
-        now = app.clock.now()  # one instant: the hold finds the rows enqueue added by it
-        with app.engine.begin() as conn:
-            queued = enqueue(
-                conn,
-                edition_id=edition.id,
-                digest=name,
-                now=now,
-                domain=message_domain(app.settings),
-            )
-            settings = app.settings.digest(name)
-            if settings.send_at_local is not None:
-                hold_until_local_hour(
-                    conn,
-                    edition_id=edition.id,
-                    hour=settings.send_at_local,
-                    default_zone=str(app.settings.digest_timezone(settings)),
-                    now=now,
-                )
-    return DigestRun(name, edition.slot, edition.id, edition.status, queued)
+    now = app.clock.now()  # one instant: the hold finds the rows enqueue added by it
+    queued = enqueue(
+        conn,
+        edition_id=edition.id,
+        digest=edition.digest,
+        now=now,
+        domain=message_domain(app.settings),
+    )
+    settings = app.settings.digest(edition.digest)
+    if settings.send_at_local is not None:
+        hold_until_local_hour(
+            conn,
+            edition_id=edition.id,
+            hour=settings.send_at_local,
+            default_zone=str(app.settings.digest_timezone(settings)),
+            now=now,
+        )
+    return queued
 
 
 def digest_slot_job(app: App, name: str, fire_time: datetime) -> JobOutcome:
     """The scheduled run of one digest slot: compose and queue, or skip when too late."""
+    key = slot_key(fire_time, app.settings.digest_timezone(app.settings.digest(name)))
+    return run_claimed(
+        app, f"digest:{name}", key, lambda: digest_slot_job_work(app, name, fire_time)
+    )
+
+
+def digest_slot_job_work(app: App, name: str, fire_time: datetime) -> Any:
+    """Compose and queue the slot's edition, finish one whose queueing was cut short,
+    or record the slot skipped when it is too late to send."""
     from . import digest as digests
 
     settings = app.settings.digest(name)
-    tz = app.settings.digest_timezone(settings)
-    key = slot_key(fire_time, tz)
-
-    def work() -> Any:
-        with app.engine.connect() as conn:
-            existing = digests.find_edition(conn, digest=name, period=digests.period_key(fire_time))
-        if existing is not None:  # composed already, e.g. by `syndicate digest send`
-            return JobOutcome(name, key, "ok", {"edition": existing.id, "existing": 1})
-        if has_edition(app, name) and digests.is_expired(settings, fire_time, app.clock.now()):
-            edition = digests.record_skipped(
-                app, name, fire_time, f"missed by more than {settings.expires_after}"
-            )
-            return JobOutcome(name, key, "skipped", {"edition": edition.id or 0})
-        return send_digest(app, name, slot=fire_time)
-
-    return run_claimed(app, f"digest:{name}", key, work)
+    key = slot_key(fire_time, app.settings.digest_timezone(settings))
+    with app.engine.connect() as conn:
+        existing = digests.find_edition(conn, digest=name, period=digests.period_key(fire_time))
+    if existing is not None and existing.status == "composed" and existing.queued_at is None:
+        return send_digest(app, name, slot=fire_time)  # finish its queueing
+    if existing is not None:  # composed already, e.g. by `syndicate digest send`
+        return JobOutcome(name, key, "ok", {"edition": existing.id, "existing": 1})
+    if has_edition(app, name) and digests.is_expired(settings, fire_time, app.clock.now()):
+        edition = digests.record_skipped(
+            app, name, fire_time, f"missed by more than {settings.expires_after}"
+        )
+        return JobOutcome(name, key, "skipped", {"edition": edition.id or 0})
+    return send_digest(app, name, slot=fire_time)
 
 
 def has_edition(app: App, name: str) -> bool:
@@ -279,12 +271,62 @@ def housekeeping(app: App) -> dict[str, int]:
         stale = conn.execute(
             delete(workers).where(workers.c.heartbeat_at < now - timedelta(days=1))
         ).rowcount
-    return {"job_runs_pruned": runs, "webhook_events_pruned": events, "workers_pruned": stale}
+    abandoned = claims.stale(app)
+    for row in abandoned:
+        log.warning(
+            "job %s slot %s: claimed by %s at %s and not renewed since; "
+            "the scheduler leader resumes it",
+            row.job,
+            row.slot,
+            row.holder or "an older version",
+            row.started_at.isoformat(timespec="seconds"),
+        )
+    return {
+        "job_runs_pruned": runs,
+        "webhook_events_pruned": events,
+        "workers_pruned": stale,
+        "stale_claims": len(abandoned),
+    }
+
+
+def resumable_work(app: App, job: str, slot: str) -> Callable[[], Any] | None:
+    """The work a (job, slot) claim stands for, to finish a run whose process died."""
+    if job.startswith("digest:"):
+        name = job.removeprefix("digest:")
+        if not any(d.name == name for d in app.settings.digests):
+            return None
+        fire = slot_time(slot, app.settings.digest_timezone(app.settings.digest(name)))
+        return lambda: digest_slot_job_work(app, name, fire)
+    works: dict[str, Callable[[], Any]] = {
+        "feeds": lambda: build_and_publish(app),
+        "publish": lambda: publish_feeds(app),
+        "housekeeping": lambda: housekeeping(app),
+        "deliver": lambda: deliver(app),
+    }
+    return works.get(job)
+
+
+def resume_stale(app: App) -> list[JobOutcome]:
+    """Take over every claim whose lease expired and finish its work (the leader runs
+    this on start and every few seconds); a claim nothing can resume is closed as failed."""
+    outcomes = []
+    for row in claims.stale(app):
+        work = resumable_work(app, row.job, row.slot)
+        if work is None:
+            work = partial(_not_resumable, row.job)
+        outcomes.append(run_claimed(app, row.job, row.slot, work))
+    return outcomes
+
+
+def _not_resumable(job: str) -> Any:
+    raise SyndicateError(f"job {job!r} died midway and is no longer in the config")
 
 
 def run_once(app: App) -> list[JobOutcome]:
-    """Every job once, now: build and publish feeds, digests' due slots, one drain."""
-    outcomes = [run_claimed(app, "feeds", now_slot(app), lambda: build_and_publish(app))]
+    """Every job once, now: finish runs whose process died, build and publish feeds,
+    digests' due slots, one drain."""
+    outcomes = resume_stale(app)
+    outcomes.append(run_claimed(app, "feeds", now_slot(app), lambda: build_and_publish(app)))
     outcomes += catch_up(app)
     outcomes.append(run_claimed(app, "deliver", now_slot(app), lambda: deliver(app)))
     return outcomes

@@ -248,6 +248,13 @@ def claim(
             last_error="the subscriber left before the message was sent",
         )
     )
+    # A row whose lease ran out was in flight when its worker died: the provider may
+    # have taken it, so it counts as uncertain (sent alone, looked up first).
+    conn.execute(
+        update(deliveries)
+        .where(deliveries.c.id.in_(ids), deliveries.c.status == "sending")
+        .values(uncertain_attempts=deliveries.c.uncertain_attempts + 1)
+    )
     lease_until = now + timedelta(seconds=lease_seconds)
     conn.execute(
         update(deliveries)
@@ -273,24 +280,35 @@ def claim(
 
 
 def release(
-    conn: Connection, *, worker_id: str, now: datetime, ids: Sequence[int] | None = None
+    conn: Connection,
+    *,
+    worker_id: str,
+    now: datetime,
+    ids: Sequence[int] | None = None,
+    in_flight: bool = False,
 ) -> int:
     """Give back rows this worker id holds (only ``ids`` when given), unsent.
 
     At start-up, a worker restarted with a stable ``--worker-id`` resends its
     interrupted batch at once instead of waiting for the lease to run out; when
     stopping or paused, a worker returns the part of its batch it did not send.
-    Returns the rows released.
+    Returns the rows released. ``in_flight`` (a restart) marks them uncertain: the
+    provider may have taken them before the process died.
     """
     query = update(deliveries).where(
         deliveries.c.status == "sending", deliveries.c.claimed_by == worker_id
     )
     if ids is not None:
         query = query.where(deliveries.c.id.in_(list(ids)))
-    result = conn.execute(
-        query.values(status="queued", lease_until=None, claimed_by=None, not_before=now)
-    )
-    return result.rowcount or 0
+    values: dict[str, object] = {
+        "status": "queued",
+        "lease_until": None,
+        "claimed_by": None,
+        "not_before": now,
+    }
+    if in_flight:
+        values["uncertain_attempts"] = deliveries.c.uncertain_attempts + 1
+    return conn.execute(query.values(**values)).rowcount or 0
 
 
 # -- recording what the provider said ---------------------------------------------------------
@@ -305,6 +323,7 @@ class Outcome:
     provider_id: str | None = None
     error: str | None = None
     retry_after: float | None = None
+    bounce: str | None = None  # hard | soft: the address itself was refused
 
 
 def backoff_delay(

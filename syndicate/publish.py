@@ -30,6 +30,7 @@ from .feedlint import lint_file
 from .fileio import sha256_hex
 from .hosts import Host, HostError, build_host
 from .hosts import manifest as store
+from .hosts import sweep as sweeping
 from .hosts.base import StagedHost, is_temp_name, temp_name
 
 if TYPE_CHECKING:
@@ -68,6 +69,7 @@ class PushReport:
     uploaded: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)  # stale, left because delete = false
+    swept: list[str] = field(default_factory=list)  # leftover temp files of a killed push
     skipped: int = 0
     bytes: int = 0
     hubs_pinged: int = 0
@@ -207,11 +209,12 @@ def publish(
         )
     pushers: list[_Pusher] = []
     try:
-        for host_settings in chosen:
-            index = settings.hosts.index(host_settings)
-            pusher = _Pusher(app, host_settings, key=f"hosts[{index}]", progress=progress)
-            pushers.append(pusher)
-            pusher.run(local, dry_run=dry_run)
+        with sweeping.exclusive(app.engine, feeds_dir):
+            for host_settings in chosen:
+                index = settings.hosts.index(host_settings)
+                pusher = _Pusher(app, host_settings, key=f"hosts[{index}]", progress=progress)
+                pushers.append(pusher)
+                pusher.run(local, dry_run=dry_run)
         _announce(app, pushers)
     finally:
         for pusher in pushers:  # after the pings, so the records count them
@@ -238,6 +241,7 @@ class _Pusher:
         self.report = PushReport(host.name)
         self.push_id: int | None = None
         self.landed_live: dict[str, bytes] = {}
+        self.folders: list[str] = [""]  # where this host's files live (swept first)
 
     def run(self, local: dict[str, LocalFile], *, dry_run: bool) -> PushReport:
         now = self.app.clock.now()
@@ -246,7 +250,9 @@ class _Pusher:
         self.push_id = None if dry_run else store.start_push(self.engine, report.host, at=now)
         try:
             with self.app.engine.connect() as conn:
-                plan = make_plan(self.settings, local, store.manifest(conn, self.settings.name))
+                remote = store.manifest(conn, self.settings.name)
+            plan = make_plan(self.settings, local, remote)
+            self.folders = sweeping.folders_of([*local, *remote])
             report.skipped = plan.unchanged
             report.kept = [] if self.settings.delete else plan.stale
             lint(self.app.settings, self.feeds_dir, plan)
@@ -287,6 +293,7 @@ class _Pusher:
         total = len(plan.uploads) + len(plan.deletes)
         self._tick(0, total)
         try:
+            report.swept = self._retrying("sweep", lambda: sweeping.sweep(host, self.folders))
             for item in plan.uploads:
                 data = _read(self.feeds_dir, item.path)
                 self._upload(host, item.path, data)

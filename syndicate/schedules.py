@@ -22,6 +22,11 @@ def slot_key(fire_time: datetime, tz: tzinfo) -> str:
     return fire_time.astimezone(tz).strftime("%Y-%m-%dT%H:%M")
 
 
+def slot_time(key: str, tz: tzinfo) -> datetime:
+    """The fire time a ``slot_key`` names (inverse of ``slot_key``)."""
+    return _on_timeline(datetime.strptime(key, "%Y-%m-%dT%H:%M").replace(tzinfo=UTC), tz)
+
+
 def _as_wall(moment: datetime, tz: tzinfo) -> datetime:
     """The wall-clock reading at ``moment``, carried as a fake-UTC datetime."""
     return moment.astimezone(tz).replace(tzinfo=UTC)

@@ -14,6 +14,7 @@ import signal
 import threading
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +71,13 @@ class Service:
             IntervalTrigger(seconds=settings.schedule.deliver_every_seconds),
             id="watch-articles",
         )
+        # Claims whose process died: taken over as soon as their lease expires.
+        scheduler.add_job(
+            lambda: jobs.resume_stale(app),
+            IntervalTrigger(seconds=max(1.0, settings.schedule.job_lease_seconds / 2)),
+            id="resume-stale-claims",
+            next_run_time=datetime.now(UTC),
+        )
 
     def _make_scheduler(self) -> BackgroundScheduler:
         scheduler = BackgroundScheduler(
@@ -122,15 +130,32 @@ class Service:
                 log.exception("delivery loop failed; retrying")
                 self.stop.wait(self.app.settings.schedule.deliver_every_seconds)
 
-    def _serve_web(self) -> None:
+    def _bind_web(self) -> None:
+        """Bind the web port before anything starts: a port in use is fatal, one line.
+
+        Running on without the web app would lead the scheduler with the one-click
+        unsubscribe endpoint down.
+        """
         from .web import create_app
         from .web.server import make_server
 
-        host, _, port = self.app.settings.web.listen.rpartition(":")
-        self._web_server = make_server(
-            create_app(self.app), host.strip("[]"), int(port), self.app.settings.web
-        )
+        listen = self.app.settings.web.listen
+        host, _, port = listen.rpartition(":")
+        try:
+            self._web_server = make_server(
+                create_app(self.app), host.strip("[]"), int(port), self.app.settings.web
+            )
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            raise ConfigError(
+                f"web.listen {listen}: cannot listen there ({reason.lower()}); stop the "
+                "process using that port (another `syndicate run`?) or set web.listen to a "
+                "free address",
+                hint="",
+            ) from None
         log.info("web app on http://%s:%s/", host, self._web_server.effective_port)
+
+    def _serve_web(self) -> None:
         try:
             self._web_server.run()
         except (OSError, ValueError):
@@ -185,6 +210,8 @@ class Service:
 
     def start(self) -> None:
         self.app.engine  # noqa: B018 - migrate before any thread starts
+        if self.parts.web:
+            self._bind_web()  # before any thread: a taken port starts nothing
         targets = []
         if self.parts.scheduler:
             targets.append(("leader", self._lead))

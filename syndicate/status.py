@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from . import claims
 from .context import App
 from .db import job_runs, leases, pushes, workers
 from .jobs import scheduled_jobs
@@ -73,6 +74,7 @@ def collect(app: App) -> dict[str, Any]:
     for edition in every_edition:
         queue.update(edition.counts)
     report["queue"] = {state: n for state, n in queue.items() if n}
+    report["stale_claims"] = [_row(row) for row in claims.stale(app)]
     # The newest editions, and any older one still sending: not years of history.
     report["editions"] = [
         dataclasses.asdict(e)

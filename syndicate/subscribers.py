@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from email_validator import EmailNotValidError, validate_email
@@ -444,6 +445,21 @@ def record_soft_bounce(
             conn, current.id, "bounced", now, f"{limit} soft bounces; last: {reason}"[:1000]
         )
     return get(conn, current.id)
+
+
+BounceKind = Literal["hard_bounce", "soft_bounce", "complaint"]
+
+
+def record_bounce(
+    conn: Connection, email: str, kind: BounceKind, *, reason: str, now: datetime, limit: int
+) -> Subscriber | None:
+    """One rule for every bounce, whether a provider's webhook reports it later or the
+    mail server refuses the address while we send: a hard bounce or complaint
+    suppresses the address, a soft bounce counts toward ``limit``."""
+    if kind == "soft_bounce":
+        return record_soft_bounce(conn, email, reason=reason, now=now, limit=limit)
+    status = "complained" if kind == "complaint" else "bounced"
+    return suppress(conn, email, status, reason, now)
 
 
 def set_preferences(

@@ -187,6 +187,15 @@ class Target:
     table: Callable[..., str]  # (**options) -> TOML
     read: Callable[[str], bytes | None]
     listing: Callable[[], set[str]]  # every file, hidden ones too
+    write: Callable[[str, bytes], None]  # put a file there behind syndicate's back
+
+
+def folder_writer(root: Path) -> Callable[[str, bytes], None]:
+    def write(path: str, data: bytes) -> None:
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_bytes(data)
+
+    return write
 
 
 def folder_view(root: Path) -> tuple[Callable[[str], bytes | None], Callable[[], set[str]]]:
@@ -221,6 +230,7 @@ def make_target(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> Ta
     if kind == "directory":
         root = tmp_path / "public"
         read, listing = folder_view(root)
+        write = folder_writer(root)
         base["path"] = str(root)
     elif kind == "s3":
         endpoint = request.getfixturevalue("s3_endpoint")
@@ -244,10 +254,14 @@ def make_target(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> Ta
             found = client.list_objects_v2(Bucket="feeds", Prefix=f"{unique}/")
             return {item["Key"][len(unique) + 1 :] for item in found.get("Contents", [])}
 
+        def write(path: str, data: bytes) -> None:
+            client.put_object(Bucket="feeds", Key=f"{unique}/{path}", Body=data)
+
     elif kind == "sftp":
         server: SshServer = request.getfixturevalue("sshd")
         root = tmp_path / "sftp-root"
         read, listing = folder_view(root)
+        write = folder_writer(root)
         base |= {
             "host": "127.0.0.1",
             "port": server.port,
@@ -259,6 +273,7 @@ def make_target(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> Ta
     elif kind in ("ftp", "ftps"):
         ftp: FtpServer = request.getfixturevalue(kind)
         read, listing = folder_view(ftp.root / unique)
+        write = folder_writer(ftp.root / unique)
         base |= {
             "type": "ftp",
             "host": "127.0.0.1",
@@ -271,6 +286,7 @@ def make_target(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> Ta
     else:
         dav: DavServer = request.getfixturevalue("dav")
         read, listing = folder_view(dav.root / unique)
+        write = folder_writer(dav.root / unique)
         base |= {
             "endpoint_url": dav.url,
             "path": unique,
@@ -281,7 +297,7 @@ def make_target(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> Ta
     def table(**options: object) -> str:
         return "[[hosts]]\n" + toml_options(**(base | options)) + "\n"
 
-    return Target(kind, table, read, listing)
+    return Target(kind, table, read, listing, write)
 
 
 def host_app(tmp_path: Path, table: str) -> App:

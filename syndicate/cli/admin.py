@@ -169,6 +169,15 @@ def status(obj: Obj, as_json: bool) -> None:
                 for f in report["recent_failures"]
             ],
         )
+    if report["stale_claims"]:
+        print_table(
+            "Stale claims (the process died; the scheduler leader resumes them)",
+            ["job", "slot", "started", "holder"],
+            [
+                (c["job"], c["slot"], ago(c["started_at"], now), c["holder"] or "?")
+                for c in report["stale_claims"]
+            ],
+        )
     leader = report["leader"]
     if leader:
         out_console.print(

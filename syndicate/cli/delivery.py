@@ -14,6 +14,7 @@ from ..outbox import STATES
 from .base import (
     Obj,
     err_console,
+    fail,
     handle_errors,
     json_option,
     main_group,
@@ -86,14 +87,23 @@ def deliver(obj: Obj, once: bool, worker_id: str | None, as_json: bool) -> None:
     report = result["report"]
     if as_json:
         print_json(report.as_dict())
-        return
-    click.echo(
-        f"sent {report.sent}, deferred {report.deferred}, failed {report.failed}, "
-        f"suppressed {report.suppressed}, uncertain {report.uncertain}"
-    )
-    if report.paused:
-        err_console.print(
-            "[yellow]paused:[/] the provider failed repeatedly; see `syndicate status`"
+    else:
+        click.echo(
+            f"sent {report.sent}, deferred {report.deferred}, failed {report.failed}, "
+            f"suppressed {report.suppressed}, uncertain {report.uncertain}"
+        )
+    left = report.deferred + report.uncertain
+    if report.paused or (once and left):
+        # Work left undone by a fault is not success: cron and scripts must see it.
+        what = f"{left} row(s) not delivered, to be retried"
+        if report.paused:
+            what = f"delivery paused after repeated failures; {what}, the rest still queued"
+        fail(
+            SyndicateError(
+                f"{what}: {report.last_error or 'see `syndicate status`'}",
+                hint="nothing is lost: the rows are retried; fix the cause above, then run "
+                "`syndicate deliver --once` again",
+            )
         )
 
 

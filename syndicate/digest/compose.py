@@ -14,13 +14,15 @@ An article already in an edition of this digest is never chosen again (the
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import case, func, insert, select, text, type_coerce
+from sqlalchemy import case, func, insert, select, text, type_coerce, update
 from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.exc import IntegrityError
 
@@ -55,6 +57,7 @@ class Edition:
     html_bytes: int
     reason: str | None
     created_at: datetime
+    queued_at: datetime | None = None  # when its delivery rows were queued
     article_ids: tuple[int, ...] = ()
     created: bool = field(default=False, compare=False)  # stored by this call
 
@@ -248,27 +251,48 @@ def _store(
     return _edition_from(conn, row, created=True)
 
 
-def compose(app: App, name: str, *, slot: datetime | None = None) -> Edition:
+Queue = Callable[[Connection, Edition], object]
+
+
+def _needs_queue(edition: Edition, queue: Queue | None) -> bool:
+    return queue is not None and edition.status == "composed" and edition.queued_at is None
+
+
+def compose(
+    app: App, name: str, *, slot: datetime | None = None, queue: Queue | None = None
+) -> Edition:
     """The edition of ``slot`` (default: the latest slot at or before now), stored once.
 
     Composing a period twice returns the stored edition. With no new article and
     ``skip_empty`` the edition is stored as ``empty`` (nothing to send). A failed
     pre-send check stores nothing and raises DigestError listing the problems.
+
+    ``queue(conn, edition)`` queues a composed edition's delivery rows in the same
+    transaction that stores it (and stamps ``queued_at``), so a process killed midway
+    leaves either both or neither; a composed edition found without ``queued_at``
+    (stored without ``queue``, or before this rule) is queued now.
     """
     digest = app.settings.digest(name)
     slot = _resolve_slot(app, digest, slot)
     period = period_key(slot)
     with app.engine.connect() as conn:
         existing = find_edition(conn, digest=name, period=period)
-    if existing is not None:
+    if existing is not None and not _needs_queue(existing, queue):
         return existing
     try:
         with transaction(app.engine) as conn:
             _lock_digest(conn, name)
-            existing = find_edition(conn, digest=name, period=period)
-            if existing is not None:
-                return existing
-            return _compose_locked(app, conn, digest, slot)
+            edition = find_edition(conn, digest=name, period=period)
+            if edition is None:
+                edition = _compose_locked(app, conn, digest, slot)
+            if queue is not None and _needs_queue(edition, queue):
+                queue(conn, edition)
+                queued_at = app.clock.now()
+                conn.execute(
+                    update(editions).where(editions.c.id == edition.id).values(queued_at=queued_at)
+                )
+                edition = dataclasses.replace(edition, queued_at=queued_at)
+            return edition
     except IntegrityError:
         # Another process stored this period between our check and insert.
         with app.engine.connect() as conn:

@@ -21,13 +21,15 @@ from typing import Any
 from sqlalchemy import and_, func, select
 from sqlalchemy.engine import Connection
 
-from .. import __version__
+from .. import __version__, oserrors
 from ..articles import Article, by_ids, change_token, published
 from ..context import App
 from ..db import articles
 from ..errors import FeedError
 from ..feedfiles import FEED_FILES
 from ..fileio import sha256_hex, write_if_changed
+from ..hosts.base import is_leftover_temp
+from ..hosts.sweep import exclusive
 from . import model
 from .archive import plan_pages
 from .atom import render_atom
@@ -275,13 +277,30 @@ def build_feeds(
     """
     root = app.settings.feeds_dir
     try:
-        return _build(app, root, only, progress)
+        root.mkdir(parents=True, exist_ok=True)
+        with exclusive(app.engine, root):  # never alongside a publish reading the files
+            sweep_local(root)
+            return _build(app, root, only, progress)
     except OSError as exc:
         where = exc.filename or root
         raise FeedError(
-            f"cannot write the feeds folder: {where}: {exc.strerror or exc}",
-            hint=f"paths.feeds ({root}) must be a folder syndicate can create and write to",
+            f"cannot write the feeds folder: {where}: {oserrors.reason(exc)}",
+            hint=oserrors.hint(exc, f"paths.feeds ({root})")
+            or f"paths.feeds ({root}) must be a folder syndicate can create and write to",
         ) from None
+
+
+def sweep_local(root: Path) -> int:
+    """Remove the temp files a killed build left in the feeds folder."""
+    removed = 0
+    for folder, _dirs, files in os.walk(root):
+        for name in files:
+            if is_leftover_temp(name):
+                Path(folder, name).unlink(missing_ok=True)
+                removed += 1
+    if removed:
+        log.info("feeds: removed %d leftover temp file(s) of an interrupted build", removed)
+    return removed
 
 
 def _build(app: App, root: Path, only: str | None, progress: Progress | None) -> BuildReport:

@@ -15,6 +15,7 @@ Errors: every failure is a ``HostError``; ``temporary`` says whether trying agai
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable
 from pathlib import PurePosixPath
@@ -47,6 +48,14 @@ class Host(Protocol):
 
     def delete(self, path: str) -> None:
         """Remove ``path``; a file that is already gone is not an error."""
+        ...
+
+    def list_files(self, folder: str) -> list[str]:
+        """Names of the files directly in ``folder`` ("" is the root); [] if it is missing.
+
+        The publisher lists the folders it publishes to and removes its own leftover
+        temp files (``is_leftover_temp``) that a killed publish left behind.
+        """
         ...
 
     def close(self) -> None: ...
@@ -98,6 +107,15 @@ def temp_name(path: str) -> str:
     """A hidden name next to ``path`` (same folder, so a rename stays on one file system)."""
     target = PurePosixPath(path)
     return str(target.with_name(f".{target.name}.{uuid.uuid4().hex[:12]}{TEMP_SUFFIX}"))
+
+
+# Ours only: ``temp_name`` (12 hex) and ``fileio.write_atomic`` (mkstemp, 8 characters).
+_LEFTOVER = re.compile(r"^\..+\.[A-Za-z0-9_]{8,12}" + re.escape(TEMP_SUFFIX) + "$")
+
+
+def is_leftover_temp(name: str) -> bool:
+    """Whether ``name`` is a temp file syndicate itself writes (safe to sweep)."""
+    return _LEFTOVER.match(name) is not None
 
 
 def is_temp_name(name: str) -> bool:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import errno
+import os
 from pathlib import Path
 
+from .. import oserrors
 from ..fileio import write_atomic
-from .base import PERMISSION_HINT, SPACE_HINT, HostError
+from .base import HostError
 
 
 class DirectoryHost:
@@ -42,13 +43,22 @@ class DirectoryHost:
                 break
             folder = folder.parent
 
+    def list_files(self, folder: str) -> list[str]:
+        try:
+            with os.scandir(self._local(folder) if folder else self.root) as entries:
+                return [entry.name for entry in entries if entry.is_file(follow_symlinks=False)]
+        except FileNotFoundError:
+            return []
+        except OSError as exc:
+            raise _error(self.name, f"list {folder or '/'}", exc) from None
+
     def close(self) -> None:
         return None
 
 
 def _error(host: str, what: str, exc: OSError) -> HostError:
-    reason = exc.strerror or str(exc)
-    hint = {errno.ENOSPC: SPACE_HINT, errno.EDQUOT: SPACE_HINT}.get(exc.errno or 0)
-    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        hint = PERMISSION_HINT
-    return HostError(f"host {host!r}: {what}: {reason}", temporary=False, hint=hint)
+    return HostError(
+        f"host {host!r}: {what}: {oserrors.reason(exc)}",
+        temporary=False,
+        hint=oserrors.hint(exc, f"the folder of host {host!r} (hosts[].path)"),
+    )

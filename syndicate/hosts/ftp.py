@@ -11,6 +11,7 @@ import contextlib
 import ftplib
 import io
 import ssl
+from pathlib import PurePosixPath
 from typing import Any
 
 from .base import (
@@ -177,6 +178,27 @@ class FtpHost:
             raise self._failure(f"delete {path}", exc) from None
         except (OSError, EOFError, ftplib.Error) as exc:
             raise self._failure(f"delete {path}", exc) from None
+
+    def list_files(self, folder: str) -> list[str]:
+        ftp = self._connect()
+        where = self._remote(folder) if folder else self.root or "."
+        try:
+            return [
+                name for name, facts in ftp.mlsd(where, ["type"]) if facts.get("type") == "file"
+            ]
+        except ftplib.error_perm as exc:
+            if _code(exc) == "550":  # no such folder (yet)
+                return []
+            if _code(exc) not in ("500", "501", "502", "504"):
+                raise self._failure(f"list {folder or '/'}", exc) from None
+        except (OSError, EOFError, ftplib.Error) as exc:
+            raise self._failure(f"list {folder or '/'}", exc) from None
+        try:  # a server without MLSD: NLST names files and folders alike
+            return [PurePosixPath(name).name for name in ftp.nlst(where)]
+        except ftplib.error_perm:
+            return []
+        except (OSError, EOFError, ftplib.Error) as exc:
+            raise self._failure(f"list {folder or '/'}", exc) from None
 
     def _exists(self, ftp: ftplib.FTP, path: str) -> bool:
         """Whether ``path`` is on the server (SIZE answers 550 for a missing file)."""

@@ -86,14 +86,32 @@ class S3Host:
         # S3 answers 204 for a key that does not exist: already gone is fine.
         self._call(f"delete {path}", "delete_object", Bucket=self.bucket, Key=self._key(path))
 
+    def list_files(self, folder: str) -> list[str]:
+        prefix = self._key(folder) + "/" if folder else (f"{self.prefix}/" if self.prefix else "")
+        names: list[str] = []
+        token: dict[str, str] = {}
+        while True:
+            page = self._call(
+                f"list {folder or '/'}",
+                "list_objects_v2",
+                Bucket=self.bucket,
+                Prefix=prefix,
+                Delimiter="/",
+                **token,
+            )
+            names += [item["Key"][len(prefix) :] for item in page.get("Contents", [])]
+            if not page.get("IsTruncated"):
+                return names
+            token = {"ContinuationToken": page["NextContinuationToken"]}
+
     def close(self) -> None:
         self._client.close()
 
-    def _call(self, what: str, method: str, **kwargs: Any) -> None:
+    def _call(self, what: str, method: str, **kwargs: Any) -> Any:
         from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
         try:
-            getattr(self._client, method)(**kwargs)
+            return getattr(self._client, method)(**kwargs)
         except ClientError as exc:
             raise self._client_error(what, exc) from None
         except NoCredentialsError:

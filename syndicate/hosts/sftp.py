@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import io
 import socket
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -197,6 +198,16 @@ class SftpHost:
             return
         except (OSError, EOFError, _ssh_error()) as exc:
             raise self._failure(f"delete {path}", exc) from None
+
+    def list_files(self, folder: str) -> list[str]:
+        sftp = self._connect()
+        try:
+            entries = sftp.listdir_attr(self._remote(folder) if folder else self.root or ".")
+        except FileNotFoundError:
+            return []
+        except (OSError, EOFError, _ssh_error()) as exc:
+            raise self._failure(f"list {folder or '/'}", exc) from None
+        return [e.filename for e in entries if e.st_mode is not None and stat.S_ISREG(e.st_mode)]
 
     def close(self) -> None:
         self._reset()

@@ -6,9 +6,10 @@ Uploads PUT to a hidden temp name, then MOVE it over the final name with
 
 from __future__ import annotations
 
-from urllib.parse import quote
+from urllib.parse import quote, unquote, urlsplit
 
 import requests
+from lxml import etree
 
 from .. import __version__
 from .base import (
@@ -122,6 +123,34 @@ class WebDavHost:
         response = self._request("DELETE", self._url(path), f"delete {path}")
         self._check(response, f"delete {path}", ok={200, 202, 204, 404})
 
+    def list_files(self, folder: str) -> list[str]:
+        where = join_remote(self.root, folder)
+        url = self._folder_url(where) if where else self.base
+        response = self._request(
+            "PROPFIND",
+            url,
+            f"list {folder or '/'}",
+            data=_PROPFIND,
+            headers={"Depth": "1", "Content-Type": "application/xml"},
+        )
+        if response.status_code == 404:
+            return []
+        self._check(response, f"list {folder or '/'}", ok={207})
+        names = []
+        try:
+            tree = etree.fromstring(response.content, parser=_PARSER)
+        except etree.XMLSyntaxError as exc:
+            raise HostError(
+                f"host {self.name!r}: cannot list {folder or '/'}: unreadable answer ({exc})",
+                temporary=True,
+            ) from None
+        for item in tree.iterfind("{DAV:}response"):
+            href = item.findtext("{DAV:}href") or ""
+            if item.find(".//{DAV:}resourcetype/{DAV:}collection") is not None:
+                continue  # a folder (the listed one among them)
+            names.append(unquote(urlsplit(href).path.rstrip("/").rpartition("/")[2]))
+        return names
+
     def _reset(self) -> None:
         session, self._session = self._session, None
         self._folders.clear()
@@ -130,6 +159,14 @@ class WebDavHost:
 
     def close(self) -> None:
         self._reset()
+
+
+_PROPFIND = (
+    b'<?xml version="1.0" encoding="utf-8"?>'
+    b'<propfind xmlns="DAV:"><prop><resourcetype/></prop></propfind>'
+)
+# The server is the operator's, but its answer is still parsed defensively.
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
 
 
 def _reason(exc: BaseException) -> str:

@@ -31,17 +31,17 @@ def build_mailer(settings: Settings) -> Mailer:
 
         assert mail.mailgun is not None  # checked by the config
         key = secret(mail.mailgun.api_key_env, key="mail.mailgun.api_key_env")
-        return MailgunMailer(mail.mailgun, api_key=key or "")
+        return MailgunMailer(mail.mailgun, api_key=key or "", timeout=mail.mailgun.timeout)
     if provider == "sendgrid":
         from .sendgrid import SendgridMailer
 
         key = secret(mail.sendgrid.api_key_env, key="mail.sendgrid.api_key_env")
-        return SendgridMailer(mail.sendgrid, api_key=key or "")
+        return SendgridMailer(mail.sendgrid, api_key=key or "", timeout=mail.sendgrid.timeout)
     if provider == "postmark":
         from .postmark import PostmarkMailer
 
         token = secret(mail.postmark.server_token_env, key="mail.postmark.server_token_env")
-        return PostmarkMailer(mail.postmark, token=token or "")
+        return PostmarkMailer(mail.postmark, token=token or "", timeout=mail.postmark.timeout)
     from .ses import SesMailer
 
     ses = mail.ses
@@ -49,4 +49,5 @@ def build_mailer(settings: Settings) -> Mailer:
         ses,
         access_key=secret(ses.access_key_env, key="mail.ses.access_key_env"),
         secret_key=secret(ses.secret_key_env, key="mail.ses.secret_key_env"),
+        timeout=ses.timeout,
     )

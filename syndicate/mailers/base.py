@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Protocol
 
+from .bounces import Bounce
+
 if TYPE_CHECKING:
     from ..messages import PreparedEdition, Recipient
 
@@ -44,12 +46,17 @@ class SendResult:
     ``permanent``: refused for good (5xx SMTP, HTTP 4xx), never retried.
     ``uncertain``: may have been accepted (timeout, other 5xx): retried under the same
     Message-ID and counted apart.
+
+    ``bounce``: the refusal is about the address itself (``hard``: it does not exist
+    or is disabled; ``soft``: e.g. mailbox full). The outbox applies it to the
+    subscriber exactly as a bounce webhook would.
     """
 
     outcome: Outcome
     provider_id: str | None = None
     error: str | None = None
     retry_after: float | None = None
+    bounce: Bounce | None = None
 
 
 class Mailer(Protocol):

@@ -17,8 +17,10 @@ POSTs are never retried by the HTTP library itself (urllib3 does not retry POST)
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -123,6 +125,25 @@ class ApiClient:
             return Answer(None, SendResult("temporary", error=f"request failed: {exc}"))
         return Answer(response, classify(response))
 
+    def get_json(self, path: str, params: dict[str, Any]) -> Any:
+        """A lookup's JSON answer, or None when the provider cannot tell us now (any
+        error, refusal or unreadable body): the caller then treats the row as unknown."""
+        try:
+            response = self.session.get(
+                f"{self.base_url}{path}", params=params, timeout=self.timeout
+            )
+        except requests.RequestException as exc:
+            log.warning("lookup %s failed: %s", path, exc)
+            return None
+        if response.status_code != 200:
+            log.warning("lookup %s answered %s", path, provider_words(response))
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            log.warning("lookup %s answered an unreadable body", path)
+            return None
+
     def close(self) -> None:
         self.session.close()
 
@@ -167,6 +188,18 @@ def isolate_rejections(
             half = len(part) // 2
             pending[:0] = [part[:half], part[half:]]
             continue
+        if refused and len(part) == 1 and refuses_the_address(got[0].error or ""):
+            got = [dataclasses.replace(got[0], bounce="hard")]  # the address alone is bad
         for item, result in zip(part, got, strict=True):
             out[index_of[id(item)]] = result
     return [out[i] for i in range(len(batch))]
+
+
+_BAD = r"(invalid|not a valid|not valid|inactive|does not exist|unknown|no such)"
+_WHO = r"(address|recipient|mailbox|e-?mail)"
+_ABOUT_ADDRESS = re.compile(rf"{_BAD}\b.*\b{_WHO}|{_WHO}\b.*\b{_BAD}", re.IGNORECASE)
+
+
+def refuses_the_address(words: str) -> bool:
+    """Whether a provider's refusal of a single recipient says the address is bad."""
+    return _ABOUT_ADDRESS.search(words) is not None

@@ -8,13 +8,18 @@ crash replaces the same file instead of adding a second copy.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from .. import oserrors
 from ..errors import ConfigError
 from .base import OutgoingMessage, SendResult
+
+TMP_STALE_SECONDS = 3600
 
 
 class MaildirMailer:
@@ -28,10 +33,24 @@ class MaildirMailer:
                 (path / sub).mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise ConfigError(
-                f"mail.maildir: cannot create the Maildir {path}: {exc.strerror or exc}",
-                hint="point mail.maildir at a folder this user can write",
+                f"mail.maildir: cannot create the Maildir {path}: {oserrors.reason(exc)}",
+                hint=oserrors.hint(exc, f"mail.maildir ({path})")
+                or "point mail.maildir at a folder this user can write",
             ) from None
         self.host = socket.gethostname().replace("/", "_").replace(":", "_")
+        self._sweep_tmp()
+
+    def _sweep_tmp(self) -> None:
+        """Remove our own files a killed worker left in ``tmp/`` (the Maildir rule: a
+        reader may delete tmp/ files older than 36 hours; ours are minutes old at most
+        when a worker is alive, so one hour is safe against a live writer)."""
+        cutoff = time.time() - TMP_STALE_SECONDS
+        with contextlib.suppress(OSError), os.scandir(self.path / "tmp") as entries:
+            for entry in entries:
+                with contextlib.suppress(OSError):
+                    mine = entry.name.endswith(f".{self.host}") and entry.is_file()
+                    if mine and entry.stat().st_mtime < cutoff:
+                        os.unlink(entry.path)
 
     def _name(self, message: OutgoingMessage) -> str:
         stable = message.message_id.strip("<>").replace("/", "_").replace(":", "_")
@@ -47,7 +66,11 @@ class MaildirMailer:
                 _write_synced(tmp, message.raw().replace(b"\r\n", b"\n"))
                 os.replace(tmp, self.path / "new" / name)
             except OSError as exc:
-                results.append(SendResult("temporary", error=f"cannot write {tmp}: {exc}"))
+                with contextlib.suppress(OSError):  # a partial file must not stay in tmp/
+                    tmp.unlink(missing_ok=True)
+                where = f"mail.maildir ({self.path})"
+                why = "; ".join(filter(None, [oserrors.reason(exc), oserrors.hint(exc, where)]))
+                results.append(SendResult("temporary", error=f"cannot write {tmp}: {why}"))
                 continue
             results.append(SendResult("sent", provider_id=name))
         return results

@@ -33,6 +33,7 @@ class MailgunMailer:
         base = settings.base_url or ENDPOINTS[settings.region]
         self.client = ApiClient(base, auth=("api", api_key), timeout=timeout)
         self.path = f"/v3/{settings.domain}/messages"
+        self.events_path = f"/v3/{settings.domain}/events"
 
     def _call(self, batch: Sequence[OutgoingMessage]) -> list[SendResult]:
         edition = batch[0].edition
@@ -75,6 +76,31 @@ class MailgunMailer:
         except ValueError:
             provider_id = None
         return [SendResult("sent", provider_id=provider_id)] * len(batch)
+
+    def find_sent(self, message: OutgoingMessage) -> SendResult | None:
+        """Whether Mailgun accepted ``message`` in an earlier, uncertain call: its events
+        log (``accepted`` events of the recipient) is searched for our Message-ID or
+        delivery id. None when not found or the log cannot be read."""
+        r = message.recipient
+        wanted_id = r.message_id.strip("<>")
+        answer = self.client.get_json(
+            self.events_path, {"event": "accepted", "recipient": r.email, "limit": 300}
+        )
+        items = answer.get("items") if isinstance(answer, dict) else None
+        for item in items if isinstance(items, list) else []:
+            if not isinstance(item, dict):
+                continue
+            message_data = item.get("message")
+            headers = message_data.get("headers") if isinstance(message_data, dict) else None
+            header_id = headers.get("message-id") if isinstance(headers, dict) else None
+            variables = item.get("user-variables")
+            delivery = variables.get("delivery_id") if isinstance(variables, dict) else None
+            if (isinstance(header_id, str) and header_id.strip("<>") == wanted_id) or (
+                r.delivery_id is not None and delivery == str(r.delivery_id)
+            ):
+                found = header_id if isinstance(header_id, str) else None
+                return SendResult("sent", provider_id=found)
+        return None
 
     def send_batch(self, batch: Sequence[OutgoingMessage]) -> list[SendResult]:
         if not batch:

@@ -20,6 +20,9 @@ MAX_MESSAGES = 500
 MAX_BYTES = 45 * 1024 * 1024  # under Postmark's 50 MB, leaving room for JSON overhead
 # ErrorCodes that describe the account or the moment, not the recipient.
 TEMPORARY_CODES = {100, 405, 429}
+# 406 "Inactive recipient": Postmark has the address on its own list after a hard
+# bounce or spam complaint; it will never take mail for it again.
+INACTIVE_RECIPIENT = 406
 
 
 class PostmarkMailer:
@@ -48,7 +51,7 @@ class PostmarkMailer:
             "TextBody": edition.text_for(r),
             "HtmlBody": edition.html_for(r),
             "MessageStream": self.stream,
-            "Metadata": {"delivery_id": str(r.delivery_id or "")},
+            "Metadata": self.metadata(outgoing),
             "TrackOpens": False,
         }
         if content.reply_to:
@@ -85,8 +88,30 @@ class PostmarkMailer:
                 continue
             outcome = "temporary" if code in TEMPORARY_CODES else "permanent"
             words = f"Postmark {code}: {entry.get('Message', '')}"[:500]
-            results.append(SendResult(outcome, error=words))
+            bounce = "hard" if code == INACTIVE_RECIPIENT else None
+            results.append(SendResult(outcome, error=words, bounce=bounce))
         return results
+
+    def find_sent(self, message: OutgoingMessage) -> SendResult | None:
+        """Whether Postmark accepted ``message`` in an earlier, uncertain call: the
+        outbound message search for the recipient, matched on our delivery id and
+        Message-ID carried as Metadata. None when not found or the search failed."""
+        r = message.recipient
+        answer = self.client.get_json(
+            "/messages/outbound", {"recipient": r.email, "count": 500, "offset": 0}
+        )
+        found = answer.get("Messages") if isinstance(answer, dict) else None
+        for entry in found if isinstance(found, list) else []:
+            metadata = entry.get("Metadata") if isinstance(entry, dict) else None
+            if isinstance(metadata, dict) and metadata == self.metadata(message):
+                return SendResult("sent", provider_id=entry.get("MessageID"))
+        return None
+
+    @staticmethod
+    def metadata(outgoing: OutgoingMessage) -> dict[str, str]:
+        """What identifies the row at Postmark (values are limited to 80 characters)."""
+        r = outgoing.recipient
+        return {"delivery_id": str(r.delivery_id or ""), "message_id": r.message_id[:80]}
 
     def send_batch(self, batch: Sequence[OutgoingMessage]) -> list[SendResult]:
         results: list[SendResult] = []

@@ -23,6 +23,7 @@ from functools import lru_cache
 
 from ..config import SmtpSettings
 from .base import OutgoingMessage, SendResult
+from .bounces import smtp_bounce
 
 log = logging.getLogger(__name__)
 
@@ -42,9 +43,13 @@ def _words(code: int, message: bytes | str) -> str:
     return f"{code} {' '.join(text.split())}"[:500]
 
 
-def _by_code(code: int, message: bytes | str) -> SendResult:
+def _by_code(code: int, message: bytes | str, *, about_recipient: bool = False) -> SendResult:
+    """A negative reply as a result; one about the recipient (RCPT, or the reply to
+    the message) may be a bounce of the address."""
     outcome = "permanent" if 500 <= code < 600 else "temporary"
-    return SendResult(outcome, error=_words(code, message))
+    words = _words(code, message)
+    bounce = smtp_bounce(code, words.partition(" ")[2]) if about_recipient else None
+    return SendResult(outcome, error=words, bounce=bounce)
 
 
 _LEADING_DOT = re.compile(rb"(?m)^\.")
@@ -133,14 +138,14 @@ class SmtpMailer:
 
     # -- sending ------------------------------------------------------------------------
 
-    def _refused(self, code: int, words: bytes) -> SendResult:
+    def _refused(self, code: int, words: bytes, *, about_recipient: bool = False) -> SendResult:
         """A negative reply mid-transaction: reset (or drop on 421) and say why."""
         if code == 421:
             self._drop()
         elif self.conn is not None:
             with contextlib.suppress(OSError, smtplib.SMTPException):
                 self.conn.rset()
-        return _by_code(code, words)
+        return _by_code(code, words, about_recipient=about_recipient)
 
     def _send_one(self, message: OutgoingMessage, envelope_from: str) -> SendResult:
         """One attempt on the current connection (opened if needed).
@@ -160,7 +165,7 @@ class SmtpMailer:
                 return self._refused(code, words)
             code, words = conn.rcpt(rcpt)
             if code not in (250, 251):
-                return self._refused(code, words)
+                return self._refused(code, words, about_recipient=True)
             if self.gate is not None:
                 try:
                     self.gate()
@@ -176,7 +181,7 @@ class SmtpMailer:
             conn.send(_data_content(message.raw()))
             code, words = conn.getreply()
             if code != 250:
-                return self._refused(code, words)
+                return self._refused(code, words, about_recipient=True)
         except smtplib.SMTPServerDisconnected as exc:  # also a timeout: smtplib wraps it
             self._drop()
             reason = str(exc) or "connection closed"

@@ -333,17 +333,14 @@ def apply(conn: Connection, web: Web, provider: str, event: MailEvent, now: date
     if claimed is None:
         return False
     reason = f"{provider}: {event.reason}"[:1000]
-    if event.kind == "soft_bounce":
-        subscriber = subs.record_soft_bounce(
-            conn,
-            event.email,
-            reason=reason,
-            now=now,
-            limit=web.app.settings.web.soft_bounce_limit,
-        )
-    else:
-        status = "complained" if event.kind == "complaint" else "bounced"
-        subscriber = subs.suppress(conn, event.email, status, reason, now)
+    subscriber = subs.record_bounce(
+        conn,
+        event.email,
+        event.kind,
+        reason=reason,
+        now=now,
+        limit=web.app.settings.web.soft_bounce_limit,
+    )
     if subscriber is not None:
         log.info("webhook %s: %s for subscriber %s", provider, event.kind, subscriber.id)
     return True
