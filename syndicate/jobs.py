@@ -282,9 +282,24 @@ def housekeeping(app: App) -> dict[str, int]:
     return {"job_runs_pruned": runs, "webhook_events_pruned": events, "workers_pruned": stale}
 
 
+def pull_source(app: App, name: str) -> JobOutcome:
+    """Pull one ``[[sources]]`` entry; its articles trigger the feed build like an import."""
+    from .sources import pull_source as pull
+
+    result = pull(app, name)
+    status = "skipped" if result.skipped else ("ok" if result.ok else "failed")
+    error = None if status == "ok" else result.detail
+    return JobOutcome(f"source:{name}", "", status, result.counts, error)
+
+
 def run_once(app: App) -> list[JobOutcome]:
-    """Every job once, now: build and publish feeds, digests' due slots, one drain."""
-    outcomes = [run_claimed(app, "feeds", now_slot(app), lambda: build_and_publish(app))]
+    """Every job once, now: pull every source, build and publish feeds, digests' due
+    slots, one drain."""
+    outcomes = [
+        run_claimed(app, f"source:{s.name}", now_slot(app), partial(pull_source, app, s.name))
+        for s in app.settings.sources
+    ]
+    outcomes.append(run_claimed(app, "feeds", now_slot(app), lambda: build_and_publish(app)))
     outcomes += catch_up(app)
     outcomes.append(run_claimed(app, "deliver", now_slot(app), lambda: deliver(app)))
     return outcomes
@@ -345,6 +360,10 @@ def scheduled_jobs(settings: Settings) -> list[ScheduledJob]:
             "housekeeping", schedule.housekeeping, utc, _claimed("housekeeping", utc, housekeeping)
         )
     )
+    for source in settings.sources:
+        job = f"source:{source.name}"
+        pull = partial(pull_source, name=source.name)
+        entries.append(ScheduledJob(job, source.schedule, utc, _claimed(job, utc, pull)))
     for digest in settings.digests:
         entries.append(
             ScheduledJob(

@@ -21,6 +21,7 @@ from .base import (
     print_json,
     print_table,
 )
+from .sources import import_urls, is_url
 
 PROGRESS_FROM = 5  # show a progress bar from this many files on
 
@@ -63,7 +64,7 @@ def _as_dict(article: Article, now: Any, *, full: bool) -> dict[str, Any]:
 
 
 @main_group.command("import")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, required=True, metavar="PATH_OR_URL...")
 @click.option(
     "--format",
     "fmt",
@@ -72,17 +73,33 @@ def _as_dict(article: Article, now: Any, *, full: bool) -> dict[str, Any]:
     help="Read every file as this format (default: from extension and content).",
 )
 @click.option("--dry-run", is_flag=True, help="Show what would change; store nothing.")
+@click.option("--allow-private", is_flag=True, help="URLs: allow private and loopback addresses.")
 @json_option
 @pass_obj
 @handle_errors
 def import_command(
-    obj: Obj, paths: tuple[Path, ...], fmt: str | None, dry_run: bool, as_json: bool
+    obj: Obj,
+    paths: tuple[str, ...],
+    fmt: str | None,
+    dry_run: bool,
+    allow_private: bool,
+    as_json: bool,
 ) -> None:
-    """Import article files or folders (txt, md, html); re-importing updates them."""
+    """Import article files or folders (txt, md, html), or a feed or page URL (a one-off
+    pull); re-importing updates them."""
     from ..importers import collect_files, import_paths
 
+    urls = [p for p in paths if is_url(p)]
+    if urls:
+        if dry_run or len(urls) != len(paths):
+            raise SyndicateError(
+                "import takes either files and folders or URLs, and URLs without --dry-run"
+            )
+        if not import_urls(obj, urls, allow_private=allow_private, as_json=as_json):
+            raise SystemExit(1)
+        return
     app = obj.app()
-    files = collect_files(paths)
+    files = collect_files([Path(p) for p in paths])
     with Progress(
         TextColumn("importing"),
         BarColumn(),
