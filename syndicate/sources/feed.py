@@ -221,7 +221,8 @@ def _rss_entry(entry: Any, feed_url: str, iframe_hosts: tuple[str, ...]) -> Feed
         author_name=author.get("name") or entry.get("author") or None,
         author_email=author.get("email"),
         published=_date(entry.get("published_parsed")) or _date(entry.get("created_parsed")),
-        updated=_date(entry.get("updated_parsed")),
+        # dict.get: feedparser's own .get maps a missing updated onto published
+        updated=_date(dict.get(entry, "updated_parsed")),
         tags=tuple(t for t in tags if t),
         image_url=urljoin(base, image_url) if image_url else None,
         image_type=image_type,

@@ -96,7 +96,7 @@ class PullResult:
 
     @property
     def ok(self) -> bool:
-        return self.state not in ("failed",) and not self.counts["failed"]
+        return self.state in ("ok", "unchanged", "deferred") and not self.counts["failed"]
 
     def summary(self) -> str:
         counts = self.counts
