@@ -292,13 +292,15 @@ def pull_source(app: App, name: str) -> JobOutcome:
     return JobOutcome(f"source:{name}", "", status, result.counts, error)
 
 
+def pull_now(app: App, name: str) -> JobOutcome:
+    """An unscheduled pull of one source (the CLI, ``run --once``, a folder change)."""
+    return run_claimed(app, f"source:{name}", now_slot(app), partial(pull_source, app, name))
+
+
 def run_once(app: App) -> list[JobOutcome]:
     """Every job once, now: pull every source, build and publish feeds, digests' due
     slots, one drain."""
-    outcomes = [
-        run_claimed(app, f"source:{s.name}", now_slot(app), partial(pull_source, app, s.name))
-        for s in app.settings.sources
-    ]
+    outcomes = [pull_now(app, source.name) for source in app.settings.sources]
     outcomes.append(run_claimed(app, "feeds", now_slot(app), lambda: build_and_publish(app)))
     outcomes += catch_up(app)
     outcomes.append(run_claimed(app, "deliver", now_slot(app), lambda: deliver(app)))

@@ -466,7 +466,9 @@ def pull_source(
     """Pull one configured source now; a gone or deferred one waits unless ``force``."""
     source = app.settings.source(name)
     if source.url is None:
-        return pull_folder(app, source)
+        result = pull_folder(app, source)
+        _log(result)
+        return result
     with app.engine.connect() as conn:
         current = states.load(conn, source.name, source.url)
     now = app.clock.now()
