@@ -6,8 +6,12 @@ folder watcher of `syndicate run`, and config errors."""
 from __future__ import annotations
 
 import json
+import mailbox
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner, Result
@@ -21,9 +25,17 @@ from syndicate.context import App
 from syndicate.db import articles as articles_table
 from syndicate.db import open_store
 from syndicate.errors import ConfigError
+from syndicate.schedules import latest_fire_time
 
 from .processes import SyndicateProcess
-from .sources_support import make_app, serve, server, source_config, stored  # noqa: F401
+from .sources_support import (  # noqa: F401
+    fixture_text,
+    make_app,
+    serve,
+    server,
+    source_config,
+    stored,
+)
 from .support import EXAMPLES, T0, write_config
 
 MakeApp = Callable[[str], App]
@@ -218,3 +230,42 @@ def test_two_sources_with_one_name_are_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_settings(config)
     assert any("sources: name 'a' is used twice" in p for p in caught.value.problems)
+
+
+def test_a_new_site_imports_its_articles_folder(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    assert CliRunner().invoke(main, ["init", str(site)]).exit_code == 0
+    config = site / "config.toml"
+    settings = load_settings(config)
+    [source] = settings.sources
+    assert (source.name, source.path) == ("articles", "articles")
+    pulled = run(config, "sources", "pull", "articles")
+    assert pulled.exit_code == 0, pulled.output
+    assert "articles: ok: 1 imported" in pulled.output
+
+
+def test_readme_tour_a_feed_into_a_weekly_digest_in_three_commands(
+    tmp_path: Path, store_url: str, server: HTTPServer
+) -> None:
+    # published the day before the latest weekly slot: in this week's edition
+    slot = latest_fire_time("0 8 * * MON", ZoneInfo("Europe/Kyiv"), datetime.now(UTC))
+    assert slot is not None
+    when = format_datetime((slot - timedelta(days=1)).astimezone(UTC), usegmt=True)
+    feed = fixture_text(server, "medium.xml").replace("Sat, 07 Mar 2026 08:45:12 GMT", when)
+    server.expect_request("/feed").respond_with_data(feed, content_type="application/rss+xml")
+    digest = FEEDS + (
+        '[[digests]]\nname = "weekly"\ntitle = "Weekly"\nfeed = "all"\nschedule = "0 8 * * MON"\n'
+    )
+    config = write_config(tmp_path, store_url, digest)
+    commands = [
+        ["import", "--allow-private", server.url_for("/feed")],
+        ["subscribers", "add", "ada@example.org", "--digest", "weekly"],
+        ["run", "--once"],
+    ]
+    for command in commands:
+        result = run(config, *command)
+        assert result.exit_code == 0, result.output
+    [key] = list(mailbox.Maildir(tmp_path / "outbox", create=False).iterkeys())
+    message = mailbox.Maildir(tmp_path / "outbox", create=False).get_bytes(key)
+    assert b"What I learned running a night market" in message
+    assert b"ada@example.org" in message
