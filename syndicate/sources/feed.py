@@ -31,7 +31,7 @@ from lxml import etree
 
 from ..errors import SourceError
 from ..importers.dates import MAX_YEAR, MIN_YEAR
-from ..sanitize import html_to_text, normalize_space, sanitize_html, strip_control_chars
+from ..sanitize import normalize_space, sanitize_html, strip_control_chars
 
 FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+json")
 _HTML_START = re.compile(rb"^(?:\xef\xbb\xbf)?\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html)\b",
@@ -92,7 +92,16 @@ def absolutize(html: str, base: str, iframe_hosts: tuple[str, ...] = ()) -> str:
 
 
 def _text(html: str) -> str:
-    return normalize_space(html_to_text(html).replace("\n", " "))
+    """The words of an HTML fragment, cheaply (lengths and teaser endings, not display)."""
+    if not html.strip():
+        return ""
+    try:
+        fragment = lxml.html.fragment_fromstring(html, create_parent="div")
+    except (etree.ParserError, ValueError):
+        return normalize_space(html)
+    for element in fragment.iter("script", "style", "template"):
+        element.drop_tree()
+    return normalize_space(fragment.text_content())
 
 
 def _date(parsed: Any) -> datetime | None:
@@ -140,23 +149,23 @@ def _finish(
     iframe_hosts: tuple[str, ...],
     **fields: Any,
 ) -> FeedEntry:
-    """Choose the body (the full content, else the summary) and decide whether it is full."""
-    content_html = absolutize(content, base, iframe_hosts) if content else ""
-    summary_html = absolutize(summary, base, iframe_hosts) if summary else ""
-    content_text = _text(content_html)
-    summary_text = _text(summary_html)
-    full = bool(content_text) and len(content_text) >= len(summary_text)
-    full = full and not looks_truncated(content_text)
-    body = content_html if len(content_text) >= len(summary_text) else summary_html
+    """Choose the body (the full content, else the summary) and decide whether it is full.
+
+    Only the chosen body is cleaned and made absolute; the summary is kept as text.
+    """
+    content_text = _text(content) if content else ""
+    summary_text = _text(summary) if summary else ""
+    use_content = bool(content_text) and len(content_text) >= len(summary_text)
+    chosen = content if use_content else summary
     if not title:
         title = _title_from(content_text or summary_text)
     return FeedEntry(
         guid=guid,
         link=link,
         title=title,
-        body_html=body,
-        full_content=full,
-        summary=summary_text or None if summary_text != content_text else None,
+        body_html=absolutize(chosen, base, iframe_hosts) if chosen else "",
+        full_content=use_content and not looks_truncated(content_text),
+        summary=summary_text if summary_text and summary_text != content_text else None,
         **fields,
     )
 
@@ -201,8 +210,6 @@ def _rss_entry(entry: Any, feed_url: str, iframe_hosts: tuple[str, ...]) -> Feed
     summary_base = (entry.get("summary_detail") or {}).get("base") or ""
     if summary:
         summary = _detail_html(entry.get("summary_detail"), summary)
-    if content and summary and _text(summary) == _text(content):
-        summary = None  # feedparser copies Atom content into summary
     base = urljoin(feed_url, content_base or summary_base or link or "")
     title = entry.get("title") or ""
     if (entry.get("title_detail") or {}).get("type") == "text/html":

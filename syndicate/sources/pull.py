@@ -25,12 +25,13 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from .. import articles as store
 from ..config import Settings, SourceSettings
 from ..context import App
-from ..db import transaction
+from ..db import articles, transaction
 from ..errors import ImportFailure, SourceError
 from ..importers import import_paths
 from ..importers.model import ParsedArticle, normalise_tags
@@ -265,20 +266,21 @@ class Puller:
             parsed.warnings.append("the entry has no date; using the time it was first seen")
         return parsed, complete
 
-    def store_entry(self, entry: FeedEntry, feed_url: str, result: PullResult) -> EntryOutcome:
+    def store_entry(
+        self, entry: FeedEntry, feed_url: str, result: PullResult, known: states.EntryRow | None
+    ) -> EntryOutcome:
         app, source = self.app, self.source
         now = app.clock.now()
         name = f"{feed_url} (entry {entry.guid[:120]})"
         digest = entry_hash(entry, source)
-        with app.engine.connect() as conn:
-            known = states.entry(conn, source.name, entry.key) if self.record else None
-            existing = None
-            if known is not None and known.article_id is not None:
-                existing = store.by_ids(conn, [known.article_id])
         if known is not None and known.article_id is None:
             return EntryOutcome(entry.guid, entry.title, "skipped", note="removed from the store")
         if known is not None and known.entry_hash == digest and known.complete:
             return EntryOutcome(entry.guid, entry.title, "unchanged")
+        existing = None
+        if known is not None and known.article_id is not None:
+            with app.engine.connect() as conn:
+                existing = store.by_ids(conn, [known.article_id])
         first_seen = known.first_seen if known is not None else now
         parsed, complete = self._parsed(entry, first_seen, result)
         _clean_fields(parsed, name)
@@ -298,15 +300,17 @@ class Puller:
                     file_time=parsed.published or now,
                     now=now,
                 )
-                article = store.find(conn, saved.uid)
-                if self.record and article is not None:
+                article_id = conn.execute(
+                    select(articles.c.id).where(articles.c.uid == saved.uid)
+                ).scalar_one()
+                if self.record:
                     states.record_entry(
                         conn,
                         source=source.name,
                         key=entry.key,
                         guid=entry.guid,
                         link=entry.link,
-                        article_id=article.id,
+                        article_id=article_id,
                         entry_hash=digest,
                         complete=complete,
                         now=now,
@@ -362,6 +366,10 @@ class Puller:
 
     def store_entries(self, entries: list[FeedEntry], feed_url: str, result: PullResult) -> None:
         since = since_of(self.source, self.tz)
+        known: dict[str, states.EntryRow] = {}
+        if self.record:
+            with self.app.engine.connect() as conn:
+                known = states.entries(conn, self.source.name, [e.key for e in entries])
         seen: set[str] = set()
         unchanged: list[str] = []
         for entry in reversed(entries):  # feeds list newest first; slugs go oldest first
@@ -373,7 +381,7 @@ class Puller:
             if since is not None and when is not None and when < since:
                 continue
             try:
-                outcome = self.store_entry(entry, feed_url, result)
+                outcome = self.store_entry(entry, feed_url, result, known.get(entry.key))
             except ImportFailure as exc:
                 outcome = EntryOutcome(entry.guid, entry.title, "failed", note=exc.message)
                 log.warning("%s", exc.message)

@@ -74,16 +74,25 @@ class EntryRow:
     first_seen: datetime
 
 
-def entry(conn: Connection, source: str, key: str) -> EntryRow | None:
-    row = conn.execute(
-        select(
-            source_entries.c.article_id,
-            source_entries.c.entry_hash,
-            source_entries.c.complete,
-            source_entries.c.first_seen,
-        ).where(source_entries.c.source == source, source_entries.c.entry_key == key)
-    ).first()
-    return EntryRow(*row) if row else None
+def entries(conn: Connection, source: str, keys: list[str]) -> dict[str, EntryRow]:
+    """The stored rows of these entries (one query per 500 keys, not one per entry)."""
+    found: dict[str, EntryRow] = {}
+    for start in range(0, len(keys), 500):  # stay under SQLite's bound-parameter limit
+        rows = conn.execute(
+            select(
+                source_entries.c.entry_key,
+                source_entries.c.article_id,
+                source_entries.c.entry_hash,
+                source_entries.c.complete,
+                source_entries.c.first_seen,
+            ).where(
+                source_entries.c.source == source,
+                source_entries.c.entry_key.in_(keys[start : start + 500]),
+            )
+        )
+        for key, *values in rows:
+            found[key] = EntryRow(*values)
+    return found
 
 
 def record_entry(
