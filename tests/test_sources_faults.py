@@ -378,3 +378,11 @@ def test_a_bad_entry_fails_alone(
     assert failed.note.startswith(server.url_for("/rss/"))
     assert "no title" in failed.note
     assert set(stored(app)) == {"The swifts are back"}
+
+
+def test_a_feed_labelled_text_html_is_still_read(server: HTTPServer, make_app: MakeApp) -> None:
+    feed = fixture_text(server, "hugo.xml").split("\n", 1)[1]  # no XML declaration either
+    server.expect_request("/index.xml").respond_with_data(feed, content_type="text/html")
+    app = make_app(source_config(server, "hugo", "/index.xml", full_text="never"))
+    result = pull_source(app, "hugo")
+    assert result.counts["imported"] == 2, result.detail

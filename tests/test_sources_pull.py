@@ -236,3 +236,24 @@ def test_page_budget_defers_the_rest_to_the_next_pull(
     assert "Traffic lights" in stored(app)["Bridge repairs finish early"].content_text
     third = pull_source(app, "gazette")
     assert third.counts["pages"] == 0 and third.counts["unchanged"] == 2
+
+
+def test_hostile_entry_content_is_sanitised(server: HTTPServer, make_app: MakeApp) -> None:
+    feed = (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>x</title>'
+        "<item><title>Hostile \x0b entry</title><link>https://evil.example/p</link>"
+        "<guid>https://evil.example/p</guid><pubDate>Mon, 02 Mar 2026 10:00:00 GMT</pubDate>"
+        "<description><![CDATA[<p onclick='steal()'>Hello <script>steal()</script>"
+        "<a href='javascript:steal()'>link</a> <iframe src='https://evil.example/'></iframe>"
+        "<img src='x.png' onerror='steal()'> world, with enough words to be a body.</p>]]>"
+        "</description></item></channel></rss>"
+    )
+    server.expect_request("/rss").respond_with_data(feed, content_type="application/rss+xml")
+    app = make_app(source_config(server, "evil", "/rss", full_text="never"))
+    assert pull_source(app, "evil").counts["imported"] == 1
+    [article] = stored(app).values()
+    html = article.content_html
+    for bad in ("script", "onclick", "onerror", "javascript:", "<iframe"):
+        assert bad not in html
+    assert 'src="https://evil.example/x.png"' in html
+    assert article.title == "Hostile entry"

@@ -36,6 +36,10 @@ from ..sanitize import normalize_space, sanitize_html, strip_control_chars
 FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+json")
 _HTML_START = re.compile(rb"^(?:\xef\xbb\xbf)?\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html)\b",
                          re.I | re.S)  # fmt: skip
+_XML_START = re.compile(
+    rb"^(?:\xef\xbb\xbf)?\s*(?:<\?xml\b|(?:<!--.*?-->\s*)*<(?:[\w.-]+:)?(?:rss|feed|rdf)\b)",
+    re.I | re.S,
+)
 _CLOSED = re.compile(rb"</(?:[\w.-]+:)?(?:rss|feed|rdf)\s*>\s*$", re.I)
 # How summaries end when the full text is elsewhere: "…", "[…]", "Read more", "Continue reading".
 _TRUNCATED = re.compile(
@@ -375,9 +379,12 @@ def _feed_link_in(data: bytes, url: str) -> str | None:
 
 
 def is_html(data: bytes, content_type: str) -> bool:
-    return content_type in ("text/html", "application/xhtml+xml") or bool(
-        _HTML_START.match(data[:2048])
-    )
+    """An HTML page: by its first bytes, else by its media type (servers that label a
+    feed ``text/html`` are common, so a body that starts like XML is never HTML)."""
+    head = data[:2048]
+    if _XML_START.match(head):
+        return False
+    return bool(_HTML_START.match(head)) or content_type in ("text/html", "application/xhtml+xml")
 
 
 def parse_feed(
@@ -388,7 +395,7 @@ def parse_feed(
         raise SourceError(f"{url}: the response is empty, not a feed")
     if "json" in content_type or data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
         return _parse_json(data, url, iframe_hosts)
-    if is_html(data, content_type) and not data.lstrip().startswith(b"<?xml"):
+    if is_html(data, content_type):
         advertised = _feed_link_in(data, url)
         more = f"; it links to the feed {advertised}" if advertised else ""
         raise SourceError(f"{url}: this is an HTML page, not a feed{more}")

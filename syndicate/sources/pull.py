@@ -222,11 +222,11 @@ class Puller:
         except ImportFailure as exc:
             result.warnings.append(f"full text: {exc.message}; kept the feed's text")
             return None
-        page.body_html = absolutize(page.body_html, response.url, self._iframes)
+        page.body_html = absolutize(page.body_html, response.url, self.iframe_hosts)
         return page
 
     @property
-    def _iframes(self) -> tuple[str, ...]:
+    def iframe_hosts(self) -> tuple[str, ...]:
         return tuple(self.settings.site.iframe_hosts)
 
     def _parsed(
@@ -352,7 +352,7 @@ class Puller:
             return result
         try:
             feed = parse_feed(
-                response.body, response.url, response.content_type, iframe_hosts=self._iframes
+                response.body, response.url, response.content_type, iframe_hosts=self.iframe_hosts
             )
         except SourceError as exc:
             result.state, result.detail = "failed", exc.message
@@ -536,7 +536,7 @@ def _import_page(puller: Puller, response: Any, result: PullResult) -> None:
         page = extract_page(
             response.body.decode(charset, errors="replace"), response.url, puller.tz
         )
-        page.body_html = absolutize(page.body_html, response.url, puller._iframes)
+        page.body_html = absolutize(page.body_html, response.url, puller.iframe_hosts)
         _clean_fields(page, response.url)
         with transaction(app.engine) as conn:
             saved = save(

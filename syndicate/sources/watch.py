@@ -18,6 +18,7 @@ from ..config import Settings
 from ..importers import EXTENSIONS
 
 log = logging.getLogger(__name__)
+logging.getLogger("watchfiles").setLevel(logging.WARNING)  # it logs every change at INFO
 
 RECHECK_MS = 2000
 
