@@ -187,6 +187,7 @@ def test_the_service_imports_a_file_dropped_into_a_folder_source(
     service = SyndicateProcess(config, "run")
     try:
         service.wait_for("became the scheduler leader")
+        service.wait_for(r"web app on http://")  # a stop while the web app starts waits 30 s
         (folder / "dropped.md").write_text(
             "---\ntitle: Dropped in\ndate: 2026-03-01\n---\nA file nobody imported by hand.\n",
             encoding="utf-8",
@@ -269,3 +270,10 @@ def test_readme_tour_a_feed_into_a_weekly_digest_in_three_commands(
     message = mailbox.Maildir(tmp_path / "outbox", create=False).get_bytes(key)
     assert b"What I learned running a night market" in message
     assert b"ada@example.org" in message
+
+
+def test_check_names_a_missing_source_folder(tmp_path: Path, store_url: str) -> None:
+    config = write_config(tmp_path, store_url, '[[sources]]\nname = "a"\npath = "gone"\n')
+    result = run(config, "check")
+    assert result.exit_code == 1
+    assert f"sources[0].path: no folder at {tmp_path / 'gone'}" in result.output

@@ -95,7 +95,7 @@ def absolutize(html: str, base: str, iframe_hosts: tuple[str, ...] = ()) -> str:
     return sanitize_html(html, base_url=base, page_url=base, iframe_hosts=iframe_hosts)
 
 
-def _text(html: str) -> str:
+def text_of(html: str) -> str:
     """The words of an HTML fragment, cheaply (lengths and teaser endings, not display)."""
     if not html.strip():
         return ""
@@ -157,8 +157,8 @@ def _finish(
 
     Only the chosen body is cleaned and made absolute; the summary is kept as text.
     """
-    content_text = _text(content) if content else ""
-    summary_text = _text(summary) if summary else ""
+    content_text = text_of(content) if content else ""
+    summary_text = text_of(summary) if summary else ""
     use_content = bool(content_text) and len(content_text) >= len(summary_text)
     chosen = content if use_content else summary
     if not title:
@@ -217,7 +217,7 @@ def _rss_entry(entry: Any, feed_url: str, iframe_hosts: tuple[str, ...]) -> Feed
     base = urljoin(feed_url, content_base or summary_base or link or "")
     title = entry.get("title") or ""
     if (entry.get("title_detail") or {}).get("type") == "text/html":
-        title = _text(title)
+        title = text_of(title)
     author = entry.get("author_detail") or {}
     tags = [t.get("term") or t.get("label") or "" for t in entry.get("tags", [])]
     image_url, image_type = _image(entry)
@@ -275,7 +275,7 @@ def _parse_xml(
     channel = parsed.get("feed", {})
     link = channel.get("link")
     return ParsedFeed(
-        title=_text(channel.get("title", "")) or url,
+        title=text_of(channel.get("title", "")) or url,
         link=urljoin(url, link) if link else None,
         entries=entries,
         warnings=warnings,

@@ -28,7 +28,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from .. import articles as store
 from ..config import Settings, SourceSettings
 from ..context import App
 from ..db import articles, transaction
@@ -37,10 +36,9 @@ from ..importers import import_paths
 from ..importers.model import ParsedArticle, normalise_tags
 from ..importers.pipeline import SOURCE_MAX, _clean_fields
 from ..importers.store import save
-from ..sanitize import html_to_text
 from . import state as states
 from .extract import extract_page
-from .feed import FeedEntry, absolutize, is_html, parse_feed
+from .feed import FeedEntry, absolutize, is_html, parse_feed, text_of
 from .fetch import (
     FEED_ACCEPT,
     PAGE_ACCEPT,
@@ -243,7 +241,7 @@ class Puller:
                 page = self._page(entry.link, result)
                 if page is None:
                     complete = urlsplit(entry.link).hostname not in self.paused_hosts
-                elif len(html_to_text(page.body_html)) > len(html_to_text(body)):
+                elif len(text_of(page.body_html)) > len(text_of(body)):
                     body, fmt = page.body_html, "page"
                 else:
                     result.warnings.append(
@@ -277,16 +275,17 @@ class Puller:
             return EntryOutcome(entry.guid, entry.title, "skipped", note="removed from the store")
         if known is not None and known.entry_hash == digest and known.complete:
             return EntryOutcome(entry.guid, entry.title, "unchanged")
-        existing = None
+        stored_source = None  # the article's identity, kept even if the guid scheme moved
         if known is not None and known.article_id is not None:
             with app.engine.connect() as conn:
-                existing = store.by_ids(conn, [known.article_id])
+                stored_source = conn.execute(
+                    select(articles.c.source).where(articles.c.id == known.article_id)
+                ).scalar()
         first_seen = known.first_seen if known is not None else now
         parsed, complete = self._parsed(entry, first_seen, result)
         _clean_fields(parsed, name)
         scope = urlsplit(source.url or feed_url).hostname or "feed"
-        key = existing[0].source if existing and existing[0].source else None
-        key = key or article_source(entry.guid, scope, entry.key)
+        key = stored_source or article_source(entry.guid, scope, entry.key)
         if len(key) > SOURCE_MAX:
             key = f"feed:{scope}:{entry.key}"
         try:
