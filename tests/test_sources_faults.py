@@ -386,3 +386,25 @@ def test_a_feed_labelled_text_html_is_still_read(server: HTTPServer, make_app: M
     app = make_app(source_config(server, "hugo", "/index.xml", full_text="never"))
     result = pull_source(app, "hugo")
     assert result.counts["imported"] == 2, result.detail
+
+
+def test_a_gone_source_comes_back_when_its_url_changes(
+    server: HTTPServer, make_app: MakeApp
+) -> None:
+    server.expect_request("/old/").respond_with_data("", status=410)
+    serve(server, "/new/", "ghost.xml")
+    assert pull_source(make_app(source_config(server, "blog", "/old/")), "blog").state == "gone"
+    moved = make_app(source_config(server, "blog", "/new/"))
+    assert rows(moved)["blog"]["state"] == "new"
+    result = pull_source(moved, "blog")
+    assert result.state == "ok" and result.counts["imported"] == 2
+
+
+def test_force_pulls_a_gone_source(server: HTTPServer, make_app: MakeApp) -> None:
+    server.expect_request("/rss/").respond_with_data("", status=410)
+    app = make_app(source_config(server, "blog", "/rss/"))
+    pull_source(app, "blog")
+    server.clear()
+    serve(server, "/rss/", "ghost.xml")
+    assert pull_source(app, "blog", force=True).counts["imported"] == 2
+    assert rows(app)["blog"]["state"] == "ok"
