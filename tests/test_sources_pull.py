@@ -257,3 +257,24 @@ def test_hostile_entry_content_is_sanitised(server: HTTPServer, make_app: MakeAp
         assert bad not in html
     assert 'src="https://evil.example/x.png"' in html
     assert article.title == "Hostile entry"
+
+
+def test_untitled_and_overlong_titles_are_made_from_the_entry(
+    server: HTTPServer, make_app: MakeApp
+) -> None:
+    long_title = "word " * 100
+    feed = (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>x</title>'
+        "<item><title>***</title><guid>https://m.example/1</guid>"
+        "<description>Caught the early train and the sunrise over the river.</description></item>"
+        f"<item><title>{long_title}</title><guid>https://m.example/2</guid>"
+        "<description>Body of the long one.</description></item>"
+        "</channel></rss>"
+    )
+    server.expect_request("/rss").respond_with_data(feed, content_type="application/rss+xml")
+    app = make_app(source_config(server, "m", "/rss", full_text="never"))
+    result = pull_source(app, "m")
+    assert result.counts["imported"] == 2, result.entries
+    titles = sorted(stored(app))
+    assert titles[0] == "Caught the early train and the sunrise over the river."
+    assert len(titles[1]) <= 300 and titles[1].endswith("\u2026")

@@ -31,6 +31,7 @@ from lxml import etree
 
 from ..errors import SourceError
 from ..importers.dates import MAX_YEAR, MIN_YEAR
+from ..importers.pipeline import TITLE_MAX
 from ..sanitize import normalize_space, sanitize_html, strip_control_chars
 
 FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+json")
@@ -161,8 +162,10 @@ def _finish(
     summary_text = text_of(summary) if summary else ""
     use_content = bool(content_text) and len(content_text) >= len(summary_text)
     chosen = content if use_content else summary
-    if not title:
-        title = _title_from(content_text or summary_text)
+    if not any(ch.isalnum() for ch in title):  # none, or "***": the operator cannot fix it
+        title = _title_from(content_text or summary_text) or title
+    if len(title) > TITLE_MAX:
+        title = title[: TITLE_MAX - 1].rsplit(" ", 1)[0] + "\u2026"
     return FeedEntry(
         guid=guid,
         link=link,
