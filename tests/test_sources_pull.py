@@ -278,3 +278,17 @@ def test_untitled_and_overlong_titles_are_made_from_the_entry(
     titles = sorted(stored(app))
     assert titles[0] == "Caught the early train and the sunrise over the river."
     assert len(titles[1]) <= 300 and titles[1].endswith("\u2026")
+
+
+def test_a_link_only_entry_links_to_the_original(server: HTTPServer, make_app: MakeApp) -> None:
+    feed = (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>links</title>'
+        "<item><title>A good read on tides</title><link>https://tides.example/read</link>"
+        "</item></channel></rss>"
+    )
+    server.expect_request("/rss").respond_with_data(feed, content_type="application/rss+xml")
+    app = make_app(source_config(server, "links", "/rss", full_text="never"))
+    result = pull_source(app, "links")
+    assert result.counts["imported"] == 1, result.entries
+    article = stored(app)["A good read on tides"]
+    assert '<a href="https://tides.example/read">A good read on tides</a>' in article.content_html

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from datetime import time as dtime
+from html import escape
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -247,6 +248,10 @@ class Puller:
                     result.warnings.append(
                         f"full text: {entry.link} gave less text than the feed; kept the feed's"
                     )
+        warnings = []
+        if not text_of(body) and "<img" not in body and entry.link:
+            body = f'<p><a href="{escape(entry.link)}">{escape(entry.title)}</a></p>'
+            warnings.append("the entry has no text; its body links to the original")
         parsed = ParsedArticle(
             title=entry.title,
             body_html=body,
@@ -259,6 +264,7 @@ class Puller:
             summary=entry.summary,
             image_url=entry.image_url,
             image_type=entry.image_type,
+            warnings=warnings,
         )
         if entry.published is None and entry.updated is None:
             parsed.warnings.append("the entry has no date; using the time it was first seen")
