@@ -69,6 +69,9 @@ def path_problems(settings: Settings) -> list[str]:
             value = getattr(host, key)
             if value and not Path(settings.resolve(value)).is_file():
                 problems.append(f"hosts[{index}].{key}: no file at {settings.resolve(value)}")
+    for index, source in enumerate(settings.sources):
+        if source.path is not None and not settings.resolve(source.path).is_dir():
+            problems.append(f"sources[{index}].path: no folder at {settings.resolve(source.path)}")
     return problems
 
 

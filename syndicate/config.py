@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -422,6 +422,60 @@ class ScheduleSettings(Section):
     keep_history_days: int = Field(90, ge=1, description="Days of job history kept.")
 
 
+def _feed_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{value!r} is not an absolute http(s) URL")
+    return value
+
+
+class SourceSettings(Section):
+    """Where articles come from besides `syndicate import`: a feed URL or a local folder."""
+
+    name: Slug = Field(description="Unique name of the source (`syndicate sources pull NAME`).")
+    url: Annotated[str, BeforeValidator(_feed_url)] | None = Field(
+        None, description="RSS, Atom or JSON Feed URL (a feed source)."
+    )
+    path: str | None = Field(
+        None, description="Folder of article files imported on schedule and on change."
+    )
+    schedule: Cron = Field("*/30 * * * *", description="When to pull (cron, UTC).")
+    full_text: Literal["auto", "always", "never"] = Field(
+        "auto",
+        description="Fetch and extract the linked page: auto = when the feed has a summary only.",
+    )
+    tags: list[str] = Field(default_factory=list, description="Tags added to every article.")
+    since: datetime | date | None = Field(
+        None, description="Ignore feed entries published before this date."
+    )
+    allow_private: bool = Field(
+        False, description="Allow private, loopback and link-local addresses (feed sources)."
+    )
+    timeout: float = Field(20.0, gt=0, le=300, description="Seconds before a request gives up.")
+    max_bytes: int = Field(
+        10 * 1024 * 1024, ge=1024, description="Largest feed or page accepted, in bytes."
+    )
+    host_delay: float = Field(
+        1.0, ge=0, le=60, description="Seconds between two full-text fetches from one host."
+    )
+    max_full_text: int = Field(
+        25, ge=0, le=10000, description="Pages fetched per pull; the rest wait for the next."
+    )
+
+    @model_validator(mode="after")
+    def _url_or_path(self) -> SourceSettings:
+        if (self.url is None) == (self.path is None):
+            raise ValueError("a source needs either url (a feed) or path (a folder), not both")
+        feed_only = {"full_text", "since", "allow_private", "max_full_text", "host_delay"}
+        if self.path is not None and (extra := sorted(feed_only & self.model_fields_set)):
+            raise ValueError(f"{', '.join(extra)} only apply to a feed source (url)")
+        return self
+
+    @property
+    def kind(self) -> str:
+        return "feed" if self.url is not None else "folder"
+
+
 class Settings(Section):
     site: SiteSettings = Field(description="The site.")
     database: DatabaseSettings = Field(default_factory=DatabaseSettings, description="Store.")
@@ -437,6 +491,9 @@ class Settings(Section):
     schedule: ScheduleSettings = Field(
         default_factory=ScheduleSettings, description="Service schedules."
     )
+    sources: list[SourceSettings] = Field(
+        default_factory=list, description="Feeds and folders pulled on a schedule."
+    )
 
     # Where the file was read from; relative paths resolve against it.
     base_dir: Path = Field(default=Path("."), exclude=True, description="(internal)")
@@ -444,7 +501,11 @@ class Settings(Section):
     @model_validator(mode="after")
     def _cross_checks(self) -> Settings:
         problems: list[str] = []
-        for label, items in (("feeds", self.feeds), ("hosts", self.hosts)):
+        for label, items in (
+            ("feeds", self.feeds),
+            ("hosts", self.hosts),
+            ("sources", self.sources),
+        ):
             seen: set[str] = set()
             for item in items:
                 if item.name in seen:
@@ -523,6 +584,15 @@ class Settings(Section):
         raise ConfigError(
             f"no host named {name!r}",
             hint=f"configured hosts: {', '.join(h.name for h in self.hosts) or 'none'}",
+        )
+
+    def source(self, name: str) -> SourceSettings:
+        for source in self.sources:
+            if source.name == name:
+                return source
+        raise ConfigError(
+            f"no source named {name!r}",
+            hint=f"configured sources: {', '.join(s.name for s in self.sources) or 'none'}",
         )
 
     def digest_timezone(self, digest: DigestSettings) -> ZoneInfo:

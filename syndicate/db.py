@@ -263,6 +263,42 @@ webhook_events = Table(
     Column("received_at", UtcDateTime, nullable=False),
 )
 
+# Feed sources: what the last pull of each configured source learnt (conditional GET
+# validators, the URL after permanent redirects, its state), and which article each
+# feed entry became (minted once from the entry's guid/id; kept when the entry leaves).
+sources = Table(
+    "sources",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("config_url", Text, nullable=False),  # as configured; a new one resets the row
+    Column("url", Text, nullable=False),  # after permanent redirects
+    Column("etag", Text, nullable=True),
+    Column("last_modified", Text, nullable=True),
+    # ok | unchanged | failed | deferred | gone
+    Column("state", String(20), nullable=False),
+    Column("detail", Text, nullable=True),
+    Column("pulled_at", UtcDateTime, nullable=True),
+    Column("succeeded_at", UtcDateTime, nullable=True),
+    Column("not_before", UtcDateTime, nullable=True),  # Retry-After
+    Column("counts", JSON, nullable=True),
+)
+
+source_entries = Table(
+    "source_entries",
+    metadata,
+    Column("source", String(64), primary_key=True),
+    Column("entry_key", String(64), primary_key=True),  # sha256 of the guid/id
+    Column("guid", Text, nullable=False),
+    # NULL once the operator removed the article: the entry is not imported again
+    Column("article_id", ForeignKey("articles.id", ondelete="SET NULL"), nullable=True),
+    Column("link", Text, nullable=True),
+    Column("entry_hash", String(64), nullable=False),
+    Column("complete", Boolean, nullable=False, default=True),  # False: page still to fetch
+    Column("first_seen", UtcDateTime, nullable=False),
+    Column("last_seen", UtcDateTime, nullable=False),
+    Index("ix_source_entries_article_id", "article_id"),
+)
+
 meta = Table(
     "meta",
     metadata,

@@ -13,6 +13,7 @@ a traceback for them.
     ├── DigestError          an edition cannot be composed or fails its pre-send check
     ├── DeliveryError        a mailer could not hand over a message
     ├── PublishError         a feed host refused or failed an upload
+    ├── SourceError          a feed source cannot be fetched or read
     └── BadInput             a request's content is malformed (the web answers 400)
         └── TokenError       a link token is forged, expired or for something else
 """
@@ -95,6 +96,28 @@ class DeliveryError(SyndicateError):
 
 class PublishError(SyndicateError):
     hint = "check the [[hosts]] entry and that the host is reachable"
+
+
+class SourceError(SyndicateError):
+    """A feed source failed; ``temporary`` says whether a later pull may succeed.
+
+    ``retry_after`` (seconds) is the server's Retry-After; ``gone`` marks a 410.
+    """
+
+    hint = "see `syndicate sources list` for each source's state"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        temporary: bool = False,
+        retry_after: float | None = None,
+        gone: bool = False,
+    ):
+        super().__init__(message)
+        self.temporary = temporary
+        self.retry_after = retry_after
+        self.gone = gone
 
 
 class BadInput(SyndicateError):

@@ -291,6 +291,11 @@ def housekeeping(app: App) -> dict[str, int]:
 
 def resumable_work(app: App, job: str, slot: str) -> Callable[[], Any] | None:
     """The work a (job, slot) claim stands for, to finish a run whose process died."""
+    if job.startswith("source:"):
+        source = job.removeprefix("source:")
+        if not any(s.name == source for s in app.settings.sources):
+            return None
+        return lambda: pull_source(app, source)
     if job.startswith("digest:"):
         name = job.removeprefix("digest:")
         if not any(d.name == name for d in app.settings.digests):
@@ -322,10 +327,26 @@ def _not_resumable(job: str) -> Any:
     raise SyndicateError(f"job {job!r} died midway and is no longer in the config")
 
 
+def pull_source(app: App, name: str) -> JobOutcome:
+    """Pull one ``[[sources]]`` entry; its articles trigger the feed build like an import."""
+    from .sources import pull_source as pull
+
+    result = pull(app, name)
+    status = "skipped" if result.skipped else ("ok" if result.ok else "failed")
+    error = None if status == "ok" else result.detail
+    return JobOutcome(f"source:{name}", "", status, result.counts, error)
+
+
+def pull_now(app: App, name: str) -> JobOutcome:
+    """An unscheduled pull of one source (the CLI, ``run --once``, a folder change)."""
+    return run_claimed(app, f"source:{name}", now_slot(app), partial(pull_source, app, name))
+
+
 def run_once(app: App) -> list[JobOutcome]:
-    """Every job once, now: finish runs whose process died, build and publish feeds,
-    digests' due slots, one drain."""
+    """Every job once, now: finish runs whose process died, pull every source, build
+    and publish feeds, digests' due slots, one drain."""
     outcomes = resume_stale(app)
+    outcomes += [pull_now(app, source.name) for source in app.settings.sources]
     outcomes.append(run_claimed(app, "feeds", now_slot(app), lambda: build_and_publish(app)))
     outcomes += catch_up(app)
     outcomes.append(run_claimed(app, "deliver", now_slot(app), lambda: deliver(app)))
@@ -387,6 +408,10 @@ def scheduled_jobs(settings: Settings) -> list[ScheduledJob]:
             "housekeeping", schedule.housekeeping, utc, _claimed("housekeeping", utc, housekeeping)
         )
     )
+    for source in settings.sources:
+        job = f"source:{source.name}"
+        pull = partial(pull_source, name=source.name)
+        entries.append(ScheduledJob(job, source.schedule, utc, _claimed(job, utc, pull)))
     for digest in settings.digests:
         entries.append(
             ScheduledJob(

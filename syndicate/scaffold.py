@@ -8,6 +8,13 @@ from pathlib import Path
 from .errors import ConfigError
 from .render import packaged_templates_dir
 
+# A new site imports its own folder: drop a file in articles/ and the service picks it up.
+FOLDER_SOURCE = """
+[[sources]]
+name = "articles"
+path = "articles"                        # imported on schedule and soon after a file changes
+"""
+
 
 def _packaged(name: str) -> Path:
     """A file shipped in the wheel (``_scaffold/``) or found in the source checkout."""
@@ -23,7 +30,8 @@ def scaffold(directory: Path, *, force: bool = False) -> list[Path]:
         )
     directory.mkdir(parents=True, exist_ok=True)
     written = []
-    shutil.copyfile(_packaged("config.toml"), config)
+    text = _packaged("config.toml").read_text(encoding="utf-8")
+    config.write_text(text.rstrip("\n") + "\n" + FOLDER_SOURCE, encoding="utf-8")
     written.append(config)
     templates = directory / "templates"
     if not templates.exists():

@@ -27,6 +27,7 @@ from .context import App
 from .errors import ConfigError, SyndicateError
 from .leader import LeaderLock, leader_lock
 from .schedules import cron_trigger, latest_fire_time
+from .sources.watch import watch_folders
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +115,16 @@ class Service:
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=True)
             self._scheduler = None
+
+    def _watch_folders(self) -> None:
+        """Folder sources: import right after a file changes (the leader only)."""
+
+        def changed(name: str) -> None:
+            if self.is_leader:
+                jobs.pull_now(self.app, name)
+                jobs.rebuild_if_articles_changed(self.app)
+
+        watch_folders(lambda: self.app.settings, self.stop, changed)
 
     # -- delivery and web ----------------------------------------------------------
 
@@ -215,6 +226,7 @@ class Service:
         targets = []
         if self.parts.scheduler:
             targets.append(("leader", self._lead))
+            targets.append(("watch", self._watch_folders))
         if self.parts.delivery:
             targets.append(("delivery", self._deliver))
         if self.parts.web:

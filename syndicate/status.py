@@ -15,6 +15,7 @@ from .db import job_runs, leases, pushes, workers
 from .jobs import scheduled_jobs
 from .outbox import status as edition_status
 from .schedules import next_fire_time
+from .sources.report import source_rows
 
 RECENT_EDITIONS = 5
 UNFINISHED = ("queued", "sending", "deferred")
@@ -67,6 +68,7 @@ def collect(app: App) -> dict[str, Any]:
             {**_row(r), "per_second": _throughput(r.sent, r.started_at, r.heartbeat_at)}
             for r in conn.execute(select(workers).order_by(workers.c.heartbeat_at.desc()))
         ]
+        report["sources"] = source_rows(conn, app.settings, now)
         leader = conn.execute(select(leases).where(leases.c.name == "scheduler")).first()
         report["leader"] = _row(leader) if leader else None
         every_edition = edition_status(conn)

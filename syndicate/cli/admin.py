@@ -22,6 +22,7 @@ from .base import (
     print_json,
     print_table,
 )
+from .sources import print_sources
 
 
 @main_group.command()
@@ -128,6 +129,8 @@ def status(obj: Obj, as_json: bool) -> None:
                 for e in report["editions"]
             ],
         )
+    if report["sources"]:
+        print_sources(report["sources"], now)
     if report["pushes"]:
         print_table(
             "Feed hosts",

@@ -24,6 +24,7 @@ from .base import (
     print_json,
     print_table,
 )
+from .sources import import_urls, is_url
 
 if TYPE_CHECKING:  # the importers load lxml and markdown-it: only when importing
     from ..importers.report import ImportReport
@@ -69,7 +70,7 @@ def _as_dict(article: Article, now: Any, *, full: bool) -> dict[str, Any]:
 
 
 @main_group.command("import")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, required=True, metavar="PATH_OR_URL...")
 @click.option(
     "--format",
     "fmt",
@@ -79,17 +80,33 @@ def _as_dict(article: Article, now: Any, *, full: bool) -> dict[str, Any]:
 )
 @click.option("--dry-run", is_flag=True, help="Show what would change; store nothing.")
 @click.option("--verbose", "-v", is_flag=True, help="List every file and entry, not a summary.")
+@click.option("--allow-private", is_flag=True, help="URLs: allow private and loopback addresses.")
 @json_option
 @pass_obj
 @handle_errors
 def import_command(
-    obj: Obj, paths: tuple[Path, ...], fmt: str | None, dry_run: bool, verbose: bool,
+    obj: Obj,
+    paths: tuple[str, ...],
+    fmt: str | None,
+    dry_run: bool,
+    verbose: bool,
+    allow_private: bool,
     as_json: bool,
-) -> None:  # fmt: skip
+) -> None:
     """Import article files, folders and CMS exports (WordPress WXR, Ghost JSON, a
-    Substack folder); re-importing updates them. Prints a summary; --verbose lists all."""
+    Substack folder), or a feed or page URL (a one-off pull); re-importing updates them.
+    Prints a summary; --verbose lists all."""
     from ..importers import import_paths
 
+    urls = [p for p in paths if is_url(p)]
+    if urls:
+        if dry_run or len(urls) != len(paths):
+            raise SyndicateError(
+                "import takes either files and folders or URLs, and URLs without --dry-run"
+            )
+        if not import_urls(obj, urls, allow_private=allow_private, as_json=as_json):
+            raise SystemExit(1)
+        return
     app = obj.app()
     with (
         Progress(
@@ -112,7 +129,12 @@ def import_command(
             bar.update(task, advance=1, description=path.name)
 
         report = import_paths(
-            app, paths, fmt=fmt, dry_run=dry_run, progress=advance, started=started
+            app,
+            [Path(p) for p in paths],
+            fmt=fmt,
+            dry_run=dry_run,
+            progress=advance,
+            started=started,
         )
     if as_json:
         print_json(report.to_dict())

@@ -1,0 +1,71 @@
+"""Folder sources: import soon after their files change, besides the schedule.
+
+watchfiles (inotify on Linux, a Rust notify backend elsewhere) reports changes after a
+short debounce; the watcher re-reads the configured folders every few seconds so a
+reloaded config (SIGHUP) or a folder created later is picked up.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import watchfiles
+
+from ..config import Settings
+from ..importers import EXTENSIONS
+
+log = logging.getLogger(__name__)
+logging.getLogger("watchfiles").setLevel(logging.WARNING)  # it logs every change at INFO
+
+RECHECK_MS = 2000
+
+
+def watched_folders(settings: Settings) -> dict[Path, str]:
+    """Each existing folder of a folder source -> the source's name."""
+    folders = {}
+    for source in settings.sources:
+        if source.path is not None:
+            folder = settings.resolve(source.path).resolve()
+            if folder.is_dir():
+                folders[folder] = source.name
+    return folders
+
+
+def _article_file(path: str) -> bool:
+    return Path(path).suffix.lower() in EXTENSIONS and not Path(path).name.startswith(".")
+
+
+def watch_folders(
+    settings: Callable[[], Settings],
+    stop: threading.Event,
+    on_change: Callable[[str], object],
+) -> None:
+    """Call ``on_change(source name)`` after article files in a folder source change."""
+    while not stop.is_set():
+        folders = watched_folders(settings())
+        if not folders:
+            stop.wait(RECHECK_MS / 1000)
+            continue
+        log.debug("watching %s", ", ".join(str(f) for f in folders))
+        for changes in watchfiles.watch(
+            *folders, stop_event=stop, rust_timeout=RECHECK_MS, yield_on_timeout=True
+        ):
+            if watched_folders(settings()) != folders:
+                break  # the config changed: watch the new set
+            touched = sorted(
+                {
+                    name
+                    for _change, path in changes
+                    if _article_file(path)
+                    for folder, name in folders.items()
+                    if Path(path).is_relative_to(folder)
+                }
+            )
+            for name in touched:
+                try:
+                    on_change(name)
+                except Exception:  # the watcher must outlive one failed import
+                    log.exception("importing the folder of source %s failed", name)
