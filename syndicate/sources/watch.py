@@ -38,6 +38,19 @@ def _article_file(path: str) -> bool:
     return Path(path).suffix.lower() in EXTENSIONS and not Path(path).name.startswith(".")
 
 
+def _touched(changes: set[tuple[watchfiles.Change, str]], folders: dict[Path, str]) -> list[str]:
+    """The sources whose folders hold a changed article file."""
+    return sorted(
+        {
+            name
+            for _change, path in changes
+            if _article_file(path)
+            for folder, name in folders.items()
+            if Path(path).is_relative_to(folder)
+        }
+    )
+
+
 def watch_folders(
     settings: Callable[[], Settings],
     stop: threading.Event,
@@ -50,20 +63,18 @@ def watch_folders(
             stop.wait(RECHECK_MS / 1000)
             continue
         log.debug("watching %s", ", ".join(str(f) for f in folders))
+        primed = False
         for changes in watchfiles.watch(
             *folders, stop_event=stop, rust_timeout=RECHECK_MS, yield_on_timeout=True
         ):
             if watched_folders(settings()) != folders:
                 break  # the config changed: watch the new set
-            touched = sorted(
-                {
-                    name
-                    for _change, path in changes
-                    if _article_file(path)
-                    for folder, name in folders.items()
-                    if Path(path).is_relative_to(folder)
-                }
-            )
+            touched = _touched(changes, folders)
+            if not primed:
+                # The watch is live from its first answer on: import every folder once
+                # then, so a file written while the watcher was starting is not missed.
+                primed = True
+                touched = sorted(set(folders.values()))
             for name in touched:
                 try:
                     on_change(name)
