@@ -173,7 +173,8 @@ def status(obj: Obj, as_json: bool) -> None:
     if leader:
         out_console.print(
             f"Scheduler leader: {leader['holder']}"
-            f" (lease until {leader['expires_at']:%Y-%m-%d %H:%M:%S} UTC)"
+            f" (lease until {leader['expires_at']:%Y-%m-%d %H:%M:%S} UTC)",
+            markup=False,
         )
 
 

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import click
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from .. import __version__
 from ..config import Settings, config_path, load_settings
@@ -46,14 +47,20 @@ class Obj:
         return self._app
 
 
+def labelled(label: str, style: str, text: str, *, console: Console | None = None) -> None:
+    """Print ``label: text`` with a styled label. The text is never parsed as markup, so
+    brackets in it (``[s3]``, ``[database]``, a file name) are printed as written."""
+    (console or err_console).print(Text.assemble((f"{label}:", style), " ", text), soft_wrap=True)
+
+
 def fail(error: SyndicateError) -> None:
     """Print an operator error as one line (plus problems and a hint); exit 1."""
-    err_console.print(f"[bold red]error:[/] {error.message}", markup=True, soft_wrap=True)
+    labelled("error", "bold red", error.message)
     if isinstance(error, ConfigError):
         for problem in error.problems:
             err_console.print(f"  - {problem}", markup=False, soft_wrap=True)
     if error.hint:
-        err_console.print(f"[dim]hint:[/] {error.hint}", markup=True, soft_wrap=True)
+        labelled("hint", "dim", error.hint)
     sys.exit(1)
 
 
@@ -92,7 +99,8 @@ def print_table(title: str | None, columns: Sequence[str], rows: Iterable[Sequen
     for column in columns:
         table.add_column(column)
     for row in rows:
-        table.add_row(*("" if cell is None else str(cell) for cell in row))
+        # Text, not str: a cell is data (a title like "[draft] ..."), never markup.
+        table.add_row(*(Text("" if cell is None else str(cell)) for cell in row))
     out_console.print(table)
 
 

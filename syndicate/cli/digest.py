@@ -17,6 +17,7 @@ from .base import (
     err_console,
     handle_errors,
     json_option,
+    labelled,
     main_group,
     out_console,
     pass_obj,
@@ -145,7 +146,7 @@ def _message(
 
 def _warn(draft: Draft) -> None:
     for warning in draft.warnings:
-        err_console.print(f"[yellow]warning:[/] {warning}", soft_wrap=True)
+        labelled("warning", "yellow", warning)
 
 
 @digest.command()
@@ -172,7 +173,8 @@ def preview(obj: Obj, name: str, subscriber: str | None, at: str | None, out: Pa
         draft.article_count == 0 and app.settings.digest(name).skip_empty
     ):
         err_console.print(
-            f"no new articles for digest {name!r} in the current period: nothing would be sent"
+            f"no new articles for digest {name!r} in the current period: nothing would be sent",
+            markup=False,
         )
         return
     data, _ = _message(app, name, draft, email=SAMPLE_EMAIL, subscriber=subscriber, test=False)
@@ -185,7 +187,7 @@ def preview(obj: Obj, name: str, subscriber: str | None, at: str | None, out: Pa
                 f"--out: cannot write {out}: {exc.strerror or exc}",
                 hint="choose a file in a folder you can write, or leave out --out for stdout",
             ) from None
-        err_console.print(f"wrote {len(data)} bytes to {out}")
+        err_console.print(f"wrote {len(data)} bytes to {out}", markup=False)
     else:
         click.echo(data.decode("utf-8", errors="replace").replace("\r\n", "\n"), nl=False)
 
@@ -224,7 +226,7 @@ def send(obj: Obj, name: str, test_to: str | None, as_json: bool) -> None:
         print_json(report)
         return
     for warning in report["warnings"]:
-        err_console.print(f"[yellow]warning:[/] {warning}", soft_wrap=True)
+        labelled("warning", "yellow", warning)
     if run.status == "composed" and edition is not None:
         out_console.print(
             f"edition {edition.id} of {name} ({edition.period}): {edition.article_count} "
@@ -232,6 +234,7 @@ def send(obj: Obj, name: str, test_to: str | None, as_json: bool) -> None:
             + (f" and {edition.more_count} more" if edition.more_count else "")
             + f", {edition.html_bytes // 1024} KB; queued for {run.queued} new recipient(s)",
             soft_wrap=True,
+            markup=False,
         )
         out_console.print("run `syndicate deliver --once` to send the queue now")
     elif edition is not None:
@@ -239,6 +242,7 @@ def send(obj: Obj, name: str, test_to: str | None, as_json: bool) -> None:
             f"edition {edition.id} of {name} ({edition.period}) is {edition.status}: "
             f"{edition.reason or 'nothing to send'}",
             soft_wrap=True,
+            markup=False,
         )
 
 

@@ -217,7 +217,7 @@ def export_command(obj: Obj, out: Path | None, status: str | None) -> None:
         buffer = io.StringIO()
         count = subscriber_csv.export_csv(conn, buffer, status=status)
     write_atomic(out, buffer.getvalue().encode("utf-8"))
-    err_console.print(f"{count} subscriber(s) written to {out}")
+    err_console.print(f"{count} subscriber(s) written to {out}", markup=False)
 
 
 @subscribers_group.command("erase")
