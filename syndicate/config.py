@@ -120,6 +120,16 @@ class DatabaseSettings(Section):
     )
     pool_size: int = Field(5, ge=1, le=100, description="Connections per process (PostgreSQL).")
 
+    @field_validator("url")
+    @classmethod
+    def _supported(cls, value: str) -> str:
+        from .dburl import DatabaseUrlError, normalise
+
+        try:
+            return normalise(value)
+        except DatabaseUrlError as exc:
+            raise ValueError(f"{exc.message}; {exc.hint}") from None
+
 
 class PathSettings(Section):
     feeds: str = Field("feeds", description="Where built feeds are written.")
