@@ -28,6 +28,7 @@ from pydantic import (
     model_validator,
 )
 
+from .configkeys import nearest_key
 from .errors import ConfigError
 
 DEFAULT_CONFIG = "config.toml"
@@ -516,7 +517,10 @@ def _describe(error: dict[str, Any]) -> str:
         if message.startswith(prefix):
             message = message[len(prefix) :]
     if error["type"] == "extra_forbidden":
-        message = "unknown key (check the spelling against docs/configuration.md)"
+        nearest = nearest_key(Settings, loc)
+        message = "unknown key" + (
+            f"; did you mean {nearest!r}?" if nearest else " (see docs/configuration.md)"
+        )
     elif error["type"] == "missing":
         message = "required key is missing"
     return f"{_key_path(loc)}: {message}"

@@ -25,7 +25,8 @@ INTRO = """\
 syndicate reads `config.toml` (or the file named by `--config` / `$SYNDICATE_CONFIG`).
 Every key is listed below with its type, default and meaning; keys marked
 *required* have no default. Unknown keys are errors, so a typo never passes silently:
-`syndicate check` lists every problem with its key path (`digests[0].schedule`).
+`syndicate check` lists every problem with its key path (`digests[0].schedule`)
+and, for a mistyped key, the nearest accepted one.
 
 - Relative paths are resolved against the folder that holds `config.toml`.
 - Secrets are never written in the file: keys ending in `_env` name an environment

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
+from typing import Any
 
 import click
+from rich.text import Text
 
-from ..checks import all_problems
+from ..checks import Check
 from ..config import load_settings
 from ..db import current_revision, redact
-from ..errors import ConfigError
+from ..errors import ConfigError, SyndicateError
 from ..scaffold import scaffold
 from ..status import ago, collect
 from .base import (
@@ -37,15 +40,72 @@ def init(directory: Path, force: bool) -> None:
 
 
 @main_group.command()
+@json_option
 @pass_obj
 @handle_errors
-def check(obj: Obj) -> None:
-    """Validate config, templates, secrets and built feeds; list every problem."""
-    settings = load_settings(obj.config)
-    problems = all_problems(settings)
-    if problems:
-        raise ConfigError(f"{obj.config}: {len(problems)} problem(s)", problems=problems)
-    click.echo(f"{obj.config}: ok")
+def check(obj: Obj, as_json: bool) -> None:
+    """Build everything a run builds (store, templates, mailer, hosts, feeds, digests)
+    without sending or publishing; report each check; exit 1 if any failed."""
+    from ..checks import run_checks
+
+    try:
+        settings = load_settings(obj.config)
+    except ConfigError as error:
+        if not as_json:
+            raise
+        print_json({"config": obj.config, "ok": False, "checks": [_config_check(error)]})
+        sys.exit(1)
+    checks = run_checks(settings, source=str(obj.config), app=obj.app())
+    failed = [c for c in checks if c.status == "failed"]
+    if as_json:
+        print_json(
+            {"config": obj.config, "ok": not failed, "checks": [c.as_dict() for c in checks]}
+        )
+    else:
+        _print_checks(obj, checks)
+    if failed:
+        if as_json:
+            sys.exit(1)
+        raise SyndicateError(
+            f"{len(failed)} of {len(checks)} checks failed: " + ", ".join(c.name for c in failed),
+            hint="fix the problems listed above (each names its file or key), "
+            "then run `syndicate check` again",
+        )
+
+
+def _config_check(error: ConfigError) -> dict[str, Any]:
+    return {
+        "name": "config",
+        "status": "failed",
+        "detail": error.message,
+        "problems": error.problems,
+    }
+
+
+_MARK = {
+    "ok": ("ok", "green"),
+    "warning": ("warn", "yellow"),
+    "failed": ("FAIL", "bold red"),
+    "skipped": ("skip", "dim"),
+}
+
+
+def _print_checks(obj: Obj, checks: list[Check]) -> None:
+    width = max(len(c.name) for c in checks)
+    for check in checks:
+        mark, style = _MARK[check.status]
+        out_console.print(
+            Text.assemble((f"{mark:<4}", style), f" {check.name:<{width}}  {check.detail}"),
+            soft_wrap=True,
+        )
+        for problem in check.problems:
+            out_console.print(Text(f"     - {problem}"), soft_wrap=True)
+    warnings = sum(c.status == "warning" for c in checks)
+    if not any(c.status == "failed" for c in checks):
+        click.echo(
+            f"{obj.config}: ok, {len(checks)} checks"
+            + (f", {warnings} with warnings" if warnings else "")
+        )
 
 
 @main_group.group()
