@@ -240,7 +240,7 @@ def example_values(settings: Settings) -> list[str]:
 def _site_values(settings: Settings) -> str:
     found = example_values(settings)
     if found:
-        raise _Found(found, f"{len(found)} value(s) left from the example config", warning=True)
+        raise _Found(found, f"{len(found)} value(s) at an example domain", warning=True)
     return "no example.org values left"
 
 

@@ -135,6 +135,7 @@ class DatabaseSettings(Section):
 class PathSettings(Section):
     feeds: str = Field("feeds", description="Where built feeds are written.")
     templates: str = Field("templates", description="Operator templates, over the packaged ones.")
+    articles: str = Field("articles", description="Where `syndicate new` writes articles.")
 
 
 class FeedSettings(Section):
@@ -435,6 +436,10 @@ class Settings(Section):
     @property
     def templates_dir(self) -> Path:
         return self.resolve(self.paths.templates)
+
+    @property
+    def articles_dir(self) -> Path:
+        return self.resolve(self.paths.articles)
 
     @property
     def web_base_url(self) -> str:

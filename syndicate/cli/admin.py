@@ -13,7 +13,6 @@ from ..checks import Check
 from ..config import load_settings
 from ..db import current_revision, redact
 from ..errors import ConfigError, SyndicateError
-from ..scaffold import scaffold
 from ..status import ago, collect
 from .base import (
     Obj,
@@ -29,14 +28,56 @@ from .base import (
 
 @main_group.command()
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default=".")
+@click.option("--title", help="The site's name, used in feeds and emails.")
+@click.option("--url", help="The site's public URL, like https://news.example.net/.")
+@click.option("--timezone", help="IANA time zone, like Europe/Kyiv (default: this machine's).")
+@click.option("--from", "sender", help="Sender of the digests: 'Name <address>'.")
+@click.option("--templates", is_flag=True, help="Also copy the packaged templates to edit.")
 @click.option("--force", is_flag=True, help="Overwrite an existing config.toml.")
+@click.option(
+    "--no-input",
+    is_flag=True,
+    help="Never ask; use the flags and defaults (the default when stdin is not a terminal).",
+)
 @handle_errors
-def init(directory: Path, force: bool) -> None:
-    """Scaffold config.toml, templates/ and an example article in DIRECTORY."""
-    written = scaffold(directory, force=force)
+def init(
+    directory: Path,
+    title: str | None,
+    url: str | None,
+    timezone: str | None,
+    sender: str | None,
+    templates: bool,
+    force: bool,
+    no_input: bool,
+) -> None:
+    """Write a starter config.toml for your site in DIRECTORY (asks for the values the
+    flags do not give when run in a terminal)."""
+    from ..scaffold import SiteValues, default_sender, local_timezone, scaffold
+
+    ask = not no_input and sys.stdin.isatty()
+
+    def value(given: str | None, question: str, default: str) -> str:
+        if given is not None:
+            return given
+        return str(click.prompt(question, default=default)) if ask else default
+
+    title = value(title, "Site title", directory.resolve().name.replace("-", " ").title())
+    url = value(url, "Public URL of the site", "https://example.org/")
+    timezone = value(timezone, "Time zone", local_timezone())
+    sender = value(sender, "Digests are sent from", default_sender(title, url))
+    written = scaffold(
+        directory,
+        SiteValues(title=title, url=url, timezone=timezone, sender=sender),
+        force=force,
+        templates=templates,
+    )
     for path in written:
         click.echo(f"wrote {path}")
-    click.echo(f"next: cd {directory} && syndicate check && syndicate import articles")
+    cd = "" if directory == Path(".") else f"cd {directory} && "
+    click.echo(
+        f'next: {cd}syndicate check, then syndicate new "Your first article", '
+        "syndicate import articles and syndicate run --once"
+    )
 
 
 @main_group.command()
