@@ -24,10 +24,11 @@ venv-test: $(VENV)/.installed-test
 
 # Import the example articles, build the feeds, compose this period's digest for the
 # example reader into the Maildir outbox/, then keep running (Ctrl-C stops cleanly).
+# Every step may run again: a reader who unsubscribed in the demo stays unsubscribed.
 run: venv
 	$(SYN) db upgrade
 	$(SYN) import examples/articles
-	$(SYN) subscribers add reader@example.org --name "Example Reader" --digest weekly
+	$(SYN) subscribers add reader@example.org --name "Example Reader" --digest weekly --skip-suppressed
 	$(SYN) feeds build
 	$(SYN) digest send weekly
 	$(SYN) deliver --once
