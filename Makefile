@@ -10,12 +10,15 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-# One stamp per install flavour, redone when pyproject.toml changes.
+# One stamp per install flavour, redone when pyproject.toml changes. The distribution
+# is syndicate-feeds; an install under the old name `syndicate` is removed first.
 $(VENV)/.installed-run: pyproject.toml | $(BIN)/python
+	$(BIN)/pip uninstall --quiet --yes syndicate 2>/dev/null || true
 	$(BIN)/pip install --quiet -e ".[all]"
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/pip uninstall --quiet --yes syndicate 2>/dev/null || true
 	$(BIN)/pip install --quiet -e ".[test]"
 	touch $@
 

@@ -14,6 +14,7 @@ import socket
 from pathlib import Path
 from typing import Any
 
+from ..errors import install_hint
 from .base import (
     AUTH_HINT,
     DOWN_HINT,
@@ -47,7 +48,7 @@ class SftpHost:
             raise HostError(
                 f"host {name!r}: SFTP needs paramiko",
                 temporary=False,
-                hint="pip install 'syndicate[sftp]'",
+                hint=install_hint("sftp"),
             ) from None
         self.name = name
         self.host = host
