@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 
@@ -202,6 +202,8 @@ class _Drainer:
                     heartbeat(self.app, worker_id, sent=sent)
         finally:
             mailer.close()
+            if self.once:  # a one-off drain is done: it is no longer a worker
+                retire(self.app, worker_id)
 
     def store(
         self, worker_id: str, outcomes: list[Outcome], connection: Connection | None = None
@@ -357,6 +359,13 @@ def heartbeat(app: App, worker_id: str, *, sent: int = 0) -> None:
                     sent=sent,
                 )
             )
+
+
+def retire(app: App, worker_id: str) -> None:
+    """Remove this worker's row: ``status`` lists running workers, not finished drains
+    (their counts are in the job history)."""
+    with transaction(app.engine) as conn:
+        conn.execute(delete(workers).where(workers.c.id == worker_id))
 
 
 def drain(

@@ -13,7 +13,7 @@ from ..checks import Check
 from ..config import load_settings
 from ..db import current_revision, redact
 from ..errors import ConfigError, SyndicateError
-from ..status import ago, collect
+from ..status import ago, collect, last_result, last_when
 from .base import (
     Obj,
     handle_errors,
@@ -196,15 +196,13 @@ def status(obj: Obj, as_json: bool) -> None:
     now = report["now"]
     print_table(
         "Jobs",
-        ["job", "schedule", "next run", "last run", "outcome", "counts / error"],
+        ["job", "next run", "last run", "result"],
         [
             (
                 job["job"],
-                job["schedule"] + ("" if job["timezone"] == "UTC" else f" {job['timezone']}"),
-                ago(job["next_run"], now),
-                ago(job["last"]["started_at"], now) if job["last"] else "never",
-                job["last"]["status"] if job["last"] else "",
-                (job["last"]["error"] or _counts(job["last"]["counts"])) if job["last"] else "",
+                ago(job["next_run"], now) if job["next_run"] else "",
+                last_when(job["last"], now),
+                last_result(job["last"]),
             )
             for job in report["jobs"]
         ],
@@ -277,7 +275,3 @@ def status(obj: Obj, as_json: bool) -> None:
             f" (lease until {leader['expires_at']:%Y-%m-%d %H:%M:%S} UTC)",
             markup=False,
         )
-
-
-def _counts(counts: dict | None) -> str:
-    return " ".join(f"{k}={v}" for k, v in sorted((counts or {}).items()))

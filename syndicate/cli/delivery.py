@@ -36,6 +36,7 @@ from .base import (
 def deliver(obj: Obj, once: bool, worker_id: str | None, as_json: bool) -> None:
     """Drain the outbox: hand queued messages to the mail provider."""
     from ..delivery import drain
+    from ..manualruns import recorded
     from ..outbox import due_count
 
     app = obj.app()
@@ -64,9 +65,12 @@ def deliver(obj: Obj, once: bool, worker_id: str | None, as_json: bool) -> None:
 
         def work() -> None:
             try:
-                result["report"] = drain(
-                    app, once=once, stop=stop, worker_id=worker_id, progress=advance
-                )
+
+                def run() -> Any:
+                    return drain(app, once=once, stop=stop, worker_id=worker_id, progress=advance)
+
+                # a one-off drain is a run of the deliver job, as in `run --once`
+                result["report"] = recorded(app, "deliver", run) if once else run()
             except BaseException as exc:  # handed to the main thread
                 result["error"] = exc
 

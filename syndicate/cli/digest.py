@@ -207,8 +207,9 @@ def send(obj: Obj, name: str, test_to: str | None, as_json: bool) -> None:
         return
     from ..digest import find_edition, presend_check
     from ..jobs import send_digest
+    from ..manualruns import recorded
 
-    run = send_digest(app, name)
+    run = recorded(app, f"digest:{name}", lambda: send_digest(app, name))
     with app.engine.connect() as conn:
         edition = find_edition(conn, edition_id=run.edition_id) if run.edition_id else None
     report = {
