@@ -156,12 +156,30 @@ def _warn(draft: Draft) -> None:
 )
 @click.option("--at", "at", metavar="TIME", help="Preview as of this time (digest's zone).")
 @click.option(
-    "--out", "out", type=click.Path(dir_okay=False, path_type=Path), help="Write the message here."
+    "--out", "out", type=click.Path(dir_okay=False, path_type=Path), help="Write the .eml here."
 )
+@click.option("--text", "show", flag_value="text", help="Print only the text part.")
+@click.option("--raw", "show", flag_value="raw", help="Print the MIME message as sent.")
+@click.option("--open", "show", flag_value="open", help="Open the HTML part in a web browser.")
+@click.option(
+    "--serve", "show", flag_value="serve", help="Serve the HTML part on 127.0.0.1 until Ctrl-C."
+)
+@click.option("--port", type=click.IntRange(0, 65535), default=0, help="Port for --serve.")
 @pass_obj
 @handle_errors
-def preview(obj: Obj, name: str, subscriber: str | None, at: str | None, out: Path | None) -> None:
-    """Show exactly what a subscriber would receive, without storing or sending anything."""
+def preview(
+    obj: Obj,
+    name: str,
+    subscriber: str | None,
+    at: str | None,
+    out: Path | None,
+    show: str | None,
+    port: int,
+) -> None:
+    """Show what a subscriber would receive, without storing or sending anything: the
+    headers and text part (default), the HTML in a browser (--open, --serve), or the
+    message itself (--raw, --out)."""
+    from .. import preview as view
     from ..fileio import write_atomic
 
     app = obj.app()
@@ -185,11 +203,33 @@ def preview(obj: Obj, name: str, subscriber: str | None, at: str | None, out: Pa
         except OSError as exc:
             raise SyndicateError(
                 f"--out: cannot write {out}: {exc.strerror or exc}",
-                hint="choose a file in a folder you can write, or leave out --out for stdout",
+                hint="choose a file in a folder you can write, or leave out --out",
             ) from None
         err_console.print(f"wrote {len(data)} bytes to {out}", markup=False)
-    else:
+        if show is None:
+            return
+    message = view.parse(data)
+    if show == "raw":
         click.echo(data.decode("utf-8", errors="replace").replace("\r\n", "\n"), nl=False)
+    elif show == "text":
+        click.echo(view.part(message, "plain"), nl=False)
+    elif show == "open":
+        path = view.open_in_browser(view.part(message, "html"), name)
+        click.echo(f"opened {path} in a web browser")
+    elif show == "serve":
+        view.serve(
+            view.part(message, "html"),
+            port=port,
+            ready=lambda url: click.echo(f"serving the HTML part at {url} (Ctrl-C stops)"),
+        )
+    else:
+        click.echo(view.readable(data), nl=False)
+        err_console.print(
+            f"(HTML part: {len(view.part(message, 'html').encode()) // 1024} KB; "
+            "--open or --serve shows it in a browser, --raw prints the MIME message)",
+            markup=False,
+            soft_wrap=True,
+        )
 
 
 @digest.command()
