@@ -375,12 +375,15 @@ def drain(
     stop: threading.Event | None = None,
     worker_id: str | None = None,
     progress: Callable[[int], None] | None = None,
+    limiter: RateLimiter | None = None,
 ) -> DrainReport:
     """Send what the outbox holds.
 
     ``once``: stop when nothing is due (or the breaker pauses sending); otherwise keep
     polling every ``schedule.deliver_every_seconds`` until ``stop`` is set.
     ``progress`` is called with the number of rows finished as they finish.
+    ``limiter``: the rate limit to use (a progress display asks it whether sending is
+    held); default one from ``[mail] rate_per_second`` and ``burst``.
     """
     stop = stop or threading.Event()
     mail = app.settings.mail
@@ -390,7 +393,7 @@ def drain(
         once=once,
         stop=stop,
         progress=progress,
-        limiter=RateLimiter(mail.rate_per_second, mail.burst),
+        limiter=limiter or RateLimiter(mail.rate_per_second, mail.burst),
         breaker=CircuitBreaker(delivery.breaker_failures, delivery.breaker_pause_seconds),
     )
     base = worker_id or default_worker_id()
