@@ -21,6 +21,7 @@ SCRIPTS = [
     ("Digest: render once vs per recipient", "bench_render.py", []),
     ("Delivery: personalising, SMTP, batch HTTP", "bench_delivery.py", []),
     ("Outbox: enqueue, workers, memory", "bench_outbox.py", []),
+    ("CLI start-up: --version, --help, completion", "bench_startup.py", []),
 ]
 
 

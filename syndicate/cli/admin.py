@@ -10,7 +10,6 @@ import click
 from rich.text import Text
 
 from ..checks import Check
-from ..config import load_settings
 from ..db import current_revision, redact
 from ..errors import ConfigError, SyndicateError
 from ..status import ago, collect, last_result, last_when
@@ -50,8 +49,9 @@ def init(
     force: bool,
     no_input: bool,
 ) -> None:
-    """Write a starter config.toml for your site in DIRECTORY (asks for the values the
-    flags do not give when run in a terminal)."""
+    """Write a starter config.toml for your site in DIRECTORY.
+
+    In a terminal it asks for the values the flags do not give."""
     from ..scaffold import SiteValues, default_sender, local_timezone, scaffold
 
     ask = not no_input and sys.stdin.isatty()
@@ -85,12 +85,15 @@ def init(
 @pass_obj
 @handle_errors
 def check(obj: Obj, as_json: bool) -> None:
-    """Build everything a run builds (store, templates, mailer, hosts, feeds, digests)
-    without sending or publishing; report each check; exit 1 if any failed."""
+    """Build everything a run builds, without sending; report each check.
+
+    Opens the store, parses templates, builds the mailer, DKIM signer and hosts, builds
+    every feed into a scratch folder, lints the built feeds and renders each digest;
+    exits 1 if any check failed."""
     from ..checks import run_checks
 
     try:
-        settings = load_settings(obj.config)
+        settings = obj.load()
     except ConfigError as error:
         if not as_json:
             raise
