@@ -13,6 +13,8 @@ import click
 from syndicate.cli import main
 from syndicate.cli.lazy import COMMANDS
 
+from .support import REPO
+
 HEAVY = ("rich", "sqlalchemy", "pydantic", "jinja2", "flask", "syndicate.config", "syndicate.db")
 
 PROBE = """
@@ -68,3 +70,21 @@ def test_the_table_matches_every_command() -> None:
         assert command is not None, name
         assert command.get_short_help_str(1000) == help_line, name
     assert set(main.commands) == set(COMMANDS)  # nothing registered outside the table
+
+
+def test_the_documented_completion_scripts_are_real() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    for shell, expected in [
+        ("bash", "complete -o nosort -F _syndicate_completion syndicate"),
+        ("zsh", "compdef _syndicate_completion syndicate"),
+        ("fish", "complete --no-files --command syndicate"),
+    ]:
+        assert f"_SYNDICATE_COMPLETE={shell}_source syndicate" in readme
+        result = subprocess.run(
+            [sys.executable, "-m", "syndicate"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "_SYNDICATE_COMPLETE": f"{shell}_source"},
+        )
+        assert result.returncode == 0 and expected in result.stdout, result.stdout

@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
         "Import article files or folders (txt, md, html); re-importing updates them.",
     ),
     "init": (("admin",), "Write a starter config.toml for your site in DIRECTORY."),
+    "new": (("new",), "Write a new Markdown article with front matter into the articles folder."),
     "outbox": (("delivery",), "Inspect and repair the outbox."),
     "run": (("service",), "The service: scheduler + delivery + web server in one process."),
     "serve": (
