@@ -100,3 +100,10 @@ def test_serve_shows_the_html_on_loopback_until_interrupted(
         _, err = process.communicate(timeout=30)
     assert process.returncode == 0, err
     assert "Traceback" not in err
+
+
+def test_an_empty_send_says_where_newer_articles_go(app: App, config_file: Path) -> None:
+    code, output = run(config_file, "digest", "send", "weekly")
+    assert code == 0, output
+    assert "is empty: no new articles in the period; articles published after " in output
+    assert "go into the next edition (" in output

@@ -281,10 +281,24 @@ def send(obj: Obj, name: str, test_to: str | None, as_json: bool) -> None:
     elif edition is not None:
         out_console.print(
             f"edition {edition.id} of {name} ({edition.period}) is {edition.status}: "
-            f"{edition.reason or 'nothing to send'}",
+            f"{edition.reason or 'nothing to send'}" + _next_edition(app, name, run.slot),
             soft_wrap=True,
             markup=False,
         )
+
+
+def _next_edition(app: App, name: str, slot: datetime) -> str:
+    """Where an article published after this period's slot goes: the next edition."""
+    from ..digest.windows import next_slot
+
+    settings = app.settings.digest(name)
+    following = next_slot(settings, app.settings.digest_timezone(settings), slot)
+    if following is None:
+        return ""
+    return (
+        f"; articles published after {slot:%Y-%m-%d %H:%M} UTC go into the next edition "
+        f"({following:%Y-%m-%d %H:%M} UTC)"
+    )
 
 
 def _send_test(app: App, name: str, test_to: str, as_json: bool) -> None:
