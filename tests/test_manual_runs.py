@@ -77,3 +77,12 @@ def test_a_failed_manual_run_is_recorded_as_failed(tmp_path: Path) -> None:
     report = json.loads(run(config, "status", "--json"))
     last = next(job for job in report["jobs"] if job["job"] == "feeds")["last"]
     assert last["status"] == "failed" and "cannot write the feeds folder" in last["error"]
+
+
+def test_run_once_prints_the_headline_numbers(tmp_path: Path) -> None:
+    config = write_config(tmp_path, "sqlite:///s.db", SITE)
+    run(config, "import", str(EXAMPLES))
+    output = run(config, "--log-level", "error", "run", "--once")
+    flat = re.sub(r"\s+", " ", output)
+    assert re.search(r"feeds │ ok: \d+ written", flat), output
+    assert "build_bytes_written" not in output and "manual:" not in output  # in --json
