@@ -146,14 +146,18 @@ def _host(settings: Settings, index: int) -> str:
     return f"{host.type} {where}".strip()
 
 
+def _with_feeds_dir(settings: Settings, folder: Path) -> Settings:
+    """The same settings with ``[paths] feeds`` pointing at ``folder``."""
+    return settings.model_copy(
+        update={"paths": settings.paths.model_copy(update={"feeds": str(folder)})}
+    )
+
+
 def _lint(root: Path, settings: Settings) -> tuple[int, list[str]]:
     """Lint the feed files under ``root``: (files, problems naming each file)."""
     from .feedlint import lint_tree
 
-    scoped = settings.model_copy(
-        update={"paths": settings.paths.model_copy(update={"feeds": str(root)})}
-    )
-    reports = lint_tree(scoped)
+    reports = lint_tree(_with_feeds_dir(settings, root))
     problems = [f"{root / relpath}: {p}" for relpath, found in reports.items() for p in found]
     return len(reports), problems
 
@@ -168,9 +172,7 @@ def _feed_build(app: App) -> str:
     if not settings.feeds:
         return "no [[feeds]] configured"
     with tempfile.TemporaryDirectory(prefix="syndicate-check-") as scratch:
-        scoped = settings.model_copy(
-            update={"paths": settings.paths.model_copy(update={"feeds": scratch})}
-        )
+        scoped = _with_feeds_dir(settings, Path(scratch))
         report = build_feeds(App(scoped, clock=app.clock, _engine=app.engine))
         files, problems = _lint(Path(scratch), settings)
         problems = [p.replace(scratch, "(scratch build)") for p in problems]
