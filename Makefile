@@ -10,12 +10,15 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-# One stamp per install flavour, redone when pyproject.toml changes.
+# One stamp per install flavour, redone when pyproject.toml changes. The distribution
+# is syndicate-feeds; an install under the old name `syndicate` is removed first.
 $(VENV)/.installed-run: pyproject.toml | $(BIN)/python
+	$(BIN)/pip uninstall --quiet --yes syndicate 2>/dev/null || true
 	$(BIN)/pip install --quiet -e ".[all]"
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/pip uninstall --quiet --yes syndicate 2>/dev/null || true
 	$(BIN)/pip install --quiet -e ".[test]"
 	touch $@
 
@@ -24,10 +27,11 @@ venv-test: $(VENV)/.installed-test
 
 # Import the example articles, build the feeds, compose this period's digest for the
 # example reader into the Maildir outbox/, then keep running (Ctrl-C stops cleanly).
+# Every step may run again: a reader who unsubscribed in the demo stays unsubscribed.
 run: venv
 	$(SYN) db upgrade
 	$(SYN) import examples/articles
-	$(SYN) subscribers add reader@example.org --name "Example Reader" --digest weekly
+	$(SYN) subscribers add reader@example.org --name "Example Reader" --digest weekly --skip-suppressed
 	$(SYN) feeds build
 	$(SYN) digest send weekly
 	$(SYN) deliver --once

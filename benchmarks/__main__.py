@@ -22,6 +22,7 @@ SCRIPTS = [
     ("Delivery: personalising, SMTP, batch HTTP", "bench_delivery.py", []),
     ("Outbox: enqueue, workers, memory", "bench_outbox.py", []),
     ("Sources: pull a 1,000-entry feed beside feedparser", "bench_sources.py", []),
+    ("CLI start-up: --version, --help, completion", "bench_startup.py", []),
 ]
 
 

@@ -1,14 +1,68 @@
-"""``syndicate check``: every problem with the config, templates, secrets and built feeds."""
+"""``syndicate check``: build everything a run builds, without sending or publishing.
+
+Each check is one line of the report (ok, warning or failed) that says what it looked
+at, and each problem names the file, URL or key to fix. The store is opened and
+migrated, templates parsed, the mailer, the DKIM signer and every feed host built
+(they connect lazily, so missing secrets and libraries show up here), every feed
+built into a scratch folder and linted, the built feeds on disk linted, and every
+digest's current edition rendered. Values left from the example config are warnings.
+"""
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from jinja2 import TemplateError as JinjaError
 
 from .config import Settings
+from .context import App
 from .errors import SyndicateError
 from .render import environment
+
+EXAMPLE_DOMAINS = ("example.org", "example.com", "example.net")
+
+
+@dataclass
+class Check:
+    """One line of the report; ``problems`` each name what to fix."""
+
+    name: str
+    status: str = "ok"  # ok | warning | failed | skipped
+    detail: str = ""
+    problems: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class _Found(Exception):
+    """Problems found by a check (as opposed to a check that could not run)."""
+
+    def __init__(self, problems: list[str], detail: str = "", *, warning: bool = False):
+        super().__init__(problems)
+        self.problems = problems
+        self.detail = detail
+        self.warning = warning
+
+
+def _run(name: str, work: Callable[[], str]) -> Check:
+    """Run one check; its return value is the detail, an error its one problem."""
+    try:
+        return Check(name, "ok", work())
+    except _Found as found:
+        status = "warning" if found.warning else "failed"
+        return Check(name, status if found.problems else "ok", found.detail, found.problems)
+    except SyndicateError as error:
+        return Check(name, "failed", problems=[error.message])
+    except Exception as exc:  # a check reports; it never ends in a traceback
+        return Check(name, "failed", problems=[f"{type(exc).__name__}: {exc}"])
+
+
+# -- the checks -----------------------------------------------------------------------
 
 
 def template_problems(settings: Settings) -> list[str]:
@@ -21,7 +75,8 @@ def template_problems(settings: Settings) -> list[str]:
         try:
             env.get_template(name)
         except JinjaError as exc:
-            problems.append(f"template {name}:{getattr(exc, 'lineno', '?')}: {exc}")
+            where = _template_file(settings, name)
+            problems.append(f"{where}:{getattr(exc, 'lineno', '?')}: {exc}")
     known = set(env.list_templates())
     for index, digest in enumerate(settings.digests):
         for key in ("html_template", "text_template"):
@@ -31,65 +86,209 @@ def template_problems(settings: Settings) -> list[str]:
     return problems
 
 
-def provider_problems(settings: Settings) -> list[str]:
-    """Build the mailer and every host as a run would (they connect lazily), so missing
-    secrets or libraries show up now; the builders hold the one list of what each needs."""
-    from .hosts import build_host
+def _template_file(settings: Settings, name: str) -> str:
+    own = settings.templates_dir / name
+    return str(own) if own.is_file() else f"template {name}"
+
+
+def _templates(settings: Settings) -> str:
+    problems = template_problems(settings)
+    if problems:
+        raise _Found(problems)
+    folder = settings.templates_dir
+    where = f"{folder} over the packaged ones" if folder.is_dir() else "the packaged ones"
+    return f"every template parses ({where})"
+
+
+def _mailer(settings: Settings) -> str:
     from .mailers import build_mailer
 
-    builders = [lambda: build_mailer(settings)] + [
-        lambda host=host, index=index: build_host(
-            host, base_dir=settings.base_dir, key=f"hosts[{index}]"
+    build_mailer(settings).close()
+    mail = settings.mail
+    if mail.provider == "maildir":
+        return f"maildir at {settings.resolve(mail.maildir)}"
+    if mail.provider == "smtp":
+        return f"smtp to {mail.smtp.host}:{mail.smtp.port} ({mail.smtp.security})"
+    return f"{mail.provider} API"
+
+
+def _dkim(settings: Settings) -> str:
+    from .dkim import DkimSigner
+
+    dkim = settings.mail.dkim
+    assert dkim is not None
+    DkimSigner.from_settings(dkim, settings)
+    return f"key {settings.resolve(dkim.private_key_file)} for {dkim.selector}._domainkey.{dkim.domain}"
+
+
+def _host(settings: Settings, index: int) -> str:
+    from .hosts import build_host
+
+    host = settings.hosts[index]
+    problems = []
+    if host.url and host.url != settings.site.public_feeds_url:
+        problems.append(
+            f"hosts[{index}].url: {host.url} differs from site.feeds_url "
+            f"({settings.site.public_feeds_url}), which the feeds' self links and WebSub "
+            "pings use; set site.feeds_url to the URL subscribers fetch"
         )
-        for index, host in enumerate(settings.hosts)
-    ]
-    problems = []
-    for build in builders:
-        try:
-            build().close()
-        except SyndicateError as error:
-            problems.append(error.message)
-    return problems
-
-
-def path_problems(settings: Settings) -> list[str]:
-    problems = []
-    if settings.mail.dkim:
-        key_file = settings.resolve(settings.mail.dkim.private_key_file)
-        if not key_file.is_file():
-            problems.append(f"mail.dkim.private_key_file: no file at {key_file}")
-    for index, host in enumerate(settings.hosts):
-        if host.url and host.url != settings.site.public_feeds_url:
-            problems.append(
-                f"hosts[{index}].url: {host.url} differs from site.feeds_url "
-                f"({settings.site.public_feeds_url}), which the feeds' self links and WebSub "
-                "pings use; set site.feeds_url to the URL subscribers fetch"
-            )
-        for key in ("key_file", "known_hosts"):
-            value = getattr(host, key)
-            if value and not Path(settings.resolve(value)).is_file():
-                problems.append(f"hosts[{index}].{key}: no file at {settings.resolve(value)}")
-    for index, source in enumerate(settings.sources):
-        if source.path is not None and not settings.resolve(source.path).is_dir():
-            problems.append(f"sources[{index}].path: no folder at {settings.resolve(source.path)}")
-    return problems
-
-
-def feed_problems(settings: Settings) -> list[str]:
-    """Lint the built feeds, if they have been built."""
-    if not settings.feeds_dir.is_dir():
-        return []
+    for key in ("key_file", "known_hosts"):
+        value = getattr(host, key)
+        if value and not Path(settings.resolve(value)).is_file():
+            problems.append(f"hosts[{index}].{key}: no file at {settings.resolve(value)}")
     try:
-        from .feedlint import lint_tree
-    except ImportError:
-        return []
-    return [problem for problems in lint_tree(settings).values() for problem in problems]
+        build_host(host, base_dir=settings.base_dir, key=f"hosts[{index}]").close()
+    except SyndicateError as error:
+        problems.append(error.message)
+    if problems:
+        raise _Found(problems)
+    where = host.path or host.bucket or host.host or host.endpoint_url or ""
+    return f"{host.type} {where}".strip()
+
+
+def _with_feeds_dir(settings: Settings, folder: Path) -> Settings:
+    """The same settings with ``[paths] feeds`` pointing at ``folder``."""
+    return settings.model_copy(
+        update={"paths": settings.paths.model_copy(update={"feeds": str(folder)})}
+    )
+
+
+def _lint(root: Path, settings: Settings) -> tuple[int, list[str]]:
+    """Lint the feed files under ``root``: (files, problems naming each file)."""
+    from .feedlint import lint_tree
+
+    reports = lint_tree(_with_feeds_dir(settings, root))
+    problems = [f"{root / relpath}: {p}" for relpath, found in reports.items() for p in found]
+    return len(reports), problems
+
+
+def _feed_build(app: App) -> str:
+    """Build every feed from the store into a scratch folder (as a run would) and lint it.
+
+    The scratch folder holds its own manifest, so the real build is not affected."""
+    from .feeds import build_feeds
+
+    settings = app.settings
+    if not settings.feeds:
+        return "no [[feeds]] configured"
+    with tempfile.TemporaryDirectory(prefix="syndicate-check-") as scratch:
+        scoped = _with_feeds_dir(settings, Path(scratch))
+        report = build_feeds(App(scoped, clock=app.clock, _engine=app.engine))
+        files, problems = _lint(Path(scratch), settings)
+        problems = [p.replace(scratch, "(scratch build)") for p in problems]
+    entries = sum(report.entries.values())
+    detail = f"{len(settings.feeds)} feed(s), {entries} entries, {files} file(s) built"
+    if problems:
+        raise _Found(problems, detail)
+    return detail + "; every file passes the feed rules"
+
+
+def _built_feeds(settings: Settings) -> str:
+    root = settings.feeds_dir
+    if not root.is_dir():
+        return f"{root}: not built yet"
+    files, problems = _lint(root, settings)
+    if problems:
+        raise _Found(problems, f"{files} file(s) in {root}")
+    return f"{files} file(s) in {root} pass the feed rules"
+
+
+def _digest(app: App, name: str) -> str:
+    """Render the digest's current edition from the store, as the next send would."""
+    from .digest import latest_slot, render_edition, select_articles
+
+    settings = app.settings
+    digest = settings.digest(name)
+    now = app.clock.now()
+    slot = latest_slot(digest, settings.digest_timezone(digest), now) or now
+    with app.engine.connect() as conn:
+        selection = select_articles(conn, settings, digest, slot)
+    rendered = render_edition(
+        app, name, selection.articles, slot=slot, more_count=selection.more_count
+    )
+    detail = (
+        f"{rendered.subject!r}: {len(selection.articles)} article(s), "
+        f"{rendered.check.html_bytes // 1024} KB"
+    )
+    if rendered.check.errors:
+        raise _Found(rendered.check.errors, detail)
+    if rendered.check.warnings:
+        raise _Found(rendered.check.warnings, detail, warning=True)
+    return detail
+
+
+def _walk(value: Any, path: str) -> Iterator[tuple[str, str]]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _walk(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _walk(item, f"{path}[{index}]")
+    elif isinstance(value, str):
+        yield path, value
+
+
+def example_values(settings: Settings) -> list[str]:
+    """Keys still holding an address or URL at a reserved example domain (RFC 2606)."""
+    data = settings.model_dump(by_alias=True, exclude={"base_dir"})
+    found = []
+    for path, value in _walk(data, ""):
+        lowered = value.lower()
+        if any(domain in lowered for domain in EXAMPLE_DOMAINS):
+            found.append(f"{path} = {value!r} is an example value; set your own")
+    return found
+
+
+def _site_values(settings: Settings) -> str:
+    found = example_values(settings)
+    if found:
+        raise _Found(found, f"{len(found)} value(s) at an example domain", warning=True)
+    return "no example.org values left"
+
+
+# -- the report -----------------------------------------------------------------------
+
+
+def run_checks(settings: Settings, *, source: str, app: App | None = None) -> list[Check]:
+    """Every check, in the order a run meets them, after the config file (``source``)
+    that ``settings`` came from; the store ones are skipped when the store cannot open."""
+    own_app = app is None
+    app = app or App(settings)
+    try:
+        checks = [Check("config", "ok", f"{source} is valid")]
+        checks.append(_run("site values", lambda: _site_values(settings)))
+        database = _run("database", lambda: _open_store(app))
+        checks.append(database)
+        checks.append(_run("templates", lambda: _templates(settings)))
+        checks.append(_run("mailer", lambda: _mailer(settings)))
+        if settings.mail.dkim is not None:
+            checks.append(_run("dkim", lambda: _dkim(settings)))
+        for index, host in enumerate(settings.hosts):
+            checks.append(_run(f"host {host.name}", lambda index=index: _host(settings, index)))
+        store_checks: list[tuple[str, Callable[[], str]]] = [("feeds", lambda: _feed_build(app))]
+        store_checks += [
+            (f"digest {d.name}", lambda name=d.name: _digest(app, name)) for d in settings.digests
+        ]
+        for name, work in store_checks:
+            if database.status == "failed":
+                checks.append(Check(name, "skipped", "needs the database"))
+            else:
+                checks.append(_run(name, work))
+        checks.append(_run("built feeds", lambda: _built_feeds(settings)))
+        return checks
+    finally:
+        if own_app:
+            app.close()
+
+
+def _open_store(app: App) -> str:
+    from .db import current_revision, redact
+
+    engine = app.engine
+    return f"{redact(app.settings.database_url)} at revision {current_revision(engine)}"
 
 
 def all_problems(settings: Settings) -> list[str]:
-    return (
-        template_problems(settings)
-        + provider_problems(settings)
-        + path_problems(settings)
-        + feed_problems(settings)
-    )
+    """The problems of every failed check (warnings left out)."""
+    checks = run_checks(settings, source="config")
+    return [p for check in checks if check.status == "failed" for p in check.problems]

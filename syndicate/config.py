@@ -28,6 +28,7 @@ from pydantic import (
     model_validator,
 )
 
+from .configkeys import nearest_key
 from .errors import ConfigError
 
 DEFAULT_CONFIG = "config.toml"
@@ -120,10 +121,21 @@ class DatabaseSettings(Section):
     )
     pool_size: int = Field(5, ge=1, le=100, description="Connections per process (PostgreSQL).")
 
+    @field_validator("url")
+    @classmethod
+    def _supported(cls, value: str) -> str:
+        from .dburl import DatabaseUrlError, normalise
+
+        try:
+            return normalise(value)
+        except DatabaseUrlError as exc:
+            raise ValueError(f"{exc.message}; {exc.hint}") from None
+
 
 class PathSettings(Section):
     feeds: str = Field("feeds", description="Where built feeds are written.")
     templates: str = Field("templates", description="Operator templates, over the packaged ones.")
+    articles: str = Field("articles", description="Where `syndicate new` writes articles.")
 
 
 class FeedSettings(Section):
@@ -545,6 +557,10 @@ class Settings(Section):
         return self.resolve(self.paths.templates)
 
     @property
+    def articles_dir(self) -> Path:
+        return self.resolve(self.paths.articles)
+
+    @property
     def web_base_url(self) -> str:
         return self.web.base_url or self.site.url
 
@@ -634,7 +650,10 @@ def _describe(error: dict[str, Any]) -> str:
         if message.startswith(prefix):
             message = message[len(prefix) :]
     if error["type"] == "extra_forbidden":
-        message = "unknown key (check the spelling against docs/configuration.md)"
+        nearest = nearest_key(Settings, loc)
+        message = "unknown key" + (
+            f"; did you mean {nearest!r}?" if nearest else " (see docs/configuration.md)"
+        )
     elif error["type"] == "missing":
         message = "required key is missing"
     return f"{_key_path(loc)}: {message}"

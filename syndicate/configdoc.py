@@ -22,10 +22,13 @@ from .config import Section, Settings
 INTRO = """\
 # Configuration reference
 
-syndicate reads `config.toml` (or the file named by `--config` / `$SYNDICATE_CONFIG`).
+syndicate reads the file named by `--config`, else by `$SYNDICATE_CONFIG`, else the
+nearest `config.toml` in the current folder or one of its parents (as git finds its
+repository); when there is none, the error lists the folders it looked in.
 Every key is listed below with its type, default and meaning; keys marked
 *required* have no default. Unknown keys are errors, so a typo never passes silently:
-`syndicate check` lists every problem with its key path (`digests[0].schedule`).
+`syndicate check` lists every problem with its key path (`digests[0].schedule`)
+and, for a mistyped key, the nearest accepted one.
 
 - Relative paths are resolved against the folder that holds `config.toml`.
 - Secrets are never written in the file: keys ending in `_env` name an environment

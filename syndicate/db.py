@@ -342,11 +342,17 @@ def _sqlite_begin(conn: Connection) -> None:
 
 def make_engine(url: str, *, pool_size: int = 5) -> Engine:
     """Create the engine; SQLite gets WAL, foreign keys and a busy timeout."""
+    from .dburl import DatabaseUrlError, normalise, require_folder
+
+    try:
+        url = normalise(url)
+        require_folder(url)
+    except DatabaseUrlError as exc:
+        raise DatabaseUrlError(
+            f"cannot use database {redact(url)}: {exc.message}", hint=exc.hint
+        ) from None
     try:
         if url.startswith("sqlite"):
-            path = url.split("///", 1)[-1]
-            if path and not path.startswith(":memory:"):
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
             engine = create_engine(url, connect_args={"timeout": 30})
             event.listen(engine, "connect", _sqlite_pragmas)
             event.listen(engine, "begin", _sqlite_begin)

@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 
@@ -204,6 +204,8 @@ class _Drainer:
                     heartbeat(self.app, worker_id, sent=sent)
         finally:
             mailer.close()
+            if self.once:  # a one-off drain is done: it is no longer a worker
+                retire(self.app, worker_id)
 
     def store(
         self, worker_id: str, outcomes: list[Outcome], connection: Connection | None = None
@@ -412,6 +414,13 @@ def heartbeat(app: App, worker_id: str, *, sent: int = 0) -> None:
             )
 
 
+def retire(app: App, worker_id: str) -> None:
+    """Remove this worker's row: ``status`` lists running workers, not finished drains
+    (their counts are in the job history)."""
+    with transaction(app.engine) as conn:
+        conn.execute(delete(workers).where(workers.c.id == worker_id))
+
+
 def drain(
     app: App,
     *,
@@ -419,12 +428,15 @@ def drain(
     stop: threading.Event | None = None,
     worker_id: str | None = None,
     progress: Callable[[int], None] | None = None,
+    limiter: RateLimiter | None = None,
 ) -> DrainReport:
     """Send what the outbox holds.
 
     ``once``: stop when nothing is due (or the breaker pauses sending); otherwise keep
     polling every ``schedule.deliver_every_seconds`` until ``stop`` is set.
     ``progress`` is called with the number of rows finished as they finish.
+    ``limiter``: the rate limit to use (a progress display asks it whether sending is
+    held); default one from ``[mail] rate_per_second`` and ``burst``.
     """
     stop = stop or threading.Event()
     mail = app.settings.mail
@@ -434,7 +446,7 @@ def drain(
         once=once,
         stop=stop,
         progress=progress,
-        limiter=RateLimiter(mail.rate_per_second, mail.burst),
+        limiter=limiter or RateLimiter(mail.rate_per_second, mail.burst),
         breaker=CircuitBreaker(delivery.breaker_failures, delivery.breaker_pause_seconds),
     )
     base = worker_id or default_worker_id()

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import ConfigError
+from .errors import ConfigError, install_hint
 
 if TYPE_CHECKING:
     from .config import DkimSettings, Settings
@@ -41,7 +41,7 @@ class DkimSigner:
         except ImportError:
             raise ConfigError(
                 "mail.dkim is set but dkimpy is not installed",
-                hint="pip install 'syndicate[dkim]'",
+                hint=install_hint("dkim"),
             ) from None
         try:
             parse_pem_private_key(private_key)

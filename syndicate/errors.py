@@ -20,6 +20,16 @@ a traceback for them.
 
 from __future__ import annotations
 
+# The name on the package index: `syndicate` there is an unrelated project, so
+# installing by that name brings someone else's code. The command and the
+# import package stay `syndicate`.
+DISTRIBUTION = "syndicate-feeds"
+
+
+def install_hint(extra: str) -> str:
+    """The pip command that adds an optional extra (``s3``, ``sftp``, ``ses``, ``dkim``)."""
+    return f"pip install '{DISTRIBUTION}[{extra}]'"
+
 
 class SyndicateError(Exception):
     """Base of every error the operator should see as one clear line."""

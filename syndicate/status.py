@@ -18,6 +18,17 @@ from .schedules import next_fire_time
 from .sources.report import source_rows
 
 RECENT_EDITIONS = 5
+DELIVER_JOB = "deliver"
+MANUAL_SLOT = "manual:"  # jobs.now_slot: a run started by hand, not by the scheduler
+# The numbers `status` shows per job (the rest are in --json), each with the count
+# names the jobs record it under.
+HEADLINE = (
+    ("written", ("build_files_written", "files_written")),
+    ("uploaded", ("push_uploaded", "uploaded")),
+    ("queued", ("queued",)),
+    ("sent", ("sent",)),
+    ("failed", ("failed", "push_failed")),
+)
 UNFINISHED = ("queued", "sending", "deferred")
 
 
@@ -43,6 +54,24 @@ def collect(app: App) -> dict[str, Any]:
                     "timezone": str(job.zone),
                     "next_run": next_fire_time(job.expression, job.zone, now),
                     "last": _row(last) if last else None,
+                }
+            )
+        # Delivery runs continuously in the service; its one-off drains (`deliver --once`,
+        # `run --once`) are job runs worth showing once there is one.
+        last_drain = conn.execute(
+            select(job_runs)
+            .where(job_runs.c.job == DELIVER_JOB)
+            .order_by(job_runs.c.started_at.desc(), job_runs.c.id.desc())
+            .limit(1)
+        ).first()
+        if last_drain is not None:
+            report["jobs"].append(
+                {
+                    "job": DELIVER_JOB,
+                    "schedule": f"every {app.settings.schedule.deliver_every_seconds}s",
+                    "timezone": "UTC",
+                    "next_run": None,
+                    "last": _row(last_drain),
                 }
             )
         report["recent_failures"] = [
@@ -84,6 +113,32 @@ def collect(app: App) -> dict[str, Any]:
         if index < RECENT_EDITIONS or any(e.counts.get(s) for s in UNFINISHED)
     ]
     return report
+
+
+def headline(counts: dict[str, Any] | None) -> str:
+    """The few numbers that matter from a job's counts: ``3 written, 1 uploaded``."""
+    counts = counts or {}
+    shown = []
+    for label, keys in HEADLINE:
+        value = next((counts[k] for k in keys if k in counts), None)
+        if value:
+            shown.append(f"{value} {label}")
+    return ", ".join(shown)
+
+
+def last_result(last: dict[str, Any] | None) -> str:
+    """``ok: 3 written`` / ``failed: reason`` / ``ok`` for a job's last run."""
+    if last is None:
+        return ""
+    detail = last["error"] or headline(last["counts"])
+    return f"{last['status']}: {detail}" if detail else last["status"]
+
+
+def last_when(last: dict[str, Any] | None, now: datetime) -> str:
+    if last is None:
+        return "never"
+    manual = " (manual)" if str(last["slot"]).startswith(MANUAL_SLOT) else ""
+    return ago(last["started_at"], now) + manual
 
 
 def _throughput(sent: int, started: datetime, last: datetime) -> float:

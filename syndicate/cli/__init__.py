@@ -1,33 +1,16 @@
 """The ``syndicate`` command line: thin click commands over ``jobs`` and friends.
 
 Each area has its own module (articles, feeds, digest, delivery, subscribers, service);
-this one holds the group, the shared options and the edge where errors become one
-line and exit code 1.
+``base`` holds the group, the shared options and the edge where errors become one
+line and exit code 1. The group is lazy (``lazy.py``): a command's module is
+imported when that command runs, so ``--version``, ``--help`` and completion start fast.
 """
 
 from __future__ import annotations
 
-import logging
-import sys
-
-import click
-
 from .. import __version__
-
-# Importing the command modules registers their commands on the group.
-from . import (  # noqa: F401
-    admin,
-    articles,
-    delivery,
-    digest,
-    feeds,
-    publish,
-    service,
-    sources,
-    subscribers,
-)
 from .base import Obj, main_group
 
 main = main_group
 
-__all__ = ["Obj", "__version__", "click", "logging", "main", "sys"]
+__all__ = ["Obj", "__version__", "main"]

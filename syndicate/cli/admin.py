@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
+from typing import Any
 
 import click
+from rich.text import Text
 
-from ..checks import all_problems
-from ..config import load_settings
+from ..checks import Check
 from ..db import current_revision, redact
-from ..errors import ConfigError
-from ..scaffold import scaffold
-from ..status import ago, collect
+from ..errors import ConfigError, SyndicateError
+from ..status import ago, collect, last_result, last_when
 from .base import (
     Obj,
     handle_errors,
@@ -27,26 +28,129 @@ from .sources import print_sources
 
 @main_group.command()
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default=".")
+@click.option("--title", help="The site's name, used in feeds and emails.")
+@click.option("--url", help="The site's public URL, like https://news.example.net/.")
+@click.option("--timezone", help="IANA time zone, like Europe/Kyiv (default: this machine's).")
+@click.option("--from", "sender", help="Sender of the digests: 'Name <address>'.")
+@click.option("--templates", is_flag=True, help="Also copy the packaged templates to edit.")
 @click.option("--force", is_flag=True, help="Overwrite an existing config.toml.")
+@click.option(
+    "--no-input",
+    is_flag=True,
+    help="Never ask; use the flags and defaults (the default when stdin is not a terminal).",
+)
 @handle_errors
-def init(directory: Path, force: bool) -> None:
-    """Scaffold config.toml, templates/ and an example article in DIRECTORY."""
-    written = scaffold(directory, force=force)
+def init(
+    directory: Path,
+    title: str | None,
+    url: str | None,
+    timezone: str | None,
+    sender: str | None,
+    templates: bool,
+    force: bool,
+    no_input: bool,
+) -> None:
+    """Write a starter config.toml for your site in DIRECTORY.
+
+    In a terminal it asks for the values the flags do not give."""
+    from ..scaffold import SiteValues, default_sender, local_timezone, scaffold
+
+    ask = not no_input and sys.stdin.isatty()
+
+    def value(given: str | None, question: str, default: str) -> str:
+        if given is not None:
+            return given
+        return str(click.prompt(question, default=default)) if ask else default
+
+    title = value(title, "Site title", directory.resolve().name.replace("-", " ").title())
+    url = value(url, "Public URL of the site", "https://example.org/")
+    timezone = value(timezone, "Time zone", local_timezone())
+    sender = value(sender, "Digests are sent from", default_sender(title, url))
+    written = scaffold(
+        directory,
+        SiteValues(title=title, url=url, timezone=timezone, sender=sender),
+        force=force,
+        templates=templates,
+    )
     for path in written:
         click.echo(f"wrote {path}")
-    click.echo(f"next: cd {directory} && syndicate check && syndicate import articles")
+    cd = "" if directory == Path(".") else f"cd {directory} && "
+    click.echo(
+        f'next: {cd}syndicate check, then syndicate new "Your first article", '
+        "syndicate import articles and syndicate run --once"
+    )
 
 
 @main_group.command()
+@json_option
 @pass_obj
 @handle_errors
-def check(obj: Obj) -> None:
-    """Validate config, templates, secrets and built feeds; list every problem."""
-    settings = load_settings(obj.config)
-    problems = all_problems(settings)
-    if problems:
-        raise ConfigError(f"{obj.config}: {len(problems)} problem(s)", problems=problems)
-    click.echo(f"{obj.config}: ok")
+def check(obj: Obj, as_json: bool) -> None:
+    """Build everything a run builds, without sending; report each check.
+
+    Opens the store, parses templates, builds the mailer, DKIM signer and hosts, builds
+    every feed into a scratch folder, lints the built feeds and renders each digest;
+    exits 1 if any check failed."""
+    from ..checks import run_checks
+
+    try:
+        settings = obj.load()
+    except ConfigError as error:
+        if not as_json:
+            raise
+        print_json({"config": obj.config, "ok": False, "checks": [_config_check(error)]})
+        sys.exit(1)
+    checks = run_checks(settings, source=str(obj.config), app=obj.app())
+    failed = [c for c in checks if c.status == "failed"]
+    if as_json:
+        print_json(
+            {"config": obj.config, "ok": not failed, "checks": [c.as_dict() for c in checks]}
+        )
+    else:
+        _print_checks(obj, checks)
+    if failed:
+        if as_json:
+            sys.exit(1)
+        raise SyndicateError(
+            f"{len(failed)} of {len(checks)} checks failed: " + ", ".join(c.name for c in failed),
+            hint="fix the problems listed above (each names its file or key), "
+            "then run `syndicate check` again",
+        )
+
+
+def _config_check(error: ConfigError) -> dict[str, Any]:
+    return {
+        "name": "config",
+        "status": "failed",
+        "detail": error.message,
+        "problems": error.problems,
+    }
+
+
+_MARK = {
+    "ok": ("ok", "green"),
+    "warning": ("warn", "yellow"),
+    "failed": ("FAIL", "bold red"),
+    "skipped": ("skip", "dim"),
+}
+
+
+def _print_checks(obj: Obj, checks: list[Check]) -> None:
+    width = max(len(c.name) for c in checks)
+    for check in checks:
+        mark, style = _MARK[check.status]
+        out_console.print(
+            Text.assemble((f"{mark:<4}", style), f" {check.name:<{width}}  {check.detail}"),
+            soft_wrap=True,
+        )
+        for problem in check.problems:
+            out_console.print(Text(f"     - {problem}"), soft_wrap=True)
+    warnings = sum(c.status == "warning" for c in checks)
+    if not any(c.status == "failed" for c in checks):
+        click.echo(
+            f"{obj.config}: ok, {len(checks)} checks"
+            + (f", {warnings} with warnings" if warnings else "")
+        )
 
 
 @main_group.group()
@@ -96,15 +200,13 @@ def status(obj: Obj, as_json: bool) -> None:
     now = report["now"]
     print_table(
         "Jobs",
-        ["job", "schedule", "next run", "last run", "outcome", "counts / error"],
+        ["job", "next run", "last run", "result"],
         [
             (
                 job["job"],
-                job["schedule"] + ("" if job["timezone"] == "UTC" else f" {job['timezone']}"),
-                ago(job["next_run"], now),
-                ago(job["last"]["started_at"], now) if job["last"] else "never",
-                job["last"]["status"] if job["last"] else "",
-                (job["last"]["error"] or _counts(job["last"]["counts"])) if job["last"] else "",
+                ago(job["next_run"], now) if job["next_run"] else "",
+                last_when(job["last"], now),
+                last_result(job["last"]),
             )
             for job in report["jobs"]
         ],
@@ -185,9 +287,6 @@ def status(obj: Obj, as_json: bool) -> None:
     if leader:
         out_console.print(
             f"Scheduler leader: {leader['holder']}"
-            f" (lease until {leader['expires_at']:%Y-%m-%d %H:%M:%S} UTC)"
+            f" (lease until {leader['expires_at']:%Y-%m-%d %H:%M:%S} UTC)",
+            markup=False,
         )
-
-
-def _counts(counts: dict | None) -> str:
-    return " ".join(f"{k}={v}" for k, v in sorted((counts or {}).items()))

@@ -1,31 +1,53 @@
-"""The click group, shared options, output helpers and the error edge."""
+"""The click group, shared options, output helpers and the error edge.
+
+Start-up time: ``syndicate --version``, ``--help`` and every shell-completion TAB
+import this module and ``cli/__init__`` only, so neither imports rich, pydantic or
+SQLAlchemy at the top (about a second of CPU together); each is imported where it
+is first needed, with a comment saying so.
+"""
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import wraps
+from functools import cache, wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-from rich.console import Console
-from rich.table import Table
 
 from .. import __version__
-from ..config import Settings, config_path, load_settings
-from ..context import App
+from ..configfind import FoundConfig, find_config
 from ..errors import ConfigError, SyndicateError
+from .lazy import LazyGroup
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from ..config import Settings
+    from ..context import App
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 SERVICE_COMMANDS = ("run", "worker", "serve")
 
-err_console = Console(stderr=True, highlight=False)
-out_console = Console(highlight=False)
+
+@cache
+def console(stream: str) -> Console:
+    """The rich console for ``"out"`` or ``"err"``, made on first use (rich is local: it
+    costs start-up time that --version, --help and completion should not pay)."""
+    from rich.console import Console
+
+    return Console(stderr=stream == "err", highlight=False)
+
+
+def __getattr__(name: str) -> Any:
+    """``from .base import err_console`` in a command module: made when first imported."""
+    if name in ("err_console", "out_console"):
+        return console(name[:3])
+    raise AttributeError(name)
 
 
 @dataclass
@@ -36,24 +58,46 @@ class Obj:
     log_level: str = "warning"
     log_format: str = "text"
     _app: App | None = field(default=None, repr=False)
+    found: FoundConfig | None = field(default=None, repr=False)
+
+    def load(self) -> Settings:
+        """Read the config; when none was found, the error says where it looked."""
+        # local: config.py (pydantic) loads only when a command needs the settings
+        from ..config import load_settings
+
+        if self.found is not None and not self.found.found:
+            raise self.found.missing()
+        return load_settings(self.config)
 
     def settings(self) -> Settings:
         return self.app().settings
 
     def app(self) -> App:
         if self._app is None:
-            self._app = App(load_settings(self.config))
+            # local: context (SQLAlchemy) loads only when a command needs the store,
+            # never for --version, --help or completion
+            from ..context import App
+
+            self._app = App(self.load())
         return self._app
+
+
+def labelled(label: str, style: str, text: str, *, stream: str = "err") -> None:
+    """Print ``label: text`` with a styled label. The text is never parsed as markup, so
+    brackets in it (``[s3]``, ``[database]``, a file name) are printed as written."""
+    from rich.text import Text  # local: rich loads on first output (see the module doc)
+
+    console(stream).print(Text.assemble((f"{label}:", style), " ", text), soft_wrap=True)
 
 
 def fail(error: SyndicateError) -> None:
     """Print an operator error as one line (plus problems and a hint); exit 1."""
-    err_console.print(f"[bold red]error:[/] {error.message}", markup=True, soft_wrap=True)
+    labelled("error", "bold red", error.message)
     if isinstance(error, ConfigError):
         for problem in error.problems:
-            err_console.print(f"  - {problem}", markup=False, soft_wrap=True)
+            console("err").print(f"  - {problem}", markup=False, soft_wrap=True)
     if error.hint:
-        err_console.print(f"[dim]hint:[/] {error.hint}", markup=True, soft_wrap=True)
+        labelled("hint", "dim", error.hint)
     sys.exit(1)
 
 
@@ -67,7 +111,7 @@ def handle_errors(func: F) -> F:
         except SyndicateError as error:
             fail(error)
         except KeyboardInterrupt:
-            err_console.print("interrupted")
+            console("err").print("interrupted")
             sys.exit(130)
 
     return wrapper  # type: ignore[return-value]
@@ -84,16 +128,23 @@ def json_default(value: Any) -> Any:
 
 
 def print_json(data: Any) -> None:
+    import json  # local: a few ms that --version, --help and completion need not pay
+
     click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=json_default))
 
 
 def print_table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    # local: rich loads on first output (see the module doc)
+    from rich.table import Table
+    from rich.text import Text
+
     table = Table(title=title, title_justify="left", show_edge=False, header_style="bold")
     for column in columns:
         table.add_column(column)
     for row in rows:
-        table.add_row(*("" if cell is None else str(cell) for cell in row))
-    out_console.print(table)
+        # Text, not str: a cell is data (a title like "[draft] ..."), never markup.
+        table.add_row(*(Text("" if cell is None else str(cell)) for cell in row))
+    console("out").print(table)
 
 
 def json_option(func: F) -> F:
@@ -106,14 +157,15 @@ def configure_logging(level: str, fmt: str) -> None:
     setup_logging(level, fmt)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="syndicate")
 @click.option(
     "--config",
     "config",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="Config file (default ./config.toml or $SYNDICATE_CONFIG).",
+    help="Config file (default: $SYNDICATE_CONFIG, else the nearest config.toml in this "
+    "folder or a parent).",
 )
 @click.option(
     "--log-level",
@@ -132,7 +184,8 @@ def main_group(
     if log_level is None:  # the service logs its work; one-shot commands print a summary
         log_level = "info" if ctx.invoked_subcommand in SERVICE_COMMANDS else "warning"
     configure_logging(log_level, log_format)
-    obj = Obj(config_path(config), log_level, log_format)
+    found = find_config(config)
+    obj = Obj(found.path, log_level, log_format, found=found)
     ctx.obj = obj
     ctx.call_on_close(lambda: obj._app.close() if obj._app else None)
 

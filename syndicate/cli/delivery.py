@@ -7,9 +7,16 @@ import threading
 from typing import Any
 
 import click
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+)
 
 from ..errors import SyndicateError
+from ..mailers.limits import RateLimiter
 from ..outbox import STATES
 from .base import (
     Obj,
@@ -22,6 +29,7 @@ from .base import (
     print_json,
     print_table,
 )
+from .progress import HeldColumn, RateColumn
 
 
 @main_group.command("deliver")
@@ -37,6 +45,7 @@ from .base import (
 def deliver(obj: Obj, once: bool, worker_id: str | None, as_json: bool) -> None:
     """Drain the outbox: hand queued messages to the mail provider."""
     from ..delivery import drain
+    from ..manualruns import recorded
     from ..outbox import due_count
 
     app = obj.app()
@@ -51,11 +60,16 @@ def deliver(obj: Obj, once: bool, worker_id: str | None, as_json: bool) -> None:
         stop.set()
 
     previous = signal.signal(signal.SIGTERM, on_term)
+    mail = app.settings.mail
+    limiter = RateLimiter(mail.rate_per_second, mail.burst)  # shared with the bar
     columns = (
         TextColumn("delivering"),
         BarColumn(),
         MofNCompleteColumn(),
-        TimeElapsedColumn(),
+        RateColumn("msg"),
+        TextColumn("eta"),
+        TimeRemainingColumn(),
+        HeldColumn(limiter),
     )
     with Progress(*columns, console=err_console, disable=as_json, transient=False) as bar:
         task = bar.add_task("deliver", total=total)
@@ -65,9 +79,19 @@ def deliver(obj: Obj, once: bool, worker_id: str | None, as_json: bool) -> None:
 
         def work() -> None:
             try:
-                result["report"] = drain(
-                    app, once=once, stop=stop, worker_id=worker_id, progress=advance
-                )
+
+                def run() -> Any:
+                    return drain(
+                        app,
+                        once=once,
+                        stop=stop,
+                        worker_id=worker_id,
+                        progress=advance,
+                        limiter=limiter,
+                    )
+
+                # a one-off drain is a run of the deliver job, as in `run --once`
+                result["report"] = recorded(app, "deliver", run) if once else run()
             except BaseException as exc:  # handed to the main thread
                 result["error"] = exc
 

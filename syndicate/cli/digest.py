@@ -17,6 +17,7 @@ from .base import (
     err_console,
     handle_errors,
     json_option,
+    labelled,
     main_group,
     out_console,
     pass_obj,
@@ -145,7 +146,7 @@ def _message(
 
 def _warn(draft: Draft) -> None:
     for warning in draft.warnings:
-        err_console.print(f"[yellow]warning:[/] {warning}", soft_wrap=True)
+        labelled("warning", "yellow", warning)
 
 
 @digest.command()
@@ -155,12 +156,30 @@ def _warn(draft: Draft) -> None:
 )
 @click.option("--at", "at", metavar="TIME", help="Preview as of this time (digest's zone).")
 @click.option(
-    "--out", "out", type=click.Path(dir_okay=False, path_type=Path), help="Write the message here."
+    "--out", "out", type=click.Path(dir_okay=False, path_type=Path), help="Write the .eml here."
 )
+@click.option("--text", "show", flag_value="text", help="Print only the text part.")
+@click.option("--raw", "show", flag_value="raw", help="Print the MIME message as sent.")
+@click.option("--open", "show", flag_value="open", help="Open the HTML part in a web browser.")
+@click.option(
+    "--serve", "show", flag_value="serve", help="Serve the HTML part on 127.0.0.1 until Ctrl-C."
+)
+@click.option("--port", type=click.IntRange(0, 65535), default=0, help="Port for --serve.")
 @pass_obj
 @handle_errors
-def preview(obj: Obj, name: str, subscriber: str | None, at: str | None, out: Path | None) -> None:
-    """Show exactly what a subscriber would receive, without storing or sending anything."""
+def preview(
+    obj: Obj,
+    name: str,
+    subscriber: str | None,
+    at: str | None,
+    out: Path | None,
+    show: str | None,
+    port: int,
+) -> None:
+    """Show what a subscriber would receive, without storing or sending anything: the
+    headers and text part (default), the HTML in a browser (--open, --serve), or the
+    message itself (--raw, --out)."""
+    from .. import preview as view
     from ..fileio import write_atomic
 
     app = obj.app()
@@ -172,7 +191,8 @@ def preview(obj: Obj, name: str, subscriber: str | None, at: str | None, out: Pa
         draft.article_count == 0 and app.settings.digest(name).skip_empty
     ):
         err_console.print(
-            f"no new articles for digest {name!r} in the current period: nothing would be sent"
+            f"no new articles for digest {name!r} in the current period: nothing would be sent",
+            markup=False,
         )
         return
     data, _ = _message(app, name, draft, email=SAMPLE_EMAIL, subscriber=subscriber, test=False)
@@ -183,11 +203,33 @@ def preview(obj: Obj, name: str, subscriber: str | None, at: str | None, out: Pa
         except OSError as exc:
             raise SyndicateError(
                 f"--out: cannot write {out}: {exc.strerror or exc}",
-                hint="choose a file in a folder you can write, or leave out --out for stdout",
+                hint="choose a file in a folder you can write, or leave out --out",
             ) from None
-        err_console.print(f"wrote {len(data)} bytes to {out}")
-    else:
+        err_console.print(f"wrote {len(data)} bytes to {out}", markup=False)
+        if show is None:
+            return
+    message = view.parse(data)
+    if show == "raw":
         click.echo(data.decode("utf-8", errors="replace").replace("\r\n", "\n"), nl=False)
+    elif show == "text":
+        click.echo(view.part(message, "plain"), nl=False)
+    elif show == "open":
+        path = view.open_in_browser(view.part(message, "html"), name)
+        click.echo(f"opened {path} in a web browser")
+    elif show == "serve":
+        view.serve(
+            view.part(message, "html"),
+            port=port,
+            ready=lambda url: click.echo(f"serving the HTML part at {url} (Ctrl-C stops)"),
+        )
+    else:
+        click.echo(view.readable(data), nl=False)
+        err_console.print(
+            f"(HTML part: {len(view.part(message, 'html').encode()) // 1024} KB; "
+            "--open or --serve shows it in a browser, --raw prints the MIME message)",
+            markup=False,
+            soft_wrap=True,
+        )
 
 
 @digest.command()
@@ -205,8 +247,9 @@ def send(obj: Obj, name: str, test_to: str | None, as_json: bool) -> None:
         return
     from ..digest import find_edition, presend_check
     from ..jobs import send_digest
+    from ..manualruns import recorded
 
-    run = send_digest(app, name)
+    run = recorded(app, f"digest:{name}", lambda: send_digest(app, name))
     with app.engine.connect() as conn:
         edition = find_edition(conn, edition_id=run.edition_id) if run.edition_id else None
     report = {
@@ -224,7 +267,7 @@ def send(obj: Obj, name: str, test_to: str | None, as_json: bool) -> None:
         print_json(report)
         return
     for warning in report["warnings"]:
-        err_console.print(f"[yellow]warning:[/] {warning}", soft_wrap=True)
+        labelled("warning", "yellow", warning)
     if run.status == "composed" and edition is not None:
         out_console.print(
             f"edition {edition.id} of {name} ({edition.period}): {edition.article_count} "
@@ -232,14 +275,30 @@ def send(obj: Obj, name: str, test_to: str | None, as_json: bool) -> None:
             + (f" and {edition.more_count} more" if edition.more_count else "")
             + f", {edition.html_bytes // 1024} KB; queued for {run.queued} new recipient(s)",
             soft_wrap=True,
+            markup=False,
         )
         out_console.print("run `syndicate deliver --once` to send the queue now")
     elif edition is not None:
         out_console.print(
             f"edition {edition.id} of {name} ({edition.period}) is {edition.status}: "
-            f"{edition.reason or 'nothing to send'}",
+            f"{edition.reason or 'nothing to send'}" + _next_edition(app, name, run.slot),
             soft_wrap=True,
+            markup=False,
         )
+
+
+def _next_edition(app: App, name: str, slot: datetime) -> str:
+    """Where an article published after this period's slot goes: the next edition."""
+    from ..digest.windows import next_slot
+
+    settings = app.settings.digest(name)
+    following = next_slot(settings, app.settings.digest_timezone(settings), slot)
+    if following is None:
+        return ""
+    return (
+        f"; articles published after {slot:%Y-%m-%d %H:%M} UTC go into the next edition "
+        f"({following:%Y-%m-%d %H:%M} UTC)"
+    )
 
 
 def _send_test(app: App, name: str, test_to: str, as_json: bool) -> None:

@@ -21,6 +21,7 @@ def feeds_group() -> None:
 def build(obj: Obj, name: str | None, as_json: bool) -> None:
     """Write every configured feed, or only feed NAME; unchanged files are not rewritten."""
     from ..feeds import build_feeds
+    from ..manualruns import prefixed, recorded
 
     app = obj.app()
     with Progress(
@@ -36,7 +37,12 @@ def build(obj: Obj, name: str | None, as_json: bool) -> None:
         def progress(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        report = build_feeds(app, only=name, progress=progress)
+        report = recorded(  # status and /metrics show it like a scheduled build
+            app,
+            "feeds",
+            lambda: build_feeds(app, only=name, progress=progress),
+            counts=prefixed("build_"),
+        )
     if as_json:
         print_json({"feeds_dir": str(app.settings.feeds_dir), **report.as_dict()})
         return

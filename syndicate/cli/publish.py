@@ -26,6 +26,7 @@ def publish_command(obj: Obj, target: str | None, dry_run: bool, as_json: bool) 
     Only new and changed files are sent (live feeds last); files no longer built are
     deleted only on hosts with delete = true.
     """
+    from ..manualruns import prefixed, recorded
     from ..publish import PublishFailed, publish
 
     app = obj.app()
@@ -46,7 +47,13 @@ def publish_command(obj: Obj, target: str | None, dry_run: bool, as_json: bool) 
                     tasks[host] = bar.add_task(f"pushing to {host}", total=total)
                 bar.update(tasks[host], completed=done, total=total)
 
-            reports = publish(app, target=target, dry_run=dry_run, progress=progress)
+            def push() -> list[PushReport]:
+                return publish(app, target=target, dry_run=dry_run, progress=progress)
+
+            # a real push is recorded like the scheduled one; a dry run changes nothing
+            reports = (
+                push() if dry_run else recorded(app, "publish", push, counts=prefixed("push_"))
+            )
     except PublishFailed as exc:
         failed, reports = exc, exc.reports
     # The bars are gone now: success and failure print the same table the same way.

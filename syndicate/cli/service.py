@@ -8,6 +8,7 @@ import click
 
 from .. import jobs
 from ..service import Parts, Service
+from ..status import last_result
 from .base import Obj, handle_errors, json_option, main_group, pass_obj, print_json, print_table
 
 log = logging.getLogger(__name__)
@@ -45,18 +46,11 @@ def run(obj: Obj, once: bool, as_json: bool) -> None:
     if as_json:
         print_json([o.__dict__ for o in outcomes])
     else:
+        # the few numbers that matter, as `status` shows them; slots and counts: --json
         print_table(
             None,
-            ["job", "slot", "outcome", "counts / error"],
-            [
-                (
-                    o.job,
-                    o.slot,
-                    o.status,
-                    o.error or " ".join(f"{k}={v}" for k, v in sorted(o.counts.items())),
-                )
-                for o in outcomes
-            ],
+            ["job", "result"],
+            [(o.job, last_result(o.__dict__)) for o in outcomes],
         )
     if any(o.status == "failed" for o in outcomes):
         raise SystemExit(1)

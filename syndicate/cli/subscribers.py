@@ -45,6 +45,12 @@ def _digests(obj: Obj, chosen: tuple[str, ...]) -> list[str]:
 @click.option("--digest", "digests", multiple=True, help="Digest to receive (repeat; default all).")
 @click.option("--timezone", default=None, help="IANA time zone for digests sent at local time.")
 @click.option("--force", is_flag=True, help="Re-subscribe an unsubscribed or suppressed address.")
+@click.option(
+    "--skip-suppressed",
+    is_flag=True,
+    help="Leave an unsubscribed, bounced or complained address as it is and exit 0 "
+    "(for scripts that run again, like `make run`).",
+)
 @json_option
 @pass_obj
 @handle_errors
@@ -55,22 +61,31 @@ def add_command(
     digests: tuple[str, ...],
     timezone: str | None,
     force: bool,
+    skip_suppressed: bool,
     as_json: bool,
 ) -> None:
     """Add EMAIL as an active subscriber (you vouch for their consent)."""
     app = obj.app()
-    with transaction(app.engine) as conn:
-        subscriber, outcome = subs.add(
-            conn,
-            email,
-            name=name,
-            digests=_digests(obj, digests),
-            now=app.clock.now(),
-            force=force,
-            timezone=timezone,
-        )
+    try:
+        with transaction(app.engine) as conn:
+            subscriber, outcome = subs.add(
+                conn,
+                email,
+                name=name,
+                digests=_digests(obj, digests),
+                now=app.clock.now(),
+                force=force,
+                timezone=timezone,
+            )
+    except subs.SuppressedAddress:
+        if not skip_suppressed:
+            raise
+        with app.engine.connect() as conn:
+            subscriber, outcome = subs.require(conn, email), "skipped"
     if as_json:
         print_json({"outcome": outcome, "subscriber": subscriber.as_dict()})
+    elif outcome == "skipped":
+        click.echo(f"{subscriber.email}: left {subscriber.status}, not subscribed again")
     else:
         click.echo(
             f"{subscriber.email}: {outcome} ({', '.join(subscriber.digests) or 'no digests'})"
@@ -235,7 +250,7 @@ def export_command(obj: Obj, out: Path | None, status: str | None) -> None:
         buffer = io.StringIO()
         count = subscriber_csv.export_csv(conn, buffer, status=status)
     write_atomic(out, buffer.getvalue().encode("utf-8"))
-    err_console.print(f"{count} subscriber(s) written to {out}")
+    err_console.print(f"{count} subscriber(s) written to {out}", markup=False)
 
 
 @subscribers_group.command("erase")

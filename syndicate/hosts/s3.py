@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..errors import install_hint
 from .base import AUTH_HINT, DOWN_HINT, PERMISSION_HINT, HostError
 
 # Codes after which trying again may work.
@@ -48,7 +49,7 @@ class S3Host:
             raise HostError(
                 f"host {name!r}: S3 needs boto3",
                 temporary=False,
-                hint="pip install 'syndicate[s3]'",
+                hint=install_hint("s3"),
             ) from None
         self.name = name
         self.bucket = bucket

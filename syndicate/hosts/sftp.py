@@ -15,6 +15,7 @@ import stat
 from pathlib import Path
 from typing import Any
 
+from ..errors import install_hint
 from .base import (
     AUTH_HINT,
     DOWN_HINT,
@@ -48,7 +49,7 @@ class SftpHost:
             raise HostError(
                 f"host {name!r}: SFTP needs paramiko",
                 temporary=False,
-                hint="pip install 'syndicate[sftp]'",
+                hint=install_hint("sftp"),
             ) from None
         self.name = name
         self.host = host

@@ -31,6 +31,7 @@ class RateLimiter:
         self.monotonic = monotonic
         self.tokens = float(self.burst)
         self.updated = monotonic()
+        self.held_until = self.updated  # sending waits for the rate until then
         self.lock = threading.Lock()
 
     def reserve(self, count: int) -> float:
@@ -40,7 +41,13 @@ class RateLimiter:
             self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
             self.updated = now
             self.tokens -= count
-            return 0.0 if self.tokens >= 0 else -self.tokens / self.rate
+            wait = 0.0 if self.tokens >= 0 else -self.tokens / self.rate
+            self.held_until = max(self.held_until, now + wait)
+            return wait
+
+    def held(self) -> bool:
+        """Whether sending is waiting for the rate right now (progress displays say so)."""
+        return self.monotonic() < self.held_until
 
     def acquire(self, count: int, stop: threading.Event) -> bool:
         """Wait until ``count`` messages may go; False if ``stop`` was set meanwhile."""

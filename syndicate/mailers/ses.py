@@ -14,7 +14,7 @@ from email.utils import parseaddr
 from typing import Any
 
 from ..config import SesSettings
-from ..errors import ConfigError
+from ..errors import ConfigError, install_hint
 from .base import OutgoingMessage, SendResult
 
 MAX_BATCH = 50
@@ -45,9 +45,7 @@ class SesMailer:
             import boto3
             from botocore.config import Config
         except ImportError:
-            raise ConfigError(
-                "mail.provider 'ses' needs boto3", hint="pip install 'syndicate[ses]'"
-            ) from None
+            raise ConfigError("mail.provider 'ses' needs boto3", hint=install_hint("ses")) from None
         self.configuration_set = settings.configuration_set
         self.client: Any = boto3.client(
             "sesv2",

@@ -1,0 +1,47 @@
+"""Manual CLI runs leave the same job history as scheduled ones.
+
+``feeds build``, ``feeds publish``, ``digest send`` and ``deliver --once`` do the work
+the scheduler's jobs do; recording them under the same job name (with a ``manual:``
+slot that never collides with a cron slot) lets ``status`` and ``/metrics`` show the
+last build or send whoever started it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from .context import App
+from .errors import SyndicateError
+from .jobs import JobOutcome, claim, counts_of, finish, now_slot
+
+T = TypeVar("T")
+
+
+def recorded(
+    app: App,
+    job: str,
+    work: Callable[[], T],
+    *,
+    counts: Callable[[T], dict[str, object]] = counts_of,
+) -> T:
+    """Run ``work`` now as job ``job``; record its outcome; return its result (and
+    re-raise its error after recording it as failed)."""
+    slot = now_slot(app)
+    run_id = claim(app, job, slot)
+    assert run_id is not None  # a manual slot is unique to the microsecond
+    try:
+        result = work()
+    except SyndicateError as error:
+        finish(app, run_id, JobOutcome(job, slot, "failed", error=error.message))
+        raise
+    except BaseException as exc:  # Ctrl-C or a bug: the row must not stay 'running'
+        finish(app, run_id, JobOutcome(job, slot, "failed", error=f"{type(exc).__name__}: {exc}"))
+        raise
+    finish(app, run_id, JobOutcome(job, slot, "ok", counts(result)))
+    return result
+
+
+def prefixed(prefix: str) -> Callable[[object], dict[str, object]]:
+    """Counts named as the scheduled job names them (``build_*``, ``push_*``)."""
+    return lambda result: {f"{prefix}{k}": v for k, v in counts_of(result).items()}
