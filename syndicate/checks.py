@@ -146,6 +146,18 @@ def _host(settings: Settings, index: int) -> str:
     return f"{host.type} {where}".strip()
 
 
+def _source(settings: Settings, index: int) -> str:
+    """A folder source's folder exists; a feed source is named by its URL (fetched on
+    its schedule or by ``sources pull``, not here: check makes no outbound request)."""
+    source = settings.sources[index]
+    if source.path is None:
+        return f"feed {source.url}, pulled on {source.schedule}"
+    folder = settings.resolve(source.path)
+    if not folder.is_dir():
+        raise _Found([f"sources[{index}].path: no folder at {folder}"])
+    return f"folder {folder}"
+
+
 def _with_feeds_dir(settings: Settings, folder: Path) -> Settings:
     """The same settings with ``[paths] feeds`` pointing at ``folder``."""
     return settings.model_copy(
@@ -265,6 +277,10 @@ def run_checks(settings: Settings, *, source: str, app: App | None = None) -> li
             checks.append(_run("dkim", lambda: _dkim(settings)))
         for index, host in enumerate(settings.hosts):
             checks.append(_run(f"host {host.name}", lambda index=index: _host(settings, index)))
+        for index, source in enumerate(settings.sources):
+            checks.append(
+                _run(f"source {source.name}", lambda index=index: _source(settings, index))
+            )
         store_checks: list[tuple[str, Callable[[], str]]] = [("feeds", lambda: _feed_build(app))]
         store_checks += [
             (f"digest {d.name}", lambda name=d.name: _digest(app, name)) for d in settings.digests

@@ -14,7 +14,7 @@ import logging
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -109,9 +109,13 @@ def _log_outcome(outcome: JobOutcome) -> None:
     )
 
 
+MANUAL = "manual:"
+MANUAL_FORMAT = "%Y-%m-%dT%H:%M:%S.%f"
+
+
 def now_slot(app: App) -> str:
     """A slot for an unscheduled (manual) run: unique to the second."""
-    return "manual:" + app.clock.now().strftime("%Y-%m-%dT%H:%M:%S.%f")
+    return MANUAL + app.clock.now().astimezone(UTC).strftime(MANUAL_FORMAT)
 
 
 # -- the jobs ---------------------------------------------------------------------------
@@ -300,8 +304,7 @@ def resumable_work(app: App, job: str, slot: str) -> Callable[[], Any] | None:
         name = job.removeprefix("digest:")
         if not any(d.name == name for d in app.settings.digests):
             return None
-        fire = slot_time(slot, app.settings.digest_timezone(app.settings.digest(name)))
-        return lambda: digest_slot_job_work(app, name, fire)
+        return lambda: digest_slot_job_work(app, name, _fire_time(app, name, slot))
     works: dict[str, Callable[[], Any]] = {
         "feeds": lambda: build_and_publish(app),
         "publish": lambda: publish_feeds(app),
@@ -309,6 +312,19 @@ def resumable_work(app: App, job: str, slot: str) -> Callable[[], Any] | None:
         "deliver": lambda: deliver(app),
     }
     return works.get(job)
+
+
+def _fire_time(app: App, name: str, slot: str) -> datetime:
+    """The slot time a digest claim stands for; a manual run (``digest send``) stands
+    for the schedule's slot in force when it started."""
+    from .digest import latest_slot
+
+    settings = app.settings.digest(name)
+    tz = app.settings.digest_timezone(settings)
+    if slot.startswith(MANUAL):
+        started = datetime.strptime(slot.removeprefix(MANUAL), MANUAL_FORMAT).replace(tzinfo=UTC)
+        return latest_slot(settings, tz, started) or started
+    return slot_time(slot, tz)
 
 
 def resume_stale(app: App) -> list[JobOutcome]:

@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
+from . import claims
 from .context import App
 from .errors import SyndicateError
-from .jobs import JobOutcome, claim, counts_of, finish, now_slot
+from .jobs import counts_of, now_slot
 
 T = TypeVar("T")
 
@@ -27,18 +28,19 @@ def recorded(
 ) -> T:
     """Run ``work`` now as job ``job``; record its outcome; return its result (and
     re-raise its error after recording it as failed)."""
-    slot = now_slot(app)
-    run_id = claim(app, job, slot)
-    assert run_id is not None  # a manual slot is unique to the microsecond
+    held = claims.claim(app, job, now_slot(app))
+    assert held is not None  # a manual slot is unique to the microsecond
     try:
-        result = work()
+        with claims.heartbeat(app, held):  # a killed CLI leaves a claim others resume
+            result = work()
     except SyndicateError as error:
-        finish(app, run_id, JobOutcome(job, slot, "failed", error=error.message))
+        claims.finish(app, held, status="failed", counts=None, error=error.message)
         raise
     except BaseException as exc:  # Ctrl-C or a bug: the row must not stay 'running'
-        finish(app, run_id, JobOutcome(job, slot, "failed", error=f"{type(exc).__name__}: {exc}"))
+        error = f"{type(exc).__name__}: {exc}"
+        claims.finish(app, held, status="failed", counts=None, error=error)
         raise
-    finish(app, run_id, JobOutcome(job, slot, "ok", counts(result)))
+    claims.finish(app, held, status="ok", counts=counts(result), error=None)
     return result
 
 

@@ -235,11 +235,15 @@ def test_two_sources_with_one_name_are_refused(tmp_path: Path) -> None:
 
 def test_a_new_site_imports_its_articles_folder(tmp_path: Path) -> None:
     site = tmp_path / "site"
-    assert CliRunner().invoke(main, ["init", str(site)]).exit_code == 0
+    assert CliRunner().invoke(main, ["init", "--no-input", str(site)]).exit_code == 0
     config = site / "config.toml"
     settings = load_settings(config)
     [source] = settings.sources
     assert (source.name, source.path) == ("articles", "articles")
+    written = run(config, "new", "First words")
+    assert written.exit_code == 0, written.output
+    with (site / "articles" / "first-words.md").open("a", encoding="utf-8") as file:
+        file.write("The first article of a new site.\n")
     pulled = run(config, "sources", "pull", "articles")
     assert pulled.exit_code == 0, pulled.output
     assert "articles: ok: 1 imported" in pulled.output
