@@ -214,7 +214,7 @@ def _digest(app: App, name: str) -> str:
     now = app.clock.now()
     slot = latest_slot(digest, settings.digest_timezone(digest), now) or now
     with app.engine.connect() as conn:
-        selection = select_articles(conn, settings, digest, slot)
+        selection = select_articles(conn, settings, digest, slot, composed_at=now)
     rendered = render_edition(
         app, name, selection.articles, slot=slot, more_count=selection.more_count
     )

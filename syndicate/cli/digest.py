@@ -84,7 +84,9 @@ def _draft(app: App, name: str) -> Draft:
                 stored.status,
                 tuple(check.warnings),
             )
-        selection = select_articles(conn, settings, digest_settings, slot)
+        selection = select_articles(
+            conn, settings, digest_settings, slot, composed_at=app.clock.now()
+        )
     rendered = render_edition(
         app, name, selection.articles, slot=slot, more_count=selection.more_count
     )

@@ -159,15 +159,27 @@ def late_arrivals(
 
 
 def select_articles(
-    conn: Connection, settings: Settings, digest: DigestSettings, slot: datetime
+    conn: Connection,
+    settings: Settings,
+    digest: DigestSettings,
+    slot: datetime,
+    *,
+    composed_at: datetime | None = None,
 ) -> Selection:
-    """Newest first, at most ``max_articles``, none already in an edition of this digest."""
+    """Newest first, at most ``max_articles``, none already in an edition of this digest.
+
+    The first edition a digest ever composes also takes what was published between its
+    slot and ``composed_at``: a new site's first `run --once` mails the article just
+    written instead of an empty edition. Those articles are then in an edition, so the
+    next one (whose window starts at this slot) never repeats them."""
     past = history(conn, digest, slot)
     start = window_start(digest, slot, past)
+    first = past == History(None, None, None)
+    until = max(slot, composed_at) if first and composed_at is not None else slot
     already = select(edition_articles.c.article_id).where(edition_articles.c.digest == digest.name)
     candidates = published(
         conn,
-        now=slot,
+        now=until,
         flt=article_filter(settings, digest),
         since=start,
         late=late_arrivals(digest, slot, past),
@@ -304,7 +316,7 @@ def compose(
 
 def _compose_locked(app: App, conn: Connection, digest: DigestSettings, slot: datetime) -> Edition:
     now = app.clock.now()
-    selection = select_articles(conn, app.settings, digest, slot)
+    selection = select_articles(conn, app.settings, digest, slot, composed_at=now)
     if not selection.articles and digest.skip_empty:
         edition = _store(
             conn,
