@@ -344,9 +344,22 @@ class WebSettings(Section):
         description="Host patterns trusted to serve SNS signing certificates.",
     )
 
-    @field_validator("listen")
+    admin_idle_minutes: int = Field(
+        30, ge=1, description="Console sessions end after this many minutes without a request."
+    )
+    admin_session_hours: int = Field(
+        12, ge=1, description="Console sessions end this many hours after login, used or not."
+    )
+    admin_listen: str | None = Field(
+        None,
+        description="host:port for the console alone; then /admin/ is not served on listen.",
+    )
+
+    @field_validator("listen", "admin_listen")
     @classmethod
-    def _host_port(cls, value: str) -> str:
+    def _host_port(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         host, sep, port = value.rpartition(":")
         if not sep or not host or not port.isdigit() or not 0 <= int(port) < 65536:
             raise ValueError(f"{value!r} is not host:port")
@@ -382,6 +395,8 @@ class Settings(Section):
 
     # Where the file was read from; relative paths resolve against it.
     base_dir: Path = Field(default=Path("."), exclude=True, description="(internal)")
+    # The file itself, shown (read-only) in the console's settings page.
+    config_file: str = Field(default="", exclude=True, description="(internal)")
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Settings:
@@ -515,7 +530,7 @@ def _describe(error: dict[str, Any]) -> str:
 def parse_settings(data: dict[str, Any], *, base_dir: Path, source: str) -> Settings:
     """Validate a parsed TOML document, collecting every problem with its key path."""
     try:
-        return Settings.model_validate({**data, "base_dir": base_dir})
+        return Settings.model_validate({**data, "base_dir": base_dir, "config_file": source})
     except ValidationError as exc:
         problems = [_describe(error) for error in exc.errors()]
         raise ConfigError(

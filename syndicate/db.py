@@ -264,6 +264,54 @@ meta = Table(
 )
 
 
+# -- the operator console (migration 0006) ----------------------------------------------
+
+operators = Table(
+    "operators",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("email", String(320), nullable=False, unique=True),  # lower-cased
+    Column("role", String(20), nullable=False),  # viewer | editor | owner
+    Column("password_hash", Text, nullable=True),  # argon2id; None until set
+    Column("setup_hash", String(64), nullable=True),  # sha256 of the one-time link token
+    Column("setup_expires_at", UtcDateTime, nullable=True),
+    Column("totp_secret", String(64), nullable=True),
+    Column("totp_last_step", BigInteger, nullable=True),  # a code is accepted once
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("password_set_at", UtcDateTime, nullable=True),
+    Column("last_login_at", UtcDateTime, nullable=True),
+)
+
+operator_sessions = Table(
+    "operator_sessions",
+    metadata,
+    Column("id_hash", String(64), primary_key=True),  # sha256 of the cookie value
+    Column(
+        "operator_id", ForeignKey("operators.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    Column("csrf", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("seen_at", UtcDateTime, nullable=False),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("at", UtcDateTime, nullable=False, index=True),
+    Column("actor", String(320), nullable=False),  # operator email, or "cli"
+    Column("action", String(60), nullable=False),
+    Column("target", String(400), nullable=False, default=""),
+    Column("before", JSON, nullable=True),
+    Column("after", JSON, nullable=True),
+)
+
+# Dashboard aggregates: per-day groupings stay on an index, not a table scan.
+Index("ix_deliveries_created_at", deliveries.c.created_at)
+Index("ix_deliveries_edition_status", deliveries.c.edition_id, deliveries.c.status)
+Index("ix_subscribers_created_at", subscribers.c.created_at)
+
+
 # -- engine -----------------------------------------------------------------------------
 
 

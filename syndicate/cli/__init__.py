@@ -15,7 +15,17 @@ import click
 from .. import __version__
 
 # Importing the command modules registers their commands on the group.
-from . import admin, articles, delivery, digest, feeds, publish, service, subscribers  # noqa: F401
+from . import (  # noqa: F401
+    admin,
+    articles,
+    delivery,
+    digest,
+    feeds,
+    operators,
+    publish,
+    service,
+    subscribers,
+)
 from .base import Obj, main_group
 
 main = main_group

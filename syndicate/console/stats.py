@@ -1,0 +1,227 @@
+"""The dashboard's numbers: each one a grouped aggregate over an index, never a loop
+over rows in Python. Per-day series come back as one row per (day, group); only the
+few dozen days are walked here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Date, and_, cast, func, select
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql import ColumnElement
+
+from ..db import deliveries, editions, is_sqlite, job_runs, pushes, subscribers
+from ..subscribers import STATUSES, SUPPRESSED
+
+REACH_WINDOW = timedelta(days=7)
+PENDING_STATES = ("queued", "deferred", "sending")
+# What a delivery row's state means for a reader, in the order the charts stack them.
+OUTCOMES = ("sent", "failed", "suppressed", "queued", "deferred", "sending", "paused", "cancelled")
+
+
+def day_of(conn: Connection, column: Any) -> ColumnElement[Any]:
+    """The UTC calendar day of a stored timestamp, on either backend."""
+    if is_sqlite(conn):
+        return func.date(column)
+    return cast(func.timezone("UTC", column), Date)
+
+
+def _as_date(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def days(now: datetime, count: int) -> list[date]:
+    last = now.date()
+    return [last - timedelta(days=count - 1 - i) for i in range(count)]
+
+
+@dataclass
+class Series:
+    """Values per day for each named group (same length as ``days``)."""
+
+    days: list[date]
+    groups: dict[str, list[int]] = field(default_factory=dict)
+
+    def total(self, name: str) -> int:
+        return sum(self.groups.get(name, []))
+
+
+def subscribers_over_time(conn: Connection, now: datetime, span: int = 30) -> Series:
+    """How many people were in each state at the end of each day.
+
+    The store keeps each person's current state, when they entered it, and when they
+    confirmed; from those a person was pending from creation to confirmation, active
+    from confirmation to their last change, and in their current state since. Each
+    boundary is a grouped count per day (a handful of queries, no row loop), and the
+    series is their running sum.
+    """
+    axis = days(now, span)
+    c, f = subscribers.c.created_at, subscribers.c.confirmed_at
+    t = func.coalesce(subscribers.c.status_changed_at, c)
+    status = subscribers.c.status
+    moved = status != "pending"
+    events = (  # (state, +1/-1, when, which rows)
+        ("pending", 1, c, None),
+        ("pending", -1, func.coalesce(f, t), moved),
+        ("active", 1, f, and_(moved, f.is_not(None))),
+        ("active", -1, t, and_(status.in_(SUPPRESSED), f.is_not(None))),
+    )
+    delta = {s: [0] * span for s in STATUSES}
+    base = dict.fromkeys(STATUSES, 0)
+    index = {d: i for i, d in enumerate(axis)}
+
+    def add(state: str, sign: int, day: Any, count: int) -> None:
+        when = _as_date(day)
+        if when < axis[0]:
+            base[state] += sign * count
+        elif when in index:
+            delta[state][index[when]] += sign * count
+
+    for state, sign, when, where in events:
+        query = select(day_of(conn, when), func.count()).group_by(day_of(conn, when))
+        if where is not None:
+            query = query.where(where)
+        for day, count in conn.execute(query):
+            add(state, sign, day, count)
+    for day, state, count in conn.execute(
+        select(day_of(conn, t), status, func.count())
+        .where(status.in_(SUPPRESSED))
+        .group_by(day_of(conn, t), status)
+    ):
+        add(state, 1, day, count)
+    series = Series(axis)
+    for state in STATUSES:
+        running, values = base[state], []
+        for step in delta[state]:
+            running += step
+            values.append(running)
+        series.groups[state] = values
+    return series
+
+
+def deliveries_per_day(conn: Connection, now: datetime, span: int = 30) -> Series:
+    """Delivery rows per day (day queued) by their outcome."""
+    axis = days(now, span)
+    start = datetime.combine(axis[0], datetime.min.time(), tzinfo=now.tzinfo)
+    rows = conn.execute(
+        select(day_of(conn, deliveries.c.created_at), deliveries.c.status, func.count())
+        .where(deliveries.c.created_at >= start)
+        .group_by(day_of(conn, deliveries.c.created_at), deliveries.c.status)
+    ).all()
+    index = {d: i for i, d in enumerate(axis)}
+    series = Series(axis, {o: [0] * span for o in ("sent", "failed", "suppressed", "waiting")})
+    for day, status, count in rows:
+        name = status if status in series.groups else "waiting"
+        position = index.get(_as_date(day))
+        if position is not None:
+            series.groups[name][position] += count
+    return series
+
+
+@dataclass(frozen=True)
+class Reach:
+    edition_id: int
+    digest: str
+    period: str
+    subject: str
+    created_at: datetime
+    counts: dict[str, int]
+    bounced: int
+    complained: int
+    unsubscribed: int
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+def edition_reach(
+    conn: Connection, *, limit: int = 10, edition_id: int | None = None
+) -> list[Reach]:
+    """Recent editions: rows by state, and recipients who bounced, complained or
+    unsubscribed within seven days of the edition being queued."""
+    query = select(editions).where(editions.c.status == "composed")
+    if edition_id is not None:
+        query = query.where(editions.c.id == edition_id)
+    recent = list(conn.execute(query.order_by(editions.c.id.desc()).limit(limit)).mappings())
+    if not recent:
+        return []
+    ids = [row["id"] for row in recent]
+    counts: dict[int, dict[str, int]] = {i: {} for i in ids}
+    for eid, status, count in conn.execute(
+        select(deliveries.c.edition_id, deliveries.c.status, func.count())
+        .where(deliveries.c.edition_id.in_(ids))
+        .group_by(deliveries.c.edition_id, deliveries.c.status)
+    ):
+        counts[eid][status] = count
+    after = {i: dict.fromkeys(("bounced", "complained", "unsubscribed"), 0) for i in ids}
+    window_end = editions.c.created_at + REACH_WINDOW if not is_sqlite(conn) else None
+    changed = subscribers.c.status_changed_at
+    within = and_(changed >= editions.c.created_at)
+    if window_end is not None:
+        within = and_(within, changed < window_end)
+    else:
+        within = and_(within, func.julianday(changed) < func.julianday(editions.c.created_at) + 7)
+    for eid, status, count in conn.execute(
+        select(deliveries.c.edition_id, subscribers.c.status, func.count())
+        .join(subscribers, subscribers.c.id == deliveries.c.subscriber_id)
+        .join(editions, editions.c.id == deliveries.c.edition_id)
+        .where(
+            deliveries.c.edition_id.in_(ids),
+            subscribers.c.status.in_(("bounced", "complained", "unsubscribed")),
+            within,
+        )
+        .group_by(deliveries.c.edition_id, subscribers.c.status)
+    ):
+        after[eid][status] = count
+    return [
+        Reach(
+            edition_id=row["id"],
+            digest=row["digest"],
+            period=row["period"],
+            subject=row["subject"],
+            created_at=row["created_at"],
+            counts=counts[row["id"]],
+            **after[row["id"]],
+        )
+        for row in recent
+    ]
+
+
+@dataclass(frozen=True)
+class Queue:
+    depth: int
+    oldest: datetime | None
+
+
+def queue(conn: Connection) -> Queue:
+    depth, oldest = conn.execute(
+        select(func.count(), func.min(deliveries.c.created_at)).where(
+            deliveries.c.status.in_(PENDING_STATES)
+        )
+    ).one()
+    return Queue(depth, oldest)
+
+
+def last_runs(conn: Connection) -> list[dict[str, Any]]:
+    """The newest run of every job that has run."""
+    newest = (
+        select(job_runs.c.job, func.max(job_runs.c.id).label("id"))
+        .group_by(job_runs.c.job)
+        .subquery()
+    )
+    rows = conn.execute(
+        select(job_runs).join(newest, newest.c.id == job_runs.c.id).order_by(job_runs.c.job)
+    ).mappings()
+    return [dict(r) for r in rows]
+
+
+def last_pushes(conn: Connection) -> dict[str, dict[str, Any]]:
+    newest = (
+        select(pushes.c.host, func.max(pushes.c.id).label("id")).group_by(pushes.c.host).subquery()
+    )
+    rows = conn.execute(select(pushes).join(newest, newest.c.id == pushes.c.id)).mappings()
+    return {r["host"]: dict(r) for r in rows}

@@ -1,0 +1,74 @@
+"""operator console: operators, their sessions, the audit log, dashboard indexes
+
+Revision ID: 0006
+Revises: 0001
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0006"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+def upgrade() -> None:
+    op.create_table(
+        "operators",
+        sa.Column("id", ID, autoincrement=True, nullable=False),
+        sa.Column("email", sa.String(length=320), nullable=False),
+        sa.Column("role", sa.String(length=20), nullable=False),
+        sa.Column("password_hash", sa.Text(), nullable=True),
+        sa.Column("setup_hash", sa.String(length=64), nullable=True),
+        sa.Column("setup_expires_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("totp_secret", sa.String(length=64), nullable=True),
+        sa.Column("totp_last_step", sa.BigInteger(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("password_set_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("last_login_at", sa.DateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_operators")),
+        sa.UniqueConstraint("email", name=op.f("uq_operators_email")),
+    )
+    op.create_table(
+        "operator_sessions",
+        sa.Column("id_hash", sa.String(length=64), nullable=False),
+        sa.Column("operator_id", ID, nullable=False),
+        sa.Column("csrf", sa.String(length=64), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("seen_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["operator_id"],
+            ["operators.id"],
+            name=op.f("fk_operator_sessions_operator_id_operators"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id_hash", name=op.f("pk_operator_sessions")),
+    )
+    op.create_index(op.f("ix_operator_sessions_operator_id"), "operator_sessions", ["operator_id"])
+    op.create_table(
+        "audit_log",
+        sa.Column("id", ID, autoincrement=True, nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("actor", sa.String(length=320), nullable=False),
+        sa.Column("action", sa.String(length=60), nullable=False),
+        sa.Column("target", sa.String(length=400), nullable=False),
+        sa.Column("before", sa.JSON(), nullable=True),
+        sa.Column("after", sa.JSON(), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_log")),
+    )
+    op.create_index(op.f("ix_audit_log_at"), "audit_log", ["at"])
+    op.create_index("ix_deliveries_created_at", "deliveries", ["created_at"])
+    op.create_index("ix_deliveries_edition_status", "deliveries", ["edition_id", "status"])
+    op.create_index("ix_subscribers_created_at", "subscribers", ["created_at"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_subscribers_created_at", table_name="subscribers")
+    op.drop_index("ix_deliveries_edition_status", table_name="deliveries")
+    op.drop_index("ix_deliveries_created_at", table_name="deliveries")
+    op.drop_table("audit_log")
+    op.drop_table("operator_sessions")
+    op.drop_table("operators")
