@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Date, and_, cast, func, select
+from sqlalchemy import Date, Interval, and_, cast, func, literal, literal_column, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement
 
@@ -26,7 +26,9 @@ def day_of(conn: Connection, column: Any) -> ColumnElement[Any]:
     """The UTC calendar day of a stored timestamp, on either backend."""
     if is_sqlite(conn):
         return func.date(column)
-    return cast(func.timezone("UTC", column), Date)
+    # A literal, not a bound parameter: PostgreSQL must see the SELECT and GROUP BY
+    # expressions as the same one.
+    return cast(func.timezone(literal_column("'UTC'"), column), Date)
 
 
 def _as_date(value: Any) -> date:
@@ -158,7 +160,9 @@ def edition_reach(
     ):
         counts[eid][status] = count
     after = {i: dict.fromkeys(("bounced", "complained", "unsubscribed"), 0) for i in ids}
-    window_end = editions.c.created_at + REACH_WINDOW if not is_sqlite(conn) else None
+    window_end = (
+        None if is_sqlite(conn) else editions.c.created_at + literal(REACH_WINDOW, Interval())
+    )
     changed = subscribers.c.status_changed_at
     within = and_(changed >= editions.c.created_at)
     if window_end is not None:
