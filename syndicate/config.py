@@ -350,16 +350,10 @@ class WebSettings(Section):
     admin_session_hours: int = Field(
         12, ge=1, description="Console sessions end this many hours after login, used or not."
     )
-    admin_listen: str | None = Field(
-        None,
-        description="host:port for the console alone; then /admin/ is not served on listen.",
-    )
 
-    @field_validator("listen", "admin_listen")
+    @field_validator("listen")
     @classmethod
-    def _host_port(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
+    def _host_port(cls, value: str) -> str:
         host, sep, port = value.rpartition(":")
         if not sep or not host or not port.isdigit() or not 0 <= int(port) < 65536:
             raise ValueError(f"{value!r} is not host:port")

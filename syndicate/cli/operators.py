@@ -34,7 +34,7 @@ def _announce(
         return
     click.echo(f"{operator.email} ({operator.role}): {verb}")
     if link:
-        click.echo(f"one-time link to set the password (valid {ops.SETUP_VALID}):")
+        click.echo(f"one-time link to set the password (valid {ops.SETUP_VALID_HOURS} hours):")
         click.echo(link)
 
 

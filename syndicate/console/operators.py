@@ -26,7 +26,8 @@ from ..subscribers import InvalidAddress, normalise
 
 ROLES = ("viewer", "editor", "owner")
 RANK = {role: index for index, role in enumerate(ROLES)}
-SETUP_VALID = timedelta(hours=48)
+SETUP_VALID_HOURS = 48
+SETUP_VALID = timedelta(hours=SETUP_VALID_HOURS)
 MIN_PASSWORD = 12
 MAX_PASSWORD = 1024
 TOTP_PERIOD = 30

@@ -54,8 +54,6 @@ ROUTES = (
     Route("/metrics", "metrics", metrics.metrics),
     Route("/webhooks/<provider>", "webhook", webhooks.receive, POST),
 )
-# What a console-only app (``web.admin_listen``) still serves besides /admin/.
-ASSET_ROUTES = tuple(r for r in ROUTES if r.endpoint in ("asset", "healthz"))
 
 
 def _bind(view: Callable[..., Response]) -> Callable[..., Response]:
@@ -66,21 +64,16 @@ def _bind(view: Callable[..., Response]) -> Callable[..., Response]:
     return bound
 
 
-def create_app(app: App, *, public: bool = True, console: bool = True) -> Flask:
-    """The web app over one App (settings, store, clock, mailer).
-
-    ``public`` serves the reader's pages, feeds and webhooks; ``console`` the operator
-    console under /admin/ (split when ``web.admin_listen`` gives it its own address).
-    """
+def create_app(app: App) -> Flask:
+    """The web app over one App (settings, store, clock, mailer)."""
     flask = Flask("syndicate.web", static_folder=None, template_folder=None)
     flask.config.update(MAX_CONTENT_LENGTH=MAX_BODY, JSON_SORT_KEYS=False)
     flask.extensions["syndicate"] = Web.build(app)
-    for route in ROUTES if public else ASSET_ROUTES:
+    for route in ROUTES:
         flask.add_url_rule(
             route.rule, route.endpoint, _bind(route.view), methods=list(route.methods)
         )
-    if console:
-        admin.register(flask)
+    admin.register(flask)  # the operator console: its own route table and guard
     flask.after_request(add_security_headers)
     flask.register_error_handler(HTTPException, _http_error)
     flask.register_error_handler(SyndicateError, _operator_error)

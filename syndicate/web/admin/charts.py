@@ -9,12 +9,14 @@ page also shows the same numbers as a table). Colours come from classes in admin
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import date
 
 from markupsafe import Markup, escape
 
-WIDTH, HEIGHT = 640, 260
-LEFT, RIGHT, TOP, BOTTOM = 48, 12, 12, 56
+WIDTH, HEIGHT = 640, 260  # the desktop drawing; a phone gets NARROW (same font size)
+NARROW = 340
+LEFT, RIGHT, TOP, BOTTOM = 48, 12, 12, 64
 
 
 def nice_ticks(top: int, count: int = 4) -> list[int]:
@@ -28,40 +30,46 @@ def nice_ticks(top: int, count: int = 4) -> list[int]:
     return list(range(0, math.ceil(top / step) * step + 1, step))
 
 
-def _frame(title: str, ticks: list[int], labels: list[date]) -> tuple[list[str], float, float]:
-    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+def _frame(
+    title: str, ticks: list[int], labels: list[date], width: int
+) -> tuple[list[str], float, float]:
+    plot_w, plot_h = width - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     top = ticks[-1] or 1
+    size = "wide" if width == WIDTH else "narrow"
     parts = [
-        f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
+        f'<svg class="chart {size}" viewBox="0 0 {width} {HEIGHT}" role="img" '
         f'preserveAspectRatio="xMidYMid meet"><title>{escape(title)}</title>'
     ]
     for tick in ticks:
         y = TOP + plot_h - plot_h * tick / top
         parts.append(
-            f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}"/>'
+            f'<line class="grid" x1="{LEFT}" x2="{width - RIGHT}" y1="{y:.1f}" y2="{y:.1f}"/>'
             f'<text class="tick" x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{tick:,}</text>'
         )
     parts.append(
         f'<line class="axis" x1="{LEFT}" x2="{LEFT}" y1="{TOP}" y2="{TOP + plot_h}"/>'
-        f'<line class="axis" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{TOP + plot_h}" '
+        f'<line class="axis" x1="{LEFT}" x2="{width - RIGHT}" y1="{TOP + plot_h}" '
         f'y2="{TOP + plot_h}"/>'
     )
     n = max(len(labels), 1)
-    every = max(1, math.ceil(n / 6))
+    every = max(1, math.ceil(n / max(2, (width - LEFT) // 100)))
     for i, day in enumerate(labels):
         if i % every and i != n - 1:
             continue
         x = LEFT + plot_w * (i + 0.5) / n
+        anchor = "end" if i == n - 1 else "middle"  # the last label stays inside
         parts.append(
-            f'<text class="tick" x="{x:.1f}" y="{TOP + plot_h + 16}" text-anchor="middle">'
+            f'<text class="tick" x="{x:.1f}" y="{TOP + plot_h + 16}" text-anchor="{anchor}">'
             f"{day:%d %b}</text>"
         )
     return parts, plot_w, plot_h
 
 
-def _legend(groups: list[str], y: float) -> str:
+def _legend(groups: list[str], y: float, width: int) -> str:
     items, x = [], LEFT
     for name in groups:
+        if x + 14 + 8 * len(name) > width:  # wrap to a second row
+            x, y = LEFT, y + 16
         items.append(
             f'<rect class="s-{escape(name)}" x="{x}" y="{y - 9}" width="10" height="10"/>'
             f'<text class="legend" x="{x + 14}" y="{y}">{escape(name)}</text>'
@@ -70,9 +78,18 @@ def _legend(groups: list[str], y: float) -> str:
     return "".join(items)
 
 
-def line_chart(title: str, labels: list[date], groups: dict[str, list[int]]) -> Markup:
+def both(
+    draw: Callable[..., Markup], title: str, labels: list[date], groups: dict[str, list[int]]
+) -> Markup:
+    """The desktop and the phone drawing; admin.css shows the one that fits the screen."""
+    return draw(title, labels, groups) + draw(title, labels, groups, NARROW)
+
+
+def line_chart(
+    title: str, labels: list[date], groups: dict[str, list[int]], width: int = WIDTH
+) -> Markup:
     ticks = nice_ticks(max((max(v) for v in groups.values() if v), default=0))
-    parts, plot_w, plot_h = _frame(title, ticks, labels)
+    parts, plot_w, plot_h = _frame(title, ticks, labels, width)
     top, n = ticks[-1] or 1, max(len(labels), 1)
     for name, values in groups.items():
         points = " ".join(
@@ -80,20 +97,22 @@ def line_chart(title: str, labels: list[date], groups: dict[str, list[int]]) -> 
             for i, v in enumerate(values)
         )
         parts.append(f'<polyline class="line s-{escape(name)}" points="{points}"/>')
-    parts.append(_legend(list(groups), HEIGHT - 12))
+    parts.append(_legend(list(groups), HEIGHT - 28, width))
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 - every value above is escaped or a number
 
 
-def bar_chart(title: str, labels: list[date], groups: dict[str, list[int]]) -> Markup:
+def bar_chart(
+    title: str, labels: list[date], groups: dict[str, list[int]], width: int = WIDTH
+) -> Markup:
     totals = [sum(values[i] for values in groups.values()) for i in range(len(labels))]
     ticks = nice_ticks(max(totals, default=0))
-    parts, plot_w, plot_h = _frame(title, ticks, labels)
+    parts, plot_w, plot_h = _frame(title, ticks, labels, width)
     top, n = ticks[-1] or 1, max(len(labels), 1)
-    width = plot_w / n * 0.7
+    bar = plot_w / n * 0.7
     for i in range(len(labels)):
         base = 0
-        x = LEFT + plot_w * (i + 0.5) / n - width / 2
+        x = LEFT + plot_w * (i + 0.5) / n - bar / 2
         for name, values in groups.items():
             value = values[i]
             if value:
@@ -101,10 +120,10 @@ def bar_chart(title: str, labels: list[date], groups: dict[str, list[int]]) -> M
                 h = plot_h * value / top
                 parts.append(
                     f'<rect class="s-{escape(name)}" x="{x:.1f}" y="{y:.1f}" '
-                    f'width="{width:.1f}" height="{h:.1f}"><title>{labels[i]:%d %b} '
+                    f'width="{bar:.1f}" height="{h:.1f}"><title>{labels[i]:%d %b} '
                     f"{escape(name)}: {value:,}</title></rect>"
                 )
             base += value
-    parts.append(_legend(list(groups), HEIGHT - 12))
+    parts.append(_legend(list(groups), HEIGHT - 28, width))
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 - every value above is escaped or a number

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Response
 
 from ...console import stats
-from .charts import bar_chart, line_chart
+from .charts import bar_chart, both, line_chart
 from .guard import Ctx
 
 SPAN = 30
@@ -25,9 +25,13 @@ def dashboard(ctx: Ctx) -> Response:
         "dashboard.html",
         title="Dashboard",
         people=people,
-        people_chart=line_chart("Subscribers by status, last 30 days", people.days, people.groups),
+        people_chart=both(
+            line_chart, "Subscribers by status, last 30 days", people.days, people.groups
+        ),
         sent=sent,
-        sent_chart=bar_chart("Deliveries per day by outcome, last 30 days", sent.days, sent.groups),
+        sent_chart=both(
+            bar_chart, "Deliveries per day by outcome, last 30 days", sent.days, sent.groups
+        ),
         reach=reach,
         queue=queue,
         runs=runs,
