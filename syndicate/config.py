@@ -371,6 +371,14 @@ class ScheduleSettings(Section):
     keep_history_days: int = Field(90, ge=1, description="Days of job history kept.")
 
 
+class StatsSettings(Section):
+    clicks: Literal["off", "aggregate"] = Field(
+        "off",
+        description="Count link clicks per link per edition (never per person) "
+        "through signed /r/ redirects.",
+    )
+
+
 class Settings(Section):
     site: SiteSettings = Field(description="The site.")
     database: DatabaseSettings = Field(default_factory=DatabaseSettings, description="Store.")
@@ -386,6 +394,7 @@ class Settings(Section):
     schedule: ScheduleSettings = Field(
         default_factory=ScheduleSettings, description="Service schedules."
     )
+    stats: StatsSettings = Field(default_factory=StatsSettings, description="Numbers kept.")
 
     # Where the file was read from; relative paths resolve against it.
     base_dir: Path = Field(default=Path("."), exclude=True, description="(internal)")

@@ -306,6 +306,16 @@ audit_log = Table(
     Column("after", JSON, nullable=True),
 )
 
+# [stats] clicks = "aggregate": one counter per (edition, link); nothing about who.
+link_clicks = Table(
+    "link_clicks",
+    metadata,
+    Column("edition_id", ForeignKey("editions.id", ondelete="CASCADE"), primary_key=True),
+    Column("url_hash", String(64), primary_key=True),
+    Column("url", Text, nullable=False),
+    Column("clicks", BigInteger, nullable=False, default=0),
+)
+
 # Dashboard aggregates: per-day groupings stay on an index, not a table scan.
 Index("ix_deliveries_created_at", deliveries.c.created_at)
 Index("ix_deliveries_edition_status", deliveries.c.edition_id, deliveries.c.status)

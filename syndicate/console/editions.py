@@ -5,6 +5,7 @@ delivery workers build them, so the preview is the mail.
 
 from __future__ import annotations
 
+import dataclasses
 import email
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,6 +16,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
+from ..clicks import counted
 from ..context import App
 from ..db import deliveries, editions
 from ..errors import DeliveryError, SyndicateError
@@ -56,25 +58,29 @@ def message_for(
     app: App,
     edition: dict[str, Any],
     subscriber: Subscriber | None,
-    *,
-    test_to: str | None = None,
 ) -> Rendered:
-    """The bytes ``subscriber`` got (or a sample reader / a [TEST] copy), parsed for display."""
+    """The message ``subscriber`` got (or a sample reader's), parsed for display."""
     settings = app.settings
-    row = dict(edition)
-    if test_to is not None:
-        row = row | {"id": None, "subject": f"[TEST] {row['subject']}"}
-    prepared = prepare(edition_content(settings, row), settings)
+    signer = signer_for(settings, app.engine)
+    prepared = prepare(counted(settings, signer, edition_content(settings, edition)), settings)
     address, name = (subscriber.email, subscriber.name) if subscriber else SAMPLE
     recipient = recipient_for(
         settings,
-        signer_for(settings, app.engine),
+        signer,
         delivery_id=None,
-        subscriber_id=subscriber.id if subscriber and test_to is None else None,
-        email=test_to or address,
-        name=name if test_to is None else "",
-        edition_id=row["id"],
+        subscriber_id=subscriber.id if subscriber else None,
+        email=address,
+        name=name,
+        edition_id=edition["id"],
         now=app.clock.now(),
+    )
+    # The reader's own links would work for whoever sees the preview (a viewer could
+    # unsubscribe them): show where they point, without a working token.
+    base = settings.web_base_url
+    recipient = dataclasses.replace(
+        recipient,
+        unsubscribe_url=f"{base}unsubscribe/preview-not-a-working-link",
+        preferences_url=f"{base}preferences/preview-not-a-working-link",
     )
     raw = prepared.message_bytes(recipient)
     parsed = email.message_from_bytes(raw, policy=policy.default)

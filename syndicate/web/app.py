@@ -17,7 +17,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ..context import App
 from ..errors import SyndicateError
-from . import admin, archive, feedserve, metrics, pages, webhooks
+from . import admin, archive, feedserve, metrics, pages, redirects, webhooks
 from .context import Web, web
 from .security import add_security_headers
 
@@ -53,6 +53,7 @@ ROUTES = (
     Route("/healthz", "healthz", metrics.healthz),
     Route("/metrics", "metrics", metrics.metrics),
     Route("/webhooks/<provider>", "webhook", webhooks.receive, POST),
+    Route("/r/<token>", "click", redirects.click),
 )
 
 

@@ -1,4 +1,4 @@
-"""operator console: operators, their sessions, the audit log, dashboard indexes
+"""operator console: operators, sessions, audit log, link click counts, dashboard indexes
 
 Revision ID: 0006
 Revises: 0001
@@ -60,6 +60,20 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_log")),
     )
     op.create_index(op.f("ix_audit_log_at"), "audit_log", ["at"])
+    op.create_table(
+        "link_clicks",
+        sa.Column("edition_id", ID, nullable=False),
+        sa.Column("url_hash", sa.String(length=64), nullable=False),
+        sa.Column("url", sa.Text(), nullable=False),
+        sa.Column("clicks", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["edition_id"],
+            ["editions.id"],
+            name=op.f("fk_link_clicks_edition_id_editions"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("edition_id", "url_hash", name=op.f("pk_link_clicks")),
+    )
     op.create_index("ix_deliveries_created_at", "deliveries", ["created_at"])
     op.create_index("ix_deliveries_edition_status", "deliveries", ["edition_id", "status"])
     op.create_index("ix_subscribers_created_at", "subscribers", ["created_at"])
@@ -69,6 +83,7 @@ def downgrade() -> None:
     op.drop_index("ix_subscribers_created_at", table_name="subscribers")
     op.drop_index("ix_deliveries_edition_status", table_name="deliveries")
     op.drop_index("ix_deliveries_created_at", table_name="deliveries")
+    op.drop_table("link_clicks")
     op.drop_table("audit_log")
     op.drop_table("operator_sessions")
     op.drop_table("operators")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import Response, abort, redirect, request, url_for
 
+from ... import clicks
 from ... import subscribers as subs
 from ...console import audit, stats
 from ...console import editions as eds
@@ -53,6 +54,7 @@ def show(ctx: Ctx, edition_id: int) -> Response:
     rendered = eds.message_for(ctx.web.app, edition, subscriber)
     with ctx.web.app.engine.connect() as conn:
         reach = stats.edition_reach(conn, edition_id=edition_id)
+        links = clicks.top_links(conn, edition_id)
     return ctx.page(
         "edition.html",
         title=edition["subject"] or f"Edition {edition_id}",
@@ -62,6 +64,8 @@ def show(ctx: Ctx, edition_id: int) -> Response:
         problem=problem,
         rendered=rendered,
         wanted=request.args.get("as", ""),
+        links=links,
+        counting=clicks.is_on(ctx.web.app.settings),
         frame_url=url_for(
             "admin_edition_html",
             edition_id=edition_id,
