@@ -316,6 +316,25 @@ link_clicks = Table(
     Column("clicks", BigInteger, nullable=False, default=0),
 )
 
+# Feed audience: aggregators' reported subscribers, and one row per distinct reader per
+# day identified only by a hash with a salt that is deleted the next day.
+feed_audience = Table(
+    "feed_audience",
+    metadata,
+    Column("day", String(10), primary_key=True),  # YYYY-MM-DD, UTC
+    Column("feed", String(400), primary_key=True),
+    Column("agent", String(100), primary_key=True),
+    Column("subscribers", BigInteger, nullable=False),
+)
+
+feed_readers = Table(
+    "feed_readers",
+    metadata,
+    Column("day", String(10), primary_key=True),
+    Column("feed", String(400), primary_key=True),
+    Column("reader", String(64), primary_key=True),
+)
+
 # Dashboard aggregates: per-day groupings stay on an index, not a table scan.
 Index("ix_deliveries_created_at", deliveries.c.created_at)
 Index("ix_deliveries_edition_status", deliveries.c.edition_id, deliveries.c.status)

@@ -1,4 +1,4 @@
-"""operator console: operators, sessions, audit log, link click counts, dashboard indexes
+"""operator console: operators, sessions, audit log, click counts, feed audience, indexes
 
 Revision ID: 0006
 Revises: 0001
@@ -74,6 +74,21 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("edition_id", "url_hash", name=op.f("pk_link_clicks")),
     )
+    op.create_table(
+        "feed_audience",
+        sa.Column("day", sa.String(length=10), nullable=False),
+        sa.Column("feed", sa.String(length=400), nullable=False),
+        sa.Column("agent", sa.String(length=100), nullable=False),
+        sa.Column("subscribers", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("day", "feed", "agent", name=op.f("pk_feed_audience")),
+    )
+    op.create_table(
+        "feed_readers",
+        sa.Column("day", sa.String(length=10), nullable=False),
+        sa.Column("feed", sa.String(length=400), nullable=False),
+        sa.Column("reader", sa.String(length=64), nullable=False),
+        sa.PrimaryKeyConstraint("day", "feed", "reader", name=op.f("pk_feed_readers")),
+    )
     op.create_index("ix_deliveries_created_at", "deliveries", ["created_at"])
     op.create_index("ix_deliveries_edition_status", "deliveries", ["edition_id", "status"])
     op.create_index("ix_subscribers_created_at", "subscribers", ["created_at"])
@@ -83,6 +98,8 @@ def downgrade() -> None:
     op.drop_index("ix_subscribers_created_at", table_name="subscribers")
     op.drop_index("ix_deliveries_edition_status", table_name="deliveries")
     op.drop_index("ix_deliveries_created_at", table_name="deliveries")
+    op.drop_table("feed_readers")
+    op.drop_table("feed_audience")
     op.drop_table("link_clicks")
     op.drop_table("audit_log")
     op.drop_table("operator_sessions")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Response
 
+from ...audience import audience
 from ...console import stats
 from .charts import bar_chart, both, line_chart
 from .guard import Ctx
@@ -19,6 +20,7 @@ def dashboard(ctx: Ctx) -> Response:
         reach = stats.edition_reach(conn, limit=8)
         queue = stats.queue(conn)
         runs = stats.last_runs(conn)
+        feeds = audience(conn, people.days)
         pushes = stats.last_pushes(conn)
     hosts = [(h.name, h.type, pushes.get(h.name)) for h in ctx.web.app.settings.hosts]
     return ctx.page(
@@ -39,4 +41,12 @@ def dashboard(ctx: Ctx) -> Response:
         now=now,
         active_now=people.groups["active"][-1] if people.days else 0,
         failing=[r for r in runs if r["status"] == "failed"],
+        feeds=feeds,
+        feed_chart=both(
+            line_chart,
+            "Feed readers per day, last 30 days",
+            feeds.days,
+            {"aggregators": feeds.aggregated, "direct": feeds.readers},
+        ),
+        feed_now=(feeds.aggregated[-1] + feeds.readers[-1]) if feeds.days else 0,
     )
