@@ -21,6 +21,7 @@ SCRIPTS = [
     ("Digest: render once vs per recipient", "bench_render.py", []),
     ("Delivery: personalising, SMTP, batch HTTP", "bench_delivery.py", []),
     ("Outbox: enqueue, workers, memory", "bench_outbox.py", []),
+    ("Console: pages on 100,000 subscribers and 1,000,000 deliveries", "bench_console.py", []),
 ]
 
 

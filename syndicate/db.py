@@ -336,9 +336,11 @@ feed_readers = Table(
 )
 
 # Dashboard aggregates: per-day groupings stay on an index, not a table scan.
-Index("ix_deliveries_created_at", deliveries.c.created_at)
+Index("ix_deliveries_status_created", deliveries.c.status, deliveries.c.created_at)
 Index("ix_deliveries_edition_status", deliveries.c.edition_id, deliveries.c.status)
 Index("ix_subscribers_created_at", subscribers.c.created_at)
+Index("ix_subscribers_confirmed_at", subscribers.c.confirmed_at)
+Index("ix_subscribers_status_changed_at", subscribers.c.status_changed_at)
 
 
 # -- engine -----------------------------------------------------------------------------

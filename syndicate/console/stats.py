@@ -6,7 +6,7 @@ few dozen days are walked here.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Date, Interval, and_, cast, func, literal, literal_column, select
@@ -51,68 +51,91 @@ class Series:
         return sum(self.groups.get(name, []))
 
 
+def _start(axis: list[date]) -> datetime:
+    return datetime.combine(axis[0], datetime.min.time(), tzinfo=UTC)
+
+
 def subscribers_over_time(conn: Connection, now: datetime, span: int = 30) -> Series:
     """How many people were in each state at the end of each day.
 
-    The store keeps each person's current state, when they entered it, and when they
-    confirmed; from those a person was pending from creation to confirmation, active
-    from confirmation to their last change, and in their current state since. Each
-    boundary is a grouped count per day (a handful of queries, no row loop), and the
-    series is their running sum.
+    The store keeps each person's current state, when they entered it and when they
+    confirmed: a person was pending from sign-up to confirmation, active from
+    confirmation to their last change, and in their current state since. Today's
+    counts come from the status index; each earlier day is today's minus the changes
+    after it, and those changes are grouped counts over the window's rows only (each
+    on an index of its own timestamp), so the cost follows the window, not the list.
     """
     axis = days(now, span)
-    c, f = subscribers.c.created_at, subscribers.c.confirmed_at
-    t = func.coalesce(subscribers.c.status_changed_at, c)
+    start = _start(axis)
+    c, f, t = subscribers.c.created_at, subscribers.c.confirmed_at, subscribers.c.status_changed_at
     status = subscribers.c.status
     moved = status != "pending"
     events = (  # (state, +1/-1, when, which rows)
         ("pending", 1, c, None),
-        ("pending", -1, func.coalesce(f, t), moved),
-        ("active", 1, f, and_(moved, f.is_not(None))),
+        ("pending", -1, f, moved),
+        ("pending", -1, t, and_(moved, f.is_(None))),
+        ("active", 1, f, moved),
         ("active", -1, t, and_(status.in_(SUPPRESSED), f.is_not(None))),
     )
-    delta = {s: [0] * span for s in STATUSES}
-    base = dict.fromkeys(STATUSES, 0)
     index = {d: i for i, d in enumerate(axis)}
+    delta = {s: [0] * span for s in STATUSES}
 
     def add(state: str, sign: int, day: Any, count: int) -> None:
-        when = _as_date(day)
-        if when < axis[0]:
-            base[state] += sign * count
-        elif when in index:
-            delta[state][index[when]] += sign * count
+        position = index.get(_as_date(day))
+        if position is not None:
+            delta[state][position] += sign * count
 
     for state, sign, when, where in events:
-        query = select(day_of(conn, when), func.count()).group_by(day_of(conn, when))
+        query = (
+            select(day_of(conn, when), func.count())
+            .where(when >= start)
+            .group_by(day_of(conn, when))
+        )
         if where is not None:
             query = query.where(where)
         for day, count in conn.execute(query):
             add(state, sign, day, count)
     for day, state, count in conn.execute(
         select(day_of(conn, t), status, func.count())
-        .where(status.in_(SUPPRESSED))
+        .where(t >= start, status.in_(SUPPRESSED))
         .group_by(day_of(conn, t), status)
     ):
         add(state, 1, day, count)
+    current = dict(conn.execute(select(status, func.count()).group_by(status)).all())
     series = Series(axis)
     for state in STATUSES:
-        running, values = base[state], []
-        for step in delta[state]:
-            running += step
-            values.append(running)
+        values = [0] * span
+        running = current.get(state, 0)
+        for i in range(span - 1, -1, -1):  # walk back from today
+            values[i] = running
+            running -= delta[state][i]
         series.groups[state] = values
     return series
 
 
 def deliveries_per_day(conn: Connection, now: datetime, span: int = 30) -> Series:
-    """Delivery rows per day (day queued) by their outcome."""
+    """Delivery rows by the day their edition was queued, and their outcome.
+
+    An edition's rows are queued together, so this is the per-edition count (the
+    covering (edition_id, status) index) placed on the edition's day.
+    """
     axis = days(now, span)
-    start = datetime.combine(axis[0], datetime.min.time(), tzinfo=now.tzinfo)
-    rows = conn.execute(
-        select(day_of(conn, deliveries.c.created_at), deliveries.c.status, func.count())
-        .where(deliveries.c.created_at >= start)
-        .group_by(day_of(conn, deliveries.c.created_at), deliveries.c.status)
-    ).all()
+    day_of_edition = {
+        eid: created.date()
+        for eid, created in conn.execute(
+            select(editions.c.id, editions.c.created_at).where(
+                editions.c.created_at >= _start(axis)
+            )
+        )
+    }
+    rows = [
+        (day_of_edition[eid], status, count)
+        for eid, status, count in conn.execute(
+            select(deliveries.c.edition_id, deliveries.c.status, func.count())
+            .where(deliveries.c.edition_id.in_(list(day_of_edition)))
+            .group_by(deliveries.c.edition_id, deliveries.c.status)
+        )
+    ]
     index = {d: i for i, d in enumerate(axis)}
     series = Series(axis, {o: [0] * span for o in ("sent", "failed", "suppressed", "waiting")})
     for day, status, count in rows:
@@ -160,27 +183,38 @@ def edition_reach(
     ):
         counts[eid][status] = count
     after = {i: dict.fromkeys(("bounced", "complained", "unsubscribed"), 0) for i in ids}
-    window_end = (
-        None if is_sqlite(conn) else editions.c.created_at + literal(REACH_WINDOW, Interval())
-    )
+    # From the few people whose state changed after the oldest of these editions (an
+    # index range), to whether that edition reached them (the unique delivery key).
+    oldest = min(row["created_at"] for row in recent)
+    # (status || '') is not indexable, so the planner starts from the status_changed_at
+    # range instead of walking every suppressed person through the status index.
+    unindexed_status = subscribers.c.status.concat(literal_column("''"))
     changed = subscribers.c.status_changed_at
-    within = and_(changed >= editions.c.created_at)
-    if window_end is not None:
-        within = and_(within, changed < window_end)
+    if is_sqlite(conn):
+        within = func.julianday(changed) < func.julianday(editions.c.created_at) + 7
     else:
-        within = and_(within, func.julianday(changed) < func.julianday(editions.c.created_at) + 7)
+        within = changed < editions.c.created_at + literal(REACH_WINDOW, Interval())
     for eid, status, count in conn.execute(
-        select(deliveries.c.edition_id, subscribers.c.status, func.count())
-        .join(subscribers, subscribers.c.id == deliveries.c.subscriber_id)
-        .join(editions, editions.c.id == deliveries.c.edition_id)
+        select(editions.c.id, unindexed_status, func.count())
+        .select_from(subscribers)
+        .join(editions, editions.c.id.in_(ids))
+        .join(
+            deliveries,
+            and_(
+                deliveries.c.edition_id == editions.c.id,
+                deliveries.c.subscriber_id == subscribers.c.id,
+            ),
+        )
         .where(
-            deliveries.c.edition_id.in_(ids),
-            subscribers.c.status.in_(("bounced", "complained", "unsubscribed")),
+            changed >= oldest,  # the index range to start from
+            changed >= editions.c.created_at,
+            unindexed_status.in_(("bounced", "complained", "unsubscribed")),
             within,
         )
-        .group_by(deliveries.c.edition_id, subscribers.c.status)
+        .group_by(editions.c.id, unindexed_status)
     ):
-        after[eid][status] = count
+        if status in after[eid]:
+            after[eid][status] = count
     return [
         Reach(
             edition_id=row["id"],
@@ -202,11 +236,18 @@ class Queue:
 
 
 def queue(conn: Connection) -> Queue:
-    depth, oldest = conn.execute(
-        select(func.count(), func.min(deliveries.c.created_at)).where(
-            deliveries.c.status.in_(PENDING_STATES)
-        )
-    ).one()
+    """Rows waiting to go out and the oldest's queue time: per state, on the
+    (status, created_at) index, so neither needs a scan."""
+    depth, oldest = 0, None
+    for state in PENDING_STATES:
+        count, first = conn.execute(
+            select(func.count(), func.min(deliveries.c.created_at)).where(
+                deliveries.c.status == state
+            )
+        ).one()
+        depth += count
+        if first is not None and (oldest is None or first < oldest):
+            oldest = first
     return Queue(depth, oldest)
 
 

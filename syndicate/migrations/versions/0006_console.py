@@ -89,15 +89,19 @@ def upgrade() -> None:
         sa.Column("reader", sa.String(length=64), nullable=False),
         sa.PrimaryKeyConstraint("day", "feed", "reader", name=op.f("pk_feed_readers")),
     )
-    op.create_index("ix_deliveries_created_at", "deliveries", ["created_at"])
+    op.create_index("ix_deliveries_status_created", "deliveries", ["status", "created_at"])
     op.create_index("ix_deliveries_edition_status", "deliveries", ["edition_id", "status"])
     op.create_index("ix_subscribers_created_at", "subscribers", ["created_at"])
+    op.create_index("ix_subscribers_confirmed_at", "subscribers", ["confirmed_at"])
+    op.create_index("ix_subscribers_status_changed_at", "subscribers", ["status_changed_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_subscribers_status_changed_at", table_name="subscribers")
+    op.drop_index("ix_subscribers_confirmed_at", table_name="subscribers")
     op.drop_index("ix_subscribers_created_at", table_name="subscribers")
     op.drop_index("ix_deliveries_edition_status", table_name="deliveries")
-    op.drop_index("ix_deliveries_created_at", table_name="deliveries")
+    op.drop_index("ix_deliveries_status_created", table_name="deliveries")
     op.drop_table("feed_readers")
     op.drop_table("feed_audience")
     op.drop_table("link_clicks")
