@@ -263,10 +263,11 @@ def test_changes_are_audited_with_before_and_after(app: App, flask: Flask) -> No
     assert suppress.actor == "ed@example.org" and suppress.action == "subscriber.suppress"
     assert ("status", "active", "unsubscribed") in suppress.changes()
     assert ("status", "unsubscribed", "active") in unsuppress.changes()
-    assert "asked again" in unsuppress.action
+    assert ("consent", None, "asked again") in unsuppress.changes()
     page = editor.get("/admin/audit").text
     assert "subscriber.suppress" in page and "ed@example.org" in page
-    assert "asked by phone" in editor.get(path).text or "unsubscribed" in page
+    assert "reason: — → asked by phone" in page  # the audit log shows what was given
+    assert "consent: — → asked again" in page
 
 
 def test_erasure_forgets_the_person_in_the_audit_log_too(app: App, flask: Flask) -> None:

@@ -109,7 +109,9 @@ def _add_error(ctx: Ctx, message: str) -> Response:
     return ctx.message("Not added", message, status=400)
 
 
-def _change(ctx: Ctx, subscriber_id: int, action: str, work) -> Response:
+def _change(
+    ctx: Ctx, subscriber_id: int, action: str, work, note: dict[str, str] | None = None
+) -> Response:
     with transaction(ctx.web.app.engine) as conn:
         before = subs.get(conn, subscriber_id)
         if before is None:
@@ -118,7 +120,7 @@ def _change(ctx: Ctx, subscriber_id: int, action: str, work) -> Response:
         after = subs.get(conn, subscriber_id)
         audit.record(
             conn, actor=ctx.actor, action=action, target=people.target(subscriber_id),
-            now=ctx.now, before=_snapshot(before), after=_snapshot(after),
+            now=ctx.now, before=_snapshot(before), after=(_snapshot(after) or {}) | (note or {}),
         )  # fmt: skip
     return private(redirect(url_for("admin_subscriber", subscriber_id=subscriber_id), 303))
 
@@ -130,6 +132,7 @@ def suppress(ctx: Ctx, subscriber_id: int) -> Response:
         subscriber_id,
         "subscriber.suppress",
         lambda conn, s: subs.unsubscribe(conn, s.id, ctx.now, f"{reason} ({ctx.actor})"),
+        {"reason": reason},
     )
 
 
@@ -146,8 +149,7 @@ def unsuppress(ctx: Ctx, subscriber_id: int) -> Response:
     def work(conn, s: subs.Subscriber) -> None:
         subs.add(conn, s.email, digests=s.digests, now=ctx.now, force=True)
 
-    response = _change(ctx, subscriber_id, f"subscriber.unsuppress: {consent}", work)
-    return response
+    return _change(ctx, subscriber_id, "subscriber.unsuppress", work, {"consent": consent})
 
 
 def erase(ctx: Ctx, subscriber_id: int) -> Response:
