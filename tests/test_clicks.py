@@ -16,7 +16,7 @@ from syndicate.context import App
 from syndicate.db import link_clicks
 from syndicate.web import create_app
 
-from .console_helpers import DIGESTS, MONDAY, seed
+from .console_helpers import DIGESTS, MONDAY, browser, make_operator, seed
 
 BASE = "https://news.example.org"
 
@@ -75,6 +75,9 @@ def test_a_click_redirects_to_the_signed_url_and_counts_it(app: App, flask: Flas
         assert clicks.top_links(conn, edition_id) == [(target, 2)]
         columns = {c.name for c in link_clicks.columns}
     assert columns == {"edition_id", "url_hash", "url", "clicks"}  # nothing about who
+    viewer = browser(flask, app, make_operator(app, "v@example.org", "viewer"))
+    page = viewer.get(f"/admin/editions/{edition_id}").text
+    assert f"<td>{target}</td><td>2</td>" in page
 
 
 def test_tokens_pointing_elsewhere_are_refused(app: App, flask: Flask) -> None:

@@ -326,3 +326,34 @@ def test_session_lifetime_is_bounded_even_when_active(
         assert client.get("/admin/").status_code == 200
     clock.advance(minutes=20)
     assert client.get("/admin/").status_code == 303
+
+
+def test_csv_import_previews_then_applies_with_consent(app: App, flask: Flask) -> None:
+    import io
+
+    seed(app)
+    editor = browser(flask, app, make_operator(app, "ed@example.org", "editor"))
+    token = editor.csrf()
+    csv_text = "email,name\nnew@example.org,<b>New</b>\nreader@example.org,\nnot-an-address,\n"
+    preview = editor.post(
+        "/admin/subscribers/import",
+        {"csrf": token, "action": "preview", "file": (io.BytesIO(csv_text.encode()), "s.csv")},
+        content_type="multipart/form-data",
+    )
+    assert preview.status_code == 200 and "Nothing has changed yet" in preview.text
+    assert "1 added" in preview.text and "1 rejected" in preview.text
+    assert "<b>New</b>" not in preview.text
+    with app.engine.connect() as conn:
+        assert subs.find(conn, "new@example.org") is None  # a preview changes nothing
+    no_consent = editor.post("/admin/subscribers/import",
+                             {"csrf": token, "action": "apply", "csv": csv_text})  # fmt: skip
+    assert no_consent.status_code == 400
+    applied = editor.post(
+        "/admin/subscribers/import",
+        {"csrf": token, "action": "apply", "csv": csv_text, "consent": "signed up at the fair"},
+    )
+    assert applied.status_code == 200 and "These changes were made" in applied.text
+    with app.engine.connect() as conn:
+        assert subs.find(conn, "new@example.org").status == "active"
+        [entry] = [e for e in audit.recent(conn) if e.action == "subscriber.import"]
+    assert entry.after["added"] == 1 and entry.after["consent"] == "signed up at the fair"

@@ -42,6 +42,7 @@ ADMIN_ROUTES = (
     AdminRoute("/admin/subscribers", "admin_subscribers", people.index, GET, VIEWER),
     AdminRoute("/admin/subscribers", "admin_subscriber_add", people.add, POST, EDITOR),
     AdminRoute("/admin/subscribers/export", "admin_export", people.export, POST, EDITOR),
+    AdminRoute("/admin/subscribers/import", "admin_import", people.import_csv, POST, EDITOR),
     AdminRoute("/admin/subscribers/<int:subscriber_id>", "admin_subscriber", people.show),
     AdminRoute(
         "/admin/subscribers/<int:subscriber_id>/suppress",

@@ -181,3 +181,45 @@ def export(ctx: Ctx) -> Response:
     response = Response(out.getvalue(), mimetype="text/csv")
     response.headers["Content-Disposition"] = 'attachment; filename="subscribers.csv"'
     return private(response)
+
+
+MAX_CSV = 2 * 1024 * 1024
+
+
+def import_csv(ctx: Ctx) -> Response:
+    """Upload a CSV: first a preview of what would change (a dry run, rolled back),
+    then the same text posted back with a consent note to apply it."""
+    upload = request.files.get("file")
+    text = request.form.get("csv") or ""
+    if upload is not None and upload.filename:
+        raw = upload.read(MAX_CSV + 1)
+        if len(raw) > MAX_CSV:
+            return ctx.message("Not imported", "The file is over 2 MB; split it.", status=400)
+        text = raw.decode("utf-8-sig", errors="replace")
+    if not text.strip():
+        return ctx.message("Not imported", "Choose a CSV file with an email column.", status=400)
+    apply = request.form.get("action") == "apply"
+    consent = _field("consent")
+    if apply and not consent:
+        return ctx.message("Not imported", "Say how these people agreed.", status=400)
+    names = _digest_names(ctx)
+    try:
+        with transaction(ctx.web.app.engine) as conn:
+            report = subscriber_csv.import_csv(
+                conn,
+                io.StringIO(text),
+                now=ctx.now,
+                known_digests=names,
+                default_digests=names,
+                dry_run=not apply,
+            )
+            if apply:
+                audit.record(
+                    conn, actor=ctx.actor, action="subscriber.import", target="subscribers",
+                    now=ctx.now, after=report.as_dict() | {"consent": consent},
+                )  # fmt: skip
+    except SyndicateError as exc:
+        return ctx.message("Not imported", exc.message, status=400)
+    return ctx.page(
+        "import.html", title="Import subscribers", report=report, csv=text, applied=apply
+    )
