@@ -68,9 +68,11 @@ ADMIN_ROUTES = (
         "/admin/editions/<int:edition_id>/test", "admin_send_test", editions.send_test, POST, EDITOR
     ),
     AdminRoute("/admin/editions/<int:edition_id>/hold", "admin_hold", editions.hold, POST, EDITOR),
+    AdminRoute("/admin/editions/compose", "admin_compose", editions.compose_now, POST, EDITOR),
     AdminRoute("/admin/articles", "admin_articles", content.index),
     AdminRoute("/admin/articles/<int:article_id>", "admin_article", content.show),
     AdminRoute("/admin/feeds", "admin_feeds", content.feeds),
+    AdminRoute("/admin/feeds/republish", "admin_republish", content.republish, POST, EDITOR),
     AdminRoute("/admin/jobs", "admin_jobs", system.jobs_page),
     AdminRoute("/admin/jobs/run", "admin_run_job", system.run_job, POST, EDITOR),
     AdminRoute("/admin/audit", "admin_audit", system.audit_page),

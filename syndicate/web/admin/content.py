@@ -6,9 +6,11 @@ from flask import Response, abort, request
 from sqlalchemy import func, or_, select
 
 from ... import articles
-from ...console import stats
+from ...console import audit, stats
 from ...db import articles as articles_table
-from ...db import edition_articles, editions
+from ...db import edition_articles, editions, transaction
+from ...errors import SyndicateError
+from ...publish import PublishFailed, publish
 from .guard import Ctx
 
 PAGE = 50
@@ -75,4 +77,25 @@ def feeds(ctx: Ctx) -> Response:
     with ctx.web.app.engine.connect() as conn:
         pushes = stats.last_pushes(conn)
     hosts = [(h.name, h.type, pushes.get(h.name)) for h in settings.hosts]
-    return ctx.page("feeds.html", title="Feeds and hosts", files=files, hosts=hosts)
+    return ctx.page("feeds.html", title="Feeds and hosts", files=files, hosts=hosts, republish=True)
+
+
+def republish(ctx: Ctx) -> Response:
+    """Push the built feeds to one host now (what `syndicate publish --target` does)."""
+    name = (request.form.get("host") or "")[:64]
+    if name not in {h.name for h in ctx.web.app.settings.hosts}:
+        return ctx.message("Nothing pushed", "Choose a configured host.", status=400)
+    try:
+        [report] = publish(ctx.web.app, target=name)
+        outcome, status = f"{report.uploaded} file(s) uploaded, {report.skipped} unchanged.", 200
+    except PublishFailed as exc:
+        outcome, status = exc.message, 502
+    except SyndicateError as exc:
+        outcome, status = exc.message, 400
+    with transaction(ctx.web.app.engine) as conn:
+        audit.record(
+            conn, actor=ctx.actor, action="host.republish", target=name, now=ctx.now,
+            after={"outcome": outcome},
+        )  # fmt: skip
+    return ctx.message(f"Pushed to {name}" if status == 200 else "Push failed", outcome,
+                       status=status)  # fmt: skip

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Response, abort, redirect, request, url_for
 
-from ... import clicks
+from ... import clicks, jobs
 from ... import subscribers as subs
 from ...console import audit, stats
 from ...console import editions as eds
@@ -24,7 +24,8 @@ FRAME_CSP = (
 def index(ctx: Ctx) -> Response:
     with ctx.web.app.engine.connect() as conn:
         reach = stats.edition_reach(conn, limit=100)
-    return ctx.page("editions.html", title="Editions", reach=reach)
+    digests = [d.name for d in ctx.web.app.settings.digests]
+    return ctx.page("editions.html", title="Editions", reach=reach, digests=digests)
 
 
 def _edition(ctx: Ctx, edition_id: int) -> dict:
@@ -111,3 +112,23 @@ def hold(ctx: Ctx, edition_id: int) -> Response:
             now=ctx.now, after={"rows": changed},
         )  # fmt: skip
     return private(redirect(url_for("admin_edition", edition_id=edition_id), 303))
+
+
+def compose_now(ctx: Ctx) -> Response:
+    """Compose the current period of a digest now and queue it (`syndicate digest send`).
+    Idempotent: a period that has its edition already is reported, not sent twice."""
+    name = (request.form.get("digest") or "")[:64]
+    if name not in {d.name for d in ctx.web.app.settings.digests}:
+        return ctx.message("Nothing composed", "Choose a configured digest.", status=400)
+    try:
+        run = jobs.send_digest(ctx.web.app, name)
+    except SyndicateError as exc:
+        return ctx.message("Nothing composed", exc.message, status=400)
+    with transaction(ctx.web.app.engine) as conn:
+        audit.record(
+            conn, actor=ctx.actor, action="edition.compose", target=name, now=ctx.now,
+            after={"status": run.status, "queued": run.queued, "edition": run.edition_id},
+        )  # fmt: skip
+    if run.edition_id is not None and run.status == "composed":
+        return private(redirect(url_for("admin_edition", edition_id=run.edition_id), 303))
+    return ctx.message(f"{name}: {run.status}", f"{run.queued} row(s) queued.")
