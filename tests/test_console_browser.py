@@ -87,14 +87,14 @@ def test_operator_journey(site: Path, browser) -> None:
         expect(desktop.get_by_role("heading", name="Subscribers")).to_be_visible()
 
         desktop.get_by_role("link", name="Dashboard").click()
-        expect(desktop.locator("svg.chart:visible")).to_have_count(2)
+        expect(desktop.locator("svg.chart:visible")).to_have_count(3)
         expect(desktop.get_by_text("2 active subscribers")).to_be_visible()
         assert "Subscribers by status" in desktop.locator("svg.chart").first.inner_html()
         shot(desktop, "dashboard-1280")
         phone = context.new_page()  # same session, phone width
         phone.set_viewport_size({"width": 375, "height": 800})
         phone.goto(server + "/admin/")
-        expect(phone.locator("svg.chart.narrow:visible")).to_have_count(2)
+        expect(phone.locator("svg.chart.narrow:visible")).to_have_count(3)
         assert fits_the_screen(phone)
         shot(phone, "dashboard-375")
 
