@@ -23,6 +23,7 @@ SCRIPTS = [
     ("Outbox: enqueue, workers, memory", "bench_outbox.py", []),
     ("Sources: pull a 1,000-entry feed beside feedparser", "bench_sources.py", []),
     ("CLI start-up: --version, --help, completion", "bench_startup.py", []),
+    ("Console: pages on 100,000 subscribers and 1,000,000 deliveries", "bench_console.py", []),
 ]
 
 

@@ -408,6 +408,13 @@ class WebSettings(Section):
                 raise ValueError(f"{host!r} is not an exact host name (no patterns, no ports)")
         return hosts
 
+    admin_idle_minutes: int = Field(
+        30, ge=1, description="Console sessions end after this many minutes without a request."
+    )
+    admin_session_hours: int = Field(
+        12, ge=1, description="Console sessions end this many hours after login, used or not."
+    )
+
     @field_validator("listen")
     @classmethod
     def _host_port(cls, value: str) -> str:
@@ -488,6 +495,14 @@ class SourceSettings(Section):
         return "feed" if self.url is not None else "folder"
 
 
+class StatsSettings(Section):
+    clicks: Literal["off", "aggregate"] = Field(
+        "off",
+        description="Count link clicks per link per edition (never per person) "
+        "through signed /r/ redirects.",
+    )
+
+
 class Settings(Section):
     site: SiteSettings = Field(description="The site.")
     database: DatabaseSettings = Field(default_factory=DatabaseSettings, description="Store.")
@@ -506,9 +521,12 @@ class Settings(Section):
     sources: list[SourceSettings] = Field(
         default_factory=list, description="Feeds and folders pulled on a schedule."
     )
+    stats: StatsSettings = Field(default_factory=StatsSettings, description="Numbers kept.")
 
     # Where the file was read from; relative paths resolve against it.
     base_dir: Path = Field(default=Path("."), exclude=True, description="(internal)")
+    # The file itself, shown (read-only) in the console's settings page.
+    config_file: str = Field(default="", exclude=True, description="(internal)")
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Settings:
@@ -662,7 +680,7 @@ def _describe(error: dict[str, Any]) -> str:
 def parse_settings(data: dict[str, Any], *, base_dir: Path, source: str) -> Settings:
     """Validate a parsed TOML document, collecting every problem with its key path."""
     try:
-        return Settings.model_validate({**data, "base_dir": base_dir})
+        return Settings.model_validate({**data, "base_dir": base_dir, "config_file": source})
     except ValidationError as exc:
         problems = [_describe(error) for error in exc.errors()]
         raise ConfigError(

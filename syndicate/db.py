@@ -307,6 +307,85 @@ meta = Table(
 )
 
 
+# -- the operator console (migration 0006) ----------------------------------------------
+
+operators = Table(
+    "operators",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("email", String(320), nullable=False, unique=True),  # lower-cased
+    Column("role", String(20), nullable=False),  # viewer | editor | owner
+    Column("password_hash", Text, nullable=True),  # argon2id; None until set
+    Column("setup_hash", String(64), nullable=True),  # sha256 of the one-time link token
+    Column("setup_expires_at", UtcDateTime, nullable=True),
+    Column("totp_secret", String(64), nullable=True),
+    Column("totp_last_step", BigInteger, nullable=True),  # a code is accepted once
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("password_set_at", UtcDateTime, nullable=True),
+    Column("last_login_at", UtcDateTime, nullable=True),
+)
+
+operator_sessions = Table(
+    "operator_sessions",
+    metadata,
+    Column("id_hash", String(64), primary_key=True),  # sha256 of the cookie value
+    Column(
+        "operator_id", ForeignKey("operators.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    Column("csrf", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("seen_at", UtcDateTime, nullable=False),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("at", UtcDateTime, nullable=False, index=True),
+    Column("actor", String(320), nullable=False),  # operator email, or "cli"
+    Column("action", String(60), nullable=False),
+    Column("target", String(400), nullable=False, default=""),
+    Column("before", JSON, nullable=True),
+    Column("after", JSON, nullable=True),
+)
+
+# [stats] clicks = "aggregate": one counter per (edition, link); nothing about who.
+link_clicks = Table(
+    "link_clicks",
+    metadata,
+    Column("edition_id", ForeignKey("editions.id", ondelete="CASCADE"), primary_key=True),
+    Column("url_hash", String(64), primary_key=True),
+    Column("url", Text, nullable=False),
+    Column("clicks", BigInteger, nullable=False, default=0),
+)
+
+# Feed audience: aggregators' reported subscribers, and one row per distinct reader per
+# day identified only by a hash with a salt that is deleted the next day.
+feed_audience = Table(
+    "feed_audience",
+    metadata,
+    Column("day", String(10), primary_key=True),  # YYYY-MM-DD, UTC
+    Column("feed", String(400), primary_key=True),
+    Column("agent", String(100), primary_key=True),
+    Column("subscribers", BigInteger, nullable=False),
+)
+
+feed_readers = Table(
+    "feed_readers",
+    metadata,
+    Column("day", String(10), primary_key=True),
+    Column("feed", String(400), primary_key=True),
+    Column("reader", String(64), primary_key=True),
+)
+
+# Dashboard aggregates: per-day groupings stay on an index, not a table scan.
+Index("ix_deliveries_status_created", deliveries.c.status, deliveries.c.created_at)
+Index("ix_deliveries_edition_status", deliveries.c.edition_id, deliveries.c.status)
+Index("ix_subscribers_created_at", subscribers.c.created_at)
+Index("ix_subscribers_confirmed_at", subscribers.c.confirmed_at)
+Index("ix_subscribers_status_changed_at", subscribers.c.status_changed_at)
+
+
 # -- engine -----------------------------------------------------------------------------
 
 

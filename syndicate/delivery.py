@@ -25,6 +25,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 
 from . import subscribers
+from .clicks import counted
 from .context import App
 from .db import editions, transaction, workers
 from .errors import StoreError
@@ -115,7 +116,8 @@ class _Drainer:
                 return found
         with self.app.engine.connect() as conn:
             row = conn.execute(select(editions).where(editions.c.id == edition_id)).one()
-        prepared = prepare(edition_content(self.settings, row._mapping), self.settings)
+        content = counted(self.settings, self.signer, edition_content(self.settings, row._mapping))
+        prepared = prepare(content, self.settings)
         with self.lock:
             self.prepared[edition_id] = prepared
             while len(self.prepared) > PREPARED_EDITIONS:

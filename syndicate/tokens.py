@@ -24,7 +24,7 @@ from .config import Settings
 from .db import meta
 from .errors import TokenError
 
-PURPOSES = ("confirm", "unsubscribe", "preferences")
+PURPOSES = ("confirm", "unsubscribe", "preferences", "click")
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,15 @@ def test_init_scaffolds_a_site_that_checks_and_imports(tmp_path: Path) -> None:
     assert (site / "templates" / "digest.html").is_file()
 
 
+def migration_head() -> str:
+    """The newest migration's revision (branches add theirs; the test follows)."""
+    from alembic.script import ScriptDirectory
+
+    from syndicate.db import alembic_config
+
+    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+
+
 def test_db_upgrade_reports_the_revision(tmp_path: Path) -> None:
     invoke("init", str(tmp_path))
     code, output = invoke("--config", str(tmp_path / "config.toml"), "db", "upgrade")

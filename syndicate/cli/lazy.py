@@ -33,6 +33,7 @@ COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
     ),
     "init": (("admin",), "Write a starter config.toml for your site in DIRECTORY."),
     "new": (("new",), "Write a new Markdown article with front matter into the articles folder."),
+    "operators": (("operators",), "Console accounts: owner, editor, viewer."),
     "outbox": (("delivery",), "Inspect and repair the outbox."),
     "run": (("service",), "The service: scheduler + delivery + web server in one process."),
     "serve": (

@@ -17,7 +17,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ..context import App
 from ..errors import BadInput, SyndicateError
-from . import archive, feedserve, metrics, pages, webhooks
+from . import admin, archive, feedserve, metrics, pages, redirects, webhooks
 from .context import Web, web
 from .hosts import TrustedHost, path_only
 from .security import add_security_headers
@@ -52,6 +52,7 @@ ROUTES = (
     Route("/healthz", "healthz", metrics.healthz),
     Route("/metrics", "metrics", metrics.metrics),
     Route("/webhooks/<provider>", "webhook", webhooks.receive, POST),
+    Route("/r/<token>", "click", redirects.click),
 )
 
 
@@ -72,6 +73,7 @@ def create_app(app: App) -> Flask:
         flask.add_url_rule(
             route.rule, route.endpoint, _bind(route.view), methods=list(route.methods)
         )
+    admin.register(flask)  # the operator console: its own route table and guard
     flask.after_request(add_security_headers)
     flask.after_request(_relative_location)
     flask.register_error_handler(HTTPException, _http_error)
@@ -89,8 +91,9 @@ def create_app(app: App) -> Flask:
 
 
 def _relative_location(response: Response) -> Response:
-    """Our redirects (trailing slashes) name a path, never a host."""
-    if "Location" in response.headers:
+    """Our redirects (trailing slashes) name a path, never a host; a counted link
+    (``/r/``) goes to the outside URL signed into its token."""
+    if "Location" in response.headers and request.endpoint != "click":
         response.headers["Location"] = path_only(response.headers["Location"])
     return response
 

@@ -19,14 +19,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 
-from flask import Response, abort, request
+from flask import Response, abort, current_app, request
 from werkzeug.http import http_date, parse_date, parse_etags
 
+from ..audience import Recorder
 from ..config import Settings
 from ..feedfiles import cache_control, is_archive, is_live_feed, media_type
 from ..fileio import sha256_hex
 from ..websub import advertised
-from .context import Web
+from .context import Web, client_ip
 
 _COMPRESSIBLE = (
     "text/",
@@ -76,6 +77,7 @@ class _FileCache:
 
 
 _CACHE = _FileCache()
+_RECORDER_LOCK = threading.Lock()
 
 
 def _resolve(root: Path, relpath: str) -> tuple[Path, str] | None:
@@ -135,6 +137,10 @@ def serve(web: Web, relpath: str = "") -> Response:
     }
     if link := link_header(settings, relpath, cached.advertised):
         headers["Link"] = link
+    if is_live_feed(relpath):
+        audience_recorder(web).seen(
+            relpath, request.headers.get("User-Agent", "")[:500], client_ip(), web.app.clock.now()
+        )
     if _not_modified(cached.sha, int(stat.st_mtime), web.app.clock.now()):
         response = Response(status=304, headers=headers)
         response.headers.pop("Content-Type", None)
@@ -144,6 +150,15 @@ def serve(web: Web, relpath: str = "") -> Response:
     if use_gzip:
         response.headers["Content-Encoding"] = "gzip"
     return response
+
+
+def audience_recorder(web: Web) -> Recorder:
+    """This app's feed audience tally (one per Flask app, like the other web state)."""
+    extensions = current_app.extensions
+    with _RECORDER_LOCK:
+        if "syndicate_audience" not in extensions:
+            extensions["syndicate_audience"] = Recorder(web.app.engine)
+        return extensions["syndicate_audience"]
 
 
 def _not_modified(sha: str, mtime: int, now: datetime) -> bool:

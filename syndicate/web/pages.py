@@ -265,7 +265,7 @@ def home(web: Web) -> Response:
     return subscribe(web)
 
 
-ASSETS = {"web.css": "text/css; charset=utf-8"}
+ASSETS = {"web.css": "text/css; charset=utf-8", "admin.css": "text/css; charset=utf-8"}
 
 
 def asset(web: Web, name: str) -> Response:

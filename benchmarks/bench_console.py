@@ -1,0 +1,177 @@
+"""The console's pages on a large store: 100,000 subscribers, 1,000,000 delivery rows.
+
+    .venv/bin/python benchmarks/bench_console.py [--subscribers 100000] [--editions 10]
+
+Each page is requested through the real Flask app (test client, logged in as a viewer)
+and its median time compared with the same app's /healthz measured in the same run.
+Goals (issue 21): each dashboard and list page within 10x /healthz and under 150 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from goals import verdict
+from sqlalchemy import insert, select, text
+
+from syndicate.clock import FixedClock
+from syndicate.config import load_settings
+from syndicate.console import operators as ops
+from syndicate.console import sessions
+from syndicate.context import App
+from syndicate.db import editions, subscribers, transaction
+from syndicate.web import create_app
+
+NOW = datetime(2026, 11, 23, 9, tzinfo=UTC)
+STATUSES = ("active",) * 14 + ("pending", "unsubscribed", "bounced", "complained")
+CONFIG = """
+[site]
+title = "Bench News"
+url = "https://news.example.org/"
+[database]
+url = "sqlite:///{db}"
+[mail]
+provider = "maildir"
+from = "Bench <news@news.example.org>"
+[[digests]]
+name = "weekly"
+title = "Bench weekly"
+schedule = "0 8 * * MON"
+"""
+
+
+def populate(app: App, count: int, edition_count: int) -> None:
+    """Subscribers joined over a year in every state; weekly editions to all of them."""
+    with transaction(app.engine) as conn:
+        for start in range(0, count, 20_000):
+            rows = []
+            for i in range(start, min(count, start + 20_000)):
+                created = NOW - timedelta(minutes=(count - i) * 525_600 // count)
+                status = STATUSES[i % len(STATUSES)]
+                rows.append(
+                    {
+                        "email": f"reader{i}@example.com",
+                        "email_key": f"reader{i}@example.com",
+                        "name": f"Reader {i}",
+                        "status": status,
+                        "soft_bounces": 0,
+                        "created_at": created,
+                        "confirmed_at": None if status == "pending" else created,
+                        "status_changed_at": created + timedelta(days=i % 90)
+                        if status not in ("active", "pending")
+                        else created,
+                    }
+                )
+            conn.execute(insert(subscribers), rows)
+        conn.execute(
+            text(
+                "INSERT INTO subscriptions (subscriber_id, digest, created_at)"
+                " SELECT id, 'weekly', created_at FROM subscribers"
+            )
+        )
+        for n in range(edition_count):
+            when = NOW - timedelta(weeks=edition_count - 1 - n)
+            edition_id = conn.execute(
+                insert(editions)
+                .values(
+                    digest="weekly",
+                    period=when.isoformat(),
+                    period_start=when,
+                    period_end=when,
+                    status="composed",
+                    subject=f"Bench weekly {n}",
+                    html="<p>x</p>",
+                    text="x",
+                    article_count=1,
+                    more_count=0,
+                    html_bytes=8,
+                    created_at=when,
+                )
+                .returning(editions.c.id)
+            ).scalar_one()
+            conn.execute(
+                text(
+                    "INSERT INTO deliveries (edition_id, subscriber_id, email, name, status,"
+                    " attempts, uncertain_attempts, not_before, message_id, created_at, sent_at)"
+                    " SELECT :e, id, email, name,"
+                    " CASE WHEN id % 50 = 0 THEN 'failed' ELSE 'sent' END, 1, 0, :t,"
+                    " '<e' || :e || '.' || id || '@x>', :t, :t FROM subscribers"
+                ),
+                {"e": edition_id, "t": when.replace(tzinfo=None)},
+            )
+
+
+def median_ms(client, path: str, runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        answer = client.get(path, base_url="https://news.example.org")
+        times.append((time.perf_counter() - started) * 1000)
+        assert answer.status_code == 200, (path, answer.status_code)
+    return statistics.median(times)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--subscribers", type=int, default=100_000)
+    parser.add_argument("--editions", type=int, default=10)
+    parser.add_argument("--runs", type=int, default=15)
+    args = parser.parse_args()
+    os.environ.setdefault("SYNDICATE_SECRET", "b" * 32)
+    with tempfile.TemporaryDirectory() as tmp:
+        config = Path(tmp) / "config.toml"
+        config.write_text(CONFIG.format(db=Path(tmp) / "store.db"))
+        with App(load_settings(config), clock=FixedClock(NOW)) as app:
+            started = time.perf_counter()
+            populate(app, args.subscribers, args.editions)
+            with app.engine.begin() as conn:
+                conn.exec_driver_sql("ANALYZE")
+                rows = conn.execute(text("SELECT count(*) FROM deliveries")).scalar_one()
+                middle = conn.execute(
+                    select(subscribers.c.id).where(subscribers.c.email == "reader5000@example.com")
+                ).scalar_one()
+            print(f"{args.subscribers:,} subscribers, {rows:,} delivery rows "
+                  f"(built in {time.perf_counter() - started:.0f} s)")  # fmt: skip
+            with transaction(app.engine) as conn:
+                viewer, _ = ops.add(conn, "v@example.org", role="viewer", now=NOW,
+                                    password="bench password 123")  # fmt: skip
+                cookie = sessions.create(conn, viewer.id, NOW)
+            flask = create_app(app)
+            client = flask.test_client()
+            client.set_cookie("__Host-syndicate-admin", cookie, domain="news.example.org")
+            pages = [
+                ("/healthz (reference)", "/healthz"),
+                ("dashboard", "/admin/"),
+                ("subscribers, first page", "/admin/subscribers"),
+                ("subscribers, a later page", f"/admin/subscribers?after={middle}"),
+                ("subscribers, search", "/admin/subscribers?q=reader4242"),
+                ("subscribers, bounced", "/admin/subscribers?status=bounced"),
+                ("one subscriber", f"/admin/subscribers/{middle}"),
+                ("editions", "/admin/editions"),
+                ("jobs", "/admin/jobs"),
+                ("audit log", "/admin/audit"),
+            ]
+            for _, path in pages:  # warm up caches and connections
+                median_ms(client, path, 2)
+            reference = median_ms(client, "/healthz", args.runs)
+            print(f"{'page':32} {'median ms':>10} {'x healthz':>10}  goal")
+            for label, path in pages:
+                ms = reference if path == "/healthz" else median_ms(client, path, args.runs)
+                ratio = ms / reference
+                if path == "/healthz":
+                    print(f"{label:32} {ms:10.1f} {1:10.1f}")
+                    continue
+                met = ratio <= 10 and ms < 150
+                print(f"{label:32} {ms:10.1f} {ratio:10.1f}  (<= 10x and < 150 ms: {verdict(met)})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

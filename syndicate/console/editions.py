@@ -1,0 +1,140 @@
+"""Editions in the console: the message one subscriber got, a test copy, and holding or
+cancelling the rows still queued. Messages are built by ``messages.py`` exactly as the
+delivery workers build them, so the preview is the mail.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import email
+from dataclasses import dataclass
+from datetime import datetime
+from email import policy
+from email.message import EmailMessage
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.engine import Connection
+
+from ..clicks import counted
+from ..context import App
+from ..db import deliveries, editions
+from ..errors import DeliveryError, SyndicateError
+from ..mailers.base import OutgoingMessage
+from ..messages import edition_content, prepare, recipient_for
+from ..subscribers import Subscriber, normalise
+from ..tokens import signer_for
+
+SAMPLE = ("reader@example.org", "Sample Reader")
+# What an operator may do to an edition's unsent rows: from-states -> to-state.
+HOLDS = {
+    "pause": (("queued", "deferred"), "paused"),
+    "resume": (("paused",), "queued"),
+    "cancel": (("queued", "deferred", "paused"), "cancelled"),
+}
+
+
+class UnknownEdition(SyndicateError):
+    hint = "see the editions page"
+
+
+def get(conn: Connection, edition_id: int) -> dict[str, Any]:
+    row = conn.execute(select(editions).where(editions.c.id == edition_id)).mappings().first()
+    if row is None:
+        raise UnknownEdition(f"no edition {edition_id}")
+    return dict(row)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    raw: bytes
+    message: EmailMessage
+    headers: list[tuple[str, str]]
+    html: str
+    text: str
+
+
+def message_for(
+    app: App,
+    edition: dict[str, Any],
+    subscriber: Subscriber | None,
+) -> Rendered:
+    """The message ``subscriber`` got (or a sample reader's), parsed for display."""
+    settings = app.settings
+    signer = signer_for(settings, app.engine)
+    prepared = prepare(counted(settings, signer, edition_content(settings, edition)), settings)
+    address, name = (subscriber.email, subscriber.name) if subscriber else SAMPLE
+    recipient = recipient_for(
+        settings,
+        signer,
+        delivery_id=None,
+        subscriber_id=subscriber.id if subscriber else None,
+        email=address,
+        name=name,
+        edition_id=edition["id"],
+        now=app.clock.now(),
+    )
+    # The reader's own links would work for whoever sees the preview (a viewer could
+    # unsubscribe them): show where they point, without a working token.
+    base = settings.web_base_url
+    recipient = dataclasses.replace(
+        recipient,
+        unsubscribe_url=f"{base}unsubscribe/preview-not-a-working-link",
+        preferences_url=f"{base}preferences/preview-not-a-working-link",
+    )
+    raw = prepared.message_bytes(recipient)
+    parsed = email.message_from_bytes(raw, policy=policy.default)
+    assert isinstance(parsed, EmailMessage)
+    html_part, text_part = parsed.get_body(("html",)), parsed.get_body(("plain",))
+    return Rendered(
+        raw=raw,
+        message=parsed,
+        headers=[(k, str(v)) for k, v in parsed.items()],
+        html=html_part.get_content() if html_part else "",
+        text=text_part.get_content() if text_part else "",
+    )
+
+
+def send_test(app: App, edition: dict[str, Any], to: str) -> str:
+    """Send a [TEST] copy through the configured mailer; returns the address used."""
+    address = normalise(to).email
+    settings = app.settings
+    row = dict(edition) | {"id": None, "subject": f"[TEST] {edition['subject']}"}
+    prepared = prepare(edition_content(settings, row), settings)
+    recipient = recipient_for(
+        settings,
+        signer_for(settings, app.engine),
+        delivery_id=None,
+        subscriber_id=None,
+        email=address,
+        name="",
+        edition_id=None,
+        now=app.clock.now(),
+    )
+    mailer = app.mailer()
+    try:
+        [result] = mailer.send_batch([OutgoingMessage(prepared, recipient)])
+    finally:
+        mailer.close()
+    if result.outcome != "sent":
+        raise DeliveryError(
+            f"the test copy to {address} was not accepted ({result.outcome}): {result.error}",
+            temporary=result.outcome in ("temporary", "uncertain"),
+        )
+    return address
+
+
+def hold(conn: Connection, edition_id: int, action: str, now: datetime) -> int:
+    """Pause, resume or cancel the edition's unsent rows; a row being sent is left alone."""
+    sources, target = HOLDS[action]
+    values: dict[str, object] = {"status": target}
+    if target == "queued":
+        values["not_before"] = now
+    if target == "cancelled":
+        values["last_error"] = "cancelled by an operator"
+    result = conn.execute(
+        update(deliveries)
+        .where(deliveries.c.edition_id == edition_id, deliveries.c.status.in_(sources))
+        .values(**values)
+    )
+    return result.rowcount or 0

@@ -1,0 +1,272 @@
+"""The dashboard's numbers: each one a grouped aggregate over an index, never a loop
+over rows in Python. Per-day series come back as one row per (day, group); only the
+few dozen days are walked here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Date, Interval, and_, cast, func, literal, literal_column, select
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql import ColumnElement
+
+from ..db import deliveries, editions, is_sqlite, job_runs, pushes, subscribers
+from ..subscribers import STATUSES, SUPPRESSED
+
+REACH_WINDOW = timedelta(days=7)
+PENDING_STATES = ("queued", "deferred", "sending")
+# What a delivery row's state means for a reader, in the order the charts stack them.
+OUTCOMES = ("sent", "failed", "suppressed", "queued", "deferred", "sending", "paused", "cancelled")
+
+
+def day_of(conn: Connection, column: Any) -> ColumnElement[Any]:
+    """The UTC calendar day of a stored timestamp, on either backend."""
+    if is_sqlite(conn):
+        return func.date(column)
+    # A literal, not a bound parameter: PostgreSQL must see the SELECT and GROUP BY
+    # expressions as the same one.
+    return cast(func.timezone(literal_column("'UTC'"), column), Date)
+
+
+def _as_date(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def days(now: datetime, count: int) -> list[date]:
+    last = now.date()
+    return [last - timedelta(days=count - 1 - i) for i in range(count)]
+
+
+@dataclass
+class Series:
+    """Values per day for each named group (same length as ``days``)."""
+
+    days: list[date]
+    groups: dict[str, list[int]] = field(default_factory=dict)
+
+    def total(self, name: str) -> int:
+        return sum(self.groups.get(name, []))
+
+
+def _start(axis: list[date]) -> datetime:
+    return datetime.combine(axis[0], datetime.min.time(), tzinfo=UTC)
+
+
+def subscribers_over_time(conn: Connection, now: datetime, span: int = 30) -> Series:
+    """How many people were in each state at the end of each day.
+
+    The store keeps each person's current state, when they entered it and when they
+    confirmed: a person was pending from sign-up to confirmation, active from
+    confirmation to their last change, and in their current state since. Today's
+    counts come from the status index; each earlier day is today's minus the changes
+    after it, and those changes are grouped counts over the window's rows only (each
+    on an index of its own timestamp), so the cost follows the window, not the list.
+    """
+    axis = days(now, span)
+    start = _start(axis)
+    c, f, t = subscribers.c.created_at, subscribers.c.confirmed_at, subscribers.c.status_changed_at
+    status = subscribers.c.status
+    moved = status != "pending"
+    events = (  # (state, +1/-1, when, which rows)
+        ("pending", 1, c, None),
+        ("pending", -1, f, moved),
+        ("pending", -1, t, and_(moved, f.is_(None))),
+        ("active", 1, f, moved),
+        ("active", -1, t, and_(status.in_(SUPPRESSED), f.is_not(None))),
+    )
+    index = {d: i for i, d in enumerate(axis)}
+    delta = {s: [0] * span for s in STATUSES}
+
+    def add(state: str, sign: int, day: Any, count: int) -> None:
+        position = index.get(_as_date(day))
+        if position is not None:
+            delta[state][position] += sign * count
+
+    for state, sign, when, where in events:
+        query = (
+            select(day_of(conn, when), func.count())
+            .where(when >= start)
+            .group_by(day_of(conn, when))
+        )
+        if where is not None:
+            query = query.where(where)
+        for day, count in conn.execute(query):
+            add(state, sign, day, count)
+    for day, state, count in conn.execute(
+        select(day_of(conn, t), status, func.count())
+        .where(t >= start, status.in_(SUPPRESSED))
+        .group_by(day_of(conn, t), status)
+    ):
+        add(state, 1, day, count)
+    current = dict(conn.execute(select(status, func.count()).group_by(status)).all())
+    series = Series(axis)
+    for state in STATUSES:
+        values = [0] * span
+        running = current.get(state, 0)
+        for i in range(span - 1, -1, -1):  # walk back from today
+            values[i] = running
+            running -= delta[state][i]
+        series.groups[state] = values
+    return series
+
+
+def deliveries_per_day(conn: Connection, now: datetime, span: int = 30) -> Series:
+    """Delivery rows by the day their edition was queued, and their outcome.
+
+    An edition's rows are queued together, so this is the per-edition count (the
+    covering (edition_id, status) index) placed on the edition's day.
+    """
+    axis = days(now, span)
+    day_of_edition = {
+        eid: created.date()
+        for eid, created in conn.execute(
+            select(editions.c.id, editions.c.created_at).where(
+                editions.c.created_at >= _start(axis)
+            )
+        )
+    }
+    rows = [
+        (day_of_edition[eid], status, count)
+        for eid, status, count in conn.execute(
+            select(deliveries.c.edition_id, deliveries.c.status, func.count())
+            .where(deliveries.c.edition_id.in_(list(day_of_edition)))
+            .group_by(deliveries.c.edition_id, deliveries.c.status)
+        )
+    ]
+    index = {d: i for i, d in enumerate(axis)}
+    series = Series(axis, {o: [0] * span for o in ("sent", "failed", "suppressed", "waiting")})
+    for day, status, count in rows:
+        name = status if status in series.groups else "waiting"
+        position = index.get(_as_date(day))
+        if position is not None:
+            series.groups[name][position] += count
+    return series
+
+
+@dataclass(frozen=True)
+class Reach:
+    edition_id: int
+    digest: str
+    period: str
+    subject: str
+    created_at: datetime
+    counts: dict[str, int]
+    bounced: int
+    complained: int
+    unsubscribed: int
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+def edition_reach(
+    conn: Connection, *, limit: int = 10, edition_id: int | None = None
+) -> list[Reach]:
+    """Recent editions: rows by state, and recipients who bounced, complained or
+    unsubscribed within seven days of the edition being queued."""
+    query = select(editions).where(editions.c.status == "composed")
+    if edition_id is not None:
+        query = query.where(editions.c.id == edition_id)
+    recent = list(conn.execute(query.order_by(editions.c.id.desc()).limit(limit)).mappings())
+    if not recent:
+        return []
+    ids = [row["id"] for row in recent]
+    counts: dict[int, dict[str, int]] = {i: {} for i in ids}
+    for eid, status, count in conn.execute(
+        select(deliveries.c.edition_id, deliveries.c.status, func.count())
+        .where(deliveries.c.edition_id.in_(ids))
+        .group_by(deliveries.c.edition_id, deliveries.c.status)
+    ):
+        counts[eid][status] = count
+    after = {i: dict.fromkeys(("bounced", "complained", "unsubscribed"), 0) for i in ids}
+    # From the few people whose state changed after the oldest of these editions (an
+    # index range), to whether that edition reached them (the unique delivery key).
+    oldest = min(row["created_at"] for row in recent)
+    # (status || '') is not indexable, so the planner starts from the status_changed_at
+    # range instead of walking every suppressed person through the status index.
+    unindexed_status = subscribers.c.status.concat(literal_column("''"))
+    changed = subscribers.c.status_changed_at
+    if is_sqlite(conn):
+        within = func.julianday(changed) < func.julianday(editions.c.created_at) + 7
+    else:
+        within = changed < editions.c.created_at + literal(REACH_WINDOW, Interval())
+    for eid, status, count in conn.execute(
+        select(editions.c.id, unindexed_status, func.count())
+        .select_from(subscribers)
+        .join(editions, editions.c.id.in_(ids))
+        .join(
+            deliveries,
+            and_(
+                deliveries.c.edition_id == editions.c.id,
+                deliveries.c.subscriber_id == subscribers.c.id,
+            ),
+        )
+        .where(
+            changed >= oldest,  # the index range to start from
+            changed >= editions.c.created_at,
+            unindexed_status.in_(("bounced", "complained", "unsubscribed")),
+            within,
+        )
+        .group_by(editions.c.id, unindexed_status)
+    ):
+        if status in after[eid]:
+            after[eid][status] = count
+    return [
+        Reach(
+            edition_id=row["id"],
+            digest=row["digest"],
+            period=row["period"],
+            subject=row["subject"],
+            created_at=row["created_at"],
+            counts=counts[row["id"]],
+            **after[row["id"]],
+        )
+        for row in recent
+    ]
+
+
+@dataclass(frozen=True)
+class Queue:
+    depth: int
+    oldest: datetime | None
+
+
+def queue(conn: Connection) -> Queue:
+    """Rows waiting to go out and the oldest's queue time: per state, on the
+    (status, created_at) index, so neither needs a scan."""
+    depth, oldest = 0, None
+    for state in PENDING_STATES:
+        count, first = conn.execute(
+            select(func.count(), func.min(deliveries.c.created_at)).where(
+                deliveries.c.status == state
+            )
+        ).one()
+        depth += count
+        if first is not None and (oldest is None or first < oldest):
+            oldest = first
+    return Queue(depth, oldest)
+
+
+def last_runs(conn: Connection) -> list[dict[str, Any]]:
+    """The newest run of every job that has run."""
+    newest = (
+        select(job_runs.c.job, func.max(job_runs.c.id).label("id"))
+        .group_by(job_runs.c.job)
+        .subquery()
+    )
+    rows = conn.execute(
+        select(job_runs).join(newest, newest.c.id == job_runs.c.id).order_by(job_runs.c.job)
+    ).mappings()
+    return [dict(r) for r in rows]
+
+
+def last_pushes(conn: Connection) -> dict[str, dict[str, Any]]:
+    newest = (
+        select(pushes.c.host, func.max(pushes.c.id).label("id")).group_by(pushes.c.host).subquery()
+    )
+    rows = conn.execute(select(pushes).join(newest, newest.c.id == pushes.c.id)).mappings()
+    return {r["host"]: dict(r) for r in rows}

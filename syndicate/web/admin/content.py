@@ -1,0 +1,101 @@
+"""Articles (list, search, one article, where it went) and feeds with their hosts."""
+
+from __future__ import annotations
+
+from flask import Response, abort, request
+from sqlalchemy import func, or_, select
+
+from ... import articles
+from ...console import audit, stats
+from ...db import articles as articles_table
+from ...db import edition_articles, editions, transaction
+from ...errors import SyndicateError
+from ...publish import PublishFailed, publish
+from .guard import Ctx
+
+PAGE = 50
+
+
+def index(ctx: Ctx) -> Response:
+    text = (request.args.get("q") or "").strip()[:200]
+    query = (
+        select(
+            articles_table.c.id,
+            articles_table.c.slug,
+            articles_table.c.title,
+            articles_table.c.published_at,
+            articles_table.c.draft,
+        )
+        .order_by(articles_table.c.published_at.desc(), articles_table.c.id.desc())
+        .limit(PAGE)
+    )
+    if text:
+        pattern = "%" + text.lower().replace("%", "").replace("_", "") + "%"
+        query = query.where(
+            or_(
+                func.lower(articles_table.c.title).like(pattern),
+                func.lower(articles_table.c.slug).like(pattern),
+            )
+        )
+    with ctx.web.app.engine.connect() as conn:
+        rows = list(conn.execute(query).mappings())
+    return ctx.page("articles.html", title="Articles", rows=rows, q=text)
+
+
+def show(ctx: Ctx, article_id: int) -> Response:
+    with ctx.web.app.engine.connect() as conn:
+        found = articles.by_ids(conn, [article_id])
+        carried = list(
+            conn.execute(
+                select(editions.c.id, editions.c.digest, editions.c.period, editions.c.subject)
+                .join(edition_articles, edition_articles.c.edition_id == editions.c.id)
+                .where(edition_articles.c.article_id == article_id)
+                .order_by(editions.c.id.desc())
+            ).mappings()
+        )
+    if not found:
+        abort(404)
+    article = found[0]
+    settings = ctx.web.app.settings
+    feeds = [f.name for f in settings.feeds if not f.tags or set(f.tags) & set(article.tags)]
+    return ctx.page(
+        "article.html", title=article.title, article=article, editions=carried, feeds=feeds
+    )
+
+
+def feeds(ctx: Ctx) -> Response:
+    """Every built file with its size, and every host's last push."""
+    settings = ctx.web.app.settings
+    root = settings.feeds_dir
+    files = []
+    if root.is_dir():
+        for path in sorted(root.rglob("*")):
+            if path.is_file() and not path.name.startswith("."):
+                files.append((path.relative_to(root).as_posix(), path.stat().st_size))
+                if len(files) >= 500:
+                    break
+    with ctx.web.app.engine.connect() as conn:
+        pushes = stats.last_pushes(conn)
+    hosts = [(h.name, h.type, pushes.get(h.name)) for h in settings.hosts]
+    return ctx.page("feeds.html", title="Feeds and hosts", files=files, hosts=hosts, republish=True)
+
+
+def republish(ctx: Ctx) -> Response:
+    """Push the built feeds to one host now (what `syndicate publish --target` does)."""
+    name = (request.form.get("host") or "")[:64]
+    if name not in {h.name for h in ctx.web.app.settings.hosts}:
+        return ctx.message("Nothing pushed", "Choose a configured host.", status=400)
+    try:
+        [report] = publish(ctx.web.app, target=name)
+        outcome, status = f"{report.uploaded} file(s) uploaded, {report.skipped} unchanged.", 200
+    except PublishFailed as exc:
+        outcome, status = exc.message, 502
+    except SyndicateError as exc:
+        outcome, status = exc.message, 400
+    with transaction(ctx.web.app.engine) as conn:
+        audit.record(
+            conn, actor=ctx.actor, action="host.republish", target=name, now=ctx.now,
+            after={"outcome": outcome},
+        )  # fmt: skip
+    return ctx.message(f"Pushed to {name}" if status == 200 else "Push failed", outcome,
+                       status=status)  # fmt: skip

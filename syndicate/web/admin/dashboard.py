@@ -1,0 +1,52 @@
+"""The dashboard: readers, deliveries, the latest editions' reach, the queue, failing jobs."""
+
+from __future__ import annotations
+
+from flask import Response
+
+from ...audience import audience
+from ...console import stats
+from .charts import bar_chart, both, line_chart
+from .guard import Ctx
+
+SPAN = 30
+
+
+def dashboard(ctx: Ctx) -> Response:
+    now = ctx.now
+    with ctx.web.app.engine.connect() as conn:
+        people = stats.subscribers_over_time(conn, now, SPAN)
+        sent = stats.deliveries_per_day(conn, now, SPAN)
+        reach = stats.edition_reach(conn, limit=8)
+        queue = stats.queue(conn)
+        runs = stats.last_runs(conn)
+        feeds = audience(conn, people.days)
+        pushes = stats.last_pushes(conn)
+    hosts = [(h.name, h.type, pushes.get(h.name)) for h in ctx.web.app.settings.hosts]
+    return ctx.page(
+        "dashboard.html",
+        title="Dashboard",
+        people=people,
+        people_chart=both(
+            line_chart, "Subscribers by status, last 30 days", people.days, people.groups
+        ),
+        sent=sent,
+        sent_chart=both(
+            bar_chart, "Deliveries per day by outcome, last 30 days", sent.days, sent.groups
+        ),
+        reach=reach,
+        queue=queue,
+        runs=runs,
+        hosts=hosts,
+        now=now,
+        active_now=people.groups["active"][-1] if people.days else 0,
+        failing=[r for r in runs if r["status"] == "failed"],
+        feeds=feeds,
+        feed_chart=both(
+            line_chart,
+            "Feed readers per day, last 30 days",
+            feeds.days,
+            {"aggregators": feeds.aggregated, "direct": feeds.readers},
+        ),
+        feed_now=(feeds.aggregated[-1] + feeds.readers[-1]) if feeds.days else 0,
+    )

@@ -1,0 +1,238 @@
+"""Who may enter: the session cookie, the role check, CSRF, login throttling, rendering.
+
+Every console route goes through ``guarded``: no session -> the login page (GET) or
+403 (anything else); a role below the route's -> 403; a POST without the session's
+CSRF token -> 403. The views never check any of this themselves.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Response, current_app, redirect, request, url_for
+
+from ...console import sessions
+from ...console.operators import Operator
+from ...console.sessions import Session
+from ...db import transaction
+from ...render import render
+from ..context import Web, client_ip, web
+from ..security import RateLimiter, same_origin
+
+LOGIN_COOKIE = "syndicate-login"
+CSRF_FIELD = "csrf"
+# Pages: our stylesheet only, no script; frames only from ourselves (edition preview).
+ADMIN_CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self' data:; frame-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+
+
+@dataclass
+class Console:
+    """Per-app console state: the login throttles (in this process's memory)."""
+
+    per_address: RateLimiter
+    per_account: RateLimiter
+    loaded_at: datetime
+
+    @classmethod
+    def build(cls, w: Web) -> Console:
+        window = timedelta(minutes=15)
+        return cls(
+            per_address=RateLimiter(30, window, w.app.clock),
+            per_account=RateLimiter(10, window, w.app.clock),
+            loaded_at=w.app.clock.now(),
+        )
+
+
+@dataclass
+class Ctx:
+    """What a console view receives."""
+
+    web: Web
+    session: Session | None
+
+    @property
+    def operator(self) -> Operator:
+        assert self.session is not None
+        return self.session.operator
+
+    @property
+    def actor(self) -> str:
+        return self.operator.email
+
+    @property
+    def now(self) -> Any:
+        return self.web.app.clock.now()
+
+    def page(self, template: str, /, *, status: int = 200, **context: object) -> Response:
+        return page(self.web, template, self.session, status=status, **context)
+
+    def message(self, title: str, message: str, *, status: int = 200) -> Response:
+        return self.page("message.html", status=status, title=title, message=message)
+
+
+def console() -> Console:
+    return current_app.extensions["syndicate_console"]
+
+
+def secure_cookies(w: Web) -> bool:
+    return urlsplit(w.app.settings.web_base_url).scheme == "https"
+
+
+def cookie_name(w: Web) -> str:
+    """``__Host-`` when served over https: the browser then refuses it from http or a subdomain."""
+    return "__Host-syndicate-admin" if secure_cookies(w) else "syndicate-admin"
+
+
+def set_cookie(response: Response, w: Web, name: str, value: str, max_age: int | None) -> None:
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        path="/",
+        secure=secure_cookies(w),
+        httponly=True,
+        samesite="Lax",
+    )
+
+
+def _limits(w: Web) -> dict[str, timedelta]:
+    settings = w.app.settings.web
+    return {
+        "idle": timedelta(minutes=settings.admin_idle_minutes),
+        "absolute": timedelta(hours=settings.admin_session_hours),
+    }
+
+
+def current_session(w: Web) -> Session | None:
+    value = request.cookies.get(cookie_name(w))
+    if not value:
+        return None
+    with transaction(w.app.engine) as conn:
+        return sessions.load(conn, value, now=w.app.clock.now(), **_limits(w))
+
+
+def start_session(w: Web, operator_id: int, response: Response) -> None:
+    """Always a new id at login: a cookie planted before login is never promoted."""
+    old = request.cookies.get(cookie_name(w))
+    with transaction(w.app.engine) as conn:
+        if old:
+            sessions.destroy(conn, old)
+        sessions.purge(conn, now=w.app.clock.now(), **_limits(w))
+        value = sessions.create(conn, operator_id, w.app.clock.now())
+    set_cookie(response, w, cookie_name(w), value, None)
+    response.delete_cookie(LOGIN_COOKIE, path="/")
+
+
+def end_session(w: Web, response: Response) -> None:
+    value = request.cookies.get(cookie_name(w))
+    if value:
+        with transaction(w.app.engine) as conn:
+            sessions.destroy(conn, value)
+    response.delete_cookie(cookie_name(w), path="/", secure=secure_cookies(w), httponly=True)
+
+
+# -- the login form's CSRF token: a MAC of a random pre-login cookie --------------------
+
+
+def login_token(w: Web, nonce: str) -> str:
+    return hmac.new(w.signer.keys[0], b"admin-login|" + nonce.encode(), hashlib.sha256).hexdigest()
+
+
+def login_token_ok(w: Web, given: str | None) -> bool:
+    nonce = request.cookies.get(LOGIN_COOKIE) or ""
+    if not nonce or not given:
+        return False
+    return any(
+        hmac.compare_digest(
+            hmac.new(key, b"admin-login|" + nonce.encode(), hashlib.sha256).hexdigest().encode(),
+            given.encode("utf-8", "replace"),
+        )
+        for key in w.signer.keys
+    )
+
+
+def new_login_nonce() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def throttled(email_key: str) -> bool:
+    """Count one login attempt against the address and the account; True when over."""
+    limits = console()
+    by_address = limits.per_address.allow(client_ip())
+    by_account = limits.per_account.allow(email_key)
+    return not (by_address and by_account)
+
+
+# -- rendering --------------------------------------------------------------------------
+
+
+def page(
+    w: Web, template: str, session: Session | None, *, status: int = 200, **context: object
+) -> Response:
+    settings = w.app.settings
+    body = render(
+        settings.templates_dir,
+        f"admin/{template}",
+        site=settings.site,
+        url_for=url_for,
+        me=session.operator if session else None,
+        csrf=session.csrf if session else "",
+        endpoint=request.endpoint,
+        **context,
+    )
+    return private(Response(body, status=status, mimetype="text/html"))
+
+
+def private(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    response.headers.setdefault("Content-Security-Policy", ADMIN_CSP)
+    return response
+
+
+def forbidden(w: Web, session: Session | None, message: str) -> Response:
+    return page(w, "message.html", session, status=403, title="Not allowed", message=message)
+
+
+# -- the guard --------------------------------------------------------------------------
+
+
+def _form_ok(w: Web, session: Session) -> bool:
+    """A state-changing request: from our own pages, carrying this session's token."""
+    return same_origin(request, w.app.settings.web_base_url) and sessions.csrf_matches(
+        session, request.form.get(CSRF_FIELD)
+    )
+
+
+def guarded(view: Callable[..., Response], role: str | None) -> Callable[..., Response]:
+    """Wrap a view with the checks its route's role asks for (None: a public page)."""
+
+    def guard(**kwargs: Any) -> Response:
+        w = web()
+        if role is None:
+            return view(Ctx(w, current_session(w)), **kwargs)
+        session = current_session(w)
+        if session is None:
+            if request.method in ("GET", "HEAD"):
+                target = request.full_path if request.query_string else request.path
+                return private(redirect(url_for("admin_login", next=target), 303))
+            return forbidden(w, None, "Please log in again.")
+        if not session.operator.may(role):
+            return forbidden(
+                w, session, f"This needs the {role} role; you are {session.operator.role}."
+            )
+        if request.method not in ("GET", "HEAD") and not _form_ok(w, session):
+            return forbidden(w, session, "The form has expired. Go back, reload and try again.")
+        return view(Ctx(w, session), **kwargs)
+
+    guard.__name__ = view.__name__
+    return guard

@@ -1,0 +1,134 @@
+"""Jobs (history, run now), the audit log, the running settings, and operators (owners)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from flask import Response, abort, redirect, request, url_for
+from sqlalchemy import select
+
+from ... import jobs
+from ...console import audit
+from ...console import operators as ops
+from ...db import job_runs, redact, transaction
+from ...errors import SyndicateError
+from .guard import Ctx, console, private
+
+SECRET_WORDS = ("password", "secret", "token", "key")
+
+
+def jobs_page(ctx: Ctx) -> Response:
+    only = request.args.get("job") or None
+    query = select(job_runs).order_by(job_runs.c.id.desc()).limit(100)
+    if only:
+        query = query.where(job_runs.c.job == only[:100])
+    with ctx.web.app.engine.connect() as conn:
+        runs = list(conn.execute(query).mappings())
+    names = [j.name for j in jobs.scheduled_jobs(ctx.web.app.settings)]
+    return ctx.page("jobs.html", title="Jobs", runs=runs, names=names, only=only)
+
+
+def run_job(ctx: Ctx) -> Response:
+    """Run one scheduled job now, in a slot of its own (claimed like the scheduler's)."""
+    name = request.form.get("job", "")
+    found = next((j for j in jobs.scheduled_jobs(ctx.web.app.settings) if j.name == name), None)
+    if found is None:
+        return ctx.message("No such job", "Choose a job from the list.", status=400)
+    outcome = found.run(ctx.web.app, ctx.now)
+    with transaction(ctx.web.app.engine) as conn:
+        audit.record(
+            conn, actor=ctx.actor, action="job.run", target=name, now=ctx.now,
+            after={"status": outcome.status, "error": outcome.error},
+        )  # fmt: skip
+    return private(redirect(url_for("admin_jobs", job=name), 303))
+
+
+def audit_page(ctx: Ctx) -> Response:
+    before = request.args.get("before", "")
+    with ctx.web.app.engine.connect() as conn:
+        entries = audit.recent(conn, before_id=int(before) if before.isdigit() else None)
+    return ctx.page("audit.html", title="Audit log", entries=entries)
+
+
+def masked(value: Any, key: str = "") -> Any:
+    """Settings for display: secrets (and the database password) replaced by asterisks."""
+    if isinstance(value, dict):
+        return {k: masked(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [masked(v, key) for v in value]
+    lowered = key.lower()
+    if isinstance(value, str) and lowered == "url" and "://" in value and "@" in value:
+        return redact(value)
+    if value and any(w in lowered for w in SECRET_WORDS) and not lowered.endswith("_env"):
+        return "********"
+    return value
+
+
+def settings_page(ctx: Ctx) -> Response:
+    settings = ctx.web.app.settings
+    shown = masked(settings.model_dump(mode="json", by_alias=True))
+    config_file = Path(settings.config_file).resolve() if settings.config_file else None
+    return ctx.page(
+        "settings.html",
+        title="Settings",
+        config_file=config_file,
+        loaded_at=console().loaded_at,
+        text=json.dumps(shown, indent=2, ensure_ascii=False),
+    )
+
+
+# -- operators (owner) ----------------------------------------------------------------------
+
+
+def operators_page(ctx: Ctx) -> Response:
+    with ctx.web.app.engine.connect() as conn:
+        found = ops.list_operators(conn)
+    return ctx.page(
+        "operators.html", title="Operators", operators=found, roles=ops.ROLES, link=None
+    )
+
+
+def operator_add(ctx: Ctx) -> Response:
+    try:
+        with transaction(ctx.web.app.engine) as conn:
+            operator, token = ops.add(
+                conn,
+                (request.form.get("email") or "")[:320],
+                role=request.form.get("role", ""),
+                now=ctx.now,
+            )
+            audit.record(
+                conn, actor=ctx.actor, action="operator.add", target=operator.email,
+                now=ctx.now, after={"role": operator.role},
+            )  # fmt: skip
+    except SyndicateError as exc:
+        return ctx.message("Not added", exc.message, status=400)
+    with ctx.web.app.engine.connect() as conn:
+        found = ops.list_operators(conn)
+    return ctx.page(
+        "operators.html",
+        title="Operators",
+        operators=found,
+        roles=ops.ROLES,
+        link=(operator.email, ops.setup_link(ctx.web.app.settings.web_base_url, token or "")),
+    )
+
+
+def operator_remove(ctx: Ctx) -> Response:
+    email = (request.form.get("email") or "")[:320]
+    try:
+        with transaction(ctx.web.app.engine) as conn:
+            removed = ops.remove(conn, email)
+            audit.record(
+                conn, actor=ctx.actor, action="operator.remove", target=removed.email,
+                now=ctx.now, before={"role": removed.role},
+            )  # fmt: skip
+    except SyndicateError as exc:
+        return ctx.message("Not removed", exc.message, status=400)
+    return private(redirect(url_for("admin_operators"), 303))
+
+
+def not_found(ctx: Ctx, **_: Any) -> Response:
+    abort(404)

@@ -1,0 +1,93 @@
+"""Feed audience: aggregators' reported subscribers and distinct readers by a daily hash."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from syndicate import audience
+from syndicate.clock import FixedClock
+from syndicate.context import App
+from syndicate.db import feed_audience, feed_readers, meta
+from syndicate.importers.pipeline import import_paths
+from syndicate.jobs import build_feeds
+from syndicate.web import create_app
+
+from .console_helpers import DIGESTS, MONDAY, browser, make_operator
+from .support import EXAMPLES
+
+FEEDLY = (
+    "Feedly/1.0 (+http://www.feedly.com/fetcher.html; 1,234 subscribers; like FeedFetcher-Google)"
+)
+INOREADER = "Mozilla/5.0 (compatible; Inoreader/1.0; 56 subscribers; +http://www.inoreader.com)"
+NEWSBLUR = "NewsBlur Feed Fetcher - 7 subscribers - https://www.newsblur.com/site/1/x"
+FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
+
+
+@pytest.fixture
+def config_extra() -> str:
+    return DIGESTS
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(MONDAY)
+
+
+@pytest.fixture
+def flask(app: App) -> Flask:
+    assert not import_paths(app, [EXAMPLES]).failed
+    build_feeds(app)
+    return create_app(app)
+
+
+def test_user_agents_that_report_subscribers() -> None:
+    assert audience.reported(FEEDLY) == audience.Report("Feedly", 1234)
+    assert audience.reported(NEWSBLUR) == audience.Report("NewsBlur Feed Fetcher", 7)
+    assert audience.reported(INOREADER).subscribers == 56
+    assert audience.reported(FIREFOX) is None
+    assert audience.reported("") is None
+
+
+def fetch(flask: Flask, agent: str, address: str) -> int:
+    client = flask.test_client()
+    answer = client.get(
+        "/feeds/all/rss.xml",
+        headers={"User-Agent": agent},
+        environ_base={"REMOTE_ADDR": address},
+    )
+    return answer.status_code
+
+
+def test_readers_are_counted_per_day_without_keeping_addresses(
+    app: App, flask: Flask, clock: FixedClock
+) -> None:
+    assert fetch(flask, FEEDLY, "192.0.2.1") == 200
+    for agent, address in ((FIREFOX, "198.51.100.7"), (FIREFOX, "198.51.100.7"),
+                           (FIREFOX, "198.51.100.8"), (NEWSBLUR, "192.0.2.2")):  # fmt: skip
+        fetch(flask, agent, address)
+    fetch(flask, FEEDLY.replace("1,234", "1,240"), "192.0.2.1")  # the latest report wins
+    flask.extensions["syndicate_audience"].flush(clock.now())
+    with app.engine.connect() as conn:
+        counted = audience.audience(conn, [MONDAY.date()])
+        stored = [tuple(r) for r in conn.execute(select(feed_readers))]
+        stored += [tuple(r) for r in conn.execute(select(feed_audience))]
+        salts = [k for (k,) in conn.execute(select(meta.c.key)) if k.startswith("reader_salt:")]
+    assert counted.readers == [2] and counted.aggregated == [1240 + 7]
+    assert counted.agents == [("Feedly", 1240), ("NewsBlur Feed Fetcher", 7)]
+    assert not any("198.51.100" in str(value) for row in stored for value in row)
+    assert salts == ["reader_salt:2026-11-23"]
+
+    clock.advance(days=1)  # a new day: a new salt, yesterday's is gone
+    fetch(flask, FIREFOX, "198.51.100.7")
+    flask.extensions["syndicate_audience"].flush(clock.now())
+    with app.engine.connect() as conn:
+        salts = [k for (k,) in conn.execute(select(meta.c.key)) if k.startswith("reader_salt:")]
+        days = audience.audience(conn, [MONDAY.date(), clock.now().date()])
+    assert salts == ["reader_salt:2026-11-24"]
+    assert days.readers == [2, 1]
+
+    owner = browser(flask, app, make_operator(app, "o@example.org", "owner"))
+    page = owner.get("/admin/").text
+    assert "feed readers today" in page and "Feed readers per day" in page

@@ -1,0 +1,74 @@
+"""Console actions that reuse the CLI's jobs: compose a period now, push to one host."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+
+from syndicate.clock import FixedClock
+from syndicate.console import audit
+from syndicate.context import App
+from syndicate.db import deliveries, editions
+from syndicate.importers.pipeline import import_paths
+from syndicate.jobs import build_feeds
+from syndicate.web import create_app
+
+from .console_helpers import DIGESTS, MONDAY, browser, make_operator
+from .support import EXAMPLES
+
+
+@pytest.fixture
+def config_extra() -> str:
+    return DIGESTS + '\n[[hosts]]\nname = "site"\ntype = "directory"\npath = "published"\n'
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(MONDAY)
+
+
+@pytest.fixture
+def flask(app: App) -> Flask:
+    assert not import_paths(app, [EXAMPLES]).failed
+    from syndicate import subscribers as subs
+    from syndicate.db import transaction
+
+    with transaction(app.engine) as conn:
+        subs.add(conn, "reader@example.org", digests=["weekly"], now=MONDAY)
+    return create_app(app)
+
+
+def test_compose_now_queues_the_current_period_once(app: App, flask: Flask) -> None:
+    editor = browser(flask, app, make_operator(app, "ed@example.org", "editor"))
+    token = editor.csrf()
+    first = editor.post("/admin/editions/compose", {"csrf": token, "digest": "weekly"})
+    assert first.status_code == 303 and "/admin/editions/" in first.headers["Location"]
+    again = editor.post("/admin/editions/compose", {"csrf": token, "digest": "weekly"})
+    assert again.headers["Location"] == first.headers["Location"]  # the same edition
+    unknown = editor.post("/admin/editions/compose", {"csrf": token, "digest": "nope"})
+    assert unknown.status_code == 400
+    with app.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(editions)).scalar_one() == 1
+        assert conn.execute(select(func.count()).select_from(deliveries)).scalar_one() == 1
+        entries = audit.recent(conn)
+    assert [e.action for e in entries][:2] == ["edition.compose"] * 2
+    assert (entries[1].after["queued"], entries[0].after["queued"]) == (1, 0)
+
+
+def test_push_now_publishes_to_one_host(app: App, flask: Flask) -> None:
+    build_feeds(app)
+    editor = browser(flask, app, make_operator(app, "ed@example.org", "editor"))
+    page = editor.get("/admin/feeds")
+    assert "Push now" in page.text and "all/rss.xml" in page.text
+    answer = editor.post("/admin/feeds/republish", {"csrf": editor.csrf(), "host": "site"})
+    assert answer.status_code == 200 and "Pushed to site" in answer.text
+    assert (app.settings.resolve("published") / "all" / "rss.xml").is_file()
+    assert (
+        "Push now"
+        not in browser(flask, app, make_operator(app, "v@example.org", "viewer"))
+        .get("/admin/feeds")
+        .text
+    )
+    bad = editor.post("/admin/feeds/republish", {"csrf": editor.csrf(), "host": "../etc"})
+    assert bad.status_code == 400
