@@ -182,8 +182,9 @@ def _media(article: Article, base: str) -> Media | None:
 def _containment(base_url: str, iframe_hosts: tuple[str, ...]) -> nh3.Cleaner:
     """The import-time allow-list (``sanitize.policy``), applied natively.
 
-    Content was sanitised with that policy at import; the feed applies it once more as
-    containment for rows written by other means. Relative URLs are resolved by nh3
+    Content was sanitised with that policy at import (``Article.sanitized_with``); the feed
+    applies it once more only as containment for rows written by other means or under
+    another policy. Relative URLs are resolved by nh3
     itself: no Python callback per attribute, so a 10,000-article build stays fast
     (iframe hosts are checked afterwards by ``sanitize.finish_html``).
     """
@@ -200,6 +201,8 @@ def _containment(base_url: str, iframe_hosts: tuple[str, ...]) -> nh3.Cleaner:
 
 
 def _content_html(article: Article, spec: FeedSpec) -> str:
+    if article.sanitized_with == sanitize.policy_key(spec.home_url, spec.iframe_hosts):
+        return article.content_html  # cleaned at import under this very policy
     cleaner = _containment(spec.home_url, spec.iframe_hosts)
     cleaned = cleaner.clean(strip_control_chars(article.content_html))
     return sanitize.finish_html(cleaned, spec.iframe_hosts)
@@ -238,6 +241,7 @@ def stamp(article: Article) -> list[object]:
         article.uid,
         article.slug,
         article.content_hash,
+        article.sanitized_with,
         article.title,
         article.summary,
         article.author_name,
