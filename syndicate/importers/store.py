@@ -31,6 +31,7 @@ from ..sanitize import (
     html_to_text,
     policy_key,
     sanitize_html,
+    strip_control_chars,
     summary_from_html,
 )
 from .model import ParsedArticle, slugify
@@ -166,7 +167,7 @@ def save(
         page_url=store.page_url(site.url, slug),
         iframe_hosts=site.iframe_hosts,
     )
-    text = html_to_text(html)
+    text = strip_control_chars(html_to_text(html))  # feeds use it as stored (sanitized_with)
     if not text.strip() and "<img" not in html:
         raise ImportFailure(name, "the article has no body text after its title")
     image_url = absolute_url(parsed.image_url, site.url) if parsed.image_url else None
