@@ -83,7 +83,7 @@ def smtp_app(directory: Path, port: int, count: int) -> App:
     )
     config.write_text(text)
     app = App(load_settings(config), clock=FixedClock(T0))
-    queued_edition(app.engine, count, now=T0, body=BODY * 20)
+    queued_edition(app.engine, count, now=T0, body=BODY * 10)
     return app
 
 
