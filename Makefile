@@ -48,8 +48,9 @@ format: venv-test
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# Writes benchmarks/RESULTS.md; `make bench BENCH_ARGS=--quick` runs smaller sizes.
 bench: venv-test
-	SYNDICATE_TEST_DATABASE_URL=$${SYNDICATE_TEST_DATABASE_URL:-$$(bash .ci/postgres.sh 2>/dev/null)} $(BIN)/python -m benchmarks
+	SYNDICATE_TEST_DATABASE_URL=$${SYNDICATE_TEST_DATABASE_URL:-$$(bash .ci/postgres.sh 2>/dev/null)} $(BIN)/python -m benchmarks $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) feeds/* outbox syndicate.db syndicate.db-wal syndicate.db-shm test-artifacts

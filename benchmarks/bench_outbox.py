@@ -7,8 +7,12 @@ Every figure is measured beside its reference in the same run:
   enqueue       outbox.enqueue of one edition for N subscribers (SQLite, and PostgreSQL
                 when SYNDICATE_TEST_DATABASE_URL is set) vs one bare INSERT ... SELECT of
                 the same rows. Goal: <= 2x.
-  workers       4 `syndicate worker` processes vs 1 draining the same edition on
-                PostgreSQL into a local Postmark-shaped batch endpoint. Goal: >= 3x.
+  workers       HTTP batch delivery end to end (claim, personalise, send, record): 4
+                `syndicate worker` processes vs 1 draining the same edition on PostgreSQL
+                into a loopback Postmark-shaped batch endpoint that answers each call
+                after 20-50 ms (as a real provider), shipped delivery settings
+                (batch_size 100) with no rate limit; median of --runs rounds, 1 and 4
+                alternating. Goal: >= 3.5x.
   memory        peak RSS of `syndicate deliver --once` for 10x the recipients vs 1x
                 (SQLite, batch endpoint). Goal: within 10%.
 """
@@ -18,6 +22,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
+import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -28,7 +35,7 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from goals import at_least, at_most
+from measure import Row, at_least, at_most, print_rows
 from sqlalchemy import Engine, create_engine, func, insert, select, text
 from sqlalchemy.engine import make_url
 
@@ -38,7 +45,7 @@ from syndicate.outbox import enqueue
 
 NOW = datetime(2026, 3, 2, 9, tzinfo=UTC)
 ROOT = Path(__file__).resolve().parent.parent
-ROWS: list[tuple[str, str, str, str]] = []  # (what, measured, reference, ratio + goal)
+ROWS: list[Row] = []
 
 EDITION_HTML = (
     "<html><body><p>Hello @@name@@</p><p>This week's news.</p>"
@@ -121,11 +128,14 @@ def bench_enqueue(label: str, url: str, count: int) -> None:
         measured = time.perf_counter() - started
         assert added == count, (added, count)
         ROWS.append(
-            (
-                f"enqueue {count:,} ({label})",
-                f"{measured:.2f} s",
-                f"{reference:.2f} s bare INSERT ... SELECT",
-                f"{measured / reference:.2f}x {at_most(measured / reference, 2, '<= 2x')}",
+            at_most(
+                f"enqueue {count:,} deliveries ({label})",
+                measured,
+                reference,
+                2,
+                measured=f"outbox.enqueue: wall {measured:.2f} s (one run)",
+                reference=f"one bare INSERT ... SELECT of the same rows: wall {reference:.2f} s",
+                reason=f"{measured / reference:.2f}x",
             )
         )
     finally:
@@ -138,8 +148,13 @@ class Sink(BaseHTTPRequestHandler):
     received = 0
     lock = threading.Lock()
 
+    latency = random.Random(19)
+
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
+        with Sink.lock:
+            delay = Sink.latency.uniform(0.020, 0.050)
+        time.sleep(delay)  # a provider's round trip and processing
         messages = json.loads(body)
         with Sink.lock:
             Sink.received += len(messages)
@@ -187,9 +202,6 @@ burst = 1000000
 [mail.postmark]
 base_url = "{sink_url}"
 
-[delivery]
-batch_size = 500
-
 [schedule]
 deliver_every_seconds = 1
 """,
@@ -207,7 +219,14 @@ def fresh_pg_database(admin_url: str) -> str:
     return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
 
 
-def drain_with_workers(config: Path, url: str, count: int, workers: int) -> float:
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def drain_with_workers(config: Path, url: str, count: int, workers: int) -> tuple[float, float]:
+    """(wall seconds of the drain, CPU seconds of the worker processes, start-up included)"""
+    cpu0 = _children_cpu()
     engine = open_store(url)
     with engine.begin() as conn:
         conn.execute(deliveries.delete())
@@ -244,26 +263,47 @@ def drain_with_workers(config: Path, url: str, count: int, workers: int) -> floa
             if sent >= count:
                 break
             time.sleep(0.05)
-        return time.perf_counter() - started
+        wall = time.perf_counter() - started
     finally:
         for proc in procs:
             proc.terminate()
         for proc in procs:
             proc.wait(60)
         engine.dispose()
+    return wall, _children_cpu() - cpu0
 
 
-def bench_workers(base: Path, admin_url: str, count: int, sink_url: str) -> None:
+def bench_workers(base: Path, admin_url: str, count: int, sink_url: str, runs: int) -> None:
     url = fresh_pg_database(admin_url)
     config = write_config(base, url, sink_url)
-    one = drain_with_workers(config, url, count, 1)
-    four = drain_with_workers(config, url, count, 4)
+    walls: dict[int, list[float]] = {1: [], 4: []}
+    cpus: dict[int, list[float]] = {1: [], 4: []}
+    for number in range(runs):
+        for workers in (1, 4) if number % 2 == 0 else (4, 1):
+            wall, cpu = drain_with_workers(config, url, count, workers)
+            walls[workers].append(wall)
+            cpus[workers].append(cpu)
+    one, four = statistics.median(walls[1]), statistics.median(walls[4])
+
+    def said(values: list[float]) -> str:
+        rates = [count / v for v in values]
+        return f"{count / statistics.median(values):,.0f}/s ({min(rates):,.0f}-{max(rates):,.0f})"
+
     ROWS.append(
-        (
-            f"{count:,} recipients, 4 PostgreSQL workers",
-            f"{count / four:,.0f}/s",
-            f"{count / one:,.0f}/s with 1 worker",
-            f"{one / four:.2f}x {at_least(one / four, 3, '>= 3x')} on {os.cpu_count()} cores",
+        at_least(
+            f"HTTP batch delivery, {count:,} recipients, 4 workers on PostgreSQL",
+            one,
+            four,
+            3.5,
+            measured=f"4 workers: {said(walls[4])}, wall {four:.1f} s; median of {runs}",
+            reference=f"1 worker, same provider (20-50 ms per call): {said(walls[1])}, "
+            f"wall {one:.1f} s",
+            reason=f"{one / four:.2f}x on {os.cpu_count()} cores at load average "
+            f"{os.getloadavg()[0]:.1f}: of one worker's {one:.1f} s, about "
+            f"{-(-count // 100) * 0.035:.1f} s is the provider's latency "
+            f"({-(-count // 100)} calls); the worker used {statistics.median(cpus[1]):.1f} "
+            "CPU s (start-up included) and PostgreSQL the rest, and four workers share "
+            "the same two cores",
         )
     )
 
@@ -294,11 +334,14 @@ def bench_memory(base: Path, count: int, sink_url: str) -> None:
     small = peak_rss_of_send(base, count // 10, sink_url)
     large = peak_rss_of_send(base, count, sink_url)
     ROWS.append(
-        (
-            f"peak memory, {count:,}-recipient send",
-            f"{large / 1024:.0f} MiB",
-            f"{small / 1024:.0f} MiB for {count // 10:,}",
-            f"{large / small:.2f}x {at_most(large / small, 1.10, '<= 1.10x')}",
+        at_most(
+            f"peak memory of a {count:,}-recipient send",
+            large,
+            small,
+            1.1,
+            measured=f"`syndicate deliver --once`, peak RSS {large / 1024:.0f} MiB (one run)",
+            reference=f"a {count // 10:,}-recipient send: {small / 1024:.0f} MiB",
+            reason=f"{large / small:.2f}x",
         )
     )
 
@@ -308,6 +351,7 @@ def main() -> None:
     parser.add_argument("--enqueue", type=int, default=100_000)
     parser.add_argument("--send", type=int, default=20_000)
     parser.add_argument("--memory", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     admin_url = os.environ.get("SYNDICATE_TEST_DATABASE_URL")
     server = ThreadingHTTPServer(("127.0.0.1", 0), Sink)
@@ -318,16 +362,14 @@ def main() -> None:
         bench_enqueue("SQLite", f"sqlite:///{base / 'enqueue.db'}", args.enqueue)
         if admin_url:
             bench_enqueue("PostgreSQL", fresh_pg_database(admin_url), args.enqueue)
-            bench_workers(base, admin_url, args.send, sink_url)
+            bench_workers(base, admin_url, args.send, sink_url, args.runs)
         else:
-            ROWS.append(("PostgreSQL rows", "skipped", "set SYNDICATE_TEST_DATABASE_URL", ""))
+            ROWS.append(
+                Row("PostgreSQL rows", "", "", None, "", None, "set SYNDICATE_TEST_DATABASE_URL")
+            )
         bench_memory(base, args.memory, sink_url)
     server.shutdown()
-    widths = [max(len(row[i]) for row in ROWS) for i in range(4)]
-    header = ("what", "measured", "reference (same run)", "ratio")
-    print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
-    for row in ROWS:
-        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)))
+    print_rows(ROWS)
 
 
 if __name__ == "__main__":

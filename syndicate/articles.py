@@ -10,13 +10,14 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from uuid import uuid4
 
-from sqlalchemy import and_, delete, exists, not_, or_, select
+from sqlalchemy import Select, and_, bindparam, delete, exists, not_, or_, select
 from sqlalchemy.engine import Connection, RowMapping
 
-from .db import article_tags, articles, dialect_insert, meta
+from .db import article_tags, articles, dialect_insert_for, meta
 
 if TYPE_CHECKING:
     from .config import FeedSettings
@@ -59,6 +60,7 @@ class Article:
     source: str | None = None
     source_format: str = "markdown"
     content_hash: str = ""
+    sanitized_with: str | None = None  # sanitize.policy_key of content_html's cleaning
 
     def url(self, site_url: str) -> str:
         return page_url(site_url, self.slug)
@@ -217,21 +219,39 @@ def by_ids(conn: Connection, ids: Sequence[int]) -> list[Article]:
     return [found[i] for i in ids if i in found]
 
 
+@lru_cache(maxsize=8)
+def _lookup(column: str, whole: bool) -> Select[Any]:
+    """``SELECT ... WHERE column = :value`` built once: the importer asks several of these
+    per file, and building a statement costs more than SQLite answering it."""
+    what = (articles,) if whole else (articles.c.id,)
+    return select(*what).where(articles.c[column] == bindparam("value")).order_by(articles.c.id)
+
+
 def by_source(conn: Connection, source: str) -> Article | None:
     """The article imported from ``source`` (a resolved file path), if any."""
-    rows = conn.execute(select(articles).where(articles.c.source == source)).mappings().all()
+    rows = conn.execute(_lookup("source", True), {"value": source}).mappings().all()
     found = _to_articles(conn, rows)
     return found[0] if found else None
 
 
 def by_content_hash(conn: Connection, content_hash: str) -> list[Article]:
     """Articles whose imported content hashes to ``content_hash`` (to follow renames)."""
-    query = select(articles).where(articles.c.content_hash == content_hash)
-    return _to_articles(conn, conn.execute(query.order_by(articles.c.id)).mappings().all())
+    rows = conn.execute(_lookup("content_hash", True), {"value": content_hash})
+    return _to_articles(conn, rows.mappings().all())
+
+
+def taken(conn: Connection, column: str, value: str) -> bool:
+    """Whether an article has ``value`` in the unique ``column`` (``slug`` or ``uid``):
+    one index lookup that loads no row."""
+    return conn.execute(_lookup(column, False), {"value": value}).first() is not None
 
 
 def slugs_like(conn: Connection, base: str) -> set[str]:
-    """Slugs equal to ``base`` or of the form ``base-N`` (for picking a free one)."""
+    """Slugs equal to ``base`` or of the form ``base-N`` (for picking a free one).
+
+    ``LIKE`` cannot use the slug index (SQLite's is case-insensitive): ask ``taken``
+    first and come here only when ``base`` is taken.
+    """
     query = select(articles.c.slug).where(
         or_(articles.c.slug == base, articles.c.slug.like(f"{base}-%"))
     )
@@ -244,11 +264,16 @@ CHANGE_KEY = "articles_changed"
 def mark_changed(conn: Connection) -> None:
     """Record that the articles changed (a new token in ``meta``); every writer calls it,
     so the feed builder can tell "nothing changed" from one cheap read."""
-    token = uuid4().hex
-    conn.execute(
-        dialect_insert(conn)(meta)
-        .values(key=CHANGE_KEY, value=token)
-        .on_conflict_do_update(index_elements=["key"], set_={"value": token})
+    conn.execute(_mark_statement(conn.dialect.name), {"value": uuid4().hex})
+
+
+@lru_cache(maxsize=4)
+def _mark_statement(dialect: str) -> Any:
+    """The upsert of the change token, built once per dialect (every import runs it)."""
+    insert = dialect_insert_for(dialect)
+    statement = insert(meta).values(key=CHANGE_KEY, value=bindparam("value"))
+    return statement.on_conflict_do_update(
+        index_elements=["key"], set_={"value": statement.excluded.value}
     )
 
 

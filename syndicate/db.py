@@ -94,8 +94,10 @@ articles = Table(
     Column("published_at", UtcDateTime, nullable=False, index=True),
     Column("updated_at", UtcDateTime, nullable=False),
     Column("draft", Boolean, nullable=False, default=False),
-    Column("content_hash", String(64), nullable=False),
+    Column("content_hash", String(64), nullable=False, index=True),  # follows renames
     Column("imported_at", UtcDateTime, nullable=False),
+    # The sanitise policy content_html was cleaned with (sanitize.policy_key); NULL: unknown.
+    Column("sanitized_with", String(64), nullable=True),
 )
 
 article_tags = Table(
@@ -395,10 +397,15 @@ def is_sqlite(engine: Engine | Connection) -> bool:
 
 def dialect_insert(conn: Connection) -> Any:
     """The dialect's ``insert`` (it has ``on_conflict_do_nothing``; the generic one has not)."""
+    return dialect_insert_for(conn.dialect.name)
+
+
+def dialect_insert_for(dialect: str) -> Any:
+    """``dialect_insert`` by the dialect's name (for statements built once and cached)."""
     from sqlalchemy.dialects.postgresql import insert as pg_insert
     from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-    return sqlite_insert if is_sqlite(conn) else pg_insert
+    return sqlite_insert if dialect == "sqlite" else pg_insert
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

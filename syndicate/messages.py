@@ -76,6 +76,8 @@ class Recipient:
 
 def header_value(value: str) -> str:
     """A header value with CR, LF and other control characters replaced by spaces."""
+    if value.isprintable() and "  " not in value and value.strip() == value:
+        return value  # the common case (checked natively): nothing to replace or collapse
     return " ".join(_CONTROL.sub(" ", value).split())
 
 
@@ -124,15 +126,19 @@ def recipient_for(
             import secrets
 
             message_id = f"<{secrets.token_hex(12)}@{domain}>"
+    unsubscribe, preferences = signer.make_many(_LINK_PURPOSES, subject, expires)
     return Recipient(
         delivery_id=delivery_id,
         subscriber_id=subscriber_id,
         email=email,
         name=name,
         message_id=message_id,
-        unsubscribe_url=f"{base}unsubscribe/{signer.make('unsubscribe', subject, expires)}",
-        preferences_url=f"{base}preferences/{signer.make('preferences', subject, expires)}",
+        unsubscribe_url=f"{base}unsubscribe/{unsubscribe}",
+        preferences_url=f"{base}preferences/{preferences}",
     )
+
+
+_LINK_PURPOSES = ("unsubscribe", "preferences")
 
 
 def list_id_for(settings: Settings, digest_name: str) -> str:
@@ -247,6 +253,7 @@ class _Part:
         self.subtype = subtype
         self.escape = html.escape if subtype == "html" else _identity
         self.statics, self.keys = _split(source)
+        self.key_set = frozenset(self.keys)
         raw_size = len(source.encode("utf-8"))
         encoded = [qp_piece(s) for s in self.statics]
         # Mostly non-ASCII text (Cyrillic, CJK) triples in quoted-printable: use base64.
@@ -265,10 +272,12 @@ class _Part:
     def body(self, values: dict[str, str]) -> bytes:
         if self.base64:
             return _base64_body(self.text_for(values).encode("utf-8"))
-        out = [self.encoded[0]]
         escape = self.escape
+        # Each value encoded once, however often its placeholder occurs.
+        value = {key: qp_piece(escape(values[key])) for key in self.key_set}
+        out = [self.encoded[0]]
         for key, encoded in zip(self.keys, self.encoded[1:], strict=True):
-            out.append(qp_piece(escape(values[key])))
+            out.append(value[key])
             out.append(encoded)
         return b"".join(out)
 

@@ -17,6 +17,7 @@ Feeds and emails import these functions; they are deliberately pure and side-eff
 
 from __future__ import annotations
 
+import hashlib
 import html as html_module
 import re
 from collections.abc import Iterable, Sequence
@@ -155,6 +156,18 @@ def policy(iframe_hosts: tuple[str, ...]) -> tuple[frozenset[str], frozenset[str
 
 
 _IFRAME_SRC = re.compile(r'\ssrc="([^"]*)"')
+
+
+# Bump when the allow-list or the cleaning changes what sanitize_html returns: stored
+# articles cleaned under another version are cleaned again (import and feed build).
+POLICY_VERSION = "1"
+
+
+def policy_key(base_url: str, iframe_hosts: Iterable[str]) -> str:
+    """Names everything that shapes ``sanitize_html``'s output besides the input and the
+    page URL: stored with the article so readers can trust HTML cleaned under it."""
+    data = "\n".join([POLICY_VERSION, base_url, *iframe_host_list(iframe_hosts)])
+    return hashlib.sha256(data.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _keep_iframe(match: re.Match[str], hosts: tuple[str, ...]) -> str:

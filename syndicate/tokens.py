@@ -12,6 +12,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -63,6 +64,18 @@ def _mac(key: bytes, purpose: str, payload: str) -> str:
     return _b64(digest[:24])
 
 
+# A subject JSON writes as itself between quotes (subscriber ids, the empty subject).
+_PLAIN_SUBJECT = re.compile(r"[A-Za-z0-9_.@+-]*")
+
+
+def _payload(subject: str | int, expires_at: datetime) -> str:
+    subject = str(subject)
+    expires = int(expires_at.timestamp())
+    if _PLAIN_SUBJECT.fullmatch(subject):  # what json.dumps would write, without it
+        return _b64(f'["{subject}",{expires}]'.encode())
+    return _b64(json.dumps([subject, expires], separators=(",", ":")).encode())
+
+
 class Signer:
     """Makes and checks tokens with a list of keys; ``keys[0]`` signs."""
 
@@ -70,14 +83,30 @@ class Signer:
         if not keys or any(len(k) < 16 for k in keys):
             raise ValueError("signing keys must be at least 16 bytes")
         self.keys = list(keys)
+        # The signing key's HMAC with each purpose prefix already absorbed: a token
+        # copies one and adds its payload (a mail carries two tokens per recipient).
+        self._signing = {
+            purpose: hmac.new(self.keys[0], f"{purpose}|".encode(), hashlib.sha256)
+            for purpose in PURPOSES
+        }
 
     def make(self, purpose: str, subject: str | int, expires_at: datetime) -> str:
-        if purpose not in PURPOSES:
-            raise ValueError(f"unknown token purpose {purpose!r}")
-        payload = _b64(
-            json.dumps([str(subject), int(expires_at.timestamp())], separators=(",", ":")).encode()
-        )
-        return f"{payload}.{_mac(self.keys[0], purpose, payload)}"
+        return self.make_many((purpose,), subject, expires_at)[0]
+
+    def make_many(
+        self, purposes: Sequence[str], subject: str | int, expires_at: datetime
+    ) -> list[str]:
+        """One token per purpose for the same subject and expiry (one payload for all)."""
+        payload = _payload(subject, expires_at)
+        tokens = []
+        for purpose in purposes:
+            base = self._signing.get(purpose)
+            if base is None:
+                raise ValueError(f"unknown token purpose {purpose!r}")
+            mac = base.copy()
+            mac.update(payload.encode("ascii"))
+            tokens.append(f"{payload}.{_b64(mac.digest()[:24])}")
+        return tokens
 
     def check(self, token: str, purpose: str, *, now: datetime) -> Token:
         """The token's contents, or TokenError when forged, expired or for another purpose."""

@@ -9,6 +9,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from alembic.script import ScriptDirectory
+
+from syndicate.db import alembic_config
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
@@ -93,3 +96,8 @@ def check_golden(name: str, actual: bytes | str) -> None:
         return
     expected = path.read_bytes()
     assert data == expected, f"{name} differs from its golden file (UPDATE_GOLDEN=1 to accept)"
+
+
+def head_revision() -> str:
+    """The newest migration in syndicate/migrations (the revision ``db upgrade`` reaches)."""
+    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head() or "base"

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from alembic.script import ScriptDirectory
 from click.testing import CliRunner
 
 from syndicate.cli import main
-from syndicate.db import alembic_config
+
+from .support import head_revision
 
 DESIGN_COMMANDS = [
     "init", "check", "db", "import", "articles", "feeds", "digest", "deliver",
@@ -49,17 +49,7 @@ def test_init_scaffolds_a_site_that_checks_and_imports(tmp_path: Path) -> None:
     assert (site / "templates" / "digest.html").is_file()
 
 
-def migration_head() -> str:
-    """The newest migration's revision (branches add theirs; the test follows)."""
-    from alembic.script import ScriptDirectory
-
-    from syndicate.db import alembic_config
-
-    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
-
-
 def test_db_upgrade_reports_the_revision(tmp_path: Path) -> None:
     invoke("init", str(tmp_path))
     code, output = invoke("--config", str(tmp_path / "config.toml"), "db", "upgrade")
-    head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
-    assert code == 0 and f"at revision {head}" in output
+    assert code == 0 and f"at revision {head_revision()}" in output

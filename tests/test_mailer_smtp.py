@@ -18,8 +18,10 @@ from syndicate.context import App
 from syndicate.delivery import drain
 from syndicate.mailers.base import OutgoingMessage
 from syndicate.mailers.smtp import SmtpMailer
+from syndicate.messages import EditionContent, prepare, recipient_for
+from syndicate.tokens import Signer
 
-from .support import free_port
+from .support import T0, free_port
 from .test_delivery_fixtures import SmtpSink, outgoing_messages, queued_edition, self_signed
 
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH:UserWarning")
@@ -239,3 +241,39 @@ def test_dropped_or_silent_after_data_is_uncertain(
     assert rcpts.count("gone@example.com") == 1
     assert rcpts.count("slow@example.com") <= 1  # one attempt (the server may finish it)
     mailer.close()
+
+
+def test_lines_that_begin_with_a_dot_arrive_intact(
+    settings: Settings, sink: tuple[SmtpSink, int]
+) -> None:
+    handler, port = sink
+    content = EditionContent(
+        1,
+        "weekly",
+        "Weekly",
+        "<p>x</p>",
+        ".starts with a dot\n..two dots\n.\nend @@email@@\n",
+        "Test News <news@news.example.org>",
+        None,
+        "weekly.news.example.org",
+        T0,
+    )
+    prepared = prepare(content, settings)
+    recipient = recipient_for(
+        settings,
+        Signer([b"k" * 32]),
+        delivery_id=1,
+        subscriber_id=1,
+        email="dots@example.com",
+        name="",
+        edition_id=1,
+        now=T0,
+    )
+    outgoing = OutgoingMessage(prepared, recipient)
+    mailer = SmtpMailer(plain(port))
+    assert mailer.send_batch([outgoing])[0].outcome == "sent"
+    mailer.close()
+    received = handler.messages[0][1]
+    assert received.replace(b"\r\n", b"\n") == outgoing.raw().replace(b"\r\n", b"\n")
+    text = message_from_bytes(received).get_payload()[0].get_payload(decode=True)
+    assert text == b".starts with a dot\r\n..two dots\r\n.\r\nend dots@example.com\r\n"

@@ -4,14 +4,13 @@ Pages are planned from light article rows; a page whose inputs' fingerprint matc
 the build manifest (``.manifest.json``, with the file still present at the recorded
 size) is skipped without rendering, so a rebuild with nothing new costs a query and
 a few stats. Everything else is rendered, written only when its bytes changed
-(atomically), and stamped with its newest entry's time as mtime (Last-Modified).
+(atomically, with one data sync for the whole build), and stamped with its newest entry's time as mtime (Last-Modified).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,7 +26,7 @@ from ..context import App
 from ..db import articles
 from ..errors import FeedError
 from ..feedfiles import FEED_FILES
-from ..fileio import sha256_hex, write_if_changed
+from ..fileio import BatchWriter, sha256_hex, write_if_changed
 from ..hosts.base import is_leftover_temp
 from ..hosts.sweep import exclusive
 from . import model
@@ -168,10 +167,16 @@ def _is_current(root: Path, relpath: str, fingerprint: str, manifest: dict[str, 
         return False
 
 
-def _set_mtime(path: Path, when: datetime) -> None:
-    stamp = when.timestamp()
-    if path.stat().st_mtime != stamp:
-        os.utime(path, (stamp, stamp))
+def _manifest_bytes(manifest: dict[str, Any]) -> bytes:
+    return json.dumps(manifest, sort_keys=True, indent=0).encode()
+
+
+def _record(report: BuildReport, relpath: str, data: bytes, written: bool) -> None:
+    if written:
+        report.written.append(relpath)
+        report.bytes_written += len(data)
+    else:
+        report.unchanged.append(relpath)
 
 
 class _Entries:
@@ -337,36 +342,33 @@ def _build(app: App, root: Path, only: str | None, progress: Progress | None) ->
                     stale.append(fmt)
             if stale:
                 todo.append((page, stale))
+        if todo and manifest.pop(STORE_KEY, None) is not None:
+            # Until this build finishes, the next one must not take the shortcut: a crash
+            # mid-build leaves temp files that only a full build sweeps.
+            write_if_changed(manifest_path, _manifest_bytes(manifest))
         entries = _Entries(conn)
         total = len(todo)
-        for done, (page, formats) in enumerate(todo, start=1):
-            if done % LOAD_BATCH == 1:  # bodies for the next pages, in a few queries
-                entries.load([p for p, _ in todo[done - 1 : done - 1 + LOAD_BATCH]])
-            for fmt, data in render_page(page, entries.of(page), formats).items():
-                relpath = f"{page.folder}/{FEED_FILES[fmt]}"
-                path = root / relpath
-                if write_if_changed(path, data):
-                    report.written.append(relpath)
-                    report.bytes_written += len(data)
-                else:
-                    report.unchanged.append(relpath)
-                _set_mtime(path, page.updated)
-                manifest[relpath] = [page.fingerprint(fmt), len(data)]
-            if progress is not None:
-                progress(done, total)
+        # Every file is written beside its target first; one data sync, then the renames
+        # (an fsync per file cost more than rendering it). The manifest comes after.
+        with BatchWriter() as writer:
+            for done, (page, formats) in enumerate(todo, start=1):
+                if done % LOAD_BATCH == 1:  # bodies for the next pages, in a few queries
+                    entries.load([p for p, _ in todo[done - 1 : done - 1 + LOAD_BATCH]])
+                for fmt, data in render_page(page, entries.of(page), formats).items():
+                    relpath = f"{page.folder}/{FEED_FILES[fmt]}"
+                    _record(report, relpath, data, writer.write(root / relpath, data, page.updated.timestamp()))
+                    manifest[relpath] = [page.fingerprint(fmt), len(data)]
+                if progress is not None:
+                    progress(done, total)
+            if only is None:
+                newest = max((p.updated for p in plan.pages if p.is_live), default=EPOCH).timestamp()
+                for relpath, data in (
+                    ("index.html", render_index(app.settings, plan.feeds, plan.tag_feeds)),
+                    ("feeds.opml", render_opml(app.settings, plan.feeds + plan.tag_feeds)),
+                ):
+                    built.add(relpath)
+                    _record(report, relpath, data, writer.write(root / relpath, data, newest))
     if only is None:
-        newest = max((p.updated for p in plan.pages if p.is_live), default=EPOCH)
-        for relpath, data in (
-            ("index.html", render_index(app.settings, plan.feeds, plan.tag_feeds)),
-            ("feeds.opml", render_opml(app.settings, plan.feeds + plan.tag_feeds)),
-        ):
-            built.add(relpath)
-            if write_if_changed(root / relpath, data):
-                report.written.append(relpath)
-                report.bytes_written += len(data)
-            else:
-                report.unchanged.append(relpath)
-            _set_mtime(root / relpath, newest)
         _remove_stale(root, built, report)
         manifest = {key: value for key, value in manifest.items() if key in built}
         manifest[STORE_KEY] = signature
@@ -374,7 +376,7 @@ def _build(app: App, root: Path, only: str | None, progress: Progress | None) ->
     else:
         for key in _META_KEYS:  # a partial build does not vouch for every feed
             manifest.pop(key, None)
-    write_if_changed(manifest_path, json.dumps(manifest, sort_keys=True, indent=0).encode())
+    write_if_changed(manifest_path, _manifest_bytes(manifest))
     log.info(
         "feeds built: %d written (%d bytes), %d unchanged, %d removed",
         len(report.written),

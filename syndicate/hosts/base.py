@@ -15,12 +15,12 @@ Errors: every failure is a ``HostError``; ``temporary`` says whether trying agai
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Callable
 from pathlib import PurePosixPath
 from typing import Protocol, TypeVar
 
+from .. import fileio
 from ..errors import PublishError
 
 T = TypeVar("T")
@@ -109,13 +109,9 @@ def temp_name(path: str) -> str:
     return str(target.with_name(f".{target.name}.{uuid.uuid4().hex[:12]}{TEMP_SUFFIX}"))
 
 
-# Ours only: ``temp_name`` (12 hex) and ``fileio.write_atomic`` (mkstemp, 8 characters).
-_LEFTOVER = re.compile(r"^\..+\.[A-Za-z0-9_]{8,12}" + re.escape(TEMP_SUFFIX) + "$")
-
-
 def is_leftover_temp(name: str) -> bool:
     """Whether ``name`` is a temp file syndicate itself writes (safe to sweep)."""
-    return _LEFTOVER.match(name) is not None
+    return fileio.is_temp_name(name)
 
 
 def is_temp_name(name: str) -> bool:

@@ -25,7 +25,15 @@ from .. import articles as store
 from ..config import Settings
 from ..db import article_tags, articles
 from ..errors import ImportFailure
-from ..sanitize import absolute_url, html_to_text, sanitize_html, summary_from_html
+from ..sanitize import (
+    POLICY_VERSION,
+    absolute_url,
+    html_to_text,
+    policy_key,
+    sanitize_html,
+    strip_control_chars,
+    summary_from_html,
+)
 from .model import ParsedArticle, slugify
 
 log = logging.getLogger(__name__)
@@ -47,6 +55,7 @@ def fingerprint(parsed: ParsedArticle, settings: Settings) -> str:
     """A hash of everything that shapes the stored article (not of the file's path)."""
     data = {
         "version": IMPORTER_VERSION,
+        "policy": POLICY_VERSION,  # a new sanitise policy re-cleans on the next import
         "site": settings.site.url,
         "iframes": sorted(settings.site.iframe_hosts),
         "fmt": parsed.fmt,
@@ -67,6 +76,8 @@ def fingerprint(parsed: ParsedArticle, settings: Settings) -> str:
 
 
 def _free_slug(conn: Connection, base: str, own_slug: str | None, name: str) -> str:
+    if base == own_slug or not store.taken(conn, "slug", base):
+        return base  # the common case, one index lookup: no scan of every slug
     taken = store.slugs_like(conn, base) - ({own_slug} if own_slug else set())
     if base not in taken:
         return base
@@ -83,7 +94,7 @@ def _mint_uid(conn: Connection, settings: Settings, slug: str, published: dateti
     host = urlsplit(settings.site.url).hostname or "localhost"
     local_day = published.astimezone(ZoneInfo(settings.site.timezone)).date()
     uid = f"tag:{host},{local_day.isoformat()}:{slug}"
-    if len(uid) <= UID_MAX and store.find(conn, uid) is None:
+    if len(uid) <= UID_MAX and not store.taken(conn, "uid", uid):
         return uid
     return f"urn:uuid:{uuid4()}"
 
@@ -156,7 +167,7 @@ def save(
         page_url=store.page_url(site.url, slug),
         iframe_hosts=site.iframe_hosts,
     )
-    text = html_to_text(html)
+    text = strip_control_chars(html_to_text(html))  # feeds use it as stored (sanitized_with)
     if not text.strip() and "<img" not in html:
         raise ImportFailure(name, "the article has no body text after its title")
     image_url = absolute_url(parsed.image_url, site.url) if parsed.image_url else None
@@ -184,12 +195,14 @@ def save(
         "draft": parsed.draft,
         "content_hash": digest,
         "imported_at": now,
+        "sanitized_with": policy_key(site.url, site.iframe_hosts),
     }
     if existing is None:
         uid = parsed.uid or _mint_uid(conn, settings, slug, published)
         values["uid"] = uid
         values["updated_at"] = parsed.updated or published
-        article_id = conn.execute(insert(articles).values(**values)).inserted_primary_key[0]
+        # The values as parameters, not in the statement: one compiled INSERT serves all.
+        article_id = conn.execute(insert(articles), values).inserted_primary_key[0]
         status = "imported"
     else:
         uid = existing.uid

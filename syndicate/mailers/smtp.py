@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import re
 import smtplib
 import socket
 import ssl
@@ -52,12 +51,15 @@ def _by_code(code: int, message: bytes | str, *, about_recipient: bool = False) 
     return SendResult(outcome, error=words, bounce=bounce)
 
 
-_LEADING_DOT = re.compile(rb"(?m)^\.")
-
-
 def _data_content(raw: bytes) -> bytes:
-    """The message as sent after ``354``: leading dots doubled, ended by ``CRLF.CRLF``."""
-    body = _LEADING_DOT.sub(b"..", raw)
+    """The message as sent after ``354``: leading dots doubled, ended by ``CRLF.CRLF``.
+
+    A dot begins a line at the start or after a newline: one native ``replace`` pass
+    (a regex per message cost more than the rest of the send loop).
+    """
+    body = raw.replace(b"\n.", b"\n..")
+    if body.startswith(b"."):
+        body = b"." + body
     if not body.endswith(b"\r\n"):
         body += b"\r\n"
     return body + b".\r\n"

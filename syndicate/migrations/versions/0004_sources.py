@@ -1,7 +1,7 @@
 """feed sources: per-source pull state and the entry -> article map
 
 Revision ID: 0004
-Revises: 0001
+Revises: 0003
 """
 
 import sqlalchemy as sa
