@@ -48,7 +48,9 @@ def test_a_full_build_sweeps_temp_files_a_crash_left(app: App) -> None:
     add_article(app, 1)
     build_feeds(app)
     root = app.settings.feeds_dir
-    left = root / "all" / ".rss.xml.k3j2h1.tmp"  # as a kill -9 before the renames leaves it
+    left = (
+        root / "all" / ".rss.xml.k3j2h1ab.tmp"
+    )  # mkstemp's name, as a kill -9 before the renames leaves it
     left.write_bytes(b"<rss")
     build_feeds(app)  # nothing changed in the store: the shortcut does not walk the folder
     add_article(app, 2)
