@@ -293,6 +293,9 @@ def housekeeping(app: App) -> dict[str, int]:
     }
 
 
+NARROWED_BY_THE_CLI = frozenset({"feeds", "publish"})
+
+
 def resumable_work(app: App, job: str, slot: str) -> Callable[[], Any] | None:
     """The work a (job, slot) claim stands for, to finish a run whose process died."""
     if job.startswith("source:"):
@@ -305,6 +308,11 @@ def resumable_work(app: App, job: str, slot: str) -> Callable[[], Any] | None:
         if not any(d.name == name for d in app.settings.digests):
             return None
         return lambda: digest_slot_job_work(app, name, _fire_time(app, name, slot))
+    if slot.startswith(MANUAL) and job in NARROWED_BY_THE_CLI:
+        # `feeds build NAME` and `feeds publish --target T` record under the scheduled
+        # job's name but may have done less: resuming as the whole job would build or push
+        # what nobody asked for. Nothing is lost: the next scheduled run covers it.
+        return None
     works: dict[str, Callable[[], Any]] = {
         "feeds": lambda: build_and_publish(app),
         "publish": lambda: publish_feeds(app),
@@ -334,12 +342,17 @@ def resume_stale(app: App) -> list[JobOutcome]:
     for row in claims.stale(app):
         work = resumable_work(app, row.job, row.slot)
         if work is None:
-            work = partial(_not_resumable, row.job)
+            work = partial(_not_resumable, row.job, row.slot)
         outcomes.append(run_claimed(app, row.job, row.slot, work))
     return outcomes
 
 
-def _not_resumable(job: str) -> Any:
+def _not_resumable(job: str, slot: str) -> Any:
+    if slot.startswith(MANUAL) and job in NARROWED_BY_THE_CLI:
+        raise SyndicateError(
+            f"job {job!r} (a command-line run) was interrupted; the next scheduled run "
+            "covers it, or run the command again"
+        )
     raise SyndicateError(f"job {job!r} died midway and is no longer in the config")
 
 

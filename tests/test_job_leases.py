@@ -21,7 +21,7 @@ from syndicate.clock import FixedClock
 from syndicate.context import App
 from syndicate.db import deliveries, editions, job_runs, open_store
 from syndicate.digest import compose
-from syndicate.jobs import digest_slot_job, housekeeping, resume_stale
+from syndicate.jobs import digest_slot_job, housekeeping, now_slot, resume_stale
 from syndicate.schedules import latest_fire_time, slot_key
 from syndicate.status import collect
 
@@ -121,6 +121,36 @@ def test_resume_sweep_takes_over_an_expired_claim_of_a_scheduled_job(
     with app.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(editions)).scalar_one() == 1
     assert _rows(app) == 3 and _weekly_run(app) == ("ok", None)
+
+
+def test_an_interrupted_manual_feeds_build_is_closed_not_widened(
+    app: App, clock: FixedClock
+) -> None:
+    """`feeds build NAME` records as job "feeds": resuming it as build-and-publish of
+    everything would push what nobody asked for."""
+    held = claims.claim(app, "feeds", now_slot(app))
+    assert held is not None
+    clock.advance(seconds=LEASE + 1)
+    (outcome,) = resume_stale(app)
+    assert outcome.status == "failed" and "interrupted" in (outcome.error or "")
+    assert not app.settings.feeds_dir.exists()  # nothing was built or published
+    assert resume_stale(app) == []
+
+
+def test_an_interrupted_manual_digest_send_is_finished_at_its_slot(
+    app: App, clock: FixedClock
+) -> None:
+    add_subscribers(app.engine, 4, now=clock.now())
+    add_article(app, "Bridge works begin", MON_1 - timedelta(days=1))
+    clock.set(MON_1 + timedelta(hours=3))
+    held = claims.claim(app, "digest:weekly", now_slot(app))
+    assert held is not None
+    clock.advance(seconds=LEASE + 1)
+    (outcome,) = resume_stale(app)
+    assert outcome.status == "ok" and outcome.counts["queued"] == 4
+    with app.engine.connect() as conn:
+        periods = conn.execute(select(editions.c.period)).scalars().all()
+    assert len(periods) == 1 and _rows(app) == 4
 
 
 RECIPIENTS = 3000
