@@ -10,8 +10,10 @@ and bounced rows come in suppressed through ``subscribers.add_inactive``.
 from __future__ import annotations
 
 import csv
+import lzma
 import zipfile
-from collections.abc import Sequence
+import zlib
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -42,11 +44,55 @@ def read_lists(path: Path) -> list[tuple[str, str]]:
                 raise SyndicateError(f"{path}: the zip holds no .csv file")
             if sum(m.file_size for m in members) > MAX_ZIP_BYTES:
                 raise SyndicateError(f"{path}: the CSV files in the zip are larger than 256 MB")
-            return [(f"{path}:{m.filename}", archive.read(m).decode("utf-8-sig")) for m in members]
+            return [(f"{path}:{m.filename}", _member_text(path, archive, m)) for m in members]
     except (UnicodeDecodeError, OSError, zipfile.BadZipFile) as exc:
         raise SyndicateError(
             f"{path}: cannot read as UTF-8 text or a zip of CSVs ({exc})"
         ) from None
+
+
+# What reading one zip member raises: an encrypted member
+# (RuntimeError), a compression method Python lacks (NotImplementedError), damaged
+# compressed data (zlib and lzma errors, OSError from bz2, EOFError) or a bad CRC
+# (BadZipFile).
+_ZIP_MEMBER_ERRORS = (
+    RuntimeError, NotImplementedError, zlib.error, lzma.LZMAError, EOFError, OSError,
+    zipfile.BadZipFile,
+)  # fmt: skip
+
+
+def _member_text(path: Path, archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> str:
+    """One CSV of the zip as text; anything the zip module cannot read is one line."""
+    where = f"{path}:{member.filename}"
+    if member.flag_bits & 0x1:
+        raise SyndicateError(f"{where}: the file is encrypted", hint="unzip it, then import")
+    try:
+        data = archive.read(member)
+    except _ZIP_MEMBER_ERRORS as exc:
+        raise SyndicateError(
+            f"{where}: cannot be read from the zip ({exc or type(exc).__name__})",
+            hint="unzip it with another tool, then import the CSV files",
+        ) from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise SyndicateError(f"{where}: not UTF-8 text ({exc})") from None
+
+
+def _broken_csv(name: str, reader: csv.DictReader, exc: csv.Error) -> SyndicateError:
+    """A CSV the csv module gives up on (a field over its 128 KiB limit, a NUL): the
+    file and the line where the broken record starts."""
+    return SyndicateError(
+        f"{name}:{reader.line_num + 1}: broken CSV ({exc})",
+        hint="fix that line (or split the file) and import again; nothing was imported",
+    )
+
+
+def _records(reader: csv.DictReader, name: str) -> Iterator[dict[str | None, str | None]]:
+    try:
+        yield from reader
+    except csv.Error as exc:
+        raise _broken_csv(name, reader, exc) from None
 
 
 def export_csv(conn: Connection, out: TextIO, *, status: str | None = None) -> int:
@@ -155,7 +201,11 @@ def import_csv(
     """
     report = ImportReport(dry_run=dry_run)
     reader = csv.DictReader(source, delimiter=_delimiter(source))
-    header = [(c or "").strip() for c in reader.fieldnames or []]
+    try:
+        fieldnames = reader.fieldnames
+    except csv.Error as exc:
+        raise _broken_csv(name, reader, exc) from None
+    header = [(c or "").strip() for c in fieldnames or []]
     columns = {c.lower() for c in header}
     preset = detect(columns)
     if preset is None:
@@ -174,7 +224,7 @@ def import_csv(
     seen: dict[str, int] = {}
     savepoint = conn.begin_nested()
     try:
-        for row in reader:
+        for row in _records(reader, name):
             line = reader.line_num
             row = {(k or "").strip().lower(): (v or "") for k, v in row.items() if k}
             raw = ""

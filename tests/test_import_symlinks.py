@@ -16,6 +16,7 @@ from syndicate.articles import all_articles
 from syndicate.cli import main
 from syndicate.context import App
 from syndicate.importers import import_paths
+from syndicate.importers.walk import collect
 
 SECRET = "root:x:0:0:SECRET-LINE:/root:/bin/bash"
 
@@ -81,3 +82,49 @@ def test_the_cli_says_which_file_was_skipped_and_why(config_file: Path, tree) ->
     [entry] = [f for f in report["files"] if f["status"] == "skipped"]
     assert entry["path"].endswith("p.txt") and "/etc/passwd" in entry["note"]
     assert "root:" not in result.output
+
+
+def test_a_hugo_content_link_out_of_the_folder_is_skipped(app: App, tree) -> None:
+    """A Hugo site's ``content`` folder is where the walk starts: a link there to a
+    folder outside must not be walked."""
+    articles, private = tree
+    (articles / "hugo.toml").write_text('baseURL = "https://example.org/"\n', encoding="utf-8")
+    content = _link(articles / "content", private)
+    report = import_paths(app, [articles])
+    skipped = {o.path: o.reason for o in report.outcomes if o.status == "skipped"}
+    assert str(content) in skipped and "outside the folder being imported" in skipped[str(content)]
+    assert report.counts["imported"] == 0
+    assert SECRET not in _bodies(app)
+
+
+def test_a_nested_hugo_site_content_link_is_skipped(app: App, tree) -> None:
+    articles, private = tree
+    site = articles / "blog"
+    site.mkdir()
+    (site / "hugo.toml").write_text('baseURL = "https://example.org/"\n', encoding="utf-8")
+    _link(site / "content", private)
+    report = import_paths(app, [articles])
+    assert report.counts["imported"] == 1  # real.md only
+    assert any(o.path == str(site / "content") for o in report.outcomes if o.status == "skipped")
+    assert SECRET not in _bodies(app)
+
+
+def test_a_hugo_content_link_inside_the_folder_is_followed(app: App, tree) -> None:
+    articles, _private = tree
+    posts = articles / "sub" / "posts"
+    posts.mkdir()
+    (posts / "hello.md").write_text("# Hello\n\nInside.\n", encoding="utf-8")
+    (articles / "hugo.toml").write_text('baseURL = "https://example.org/"\n', encoding="utf-8")
+    _link(articles / "content", articles / "sub")
+    report = import_paths(app, [articles])
+    assert report.counts["imported"] == 1 and "Hello" in _bodies(app)
+    assert not [o for o in report.outcomes if o.status == "skipped"]
+
+
+def test_a_walk_never_yields_a_unit_outside_the_folder(tmp_path: Path, tree) -> None:
+    """Whatever the walk meets, every unit resolves inside the folder imported."""
+    articles, private = tree
+    (articles / "hugo.toml").write_text('baseURL = "https://example.org/"\n', encoding="utf-8")
+    _link(articles / "content", private)
+    walk = collect([articles])
+    assert walk.units == [] and [p.name for p, _ in walk.skipped] == ["content"]

@@ -260,10 +260,10 @@ def test_private_addresses_need_allow_private(server: HTTPServer, make_app: Make
     assert server.log == []  # refused before a byte was sent
 
 
-def test_a_redirect_to_a_private_address_is_refused_by_the_socket_check(
+def test_a_name_resolving_to_a_private_address_is_refused_before_connecting(
     server: HTTPServer,
 ) -> None:
-    # "localhost" resolves to loopback: the check is on the connected address, not the name
+    # "localhost" resolves to loopback: the check is on the resolved addresses, not the name
     client = Client(Policy(user_agent="t", allow_private=False))
     with pytest.raises(SourceError, match="private or local address"):
         client.get(f"http://localhost:{server.port}/rss/")

@@ -57,6 +57,12 @@ def head(path: Path) -> str:
         return ""
 
 
+def inside(path: Path, folder: Path) -> bool:
+    """Whether ``path``, links followed, is in ``folder``: an export's own files (a
+    listing, a post body, a bundle's image) must never lead out of it."""
+    return path.resolve().is_relative_to(folder.resolve())
+
+
 def absolutize(fragment: str, base: str | None) -> str:
     """Resolve the fragment's relative links against the page it was published on, so
     the sanitiser (which resolves against ``site.url``) does not move them."""

@@ -3,6 +3,7 @@ per article (a file, or one entry of an export)."""
 
 from __future__ import annotations
 
+import csv
 import logging
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -151,6 +152,8 @@ def _guarded(name: str, work: Callable[[], FileOutcome]) -> FileOutcome:
         return work()
     except ImportFailure as failure:
         return FileOutcome(name, "failed", error=failure)
+    except csv.Error as exc:  # a reader that let a CSV error through: still one line
+        return FileOutcome(name, "failed", error=ImportFailure(name, f"broken CSV: {exc}"))
     except OSError as exc:  # a file vanished or became unreadable while being read
         failure = ImportFailure(name, f"cannot be read: {exc.strerror or exc}")
         return FileOutcome(name, "failed", error=failure)

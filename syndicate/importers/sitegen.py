@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from .exports import absolutize
+from .exports import absolutize, inside
 from .model import ParsedArticle, slugify
 from .shortcodes import expand_hugo, expand_liquid
 from .walk import is_hugo_site, is_jekyll_site
@@ -138,7 +138,10 @@ def _hugo_bundle(path: Path, article: ParsedArticle) -> None:
         if "://" not in src and not src.startswith(("/", "data:", "#"))
     ]
     for src in relative:
-        if not (bundle / src.split("?")[0].split("#")[0]).is_file():
+        image = bundle / src.split("?")[0].split("#")[0]
+        if not inside(image, bundle):  # never probe files outside the bundle
+            article.warnings.append(f"image {src} leads outside the page bundle {bundle}")
+        elif not image.is_file():
             article.warnings.append(f"image {src} is not in the page bundle {bundle}")
     site = _hugo_site(bundle)
     if site is None:

@@ -9,18 +9,22 @@ export tags or authors, so articles carry the site's author.
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from ..errors import ImportFailure
 from .dates import parse_date
-from .exports import ExportItem, Reader, ensure_title, head
+from .exports import ExportItem, Reader, ensure_title, head, inside
 from .model import ParsedArticle, slugify
 from .reading import read_text
 
 REQUIRED = ("post_id", "is_published", "title")
 UTC = ZoneInfo("UTC")
+# A post id names a file: path separators, parent steps and glob patterns would reach
+# files outside the export (``../../private/key``) or other posts.
+_UNSAFE_ID = re.compile(r"[/\\*?\[\]\x00]|\.\.")
 
 
 def export_folder(path: Path) -> Path | None:
@@ -37,20 +41,34 @@ def sniff(path: Path) -> bool:
     return export_folder(path) is not None
 
 
-def _body_file(posts: Path, post_id: str) -> Path | None:
+def _body_file(folder: Path, post_id: str) -> Path | None:
+    """The post's body file, only ever inside the export folder (no link out)."""
+    posts = folder / "posts"
+    if not inside(posts, folder):
+        return None
     candidate = posts / f"{post_id}.html"
-    if candidate.is_file():
+    if candidate.is_file() and inside(candidate, folder):
         return candidate
     number = post_id.split(".", 1)[0]
-    matches = sorted(posts.glob(f"{number}.*html"))
+    matches = sorted(m for m in posts.glob(f"{number}.*html") if inside(m, folder))
     return matches[0] if matches else None
 
 
 def read(path: Path, tz: ZoneInfo) -> Iterator[ExportItem]:
     folder = export_folder(path) or path
     listing = folder / "posts.csv"
+    if not inside(listing, folder):
+        raise ImportFailure(str(listing), f"leads to {listing.resolve()}, outside the export")
     text, _ = read_text_any(listing)
     reader = csv.DictReader(text.splitlines())
+    try:
+        yield from _items(folder, listing, reader)
+    except csv.Error as exc:  # the broken record starts after the lines read so far
+        line = reader.line_num + 1
+        raise ImportFailure(str(listing), f"broken CSV: {exc}", line=line) from None
+
+
+def _items(folder: Path, listing: Path, reader: csv.DictReader) -> Iterator[ExportItem]:
     columns = [c.strip() for c in reader.fieldnames or []]
     missing = [c for c in REQUIRED if c not in columns]
     if missing:
@@ -66,7 +84,10 @@ def read(path: Path, tz: ZoneInfo) -> Iterator[ExportItem]:
         if row.get("is_published", "").lower() != "true":
             yield ExportItem(key, label, skip="not published (a draft)")
             continue
-        body_path = _body_file(folder / "posts", post_id)
+        if not post_id or _UNSAFE_ID.search(post_id):
+            yield ExportItem(key, label, error="post_id is not a Substack post id")
+            continue
+        body_path = _body_file(folder, post_id)
         if body_path is None:
             yield ExportItem(key, label, error=f"no posts/{post_id}.html in the export")
             continue

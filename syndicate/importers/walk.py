@@ -84,17 +84,17 @@ class _Ignores:
 
 
 def escapes(path: Path, root: Path) -> str | None:
-    """Why a link at ``path`` must not be followed (its target is outside ``root``), or None.
+    """Why ``path`` must not be read (it resolves outside ``root``), or None.
 
     An article folder may be shared with people who must not be able to publish
-    ``/etc/passwd`` in the feeds by planting a link in it.
+    ``/etc/passwd`` in the feeds by planting a link in it: a link at ``path`` itself or
+    at any folder above it (a Hugo ``content`` link) counts.
     """
-    if not path.is_symlink():
-        return None
     target = path.resolve()
     if target.is_relative_to(root.resolve()):
         return None
-    return f"is a link to {target}, outside the folder being imported ({root}); skipped"
+    how = "is a link to" if path.is_symlink() else "resolves (through a link) to"
+    return f"{how} {target}, outside the folder being imported ({root}); skipped"
 
 
 def _walk_folder(
@@ -108,6 +108,9 @@ def _walk_folder(
     if is_hugo_site(root):
         ignores.load(root)
         start = root / "content"
+    if reason := escapes(start, top):
+        walk.skipped.append((start, reason.replace("link", "folder link", 1)))
+        return
     jekyll = is_jekyll_site(root)
     for current, dirs, files in os.walk(start, followlinks=False):
         folder = Path(current)
@@ -162,6 +165,17 @@ def _take_file(path: Path, walk: Walk, ignores: _Ignores, top: Path, *, site_pag
         walk.units.append(path)
 
 
+def _confine(found: Walk, top: Path, walk: Walk) -> None:
+    """Add what a walk of ``top`` found to ``walk``, keeping only units that resolve
+    inside ``top``: whatever the walk's own checks missed, nothing outside is read."""
+    walk.skipped += found.skipped
+    for unit in found.units:
+        if reason := escapes(unit, top):
+            walk.skipped.append((unit, reason))
+        else:
+            walk.units.append(unit)
+
+
 def collect_files(paths: Iterable[Path], own_folders: Iterable[Path] = ()) -> list[Path]:
     """The article files and exports to import from ``paths`` (see ``collect``)."""
     return collect(paths, own_folders).units
@@ -176,7 +190,9 @@ def collect(paths: Iterable[Path], own_folders: Iterable[Path] = ()) -> Walk:
         if not path.is_dir() and (reason := escapes(path, path.absolute().parent)):
             walk.skipped.append((path, reason))
         elif path.is_dir() and reader_for(path) is None:
-            _walk_folder(path, own, walk, _Ignores())
+            found = Walk()
+            _walk_folder(path, own, found, _Ignores())
+            _confine(found, path, walk)
         else:
             walk.units.append(path)
     seen: set[Path] = set()

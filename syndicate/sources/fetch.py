@@ -2,9 +2,12 @@
 
 - Each URL is parsed once, by urllib3 (the parser requests itself uses), and must be
   absolute http(s).
-- The address actually connected to is checked on the socket, after DNS, so neither a
-  name resolving to a private address nor a redirect to one gets through (DNS
-  rebinding included); ``allow_private`` lifts that for sources on a LAN or loopback.
+- The host name is resolved once per connection and only the allowed (public)
+  addresses it resolves to are connected to: a private or local one is refused before
+  any connect, so neither a name resolving to a private address nor a redirect to one
+  gets through, and DNS rebinding cannot swap the address between check and connect
+  (the socket's peer is checked again); ``allow_private`` lifts that for sources on a
+  LAN or loopback.
 - Redirects are followed by hand (at most ``MAX_REDIRECTS``) so a permanent move
   (301/308 all the way) is reported and remembered by the caller.
 - gzip/deflate are accepted; the body is read in chunks and refused past ``max_bytes``
@@ -29,8 +32,14 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.exceptions import LocationParseError
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    LocationParseError,
+    NameResolutionError,
+    NewConnectionError,
+)
 from urllib3.util import parse_url
+from urllib3.util.connection import allowed_gai_family
 
 from .. import __version__
 from ..errors import SourceError
@@ -61,17 +70,56 @@ def address_allowed(address: str) -> bool:
 def _guarded(base: type[Any], allow_private: bool) -> type[Any]:
     class Guarded(base):  # type: ignore[misc, valid-type]
         def _new_conn(self) -> socket.socket:
-            sock = super()._new_conn()
-            peer = sock.getpeername()[0]
-            if not allow_private and not address_allowed(peer):
-                sock.close()
+            """Resolve first, then connect only to allowed addresses: a private one is
+            never connected to, not even for a moment (``allow_private`` lifts this)."""
+            if allow_private:
+                return super()._new_conn()
+            host = self._dns_host
+            addresses = _resolve(self, host)
+            allowed = [a for a in addresses if address_allowed(a)]
+            if not allowed:
                 raise BlockedAddress(
-                    f"{self.host} is at {peer}, a private or local address "
+                    f"{self.host} is at {addresses[0]}, a private or local address "
                     "(set allow_private = true on the source to allow it)"
                 )
-            return sock
+            failure: Exception | None = None
+            for address in allowed:  # the name is looked up once; each address is an IP
+                self._dns_host = address
+                try:
+                    sock = super()._new_conn()
+                except (NewConnectionError, ConnectTimeoutError) as exc:
+                    failure = exc
+                    continue
+                finally:
+                    self._dns_host = host
+                return _checked_peer(sock, self.host)
+            assert failure is not None
+            raise failure
 
     return Guarded
+
+
+def _resolve(conn: Any, host: str) -> list[str]:
+    """Every address ``host`` resolves to, in getaddrinfo's order (urllib3's families)."""
+    try:
+        infos = socket.getaddrinfo(
+            host.strip("[]"), conn.port, allowed_gai_family(), socket.SOCK_STREAM
+        )
+    except socket.gaierror as exc:
+        raise NameResolutionError(conn.host, conn, exc) from exc
+    addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
+    if not addresses:
+        raise NewConnectionError(conn, f"{conn.host} resolves to no address")
+    return addresses
+
+
+def _checked_peer(sock: socket.socket, host: str) -> socket.socket:
+    """The socket, after checking again that its peer is an allowed address."""
+    peer = sock.getpeername()[0]
+    if not address_allowed(peer):
+        sock.close()
+        raise BlockedAddress(f"{host} is at {peer}, a private or local address")
+    return sock
 
 
 def _pool_classes(allow_private: bool) -> dict[str, type[Any]]:

@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 logging.getLogger("watchfiles").setLevel(logging.WARNING)  # it logs every change at INFO
 
 RECHECK_MS = 2000
+RETRY_FIRST_S = 1.0  # a broken watch is retried after this, doubling up to RETRY_MAX_S
+RETRY_MAX_S = 60.0
 
 
 def watched_folders(settings: Settings) -> dict[Path, str]:
@@ -56,27 +58,51 @@ def watch_folders(
     stop: threading.Event,
     on_change: Callable[[str], object],
 ) -> None:
-    """Call ``on_change(source name)`` after article files in a folder source change."""
+    """Call ``on_change(source name)`` after article files in a folder source change.
+
+    A watch that cannot start or breaks (the inotify watch limit, a folder removed
+    under it) is logged in one line and retried with a growing wait until ``stop``:
+    the watcher never dies silently, and the scheduled imports go on meanwhile."""
+    delay = RETRY_FIRST_S
     while not stop.is_set():
-        folders = watched_folders(settings())
-        if not folders:
-            stop.wait(RECHECK_MS / 1000)
-            continue
-        log.debug("watching %s", ", ".join(str(f) for f in folders))
-        primed = False
-        for changes in watchfiles.watch(
-            *folders, stop_event=stop, rust_timeout=RECHECK_MS, yield_on_timeout=True
-        ):
-            if watched_folders(settings()) != folders:
-                break  # the config changed: watch the new set
-            touched = _touched(changes, folders)
-            if not primed:
-                # The watch is live from its first answer on: import every folder once
-                # then, so a file written while the watcher was starting is not missed.
-                primed = True
-                touched = sorted(set(folders.values()))
-            for name in touched:
-                try:
-                    on_change(name)
-                except Exception:  # the watcher must outlive one failed import
-                    log.exception("importing the folder of source %s failed", name)
+        try:
+            _watch_once(settings, stop, on_change)
+        except Exception as exc:  # whatever watchfiles raises: log, wait, retry
+            log.warning(
+                "watching the source folders failed (%s: %s); retrying in %g s",
+                type(exc).__name__, exc, delay,
+            )  # fmt: skip
+            stop.wait(delay)
+            delay = min(delay * 2, RETRY_MAX_S)
+        else:
+            delay = RETRY_FIRST_S
+
+
+def _watch_once(
+    settings: Callable[[], Settings],
+    stop: threading.Event,
+    on_change: Callable[[str], object],
+) -> None:
+    """Watch the current set of folders until the config changes it or ``stop``."""
+    folders = watched_folders(settings())
+    if not folders:
+        stop.wait(RECHECK_MS / 1000)
+        return
+    log.debug("watching %s", ", ".join(str(f) for f in folders))
+    primed = False
+    for changes in watchfiles.watch(
+        *folders, stop_event=stop, rust_timeout=RECHECK_MS, yield_on_timeout=True
+    ):
+        if watched_folders(settings()) != folders:
+            return  # the config changed: watch the new set
+        touched = _touched(changes, folders)
+        if not primed:
+            # The watch is live from its first answer on: import every folder once
+            # then, so a file written while the watcher was starting is not missed.
+            primed = True
+            touched = sorted(set(folders.values()))
+        for name in touched:
+            try:
+                on_change(name)
+            except Exception:  # the watcher must outlive one failed import
+                log.exception("importing the folder of source %s failed", name)
