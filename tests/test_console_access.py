@@ -17,6 +17,7 @@ from syndicate.web import create_app
 from syndicate.web.admin import ADMIN_ROUTES
 
 from .console_helpers import (
+    BASE,
     COOKIE,
     DIGESTS,
     MONDAY,
@@ -166,6 +167,23 @@ def test_csrf_must_be_this_sessions_token(app: App, flask: Flask) -> None:
     with app.engine.connect() as conn:
         assert subs.find(conn, "reader@example.org").status == "active"
     assert victim.post(target, {"csrf": victim.csrf()}).status_code == 303
+    with app.engine.connect() as conn:
+        assert subs.find(conn, "reader@example.org").status == "unsubscribed"
+
+
+def test_a_post_with_only_an_origin_header_is_checked_against_our_host(
+    app: App, flask: Flask
+) -> None:
+    """Older browsers send Origin without Sec-Fetch-Site: ours passes, another site is 403."""
+    ids = seed(app)
+    editor = browser(flask, app, make_operator(app, "ed@example.org", "editor"))
+    target = f"/admin/subscribers/{ids['subscriber_id']}/suppress"
+    other = editor.post(target, {"csrf": editor.csrf()}, headers={"Origin": "https://evil.example"})
+    assert other.status_code == 403
+    with app.engine.connect() as conn:
+        assert subs.find(conn, "reader@example.org").status == "active"
+    ours = editor.post(target, {"csrf": editor.csrf()}, headers={"Origin": BASE})
+    assert ours.status_code == 303
     with app.engine.connect() as conn:
         assert subs.find(conn, "reader@example.org").status == "unsubscribed"
 

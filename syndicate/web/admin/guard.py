@@ -208,7 +208,7 @@ def forbidden(w: Web, session: Session | None, message: str) -> Response:
 
 def _form_ok(w: Web, session: Session) -> bool:
     """A state-changing request: from our own pages, carrying this session's token."""
-    return same_origin(request, w.app.settings.web_base_url) and sessions.csrf_matches(
+    return same_origin(request, w.app.settings) and sessions.csrf_matches(
         session, request.form.get(CSRF_FIELD)
     )
 
