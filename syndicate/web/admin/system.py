@@ -14,9 +14,11 @@ from ...console import audit
 from ...console import operators as ops
 from ...db import job_runs, redact, transaction
 from ...errors import SyndicateError
+from .editions import compose_current
 from .guard import Ctx, console, private
 
 SECRET_WORDS = ("password", "secret", "token", "key")
+DIGEST_JOB = "digest:"
 
 
 def jobs_page(ctx: Ctx) -> Response:
@@ -31,11 +33,17 @@ def jobs_page(ctx: Ctx) -> Response:
 
 
 def run_job(ctx: Ctx) -> Response:
-    """Run one scheduled job now, in a slot of its own (claimed like the scheduler's)."""
+    """Run one scheduled job now, in a slot of its own (claimed like the scheduler's).
+
+    A digest job composes the current period, exactly as the editions page's "compose
+    now" does: never an off-schedule edition for this instant.
+    """
     name = request.form.get("job", "")
     found = next((j for j in jobs.scheduled_jobs(ctx.web.app.settings) if j.name == name), None)
     if found is None:
         return ctx.message("No such job", "Choose a job from the list.", status=400)
+    if name.startswith(DIGEST_JOB):
+        return compose_current(ctx, name.removeprefix(DIGEST_JOB))
     outcome = found.run(ctx.web.app, ctx.now)
     with transaction(ctx.web.app.engine) as conn:
         audit.record(
