@@ -226,7 +226,16 @@ def test_login_needs_its_form_token_and_next_stays_on_the_console(app: App, flas
     client = browser(flask)
     forged = client.post("/admin/login", {"email": "ed@example.org", "password": PASSWORD})
     assert forged.status_code == 403
-    for hostile in ("https://evil.example/", "//evil.example/", "/\\evil.example"):
+    for hostile in (
+        "https://evil.example/",
+        "//evil.example/",
+        "/\\evil.example",
+        "/admin/\r\nSet-Cookie: x=1",
+        "/admin/\nx",
+        "/admin/\x00",
+        "/admin//evil.example",
+        "/admin/\u00e9",
+    ):
         token = client.csrf("/admin/login")
         answer = client.post(
             "/admin/login",

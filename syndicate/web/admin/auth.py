@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 from flask import Response, redirect, request, url_for
 
@@ -31,9 +32,13 @@ def _field(name: str) -> str:
     return (request.form.get(name) or "")[:MAX_FIELD]
 
 
+_NEXT = re.compile(r"/admin/[\x21-\x7e]*")
+
+
 def safe_next(raw: str | None) -> str:
-    """Only a console path of ours: never another site (no open redirect)."""
-    if raw and raw.startswith("/admin/") and "\\" not in raw and not raw.startswith("//"):
+    """Only a console path of ours: printable ASCII, no ``//`` or backslash anywhere, so
+    never another site (no open redirect) nor a control character in ``Location``."""
+    if raw and _NEXT.fullmatch(raw) and "//" not in raw and "\\" not in raw:
         return raw
     return url_for("admin_dashboard")
 
