@@ -384,3 +384,22 @@ def test_csv_import_previews_then_applies_with_consent(app: App, flask: Flask) -
         assert subs.find(conn, "new@example.org").status == "active"
         [entry] = [e for e in audit.recent(conn) if e.action == "subscriber.import"]
     assert entry.after["added"] == 1 and entry.after["consent"] == "signed up at the fair"
+
+
+def test_huge_or_odd_numbers_in_urls_are_4xx_not_500(app: App, flask: Flask) -> None:
+    viewer = browser(flask, app, make_operator(app, "v@example.org", "viewer"))
+    big = str(2**64)
+    for path, status in (
+        (f"/admin/subscribers?after={big}", 400),
+        ("/admin/subscribers?after=%C2%B2", 400),  # a superscript two: isdigit() says yes
+        (f"/admin/audit?before={big}", 400),
+        ("/admin/audit?before=-1", 400),
+        (f"/admin/subscribers/{big}", 404),
+        (f"/admin/editions/{2**63}", 404),
+        (f"/admin/articles/{big}", 404),
+        (f"/admin/editions/{big}/html", 404),
+        ("/admin/subscribers/999999999999999999", 404),  # 18 digits: looked up, not there
+    ):
+        assert viewer.get(path).status_code == status, path
+    assert viewer.get("/admin/audit?before=5").status_code == 200
+    assert viewer.get("/admin/subscribers?after=5").status_code == 200

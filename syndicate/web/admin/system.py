@@ -15,7 +15,7 @@ from ...console import operators as ops
 from ...db import job_runs, redact, transaction
 from ...errors import SyndicateError
 from .editions import compose_current
-from .guard import Ctx, console, private
+from .guard import Ctx, console, private, query_id
 
 SECRET_WORDS = ("password", "secret", "token", "key")
 DIGEST_JOB = "digest:"
@@ -54,9 +54,9 @@ def run_job(ctx: Ctx) -> Response:
 
 
 def audit_page(ctx: Ctx) -> Response:
-    before = request.args.get("before", "")
+    before = query_id("before")
     with ctx.web.app.engine.connect() as conn:
-        entries = audit.recent(conn, before_id=int(before) if before.isdigit() else None)
+        entries = audit.recent(conn, before_id=before)
     return ctx.page("audit.html", title="Audit log", entries=entries)
 
 
