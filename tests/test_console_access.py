@@ -15,6 +15,7 @@ from syndicate.console import operators as ops
 from syndicate.context import App
 from syndicate.web import create_app
 from syndicate.web.admin import ADMIN_ROUTES
+from syndicate.web.admin.system import masked
 
 from .console_helpers import (
     BASE,
@@ -403,3 +404,22 @@ def test_huge_or_odd_numbers_in_urls_are_4xx_not_500(app: App, flask: Flask) -> 
         assert viewer.get(path).status_code == status, path
     assert viewer.get("/admin/audit?before=5").status_code == 200
     assert viewer.get("/admin/subscribers?after=5").status_code == 200
+
+
+def test_settings_hide_credentials_and_queries_of_every_url() -> None:
+    shown = masked(
+        {
+            "database": {"url": "postgresql+psycopg://app:hunter2@db.example/news?sslkey=/k"},
+            "hosts": [{"name": "s3", "endpoint_url": "https://minio.example/?X-Amz-Signature=abc"}],
+            "websub": {"hubs": ["https://user:pw@hub.example/publish?key=zzz#frag"]},
+            "mail": {"base_url": "https://api.example/v3", "api_key_env": "MAIL_KEY"},
+            "site": {"description": "See https://news.example.org?x=1 for more"},
+        }
+    )
+    assert shown["database"]["url"] == "postgresql+psycopg://********@db.example/news?********"
+    assert shown["hosts"][0]["endpoint_url"] == "https://minio.example/?********"
+    assert shown["websub"]["hubs"] == ["https://********@hub.example/publish?********"]
+    assert shown["mail"] == {"base_url": "https://api.example/v3", "api_key_env": "MAIL_KEY"}
+    assert shown["site"]["description"] == "See https://news.example.org?x=1 for more"
+    text = str(shown)
+    assert not any(word in text for word in ("hunter2", "abc", "zzz", "pw@", "sslkey"))

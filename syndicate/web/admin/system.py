@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from flask import Response, abort, redirect, request, url_for
 from sqlalchemy import select
@@ -12,13 +14,15 @@ from sqlalchemy import select
 from ... import jobs
 from ...console import audit
 from ...console import operators as ops
-from ...db import job_runs, redact, transaction
+from ...db import job_runs, transaction
 from ...errors import SyndicateError
 from .editions import compose_current
 from .guard import Ctx, console, private, query_id
 
 SECRET_WORDS = ("password", "secret", "token", "key")
 DIGEST_JOB = "digest:"
+MASK = "********"
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 
 
 def jobs_page(ctx: Ctx) -> Response:
@@ -61,17 +65,29 @@ def audit_page(ctx: Ctx) -> Response:
 
 
 def masked(value: Any, key: str = "") -> Any:
-    """Settings for display: secrets (and the database password) replaced by asterisks."""
+    """Settings for display: secrets, and URLs' credentials and queries, replaced by asterisks."""
     if isinstance(value, dict):
         return {k: masked(v, k) for k, v in value.items()}
     if isinstance(value, list):
         return [masked(v, key) for v in value]
     lowered = key.lower()
-    if isinstance(value, str) and lowered == "url" and "://" in value and "@" in value:
-        return redact(value)
+    if isinstance(value, str) and _URL.match(value):
+        return masked_url(value)
     if value and any(w in lowered for w in SECRET_WORDS) and not lowered.endswith("_env"):
-        return "********"
+        return MASK
     return value
+
+
+def masked_url(url: str) -> str:
+    """Any URL setting for display: userinfo and query string (where credentials and
+    API keys ride) replaced by asterisks; scheme, host and path kept."""
+    try:
+        parts = urlsplit(url)
+        host = parts.netloc.rpartition("@")[2]
+    except ValueError:
+        return MASK
+    netloc = f"{MASK}@{host}" if "@" in parts.netloc else host
+    return urlunsplit((parts.scheme, netloc, parts.path, MASK if parts.query else "", ""))
 
 
 def settings_page(ctx: Ctx) -> Response:
