@@ -182,10 +182,13 @@ def new_login_nonce() -> str:
 
 
 def throttled(email_key: str) -> bool:
-    """Count one login attempt against the address and the account; True when over."""
+    """Count one login attempt against the address, and against the account from that
+    address; True when over. The account's limit is per address so that someone
+    guessing from elsewhere cannot lock the real operator out."""
     limits = console()
-    by_address = limits.per_address.allow(client_ip())
-    by_account = limits.per_account.allow(email_key)
+    address = client_ip()
+    by_address = limits.per_address.allow(address)
+    by_account = limits.per_account.allow(f"{email_key}\n{address}")
     return not (by_address and by_account)
 
 
