@@ -335,9 +335,9 @@ def test_an_owner_adds_an_operator_who_sets_a_password_and_enables_totp(
     assert newcomer.get(link).status_code == 400  # the link is spent
     assert newcomer.login("new@example.org").status_code == 303
     account = newcomer.get("/admin/account").text
-    secret = re.search(r'name="secret" value="([A-Z2-7]+)"', account).group(1)
+    secret, mac = pending_totp(account)
     on = newcomer.post("/admin/account/totp", {"csrf": newcomer.csrf(), "secret": secret,
-                                               "code": pyotp.TOTP(secret).at(clock.now())})  # fmt: skip
+                       "secret_mac": mac, "code": pyotp.TOTP(secret).at(clock.now())})  # fmt: skip
     assert "Second factor on" in on.text
     newcomer.post("/admin/logout", {"csrf": newcomer.csrf()})
     clock.advance(seconds=30)
@@ -426,3 +426,68 @@ def test_settings_hide_credentials_and_queries_of_every_url() -> None:
     assert shown["site"]["description"] == "See https://news.example.org?x=1 for more"
     text = str(shown)
     assert not any(word in text for word in ("hunter2", "abc", "zzz", "pw@", "sslkey"))
+
+
+def pending_totp(html: str) -> tuple[str, str]:
+    secret = re.search(r'name="secret" value="([A-Z2-7]+)"', html).group(1)
+    return secret, re.search(r'name="secret_mac" value="([0-9a-f]+)"', html).group(1)
+
+
+def test_totp_secrets_come_from_this_session_and_bad_input_is_400(
+    app: App, flask: Flask, clock: FixedClock
+) -> None:
+    import pyotp
+
+    operator = make_operator(app, "ed@example.org", "editor")
+    victim, other = browser(flask, app, operator), browser(flask, app, operator)
+    planted = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+    page = victim.get(f"/admin/account?secret={planted}").text
+    assert planted not in page  # a link cannot choose the victim's key
+    secret, mac = pending_totp(page)
+    _, other_mac = pending_totp(other.get("/admin/account").text)
+    token = victim.csrf()
+    good_code = pyotp.TOTP(secret).at(clock.now())
+    for form in (
+        {"secret": planted, "code": pyotp.TOTP(planted).at(clock.now())},  # no MAC
+        {"secret": secret, "secret_mac": other_mac, "code": good_code},  # another session's
+        {"secret": "0189abcd0189abcd", "secret_mac": mac, "code": "123456"},  # not base32
+        {"secret": "A" * 65, "secret_mac": mac, "code": "123456"},
+        {"secret": secret, "secret_mac": mac, "code": "²²²²²²"},
+        {"secret": secret, "secret_mac": mac, "code": "abcdef"},
+    ):
+        answer = victim.post("/admin/account/totp", {"csrf": token, **form})
+        assert answer.status_code == 400, form
+    with app.engine.connect() as conn:
+        assert not ops.get(conn, operator.id).totp_enabled
+    on = victim.post("/admin/account/totp", {"csrf": token, "secret": secret,
+                     "secret_mac": mac, "code": good_code})  # fmt: skip
+    assert "Second factor on" in on.text
+
+
+def test_turning_totp_off_needs_the_password_or_a_code(
+    app: App, flask: Flask, clock: FixedClock
+) -> None:
+    import pyotp
+
+    operator = make_operator(app, "ed@example.org", "editor")
+    client = browser(flask, app, operator)
+    secret, mac = pending_totp(client.get("/admin/account").text)
+    client.post("/admin/account/totp", {"csrf": client.csrf(), "secret": secret,
+                "secret_mac": mac, "code": pyotp.TOTP(secret).at(clock.now())})  # fmt: skip
+    for form in ({}, {"password": "wrong password!"}, {"code": "000000"}):
+        answer = client.post("/admin/account/totp/off", {"csrf": client.csrf(), **form})
+        assert answer.status_code == 400, form
+    with app.engine.connect() as conn:
+        assert ops.get(conn, operator.id).totp_enabled
+    clock.advance(seconds=30)
+    off = client.post("/admin/account/totp/off", {"csrf": client.csrf(),
+                      "code": pyotp.TOTP(secret).at(clock.now())})  # fmt: skip
+    assert "Second factor off" in off.text
+    secret, mac = pending_totp(client.get("/admin/account").text)
+    clock.advance(seconds=30)
+    client.post("/admin/account/totp", {"csrf": client.csrf(), "secret": secret,
+                "secret_mac": mac, "code": pyotp.TOTP(secret).at(clock.now())})  # fmt: skip
+    off = client.post("/admin/account/totp/off", {"csrf": client.csrf(), "password": PASSWORD})
+    assert "Second factor off" in off.text
+    with app.engine.connect() as conn:
+        assert not ops.get(conn, operator.id).totp_enabled
