@@ -42,11 +42,7 @@ def _countable(url: str) -> bool:
     """An http(s) link the same for every reader: the personal ones (unsubscribe,
     preferences) are still ``@@placeholders@@`` when the edition's HTML is rewritten."""
     parts = urlsplit(url)
-    return (
-        parts.scheme in ("http", "https")
-        and bool(parts.netloc)
-        and "@@" not in url
-    )
+    return parts.scheme in ("http", "https") and bool(parts.netloc) and "@@" not in url
 
 
 def as_uri(url: str) -> str | None:
