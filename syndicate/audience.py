@@ -7,7 +7,8 @@ figure per (day, feed, aggregator) is kept. Every other client of a live feed co
 one reader per day, identified only by SHA-256(daily salt, address, User-Agent). The
 salt is random per UTC day and deleted the next day, after which a stored hash can no
 longer be tied to an address. Requests are tallied in memory and written at most once a
-minute, so serving a feed costs no database write.
+minute, so serving a feed costs no database write. Rows older than ``KEEP_DAYS`` (the
+dashboard shows 30) are deleted by housekeeping.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ from sqlalchemy.exc import IntegrityError
 from .db import dialect_insert, feed_audience, feed_readers, meta, transaction
 
 FLUSH_EVERY = timedelta(seconds=60)
-MAX_PENDING = 50_000  # readers held before an early write
+MAX_PENDING = 50_000  # readers (and, apart, aggregator reports) held before an early write
+KEEP_DAYS = 31  # days of feed_readers / feed_audience rows kept: the dashboard shows 30
 SALT_KEY = "reader_salt:"
 _REPORTED = re.compile(r"(\d[\d,]{0,12})\s+(?:subscribers|readers|followers)\b", re.IGNORECASE)
 _NAME_END = re.compile(r"[/(;]| - ")
@@ -53,6 +55,7 @@ class Recorder:
 
     engine: Engine
     last_flush: datetime | None = None
+    max_pending: int = MAX_PENDING
     reports: dict[tuple[str, str, str], int] = field(default_factory=dict)
     readers: set[tuple[str, str, str]] = field(default_factory=set)
     _salts: dict[str, str] = field(default_factory=dict)
@@ -71,7 +74,8 @@ class Recorder:
             due = (
                 self.last_flush is None
                 or now - self.last_flush >= FLUSH_EVERY
-                or len(self.readers) >= MAX_PENDING
+                or len(self.readers) >= self.max_pending
+                or len(self.reports) >= self.max_pending
             )
         if due:
             self.flush(now)
@@ -120,6 +124,13 @@ def shared_salt(engine: Engine, day: str) -> str:
         except IntegrityError:
             value = conn.execute(select(meta.c.value).where(meta.c.key == key)).scalar_one()
         return value
+
+
+def prune(conn: Connection, today: date, keep_days: int = KEEP_DAYS) -> int:
+    """Delete reader hashes and aggregator reports older than ``keep_days``; the rows gone."""
+    cutoff = (today - timedelta(days=keep_days)).isoformat()  # days are ISO strings
+    gone = conn.execute(delete(feed_readers).where(feed_readers.c.day < cutoff)).rowcount
+    return gone + conn.execute(delete(feed_audience).where(feed_audience.c.day < cutoff)).rowcount
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import hashlib
 import html
 import re
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
@@ -22,13 +22,15 @@ from .config import Settings
 from .db import dialect_insert, link_clicks
 from .errors import TokenError
 from .messages import EditionContent
-from .tokens import Signer
+from .tokens import MAX_TOKEN, Signer
 
 PURPOSE = "click"
 # Old editions stay in mailboxes and their links should keep working; a fixed date keeps
 # an edition's links the same for every reader and every render.
 NEVER = datetime(2200, 1, 1, tzinfo=UTC)
-MAX_URL = 300  # longer links stay as they are (the token must fit in a URL)
+# Characters a URI may carry as they are (RFC 3986 reserved + unreserved, and "%" of an
+# escape already made); everything else, non-ASCII above all, is percent-encoded UTF-8.
+_URI_SAFE = "!#$%&'()*+,/:;=?@[]~"
 _HREF = re.compile(r'(<a\b[^>]*?\bhref=")([^"]*)(")', re.IGNORECASE)
 
 
@@ -40,23 +42,39 @@ def _countable(url: str) -> bool:
     """An http(s) link the same for every reader: the personal ones (unsubscribe,
     preferences) are still ``@@placeholders@@`` when the edition's HTML is rewritten."""
     parts = urlsplit(url)
-    return (
-        parts.scheme in ("http", "https")
-        and bool(parts.netloc)
-        and "@@" not in url
-        and len(url) <= MAX_URL
-    )
+    return parts.scheme in ("http", "https") and bool(parts.netloc) and "@@" not in url
+
+
+def as_uri(url: str) -> str | None:
+    """An IRI as the URI a browser would request: the host in IDNA (punycode), the rest
+    percent-encoded UTF-8; None when the host cannot be encoded. Tokens carry this form,
+    so a non-ASCII link costs three ASCII characters per byte, not a JSON escape each."""
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if not netloc.isascii():
+        userinfo, at, hostport = netloc.rpartition("@")
+        host, colon, port = hostport.partition(":")
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            return None
+        netloc = quote(userinfo, safe=_URI_SAFE) + at + host + colon + port
+    path, query, fragment = (quote(p, safe=_URI_SAFE) for p in parts[2:])
+    return urlunsplit((parts.scheme, netloc, path, query, fragment))
 
 
 def rewrite(html_text: str, *, edition_id: int, settings: Settings, signer: Signer) -> str:
-    """The HTML with each countable link through a signed redirect (the same for everyone)."""
+    """The HTML with each countable link through a signed redirect (the same for everyone).
+    A link whose token would be longer than ``check`` accepts stays as it is."""
     own = settings.web_base_url
 
     def swap(match: re.Match[str]) -> str:
-        url = html.unescape(match.group(2))
-        if not _countable(url) or url.startswith(f"{own}r/"):
+        url = as_uri(html.unescape(match.group(2)))
+        if url is None or not _countable(url) or url.startswith(f"{own}r/"):
             return match.group(0)
         token = signer.make(PURPOSE, f"{edition_id}|{url}", NEVER)
+        if len(token) > MAX_TOKEN:
+            return match.group(0)
         return f"{match.group(1)}{own}r/{token}{match.group(3)}"
 
     return _HREF.sub(swap, html_text)

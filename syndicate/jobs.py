@@ -23,6 +23,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.engine import Connection
 
 from . import claims
+from .audience import prune as prune_audience
 from .config import Settings
 from .context import App
 from .db import editions, job_runs, webhook_events, workers
@@ -260,7 +261,7 @@ def deliver(app: App) -> Any:
 
 
 def housekeeping(app: App) -> dict[str, int]:
-    """Prune job history, webhook replay records and stale worker rows."""
+    """Prune job history, webhook replay records, stale worker rows and old feed audience."""
     now = app.clock.now()
     keep = timedelta(days=app.settings.schedule.keep_history_days)
     with app.engine.begin() as conn:
@@ -275,6 +276,7 @@ def housekeeping(app: App) -> dict[str, int]:
         stale = conn.execute(
             delete(workers).where(workers.c.heartbeat_at < now - timedelta(days=1))
         ).rowcount
+        audience_rows = prune_audience(conn, now.date())
     abandoned = claims.stale(app)
     for row in abandoned:
         log.warning(
@@ -290,6 +292,7 @@ def housekeeping(app: App) -> dict[str, int]:
         "webhook_events_pruned": events,
         "workers_pruned": stale,
         "stale_claims": len(abandoned),
+        "audience_rows_pruned": audience_rows,
     }
 
 

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import logging
+from datetime import timedelta
+
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from syndicate import audience
 from syndicate.clock import FixedClock
 from syndicate.context import App
 from syndicate.db import feed_audience, feed_readers, meta
 from syndicate.importers.pipeline import import_paths
-from syndicate.jobs import build_feeds
+from syndicate.jobs import build_feeds, housekeeping
 from syndicate.web import create_app
 
 from .console_helpers import DIGESTS, MONDAY, browser, make_operator
@@ -91,3 +94,41 @@ def test_readers_are_counted_per_day_without_keeping_addresses(
     owner = browser(flask, app, make_operator(app, "o@example.org", "owner"))
     page = owner.get("/admin/").text
     assert "feed readers today" in page and "Feed readers per day" in page
+
+
+def test_a_failing_store_costs_the_figure_never_the_feed(
+    app: App, flask: Flask, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The audience tables (and the salt's table) gone: feeds are still served, one line each."""
+    with app.engine.begin() as conn:
+        for table in (feed_readers, feed_audience, meta):
+            table.drop(conn)
+    caplog.set_level(logging.WARNING, logger="syndicate.web.feedserve")
+    assert fetch(flask, FIREFOX, "198.51.100.7") == 200  # the salt cannot be read
+    assert fetch(flask, FEEDLY, "192.0.2.1") == 200  # the write cannot be made
+    lines = [r.getMessage() for r in caplog.records if "not recorded" in r.getMessage()]
+    assert len(lines) == 2 and all("\n" not in line for line in lines)
+
+
+def test_aggregator_reports_held_in_memory_are_capped(app: App, clock: FixedClock) -> None:
+    recorder = audience.Recorder(app.engine, max_pending=3)
+    for n in range(8):  # one clock instant: only the cap makes it write early
+        recorder.seen("all/rss.xml", f"Fetcher{n}/1.0 ({n + 1} subscribers)", "", clock.now())
+        assert len(recorder.reports) < 3
+    with app.engine.connect() as conn:
+        assert len(conn.execute(select(feed_audience)).all()) >= 6
+
+
+def test_housekeeping_prunes_old_audience_rows(app: App, clock: FixedClock) -> None:
+    old = (MONDAY.date() - timedelta(days=audience.KEEP_DAYS + 1)).isoformat()
+    recent = (MONDAY.date() - timedelta(days=29)).isoformat()
+    with app.engine.begin() as conn:
+        for day in (old, recent):
+            conn.execute(insert(feed_readers).values(day=day, feed="all", reader=day))
+            conn.execute(
+                insert(feed_audience).values(day=day, feed="all", agent="Feedly", subscribers=3)
+            )
+    assert housekeeping(app)["audience_rows_pruned"] == 2
+    with app.engine.connect() as conn:
+        assert [r.day for r in conn.execute(select(feed_readers))] == [recent]
+        assert [r.day for r in conn.execute(select(feed_audience))] == [recent]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import re
+import urllib.parse
 from email import policy
 
 import pytest
@@ -111,3 +112,28 @@ def test_counting_off_leaves_links_alone(app: App) -> None:
     seed(app)
     hrefs = re.findall(r'href="([^"]+)"', html_parts(app)[0])
     assert not any("/r/" in h for h in hrefs)
+
+
+def test_non_ascii_links_are_sent_as_uris_whose_tokens_fit(app: App, flask: Flask) -> None:
+    """A Cyrillic link is signed percent-encoded (its token fits, /r/ redirects); a link
+    whose token would still be too long is left as it is rather than broken."""
+    signer = flask.extensions["syndicate"].signer
+    cyrillic = "https://ru.wikipedia.org/wiki/" + "Москва_столица" * 3
+    idn = "https://пример.рф/новости?q=весна"
+    huge = "https://ru.wikipedia.org/wiki/" + "Я" * 100  # 130 characters, 630 as a URI
+    page = "".join(f'<a href="{url}">x</a>' for url in (cyrillic, idn, huge))
+    hrefs = re.findall(r'href="([^"]+)"', clicks.rewrite(page, edition_id=7, settings=app.settings, signer=signer))  # fmt: skip
+    assert hrefs[2] == huge
+    client = flask.test_client()
+    for href, url in zip(hrefs[:2], (cyrillic, idn), strict=True):
+        assert href.startswith(f"{BASE}/r/")
+        answer = client.get(href.removeprefix(BASE))
+        assert answer.status_code == 302, url
+        location = answer.headers["Location"]
+        assert location.isascii()
+        assert location == clicks.as_uri(url)
+    assert urllib.parse.unquote(clicks.as_uri(cyrillic)) == cyrillic
+    assert (
+        clicks.as_uri(idn)
+        == "https://xn--e1afmkfd.xn--p1ai/%D0%BD%D0%BE%D0%B2%D0%BE%D1%81%D1%82%D0%B8?q=%D0%B2%D0%B5%D1%81%D0%BD%D0%B0"
+    )

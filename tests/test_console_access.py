@@ -15,8 +15,10 @@ from syndicate.console import operators as ops
 from syndicate.context import App
 from syndicate.web import create_app
 from syndicate.web.admin import ADMIN_ROUTES
+from syndicate.web.admin.system import masked
 
 from .console_helpers import (
+    BASE,
     COOKIE,
     DIGESTS,
     MONDAY,
@@ -170,6 +172,23 @@ def test_csrf_must_be_this_sessions_token(app: App, flask: Flask) -> None:
         assert subs.find(conn, "reader@example.org").status == "unsubscribed"
 
 
+def test_a_post_with_only_an_origin_header_is_checked_against_our_host(
+    app: App, flask: Flask
+) -> None:
+    """Older browsers send Origin without Sec-Fetch-Site: ours passes, another site is 403."""
+    ids = seed(app)
+    editor = browser(flask, app, make_operator(app, "ed@example.org", "editor"))
+    target = f"/admin/subscribers/{ids['subscriber_id']}/suppress"
+    other = editor.post(target, {"csrf": editor.csrf()}, headers={"Origin": "https://evil.example"})
+    assert other.status_code == 403
+    with app.engine.connect() as conn:
+        assert subs.find(conn, "reader@example.org").status == "active"
+    ours = editor.post(target, {"csrf": editor.csrf()}, headers={"Origin": BASE})
+    assert ours.status_code == 303
+    with app.engine.connect() as conn:
+        assert subs.find(conn, "reader@example.org").status == "unsubscribed"
+
+
 def test_a_viewer_cannot_post_an_editor_form(app: App, flask: Flask) -> None:
     ids = seed(app)
     viewer = browser(flask, app, make_operator(app, "v@example.org", "viewer"))
@@ -190,16 +209,19 @@ def test_a_viewer_cannot_post_an_editor_form(app: App, flask: Flask) -> None:
 
 def test_brute_force_is_throttled_per_account_and_per_address(app: App, flask: Flask) -> None:
     make_operator(app, "ed@example.org", "editor")
-    client = browser(flask)
-    statuses = [client.login("ed@example.org", "wrong guess").status_code for _ in range(10)]
+    attacker = browser(flask)
+    attacker.client.environ_base["REMOTE_ADDR"] = "203.0.113.66"
+    statuses = [attacker.login("ed@example.org", "wrong guess").status_code for _ in range(10)]
     assert statuses == [401] * 10
-    # The right password no longer helps from anywhere for this account...
-    assert browser(flask).login("ed@example.org").status_code == 429
+    # The right password no longer helps for this account from that address...
+    assert attacker.login("ed@example.org").status_code == 429
+    # ...but the real operator, elsewhere, is not locked out by it.
+    assert browser(flask).login("ed@example.org").status_code == 303
     # ...and the address is limited across accounts too.
     make_operator(app, "v@example.org", "viewer")
-    for i in range(20):
-        browser(flask).login(f"guess{i}@example.org", "wrong")
-    answer = browser(flask).login("v@example.org")
+    for i in range(30):  # 30 per address in 15 minutes, whichever accounts
+        attacker.login(f"guess{i}@example.org", "wrong")
+    answer = attacker.login("v@example.org")
     assert answer.status_code == 429 and "Too many attempts" in answer.text
 
 
@@ -208,7 +230,16 @@ def test_login_needs_its_form_token_and_next_stays_on_the_console(app: App, flas
     client = browser(flask)
     forged = client.post("/admin/login", {"email": "ed@example.org", "password": PASSWORD})
     assert forged.status_code == 403
-    for hostile in ("https://evil.example/", "//evil.example/", "/\\evil.example"):
+    for hostile in (
+        "https://evil.example/",
+        "//evil.example/",
+        "/\\evil.example",
+        "/admin/\r\nSet-Cookie: x=1",
+        "/admin/\nx",
+        "/admin/\x00",
+        "/admin//evil.example",
+        "/admin/\u00e9",
+    ):
         token = client.csrf("/admin/login")
         answer = client.post(
             "/admin/login",
@@ -304,9 +335,9 @@ def test_an_owner_adds_an_operator_who_sets_a_password_and_enables_totp(
     assert newcomer.get(link).status_code == 400  # the link is spent
     assert newcomer.login("new@example.org").status_code == 303
     account = newcomer.get("/admin/account").text
-    secret = re.search(r'name="secret" value="([A-Z2-7]+)"', account).group(1)
+    secret, mac = pending_totp(account)
     on = newcomer.post("/admin/account/totp", {"csrf": newcomer.csrf(), "secret": secret,
-                                               "code": pyotp.TOTP(secret).at(clock.now())})  # fmt: skip
+                       "secret_mac": mac, "code": pyotp.TOTP(secret).at(clock.now())})  # fmt: skip
     assert "Second factor on" in on.text
     newcomer.post("/admin/logout", {"csrf": newcomer.csrf()})
     clock.advance(seconds=30)
@@ -357,3 +388,106 @@ def test_csv_import_previews_then_applies_with_consent(app: App, flask: Flask) -
         assert subs.find(conn, "new@example.org").status == "active"
         [entry] = [e for e in audit.recent(conn) if e.action == "subscriber.import"]
     assert entry.after["added"] == 1 and entry.after["consent"] == "signed up at the fair"
+
+
+def test_huge_or_odd_numbers_in_urls_are_4xx_not_500(app: App, flask: Flask) -> None:
+    viewer = browser(flask, app, make_operator(app, "v@example.org", "viewer"))
+    big = str(2**64)
+    for path, status in (
+        (f"/admin/subscribers?after={big}", 400),
+        ("/admin/subscribers?after=%C2%B2", 400),  # a superscript two: isdigit() says yes
+        (f"/admin/audit?before={big}", 400),
+        ("/admin/audit?before=-1", 400),
+        (f"/admin/subscribers/{big}", 404),
+        (f"/admin/editions/{2**63}", 404),
+        (f"/admin/articles/{big}", 404),
+        (f"/admin/editions/{big}/html", 404),
+        ("/admin/subscribers/999999999999999999", 404),  # 18 digits: looked up, not there
+    ):
+        assert viewer.get(path).status_code == status, path
+    assert viewer.get("/admin/audit?before=5").status_code == 200
+    assert viewer.get("/admin/subscribers?after=5").status_code == 200
+
+
+def test_settings_hide_credentials_and_queries_of_every_url() -> None:
+    shown = masked(
+        {
+            "database": {"url": "postgresql+psycopg://app:hunter2@db.example/news?sslkey=/k"},
+            "hosts": [{"name": "s3", "endpoint_url": "https://minio.example/?X-Amz-Signature=abc"}],
+            "websub": {"hubs": ["https://user:pw@hub.example/publish?key=zzz#frag"]},
+            "mail": {"base_url": "https://api.example/v3", "api_key_env": "MAIL_KEY"},
+            "site": {"description": "See https://news.example.org?x=1 for more"},
+        }
+    )
+    assert shown["database"]["url"] == "postgresql+psycopg://********@db.example/news?********"
+    assert shown["hosts"][0]["endpoint_url"] == "https://minio.example/?********"
+    assert shown["websub"]["hubs"] == ["https://********@hub.example/publish?********"]
+    assert shown["mail"] == {"base_url": "https://api.example/v3", "api_key_env": "MAIL_KEY"}
+    assert shown["site"]["description"] == "See https://news.example.org?x=1 for more"
+    text = str(shown)
+    assert not any(word in text for word in ("hunter2", "abc", "zzz", "pw@", "sslkey"))
+
+
+def pending_totp(html: str) -> tuple[str, str]:
+    secret = re.search(r'name="secret" value="([A-Z2-7]+)"', html).group(1)
+    return secret, re.search(r'name="secret_mac" value="([0-9a-f]+)"', html).group(1)
+
+
+def test_totp_secrets_come_from_this_session_and_bad_input_is_400(
+    app: App, flask: Flask, clock: FixedClock
+) -> None:
+    import pyotp
+
+    operator = make_operator(app, "ed@example.org", "editor")
+    victim, other = browser(flask, app, operator), browser(flask, app, operator)
+    planted = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+    page = victim.get(f"/admin/account?secret={planted}").text
+    assert planted not in page  # a link cannot choose the victim's key
+    secret, mac = pending_totp(page)
+    _, other_mac = pending_totp(other.get("/admin/account").text)
+    token = victim.csrf()
+    good_code = pyotp.TOTP(secret).at(clock.now())
+    for form in (
+        {"secret": planted, "code": pyotp.TOTP(planted).at(clock.now())},  # no MAC
+        {"secret": secret, "secret_mac": other_mac, "code": good_code},  # another session's
+        {"secret": "0189abcd0189abcd", "secret_mac": mac, "code": "123456"},  # not base32
+        {"secret": "A" * 65, "secret_mac": mac, "code": "123456"},
+        {"secret": secret, "secret_mac": mac, "code": "²²²²²²"},
+        {"secret": secret, "secret_mac": mac, "code": "abcdef"},
+    ):
+        answer = victim.post("/admin/account/totp", {"csrf": token, **form})
+        assert answer.status_code == 400, form
+    with app.engine.connect() as conn:
+        assert not ops.get(conn, operator.id).totp_enabled
+    on = victim.post("/admin/account/totp", {"csrf": token, "secret": secret,
+                     "secret_mac": mac, "code": good_code})  # fmt: skip
+    assert "Second factor on" in on.text
+
+
+def test_turning_totp_off_needs_the_password_or_a_code(
+    app: App, flask: Flask, clock: FixedClock
+) -> None:
+    import pyotp
+
+    operator = make_operator(app, "ed@example.org", "editor")
+    client = browser(flask, app, operator)
+    secret, mac = pending_totp(client.get("/admin/account").text)
+    client.post("/admin/account/totp", {"csrf": client.csrf(), "secret": secret,
+                "secret_mac": mac, "code": pyotp.TOTP(secret).at(clock.now())})  # fmt: skip
+    for form in ({}, {"password": "wrong password!"}, {"code": "000000"}):
+        answer = client.post("/admin/account/totp/off", {"csrf": client.csrf(), **form})
+        assert answer.status_code == 400, form
+    with app.engine.connect() as conn:
+        assert ops.get(conn, operator.id).totp_enabled
+    clock.advance(seconds=30)
+    off = client.post("/admin/account/totp/off", {"csrf": client.csrf(),
+                      "code": pyotp.TOTP(secret).at(clock.now())})  # fmt: skip
+    assert "Second factor off" in off.text
+    secret, mac = pending_totp(client.get("/admin/account").text)
+    clock.advance(seconds=30)
+    client.post("/admin/account/totp", {"csrf": client.csrf(), "secret": secret,
+                "secret_mac": mac, "code": pyotp.TOTP(secret).at(clock.now())})  # fmt: skip
+    off = client.post("/admin/account/totp/off", {"csrf": client.csrf(), "password": PASSWORD})
+    assert "Second factor off" in off.text
+    with app.engine.connect() as conn:
+        assert not ops.get(conn, operator.id).totp_enabled

@@ -10,6 +10,7 @@ from syndicate.clock import FixedClock
 from syndicate.console import audit
 from syndicate.context import App
 from syndicate.db import deliveries, editions
+from syndicate.digest import latest_slot
 from syndicate.importers.pipeline import import_paths
 from syndicate.jobs import build_feeds
 from syndicate.web import create_app
@@ -54,6 +55,27 @@ def test_compose_now_queues_the_current_period_once(app: App, flask: Flask) -> N
         entries = audit.recent(conn)
     assert [e.action for e in entries][:2] == ["edition.compose"] * 2
     assert (entries[1].after["queued"], entries[0].after["queued"]) == (1, 0)
+
+
+def test_run_now_on_a_digest_job_composes_the_current_period_once(
+    app: App, flask: Flask, clock: FixedClock
+) -> None:
+    """Run-now on digest:NAME is compose-now: the schedule's slot, not this instant,
+    and a second click (later) finds that edition instead of mailing another."""
+    editor = browser(flask, app, make_operator(app, "ed@example.org", "editor"))
+    token = editor.csrf()
+    first = editor.post("/admin/jobs/run", {"csrf": token, "job": "digest:weekly"})
+    assert first.status_code == 303 and "/admin/editions/" in first.headers["Location"]
+    clock.advance(minutes=5)
+    again = editor.post("/admin/jobs/run", {"csrf": token, "job": "digest:weekly"})
+    assert again.headers["Location"] == first.headers["Location"]
+    with app.engine.connect() as conn:
+        ends = conn.execute(select(editions.c.period_end)).scalars().all()
+        assert conn.execute(select(func.count()).select_from(deliveries)).scalar_one() == 1
+    # The schedule's Monday 08:00 slot (in the digest's zone), not the click's 09:00.
+    settings = app.settings.digest("weekly")
+    assert ends == [latest_slot(settings, app.settings.digest_timezone(settings), MONDAY)]
+    assert ends[0] < MONDAY
 
 
 def test_push_now_publishes_to_one_host(app: App, flask: Flask) -> None:

@@ -8,6 +8,7 @@ argon2 verification, known address or not, so timing does not reveal who has an 
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -31,6 +32,8 @@ SETUP_VALID = timedelta(hours=SETUP_VALID_HOURS)
 MIN_PASSWORD = 12
 MAX_PASSWORD = 1024
 TOTP_PERIOD = 30
+TOTP_SECRET = re.compile(r"[A-Z2-7]{16,64}")  # base32, 80 to 320 bits
+_CODE = re.compile(r"[0-9]{6}")
 
 _hasher = PasswordHasher()
 # Verified against when the address is unknown, so both paths cost one argon2 run.
@@ -292,6 +295,11 @@ def new_totp_secret() -> str:
     return pyotp.random_base32()
 
 
+def valid_totp_secret(secret: str) -> bool:
+    """A secret pyotp can use: base32 without padding, 16 to 64 characters."""
+    return TOTP_SECRET.fullmatch(secret) is not None
+
+
 def totp_uri(secret: str, email: str, issuer: str) -> str:
     return pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name=issuer)
 
@@ -299,7 +307,7 @@ def totp_uri(secret: str, email: str, issuer: str) -> str:
 def _matching_step(secret: str, code: str, now: datetime) -> int | None:
     """The time step whose code ``code`` is (this one or its neighbours), else None."""
     code = "".join(code.split())
-    if not (code.isdigit() and len(code) == 6):
+    if not _CODE.fullmatch(code) or not valid_totp_secret(secret):
         return None
     totp = pyotp.TOTP(secret)
     step = int(now.timestamp()) // TOTP_PERIOD
@@ -336,6 +344,25 @@ def enable_totp(conn: Connection, operator_id: int, secret: str, code: str, now:
         .values(totp_secret=secret, totp_last_step=step)
     )
     return True
+
+
+def confirm(conn: Connection, operator_id: int, password: str, code: str, now: datetime) -> bool:
+    """The logged-in operator proves it is them again: their current password, or a
+    fresh code from their app (which then counts as used)."""
+    row = conn.execute(select(operators).where(operators.c.id == operator_id)).first()
+    if row is None:
+        return False
+    if password and row.password_hash:
+        try:
+            if _hasher.verify(row.password_hash, password[:MAX_PASSWORD]):
+                return True
+        except (VerificationError, InvalidHashError):
+            pass
+    return bool(
+        code
+        and row.totp_secret is not None
+        and _accept_code(conn, row.id, row.totp_secret, code, now)
+    )
 
 
 def disable_totp(conn: Connection, operator_id: int) -> None:

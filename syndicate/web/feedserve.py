@@ -13,6 +13,7 @@ atomic write) never are.
 from __future__ import annotations
 
 import gzip
+import logging
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -20,10 +21,12 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 
 from flask import Response, abort, current_app, request
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.http import http_date, parse_date, parse_etags
 
 from ..audience import Recorder
 from ..config import Settings
+from ..errors import StoreError
 from ..feedfiles import cache_control, is_archive, is_live_feed, media_type
 from ..fileio import sha256_hex
 from ..websub import advertised
@@ -76,6 +79,7 @@ class _FileCache:
         return entry
 
 
+log = logging.getLogger(__name__)
 _CACHE = _FileCache()
 _RECORDER_LOCK = threading.Lock()
 
@@ -138,9 +142,7 @@ def serve(web: Web, relpath: str = "") -> Response:
     if link := link_header(settings, relpath, cached.advertised):
         headers["Link"] = link
     if is_live_feed(relpath):
-        audience_recorder(web).seen(
-            relpath, request.headers.get("User-Agent", "")[:500], client_ip(), web.app.clock.now()
-        )
+        _count_reader(web, relpath)
     if _not_modified(cached.sha, int(stat.st_mtime), web.app.clock.now()):
         response = Response(status=304, headers=headers)
         response.headers.pop("Content-Type", None)
@@ -150,6 +152,17 @@ def serve(web: Web, relpath: str = "") -> Response:
     if use_gzip:
         response.headers["Content-Encoding"] = "gzip"
     return response
+
+
+def _count_reader(web: Web, relpath: str) -> None:
+    """Tally the request for the audience figures; a store that fails costs the figure
+    (one log line), never the feed."""
+    agent = request.headers.get("User-Agent", "")[:500]
+    try:
+        audience_recorder(web).seen(relpath, agent, client_ip(), web.app.clock.now())
+    except (StoreError, SQLAlchemyError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        log.warning("feed audience of %s not recorded: %s", relpath, reason[:300])
 
 
 def audience_recorder(web: Web) -> Recorder:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
+import re
 
 from flask import Response, redirect, request, url_for
 
@@ -31,9 +34,13 @@ def _field(name: str) -> str:
     return (request.form.get(name) or "")[:MAX_FIELD]
 
 
+_NEXT = re.compile(r"/admin/[\x21-\x7e]*")
+
+
 def safe_next(raw: str | None) -> str:
-    """Only a console path of ours: never another site (no open redirect)."""
-    if raw and raw.startswith("/admin/") and "\\" not in raw and not raw.startswith("//"):
+    """Only a console path of ours: printable ASCII, no ``//`` or backslash anywhere, so
+    never another site (no open redirect) nor a control character in ``Location``."""
+    if raw and _NEXT.fullmatch(raw) and "//" not in raw and "\\" not in raw:
         return raw
     return url_for("admin_dashboard")
 
@@ -162,49 +169,81 @@ def setup(ctx: Ctx, token: str) -> Response:
 # -- the operator's own account: second factor --------------------------------------------
 
 
-def account(ctx: Ctx) -> Response:
-    secret = request.args.get("secret") or ops.new_totp_secret()
-    if not secret.isalnum() or len(secret) > 64:
-        secret = ops.new_totp_secret()
+def _pending_mac(key: bytes, session_csrf: str, secret: str) -> str:
+    message = f"totp-pending|{session_csrf}|{secret}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def _pending_ok(ctx: Ctx, secret: str, given: str) -> bool:
+    """The secret came from the account page this session was shown (not a link)."""
+    csrf = ctx.session.csrf if ctx.session else ""
+    return bool(given) and any(
+        hmac.compare_digest(_pending_mac(key, csrf, secret).encode(), given.encode())
+        for key in ctx.web.signer.keys
+    )
+
+
+def _account_page(
+    ctx: Ctx, *, secret: str | None = None, error: str | None = None, status: int = 200
+) -> Response:
+    """The account page; a TOTP secret not yet turned on is made here, server-side, and
+    rides in the form with a MAC tied to this session, never in the URL."""
+    secret = secret if secret and ops.valid_totp_secret(secret) else ops.new_totp_secret()
     return ctx.page(
         "account.html",
+        status=status,
         title="Your account",
         secret=secret,
+        secret_mac=_pending_mac(
+            ctx.web.signer.keys[0], ctx.session.csrf if ctx.session else "", secret
+        ),
         uri=ops.totp_uri(secret, ctx.operator.email, ctx.web.app.settings.site.title),
-        error=None,
+        error=error,
     )
+
+
+def account(ctx: Ctx) -> Response:
+    return _account_page(ctx)
 
 
 def totp_enable(ctx: Ctx) -> Response:
     secret = _field("secret")
-    with transaction(ctx.web.app.engine) as conn:
-        ok = secret.isalnum() and ops.enable_totp(
-            conn, ctx.operator.id, secret, _field("code"), ctx.now
+    if not (ops.valid_totp_secret(secret) and _pending_ok(ctx, secret, _field("secret_mac"))):
+        return _account_page(
+            ctx, error="That key was not issued to you here; use the new key below.", status=400
         )
+    with transaction(ctx.web.app.engine) as conn:
+        ok = ops.enable_totp(conn, ctx.operator.id, secret, _field("code"), ctx.now)
         if ok:
             audit.record(
                 conn, actor=ctx.actor, action="operator.totp", target=ctx.actor, now=ctx.now,
                 before={"totp": False}, after={"totp": True},
             )  # fmt: skip
     if not ok:
-        return ctx.page(
-            "account.html",
-            status=400,
-            title="Your account",
-            secret=secret if secret.isalnum() else ops.new_totp_secret(),
-            uri=ops.totp_uri(secret, ctx.operator.email, ctx.web.app.settings.site.title)
-            if secret.isalnum()
-            else "",
+        return _account_page(
+            ctx,
+            secret=secret,
             error="That code does not match; check the time on your phone and try again.",
+            status=400,
         )
     return ctx.message("Second factor on", "From now on, log in with a code from your app too.")
 
 
 def totp_disable(ctx: Ctx) -> Response:
+    """Turning the second factor off takes the current password or a code: a session
+    left open (or stolen) alone cannot remove it. Counted like login attempts."""
+    if throttled(ctx.operator.email):
+        return _account_page(ctx, error="Too many attempts. Wait 15 minutes.", status=429)
     with transaction(ctx.web.app.engine) as conn:
-        ops.disable_totp(conn, ctx.operator.id)
-        audit.record(
-            conn, actor=ctx.actor, action="operator.totp", target=ctx.actor, now=ctx.now,
-            before={"totp": ctx.operator.totp_enabled}, after={"totp": False},
-        )  # fmt: skip
+        ok = ops.confirm(conn, ctx.operator.id, _field("password"), _field("code"), ctx.now)
+        if ok:
+            ops.disable_totp(conn, ctx.operator.id)
+            audit.record(
+                conn, actor=ctx.actor, action="operator.totp", target=ctx.actor, now=ctx.now,
+                before={"totp": ctx.operator.totp_enabled}, after={"totp": False},
+            )  # fmt: skip
+    if not ok:
+        return _account_page(
+            ctx, error="Enter your current password or a code from your app.", status=400
+        )
     return ctx.message("Second factor off", "You log in with your password alone now.")

@@ -120,11 +120,19 @@ def compose_now(ctx: Ctx) -> Response:
     name = (request.form.get("digest") or "")[:64]
     if name not in {d.name for d in ctx.web.app.settings.digests}:
         return ctx.message("Nothing composed", "Choose a configured digest.", status=400)
+    return compose_current(ctx, name)
+
+
+def compose_current(ctx: Ctx, name: str) -> Response:
+    """The one way the console composes a digest (this page and the jobs page's run-now):
+    the current period's slot, like `syndicate digest send`, so a second click finds
+    the period's edition instead of mailing an off-schedule one."""
+    app = ctx.web.app
     try:
-        run = jobs.send_digest(ctx.web.app, name)
+        run = jobs.send_digest(app, name)
     except SyndicateError as exc:
         return ctx.message("Nothing composed", exc.message, status=400)
-    with transaction(ctx.web.app.engine) as conn:
+    with transaction(app.engine) as conn:
         audit.record(
             conn, actor=ctx.actor, action="edition.compose", target=name, now=ctx.now,
             after={"status": run.status, "queued": run.queued, "edition": run.edition_id},

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Response, current_app, redirect, request, url_for
+from flask import Response, abort, current_app, redirect, request, url_for
 
 from ...console import sessions
 from ...console.operators import Operator
@@ -33,6 +34,21 @@ ADMIN_CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self' data:; frame-src 'self'; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
+
+# Row ids in URLs and query strings: at most 18 digits, so always below 2**63 (a larger
+# number would overflow the database's BIGINT: a 500 instead of "no such row").
+_ID = re.compile(r"[0-9]{1,18}")
+MAX_ID = 10**18 - 1
+
+
+def query_id(name: str) -> int | None:
+    """An id from the query string: None when absent, 400 when not 1-18 ASCII digits."""
+    raw = request.args.get(name, "")
+    if not raw:
+        return None
+    if not _ID.fullmatch(raw):
+        abort(400, f"{name} must be a number")
+    return int(raw)
 
 
 @dataclass
@@ -166,10 +182,13 @@ def new_login_nonce() -> str:
 
 
 def throttled(email_key: str) -> bool:
-    """Count one login attempt against the address and the account; True when over."""
+    """Count one login attempt against the address, and against the account from that
+    address; True when over. The account's limit is per address so that someone
+    guessing from elsewhere cannot lock the real operator out."""
     limits = console()
-    by_address = limits.per_address.allow(client_ip())
-    by_account = limits.per_account.allow(email_key)
+    address = client_ip()
+    by_address = limits.per_address.allow(address)
+    by_account = limits.per_account.allow(f"{email_key}\n{address}")
     return not (by_address and by_account)
 
 
@@ -208,7 +227,7 @@ def forbidden(w: Web, session: Session | None, message: str) -> Response:
 
 def _form_ok(w: Web, session: Session) -> bool:
     """A state-changing request: from our own pages, carrying this session's token."""
-    return same_origin(request, w.app.settings.web_base_url) and sessions.csrf_matches(
+    return same_origin(request, w.app.settings) and sessions.csrf_matches(
         session, request.form.get(CSRF_FIELD)
     )
 
@@ -217,6 +236,8 @@ def guarded(view: Callable[..., Response], role: str | None) -> Callable[..., Re
     """Wrap a view with the checks its route's role asks for (None: a public page)."""
 
     def guard(**kwargs: Any) -> Response:
+        if any(isinstance(v, int) and not 0 <= v <= MAX_ID for v in kwargs.values()):
+            abort(404)  # an <int:...> id no row can have
         w = web()
         if role is None:
             return view(Ctx(w, current_session(w)), **kwargs)

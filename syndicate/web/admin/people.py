@@ -14,7 +14,7 @@ from ... import subscribers as subs
 from ...console import audit, people
 from ...db import transaction
 from ...errors import SyndicateError
-from .guard import Ctx, private
+from .guard import Ctx, private, query_id
 
 MAX_FIELD = 400
 
@@ -32,12 +32,11 @@ def _snapshot(subscriber: subs.Subscriber | None) -> dict[str, Any] | None:
 def _filters() -> dict[str, Any]:
     args = request.args
     status = args.get("status") or None
-    after = args.get("after", "")
     return {
         "text": (args.get("q") or "")[:MAX_FIELD],
         "status": status if status in subs.STATUSES else None,
         "digest": (args.get("digest") or None),
-        "after": int(after) if after.isdigit() else None,
+        "after": query_id("after"),
     }
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from flask import Response, abort, redirect, request, url_for
 from sqlalchemy import select
@@ -12,11 +14,15 @@ from sqlalchemy import select
 from ... import jobs
 from ...console import audit
 from ...console import operators as ops
-from ...db import job_runs, redact, transaction
+from ...db import job_runs, transaction
 from ...errors import SyndicateError
-from .guard import Ctx, console, private
+from .editions import compose_current
+from .guard import Ctx, console, private, query_id
 
 SECRET_WORDS = ("password", "secret", "token", "key")
+DIGEST_JOB = "digest:"
+MASK = "********"
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 
 
 def jobs_page(ctx: Ctx) -> Response:
@@ -31,11 +37,17 @@ def jobs_page(ctx: Ctx) -> Response:
 
 
 def run_job(ctx: Ctx) -> Response:
-    """Run one scheduled job now, in a slot of its own (claimed like the scheduler's)."""
+    """Run one scheduled job now, in a slot of its own (claimed like the scheduler's).
+
+    A digest job composes the current period, exactly as the editions page's "compose
+    now" does: never an off-schedule edition for this instant.
+    """
     name = request.form.get("job", "")
     found = next((j for j in jobs.scheduled_jobs(ctx.web.app.settings) if j.name == name), None)
     if found is None:
         return ctx.message("No such job", "Choose a job from the list.", status=400)
+    if name.startswith(DIGEST_JOB):
+        return compose_current(ctx, name.removeprefix(DIGEST_JOB))
     outcome = found.run(ctx.web.app, ctx.now)
     with transaction(ctx.web.app.engine) as conn:
         audit.record(
@@ -46,24 +58,36 @@ def run_job(ctx: Ctx) -> Response:
 
 
 def audit_page(ctx: Ctx) -> Response:
-    before = request.args.get("before", "")
+    before = query_id("before")
     with ctx.web.app.engine.connect() as conn:
-        entries = audit.recent(conn, before_id=int(before) if before.isdigit() else None)
+        entries = audit.recent(conn, before_id=before)
     return ctx.page("audit.html", title="Audit log", entries=entries)
 
 
 def masked(value: Any, key: str = "") -> Any:
-    """Settings for display: secrets (and the database password) replaced by asterisks."""
+    """Settings for display: secrets, and URLs' credentials and queries, replaced by asterisks."""
     if isinstance(value, dict):
         return {k: masked(v, k) for k, v in value.items()}
     if isinstance(value, list):
         return [masked(v, key) for v in value]
     lowered = key.lower()
-    if isinstance(value, str) and lowered == "url" and "://" in value and "@" in value:
-        return redact(value)
+    if isinstance(value, str) and _URL.match(value):
+        return masked_url(value)
     if value and any(w in lowered for w in SECRET_WORDS) and not lowered.endswith("_env"):
-        return "********"
+        return MASK
     return value
+
+
+def masked_url(url: str) -> str:
+    """Any URL setting for display: userinfo and query string (where credentials and
+    API keys ride) replaced by asterisks; scheme, host and path kept."""
+    try:
+        parts = urlsplit(url)
+        host = parts.netloc.rpartition("@")[2]
+    except ValueError:
+        return MASK
+    netloc = f"{MASK}@{host}" if "@" in parts.netloc else host
+    return urlunsplit((parts.scheme, netloc, parts.path, MASK if parts.query else "", ""))
 
 
 def settings_page(ctx: Ctx) -> Response:
