@@ -14,7 +14,7 @@ import re
 import tomllib
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -503,6 +503,20 @@ class StatsSettings(Section):
     )
 
 
+_Named = TypeVar("_Named", bound="FeedSettings | DigestSettings | HostSettings | SourceSettings")
+
+
+def _named(kind: str, items: list[_Named], name: str) -> _Named:
+    """The configured ``kind`` called ``name``; an unknown name lists the known ones."""
+    for item in items:
+        if item.name == name:
+            return item
+    raise ConfigError(
+        f"no {kind} named {name!r}",
+        hint=f"configured {kind}s: {', '.join(i.name for i in items) or 'none'}",
+    )
+
+
 class Settings(Section):
     site: SiteSettings = Field(description="The site.")
     database: DatabaseSettings = Field(default_factory=DatabaseSettings, description="Store.")
@@ -594,40 +608,16 @@ class Settings(Section):
         return url
 
     def feed(self, name: str) -> FeedSettings:
-        for feed in self.feeds:
-            if feed.name == name:
-                return feed
-        raise ConfigError(
-            f"no feed named {name!r}",
-            hint=f"configured feeds: {', '.join(f.name for f in self.feeds) or 'none'}",
-        )
+        return _named("feed", self.feeds, name)
 
     def digest(self, name: str) -> DigestSettings:
-        for digest in self.digests:
-            if digest.name == name:
-                return digest
-        raise ConfigError(
-            f"no digest named {name!r}",
-            hint=f"configured digests: {', '.join(d.name for d in self.digests) or 'none'}",
-        )
+        return _named("digest", self.digests, name)
 
     def host(self, name: str) -> HostSettings:
-        for host in self.hosts:
-            if host.name == name:
-                return host
-        raise ConfigError(
-            f"no host named {name!r}",
-            hint=f"configured hosts: {', '.join(h.name for h in self.hosts) or 'none'}",
-        )
+        return _named("host", self.hosts, name)
 
     def source(self, name: str) -> SourceSettings:
-        for source in self.sources:
-            if source.name == name:
-                return source
-        raise ConfigError(
-            f"no source named {name!r}",
-            hint=f"configured sources: {', '.join(s.name for s in self.sources) or 'none'}",
-        )
+        return _named("source", self.sources, name)
 
     def digest_timezone(self, digest: DigestSettings) -> ZoneInfo:
         return ZoneInfo(digest.timezone or self.site.timezone)
