@@ -9,9 +9,28 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
+import syndicate.cli.articles
+import syndicate.console.editions
+import syndicate.console.operators
+import syndicate.dburl
+import syndicate.hosts.base
+import syndicate.publish
+import syndicate.subscribers
 from syndicate import errors
 from syndicate.cli import main
 from syndicate.cli.base import fail, print_table
+
+# Every module that defines an error class is imported, so the list below does not
+# depend on which tests ran first.
+ERROR_MODULES = (
+    syndicate.cli.articles,
+    syndicate.console.editions,
+    syndicate.console.operators,
+    syndicate.dburl,
+    syndicate.hosts.base,
+    syndicate.publish,
+    syndicate.subscribers,
+)
 
 
 def _every_error_class() -> list[type[errors.SyndicateError]]:
@@ -27,8 +46,10 @@ def _every_error_class() -> list[type[errors.SyndicateError]]:
 def _instance(cls: type[errors.SyndicateError], message: str) -> errors.SyndicateError:
     if issubclass(cls, errors.ImportFailure):
         return cls("posts/[draft].md", message)
-    if issubclass(cls, errors.DeliveryError):
+    if issubclass(cls, errors.DeliveryError | syndicate.hosts.base.HostError):
         return cls(message, temporary=False)
+    if issubclass(cls, syndicate.publish.PublishFailed):
+        return cls([syndicate.publish.PushReport("site", error=message)])
     return cls(message)
 
 
