@@ -34,11 +34,17 @@ def titles_of(app: App, edition_id: int) -> list[str]:
         return [a.title for a in by_ids(conn, list(edition.article_ids))]
 
 
-def test_first_edition_reaches_back_lookback_newest_first(app: App) -> None:
+def test_first_edition_reaches_back_lookback_and_up_to_compose_time(
+    app: App, clock: FixedClock
+) -> None:
+    """A digest's very first edition also takes what was published between its slot
+    and the moment it is composed (a new site's first run mails the article just
+    written); nothing dated after that moment."""
     add_article(app, "Too old", SLOT - timedelta(days=15))
     add_article(app, "Older", SLOT - timedelta(days=10))
     add_article(app, "Newer", SLOT - timedelta(days=1))
     add_article(app, "After the slot", SLOT + timedelta(minutes=30))
+    add_article(app, "After composing", clock.now() + timedelta(minutes=5))
     add_article(app, "A draft", SLOT - timedelta(days=2), draft=True)
 
     edition = compose(app, "weekly")
@@ -47,10 +53,25 @@ def test_first_edition_reaches_back_lookback_newest_first(app: App) -> None:
     assert edition.slot == SLOT
     assert edition.period == "2026-03-02T06:00:00Z"
     assert edition.period_start == SLOT - timedelta(days=14)
-    assert titles_of(app, edition.id) == ["Newer", "Older"]
+    assert titles_of(app, edition.id) == ["After the slot", "Newer", "Older"]
     assert edition.subject == "Test News weekly: 2026-03-02"
     assert "Newer" in edition.html and "Newer" in edition.text
     assert edition.html_bytes == len(edition.html.encode())
+
+    clock.set(SLOT + timedelta(days=7, minutes=1))
+    second = compose(app, "weekly")
+    assert second.slot == SLOT + timedelta(days=7)
+    assert titles_of(app, second.id) == ["After composing"]  # never "After the slot" again
+
+
+def test_a_later_edition_stops_at_its_slot(app: App, clock: FixedClock) -> None:
+    add_article(app, "Newer", SLOT - timedelta(days=1))
+    compose(app, "weekly")
+    add_article(app, "Before the next slot", SLOT + timedelta(days=6))
+    add_article(app, "After the next slot", SLOT + timedelta(days=7, minutes=30))
+    clock.set(SLOT + timedelta(days=7, hours=1))
+    second = compose(app, "weekly")
+    assert titles_of(app, second.id) == ["Before the next slot"]
 
 
 def test_composing_a_period_twice_returns_the_stored_edition(app: App) -> None:
