@@ -3,6 +3,9 @@
 The window of the edition at ``slot`` is ``(start, slot]``: ``start`` is the end of
 the previous edition that was composed or empty (a skipped slot does not move it, so
 its articles reach the next edition), or ``slot - lookback`` for the first edition.
+The very first edition of a digest ends at the moment it is composed rather than at
+its slot, so a new site's first run mails what was just written; the next edition
+starts at the slot and leaves out what is already in an edition.
 A service that was down across several periods therefore covers them all, once.
 An article imported after the previous edition was composed but dated before its
 end (a late, back-dated article) joins the next edition if it is within ``lookback``;
