@@ -15,10 +15,11 @@ import os
 import socket
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Connection
@@ -28,7 +29,7 @@ from . import subscribers
 from .clicks import counted
 from .context import App
 from .db import editions, transaction, workers
-from .errors import StoreError
+from .errors import DeliveryError, StoreError
 from .mailers.base import Mailer, OutgoingMessage, SendResult
 from .mailers.limits import CircuitBreaker, RateLimiter
 from .messages import PreparedEdition, edition_content, prepare, recipient_for
@@ -485,3 +486,34 @@ def drain(
             report.uncertain,
         )
     return report
+
+
+def send_test_copy(app: App, edition: Mapping[str, Any], to: str, *, name: str = "") -> SendResult:
+    """Send one ``[TEST]`` copy of ``edition`` (digest, subject, html, text, created_at)
+    to ``to`` through the configured mailer, built as the outbox builds a reader's
+    message but tied to no delivery row, subscriber or stored edition (its links lead
+    nowhere). The CLI's ``digest send --test-to`` and the console both send through here."""
+    settings = app.settings
+    row = dict(edition) | {"id": None, "subject": f"[TEST] {edition['subject']}"}
+    prepared = prepare(edition_content(settings, row), settings)
+    recipient = recipient_for(
+        settings,
+        signer_for(settings, app.engine),
+        delivery_id=None,
+        subscriber_id=None,
+        email=to,
+        name=name,
+        edition_id=None,
+        now=app.clock.now(),
+    )
+    mailer = app.mailer()
+    try:
+        [result] = mailer.send_batch([OutgoingMessage(prepared, recipient)])
+    finally:
+        mailer.close()
+    if result.outcome != "sent":
+        raise DeliveryError(
+            f"the test copy to {to} was not accepted ({result.outcome}): {result.error}",
+            temporary=result.outcome in ("temporary", "uncertain"),
+        )
+    return result

@@ -11,7 +11,7 @@ import click
 
 from ..clock import FixedClock
 from ..context import App
-from ..errors import DeliveryError, DigestError, SyndicateError
+from ..errors import DigestError, SyndicateError
 from .base import (
     Obj,
     err_console,
@@ -106,9 +106,7 @@ def _draft(app: App, name: str) -> Draft:
     )
 
 
-def _message(
-    app: App, name: str, draft: Draft, *, email: str, subscriber: str | None, test: bool
-) -> tuple[bytes, object]:
+def _message(app: App, name: str, draft: Draft, *, email: str, subscriber: str | None) -> bytes:
     """The exact bytes one recipient gets, built by messages.py like the outbox does."""
     from .. import subscribers
     from ..messages import edition_content, prepare, recipient_for
@@ -124,9 +122,9 @@ def _message(
     content = edition_content(
         settings,
         {
-            "id": None if test else draft.edition_id,
+            "id": draft.edition_id,
             "digest": name,
-            "subject": f"[TEST] {draft.subject}" if test else draft.subject,
+            "subject": draft.subject,
             "html": draft.html,
             "text": draft.text,
             "created_at": draft.date,
@@ -140,10 +138,10 @@ def _message(
         subscriber_id=subscriber_id,
         email=email,
         name=display_name,
-        edition_id=None if test else draft.edition_id,
+        edition_id=draft.edition_id,
         now=app.clock.now(),
     )
-    return prepared.message_bytes(recipient), (prepared, recipient)
+    return prepared.message_bytes(recipient)
 
 
 def _warn(draft: Draft) -> None:
@@ -197,7 +195,7 @@ def preview(
             markup=False,
         )
         return
-    data, _ = _message(app, name, draft, email=SAMPLE_EMAIL, subscriber=subscriber, test=False)
+    data = _message(app, name, draft, email=SAMPLE_EMAIL, subscriber=subscriber)
     _warn(draft)
     if out is not None:
         try:
@@ -304,23 +302,20 @@ def _next_edition(app: App, name: str, slot: datetime) -> str:
 
 
 def _send_test(app: App, name: str, test_to: str, as_json: bool) -> None:
-    from ..mailers.base import OutgoingMessage
+    from ..delivery import send_test_copy
     from ..subscribers import normalise
 
     email = normalise(test_to).email
     draft = _draft(app, name)
     _warn(draft)
-    _, (prepared, recipient) = _message(app, name, draft, email=email, subscriber=None, test=True)
-    mailer = app.mailer()
-    try:
-        [result] = mailer.send_batch([OutgoingMessage(prepared, recipient)])  # type: ignore[arg-type]
-    finally:
-        mailer.close()
-    if result.outcome != "sent":
-        raise DeliveryError(
-            f"the test copy to {email} was not accepted ({result.outcome}): {result.error}",
-            temporary=result.outcome in ("temporary", "uncertain"),
-        )
+    edition = {
+        "digest": name,
+        "subject": draft.subject,
+        "html": draft.html,
+        "text": draft.text,
+        "created_at": draft.date,
+    }
+    result = send_test_copy(app, edition, email, name=SAMPLE_NAME)
     if as_json:
         print_json(
             {

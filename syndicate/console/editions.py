@@ -19,8 +19,8 @@ from sqlalchemy.engine import Connection
 from ..clicks import counted
 from ..context import App
 from ..db import deliveries, editions
-from ..errors import DeliveryError, SyndicateError
-from ..mailers.base import OutgoingMessage
+from ..delivery import send_test_copy
+from ..errors import SyndicateError
 from ..messages import edition_content, prepare, recipient_for
 from ..subscribers import Subscriber, normalise
 from ..tokens import signer_for
@@ -98,29 +98,7 @@ def message_for(
 def send_test(app: App, edition: dict[str, Any], to: str) -> str:
     """Send a [TEST] copy through the configured mailer; returns the address used."""
     address = normalise(to).email
-    settings = app.settings
-    row = dict(edition) | {"id": None, "subject": f"[TEST] {edition['subject']}"}
-    prepared = prepare(edition_content(settings, row), settings)
-    recipient = recipient_for(
-        settings,
-        signer_for(settings, app.engine),
-        delivery_id=None,
-        subscriber_id=None,
-        email=address,
-        name="",
-        edition_id=None,
-        now=app.clock.now(),
-    )
-    mailer = app.mailer()
-    try:
-        [result] = mailer.send_batch([OutgoingMessage(prepared, recipient)])
-    finally:
-        mailer.close()
-    if result.outcome != "sent":
-        raise DeliveryError(
-            f"the test copy to {address} was not accepted ({result.outcome}): {result.error}",
-            temporary=result.outcome in ("temporary", "uncertain"),
-        )
+    send_test_copy(app, edition, address)
     return address
 
 
