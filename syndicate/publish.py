@@ -31,7 +31,7 @@ from .fileio import sha256_hex
 from .hosts import Host, HostError, build_host
 from .hosts import manifest as store
 from .hosts import sweep as sweeping
-from .hosts.base import StagedHost, is_temp_name, temp_name
+from .hosts.base import StagedHost, is_unpublishable, temp_name
 
 if TYPE_CHECKING:
     from .context import App
@@ -108,7 +108,7 @@ def scan(feeds_dir: Path) -> dict[str, LocalFile]:
     for folder, dirs, files in os.walk(feeds_dir):
         dirs[:] = sorted(name for name in dirs if not name.startswith("."))
         for name in sorted(files):
-            if is_temp_name(name):
+            if is_unpublishable(name):
                 continue
             local = Path(folder, name)
             relpath = local.relative_to(feeds_dir).as_posix()

@@ -36,7 +36,7 @@ from sqlalchemy import func, select
 from werkzeug import Request, Response
 
 from syndicate.db import deliveries, editions, job_runs, open_store
-from syndicate.hosts.base import is_leftover_temp
+from syndicate.fileio import is_temp_name
 from syndicate.publish import scan
 from syndicate.schedules import latest_fire_time
 
@@ -173,7 +173,7 @@ def _left_behind_files(*roots: Path) -> list[str]:
         for root in roots
         if root.exists()
         for path in root.rglob("*")
-        if path.is_file() and is_leftover_temp(path.name)
+        if path.is_file() and is_temp_name(path.name)
     ]
 
 

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from syndicate.hosts.base import is_leftover_temp, temp_name
+from syndicate.fileio import is_temp_name
+from syndicate.hosts.base import temp_name
 
 from .test_hosts_fixtures import (  # noqa: F401  (fixtures, found by name)
     PUBLISHED,
@@ -44,9 +45,9 @@ def test_temp_names_are_hidden_and_recognised_as_ours() -> None:
     for path in LEFTOVERS:
         name = path.rpartition("/")[2]
         assert name.startswith(".")  # a web server's dotfile rule keeps it from readers
-        assert is_leftover_temp(name), name
+        assert is_temp_name(name), name
     for path in NOT_OURS:
-        assert not is_leftover_temp(path.rpartition("/")[2]), path
+        assert not is_temp_name(path.rpartition("/")[2]), path
 
 
 @pytest.mark.parametrize("kind", KINDS)

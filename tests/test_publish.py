@@ -22,7 +22,7 @@ from syndicate.config import HostSettings, load_settings
 from syndicate.context import App
 from syndicate.db import host_files, pushes
 from syndicate.errors import ConfigError, PublishError
-from syndicate.hosts.base import is_temp_name, temp_name
+from syndicate.hosts.base import is_unpublishable, temp_name
 from syndicate.hosts.manifest import manifest, recent_pushes, remember
 from syndicate.publish import PublishFailed, headers_for, make_plan, publish, scan
 
@@ -73,7 +73,7 @@ def test_scan_skips_dotfiles_and_temp_files(app: App, feeds: dict[str, bytes]) -
 def test_temp_names_are_hidden_next_to_the_target() -> None:
     name = temp_name("all/archive/1/rss.xml")
     assert name.startswith("all/archive/1/.rss.xml.") and name.endswith(".tmp")
-    assert is_temp_name(name.rsplit("/", 1)[1])
+    assert is_unpublishable(name.rsplit("/", 1)[1])
     assert temp_name("all/rss.xml") != temp_name("all/rss.xml")
 
 

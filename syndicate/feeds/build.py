@@ -28,7 +28,7 @@ from ..db import articles
 from ..errors import FeedError
 from ..feedfiles import FEED_FILES
 from ..fileio import BatchWriter, sha256_hex, write_if_changed
-from ..hosts.base import is_leftover_temp
+from ..fileio import is_temp_name
 from ..hosts.sweep import exclusive
 from . import model
 from .archive import plan_pages
@@ -301,7 +301,7 @@ def sweep_local(root: Path) -> int:
     removed = 0
     for folder, _dirs, files in os.walk(root):
         for name in files:
-            if is_leftover_temp(name):
+            if is_temp_name(name):
                 Path(folder, name).unlink(missing_ok=True)
                 removed += 1
     if removed:

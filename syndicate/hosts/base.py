@@ -20,7 +20,6 @@ from collections.abc import Callable
 from pathlib import PurePosixPath
 from typing import Protocol, TypeVar
 
-from .. import fileio
 from ..errors import PublishError
 
 T = TypeVar("T")
@@ -54,7 +53,7 @@ class Host(Protocol):
         """Names of the files directly in ``folder`` ("" is the root); [] if it is missing.
 
         The publisher lists the folders it publishes to and removes its own leftover
-        temp files (``is_leftover_temp``) that a killed publish left behind.
+        temp files (``fileio.is_temp_name``) that a killed publish left behind.
         """
         ...
 
@@ -109,13 +108,10 @@ def temp_name(path: str) -> str:
     return str(target.with_name(f".{target.name}.{uuid.uuid4().hex[:12]}{TEMP_SUFFIX}"))
 
 
-def is_leftover_temp(name: str) -> bool:
-    """Whether ``name`` is a temp file syndicate itself writes (safe to sweep)."""
-    return fileio.is_temp_name(name)
-
-
-def is_temp_name(name: str) -> bool:
-    """Our own temp names and the usual editor/partial-download leftovers."""
+def is_unpublishable(name: str) -> bool:
+    """Never uploaded: dotfiles (our own temp names among them) and the usual
+    editor/partial-download leftovers. What a sweep may delete is narrower:
+    ``fileio.is_temp_name``."""
     return name.startswith(".") or name.endswith((TEMP_SUFFIX, "~", ".part", ".swp"))
 
 

@@ -22,7 +22,8 @@ from pathlib import Path
 from sqlalchemy import Engine, text
 
 from ..db import is_sqlite
-from .base import Host, is_leftover_temp, join_remote, parents
+from ..fileio import is_temp_name
+from .base import Host, join_remote, parents
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ def sweep(host: Host, folders: Iterable[str]) -> list[str]:
     removed = []
     for folder in folders:
         for name in host.list_files(folder):
-            if is_leftover_temp(name):
+            if is_temp_name(name):
                 path = join_remote(folder, name)
                 host.delete(path)
                 removed.append(path)
