@@ -76,16 +76,21 @@ def _syncfs() -> object | None:
 _SYNCFS = _syncfs()
 
 
+def _fsync(path: Path) -> None:
+    """fsync a file or a folder (a folder's fsync makes the renames in it durable)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def _sync_filesystems(folders: set[Path], files: list[Path]) -> None:
     """Make the data of ``files`` (all inside ``folders``) durable: one ``syncfs`` per
     filesystem, or an fsync per file where there is none."""
     if _SYNCFS is None:
         for path in files:
-            fd = os.open(path, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+            _fsync(path)
         return
     done: set[int] = set()
     for folder in sorted(folders):
@@ -145,11 +150,7 @@ class BatchWriter:
         _sync_filesystems(folders, [])  # the renames (fsync of each folder without syncfs)
         if _SYNCFS is None:
             for folder in folders:
-                fd = os.open(folder, os.O_RDONLY)
-                try:
-                    os.fsync(fd)
-                finally:
-                    os.close(fd)
+                _fsync(folder)
 
     def discard(self) -> None:
         for tmp, _ in self._staged:
