@@ -16,8 +16,7 @@ from syndicate.context import App
 from syndicate.web import create_app
 from syndicate.web.admin import ADMIN_ROUTES
 from syndicate.web.admin.system import masked
-
-from .console_helpers import (
+from tests.console_helpers import (
     BASE,
     COOKIE,
     DIGESTS,

@@ -21,10 +21,9 @@ from syndicate import subscribers as subs
 from syndicate.clock import FixedClock
 from syndicate.config import load_settings
 from syndicate.context import App
-
-from .console_helpers import DIGESTS, MONDAY, PASSWORD, seed
-from .processes import SyndicateProcess
-from .support import ARTIFACTS, write_config
+from tests.console_helpers import DIGESTS, MONDAY, PASSWORD, seed
+from tests.processes import SyndicateProcess
+from tests.support import ARTIFACTS, write_config
 
 pytestmark = pytest.mark.browser
 

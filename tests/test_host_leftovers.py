@@ -14,17 +14,10 @@ import pytest
 
 from syndicate.fileio import is_temp_name
 from syndicate.hosts.base import temp_name
-
-from .test_hosts_fixtures import (  # noqa: F401  (fixtures, found by name)
+from tests.test_hosts_fixtures import (
     PUBLISHED,
-    dav,
-    ftp,
     make_target,
     run,
-    s3_endpoint,
-    secrets,
-    sshd,
-    tls_cert,
     write_feeds,
 )
 
@@ -77,8 +70,7 @@ def test_a_build_removes_leftovers_of_an_interrupted_build(tmp_path: Path) -> No
     from syndicate.config import load_settings
     from syndicate.context import App
     from syndicate.feeds import build_feeds
-
-    from .support import T0, write_config
+    from tests.support import T0, write_config
 
     config = write_config(
         tmp_path, f"sqlite:///{tmp_path / 'store.db'}", '[[feeds]]\nname = "all"\npath = "all"\n'

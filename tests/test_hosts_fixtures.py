@@ -19,9 +19,8 @@ from syndicate.config import load_settings
 from syndicate.context import App
 from syndicate.db import host_files
 from syndicate.publish import PushReport, publish
-
-from .support import T0, write_config
-from .test_hosts_servers import (
+from tests.support import T0, write_config
+from tests.test_hosts_servers import (
     DavServer,
     FtpServer,
     SshServer,

@@ -12,8 +12,7 @@ from syndicate import articles
 from syndicate.context import App
 from syndicate.db import transaction
 from syndicate.importers import import_paths
-
-from .support import CORPUS
+from tests.support import CORPUS
 
 SEED = CORPUS / "seed-article.txt"
 

@@ -23,8 +23,7 @@ from syndicate.messages import (
     recipient_for,
 )
 from syndicate.tokens import Signer
-
-from .support import T0, write_config
+from tests.support import T0, write_config
 
 SIGNER = Signer([b"k" * 32])
 

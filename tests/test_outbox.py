@@ -22,8 +22,7 @@ from syndicate.outbox import (
     retry_failed,
     status,
 )
-
-from .test_delivery_fixtures import queued_edition
+from tests.test_delivery_fixtures import queued_edition
 
 
 def states(app: App) -> dict[int, str]:

@@ -12,8 +12,7 @@ from werkzeug import Request, Response
 from syndicate.context import App
 from syndicate.feeds import build_feeds
 from syndicate.publish import publish, push_order, scan
-
-from .test_feed_helpers import START, add_article
+from tests.test_feed_helpers import START, add_article
 
 
 @pytest.fixture

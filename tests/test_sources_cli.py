@@ -2,7 +2,6 @@
 `run --once` (sources first, then the feeds), scheduled claims, folder sources and the
 folder watcher of `syndicate run`, and config errors."""
 
-# ruff: noqa: F811 - pytest fixtures imported from sources_support are parameters here
 from __future__ import annotations
 
 import json
@@ -26,17 +25,9 @@ from syndicate.db import articles as articles_table
 from syndicate.db import open_store
 from syndicate.errors import ConfigError
 from syndicate.schedules import latest_fire_time
-
-from .processes import SyndicateProcess
-from .sources_support import (  # noqa: F401
-    fixture_text,
-    make_app,
-    serve,
-    server,
-    source_config,
-    stored,
-)
-from .support import EXAMPLES, T0, write_config
+from tests.processes import SyndicateProcess
+from tests.sources_support import fixture_text, serve, source_config
+from tests.support import EXAMPLES, T0, write_config
 
 MakeApp = Callable[[str], App]
 FEEDS = """

@@ -2,7 +2,6 @@
 503 with Retry-After, gzip, oversize, HTML instead of a feed, broken XML, 500, timeouts and
 addresses it may not reach. Always one clear line naming the URL, nothing half-written."""
 
-# ruff: noqa: F811 - pytest fixtures imported from sources_support are parameters here
 from __future__ import annotations
 
 import gzip
@@ -26,16 +25,8 @@ from syndicate.sources.fetch import (
     retry_after_seconds,
 )
 from syndicate.sources.report import source_rows
-
-from .sources_support import (  # noqa: F401
-    fixture_text,
-    make_app,
-    serve,
-    server,
-    source_config,
-    stored,
-)
-from .support import T0
+from tests.sources_support import fixture_text, serve, source_config, stored
+from tests.support import T0
 
 MakeApp = Callable[[str], App]
 

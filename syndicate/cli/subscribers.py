@@ -10,11 +10,9 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from sqlalchemy import func, select
 
-from .. import subscriber_csv
-from .. import subscribers as subs
-from ..db import deliveries, transaction
-from ..fileio import write_atomic
-from .base import (
+from syndicate import subscriber_csv
+from syndicate import subscribers as subs
+from syndicate.cli.base import (
     Obj,
     err_console,
     handle_errors,
@@ -24,6 +22,8 @@ from .base import (
     print_json,
     print_table,
 )
+from syndicate.db import deliveries, transaction
+from syndicate.fileio import write_atomic
 
 
 @main_group.group("subscribers")

@@ -11,9 +11,8 @@ fills them in per recipient without re-rendering.
 
 from __future__ import annotations
 
-from ..messages import PLACEHOLDERS
-from .check import CheckResult, presend_check
-from .compose import (
+from syndicate.digest.check import CheckResult, presend_check
+from syndicate.digest.compose import (
     Edition,
     Selection,
     compose,
@@ -21,8 +20,8 @@ from .compose import (
     record_skipped,
     select_articles,
 )
-from .render import RenderedEdition, render_edition
-from .windows import (
+from syndicate.digest.render import RenderedEdition, render_edition
+from syndicate.digest.windows import (
     edition_date,
     is_expired,
     latest_slot,
@@ -30,6 +29,7 @@ from .windows import (
     period_key,
     slots_between,
 )
+from syndicate.messages import PLACEHOLDERS
 
 __all__ = [
     "PLACEHOLDERS",

@@ -14,7 +14,7 @@ import ssl
 from pathlib import PurePosixPath
 from typing import Any
 
-from .base import (
+from syndicate.hosts.base import (
     AUTH_HINT,
     DOWN_HINT,
     PERMISSION_HINT,

@@ -11,8 +11,8 @@ from urllib.parse import quote, unquote, urlsplit
 import requests
 from lxml import etree
 
-from .. import __version__
-from .base import (
+from syndicate import __version__
+from syndicate.hosts.base import (
     AUTH_HINT,
     DOWN_HINT,
     PERMISSION_HINT,
