@@ -9,8 +9,8 @@ from rich.progress import Progress
 
 from syndicate.cli import main
 from syndicate.cli.progress import HeldColumn, RateColumn
-from syndicate.context import App
-from syndicate.mailers.limits import RateLimiter
+from syndicate.delivery.mailers.limits import RateLimiter
+from syndicate.service.context import App
 from tests.test_delivery_fixtures import queued_edition
 
 

@@ -13,11 +13,11 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from syndicate.cli import main
-from syndicate.context import App
-from syndicate.db import deliveries, editions
+from syndicate.core.db import deliveries, editions
+from syndicate.core.tokens import signer_for
 from syndicate.digest import latest_slot
-from syndicate.subscribers import add
-from syndicate.tokens import signer_for
+from syndicate.readers.subscribers import add
+from syndicate.service.context import App
 from tests.test_digest_fixtures import DIGEST_CONFIG, add_article
 
 SLOT = datetime(2026, 3, 2, 6, tzinfo=UTC)

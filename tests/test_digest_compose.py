@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from syndicate.clock import FixedClock
-from syndicate.context import App
-from syndicate.db import edition_articles, editions
+from syndicate.core.clock import FixedClock
+from syndicate.core.db import edition_articles, editions
+from syndicate.core.errors import DigestError
 from syndicate.digest import compose, find_edition, record_skipped, render_edition
-from syndicate.errors import DigestError
+from syndicate.service.context import App
 from tests.test_digest_fixtures import DIGEST_CONFIG, add_article
 
 SLOT = datetime(2026, 3, 2, 6, tzinfo=UTC)  # Monday 08:00 Kyiv, one hour before T0

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from syndicate.context import App
 from syndicate.digest import compose
+from syndicate.service.context import App
 from tests.support import check_golden
 from tests.test_digest_fixtures import DIGEST_CONFIG, add_article
 

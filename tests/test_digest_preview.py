@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from syndicate.context import App
+from syndicate.service.context import App
 from tests.test_digest_cli import SLOT, run, subscribe
 from tests.test_digest_fixtures import DIGEST_CONFIG, add_article
 

@@ -10,8 +10,8 @@ from datetime import timedelta
 
 import pytest
 
-from syndicate.context import App
 from syndicate.feeds import build_feeds
+from syndicate.service.context import App
 from tests.support import check_golden
 from tests.test_feed_helpers import FEEDS_CONFIG, START, add_article
 

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
-from syndicate.context import App
-from syndicate.db import articles
+from syndicate.core.db import articles
+from syndicate.core.sanitize import policy_key
 from syndicate.feeds import build_feeds
-from syndicate.importers.pipeline import import_paths
-from syndicate.sanitize import policy_key
+from syndicate.intake.importers.pipeline import import_paths
+from syndicate.service.context import App
 from tests.test_feed_helpers import FEEDS_CONFIG, add_article
 
 TRICKY = """\

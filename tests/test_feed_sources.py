@@ -12,12 +12,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from syndicate.context import App
-from syndicate.feedlint import lint_tree
 from syndicate.feeds import build_feeds
+from syndicate.feeds.lint import lint_tree
 from syndicate.feeds.model import TITLE_LIMIT, plain_text
 from syndicate.feeds.rss import ATOM_NS
-from syndicate.importers import import_paths
+from syndicate.intake.importers import import_paths
+from syndicate.service.context import App
 from tests.support import CORPUS, EXAMPLES, require
 from tests.test_feed_helpers import START, add_article, clear_articles, feed_files, parse_clean
 

@@ -12,12 +12,12 @@ from click.testing import CliRunner
 from sqlalchemy import update
 
 from syndicate.cli import main
-from syndicate.config import Settings
-from syndicate.context import App
-from syndicate.db import articles
-from syndicate.errors import FeedError
-from syndicate.feedlint import lint_tree
+from syndicate.core.config import Settings
+from syndicate.core.db import articles
+from syndicate.core.errors import FeedError
 from syndicate.feeds import build_feeds
+from syndicate.feeds.lint import lint_tree
+from syndicate.service.context import App
 from tests.test_feed_helpers import FEEDS_CONFIG, START, add_article, feed_files, parse_clean
 
 
@@ -311,7 +311,7 @@ def test_empty_store_builds_valid_empty_feeds(app: App) -> None:
 
 
 def _app_with(tmp_path: Path, store_url: str, clock: object, extra: str) -> App:
-    from syndicate.config import load_settings
+    from syndicate.core.config import load_settings
     from tests.support import write_config
 
     folder = tmp_path / "other-config"

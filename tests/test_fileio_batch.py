@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from syndicate.context import App
+from syndicate.core.fileio import BatchWriter, is_temp_name
 from syndicate.feeds import build_feeds
-from syndicate.fileio import BatchWriter, is_temp_name
+from syndicate.service.context import App
 from tests.test_feed_helpers import FEEDS_CONFIG, add_article
 
 

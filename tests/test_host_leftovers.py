@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from syndicate.fileio import is_temp_name
-from syndicate.hosts.base import temp_name
+from syndicate.core.fileio import is_temp_name
+from syndicate.publishing.hosts.base import temp_name
 from tests.test_hosts_fixtures import (
     PUBLISHED,
     make_target,
@@ -66,10 +66,10 @@ def test_the_next_publish_removes_leftover_temp_files(
 
 
 def test_a_build_removes_leftovers_of_an_interrupted_build(tmp_path: Path) -> None:
-    from syndicate.clock import FixedClock
-    from syndicate.config import load_settings
-    from syndicate.context import App
+    from syndicate.core.clock import FixedClock
+    from syndicate.core.config import load_settings
     from syndicate.feeds import build_feeds
+    from syndicate.service.context import App
     from tests.support import T0, write_config
 
     config = write_config(

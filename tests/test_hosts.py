@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from syndicate import feedfiles
-from syndicate.db import pushes
-from syndicate.hosts import build_host
-from syndicate.publish import PublishFailed
+from syndicate.core.db import pushes
+from syndicate.feeds import files as feedfiles
+from syndicate.publishing.hosts import build_host
+from syndicate.publishing.publish import PublishFailed
 from tests.test_hosts_fixtures import (
     PUBLISHED,
     host_app,

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from syndicate.hosts import HostError, build_host
-from syndicate.hosts.base import AUTH_HINT, DOWN_HINT, PERMISSION_HINT, SPACE_HINT
-from syndicate.publish import PublishFailed
+from syndicate.publishing.hosts import HostError, build_host
+from syndicate.publishing.hosts.base import AUTH_HINT, DOWN_HINT, PERMISSION_HINT, SPACE_HINT
+from syndicate.publishing.publish import PublishFailed
 from tests.support import free_port
 from tests.test_hosts_fixtures import (
     PUBLISHED,

@@ -16,14 +16,15 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, insert, select, text
 
-from syndicate import claims, subscribers
-from syndicate.clock import FixedClock
-from syndicate.context import App
-from syndicate.db import deliveries, editions, job_runs, open_store
+from syndicate.core.clock import FixedClock
+from syndicate.core.db import deliveries, editions, job_runs, open_store
 from syndicate.digest import compose
-from syndicate.jobs import digest_slot_job, housekeeping, now_slot, resume_stale
-from syndicate.schedules import latest_fire_time, slot_key
-from syndicate.status import collect
+from syndicate.readers import subscribers
+from syndicate.service import claims
+from syndicate.service.context import App
+from syndicate.service.jobs import digest_slot_job, housekeeping, now_slot, resume_stale
+from syndicate.service.schedules import latest_fire_time, slot_key
+from syndicate.service.status import collect
 from tests.processes import SyndicateProcess
 from tests.support import write_config
 from tests.test_delivery_fixtures import add_subscribers

@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from syndicate import subscribers
-from syndicate.clock import FixedClock
-from syndicate.context import App
-from syndicate.db import deliveries, editions
-from syndicate.jobs import catch_up, digest_slot_job
+from syndicate.core.clock import FixedClock
+from syndicate.core.db import deliveries, editions
+from syndicate.readers import subscribers
+from syndicate.service.context import App
+from syndicate.service.jobs import catch_up, digest_slot_job
 from tests.test_digest_fixtures import DIGEST_CONFIG, add_article
 
 # Weekly digest: Mondays 08:00 Kyiv (06:00 UTC in winter); expires_after = 6h.
@@ -104,7 +104,7 @@ def test_a_slot_within_expires_after_is_composed_late(
 def test_a_slot_composed_by_hand_is_not_recorded_again_by_the_service(
     app: App, clock: FixedClock, reader: None
 ) -> None:
-    from syndicate.jobs import send_digest
+    from syndicate.service.jobs import send_digest
 
     first_week_sent(app, clock)
     clock.set(MON_2 + timedelta(days=1))  # the operator sends the late edition by hand
@@ -120,7 +120,7 @@ def test_a_back_dated_article_imported_after_an_edition_reaches_the_next_one(
 ) -> None:
     from sqlalchemy import update
 
-    from syndicate.db import articles
+    from syndicate.core.db import articles
 
     first_week_sent(app, clock)
     # Written on Sunday, imported on Tuesday: dated before the first edition's end.
@@ -139,7 +139,7 @@ def test_a_back_dated_article_imported_after_an_edition_reaches_the_next_one(
 def test_the_services_schedule_runs_each_job_once_per_slot(
     app: App, clock: FixedClock, reader: None
 ) -> None:
-    from syndicate.jobs import scheduled_jobs
+    from syndicate.service.jobs import scheduled_jobs
 
     schedule = {job.name: job for job in scheduled_jobs(app.settings)}
     assert set(schedule) == {"feeds", "housekeeping", "digest:weekly", "digest:daily"}

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from syndicate.clock import FixedClock
-from syndicate.context import App
-from syndicate.jobs import build_and_publish
+from syndicate.core.clock import FixedClock
+from syndicate.service.context import App
+from syndicate.service.jobs import build_and_publish
 from tests.test_digest_fixtures import add_article
 
 

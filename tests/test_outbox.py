@@ -8,11 +8,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from syndicate.clock import FixedClock
-from syndicate.config import DeliverySettings
-from syndicate.context import App
-from syndicate.db import deliveries, subscribers, subscriptions
-from syndicate.outbox import (
+from syndicate.core.clock import FixedClock
+from syndicate.core.config import DeliverySettings
+from syndicate.core.db import deliveries, subscribers, subscriptions
+from syndicate.delivery.outbox import (
     Outcome,
     backoff_delay,
     claim,
@@ -22,6 +21,7 @@ from syndicate.outbox import (
     retry_failed,
     status,
 )
+from syndicate.service.context import App
 from tests.test_delivery_fixtures import queued_edition
 
 

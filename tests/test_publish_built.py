@@ -9,9 +9,9 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from syndicate.context import App
 from syndicate.feeds import build_feeds
-from syndicate.publish import publish, push_order, scan
+from syndicate.publishing.publish import publish, push_order, scan
+from syndicate.service.context import App
 from tests.test_feed_helpers import START, add_article
 
 

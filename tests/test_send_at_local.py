@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from syndicate import subscribers
-from syndicate.clock import FixedClock
-from syndicate.context import App
-from syndicate.db import deliveries
-from syndicate.jobs import send_digest
+from syndicate.core.clock import FixedClock
+from syndicate.core.db import deliveries
+from syndicate.readers import subscribers
+from syndicate.service.context import App
+from syndicate.service.jobs import send_digest
 from tests.test_digest_fixtures import add_article
 
 CONFIG = """

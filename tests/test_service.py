@@ -10,8 +10,8 @@ import pytest
 from pytest_httpserver import HTTPServer
 from sqlalchemy import func, select
 
-from syndicate.config import load_settings
-from syndicate.db import deliveries, open_store
+from syndicate.core.config import load_settings
+from syndicate.core.db import deliveries, open_store
 from tests.processes import SyndicateProcess
 from tests.sinks import TOKEN, BatchSink, postmark_config
 from tests.support import T0, write_config

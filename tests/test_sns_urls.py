@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 from flask.testing import FlaskClient
 
-from syndicate.context import App
+from syndicate.service.context import App
 from syndicate.web import create_app
 from syndicate.web.sns import trusted_url
 from tests.listener import ConnectionRecorder, recording_listener

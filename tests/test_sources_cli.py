@@ -17,14 +17,14 @@ from click.testing import CliRunner, Result
 from pytest_httpserver import HTTPServer
 from sqlalchemy import select
 
-from syndicate import jobs
 from syndicate.cli import main
-from syndicate.config import load_settings
-from syndicate.context import App
-from syndicate.db import articles as articles_table
-from syndicate.db import open_store
-from syndicate.errors import ConfigError
-from syndicate.schedules import latest_fire_time
+from syndicate.core.config import load_settings
+from syndicate.core.db import articles as articles_table
+from syndicate.core.db import open_store
+from syndicate.core.errors import ConfigError
+from syndicate.service import jobs
+from syndicate.service.context import App
+from syndicate.service.schedules import latest_fire_time
 from tests.processes import SyndicateProcess
 from tests.sources_support import fixture_text, serve, source_config
 from tests.support import EXAMPLES, T0, write_config

@@ -13,10 +13,9 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from syndicate.context import App
-from syndicate.errors import SourceError
-from syndicate.sources import pull_source
-from syndicate.sources.fetch import (
+from syndicate.core.errors import SourceError
+from syndicate.intake.sources import pull_source
+from syndicate.intake.sources.fetch import (
     Client,
     HostPacer,
     Policy,
@@ -24,7 +23,8 @@ from syndicate.sources.fetch import (
     parse_http_url,
     retry_after_seconds,
 )
-from syndicate.sources.report import source_rows
+from syndicate.intake.sources.report import source_rows
+from syndicate.service.context import App
 from tests.sources_support import fixture_text, serve, source_config, stored
 from tests.support import T0
 

@@ -10,9 +10,9 @@ from pytest_httpserver import HTTPServer
 from sqlalchemy import select
 
 from syndicate import articles
-from syndicate.context import App
-from syndicate.db import source_entries
-from syndicate.sources import pull_source
+from syndicate.core.db import source_entries
+from syndicate.intake.sources import pull_source
+from syndicate.service.context import App
 from tests.sources_support import make_app, serve, server, source_config, stored  # noqa: F401
 
 MakeApp = Callable[[str], App]

@@ -20,10 +20,10 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from syndicate.clock import FixedClock
-from syndicate.config import MailgunSettings, PostmarkSettings, SendgridSettings
-from syndicate.context import App
+from syndicate.core.clock import FixedClock
+from syndicate.core.config import MailgunSettings, PostmarkSettings, SendgridSettings
 from syndicate.delivery import drain
+from syndicate.service.context import App
 from tests.test_delivery_fixtures import queued_edition
 
 KEY = "key-123"

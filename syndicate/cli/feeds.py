@@ -29,7 +29,7 @@ def feeds_group() -> None:
 def build(obj: Obj, name: str | None, as_json: bool) -> None:
     """Write every configured feed, or only feed NAME; unchanged files are not rewritten."""
     from syndicate.feeds import build_feeds
-    from syndicate.manualruns import prefixed, recorded
+    from syndicate.service.manualruns import prefixed, recorded
 
     app = obj.app()
     with Progress(

@@ -15,10 +15,10 @@ from syndicate.cli.base import (
     print_json,
     print_table,
 )
-from syndicate.console import audit
-from syndicate.console import operators as ops
-from syndicate.context import App
-from syndicate.db import transaction
+from syndicate.core.db import transaction
+from syndicate.service.context import App
+from syndicate.web.console import audit
+from syndicate.web.console import operators as ops
 
 ACTOR = "cli"
 

@@ -6,7 +6,6 @@ import logging
 
 import click
 
-from syndicate import jobs
 from syndicate.cli.base import (
     Obj,
     handle_errors,
@@ -16,8 +15,9 @@ from syndicate.cli.base import (
     print_json,
     print_table,
 )
-from syndicate.service import Parts, Service
-from syndicate.status import last_result
+from syndicate.service import jobs
+from syndicate.service.run import Parts, Service
+from syndicate.service.status import last_result
 
 log = logging.getLogger(__name__)
 

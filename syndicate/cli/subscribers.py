@@ -10,8 +10,6 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from sqlalchemy import func, select
 
-from syndicate import subscriber_csv
-from syndicate import subscribers as subs
 from syndicate.cli.base import (
     Obj,
     err_console,
@@ -22,8 +20,10 @@ from syndicate.cli.base import (
     print_json,
     print_table,
 )
-from syndicate.db import deliveries, transaction
-from syndicate.fileio import write_atomic
+from syndicate.core.db import deliveries, transaction
+from syndicate.core.fileio import write_atomic
+from syndicate.readers import csvfile as subscriber_csv
+from syndicate.readers import subscribers as subs
 
 
 @main_group.group("subscribers")

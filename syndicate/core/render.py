@@ -16,15 +16,16 @@ from jinja2 import (
     TemplateError as JinjaError,
 )
 
-from syndicate.errors import TemplateError
+from syndicate.core.errors import TemplateError
 
 
 def packaged_templates_dir() -> Path:
     """Where the default templates live: inside the wheel, or the source checkout."""
-    inside_wheel = Path(__file__).parent / "_templates"
+    package = Path(__file__).resolve().parent.parent  # syndicate/, above core/
+    inside_wheel = package / "_templates"
     if inside_wheel.is_dir():
         return inside_wheel
-    return Path(__file__).resolve().parent.parent / "templates"
+    return package.parent / "templates"
 
 
 @cache

@@ -5,12 +5,13 @@
     render.py    Jinja + premailer, once per edition
     check.py     the pre-send check (relative links, alt text, unsubscribe link, size)
 
-The stored HTML and text keep the per-recipient ``PLACEHOLDERS``; ``syndicate.messages``
+The stored HTML and text keep the per-recipient ``PLACEHOLDERS``; ``syndicate.delivery.messages``
 fills them in per recipient without re-rendering.
 """
 
 from __future__ import annotations
 
+from syndicate.delivery.messages import PLACEHOLDERS
 from syndicate.digest.check import CheckResult, presend_check
 from syndicate.digest.compose import (
     Edition,
@@ -29,7 +30,6 @@ from syndicate.digest.windows import (
     period_key,
     slots_between,
 )
-from syndicate.messages import PLACEHOLDERS
 
 __all__ = [
     "PLACEHOLDERS",

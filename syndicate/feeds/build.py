@@ -20,22 +20,23 @@ from typing import Any
 from sqlalchemy import and_, func, select
 from sqlalchemy.engine import Connection
 
-from syndicate import __version__, oserrors
+from syndicate import __version__
 from syndicate.articles import Article, by_ids, change_token, published
-from syndicate.context import App
-from syndicate.db import articles
-from syndicate.errors import FeedError
-from syndicate.feedfiles import FEED_FILES
+from syndicate.core import oserrors
+from syndicate.core.db import articles
+from syndicate.core.errors import FeedError
+from syndicate.core.fileio import BatchWriter, is_temp_name, sha256_hex, write_if_changed
 from syndicate.feeds import model
 from syndicate.feeds.archive import plan_pages
 from syndicate.feeds.atom import render_atom
+from syndicate.feeds.files import FEED_FILES
 from syndicate.feeds.generator import make_generator
 from syndicate.feeds.index import render_index, render_opml
 from syndicate.feeds.jsonfeed import render_json
 from syndicate.feeds.model import EPOCH, Entry, FeedSpec, Page, feed_spec, make_entry, tag_slug
 from syndicate.feeds.rss import render_rss
-from syndicate.fileio import BatchWriter, is_temp_name, sha256_hex, write_if_changed
-from syndicate.hosts.sweep import exclusive
+from syndicate.publishing.hosts.sweep import exclusive
+from syndicate.service.context import App
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ import ssl
 from pathlib import PurePosixPath
 from typing import Any
 
-from syndicate.hosts.base import (
+from syndicate.publishing.hosts.base import (
     AUTH_HINT,
     DOWN_HINT,
     PERMISSION_HINT,

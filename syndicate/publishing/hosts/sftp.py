@@ -15,8 +15,8 @@ import stat
 from pathlib import Path
 from typing import Any
 
-from syndicate.errors import install_hint
-from syndicate.hosts.base import (
+from syndicate.core.errors import install_hint
+from syndicate.publishing.hosts.base import (
     AUTH_HINT,
     DOWN_HINT,
     PERMISSION_HINT,

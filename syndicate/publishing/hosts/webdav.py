@@ -12,7 +12,7 @@ import requests
 from lxml import etree
 
 from syndicate import __version__
-from syndicate.hosts.base import (
+from syndicate.publishing.hosts.base import (
     AUTH_HINT,
     DOWN_HINT,
     PERMISSION_HINT,
