@@ -35,7 +35,7 @@ from syndicate.core.clock import FixedClock  # noqa: E402
 from syndicate.core.config import load_settings  # noqa: E402
 from syndicate.core.db import editions  # noqa: E402
 from syndicate.core.tokens import Signer  # noqa: E402
-from syndicate.delivery import drain  # noqa: E402
+from syndicate.delivery.drain import drain  # noqa: E402
 from syndicate.delivery.messages import edition_content, prepare, recipient_for  # noqa: E402
 from syndicate.service.context import App  # noqa: E402
 from tests.support import write_config  # noqa: E402

@@ -92,7 +92,7 @@ def browser(flask: Flask, app: App | None = None, operator: ops.Operator | None 
 
 def seed(app: App) -> dict[str, int]:
     """Articles, two subscribers, one edition sent to them: ids for the route walk."""
-    from syndicate.delivery import drain
+    from syndicate.delivery.drain import drain
     from syndicate.intake.importers.pipeline import import_paths
     from syndicate.service.jobs import send_digest
 

@@ -79,7 +79,7 @@ def status(app: App, address: str) -> str:
 def test_subscribe_confirm_receive_and_one_click_unsubscribe(app: App, browser) -> None:
     from playwright.sync_api import expect
 
-    from syndicate.delivery import drain
+    from syndicate.delivery.drain import drain
     from syndicate.intake.importers.pipeline import import_paths
     from syndicate.service.jobs import send_digest
 

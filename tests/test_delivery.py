@@ -17,7 +17,7 @@ from syndicate.core.clock import FixedClock
 from syndicate.core.config import Settings
 from syndicate.core.db import deliveries, subscribers, workers
 from syndicate.core.tokens import signer_for
-from syndicate.delivery import drain
+from syndicate.delivery.drain import drain
 from syndicate.delivery.mailers.base import OutgoingMessage, SendResult
 from syndicate.delivery.mailers.limits import CircuitBreaker, RateLimiter
 from syndicate.delivery.outbox import status

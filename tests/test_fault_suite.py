@@ -37,8 +37,8 @@ from werkzeug import Request, Response
 
 from syndicate.core.db import deliveries, editions, job_runs, open_store
 from syndicate.core.fileio import is_temp_name
+from syndicate.core.schedules import latest_fire_time
 from syndicate.publishing.publish import scan
-from syndicate.service.schedules import latest_fire_time
 from tests.support import REPO, write_config
 from tests.test_delivery_fixtures import add_subscribers
 from tests.test_digest_fixtures import add_article

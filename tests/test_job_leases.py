@@ -18,12 +18,12 @@ from sqlalchemy import func, insert, select, text
 
 from syndicate.core.clock import FixedClock
 from syndicate.core.db import deliveries, editions, job_runs, open_store
+from syndicate.core.schedules import latest_fire_time, slot_key
 from syndicate.digest import compose
 from syndicate.readers import subscribers
 from syndicate.service import claims
 from syndicate.service.context import App
 from syndicate.service.jobs import digest_slot_job, housekeeping, now_slot, resume_stale
-from syndicate.service.schedules import latest_fire_time, slot_key
 from syndicate.service.status import collect
 from tests.processes import SyndicateProcess
 from tests.support import write_config

@@ -20,7 +20,7 @@ from syndicate.core.clock import FixedClock
 from syndicate.core.config import MailgunSettings, PostmarkSettings, SendgridSettings, Settings
 from syndicate.core.db import deliveries
 from syndicate.core.httpdates import parse_retry_after
-from syndicate.delivery import drain
+from syndicate.delivery.drain import drain
 from syndicate.delivery.mailers.base import OutgoingMessage
 from syndicate.delivery.mailers.mailgun import MailgunMailer
 from syndicate.delivery.mailers.postmark import PostmarkMailer

@@ -15,7 +15,7 @@ from aiosmtpd.smtp import AuthResult
 from syndicate.core.clock import FixedClock
 from syndicate.core.config import Settings, SmtpSettings
 from syndicate.core.tokens import Signer
-from syndicate.delivery import drain
+from syndicate.delivery.drain import drain
 from syndicate.delivery.mailers.base import OutgoingMessage
 from syndicate.delivery.mailers.smtp import SmtpMailer
 from syndicate.delivery.messages import EditionContent, prepare, recipient_for

@@ -22,9 +22,9 @@ from syndicate.core.config import load_settings
 from syndicate.core.db import articles as articles_table
 from syndicate.core.db import open_store
 from syndicate.core.errors import ConfigError
+from syndicate.core.schedules import latest_fire_time
 from syndicate.service import jobs
 from syndicate.service.context import App
-from syndicate.service.schedules import latest_fire_time
 from tests.processes import SyndicateProcess
 from tests.sources_support import fixture_text, serve, source_config
 from tests.support import EXAMPLES, T0, write_config

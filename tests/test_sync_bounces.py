@@ -20,7 +20,7 @@ from syndicate.core.clock import FixedClock
 from syndicate.core.config import MailgunSettings, PostmarkSettings
 from syndicate.core.db import deliveries
 from syndicate.core.db import subscribers as subscriber_rows
-from syndicate.delivery import drain
+from syndicate.delivery.drain import drain
 from syndicate.delivery.mailers.bounces import smtp_bounce
 from syndicate.readers import subscribers
 from syndicate.service.context import App

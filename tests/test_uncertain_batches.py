@@ -22,7 +22,7 @@ from werkzeug import Request, Response
 
 from syndicate.core.clock import FixedClock
 from syndicate.core.config import MailgunSettings, PostmarkSettings, SendgridSettings
-from syndicate.delivery import drain
+from syndicate.delivery.drain import drain
 from syndicate.service.context import App
 from tests.test_delivery_fixtures import queued_edition
 

@@ -44,7 +44,7 @@ from syndicate.delivery.outbox import STATES
 @handle_errors
 def deliver(obj: Obj, once: bool, worker_id: str | None, as_json: bool) -> None:
     """Drain the outbox: hand queued messages to the mail provider."""
-    from syndicate.delivery import drain
+    from syndicate.delivery.drain import drain
     from syndicate.delivery.outbox import due_count
     from syndicate.service.manualruns import recorded
 

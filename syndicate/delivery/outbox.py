@@ -151,7 +151,7 @@ def next_local_hour(now: datetime, hour: int, zone: str) -> datetime:
     """The first ``hour``:00 in ``zone`` at or after ``now`` (aware UTC); DST-safe."""
     from zoneinfo import ZoneInfo
 
-    from syndicate.service.schedules import next_fire_time
+    from syndicate.core.schedules import next_fire_time
 
     found = next_fire_time(f"0 {hour} * * *", ZoneInfo(zone), now)
     assert found is not None  # a daily schedule always has a next time

@@ -33,9 +33,9 @@ from syndicate.feeds.files import FEED_FILES
 from syndicate.feeds.generator import make_generator
 from syndicate.feeds.index import render_index, render_opml
 from syndicate.feeds.jsonfeed import render_json
+from syndicate.feeds.lock import exclusive
 from syndicate.feeds.model import EPOCH, Entry, FeedSpec, Page, feed_spec, make_entry, tag_slug
 from syndicate.feeds.rss import render_rss
-from syndicate.publishing.hosts.sweep import exclusive
 from syndicate.service.context import App
 
 log = logging.getLogger(__name__)

@@ -28,6 +28,7 @@ from syndicate.core.errors import PublishError, SyndicateError
 from syndicate.core.fileio import sha256_hex
 from syndicate.feeds import files as feedfiles
 from syndicate.feeds.lint import lint_file
+from syndicate.feeds.lock import exclusive
 from syndicate.publishing import websub
 from syndicate.publishing.hosts import Host, HostError, build_host
 from syndicate.publishing.hosts import manifest as store
@@ -210,7 +211,7 @@ def publish(
         )
     pushers: list[_Pusher] = []
     try:
-        with sweeping.exclusive(app.engine, feeds_dir):
+        with exclusive(app.engine, feeds_dir):
             for host_settings in chosen:
                 index = settings.hosts.index(host_settings)
                 pusher = _Pusher(app, host_settings, key=f"hosts[{index}]", progress=progress)

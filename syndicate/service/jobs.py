@@ -25,10 +25,10 @@ from sqlalchemy.engine import Connection
 from syndicate.core.config import Settings
 from syndicate.core.db import editions, job_runs, webhook_events, workers
 from syndicate.core.errors import SyndicateError
+from syndicate.core.schedules import latest_fire_time, slot_key, slot_time
 from syndicate.readers.audience import prune as prune_audience
 from syndicate.service import claims
 from syndicate.service.context import App
-from syndicate.service.schedules import latest_fire_time, slot_key, slot_time
 
 log = logging.getLogger(__name__)
 
@@ -255,7 +255,7 @@ def catch_up(app: App) -> list[JobOutcome]:
 
 
 def deliver(app: App) -> Any:
-    from syndicate.delivery import drain
+    from syndicate.delivery.drain import drain
 
     return drain(app, once=True)
 

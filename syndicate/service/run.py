@@ -23,11 +23,11 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from syndicate.core.config import Settings, load_settings
 from syndicate.core.errors import ConfigError, SyndicateError
+from syndicate.core.schedules import cron_trigger, latest_fire_time
 from syndicate.intake.sources.watch import watch_folders
 from syndicate.service import jobs
 from syndicate.service.context import App
 from syndicate.service.leader import LeaderLock, leader_lock
-from syndicate.service.schedules import cron_trigger, latest_fire_time
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +129,7 @@ class Service:
     # -- delivery and web ----------------------------------------------------------
 
     def _deliver(self) -> None:
-        from syndicate.delivery import drain
+        from syndicate.delivery.drain import drain
 
         while not self.stop.is_set():
             try:

@@ -10,12 +10,12 @@ from typing import Any
 from sqlalchemy import select
 
 from syndicate.core.db import job_runs, leases, pushes, workers
+from syndicate.core.schedules import next_fire_time
 from syndicate.delivery.outbox import status as edition_status
 from syndicate.intake.sources.report import source_rows
 from syndicate.service import claims
 from syndicate.service.context import App
 from syndicate.service.jobs import scheduled_jobs
-from syndicate.service.schedules import next_fire_time
 
 RECENT_EDITIONS = 5
 DELIVER_JOB = "deliver"
