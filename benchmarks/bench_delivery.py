@@ -39,7 +39,7 @@ from syndicate.delivery.drain import drain  # noqa: E402
 from syndicate.delivery.messages import edition_content, prepare, recipient_for  # noqa: E402
 from syndicate.service.context import App  # noqa: E402
 from tests.support import write_config  # noqa: E402
-from tests.test_delivery_fixtures import queued_edition  # noqa: E402
+from tests.support.deliveries import queued_edition  # noqa: E402
 
 T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
 # About 25 KB of HTML per edition, as a real digest.

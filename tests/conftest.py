@@ -18,6 +18,9 @@ from syndicate.core.config import Settings, load_settings
 from syndicate.service.context import App
 from tests.support import REQUIRE_ALL, T0, require, write_config
 
+# Server fixtures shared by many modules, found by name (test modules hold tests only).
+pytest_plugins = ("tests.support.hosts", "tests.support.sources")
+
 PG_URL = os.environ.get("SYNDICATE_TEST_DATABASE_URL")
 
 

@@ -16,8 +16,8 @@ from syndicate.readers import audience
 from syndicate.service.context import App
 from syndicate.service.jobs import build_feeds, housekeeping
 from syndicate.web import create_app
-from tests.console_helpers import DIGESTS, MONDAY, browser, make_operator
 from tests.support import EXAMPLES
+from tests.support.console import DIGESTS, MONDAY, browser, make_operator
 
 FEEDLY = (
     "Feedly/1.0 (+http://www.feedly.com/fetcher.html; 1,234 subscribers; like FeedFetcher-Google)"

@@ -16,7 +16,7 @@ from syndicate.core.db import link_clicks
 from syndicate.delivery import clicks
 from syndicate.service.context import App
 from syndicate.web import create_app
-from tests.console_helpers import DIGESTS, MONDAY, browser, make_operator, seed
+from tests.support.console import DIGESTS, MONDAY, browser, make_operator, seed
 
 BASE = "https://news.example.org"
 

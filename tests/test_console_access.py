@@ -16,7 +16,7 @@ from syndicate.web.admin import ADMIN_ROUTES
 from syndicate.web.admin.system import masked
 from syndicate.web.console import audit
 from syndicate.web.console import operators as ops
-from tests.console_helpers import (
+from tests.support.console import (
     BASE,
     COOKIE,
     DIGESTS,

@@ -14,8 +14,8 @@ from syndicate.service.context import App
 from syndicate.service.jobs import build_feeds
 from syndicate.web import create_app
 from syndicate.web.console import audit
-from tests.console_helpers import DIGESTS, MONDAY, browser, make_operator
 from tests.support import EXAMPLES
+from tests.support.console import DIGESTS, MONDAY, browser, make_operator
 
 
 @pytest.fixture

@@ -21,9 +21,9 @@ from syndicate.core.clock import FixedClock
 from syndicate.core.config import load_settings
 from syndicate.readers import subscribers as subs
 from syndicate.service.context import App
-from tests.console_helpers import DIGESTS, MONDAY, PASSWORD, seed
-from tests.processes import SyndicateProcess
 from tests.support import ARTIFACTS, write_config
+from tests.support.console import DIGESTS, MONDAY, PASSWORD, seed
+from tests.support.processes import SyndicateProcess
 
 pytestmark = pytest.mark.browser
 

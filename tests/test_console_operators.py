@@ -16,7 +16,7 @@ from syndicate.core.db import operators, transaction
 from syndicate.service.context import App
 from syndicate.web.console import audit, sessions
 from syndicate.web.console import operators as ops
-from tests.console_helpers import PASSWORD, make_operator
+from tests.support.console import PASSWORD, make_operator
 
 IDLE, ABSOLUTE = timedelta(minutes=30), timedelta(hours=12)
 

@@ -13,7 +13,7 @@ from syndicate.service.context import App
 from syndicate.web.admin.charts import bar_chart, line_chart, nice_ticks
 from syndicate.web.console import editions as eds
 from syndicate.web.console import stats
-from tests.console_helpers import DIGESTS, MONDAY, seed
+from tests.support.console import DIGESTS, MONDAY, seed
 
 
 @pytest.fixture

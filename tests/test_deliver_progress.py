@@ -11,7 +11,7 @@ from syndicate.cli import main
 from syndicate.cli.progress import HeldColumn, RateColumn
 from syndicate.delivery.mailers.limits import RateLimiter
 from syndicate.service.context import App
-from tests.test_delivery_fixtures import queued_edition
+from tests.support.deliveries import queued_edition
 
 
 class Clock:

@@ -22,7 +22,7 @@ from syndicate.delivery.mailers.base import OutgoingMessage, SendResult
 from syndicate.delivery.mailers.limits import CircuitBreaker, RateLimiter
 from syndicate.delivery.outbox import status
 from syndicate.service.context import App
-from tests.test_delivery_fixtures import queued_edition
+from tests.support.deliveries import queued_edition
 
 
 class ScriptedMailer:
@@ -274,7 +274,7 @@ def test_a_long_drain_keeps_only_the_last_few_editions_prepared(
     app: App, clock: FixedClock
 ) -> None:
     from syndicate.delivery.drain import PREPARED_EDITIONS, _Drainer
-    from tests.test_delivery_fixtures import add_edition
+    from tests.support.deliveries import add_edition
 
     ids = [
         add_edition(app.engine, now=clock.now(), period=f"2026-03-{day:02d}T06:00Z")

@@ -19,7 +19,7 @@ from syndicate.delivery.messages import edition_content, prepare, recipient_for
 from syndicate.digest import compose
 from syndicate.service.context import App
 from tests.support import ARTIFACTS
-from tests.test_digest_fixtures import DIGEST_CONFIG
+from tests.support.digests import DIGEST_CONFIG
 from tests.test_digest_golden import fixed_store
 
 pytestmark = pytest.mark.browser

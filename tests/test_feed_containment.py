@@ -8,7 +8,7 @@ import pytest
 from syndicate.articles import Article
 from syndicate.core.config import Settings
 from syndicate.feeds.model import feed_spec, make_entry
-from tests.test_feed_helpers import START
+from tests.support.feeds import START
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from syndicate.core.clock import FixedClock
 from syndicate.core.db import deliveries
 from syndicate.service.context import App
 from tests.support import require
-from tests.test_delivery_fixtures import queued_edition
+from tests.support.deliveries import queued_edition
 
 RECIPIENTS = 60
 

@@ -1,6 +1,6 @@
 """A killed publish leaves temp files behind; the next publish removes them, on every host.
 
-Each host kind runs against its real server on loopback (tests/test_hosts_servers.py).
+Each host kind runs against its real server on loopback (tests/support/host_servers.py).
 The leftovers are planted where a publish killed between writing a temp file and
 renaming it would leave them, in every form syndicate writes one: the staged hosts'
 ``.name.<12 hex>.tmp`` and ``write_atomic``'s ``.name.<8 chars>.tmp``.
@@ -14,7 +14,7 @@ import pytest
 
 from syndicate.core.fileio import is_temp_name
 from syndicate.publishing.hosts.base import temp_name
-from tests.test_hosts_fixtures import (
+from tests.support.hosts import (
     PUBLISHED,
     make_target,
     run,

@@ -16,7 +16,7 @@ from syndicate.core.db import pushes
 from syndicate.feeds import files as feedfiles
 from syndicate.publishing.hosts import build_host
 from syndicate.publishing.publish import PublishFailed
-from tests.test_hosts_fixtures import (
+from tests.support.hosts import (
     PUBLISHED,
     host_app,
     make_target,

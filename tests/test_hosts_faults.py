@@ -15,7 +15,8 @@ from syndicate.publishing.hosts import HostError, build_host
 from syndicate.publishing.hosts.base import AUTH_HINT, DOWN_HINT, PERMISSION_HINT, SPACE_HINT
 from syndicate.publishing.publish import PublishFailed
 from tests.support import free_port
-from tests.test_hosts_fixtures import (
+from tests.support.host_servers import ChaosProxy, sshd_server
+from tests.support.hosts import (
     PUBLISHED,
     Target,
     host_app,
@@ -25,7 +26,6 @@ from tests.test_hosts_fixtures import (
     run,
     write_feeds,
 )
-from tests.test_hosts_servers import ChaosProxy, sshd_server
 
 pytestmark = [
     pytest.mark.usefixtures("secrets"),

@@ -26,7 +26,7 @@ from syndicate.delivery.mailers.mailgun import MailgunMailer
 from syndicate.delivery.mailers.postmark import PostmarkMailer
 from syndicate.delivery.mailers.sendgrid import SendgridMailer, tag
 from syndicate.service.context import App
-from tests.test_delivery_fixtures import outgoing_messages, queued_edition
+from tests.support.deliveries import outgoing_messages, queued_edition
 
 KEY = "key-123"
 

@@ -21,7 +21,7 @@ from syndicate.delivery.mailers.smtp import SmtpMailer
 from syndicate.delivery.messages import EditionContent, prepare, recipient_for
 from syndicate.service.context import App
 from tests.support import T0, free_port
-from tests.test_delivery_fixtures import SmtpSink, outgoing_messages, queued_edition, self_signed
+from tests.support.deliveries import SmtpSink, outgoing_messages, queued_edition, self_signed
 
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH:UserWarning")
 

@@ -22,7 +22,7 @@ from syndicate.delivery.outbox import (
     status,
 )
 from syndicate.service.context import App
-from tests.test_delivery_fixtures import queued_edition
+from tests.support.deliveries import queued_edition
 
 
 def states(app: App) -> dict[int, str]:

@@ -26,7 +26,7 @@ from syndicate.publishing.hosts.manifest import manifest, recent_pushes, remembe
 from syndicate.publishing.publish import PublishFailed, headers_for, make_plan, publish, scan
 from syndicate.service.context import App
 from tests.support import T0, write_config
-from tests.test_hosts_fixtures import PUBLISHED, write_feeds
+from tests.support.hosts import PUBLISHED, write_feeds
 
 
 @pytest.fixture

@@ -12,10 +12,10 @@ from sqlalchemy import func, select
 
 from syndicate.core.config import load_settings
 from syndicate.core.db import deliveries, open_store
-from tests.processes import SyndicateProcess
-from tests.sinks import TOKEN, BatchSink, postmark_config
 from tests.support import T0, write_config
-from tests.test_delivery_fixtures import queued_edition
+from tests.support.deliveries import queued_edition
+from tests.support.processes import SyndicateProcess
+from tests.support.sinks import TOKEN, BatchSink, postmark_config
 
 SERVICE = """
 [[feeds]]

@@ -25,9 +25,9 @@ from syndicate.core.errors import ConfigError
 from syndicate.core.schedules import latest_fire_time
 from syndicate.service import jobs
 from syndicate.service.context import App
-from tests.processes import SyndicateProcess
-from tests.sources_support import fixture_text, serve, source_config
 from tests.support import EXAMPLES, T0, write_config
+from tests.support.processes import SyndicateProcess
+from tests.support.sources import fixture_text, serve, source_config
 
 MakeApp = Callable[[str], App]
 FEEDS = """

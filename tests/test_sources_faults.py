@@ -25,8 +25,8 @@ from syndicate.intake.sources.fetch import (
 )
 from syndicate.intake.sources.report import source_rows
 from syndicate.service.context import App
-from tests.sources_support import fixture_text, serve, source_config, stored
 from tests.support import T0
+from tests.support.sources import fixture_text, serve, source_config, stored
 
 MakeApp = Callable[[str], App]
 

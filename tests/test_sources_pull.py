@@ -1,7 +1,7 @@
 """Feed sources against a loopback server serving WordPress, Ghost, Hugo, Substack,
 Medium, Jekyll (Atom) and micro.blog (JSON Feed) shaped feeds: what an operator sees stored."""
 
-# ruff: noqa: F811 - pytest fixtures imported from sources_support are parameters here
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -13,7 +13,7 @@ from syndicate import articles
 from syndicate.core.db import source_entries
 from syndicate.intake.sources import pull_source
 from syndicate.service.context import App
-from tests.sources_support import make_app, serve, server, source_config, stored  # noqa: F401
+from tests.support.sources import serve, source_config, stored
 
 MakeApp = Callable[[str], App]
 
@@ -176,7 +176,7 @@ def test_identity_is_stable_changes_update_and_departed_entries_stay(
     assert again.counts["unchanged"] == 2 and again.counts["imported"] == 0
     server.clear()
     # The next feed: "The swifts are back" was edited, "Fog week" left the window.
-    from tests.sources_support import fixture_text
+    from tests.support.sources import fixture_text
 
     edited = fixture_text(server, "ghost.xml")
     edited = edited.replace("a full week before", "eight days before")

@@ -24,7 +24,7 @@ from syndicate.delivery.drain import drain
 from syndicate.delivery.mailers.bounces import smtp_bounce
 from syndicate.readers import subscribers
 from syndicate.service.context import App
-from tests.test_delivery_fixtures import SmtpSink, add_edition, add_subscribers
+from tests.support.deliveries import SmtpSink, add_edition, add_subscribers
 from tests.test_mailer_http import KEY, Fake, error, mailgun_check, postmark_check
 from tests.test_mailer_smtp import plain, start
 

@@ -24,7 +24,7 @@ from syndicate.core.clock import FixedClock
 from syndicate.core.config import MailgunSettings, PostmarkSettings, SendgridSettings
 from syndicate.delivery.drain import drain
 from syndicate.service.context import App
-from tests.test_delivery_fixtures import queued_edition
+from tests.support.deliveries import queued_edition
 
 KEY = "key-123"
 RECIPIENTS = 20

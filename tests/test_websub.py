@@ -14,7 +14,7 @@ from syndicate.publishing.publish import publish
 from syndicate.publishing.websub import advertised, ping_hubs
 from syndicate.service.context import App
 from tests.support import free_port
-from tests.test_hosts_fixtures import FEEDS_URL, atom, jsonfeed, rss, write_feeds
+from tests.support.hosts import FEEDS_URL, atom, jsonfeed, rss, write_feeds
 
 LIVE = ["all/atom.xml", "all/feed.json", "all/rss.xml"]
 

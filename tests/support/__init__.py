@@ -13,11 +13,11 @@ from alembic.script import ScriptDirectory
 
 from syndicate.core.db import alembic_config
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parent.parent.parent
 SHARED = REPO.parent / "shared"
 CORPUS = SHARED / "corpus"
 EXAMPLES = REPO / "examples" / "articles"
-GOLDEN = Path(__file__).resolve().parent / "golden"
+GOLDEN = REPO / "tests" / "golden"
 ARTIFACTS = REPO / "test-artifacts"
 
 # CI sets this: a real part that is missing fails the run instead of skipping.

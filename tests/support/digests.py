@@ -8,12 +8,10 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert
-
-from syndicate.core.db import article_tags, articles, transaction
 from syndicate.service.context import App
+from tests.support.factories import insert_article
 
-# Weekly on Monday 08:00 Kyiv; T0 (tests/support.py) is Monday 2026-03-02 09:00 UTC,
+# Weekly on Monday 08:00 Kyiv; T0 (tests/support/) is Monday 2026-03-02 09:00 UTC,
 # so the slot at or before T0 is 2026-03-02 06:00 UTC (08:00 EET).
 DIGEST_CONFIG = """
 [[feeds]]
@@ -50,7 +48,7 @@ lookback = "1d"
 _counter = iter(range(1, 1_000_000))
 
 
-def add_article(
+def add_dated_article(
     app: App,
     title: str,
     published_at: datetime,
@@ -66,28 +64,22 @@ def add_article(
     number = next(_counter)
     slug = slug or f"article-{number}"
     text = summary or f"The text of {title}."
-    with transaction(app.engine) as conn:
-        article_id = conn.execute(
-            insert(articles)
-            .values(
-                uid=f"urn:uuid:00000000-0000-4000-8000-{number:012d}",
-                slug=slug,
-                source=None,
-                source_format="markdown",
-                title=title,
-                author_name=author,
-                summary=summary or text,
-                content_html=f"<p>{text}</p>",
-                content_text=text,
-                image_url=image_url,
-                published_at=published_at,
-                updated_at=published_at,
-                draft=draft,
-                content_hash=hashlib.sha256(text.encode()).hexdigest(),
-                imported_at=published_at + timedelta(minutes=1),
-            )
-            .returning(articles.c.id)
-        ).scalar_one()
-        for tag in tags:
-            conn.execute(insert(article_tags).values(article_id=article_id, tag=tag))
-    return article_id
+    return insert_article(
+        app.engine,
+        tags=tags,
+        uid=f"urn:uuid:00000000-0000-4000-8000-{number:012d}",
+        slug=slug,
+        source=None,
+        source_format="markdown",
+        title=title,
+        author_name=author,
+        summary=summary or text,
+        content_html=f"<p>{text}</p>",
+        content_text=text,
+        image_url=image_url,
+        published_at=published_at,
+        updated_at=published_at,
+        draft=draft,
+        content_hash=hashlib.sha256(text.encode()).hexdigest(),
+        imported_at=published_at + timedelta(minutes=1),
+    )

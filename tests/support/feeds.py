@@ -9,12 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import feedparser
-from sqlalchemy import delete, insert
+from sqlalchemy import delete
 
 from syndicate.articles import mark_changed
 from syndicate.core.db import article_tags, articles
 from syndicate.feeds.files import FEED_FILES
 from syndicate.service.context import App
+from tests.support.factories import insert_article
 
 START = datetime(2026, 1, 5, 8, 30, tzinfo=UTC)
 
@@ -38,7 +39,7 @@ per_tag = false
 """
 
 
-def add_article(
+def add_numbered_article(
     app: App,
     number: int,
     *,
@@ -64,32 +65,27 @@ def add_article(
     content_text = content_text or f"Body of article {number} with a relative link."
     digest = hashlib.sha256(f"{title}\n{content_html}\n{summary}".encode()).hexdigest()
     image_url, image_type, image_length = image or (None, None, None)
-    with app.engine.begin() as conn:
-        article_id = conn.execute(
-            insert(articles).values(
-                uid=f"tag:news.example.org,2026:article-{number}",
-                slug=slug or f"article-{number}",
-                source_format="markdown",
-                title=title,
-                author_name=author,
-                author_email=author_email,
-                summary=summary,
-                content_html=content_html,
-                content_text=content_text,
-                image_url=image_url,
-                image_type=image_type,
-                image_length=image_length,
-                published_at=when,
-                updated_at=when,
-                draft=draft,
-                content_hash=digest,
-                imported_at=when,
-            )
-        ).inserted_primary_key[0]
-        for tag in tags:
-            conn.execute(insert(article_tags).values(article_id=article_id, tag=tag))
-        mark_changed(conn)  # as every real writer does: the feed builder relies on it
-    return int(article_id)
+    return insert_article(
+        app.engine,
+        tags=tags,
+        uid=f"tag:news.example.org,2026:article-{number}",
+        slug=slug or f"article-{number}",
+        source_format="markdown",
+        title=title,
+        author_name=author,
+        author_email=author_email,
+        summary=summary,
+        content_html=content_html,
+        content_text=content_text,
+        image_url=image_url,
+        image_type=image_type,
+        image_length=image_length,
+        published_at=when,
+        updated_at=when,
+        draft=draft,
+        content_hash=digest,
+        imported_at=when,
+    )
 
 
 def clear_articles(app: App) -> None:

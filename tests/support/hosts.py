@@ -20,7 +20,7 @@ from syndicate.core.db import host_files
 from syndicate.publishing.publish import PushReport, publish
 from syndicate.service.context import App
 from tests.support import T0, write_config
-from tests.test_hosts_servers import (
+from tests.support.host_servers import (
     DavServer,
     FtpServer,
     SshServer,

@@ -15,7 +15,7 @@ from syndicate.core.config import load_settings
 from syndicate.service.context import App
 from tests.support import T0, write_config
 
-FEEDS = Path(__file__).resolve().parent / "feeds"
+FEEDS = Path(__file__).resolve().parent.parent / "feeds"
 FEED_TYPES = {
     ".xml": "application/rss+xml; charset=UTF-8",
     ".json": "application/feed+json",
