@@ -119,7 +119,7 @@ def _load_tags(conn: Connection, ids: Sequence[int]) -> dict[int, tuple[str, ...
             .where(article_tags.c.article_id.in_(chunk))
             .order_by(article_tags.c.article_id, article_tags.c.tag)
         )
-        for article_id, tag in rows:
+        for article_id, tag in rows.tuples():
             tags.setdefault(article_id, []).append(tag)
     return {key: tuple(value) for key, value in tags.items()}
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import click
@@ -258,7 +259,7 @@ def send(obj: Obj, name: str, test_to: str | None, as_json: bool) -> None:
     run = recorded(app, f"digest:{name}", lambda: send_digest(app, name))
     with app.engine.connect() as conn:
         edition = find_edition(conn, edition_id=run.edition_id) if run.edition_id else None
-    report = {
+    report: dict[str, Any] = {
         "digest": name,
         "slot": run.slot,
         "edition_id": run.edition_id,

@@ -139,7 +139,7 @@ def show_command(obj: Obj, email: str, as_json: bool) -> None:
     """Everything stored about one person."""
     with obj.app().engine.connect() as conn:
         subscriber = subs.require(conn, email)
-        sent = dict(
+        sent: dict[str, int] = dict(
             conn.execute(
                 select(deliveries.c.status, func.count())
                 .where(deliveries.c.subscriber_id == subscriber.id)

@@ -27,6 +27,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import ErrorDetails
 
 from syndicate.core.configkeys import nearest_key
 from syndicate.core.errors import ConfigError
@@ -651,7 +652,7 @@ def _key_path(loc: tuple[Any, ...]) -> str:
     return path or "(top level)"
 
 
-def _describe(error: dict[str, Any]) -> str:
+def _describe(error: ErrorDetails) -> str:
     loc = tuple(p for p in error["loc"] if not str(p).startswith("function-"))
     message = error["msg"]
     for prefix in ("Value error, ", "Assertion failed, "):

@@ -50,7 +50,8 @@ def render(operator_dir: Path | None, name: str, **context: object) -> str:
     try:
         return environment(operator_dir).get_template(name).render(**context)
     except JinjaError as exc:
-        where = f"{name}:{exc.lineno}" if getattr(exc, "lineno", None) else name
+        line = getattr(exc, "lineno", None)  # syntax errors carry one, others do not
+        where = f"{name}:{line}" if line else name
         raise TemplateError(f"template {where}: {exc.message}") from None
 
 

@@ -139,7 +139,9 @@ def iframe_host_list(hosts: Iterable[str]) -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=32)
-def policy(iframe_hosts: tuple[str, ...]) -> tuple[frozenset[str], frozenset[str], dict]:
+def policy(
+    iframe_hosts: tuple[str, ...],
+) -> tuple[frozenset[str], frozenset[str], dict[str, set[str]]]:
     """The allow-list: (tags kept, tags dropped with their content, attributes per tag).
 
     Shared by ``sanitize_html`` and the feeds' native containment pass; callers must

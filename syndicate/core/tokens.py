@@ -132,7 +132,7 @@ def _stored_key(engine: Engine) -> bytes:
     with engine.begin() as conn:
         row = conn.execute(select(meta.c.value).where(meta.c.key == "signing_key")).first()
         if row:
-            return row[0].encode()
+            return str(row[0]).encode()
         value = secrets.token_urlsafe(32)
         try:
             with conn.begin_nested():

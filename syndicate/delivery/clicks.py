@@ -124,4 +124,4 @@ def top_links(conn: Connection, edition_id: int, limit: int = 20) -> list[tuple[
         .order_by(link_clicks.c.clicks.desc(), link_clicks.c.url)
         .limit(limit)
     )
-    return [(url, clicks) for url, clicks in rows]
+    return [(url, clicks) for url, clicks in rows.tuples()]

@@ -80,7 +80,7 @@ class DkimSigner:
             include_headers=include,
             linesep=b"\r\n",
         )
-        return signature + message
+        return bytes(signature) + message
 
 
 def _header_lines(message: bytes) -> list[bytes]:

@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import String, and_, bindparam, cast, func, literal, or_, select, update
 from sqlalchemy.engine import Connection
@@ -516,7 +517,7 @@ def list_rows(
     edition_id: int | None = None,
     state: str | None = None,
     limit: int = 100,
-) -> list[dict[str, object]]:
+) -> list[dict[str, Any]]:
     """Delivery rows for ``syndicate outbox list`` (newest first)."""
     query = select(
         deliveries.c.id,

@@ -16,7 +16,6 @@ import webbrowser
 from collections.abc import Callable
 from email.message import EmailMessage
 from pathlib import Path
-from typing import cast
 
 from syndicate.core.errors import SyndicateError
 
@@ -24,7 +23,9 @@ SHOWN_HEADERS = ("From", "To", "Reply-To", "Subject", "List-Unsubscribe")
 
 
 def parse(data: bytes) -> EmailMessage:
-    return cast(EmailMessage, email.message_from_bytes(data, policy=email.policy.default))
+    message = email.message_from_bytes(data, policy=email.policy.default)
+    assert isinstance(message, EmailMessage)  # policy.default builds EmailMessage
+    return message
 
 
 def part(message: EmailMessage, kind: str) -> str:

@@ -127,7 +127,7 @@ def template_context(
 def inline_css(html: str) -> str:
     """premailer, configured once: no network, ``!important`` kept, ``@media`` kept."""
     try:
-        return Premailer(
+        inlined: str = Premailer(
             html,
             allow_network=False,
             strip_important=False,
@@ -141,6 +141,7 @@ def inline_css(html: str) -> str:
         ).transform(pretty_print=False)
     except Exception as exc:  # premailer raises bare errors on broken CSS
         raise DigestError(f"cannot inline the edition's CSS: {exc}") from None
+    return inlined
 
 
 def render_edition(

@@ -57,8 +57,8 @@ def register(generator: FeedGenerator, page: Page) -> None:
     generator.register_extension(
         "syndicate_atom", AtomFeedExtension, AtomEntryExtension, atom=True, rss=False
     )
-    generator.syndicate_atom.page = page  # type: ignore[attr-defined]
+    generator.syndicate_atom.page = page
 
 
 def render_atom(generator: FeedGenerator) -> bytes:
-    return generator.atom_str(pretty=True, encoding="UTF-8", xml_declaration=True)
+    return bytes(generator.atom_str(pretty=True, encoding="UTF-8", xml_declaration=True))

@@ -162,7 +162,7 @@ def _is_current(root: Path, relpath: str, fingerprint: str, manifest: dict[str, 
     if not isinstance(recorded, list) or len(recorded) != 2 or recorded[0] != fingerprint:
         return False
     try:
-        return (root / relpath).stat().st_size == recorded[1]
+        return bool((root / relpath).stat().st_size == recorded[1])
     except FileNotFoundError:
         return False
 

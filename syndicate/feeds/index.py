@@ -79,4 +79,4 @@ def render_opml(settings: Settings, feeds: list[FeedSpec]) -> bytes:
             xmlUrl=spec.url(spec.path, fmt),
             htmlUrl=spec.home_url,
         )
-    return etree.tostring(root, pretty_print=True, encoding="UTF-8", xml_declaration=True)
+    return bytes(etree.tostring(root, pretty_print=True, encoding="UTF-8", xml_declaration=True))

@@ -84,8 +84,8 @@ def register(generator: FeedGenerator, page: Page) -> None:
     generator.register_extension(
         "syndicate_rss", RssFeedExtension, RssEntryExtension, atom=False, rss=True
     )
-    generator.syndicate_rss.page = page  # type: ignore[attr-defined]
+    generator.syndicate_rss.page = page
 
 
 def render_rss(generator: FeedGenerator) -> bytes:
-    return generator.rss_str(pretty=True, encoding="UTF-8", xml_declaration=True)
+    return bytes(generator.rss_str(pretty=True, encoding="UTF-8", xml_declaration=True))

@@ -115,7 +115,7 @@ def shared_salt(engine: Engine, day: str) -> str:
     with transaction(engine) as conn:
         row = conn.execute(select(meta.c.value).where(meta.c.key == key)).first()
         if row:
-            return row[0]
+            return str(row[0])
         conn.execute(delete(meta).where(meta.c.key.like(SALT_KEY + "%"), meta.c.key != key))
         value = secrets.token_hex(32)
         try:
@@ -144,12 +144,14 @@ class Audience:
 def audience(conn: Connection, days: list[date]) -> Audience:
     """Per day: distinct readers and the sum of aggregators' reports (their latest per feed)."""
     first = days[0].isoformat()
-    readers = dict(
+    readers: dict[str, int] = dict(
         conn.execute(
             select(feed_readers.c.day, func.count(func.distinct(feed_readers.c.reader)))
             .where(feed_readers.c.day >= first)
             .group_by(feed_readers.c.day)
-        ).all()
+        )
+        .tuples()
+        .all()
     )
     per_day: dict[str, int] = {}
     latest: dict[str, int] = {}
@@ -159,7 +161,7 @@ def audience(conn: Connection, days: list[date]) -> Audience:
         .where(feed_audience.c.day >= first)
         .group_by(feed_audience.c.day, feed_audience.c.agent)
         .order_by(feed_audience.c.day)
-    ):
+    ).tuples():
         per_day[day] = per_day.get(day, 0) + int(total)
         if day != last_day:
             latest, last_day = {}, day

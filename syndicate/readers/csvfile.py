@@ -79,7 +79,7 @@ def _member_text(path: Path, archive: zipfile.ZipFile, member: zipfile.ZipInfo) 
         raise SyndicateError(f"{where}: not UTF-8 text ({exc})") from None
 
 
-def _broken_csv(name: str, reader: csv.DictReader, exc: csv.Error) -> SyndicateError:
+def _broken_csv(name: str, reader: csv.DictReader[str], exc: csv.Error) -> SyndicateError:
     """A CSV the csv module gives up on (a field over its 128 KiB limit, a NUL): the
     file and the line where the broken record starts."""
     return SyndicateError(
@@ -88,7 +88,7 @@ def _broken_csv(name: str, reader: csv.DictReader, exc: csv.Error) -> SyndicateE
     )
 
 
-def _records(reader: csv.DictReader, name: str) -> Iterator[dict[str | None, str | None]]:
+def _records(reader: csv.DictReader[str], name: str) -> Iterator[dict[str | None, str | None]]:
     try:
         yield from reader
     except csv.Error as exc:
@@ -224,9 +224,9 @@ def import_csv(
     seen: dict[str, int] = {}
     savepoint = conn.begin_nested()
     try:
-        for row in _records(reader, name):
+        for record in _records(reader, name):
             line = reader.line_num
-            row = {(k or "").strip().lower(): (v or "") for k, v in row.items() if k}
+            row = {(k or "").strip().lower(): (v or "") for k, v in record.items() if k}
             raw = ""
             try:
                 person = preset.read(row)

@@ -18,7 +18,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import ColumnElement, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -128,14 +128,15 @@ def _digests_of(conn: Connection, ids: Sequence[int]) -> dict[int, tuple[str, ..
             .where(subscriptions.c.subscriber_id.in_(ids))
             .order_by(subscriptions.c.digest)
         )
-        for subscriber_id, digest in rows:
+        for subscriber_id, digest in rows.tuples():
             found[subscriber_id].append(digest)
     return {i: tuple(d) for i, d in found.items()}
 
 
-def _load(conn: Connection, where: object) -> list[Subscriber]:
-    rows = conn.execute(select(subscribers).where(where).order_by(subscribers.c.id)).mappings()
-    rows = list(rows)
+def _load(conn: Connection, where: ColumnElement[bool]) -> list[Subscriber]:
+    rows = list(
+        conn.execute(select(subscribers).where(where).order_by(subscribers.c.id)).mappings()
+    )
     digests = _digests_of(conn, [row["id"] for row in rows])
     return [Subscriber(**dict(row), digests=digests[row["id"]]) for row in rows]
 
@@ -160,7 +161,7 @@ def require(conn: Connection, email: str) -> Subscriber:
 def list_subscribers(
     conn: Connection, *, status: str | None = None, digest: str | None = None
 ) -> list[Subscriber]:
-    where = subscribers.c.id.is_not(None)
+    where: ColumnElement[bool] = subscribers.c.id.is_not(None)
     if status:
         where = where & (subscribers.c.status == status)
     if digest:
@@ -172,14 +173,16 @@ def list_subscribers(
 def counts_by_status(conn: Connection) -> dict[str, int]:
     rows = conn.execute(
         select(subscribers.c.status, func.count()).group_by(subscribers.c.status)
-    ).all()
+    ).tuples()
     return {status: 0 for status in STATUSES} | {status: count for status, count in rows}
 
 
 # -- changing -----------------------------------------------------------------------------
 
 
-def _set_digests(conn: Connection, subscriber_id: int, digests: Iterable[str], now: datetime):
+def _set_digests(
+    conn: Connection, subscriber_id: int, digests: Iterable[str], now: datetime
+) -> None:
     conn.execute(delete(subscriptions).where(subscriptions.c.subscriber_id == subscriber_id))
     chosen = sorted(set(digests))
     if chosen:
@@ -202,7 +205,7 @@ def _create(
     """Insert a new subscriber; on a concurrent insert of the same key, return that row."""
     try:
         with conn.begin_nested():
-            subscriber_id = conn.execute(
+            subscriber_id: int = conn.execute(
                 insert(subscribers)
                 .values(
                     email=address.email,

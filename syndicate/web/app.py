@@ -11,9 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, Response, request
+from flask import Flask, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.wrappers import Response as BaseResponse
 
 from syndicate.core.errors import BadInput, SyndicateError
 from syndicate.service.context import App
@@ -29,7 +30,7 @@ log = logging.getLogger(__name__)
 class Route:
     rule: str
     endpoint: str
-    view: Callable[..., Response]
+    view: Callable[..., BaseResponse]
     methods: tuple[str, ...] = ("GET",)
 
 
@@ -56,8 +57,8 @@ ROUTES = (
 )
 
 
-def _bind(view: Callable[..., Response]) -> Callable[..., Response]:
-    def bound(**kwargs: Any) -> Response:
+def _bind(view: Callable[..., BaseResponse]) -> Callable[..., BaseResponse]:
+    def bound(**kwargs: Any) -> BaseResponse:
         return view(web(), **kwargs)
 
     bound.__name__ = view.__name__
@@ -90,7 +91,7 @@ def create_app(app: App) -> Flask:
     return flask
 
 
-def _relative_location(response: Response) -> Response:
+def _relative_location(response: BaseResponse) -> BaseResponse:
     """Our redirects (trailing slashes) name a path, never a host; a counted link
     (``/r/``) goes to the outside URL signed into its token."""
     if "Location" in response.headers and request.endpoint != "click":
@@ -106,14 +107,14 @@ _TITLES = {
 }
 
 
-def _error_page(status: int, title: str, message: str) -> Response:
+def _error_page(status: int, title: str, message: str) -> BaseResponse:
     """An error is never cached: the next request may well succeed."""
     return web().page(
         "message.html", status=status, private=True, title=title, message=message, hint=None
     )
 
 
-def _http_error(error: HTTPException) -> Response:
+def _http_error(error: HTTPException) -> BaseResponse:
     status = error.code or 500
     plain = error.get_response()
     if status < 400:
@@ -121,7 +122,7 @@ def _http_error(error: HTTPException) -> Response:
     response = _error_page(
         status,
         _TITLES.get(status, "Something went wrong"),
-        error.description if status != 404 else "There is nothing here.",
+        (error.description or "") if status != 404 else "There is nothing here.",
     )
     for name in ("Allow", "Retry-After"):
         if name in plain.headers:
@@ -129,13 +130,13 @@ def _http_error(error: HTTPException) -> Response:
     return response
 
 
-def _bad_input(error: BadInput) -> Response:
+def _bad_input(error: BadInput) -> BaseResponse:
     """What the visitor sent is unusable: 400 and one log line, never a traceback."""
     log.info("bad request %s %s: %s", request.method, request.path[:200], error.message)
     return _error_page(400, _TITLES[400], error.message)
 
 
-def _unexpected(error: Exception) -> Response:
+def _unexpected(error: Exception) -> BaseResponse:
     """The last guard: one log line (traceback at debug level) and a plain 500 page, so
     no input ever prints a traceback into the operator's log."""
     log.error(
@@ -149,6 +150,6 @@ def _unexpected(error: Exception) -> Response:
     return _error_page(500, "Something went wrong", "Please try again later.")
 
 
-def _operator_error(error: SyndicateError) -> Response:
+def _operator_error(error: SyndicateError) -> BaseResponse:
     log.error("web request failed: %s", error.message)
     return _error_page(503, "Temporarily unavailable", "Please try again in a few minutes.")

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 
 from flask import Response, abort, request
 from sqlalchemy import select
+from werkzeug.wrappers import Response as BaseResponse
 
 from syndicate.core.config import DigestSettings
 from syndicate.core.db import editions
@@ -83,17 +84,17 @@ def public_pages(web: Web, items: list[ArchivedEdition]) -> dict[int, str]:
             select(editions.c.id, editions.c.html).where(
                 editions.c.id.in_([item.id for item in items])
             )
-        ).all()
+        )
     base_url = web.app.settings.web_base_url
-    return {edition_id: generic_html(html, base_url) for edition_id, html in rows}
+    return {edition_id: generic_html(html, base_url) for edition_id, html in rows.tuples()}
 
 
-def index(web: Web, name: str) -> Response:
+def index(web: Web, name: str) -> BaseResponse:
     digest = _digest(web, name)
     return web.page("digest_index.html", digest=digest, editions=archived(web, digest))
 
 
-def edition(web: Web, name: str, date: str) -> Response:
+def edition(web: Web, name: str, date: str) -> BaseResponse:
     digest = _digest(web, name)
     if not _DATE.match(date):
         abort(404)
@@ -111,7 +112,7 @@ def _uuid(*parts: str) -> str:
     return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'syndicate:' + ':'.join(parts))}"
 
 
-def atom(web: Web, name: str) -> Response:
+def atom(web: Web, name: str) -> BaseResponse:
     """An Atom feed of the editions; ids are minted from (digest, period), never URLs."""
     from feedgen.feed import FeedGenerator
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import Response, current_app, request, url_for
+from werkzeug.wrappers import Response as BaseResponse
 
 from syndicate.core.errors import TokenError
 from syndicate.core.render import render
@@ -39,7 +40,7 @@ class Web:
 
     def page(
         self, template: str, /, *, status: int = 200, private: bool = False, **context: object
-    ):
+    ) -> BaseResponse:
         """Render ``templates/web/<name>``; ``private`` pages (with tokens) are never cached."""
         settings = self.app.settings
         body = render(
@@ -69,7 +70,8 @@ class Web:
 
 
 def web() -> Web:
-    return current_app.extensions["syndicate"]
+    found: Web = current_app.extensions["syndicate"]
+    return found
 
 
 def client_ip() -> str:

@@ -23,6 +23,7 @@ from pathlib import Path, PurePosixPath
 from flask import Response, abort, current_app, request
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.http import http_date, parse_date, parse_etags
+from werkzeug.wrappers import Response as BaseResponse
 
 from syndicate.core.config import Settings
 from syndicate.core.errors import StoreError
@@ -116,7 +117,7 @@ def link_header(
     return ", ".join(links)
 
 
-def serve(web: Web, relpath: str = "") -> Response:
+def serve(web: Web, relpath: str = "") -> BaseResponse:
     settings = web.app.settings
     found = _resolve(settings.feeds_dir, relpath)
     if found is None:
@@ -171,7 +172,8 @@ def audience_recorder(web: Web) -> Recorder:
     with _RECORDER_LOCK:
         if "syndicate_audience" not in extensions:
             extensions["syndicate_audience"] = Recorder(web.app.engine)
-        return extensions["syndicate_audience"]
+        recorder: Recorder = extensions["syndicate_audience"]
+        return recorder
 
 
 def _not_modified(sha: str, mtime: int, now: datetime) -> bool:

@@ -14,6 +14,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from prometheus_client.core import GaugeMetricFamily, Metric
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.wrappers import Response as BaseResponse
 
 from syndicate.core.db import deliveries, job_runs, pushes
 from syndicate.delivery.outbox import STATES
@@ -95,7 +96,7 @@ def registry_for(app: App) -> CollectorRegistry:
     return registry
 
 
-def metrics(web: Web) -> Response:
+def metrics(web: Web) -> BaseResponse:
     registry = web.metrics_registry()
     return Response(
         generate_latest(registry),
@@ -103,7 +104,7 @@ def metrics(web: Web) -> Response:
     )
 
 
-def healthz(web: Web) -> Response:
+def healthz(web: Web) -> BaseResponse:
     """200 when the store answers, 503 otherwise (for load balancers and `syndicate run`)."""
     try:
         with web.app.engine.connect() as conn:

@@ -13,6 +13,7 @@ from datetime import timedelta
 from zoneinfo import available_timezones
 
 from flask import Response, abort, request, url_for
+from werkzeug.wrappers import Response as BaseResponse
 
 from syndicate.core.db import transaction
 from syndicate.core.errors import SyndicateError, TokenError
@@ -43,7 +44,7 @@ def _chosen_digests(web: Web) -> list[str]:
     return [d for d in request.form.getlist("digest")[:50] if d in known]
 
 
-def invalid_link(web: Web, error: TokenError) -> Response:
+def invalid_link(web: Web, error: TokenError) -> BaseResponse:
     return web.page(
         "message.html",
         status=400,
@@ -57,7 +58,7 @@ def invalid_link(web: Web, error: TokenError) -> Response:
 # -- subscribe ----------------------------------------------------------------------------
 
 
-def subscribe(web: Web) -> Response:
+def subscribe(web: Web) -> BaseResponse:
     digests = web.app.settings.digests
     if not changing():
         return web.page(
@@ -111,7 +112,7 @@ def subscribe(web: Web) -> Response:
     return _check_inbox(web)
 
 
-def _check_inbox(web: Web) -> Response:
+def _check_inbox(web: Web) -> BaseResponse:
     return web.page(
         "message.html",
         private=True,
@@ -125,7 +126,7 @@ def _check_inbox(web: Web) -> Response:
 # -- confirm ------------------------------------------------------------------------------
 
 
-def confirm(web: Web, token: str) -> Response:
+def confirm(web: Web, token: str) -> BaseResponse:
     try:
         subscriber_id = web.check(token, "confirm")
     except TokenError as error:
@@ -166,7 +167,7 @@ def _link(web: Web, purpose: str, subscriber_id: int) -> str:
 # -- unsubscribe --------------------------------------------------------------------------
 
 
-def unsubscribe(web: Web, token: str) -> Response:
+def unsubscribe(web: Web, token: str) -> BaseResponse:
     """GET: a page with a button. POST (the button, or a mail client's RFC 8058 one-click
     with ``List-Unsubscribe=One-Click``): unsubscribe now, answer 200, never redirect."""
     try:
@@ -195,7 +196,7 @@ def unsubscribe(web: Web, token: str) -> Response:
 # -- preferences --------------------------------------------------------------------------
 
 
-def preferences(web: Web, token: str) -> Response:
+def preferences(web: Web, token: str) -> BaseResponse:
     try:
         subscriber_id = web.check(token, "preferences")
     except TokenError as error:
@@ -204,7 +205,7 @@ def preferences(web: Web, token: str) -> Response:
         subscriber = subs.get(conn, subscriber_id)
     if subscriber is None:
         return invalid_link(web, TokenError("this link is not valid"))
-    saved, error, status = False, None, 200
+    saved, problem, status = False, None, 200
     if changing():
         if not (
             csrf_ok(web.signer, token, request.form.get("csrf"))
@@ -232,7 +233,7 @@ def preferences(web: Web, token: str) -> Response:
                 subscriber = subs.get(conn, subscriber_id)
             saved = True
         except SyndicateError as exc:
-            error, status = exc.message, 400
+            problem, status = exc.message, 400
     assert subscriber is not None
     return web.page(
         "preferences.html",
@@ -242,14 +243,14 @@ def preferences(web: Web, token: str) -> Response:
         digests=web.app.settings.digests,
         timezones=_TIMEZONES,
         saved=saved,
-        error=error,
+        error=problem,
         csrf=csrf_token(web.signer, token),
         action=request.path,
         unsubscribe_url=_link(web, "unsubscribe", subscriber_id),
     )
 
 
-def link_help(web: Web) -> Response:
+def link_help(web: Web) -> BaseResponse:
     """Where the archive's generic unsubscribe/preferences links lead."""
     return web.page(
         "message.html",
@@ -260,7 +261,7 @@ def link_help(web: Web) -> Response:
     )
 
 
-def home(web: Web) -> Response:
+def home(web: Web) -> BaseResponse:
     """The front page of the web app is the subscribe form."""
     return subscribe(web)
 
@@ -268,7 +269,7 @@ def home(web: Web) -> Response:
 ASSETS = {"web.css": "text/css; charset=utf-8", "admin.css": "text/css; charset=utf-8"}
 
 
-def asset(web: Web, name: str) -> Response:
+def asset(web: Web, name: str) -> BaseResponse:
     """The pages' stylesheet, from the operator's templates/web/ or the packaged one."""
     from jinja2 import TemplateNotFound
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import logging
 
-from flask import Response, redirect, request
+from flask import redirect, request
 from sqlalchemy.exc import IntegrityError
+from werkzeug.wrappers import Response as BaseResponse
 
 from syndicate.core.db import transaction
 from syndicate.core.errors import TokenError
@@ -20,7 +21,7 @@ from syndicate.web.context import Web
 log = logging.getLogger(__name__)
 
 
-def click(web: Web, token: str) -> Response:
+def click(web: Web, token: str) -> BaseResponse:
     try:
         edition_id, url = clicks.resolve(web.signer, token, web.app.clock.now())
     except TokenError as exc:

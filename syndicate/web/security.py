@@ -15,7 +15,8 @@ from collections import OrderedDict, deque
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-from flask import Request, Response
+from flask import Request
+from werkzeug.wrappers import Response as BaseResponse
 
 from syndicate.core.clock import Clock
 from syndicate.core.config import Settings
@@ -36,7 +37,7 @@ EDITION_CSP = (
 DATA_CSP = "default-src 'none'; frame-ancestors 'none'; sandbox"
 
 
-def add_security_headers(response: Response) -> Response:
+def add_security_headers(response: BaseResponse) -> BaseResponse:
     """Applied to every response; a view may set a looser CSP of its own (editions)."""
     headers = response.headers
     headers.setdefault("Content-Security-Policy", DATA_CSP if _is_data(response) else PAGE_CSP)
@@ -49,7 +50,7 @@ def add_security_headers(response: Response) -> Response:
     return response
 
 
-def _is_data(response: Response) -> bool:
+def _is_data(response: BaseResponse) -> bool:
     return not (response.mimetype or "").startswith("text/html")
 
 

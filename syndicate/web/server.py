@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from waitress import create_server
 from waitress.channel import HTTPChannel
-from waitress.server import BaseWSGIServer
+from waitress.server import BaseWSGIServer, create_server
 
 from syndicate.core.config import WebSettings
 
@@ -50,5 +49,6 @@ class _Channel(HTTPChannel):
 def make_server(app: Any, host: str, port: int, settings: WebSettings) -> BaseWSGIServer:
     """A waitress server for ``app`` with the limits from ``[web]``."""
     server = create_server(app, host=host, port=port, **server_options(settings))
-    server.channel_class = _Channel  # type: ignore[attr-defined]
+    assert isinstance(server, BaseWSGIServer)  # one listen address, never a multi-socket one
+    server.channel_class = _Channel
     return server

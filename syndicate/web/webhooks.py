@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from flask import Request, Response, abort, jsonify, request
+from flask import Request, abort, jsonify, request
 from sqlalchemy.engine import Connection
+from werkzeug.wrappers import Response as BaseResponse
 
 from syndicate.core.config import secret
 from syndicate.core.db import dialect_insert, transaction, webhook_events
@@ -263,7 +264,9 @@ def ses(web: Web, req: Request, now: datetime) -> list[MailEvent]:
         return []
     if message["Type"] != "Notification":
         return []
-    return ses_events(str(message.get("MessageId")), _json(str(message.get("Message", ""))))
+    return ses_events(
+        str(message.get("MessageId")), _json(str(message.get("Message", "")).encode())
+    )
 
 
 def ses_events(message_id: str, note: Any) -> list[MailEvent]:
@@ -298,7 +301,7 @@ PROVIDERS: dict[str, Callable[[Web, Request, datetime], list[MailEvent]]] = {
 # -- the route ----------------------------------------------------------------------------
 
 
-def receive(web: Web, provider: str) -> Response:
+def receive(web: Web, provider: str) -> BaseResponse:
     check = PROVIDERS.get(provider)
     if check is None:
         abort(404)

@@ -23,6 +23,6 @@ def run(conn) -> None:  # type: ignore[no-untyped-def]
 if connection is not None:
     run(connection)
 else:  # plain `alembic` command line
-    engine = create_engine(config.get_main_option("sqlalchemy.url"))
+    engine = create_engine(config.get_main_option("sqlalchemy.url") or "")
     with engine.begin() as conn:
         run(conn)

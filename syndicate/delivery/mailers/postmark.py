@@ -13,7 +13,8 @@ from email.utils import formataddr
 from typing import Any
 
 from syndicate.core.config import PostmarkSettings
-from syndicate.delivery.mailers.base import OutgoingMessage, SendResult
+from syndicate.delivery.mailers.base import Outcome, OutgoingMessage, SendResult
+from syndicate.delivery.mailers.bounces import Bounce
 from syndicate.delivery.mailers.http import ApiClient
 
 MAX_MESSAGES = 500
@@ -86,9 +87,9 @@ class PostmarkMailer:
             if code == 0:
                 results.append(SendResult("sent", provider_id=entry.get("MessageID")))
                 continue
-            outcome = "temporary" if code in TEMPORARY_CODES else "permanent"
+            outcome: Outcome = "temporary" if code in TEMPORARY_CODES else "permanent"
             words = f"Postmark {code}: {entry.get('Message', '')}"[:500]
-            bounce = "hard" if code == INACTIVE_RECIPIENT else None
+            bounce: Bounce | None = "hard" if code == INACTIVE_RECIPIENT else None
             results.append(SendResult(outcome, error=words, bounce=bounce))
         return results
 

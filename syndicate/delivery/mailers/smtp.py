@@ -21,7 +21,7 @@ from email.utils import parseaddr
 from functools import lru_cache
 
 from syndicate.core.config import SmtpSettings
-from syndicate.delivery.mailers.base import OutgoingMessage, SendResult
+from syndicate.delivery.mailers.base import Outcome, OutgoingMessage, SendResult
 from syndicate.delivery.mailers.bounces import smtp_bounce
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ def _words(code: int, message: bytes | str) -> str:
 def _by_code(code: int, message: bytes | str, *, about_recipient: bool = False) -> SendResult:
     """A negative reply as a result; one about the recipient (RCPT, or the reply to
     the message) may be a bounce of the address."""
-    outcome = "permanent" if 500 <= code < 600 else "temporary"
+    outcome: Outcome = "permanent" if 500 <= code < 600 else "temporary"
     words = _words(code, message)
     bounce = smtp_bounce(code, words.partition(" ")[2]) if about_recipient else None
     return SendResult(outcome, error=words, bounce=bounce)

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import copy
 import logging
+from collections.abc import Callable
+from configparser import ConfigParser
 from urllib.parse import urlsplit
 
 import lxml.html
@@ -33,7 +35,7 @@ CHROME_ROLES = ("navigation", "banner", "contentinfo", "search", "complementary"
 LEAD_IMAGE_MIN_PIXELS = 200
 
 
-def _engine_config() -> object:
+def _engine_config() -> ConfigParser:
     """trafilatura's defaults, except that a short article is still an article: below
     MIN_EXTRACTED_SIZE characters it would swap in a baseline that keeps the menus."""
     config = use_config()
@@ -102,7 +104,8 @@ def _engine(document: etree._Element) -> etree._Element | None:
     return to_html(body)
 
 
-ENGINE_TAGS = {
+RENDITIONS = {"#i": "em", "#b": "strong", "#u": "u", "#t": "code", "#sub": "sub", "#sup": "sup"}
+ENGINE_TAGS: dict[str, Callable[[etree._Element], str]] = {
     "list": lambda e: "ol" if e.get("rend") == "ol" else "ul",
     "item": lambda e: "li",
     "quote": lambda e: "blockquote",
@@ -114,7 +117,6 @@ ENGINE_TAGS = {
     "row": lambda e: "tr",
     "cell": lambda e: "th" if e.get("role") == "head" else "td",
 }
-RENDITIONS = {"#i": "em", "#b": "strong", "#u": "u", "#t": "code", "#sub": "sub", "#sup": "sup"}
 KEPT_ATTRIBUTES = {"img": ("src", "alt", "title"), "a": ("href",), "code": ("class",)}
 
 
@@ -217,7 +219,7 @@ def _restore_figures(content: etree._Element, document: etree._Element) -> None:
         parent = img.getparent()
         if figure is None or parent is None or parent.tag == "figure":
             continue
-        caption = normalize_space(figure.find(".//figcaption").text_content())  # type: ignore[union-attr]
+        caption = normalize_space(figure.find(".//figcaption").text_content())
         following = img.getnext()
         if caption and following is not None and caption in following.text_content():
             continue  # the engine kept the caption as text after the image

@@ -44,14 +44,14 @@ def _dataset(document: Any) -> dict[str, Any]:
     for name in ("tags", "users", "posts_tags", "posts_authors"):
         if not isinstance(data.get(name, []), list):
             raise ValueError(f"not a Ghost export: data.{name} is not a list")
-    return data
+    return dict(data)
 
 
 def _links(rows: list[Any], own: str, other: str) -> dict[str, list[str]]:
     found: dict[str, list[tuple[int, str]]] = {}
     for row in rows:
         if isinstance(row, dict) and row.get(own) is not None and row.get(other) is not None:
-            order = row.get("sort_order") if isinstance(row.get("sort_order"), int) else 0
+            order = row["sort_order"] if isinstance(row.get("sort_order"), int) else 0
             found.setdefault(str(row[own]), []).append((order, str(row[other])))
     return {key: [value for _, value in sorted(values)] for key, values in found.items()}
 
@@ -64,7 +64,9 @@ def _text(value: Any) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def _article(post: dict[str, Any], tags: list[str], author: str | None, tz: ZoneInfo):
+def _article(
+    post: dict[str, Any], tags: list[str], author: str | None, tz: ZoneInfo
+) -> ParsedArticle:
     body = post.get("html")
     if not isinstance(body, str) or not body.strip():
         raise ValueError("the post has no HTML (an old export with mobiledoc only?)")

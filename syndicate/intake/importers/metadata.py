@@ -239,7 +239,7 @@ def _without_times(element: etree._Element) -> str:
     clone = copy.deepcopy(element)
     for time in list(clone.iter("time")):
         time.drop_tree()
-    return clone.text_content()
+    return str(clone.text_content())
 
 
 def _title(

@@ -102,7 +102,7 @@ def best_from_srcset(srcset: str) -> str | None:
 def _lazy_src(img: etree._Element) -> str | None:
     for name in LAZY_SRC_ATTRIBUTES:
         if _usable(img.get(name)):
-            return img.get(name, "").strip()
+            return str(img.get(name, "")).strip()
     for name in LAZY_SRCSET_ATTRIBUTES:
         if img.get(name) and (best := best_from_srcset(img.get(name, ""))) and _usable(best):
             return best

@@ -202,7 +202,9 @@ def save(
         values["uid"] = uid
         values["updated_at"] = parsed.updated or published
         # The values as parameters, not in the statement: one compiled INSERT serves all.
-        article_id = conn.execute(insert(articles), values).inserted_primary_key[0]
+        key = conn.execute(insert(articles), values).inserted_primary_key
+        assert key is not None  # one row inserted
+        article_id = key[0]
         status = "imported"
     else:
         uid = existing.uid

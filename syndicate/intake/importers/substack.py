@@ -68,7 +68,7 @@ def read(path: Path, tz: ZoneInfo) -> Iterator[ExportItem]:
         raise ImportFailure(str(listing), f"broken CSV: {exc}", line=line) from None
 
 
-def _items(folder: Path, listing: Path, reader: csv.DictReader) -> Iterator[ExportItem]:
+def _items(folder: Path, listing: Path, reader: csv.DictReader[str]) -> Iterator[ExportItem]:
     columns = [c.strip() for c in reader.fieldnames or []]
     missing = [c for c in REQUIRED if c not in columns]
     if missing:

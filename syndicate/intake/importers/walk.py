@@ -61,7 +61,7 @@ class _Ignores:
     """``.syndicateignore`` files met on the way down, each relative to its folder."""
 
     def __init__(self) -> None:
-        self.specs: list[tuple[Path, pathspec.PathSpec]] = []
+        self.specs: list[tuple[Path, pathspec.GitIgnoreSpec]] = []
 
     def load(self, folder: Path) -> None:
         file = folder / IGNORE_FILE

@@ -156,7 +156,9 @@ def _date(value: str, fallback: str, tz: ZoneInfo) -> datetime | None:
     return None
 
 
-def _article(post: _Post, authors: dict[str, str], attachments: dict[str, str], tz: ZoneInfo):
+def _article(
+    post: _Post, authors: dict[str, str], attachments: dict[str, str], tz: ZoneInfo
+) -> ParsedArticle:
     f = post.fields
     title = f.get("title", "").strip()
     article = ParsedArticle(title=title, body_html="", fmt="wordpress")

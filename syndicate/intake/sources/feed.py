@@ -113,7 +113,8 @@ def _date(parsed: Any) -> datetime | None:
     if not parsed:
         return None
     try:
-        value = datetime(*parsed[:6], tzinfo=UTC)
+        year, month, day, hour, minute, second = parsed[:6]
+        value = datetime(year, month, day, hour, minute, second, tzinfo=UTC)
     except (TypeError, ValueError, OverflowError):
         return None
     return value if MIN_YEAR <= value.year <= MAX_YEAR else None
@@ -292,8 +293,8 @@ def _json_author(item: dict[str, Any], top: dict[str, Any]) -> str | None:
     for holder in (item, top):
         authors = holder.get("authors") or ([holder["author"]] if holder.get("author") else [])
         for author in authors:
-            if isinstance(author, dict) and isinstance(author.get("name"), str):
-                return author["name"]
+            if isinstance(author, dict) and isinstance(name := author.get("name"), str):
+                return name
     return None
 
 
@@ -314,9 +315,9 @@ def _json_entry(
     content = html or (_plain_to_html(text) if text else None)
     summary = item.get("summary") if isinstance(item.get("summary"), str) else None
     image = item.get("image") or item.get("banner_image")
-    tags = item.get("tags") if isinstance(item.get("tags"), list) else []
+    tags = raw_tags if isinstance(raw_tags := item.get("tags"), list) else []
     base = link or url
-    title = item.get("title") if isinstance(item.get("title"), str) else ""
+    title = raw_title if isinstance(raw_title := item.get("title"), str) else ""
     return _finish(
         guid=guid,
         link=link,
@@ -377,7 +378,7 @@ def _feed_link_in(data: bytes, url: str) -> str | None:
         if "alternate" in rel and (link.get("type") or "").lower() in FEED_TYPES:
             href = link.get("href")
             if href:
-                return urljoin(url, href)
+                return urljoin(url, str(href))
     return None
 
 

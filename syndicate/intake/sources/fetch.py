@@ -68,12 +68,15 @@ def address_allowed(address: str) -> bool:
 
 
 def _guarded(base: type[Any], allow_private: bool) -> type[Any]:
-    class Guarded(base):  # type: ignore[misc, valid-type]
+    class Guarded(base):  # base is chosen at run time
+        _dns_host: str  # urllib3's: the name or address the next connect() uses
+
         def _new_conn(self) -> socket.socket:
             """Resolve first, then connect only to allowed addresses: a private one is
             never connected to, not even for a moment (``allow_private`` lifts this)."""
             if allow_private:
-                return super()._new_conn()
+                connection: socket.socket = super()._new_conn()
+                return connection
             host = self._dns_host
             addresses = _resolve(self, host)
             allowed = [a for a in addresses if address_allowed(a)]

@@ -90,7 +90,7 @@ def entries(conn: Connection, source: str, keys: list[str]) -> dict[str, EntryRo
                 source_entries.c.entry_key.in_(keys[start : start + 500]),
             )
         )
-        for key, *values in rows:
+        for key, *values in rows.tuples():
             found[key] = EntryRow(*values)
     return found
 

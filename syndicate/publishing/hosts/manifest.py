@@ -51,7 +51,9 @@ def start_push(engine: Engine, host: str, *, at: datetime) -> int:
     counts = {"uploaded": 0, "skipped": 0, "deleted": 0, "bytes": 0, "hubs_pinged": 0}
     with transaction(engine) as conn:
         result = conn.execute(insert(pushes).values(host=host, started_at=at, **counts))
-        return int(result.inserted_primary_key[0])
+        key = result.inserted_primary_key
+        assert key is not None  # a single-row INSERT always has one
+        return int(key[0])
 
 
 def finish_push(engine: Engine, push_id: int, **values: Any) -> None:

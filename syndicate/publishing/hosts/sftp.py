@@ -105,7 +105,9 @@ class SftpHost:
                 auth_timeout=self.timeout,
             )
             sftp = client.open_sftp()
-            sftp.get_channel().settimeout(self.timeout)
+            channel = sftp.get_channel()
+            if channel is not None:  # None only before a session is open
+                channel.settimeout(self.timeout)
         except paramiko.BadHostKeyException:
             client.close()
             raise HostError(

@@ -52,7 +52,15 @@ class WebDavHost:
     def _folder_url(self, folder: str) -> str:
         return self.base + quote(folder) + "/"
 
-    def _request(self, method: str, url: str, what: str, **kwargs: object) -> requests.Response:
+    def _request(
+        self,
+        method: str,
+        url: str,
+        what: str,
+        *,
+        data: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> requests.Response:
         if self._session is None:
             self._session = requests.Session()
             self._session.auth = self._auth
@@ -60,7 +68,12 @@ class WebDavHost:
         prefix = f"host {self.name!r}: cannot {what}"
         try:
             return self._session.request(
-                method, url, timeout=self.timeout, allow_redirects=False, **kwargs
+                method,
+                url,
+                data=data,
+                headers=headers,
+                timeout=self.timeout,
+                allow_redirects=False,
             )
         except requests.exceptions.SSLError as exc:
             raise HostError(

@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask import Flask, Response, redirect, url_for
+from flask import Flask, redirect, url_for
+from werkzeug.wrappers import Response as BaseResponse
 
 from syndicate.web.admin import auth, content, dashboard, editions, people, system
 from syndicate.web.admin.guard import Console, guarded
@@ -21,7 +22,7 @@ from syndicate.web.admin.guard import Console, guarded
 class AdminRoute:
     rule: str
     endpoint: str
-    view: Callable[..., Response]
+    view: Callable[..., BaseResponse]
     method: str = "GET"
     role: str | None = "viewer"
 
@@ -97,5 +98,5 @@ def register(flask: Flask) -> None:
     flask.add_url_rule("/admin", "admin_root", _to_dashboard)
 
 
-def _to_dashboard() -> Response:
+def _to_dashboard() -> BaseResponse:
     return redirect(url_for("admin_dashboard"), 308)

@@ -7,7 +7,8 @@ import hmac
 import logging
 import re
 
-from flask import Response, redirect, request, url_for
+from flask import redirect, request, url_for
+from werkzeug.wrappers import Response as BaseResponse
 
 from syndicate.core.db import transaction
 from syndicate.core.errors import SyndicateError
@@ -45,7 +46,9 @@ def safe_next(raw: str | None) -> str:
     return url_for("admin_dashboard")
 
 
-def _login_page(ctx: Ctx, *, error: str | None = None, email: str = "", status: int = 200):
+def _login_page(
+    ctx: Ctx, *, error: str | None = None, email: str = "", status: int = 200
+) -> BaseResponse:
     nonce = request.cookies.get(LOGIN_COOKIE) or new_login_nonce()
     response = ctx.page(
         "login.html",
@@ -60,13 +63,13 @@ def _login_page(ctx: Ctx, *, error: str | None = None, email: str = "", status: 
     return response
 
 
-def login_form(ctx: Ctx) -> Response:
+def login_form(ctx: Ctx) -> BaseResponse:
     if ctx.session is not None:
         return private(redirect(safe_next(request.args.get("next")), 303))
     return _login_page(ctx)
 
 
-def login(ctx: Ctx) -> Response:
+def login(ctx: Ctx) -> BaseResponse:
     w = ctx.web
     email, password, code = _field("email"), _field("password"), _field("code")
     if not login_token_ok(w, request.form.get("csrf")):
@@ -99,13 +102,13 @@ def login(ctx: Ctx) -> Response:
     return response
 
 
-def logout(ctx: Ctx) -> Response:
+def logout(ctx: Ctx) -> BaseResponse:
     response = private(redirect(url_for("admin_login"), 303))
     end_session(ctx.web, response)
     return response
 
 
-def setup_form(ctx: Ctx, token: str) -> Response:
+def setup_form(ctx: Ctx, token: str) -> BaseResponse:
     with ctx.web.app.engine.connect() as conn:
         operator = ops.setup_operator(conn, token, ctx.now)
     if operator is None:
@@ -128,7 +131,7 @@ def setup_form(ctx: Ctx, token: str) -> Response:
     return response
 
 
-def setup(ctx: Ctx, token: str) -> Response:
+def setup(ctx: Ctx, token: str) -> BaseResponse:
     if not login_token_ok(ctx.web, request.form.get("csrf")):
         return ctx.message("The form expired", "Open the link again.", status=403)
     password, again = _field("password"), _field("password2")
@@ -185,7 +188,7 @@ def _pending_ok(ctx: Ctx, secret: str, given: str) -> bool:
 
 def _account_page(
     ctx: Ctx, *, secret: str | None = None, error: str | None = None, status: int = 200
-) -> Response:
+) -> BaseResponse:
     """The account page; a TOTP secret not yet turned on is made here, server-side, and
     rides in the form with a MAC tied to this session, never in the URL."""
     secret = secret if secret and ops.valid_totp_secret(secret) else ops.new_totp_secret()
@@ -202,11 +205,11 @@ def _account_page(
     )
 
 
-def account(ctx: Ctx) -> Response:
+def account(ctx: Ctx) -> BaseResponse:
     return _account_page(ctx)
 
 
-def totp_enable(ctx: Ctx) -> Response:
+def totp_enable(ctx: Ctx) -> BaseResponse:
     secret = _field("secret")
     if not (ops.valid_totp_secret(secret) and _pending_ok(ctx, secret, _field("secret_mac"))):
         return _account_page(
@@ -229,7 +232,7 @@ def totp_enable(ctx: Ctx) -> Response:
     return ctx.message("Second factor on", "From now on, log in with a code from your app too.")
 
 
-def totp_disable(ctx: Ctx) -> Response:
+def totp_disable(ctx: Ctx) -> BaseResponse:
     """Turning the second factor off takes the current password or a code: a session
     left open (or stolen) alone cannot remove it. Counted like login attempts."""
     if throttled(ctx.operator.email):

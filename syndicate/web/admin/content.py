@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, request
+from flask import abort, request
 from sqlalchemy import func, or_, select
+from werkzeug.wrappers import Response as BaseResponse
 
 from syndicate import articles
 from syndicate.core.db import articles as articles_table
@@ -16,7 +17,7 @@ from syndicate.web.console import audit, stats
 PAGE = 50
 
 
-def index(ctx: Ctx) -> Response:
+def index(ctx: Ctx) -> BaseResponse:
     text = (request.args.get("q") or "").strip()[:200]
     query = (
         select(
@@ -42,7 +43,7 @@ def index(ctx: Ctx) -> Response:
     return ctx.page("articles.html", title="Articles", rows=rows, q=text)
 
 
-def show(ctx: Ctx, article_id: int) -> Response:
+def show(ctx: Ctx, article_id: int) -> BaseResponse:
     with ctx.web.app.engine.connect() as conn:
         found = articles.by_ids(conn, [article_id])
         carried = list(
@@ -63,7 +64,7 @@ def show(ctx: Ctx, article_id: int) -> Response:
     )
 
 
-def feeds(ctx: Ctx) -> Response:
+def feeds(ctx: Ctx) -> BaseResponse:
     """Every built file with its size, and every host's last push."""
     settings = ctx.web.app.settings
     root = settings.feeds_dir
@@ -80,7 +81,7 @@ def feeds(ctx: Ctx) -> Response:
     return ctx.page("feeds.html", title="Feeds and hosts", files=files, hosts=hosts, republish=True)
 
 
-def republish(ctx: Ctx) -> Response:
+def republish(ctx: Ctx) -> BaseResponse:
     """Push the built feeds to one host now (what `syndicate publish --target` does)."""
     name = (request.form.get("host") or "")[:64]
     if name not in {h.name for h in ctx.web.app.settings.hosts}:

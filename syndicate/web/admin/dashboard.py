@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response
+from werkzeug.wrappers import Response as BaseResponse
 
 from syndicate.readers.audience import audience
 from syndicate.web.admin.charts import bar_chart, both, line_chart
@@ -12,7 +12,7 @@ from syndicate.web.console import stats
 SPAN = 30
 
 
-def dashboard(ctx: Ctx) -> Response:
+def dashboard(ctx: Ctx) -> BaseResponse:
     now = ctx.now
     with ctx.web.app.engine.connect() as conn:
         people = stats.subscribers_over_time(conn, now, SPAN)

@@ -3,7 +3,10 @@ cancel the rows still queued."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Response, abort, redirect, request, url_for
+from werkzeug.wrappers import Response as BaseResponse
 
 from syndicate.core.db import transaction
 from syndicate.core.errors import SyndicateError
@@ -22,14 +25,14 @@ FRAME_CSP = (
 )
 
 
-def index(ctx: Ctx) -> Response:
+def index(ctx: Ctx) -> BaseResponse:
     with ctx.web.app.engine.connect() as conn:
         reach = stats.edition_reach(conn, limit=100)
     digests = [d.name for d in ctx.web.app.settings.digests]
     return ctx.page("editions.html", title="Editions", reach=reach, digests=digests)
 
 
-def _edition(ctx: Ctx, edition_id: int) -> dict:
+def _edition(ctx: Ctx, edition_id: int) -> dict[str, Any]:
     try:
         with ctx.web.app.engine.connect() as conn:
             return eds.get(conn, edition_id)
@@ -50,13 +53,14 @@ def _subscriber(ctx: Ctx) -> tuple[subs.Subscriber | None, str | None]:
     return found, None if found else f"no subscriber {wanted!r}; showing a sample reader"
 
 
-def show(ctx: Ctx, edition_id: int) -> Response:
+def show(ctx: Ctx, edition_id: int) -> BaseResponse:
     edition = _edition(ctx, edition_id)
     subscriber, problem = _subscriber(ctx)
     rendered = eds.message_for(ctx.web.app, edition, subscriber)
     with ctx.web.app.engine.connect() as conn:
         reach = stats.edition_reach(conn, edition_id=edition_id)
         links = clicks.top_links(conn, edition_id)
+    preview_as: dict[str, Any] = {"as": subscriber.email} if subscriber else {}
     return ctx.page(
         "edition.html",
         title=edition["subject"] or f"Edition {edition_id}",
@@ -71,12 +75,12 @@ def show(ctx: Ctx, edition_id: int) -> Response:
         frame_url=url_for(
             "admin_edition_html",
             edition_id=edition_id,
-            **({"as": subscriber.email} if subscriber else {}),
+            **preview_as,
         ),
     )
 
 
-def frame(ctx: Ctx, edition_id: int) -> Response:
+def frame(ctx: Ctx, edition_id: int) -> BaseResponse:
     """The HTML part alone, for the preview iframe (sandboxed twice: attribute and CSP)."""
     edition = _edition(ctx, edition_id)
     subscriber, _ = _subscriber(ctx)
@@ -87,7 +91,7 @@ def frame(ctx: Ctx, edition_id: int) -> Response:
     return response
 
 
-def send_test(ctx: Ctx, edition_id: int) -> Response:
+def send_test(ctx: Ctx, edition_id: int) -> BaseResponse:
     edition = _edition(ctx, edition_id)
     try:
         address = eds.send_test(ctx.web.app, edition, (request.form.get("to") or "")[:320])
@@ -101,7 +105,7 @@ def send_test(ctx: Ctx, edition_id: int) -> Response:
     return ctx.message("Test sent", f"A [TEST] copy of this edition went to {address}.")
 
 
-def hold(ctx: Ctx, edition_id: int) -> Response:
+def hold(ctx: Ctx, edition_id: int) -> BaseResponse:
     action = request.form.get("action", "")
     if action not in eds.HOLDS:
         return ctx.message("Nothing done", "Choose pause, resume or cancel.", status=400)
@@ -115,7 +119,7 @@ def hold(ctx: Ctx, edition_id: int) -> Response:
     return private(redirect(url_for("admin_edition", edition_id=edition_id), 303))
 
 
-def compose_now(ctx: Ctx) -> Response:
+def compose_now(ctx: Ctx) -> BaseResponse:
     """Compose the current period of a digest now and queue it (`syndicate digest send`).
     Idempotent: a period that has its edition already is reported, not sent twice."""
     name = (request.form.get("digest") or "")[:64]
@@ -124,7 +128,7 @@ def compose_now(ctx: Ctx) -> Response:
     return compose_current(ctx, name)
 
 
-def compose_current(ctx: Ctx, name: str) -> Response:
+def compose_current(ctx: Ctx, name: str) -> BaseResponse:
     """The one way the console composes a digest (this page and the jobs page's run-now):
     the current period's slot, like `syndicate digest send`, so a second click finds
     the period's edition instead of mailing an off-schedule one."""

@@ -14,10 +14,11 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from flask import Response, abort, current_app, redirect, request, url_for
+from werkzeug.wrappers import Response as BaseResponse
 
 from syndicate.core.db import transaction
 from syndicate.core.render import render
@@ -89,15 +90,16 @@ class Ctx:
     def now(self) -> Any:
         return self.web.app.clock.now()
 
-    def page(self, template: str, /, *, status: int = 200, **context: object) -> Response:
+    def page(self, template: str, /, *, status: int = 200, **context: object) -> BaseResponse:
         return page(self.web, template, self.session, status=status, **context)
 
-    def message(self, title: str, message: str, *, status: int = 200) -> Response:
+    def message(self, title: str, message: str, *, status: int = 200) -> BaseResponse:
         return self.page("message.html", status=status, title=title, message=message)
 
 
 def console() -> Console:
-    return current_app.extensions["syndicate_console"]
+    found: Console = current_app.extensions["syndicate_console"]
+    return found
 
 
 def secure_cookies(w: Web) -> bool:
@@ -109,7 +111,7 @@ def cookie_name(w: Web) -> str:
     return "__Host-syndicate-admin" if secure_cookies(w) else "syndicate-admin"
 
 
-def set_cookie(response: Response, w: Web, name: str, value: str, max_age: int | None) -> None:
+def set_cookie(response: BaseResponse, w: Web, name: str, value: str, max_age: int | None) -> None:
     response.set_cookie(
         name,
         value,
@@ -137,7 +139,7 @@ def current_session(w: Web) -> Session | None:
         return sessions.load(conn, value, now=w.app.clock.now(), **_limits(w))
 
 
-def start_session(w: Web, operator_id: int, response: Response) -> None:
+def start_session(w: Web, operator_id: int, response: BaseResponse) -> None:
     """Always a new id at login: a cookie planted before login is never promoted."""
     old = request.cookies.get(cookie_name(w))
     with transaction(w.app.engine) as conn:
@@ -149,7 +151,7 @@ def start_session(w: Web, operator_id: int, response: Response) -> None:
     response.delete_cookie(LOGIN_COOKIE, path="/")
 
 
-def end_session(w: Web, response: Response) -> None:
+def end_session(w: Web, response: BaseResponse) -> None:
     value = request.cookies.get(cookie_name(w))
     if value:
         with transaction(w.app.engine) as conn:
@@ -197,7 +199,7 @@ def throttled(email_key: str) -> bool:
 
 def page(
     w: Web, template: str, session: Session | None, *, status: int = 200, **context: object
-) -> Response:
+) -> BaseResponse:
     settings = w.app.settings
     body = render(
         settings.templates_dir,
@@ -212,13 +214,17 @@ def page(
     return private(Response(body, status=status, mimetype="text/html"))
 
 
-def private(response: Response) -> Response:
+# Flask's redirect() is typed as werkzeug's Response; ours are Flask's: both pass through.
+AnyResponse = TypeVar("AnyResponse", bound=BaseResponse)
+
+
+def private(response: AnyResponse) -> AnyResponse:
     response.headers["Cache-Control"] = "no-store"
     response.headers.setdefault("Content-Security-Policy", ADMIN_CSP)
     return response
 
 
-def forbidden(w: Web, session: Session | None, message: str) -> Response:
+def forbidden(w: Web, session: Session | None, message: str) -> BaseResponse:
     return page(w, "message.html", session, status=403, title="Not allowed", message=message)
 
 
@@ -232,10 +238,10 @@ def _form_ok(w: Web, session: Session) -> bool:
     )
 
 
-def guarded(view: Callable[..., Response], role: str | None) -> Callable[..., Response]:
+def guarded(view: Callable[..., BaseResponse], role: str | None) -> Callable[..., BaseResponse]:
     """Wrap a view with the checks its route's role asks for (None: a public page)."""
 
-    def guard(**kwargs: Any) -> Response:
+    def guard(**kwargs: Any) -> BaseResponse:
         if any(isinstance(v, int) and not 0 <= v <= MAX_ID for v in kwargs.values()):
             abort(404)  # an <int:...> id no row can have
         w = web()

@@ -5,9 +5,12 @@ the CLI's do) and leaves an audit record in the same transaction."""
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from typing import Any
 
 from flask import Response, abort, redirect, request, url_for
+from sqlalchemy import Connection
+from werkzeug.wrappers import Response as BaseResponse
 
 from syndicate.core.db import transaction
 from syndicate.core.errors import SyndicateError
@@ -40,7 +43,7 @@ def _filters() -> dict[str, Any]:
     }
 
 
-def index(ctx: Ctx) -> Response:
+def index(ctx: Ctx) -> BaseResponse:
     chosen = _filters()
     with ctx.web.app.engine.connect() as conn:
         found = people.search(conn, **chosen)
@@ -64,7 +67,7 @@ def _load(ctx: Ctx, subscriber_id: int) -> subs.Subscriber:
     return found
 
 
-def show(ctx: Ctx, subscriber_id: int) -> Response:
+def show(ctx: Ctx, subscriber_id: int) -> BaseResponse:
     subscriber = _load(ctx, subscriber_id)
     with ctx.web.app.engine.connect() as conn:
         events = people.history(conn, subscriber)
@@ -78,7 +81,7 @@ def show(ctx: Ctx, subscriber_id: int) -> Response:
     )
 
 
-def add(ctx: Ctx) -> Response:
+def add(ctx: Ctx) -> BaseResponse:
     """Add someone as active: only with a note of how they consented, which is kept."""
     email, name, consent = _field("email"), _field("name"), _field("consent")
     digests = [d for d in request.form.getlist("digest") if d in _digest_names(ctx)]
@@ -93,7 +96,7 @@ def add(ctx: Ctx) -> Response:
             audit.record(
                 conn, actor=ctx.actor, action=f"subscriber.add ({outcome})",
                 target=people.target(subscriber.id), now=ctx.now,
-                before=_snapshot(before), after=_snapshot(subscriber) | {"consent": consent},
+                before=_snapshot(before), after={**(_snapshot(subscriber) or {}), "consent": consent},
             )  # fmt: skip
     except SyndicateError as exc:
         return _add_error(ctx, exc.message)
@@ -104,13 +107,17 @@ def _digest_names(ctx: Ctx) -> list[str]:
     return [d.name for d in ctx.web.app.settings.digests]
 
 
-def _add_error(ctx: Ctx, message: str) -> Response:
+def _add_error(ctx: Ctx, message: str) -> BaseResponse:
     return ctx.message("Not added", message, status=400)
 
 
 def _change(
-    ctx: Ctx, subscriber_id: int, action: str, work, note: dict[str, str] | None = None
-) -> Response:
+    ctx: Ctx,
+    subscriber_id: int,
+    action: str,
+    work: Callable[[Connection, subs.Subscriber], object],
+    note: dict[str, str] | None = None,
+) -> BaseResponse:
     with transaction(ctx.web.app.engine) as conn:
         before = subs.get(conn, subscriber_id)
         if before is None:
@@ -124,7 +131,7 @@ def _change(
     return private(redirect(url_for("admin_subscriber", subscriber_id=subscriber_id), 303))
 
 
-def suppress(ctx: Ctx, subscriber_id: int) -> Response:
+def suppress(ctx: Ctx, subscriber_id: int) -> BaseResponse:
     reason = _field("reason") or "suppressed by an operator"
     return _change(
         ctx,
@@ -135,7 +142,7 @@ def suppress(ctx: Ctx, subscriber_id: int) -> Response:
     )
 
 
-def unsuppress(ctx: Ctx, subscriber_id: int) -> Response:
+def unsuppress(ctx: Ctx, subscriber_id: int) -> BaseResponse:
     """Mail a suppressed address again: only with the box ticked and a consent note."""
     if request.form.get("confirm") != "yes" or not _field("consent"):
         return ctx.message(
@@ -145,13 +152,13 @@ def unsuppress(ctx: Ctx, subscriber_id: int) -> Response:
         )
     consent = _field("consent")
 
-    def work(conn, s: subs.Subscriber) -> None:
+    def work(conn: Connection, s: subs.Subscriber) -> None:
         subs.add(conn, s.email, digests=s.digests, now=ctx.now, force=True)
 
     return _change(ctx, subscriber_id, "subscriber.unsuppress", work, {"consent": consent})
 
 
-def erase(ctx: Ctx, subscriber_id: int) -> Response:
+def erase(ctx: Ctx, subscriber_id: int) -> BaseResponse:
     if request.form.get("confirm") != "yes":
         return ctx.message("Not erased", "Tick the box to confirm the erasure.", status=400)
     with transaction(ctx.web.app.engine) as conn:
@@ -167,7 +174,7 @@ def erase(ctx: Ctx, subscriber_id: int) -> Response:
     return ctx.message("Erased", f"Subscriber {subscriber_id} and their addresses are gone.")
 
 
-def export(ctx: Ctx) -> Response:
+def export(ctx: Ctx) -> BaseResponse:
     """Subscribers as CSV, in the format `syndicate subscribers import` reads (shared code)."""
     status = _filters()["status"]
     out = io.StringIO()
@@ -185,7 +192,7 @@ def export(ctx: Ctx) -> Response:
 MAX_CSV = 2 * 1024 * 1024
 
 
-def import_csv(ctx: Ctx) -> Response:
+def import_csv(ctx: Ctx) -> BaseResponse:
     """Upload a CSV: first a preview of what would change (a dry run, rolled back),
     then the same text posted back with a consent note to apply it."""
     upload = request.files.get("file")

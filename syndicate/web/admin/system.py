@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from flask import Response, abort, redirect, request, url_for
+from flask import abort, redirect, request, url_for
 from sqlalchemy import select
+from werkzeug.wrappers import Response as BaseResponse
 
 from syndicate.core.db import job_runs, transaction
 from syndicate.core.errors import SyndicateError
@@ -25,7 +26,7 @@ MASK = "********"
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 
 
-def jobs_page(ctx: Ctx) -> Response:
+def jobs_page(ctx: Ctx) -> BaseResponse:
     only = request.args.get("job") or None
     query = select(job_runs).order_by(job_runs.c.id.desc()).limit(100)
     if only:
@@ -36,7 +37,7 @@ def jobs_page(ctx: Ctx) -> Response:
     return ctx.page("jobs.html", title="Jobs", runs=runs, names=names, only=only)
 
 
-def run_job(ctx: Ctx) -> Response:
+def run_job(ctx: Ctx) -> BaseResponse:
     """Run one scheduled job now, in a slot of its own (claimed like the scheduler's).
 
     A digest job composes the current period, exactly as the editions page's "compose
@@ -57,7 +58,7 @@ def run_job(ctx: Ctx) -> Response:
     return private(redirect(url_for("admin_jobs", job=name), 303))
 
 
-def audit_page(ctx: Ctx) -> Response:
+def audit_page(ctx: Ctx) -> BaseResponse:
     before = query_id("before")
     with ctx.web.app.engine.connect() as conn:
         entries = audit.recent(conn, before_id=before)
@@ -90,7 +91,7 @@ def masked_url(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, MASK if parts.query else "", ""))
 
 
-def settings_page(ctx: Ctx) -> Response:
+def settings_page(ctx: Ctx) -> BaseResponse:
     settings = ctx.web.app.settings
     shown = masked(settings.model_dump(mode="json", by_alias=True))
     config_file = Path(settings.config_file).resolve() if settings.config_file else None
@@ -106,7 +107,7 @@ def settings_page(ctx: Ctx) -> Response:
 # -- operators (owner) ----------------------------------------------------------------------
 
 
-def operators_page(ctx: Ctx) -> Response:
+def operators_page(ctx: Ctx) -> BaseResponse:
     with ctx.web.app.engine.connect() as conn:
         found = ops.list_operators(conn)
     return ctx.page(
@@ -114,7 +115,7 @@ def operators_page(ctx: Ctx) -> Response:
     )
 
 
-def operator_add(ctx: Ctx) -> Response:
+def operator_add(ctx: Ctx) -> BaseResponse:
     try:
         with transaction(ctx.web.app.engine) as conn:
             operator, token = ops.add(
@@ -140,7 +141,7 @@ def operator_add(ctx: Ctx) -> Response:
     )
 
 
-def operator_remove(ctx: Ctx) -> Response:
+def operator_remove(ctx: Ctx) -> BaseResponse:
     email = (request.form.get("email") or "")[:320]
     try:
         with transaction(ctx.web.app.engine) as conn:
@@ -154,5 +155,5 @@ def operator_remove(ctx: Ctx) -> Response:
     return private(redirect(url_for("admin_operators"), 303))
 
 
-def not_found(ctx: Ctx, **_: Any) -> Response:
+def not_found(ctx: Ctx, **_: Any) -> BaseResponse:
     abort(404)

@@ -159,7 +159,9 @@ def add(
         values |= {"password_hash": _hasher.hash(check_password(password)), "password_set_at": now}
     try:
         with conn.begin_nested():
-            operator_id = conn.execute(insert(operators).values(**values)).inserted_primary_key[0]
+            operator_id: int = conn.execute(
+                insert(operators).values(**values).returning(operators.c.id)
+            ).scalar_one()
     except IntegrityError:
         raise OperatorError(
             f"{key} is already an operator", hint="use `syndicate operators reset` for a new link"

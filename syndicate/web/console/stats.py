@@ -93,15 +93,15 @@ def subscribers_over_time(conn: Connection, now: datetime, span: int = 30) -> Se
         )
         if where is not None:
             query = query.where(where)
-        for day, count in conn.execute(query):
+        for day, count in conn.execute(query).tuples():
             add(state, sign, day, count)
     for day, state, count in conn.execute(
         select(day_of(conn, t), status, func.count())
         .where(t >= start, status.in_(SUPPRESSED))
         .group_by(day_of(conn, t), status)
-    ):
+    ).tuples():
         add(state, 1, day, count)
-    current = dict(conn.execute(select(status, func.count()).group_by(status)).all())
+    current = dict(conn.execute(select(status, func.count()).group_by(status)).tuples().all())
     series = Series(axis)
     for state in STATUSES:
         values = [0] * span
@@ -126,7 +126,7 @@ def deliveries_per_day(conn: Connection, now: datetime, span: int = 30) -> Serie
             select(editions.c.id, editions.c.created_at).where(
                 editions.c.created_at >= _start(axis)
             )
-        )
+        ).tuples()
     }
     rows = [
         (day_of_edition[eid], status, count)
