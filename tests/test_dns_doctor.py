@@ -87,6 +87,7 @@ def _zone(good: str, other: str) -> str:
         _healthy("lookups.test", good, spf=f"v=spf1 {includes} -all"),
         *(f'l{n}.lookups.test. 300 IN TXT "v=spf1 ip4:198.51.100.{n} -all"' for n in range(11)),
         _healthy("badkey.test", other),
+        _healthy("macro.test", good, spf="v=spf1 exists:%{i}._spf.macro.test -all"),
         _healthy("nodmarc.test", good).replace("_dmarc.nodmarc.test", "_nothing.nodmarc.test"),
         _healthy("pnone.test", good).replace("p=quarantine", "p=none"),
         _healthy("nomx.test", good).replace("nomx.test. 300 IN MX 10 mx.mail.test.", ""),
@@ -273,6 +274,16 @@ def test_the_dkim_record_to_publish_holds_the_configured_key(
     assert line.startswith('[record 1] s1._domainkey.badkey.test. TXT "v=DKIM1; k=rsa; p=')
     assert want == "".join(re.findall(r'"([^"]*)"', line)).split("p=")[1]
     assert "error: 1 DNS/deliverability error(s)" in output
+
+
+def test_a_record_with_macros_is_reported_as_not_evaluated(
+    tmp_path: Path, keys: dict[str, Path], nameserver: str
+) -> None:
+    code, found = findings(write(tmp_path, keys["good"], "macro.test"), nameserver)
+    (spf,) = [f for f in found if f["check"] == "spf"]
+    assert spf["severity"] == "warning"
+    assert "not evaluated: macro.test uses a macro (%{i}._spf.macro.test)" in spf["message"]
+    assert code == 0
 
 
 def test_p_none_is_a_warning_with_the_enforcing_record(

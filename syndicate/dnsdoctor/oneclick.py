@@ -38,9 +38,8 @@ def round_trip(
             session.trust_env = False  # a provider reaches the URL directly, not via our proxy
             answer = session.post(url, data=ONE_CLICK, allow_redirects=False, timeout=timeout)
     except requests.RequestException as exc:
-        reason = type(exc).__name__ if not str(exc) else str(exc).split("(")[0].strip()
         message = (
-            f"the web app is not reachable ({reason}); one-click round trip skipped: "
+            f"the web app is not reachable ({_reason(exc)}); one-click round trip skipped: "
             "run it again while `syndicate serve` answers at web.base_url"
         )
         return [*findings, Finding("warning", "unsubscribe", shown, message)]
@@ -66,3 +65,20 @@ def _judge(shown: str, answer: requests.Response) -> Finding:
         )
         return Finding("error", "unsubscribe", shown, message)
     return Finding("error", "unsubscribe", shown, f"one-click POST answered {status}, not 200")
+
+
+def _reason(exc: BaseException) -> str:
+    """The operating system's words under requests' and urllib3's wrappers ("Connection
+    refused"), else the exception's class name."""
+    seen: object = exc
+    for _ in range(8):
+        if isinstance(seen, OSError) and seen.strerror:
+            return seen.strerror
+        if not isinstance(seen, BaseException):
+            break
+        inner = getattr(seen, "reason", None)
+        args = [a for a in seen.args if isinstance(a, BaseException)]
+        seen = inner if isinstance(inner, BaseException) else seen.__cause__ or (args or [None])[0]
+    if isinstance(exc, requests.Timeout):
+        return "no answer in time"
+    return type(exc).__name__

@@ -17,7 +17,7 @@ from publicsuffixlist import PublicSuffixList
 
 from syndicate.dnsdoctor.findings import Finding, txt_record
 from syndicate.dnsdoctor.resolver import DnsFailure, Resolver
-from syndicate.dnsdoctor.spf import MAX_LOOKUPS, Evaluator, SpfPermError, is_spf
+from syndicate.dnsdoctor.spf import MAX_LOOKUPS, Evaluator, SpfPermError, SpfUnsupported, is_spf
 
 _PSL = PublicSuffixList()  # ships its own copy of the list: no download
 
@@ -112,6 +112,10 @@ def check_spf(resolver: Resolver, domain: str, sender: Sender) -> list[Finding]:
         return _spf_findings(resolver, domain, records[0], sender)
     except DnsFailure as failure:
         return [_dns_error("spf", domain, failure)]
+    except SpfPermError as error:
+        return [Finding("error", "spf", domain, f"permerror: {error}")]
+    except SpfUnsupported as unknown:
+        return [Finding("warning", "spf", domain, f"not evaluated: {unknown}")]
 
 
 def _spf_findings(resolver: Resolver, domain: str, record: str, sender: Sender) -> list[Finding]:
@@ -145,7 +149,7 @@ def _spf_findings(resolver: Resolver, domain: str, record: str, sender: Sender) 
         if sender.include not in Evaluator(resolver).includes(domain):
             message = f"does not include:{sender.include}, so {sender.label} is not authorized"
             return [*findings, Finding("error", "spf", domain, message, fixed)]
-        message = f"includes {sender.include} for {sender.label} ({lookups} look-ups)"
+        message = f"includes {sender.include} for {sender.label} ({_lookups(lookups)})"
         return [*findings, Finding("ok", "spf", domain, message)]
     for address in sender.addresses:
         evaluator = Evaluator(resolver)
@@ -156,12 +160,16 @@ def _spf_findings(resolver: Resolver, domain: str, record: str, sender: Sender) 
             continue
         findings += [Finding("warning", "spf", domain, note) for note in evaluator.notes]
         if result == "pass":
-            message = f"authorizes {sender.label} ({address}): pass, {lookups} look-ups"
+            message = f"authorizes {sender.label} ({address}): pass, {_lookups(lookups)}"
             findings.append(Finding("ok", "spf", domain, message))
         else:
             message = f"gives {result}, not pass, for {sender.label} ({address})"
             findings.append(Finding("error", "spf", domain, message, fixed))
     return findings
+
+
+def _lookups(count: int) -> str:
+    return f"{count} DNS look-up{'' if count == 1 else 's'} of {MAX_LOOKUPS}"
 
 
 # -- DKIM -------------------------------------------------------------------------------

@@ -28,6 +28,10 @@ class SpfPermError(Exception):
     """The record cannot be evaluated: receivers answer permerror and DMARC sees SPF fail."""
 
 
+class SpfUnsupported(Exception):
+    """A valid record this evaluator does not evaluate (macros): the answer is unknown."""
+
+
 def is_spf(text: str) -> bool:
     lowered = text.lower()
     return lowered == "v=spf1" or lowered.startswith("v=spf1 ")
@@ -112,7 +116,9 @@ class Evaluator:
 
     def _target(self, spec: str, domain: str) -> str:
         if "%" in spec:
-            raise SpfPermError(f"{domain} uses a macro ({spec}), which this check does not expand")
+            raise SpfUnsupported(
+                f"{domain} uses a macro ({spec}), which this check does not expand"
+            )
         return spec.rstrip(".")
 
     def _matches(self, ip: str, domain: str, term: Term, depth: int) -> bool:
