@@ -128,6 +128,7 @@ def write(
     provider: str = "smtp",
     mailgun: str | None = None,
     base_url: str | None = None,
+    smtp_host: str = "smtp.mail.test",
 ) -> Path:
     base_url = base_url or f"http://127.0.0.1:{free_port()}/"
     text = f"""\
@@ -143,7 +144,7 @@ provider = "{provider}"
 from = "News <news@{domain}>"
 
 [mail.smtp]
-host = "smtp.mail.test"
+host = "{smtp_host}"
 
 [mail.dkim]
 domain = "{domain}"
@@ -274,6 +275,21 @@ def test_the_dkim_record_to_publish_holds_the_configured_key(
     assert line.startswith('[record 1] s1._domainkey.badkey.test. TXT "v=DKIM1; k=rsa; p=')
     assert want == "".join(re.findall(r'"([^"]*)"', line)).split("p=")[1]
     assert "error: 1 DNS/deliverability error(s)" in output
+
+
+def test_a_relay_on_this_machine_is_named_and_the_record_still_read(
+    tmp_path: Path, keys: dict[str, Path], nameserver: str
+) -> None:
+    config = write(tmp_path, keys["good"], "good.test", smtp_host="127.0.0.1")
+    code, found = findings(config, nameserver)
+    spf = [(f["severity"], f["message"]) for f in found if f["check"] == "spf"]
+    assert spf[0][0] == "info" and "127.0.0.1 is a relay on this machine" in spf[0][1]
+    assert spf[1] == ("info", "one SPF record, 2 DNS look-ups of 10; not evaluated for 127.0.0.1")
+    assert code == 0
+    code, found = findings(write(tmp_path, keys["good"], "nospf.test", smtp_host="::1"), nameserver)
+    (error,) = [f for f in found if f["severity"] == "error"]
+    assert error["message"] == "no SPF record (TXT v=spf1)" and error["record"] is None
+    assert code == 1
 
 
 def test_a_record_with_macros_is_reported_as_not_evaluated(

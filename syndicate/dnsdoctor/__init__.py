@@ -80,15 +80,14 @@ def plan_for(settings: Settings) -> Plan:
     return Plan(mail.provider, from_domains, envelope, dkim_domain)
 
 
-def _sender(settings: Settings, resolver: Resolver) -> Sender | Finding:
-    """Who must be authorized by SPF, or a finding saying why SPF is not checked."""
+def _sender(settings: Settings, resolver: Resolver) -> tuple[Sender | None, list[Finding]]:
+    """Who SPF must authorize (None: nothing is sent), and what stood in the way of knowing."""
     provider = settings.mail.provider
     if provider == "maildir":
-        return Finding(
-            "info", "spf", "maildir", "the maildir provider sends nothing; no SPF to check"
-        )
+        message = "the maildir provider sends nothing; no SPF to check"
+        return None, [Finding("info", "spf", "maildir", message)]
     if provider != "smtp":
-        return Sender(provider, include=PROVIDER_INCLUDES[provider])
+        return Sender(provider, include=PROVIDER_INCLUDES[provider]), []
     host = settings.mail.smtp.host
     try:
         addresses = [str(ipaddress.ip_address(host))]
@@ -96,16 +95,18 @@ def _sender(settings: Settings, resolver: Resolver) -> Sender | Finding:
         try:
             addresses = resolver.addresses(host)
         except DnsFailure as failure:
-            return Finding("error", "spf", host, f"mail.smtp.host: could not look up: {failure}")
+            message = f"mail.smtp.host: could not look up: {failure}"
+            return Sender(host), [Finding("error", "spf", host, message)]
         if not addresses:
-            return Finding("error", "spf", host, "mail.smtp.host has no A or AAAA record")
+            message = "mail.smtp.host has no A or AAAA record"
+            return Sender(host), [Finding("error", "spf", host, message)]
     if all(ipaddress.ip_address(a).is_loopback for a in addresses):
         message = (
             f"mail.smtp.host {host} is a relay on this machine: SPF must authorize the "
-            "address that relay sends from, which check cannot see; SPF not evaluated"
+            "address that relay sends from, which check cannot see"
         )
-        return Finding("info", "spf", host, message)
-    return Sender(host, addresses=tuple(addresses))
+        return Sender(host), [Finding("info", "spf", host, message)]
+    return Sender(host, addresses=tuple(addresses)), []
 
 
 def _dkim(settings: Settings, resolver: Resolver) -> list[Finding]:
@@ -141,13 +142,10 @@ def run_doctor(
 ) -> list[Finding]:
     """Every finding, domain by domain; the one-click round trip last (``signer`` None skips it)."""
     plan = plan_for(settings)
-    sender = _sender(settings, resolver)
-    findings: list[Finding] = []
+    sender, findings = _sender(settings, resolver)
     envelope_domains = [d for d in dict.fromkeys(plan.envelope.values()) if d]
     spf_domains = list(dict.fromkeys([*plan.from_domains, *envelope_domains]))
-    if isinstance(sender, Finding):
-        findings.append(sender)
-    else:
+    if sender is not None:
         for domain in spf_domains:
             findings += check_spf(resolver, domain, sender)
     findings += _dkim(settings, resolver)

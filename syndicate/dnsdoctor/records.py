@@ -93,7 +93,8 @@ def _merged(records: list[str], sender: Sender) -> str:
 
 def check_spf(resolver: Resolver, domain: str, sender: Sender) -> list[Finding]:
     """Is there one SPF record, within 10 look-ups, that authorizes ``sender``?"""
-    wanted = txt_record(domain, " ".join(["v=spf1", *sender.terms(), "~all"]))
+    terms = sender.terms()
+    wanted = txt_record(domain, " ".join(["v=spf1", *terms, "~all"])) if terms else None
     try:
         records = [t for t in resolver.txt(domain) if is_spf(t)]
         if not records:
@@ -119,7 +120,7 @@ def check_spf(resolver: Resolver, domain: str, sender: Sender) -> list[Finding]:
 
 
 def _spf_findings(resolver: Resolver, domain: str, record: str, sender: Sender) -> list[Finding]:
-    fixed = txt_record(domain, with_terms(record, sender.terms()))
+    fixed = txt_record(domain, with_terms(record, sender.terms())) if sender.terms() else None
     try:
         lookups = Evaluator(resolver).lookup_count(domain)
     except SpfPermError as error:
@@ -151,6 +152,9 @@ def _spf_findings(resolver: Resolver, domain: str, record: str, sender: Sender) 
             return [*findings, Finding("error", "spf", domain, message, fixed)]
         message = f"includes {sender.include} for {sender.label} ({_lookups(lookups)})"
         return [*findings, Finding("ok", "spf", domain, message)]
+    if not sender.addresses:
+        message = f"one SPF record, {_lookups(lookups)}; not evaluated for {sender.label}"
+        findings.append(Finding("info", "spf", domain, message))
     for address in sender.addresses:
         evaluator = Evaluator(resolver)
         try:
