@@ -26,7 +26,7 @@ from syndicate.config import load_settings
 from syndicate.context import App
 from syndicate.db import transaction
 from syndicate.dnsdoctor.resolver import Resolver
-from syndicate.dnsdoctor.spf import Evaluator
+from syndicate.dnsdoctor.spf import Evaluator, SpfPermError
 from syndicate.web import create_app
 
 from .dnsserver import dns_server
@@ -422,22 +422,47 @@ def test_a_bad_nameserver_is_one_line(tmp_path: Path, keys: dict[str, Path]) -> 
     assert "--nameserver 127.0.0.1:99999: the port must be a number from 1 to 65535" in output
 
 
-@pytest.mark.parametrize(
-    ("record", "ip", "result"),
-    [
-        ("v=spf1 redirect=mailgun.org", "198.51.100.9", "pass"),
-        ("v=spf1 ip6:2001:db8::/32 -all", "2001:db8::25", "pass"),
-        ("v=spf1 mx/24 -all", "203.0.113.200", "pass"),
-        ("v=spf1 include:mailgun.org ~all", SMTP_IP, "softfail"),
-        ("v=spf1 ?all", SMTP_IP, "neutral"),
-    ],
-)
-def test_the_spf_evaluator_follows_rfc_7208(record: str, ip: str, result: str) -> None:
-    zone = (
-        f'eval.test. 300 IN TXT "{record}"\n'
-        "eval.test. 300 IN MX 10 mx.mail.test.\n"
-        "mx.mail.test. 300 IN A 203.0.113.26\n"
-        'mailgun.org. 300 IN TXT "v=spf1 ip4:198.51.100.0/24 -all"\n'
-    )
-    with dns_server(zone) as address:
-        assert Evaluator(Resolver(address, 2.0)).check_host(ip, "eval.test") == result
+SPF_CASES = [
+    ("v=spf1 redirect=mailgun.org", "198.51.100.9", "pass"),
+    ("v=spf1 ip6:2001:db8::/32 -all", "2001:db8::25", "pass"),
+    ("v=spf1 mx/24 -all", "203.0.113.200", "pass"),
+    ("v=spf1 include:mailgun.org ~all", SMTP_IP, "softfail"),
+    ("v=spf1 ?all", SMTP_IP, "neutral"),
+    ("v=spf1 exists:mx.mail.test -all", SMTP_IP, "pass"),
+    ("v=spf1 exists:nothing.mail.test a ~all", SMTP_IP, "softfail"),
+    ("v=spf1 a:mx.mail.test/16 -all", "203.0.200.1", "pass"),
+    ("v=spf1 a:mx.mail.test -all", "203.0.113.27", "fail"),
+    ("v=spf1 ip4:999.1.1.1 -all", SMTP_IP, "permerror"),
+    (
+        "v=spf1 exists:n1.mail.test exists:n2.mail.test exists:n3.mail.test -all",
+        SMTP_IP,
+        "permerror",
+    ),
+    ("v=spf1 foo:bar -all", SMTP_IP, "permerror"),
+    ("v=spf1 include:mx.mail.test -all", SMTP_IP, "permerror"),  # no SPF record there
+]
+
+
+@pytest.fixture(scope="module")
+def spf_zone() -> Iterator[str]:
+    """One domain per case (case0.eval.test ...) on one server."""
+    lines = [
+        "mx.mail.test. 300 IN A 203.0.113.26",
+        'mailgun.org. 300 IN TXT "v=spf1 ip4:198.51.100.0/24 -all"',
+    ]
+    for number, (record, _, _) in enumerate(SPF_CASES):
+        lines.append(f'case{number}.eval.test. 300 IN TXT "{record}"')
+        lines.append(f"case{number}.eval.test. 300 IN MX 10 mx.mail.test.")
+    with dns_server("\n".join(lines) + "\n") as address:
+        yield address
+
+
+@pytest.mark.parametrize("number", range(len(SPF_CASES)))
+def test_the_spf_evaluator_follows_rfc_7208(spf_zone: str, number: int) -> None:
+    _, ip, result = SPF_CASES[number]
+    evaluator = Evaluator(Resolver(spf_zone, 2.0))
+    if result == "permerror":
+        with pytest.raises(SpfPermError):
+            evaluator.check_host(ip, f"case{number}.eval.test")
+    else:
+        assert evaluator.check_host(ip, f"case{number}.eval.test") == result

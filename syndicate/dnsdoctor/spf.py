@@ -141,7 +141,7 @@ class Evaluator:
             raise SpfPermError(f"{domain}: cannot read {term.name}{term.value}")
         target = self._target(spec.group("domain") or domain, domain)
         if term.name == "exists":
-            found = self.resolver.addresses(target)[:1]
+            found = [r.address for r in self.resolver.query(target, "A")]  # RFC 7208 5.7
             self._void(found)
             return bool(found)
         if term.name == "a":
