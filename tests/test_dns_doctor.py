@@ -466,3 +466,16 @@ def test_the_spf_evaluator_follows_rfc_7208(spf_zone: str, number: int) -> None:
             evaluator.check_host(ip, f"case{number}.eval.test")
     else:
         assert evaluator.check_host(ip, f"case{number}.eval.test") == result
+
+
+def test_json_report_shape_and_nameserver_needs_dns(
+    tmp_path: Path, keys: dict[str, Path], nameserver: str
+) -> None:
+    config = write(tmp_path, keys["good"], "pnone.test")
+    report = json.loads(invoke(config, nameserver, "--json").stdout)
+    assert report["ok"] is True and report["worst"] == "warning"
+    assert set(report["findings"][0]) == {"severity", "check", "subject", "message", "record"}
+    result = CliRunner().invoke(
+        main, ["--config", str(config), "check", "--nameserver", nameserver]
+    )
+    assert result.exit_code == 2 and "--nameserver goes with --dns" in result.output
