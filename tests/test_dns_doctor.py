@@ -29,9 +29,9 @@ from syndicate.dnsdoctor.resolver import Resolver
 from syndicate.dnsdoctor.spf import Evaluator, SpfPermError
 from syndicate.web import create_app
 
-from .dnsserver import dns_server
-from .support import T0, free_port
-from .test_web_feeds import running
+from tests.dnsserver import dns_server
+from tests.support import T0, free_port
+from tests.test_web_feeds import running
 
 SMTP_IP = "203.0.113.25"
 

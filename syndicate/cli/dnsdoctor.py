@@ -6,10 +6,10 @@ import sys
 
 import click
 
-from ..dnsdoctor import Finding, Resolver, run_doctor, worst
-from ..errors import SyndicateError
-from ..tokens import signer_for
-from .base import Obj, out_console, print_json
+from syndicate.dnsdoctor import Finding, Resolver, run_doctor, worst
+from syndicate.errors import SyndicateError
+from syndicate.tokens import signer_for
+from syndicate.cli.base import Obj, out_console, print_json
 
 _STYLE = {"ok": "green", "info": "dim", "warning": "yellow", "error": "bold red"}
 
