@@ -20,17 +20,16 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from pytest_httpserver import HTTPServer
 
-from syndicate import subscribers as subs
 from syndicate.cli import main
-from syndicate.config import load_settings
-from syndicate.context import App
-from syndicate.db import transaction
-from syndicate.dnsdoctor.resolver import Resolver
-from syndicate.dnsdoctor.spf import Evaluator, SpfPermError
+from syndicate.core.config import load_settings
+from syndicate.core.db import transaction
+from syndicate.readers import subscribers as subs
+from syndicate.service.context import App
+from syndicate.service.dnsdoctor.resolver import Resolver
+from syndicate.service.dnsdoctor.spf import Evaluator, SpfPermError
 from syndicate.web import create_app
-
-from tests.dnsserver import dns_server
 from tests.support import T0, free_port
+from tests.support.dnsserver import dns_server
 from tests.test_web_feeds import running
 
 SMTP_IP = "203.0.113.25"

@@ -6,10 +6,10 @@ import sys
 
 import click
 
-from syndicate.dnsdoctor import Finding, Resolver, run_doctor, worst
-from syndicate.errors import SyndicateError
-from syndicate.tokens import signer_for
 from syndicate.cli.base import Obj, out_console, print_json
+from syndicate.core.errors import SyndicateError
+from syndicate.core.tokens import signer_for
+from syndicate.service.dnsdoctor import Finding, Resolver, run_doctor, worst
 
 _STYLE = {"ok": "green", "info": "dim", "warning": "yellow", "error": "bold red"}
 

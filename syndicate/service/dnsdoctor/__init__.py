@@ -15,12 +15,12 @@ from datetime import datetime
 from email.utils import parseaddr
 from pathlib import Path
 
-from syndicate.config import Settings
-from syndicate.dnsdoctor.findings import SEVERITIES, Finding
-from syndicate.dnsdoctor.oneclick import round_trip
-from syndicate.dnsdoctor.records import Sender, check_dkim, check_dmarc, check_mx, check_spf
-from syndicate.dnsdoctor.resolver import DnsFailure, Resolver
-from syndicate.tokens import Signer
+from syndicate.core.config import Settings
+from syndicate.core.tokens import Signer
+from syndicate.service.dnsdoctor.findings import SEVERITIES, Finding
+from syndicate.service.dnsdoctor.oneclick import round_trip
+from syndicate.service.dnsdoctor.records import Sender, check_dkim, check_dmarc, check_mx, check_spf
+from syndicate.service.dnsdoctor.resolver import DnsFailure, Resolver
 
 # The SPF include each API provider documents for a custom sending domain.
 PROVIDER_INCLUDES = {

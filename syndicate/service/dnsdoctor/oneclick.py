@@ -13,8 +13,8 @@ from datetime import datetime, timedelta
 
 import requests
 
-from syndicate.dnsdoctor.findings import Finding
-from syndicate.tokens import Signer
+from syndicate.core.tokens import Signer
+from syndicate.service.dnsdoctor.findings import Finding
 
 NOBODY = 0  # no subscriber has id 0
 ONE_CLICK = {"List-Unsubscribe": "One-Click"}

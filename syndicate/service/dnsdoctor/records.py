@@ -15,9 +15,15 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from publicsuffixlist import PublicSuffixList
 
-from syndicate.dnsdoctor.findings import Finding, txt_record
-from syndicate.dnsdoctor.resolver import DnsFailure, Resolver
-from syndicate.dnsdoctor.spf import MAX_LOOKUPS, Evaluator, SpfPermError, SpfUnsupported, is_spf
+from syndicate.service.dnsdoctor.findings import Finding, txt_record
+from syndicate.service.dnsdoctor.resolver import DnsFailure, Resolver
+from syndicate.service.dnsdoctor.spf import (
+    MAX_LOOKUPS,
+    Evaluator,
+    SpfPermError,
+    SpfUnsupported,
+    is_spf,
+)
 
 _PSL = PublicSuffixList()  # ships its own copy of the list: no download
 

@@ -15,7 +15,7 @@ import dns.exception
 import dns.name
 import dns.resolver
 
-from syndicate.errors import SyndicateError
+from syndicate.core.errors import SyndicateError
 
 DEFAULT_TIMEOUT = 5.0
 

@@ -14,7 +14,7 @@ import ipaddress
 import re
 from dataclasses import dataclass, field
 
-from syndicate.dnsdoctor.resolver import Resolver
+from syndicate.service.dnsdoctor.resolver import Resolver
 
 MAX_LOOKUPS = 10  # RFC 7208 4.6.4
 MAX_VOID_LOOKUPS = 2
