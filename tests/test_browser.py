@@ -21,7 +21,7 @@ from syndicate.readers import subscribers as subs
 from syndicate.service.context import App
 from syndicate.web import create_app
 from tests.support import ARTIFACTS, EXAMPLES
-from tests.test_web_feeds import running
+from tests.support.webserver import running
 
 pytestmark = pytest.mark.browser
 

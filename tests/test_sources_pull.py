@@ -1,7 +1,6 @@
 """Feed sources against a loopback server serving WordPress, Ghost, Hugo, Substack,
 Medium, Jekyll (Atom) and micro.blog (JSON Feed) shaped feeds: what an operator sees stored."""
 
-
 from __future__ import annotations
 
 from collections.abc import Callable

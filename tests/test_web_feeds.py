@@ -8,19 +8,16 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
-import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import requests
-from flask import Flask
-from waitress.server import create_server
 
 from syndicate.service.context import App
 from syndicate.web import create_app
 from tests.support import T0
+from tests.support.webserver import running
 
 FEEDS = """
 [[feeds]]
@@ -71,29 +68,6 @@ def feeds(app: App) -> Path:
         os.utime(path, (T0.timestamp(), T0.timestamp()))
     (root.parent / "secret.txt").write_text("not for the web")
     return root
-
-
-@contextmanager
-def running(wsgi_app: Flask) -> Iterator[str]:
-    """Serve a WSGI app with waitress on an ephemeral loopback port; yields its base URL.
-
-    The loop runs in short steps so the server is closed from its own thread.
-    """
-    server = create_server(wsgi_app, host="127.0.0.1", port=0, threads=2)
-    stop = threading.Event()
-
-    def loop() -> None:
-        while not stop.is_set():
-            server.asyncore.loop(timeout=0.05, map=server._map, count=1)
-        server.close()
-
-    thread = threading.Thread(target=loop, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.effective_port}"
-    finally:
-        stop.set()
-        thread.join(timeout=10)
 
 
 @pytest.fixture

@@ -83,16 +83,42 @@ def init(
 
 @main_group.command()
 @json_option
+@click.option(
+    "--dns",
+    "dns",
+    is_flag=True,
+    help="Instead: check SPF, DKIM, DMARC and MX in DNS and the one-click unsubscribe URL.",
+)
+@click.option(
+    "--nameserver",
+    metavar="HOST[:PORT]",
+    help="With --dns: ask this name server instead of the system's resolver.",
+)
+@click.option(
+    "--dns-timeout",
+    type=click.FloatRange(min=0.1, max=60),
+    default=5.0,
+    show_default=True,
+    help="With --dns: seconds to wait for each DNS answer.",
+)
 @pass_obj
 @handle_errors
-def check(obj: Obj, as_json: bool) -> None:
+def check(obj: Obj, as_json: bool, dns: bool, nameserver: str | None, dns_timeout: float) -> None:
     """Build everything a run builds, without sending; report each check.
 
     Opens the store, parses templates, builds the mailer, DKIM signer and hosts, builds
     every feed into a scratch folder, lints the built feeds and renders each digest;
-    exits 1 if any check failed."""
+    exits 1 if any check failed. With --dns, the deliverability doctor runs instead
+    (see docs/deliverability.md)."""
     from syndicate.service.checks import run_checks
 
+    if dns:
+        from syndicate.cli.dnsdoctor import dns_check
+
+        dns_check(obj, as_json=as_json, nameserver=nameserver, timeout=dns_timeout)
+        return
+    if nameserver:
+        raise click.UsageError("--nameserver goes with --dns")
     try:
         settings = obj.load()
     except ConfigError as error:

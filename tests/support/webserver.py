@@ -1,11 +1,16 @@
-"""A real ``syndicate serve`` on a loopback ephemeral port, for tests that speak raw HTTP."""
+"""Web servers for tests: a real ``syndicate serve`` process on a loopback ephemeral port
+(for raw HTTP), or a WSGI app served by waitress in this process (``running``)."""
 
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from flask import Flask
+from waitress import create_server
 
 from tests.support import write_config
 from tests.support.processes import SyndicateProcess
@@ -40,3 +45,26 @@ def serve(
         yield Served(process, config)
     finally:
         process.stop()
+
+
+@contextmanager
+def running(wsgi_app: Flask) -> Iterator[str]:
+    """Serve a WSGI app with waitress on an ephemeral loopback port; yields its base URL.
+
+    The loop runs in short steps so the server is closed from its own thread.
+    """
+    server = create_server(wsgi_app, host="127.0.0.1", port=0, threads=2)
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.is_set():
+            server.asyncore.loop(timeout=0.05, map=server._map, count=1)
+        server.close()
+
+    thread = threading.Thread(target=loop, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.effective_port}"
+    finally:
+        stop.set()
+        thread.join(timeout=10)
