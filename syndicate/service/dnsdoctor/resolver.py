@@ -39,7 +39,7 @@ def parse_nameserver(value: str) -> tuple[str, int]:
     except ValueError:
         pass
     try:
-        return socket.getaddrinfo(host, None)[0][4][0], int(port)
+        return str(socket.getaddrinfo(host, None)[0][4][0]), int(port)
     except (OSError, UnicodeError) as exc:
         raise SyndicateError(f"--nameserver {value}: cannot resolve {host!r} ({exc})") from None
 
