@@ -43,6 +43,8 @@ test: venv-test
 lint: venv-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 format: venv-test
 	$(BIN)/ruff format .
