@@ -158,6 +158,24 @@ def test_slug_collisions_get_numbered(app: App, tmp_path: Path) -> None:
     assert len({a.uid for a in stored(app)}) == 3
 
 
+@pytest.mark.parametrize(
+    ("title", "slug"),
+    [
+        ("Міст закрито на ремонт", "mist-zakrito-na-remont"),
+        ("Ο δρόμος άνοιξε", "o-dromos-anoixe"),
+        ("大桥 关闭", "da-qiao-guan-bi"),
+        ("Straße gesperrt", "strasse-gesperrt"),
+    ],
+)
+def test_titles_in_any_script_give_a_readable_slug(
+    app: App, tmp_path: Path, title: str, slug: str
+) -> None:
+    """Not a generic ``article-2``: a reader can still tell the URL from the title."""
+    report = import_paths(app, [write(tmp_path / "a.md", title=f'"{title}"')])
+    assert report.outcomes[0].slug == slug
+    assert stored(app)[0].slug == slug
+
+
 def test_front_matter_slug_change_moves_the_slug(app: App, tmp_path: Path) -> None:
     path = write(tmp_path / "bridge.md")
     import_paths(app, [path])

@@ -8,6 +8,8 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from anyascii import anyascii
+
 from syndicate.core.sanitize import strip_control_chars
 
 FORMAT_ALIASES = {
@@ -53,9 +55,24 @@ _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$")
 SLUG_MAX = 80
 
 
+def _to_ascii(text: str) -> str:
+    """Letters of any script spelled in ASCII (anyascii: "Привіт" -> "Privit"), so a
+    title in Cyrillic, Greek, Arabic or CJK still gives a readable slug. A syllable
+    from a script without case (Chinese, Japanese, Korean) is its own word."""
+    spelled = []
+    for char in text:
+        if char.isascii():
+            spelled.append(char)
+            continue
+        latin = anyascii(char)
+        caseless = char.lower() == char.upper()
+        spelled.append(f" {latin} " if caseless and latin[:1].isupper() else latin)
+    return "".join(spelled)
+
+
 def slugify(text: str) -> str:
     """ASCII, lower case, words joined by "-", at most 80 characters (cut between words)."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    ascii_text = _to_ascii(unicodedata.normalize("NFC", text))
     slug = _SLUG_JUNK.sub("-", ascii_text.lower()).strip("-")
     if len(slug) > SLUG_MAX:
         slug = slug[:SLUG_MAX].rsplit("-", 1)[0] if "-" in slug[:SLUG_MAX] else slug[:SLUG_MAX]
