@@ -88,3 +88,21 @@ def test_no_config_anywhere_says_where_it_looked(tmp_path: Path) -> None:
     assert "$SYNDICATE_CONFIG were not given" in result.stderr
     assert "hint: run `syndicate init` to create one" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_an_unwritten_draft_imports_and_an_unwritten_article_says_what_to_do(
+    tmp_path: Path,
+) -> None:
+    """`new --draft` can sit in the folder while the rest is imported; an empty article
+    that is not a draft is refused with the way out, and nothing is stored for it."""
+    config = write_config(tmp_path, "sqlite:///s.db")
+    assert invoke("--config", str(config), "new", "Coming soon", "--draft")[0] == 0
+    code, output = invoke("--config", str(config), "import", str(tmp_path / "articles"))
+    assert code == 0 and "1 imported" in output, output
+    code, output = invoke("--config", str(config), "articles", "list", "--json")
+    assert [a["title"] for a in json.loads(output)] == ["Coming soon"]
+
+    assert invoke("--config", str(config), "new", "Not yet written")[0] == 0
+    code, output = invoke("--config", str(config), "import", str(tmp_path / "articles"))
+    assert code == 1
+    assert "not-yet-written.md" in output and "draft: true" in output

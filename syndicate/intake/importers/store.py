@@ -168,8 +168,13 @@ def save(
         iframe_hosts=site.iframe_hosts,
     )
     text = strip_control_chars(html_to_text(html))  # feeds use it as stored (sanitized_with)
-    if not text.strip() and "<img" not in html:
-        raise ImportFailure(name, "the article has no body text after its title")
+    if not text.strip() and "<img" not in html and not parsed.draft:
+        # A draft may be empty: `syndicate new --draft` is imported before it is written.
+        raise ImportFailure(
+            name,
+            "the article has no body text after its title (write it, or mark it "
+            "`draft: true` until it is ready)",
+        )
     image_url = absolute_url(parsed.image_url, site.url) if parsed.image_url else None
     if parsed.image_url and image_url is None:
         parsed.warnings.append(f"image {parsed.image_url!r} is not an http(s) URL; ignored")
