@@ -17,7 +17,7 @@ from uuid import uuid4
 from sqlalchemy import Select, and_, bindparam, delete, exists, not_, or_, select
 from sqlalchemy.engine import Connection, RowMapping
 
-from syndicate.core.db import article_tags, articles, dialect_insert_for, meta
+from syndicate.core.db import article_tags, articles, dialect_insert_for, meta, tuples
 
 if TYPE_CHECKING:
     from syndicate.core.config import FeedSettings
@@ -119,7 +119,7 @@ def _load_tags(conn: Connection, ids: Sequence[int]) -> dict[int, tuple[str, ...
             .where(article_tags.c.article_id.in_(chunk))
             .order_by(article_tags.c.article_id, article_tags.c.tag)
         )
-        for article_id, tag in rows.tuples():
+        for article_id, tag in tuples(rows):
             tags.setdefault(article_id, []).append(tag)
     return {key: tuple(value) for key, value in tags.items()}
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     JSON,
@@ -35,7 +35,7 @@ from sqlalchemy import (
     create_engine,
     event,
 )
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Row
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from syndicate.core.errors import StoreError
@@ -124,6 +124,7 @@ subscribers = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("confirmed_at", UtcDateTime, nullable=True),
     Column("status_changed_at", UtcDateTime, nullable=True),
+    sqlite_autoincrement=True,  # ids never reused: links are signed for an id
 )
 
 subscriptions = Table(
@@ -191,6 +192,7 @@ deliveries = Table(
     Column("sent_at", UtcDateTime, nullable=True),
     UniqueConstraint("edition_id", "subscriber_id", name="uq_deliveries_edition_subscriber"),
     Index("ix_deliveries_status_not_before", "status", "not_before"),
+    sqlite_autoincrement=True,  # ids never reused: links are signed for an id
 )
 
 job_runs = Table(
@@ -325,6 +327,7 @@ operators = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("password_set_at", UtcDateTime, nullable=True),
     Column("last_login_at", UtcDateTime, nullable=True),
+    sqlite_autoincrement=True,  # ids never reused: links are signed for an id
 )
 
 operator_sessions = Table(
@@ -406,6 +409,15 @@ def dialect_insert_for(dialect: str) -> Any:
     from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
     return sqlite_insert if dialect == "sqlite" else pg_insert
+
+
+def tuples(result: Iterable[Row[Any]]) -> Iterable[tuple[Any, ...]]:
+    """Rows to unpack (``for a, b in tuples(rows)``), typed as plain tuples.
+
+    SQLAlchemy 2.1 types a row of untyped columns so that unpacking it gives
+    ``object``, and deprecates ``Result.tuples()``; a row already is a tuple.
+    """
+    return cast(Iterable[tuple[Any, ...]], iter(result))  # not the Result: dict() reads its keys()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -493,15 +505,44 @@ def upgrade(engine: Engine) -> str:
 
     config = alembic_config(engine.url.render_as_string(hide_password=False))
     try:
-        with engine.begin() as conn:
-            if not is_sqlite(conn):
-                # Two processes starting at once must not both migrate.
-                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(715517)")
-            config.attributes["connection"] = conn
-            command.upgrade(config, "head")
+        with engine.connect() as conn:
+            sqlite = is_sqlite(conn)
+            if sqlite:
+                # Rebuilding a table (ALTER in SQLite) drops the old one, which must not
+                # cascade to its children; the pragma only works outside a transaction.
+                _sqlite_foreign_keys(conn, on=False)
+            try:
+                with conn.begin():
+                    if not sqlite:
+                        # Two processes starting at once must not both migrate.
+                        conn.exec_driver_sql("SELECT pg_advisory_xact_lock(715517)")
+                    config.attributes["connection"] = conn
+                    command.upgrade(config, "head")
+                    if sqlite:
+                        _no_broken_references(conn)
+            finally:
+                if sqlite:
+                    _sqlite_foreign_keys(conn, on=True)
         return current_revision(engine)
     except OperationalError as exc:
         raise StoreError(f"cannot migrate {redact(str(engine.url))}: {exc.orig}") from None
+
+
+def _sqlite_foreign_keys(conn: Connection, *, on: bool) -> None:
+    """Set the pragma on the DBAPI connection itself: through SQLAlchemy the statement
+    would open a transaction first, and inside one SQLite ignores it."""
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+    finally:
+        cursor.close()
+
+
+def _no_broken_references(conn: Connection) -> None:
+    """With foreign keys off during a migration, check them all before committing."""
+    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        raise StoreError(f"migration left {len(broken)} row(s) pointing at nothing: {broken[:3]}")
 
 
 def current_revision(engine: Engine) -> str:

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from syndicate.core.config import Settings
-from syndicate.core.db import dialect_insert, link_clicks
+from syndicate.core.db import dialect_insert, link_clicks, tuples
 from syndicate.core.errors import TokenError
 from syndicate.core.tokens import MAX_TOKEN, Signer
 from syndicate.delivery.messages import EditionContent
@@ -124,4 +124,4 @@ def top_links(conn: Connection, edition_id: int, limit: int = 20) -> list[tuple[
         .order_by(link_clicks.c.clicks.desc(), link_clicks.c.url)
         .limit(limit)
     )
-    return [(url, clicks) for url, clicks in rows.tuples()]
+    return [(url, clicks) for url, clicks in tuples(rows)]

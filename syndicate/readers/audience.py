@@ -24,7 +24,7 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
-from syndicate.core.db import dialect_insert, feed_audience, feed_readers, meta, transaction
+from syndicate.core.db import dialect_insert, feed_audience, feed_readers, meta, transaction, tuples
 
 FLUSH_EVERY = timedelta(seconds=60)
 MAX_PENDING = 50_000  # readers (and, apart, aggregator reports) held before an early write
@@ -145,23 +145,27 @@ def audience(conn: Connection, days: list[date]) -> Audience:
     """Per day: distinct readers and the sum of aggregators' reports (their latest per feed)."""
     first = days[0].isoformat()
     readers: dict[str, int] = dict(
-        conn.execute(
-            select(feed_readers.c.day, func.count(func.distinct(feed_readers.c.reader)))
-            .where(feed_readers.c.day >= first)
-            .group_by(feed_readers.c.day)
+        tuples(
+            conn.execute(
+                select(feed_readers.c.day, func.count(func.distinct(feed_readers.c.reader)))
+                .where(feed_readers.c.day >= first)
+                .group_by(feed_readers.c.day)
+            )
         )
-        .tuples()
-        .all()
     )
     per_day: dict[str, int] = {}
     latest: dict[str, int] = {}
     last_day = ""
-    for day, agent, total in conn.execute(
-        select(feed_audience.c.day, feed_audience.c.agent, func.sum(feed_audience.c.subscribers))
-        .where(feed_audience.c.day >= first)
-        .group_by(feed_audience.c.day, feed_audience.c.agent)
-        .order_by(feed_audience.c.day)
-    ).tuples():
+    for day, agent, total in tuples(
+        conn.execute(
+            select(
+                feed_audience.c.day, feed_audience.c.agent, func.sum(feed_audience.c.subscribers)
+            )
+            .where(feed_audience.c.day >= first)
+            .group_by(feed_audience.c.day, feed_audience.c.agent)
+            .order_by(feed_audience.c.day)
+        )
+    ):
         per_day[day] = per_day.get(day, 0) + int(total)
         if day != last_day:
             latest, last_day = {}, day

@@ -22,7 +22,7 @@ from sqlalchemy import ColumnElement, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from syndicate.core.db import deliveries, subscribers, subscriptions
+from syndicate.core.db import deliveries, subscribers, subscriptions, tuples
 from syndicate.core.errors import BadInput, SyndicateError
 
 log = logging.getLogger(__name__)
@@ -128,7 +128,7 @@ def _digests_of(conn: Connection, ids: Sequence[int]) -> dict[int, tuple[str, ..
             .where(subscriptions.c.subscriber_id.in_(ids))
             .order_by(subscriptions.c.digest)
         )
-        for subscriber_id, digest in rows.tuples():
+        for subscriber_id, digest in tuples(rows):
             found[subscriber_id].append(digest)
     return {i: tuple(d) for i, d in found.items()}
 
@@ -171,9 +171,9 @@ def list_subscribers(
 
 
 def counts_by_status(conn: Connection) -> dict[str, int]:
-    rows = conn.execute(
-        select(subscribers.c.status, func.count()).group_by(subscribers.c.status)
-    ).tuples()
+    rows = tuples(
+        conn.execute(select(subscribers.c.status, func.count()).group_by(subscribers.c.status))
+    )
     return {status: 0 for status in STATUSES} | {status: count for status, count in rows}
 
 

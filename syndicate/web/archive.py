@@ -18,7 +18,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
 
 from syndicate.core.config import DigestSettings
-from syndicate.core.db import editions
+from syndicate.core.db import editions, tuples
 from syndicate.core.errors import ConfigError
 from syndicate.delivery.messages import public_html as generic_html
 from syndicate.digest.render import view_url
@@ -86,7 +86,7 @@ def public_pages(web: Web, items: list[ArchivedEdition]) -> dict[int, str]:
             )
         )
     base_url = web.app.settings.web_base_url
-    return {edition_id: generic_html(html, base_url) for edition_id, html in rows.tuples()}
+    return {edition_id: generic_html(html, base_url) for edition_id, html in tuples(rows)}
 
 
 def index(web: Web, name: str) -> BaseResponse:

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 
-from syndicate.core.db import source_entries, sources
+from syndicate.core.db import source_entries, sources, tuples
 
 STATES = ("new", "ok", "unchanged", "failed", "deferred", "gone")
 
@@ -90,7 +90,7 @@ def entries(conn: Connection, source: str, keys: list[str]) -> dict[str, EntryRo
                 source_entries.c.entry_key.in_(keys[start : start + 500]),
             )
         )
-        for key, *values in rows.tuples():
+        for key, *values in tuples(rows):
             found[key] = EntryRow(*values)
     return found
 

@@ -78,7 +78,9 @@ def _reason(exc: BaseException) -> str:
             break
         inner = getattr(seen, "reason", None)
         args = [a for a in seen.args if isinstance(a, BaseException)]
-        seen = inner if isinstance(inner, BaseException) else seen.__cause__ or next(iter(args), None)
+        seen = (
+            inner if isinstance(inner, BaseException) else seen.__cause__ or next(iter(args), None)
+        )
     if isinstance(exc, requests.Timeout):
         return "no answer in time"
     return type(exc).__name__

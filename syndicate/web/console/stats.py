@@ -13,7 +13,7 @@ from sqlalchemy import Date, Interval, and_, cast, func, literal, literal_column
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement
 
-from syndicate.core.db import deliveries, editions, is_sqlite, job_runs, pushes, subscribers
+from syndicate.core.db import deliveries, editions, is_sqlite, job_runs, pushes, subscribers, tuples
 from syndicate.readers.subscribers import STATUSES, SUPPRESSED
 
 REACH_WINDOW = timedelta(days=7)
@@ -93,15 +93,17 @@ def subscribers_over_time(conn: Connection, now: datetime, span: int = 30) -> Se
         )
         if where is not None:
             query = query.where(where)
-        for day, count in conn.execute(query).tuples():
+        for day, count in tuples(conn.execute(query)):
             add(state, sign, day, count)
-    for day, state, count in conn.execute(
-        select(day_of(conn, t), status, func.count())
-        .where(t >= start, status.in_(SUPPRESSED))
-        .group_by(day_of(conn, t), status)
-    ).tuples():
+    for day, state, count in tuples(
+        conn.execute(
+            select(day_of(conn, t), status, func.count())
+            .where(t >= start, status.in_(SUPPRESSED))
+            .group_by(day_of(conn, t), status)
+        )
+    ):
         add(state, 1, day, count)
-    current = dict(conn.execute(select(status, func.count()).group_by(status)).tuples().all())
+    current = dict(tuples(conn.execute(select(status, func.count()).group_by(status))))
     series = Series(axis)
     for state in STATUSES:
         values = [0] * span
@@ -122,11 +124,13 @@ def deliveries_per_day(conn: Connection, now: datetime, span: int = 30) -> Serie
     axis = days(now, span)
     day_of_edition = {
         eid: created.date()
-        for eid, created in conn.execute(
-            select(editions.c.id, editions.c.created_at).where(
-                editions.c.created_at >= _start(axis)
+        for eid, created in tuples(
+            conn.execute(
+                select(editions.c.id, editions.c.created_at).where(
+                    editions.c.created_at >= _start(axis)
+                )
             )
-        ).tuples()
+        )
     }
     rows = [
         (day_of_edition[eid], status, count)
