@@ -236,7 +236,11 @@ def test_removed_articles_remove_stale_archive_pages(app: App) -> None:
     assert "all/archive/3/rss.xml" in report.removed
     assert not (root / "all/archive/3").exists()
     assert (root / "operator-notes").is_dir()
-    assert (root / "all/archive/1/rss.xml").exists()
+    # Three articles fill no archive page (pages of 4): a lone archive page would link
+    # to no other page ("Archive incomplete"), so the live feed holds all and is complete.
+    assert not (root / "all/archive").exists()
+    assert b"<fh:complete/>" in (root / "all/rss.xml").read_bytes()
+    assert len(parse_clean(root / "all/atom.xml").entries) == 3
     _assert_lint_clean(app)
 
 
@@ -378,3 +382,33 @@ def test_cli_unchanged_build_still_lists_every_feed(config_file: Path, app: App)
     assert "all: 5 entries, 2 archive page(s)" in again.stdout
     assert "analysis: 0 entries" in again.stdout
     assert again.stdout.splitlines()[:2] == first.stdout.splitlines()[:2]
+
+
+def test_articles_sharing_a_time_get_distinct_stable_updated_times(app: App) -> None:
+    """Articles imported without a time of their own (a date-only front matter, files
+    with one modification second) tie; no two entries may show one atom:updated."""
+    same = START + timedelta(days=2)
+    for number in range(1, 5):
+        add_article(app, number, published=same, tags=("news", "analysis"))
+    add_article(app, 5, published=same - timedelta(microseconds=1))
+    build_feeds(app)
+    root = app.settings.feeds_dir
+    _assert_lint_clean(app)
+
+    def updated(relpath: str) -> dict[str, str]:
+        parsed = parse_clean(root / relpath)
+        return {entry.id: entry.updated for entry in parsed.entries}
+
+    times = updated("all/atom.xml")
+    assert len(set(times.values())) == 5
+    # The first stored keeps the instant; each later one is a microsecond after the last
+    # (so article 5, a microsecond earlier, keeps its own time).
+    uid = "tag:news.example.org,2026:article-{}".format
+    assert times[uid(1)] == same.isoformat()
+    assert times[uid(4)] == (same + timedelta(microseconds=3)).isoformat()
+    assert times[uid(5)] == (same - timedelta(microseconds=1)).isoformat()
+    # Every feed shows an article with the same time, and a rebuild changes nothing.
+    assert {k: v for k, v in times.items() if k != uid(5)} == updated("analysis/atom.xml")
+    (root / "all/atom.xml").unlink()
+    build_feeds(app)
+    assert updated("all/atom.xml") == times

@@ -66,5 +66,8 @@ def _add_entry(generator: FeedGenerator, entry: Entry, *, feed_author: str) -> N
         item.category([{"term": tag} for tag in entry.tags])
     if entry.media is not None:
         item.enclosure(entry.media.url, str(entry.media.length), entry.media.mime_type)
-    item.syndicate_rss.creator = entry.author_name or feed_author
+    # RSS names a person once: ``author`` when there is an address (feedgen writes
+    # "email (name)"), else ``dc:creator`` with the name (RSS ``author`` must be an
+    # address; the validator warns when an item carries both).
+    item.syndicate_rss.creator = None if entry.author_email else entry.author_name or feed_author
     item.syndicate_atom.entry = entry

@@ -70,7 +70,8 @@ class RssFeedExtension(BaseExtension):
 
 
 class RssEntryExtension(BaseEntryExtension):
-    """``dc:creator``: the author's name (RSS ``author`` must be an email address)."""
+    """``dc:creator``: the author's name, for an item with no ``author`` (which must be
+    an email address)."""
 
     creator: str | None = None
 
