@@ -1,0 +1,79 @@
+"""The example digest, scored by the real SpamAssassin (Debian package ``spamassassin``).
+
+The example site (config.toml, examples/articles, templates/) must score 0 or less with
+SpamAssassin's default rules: no rule may count against it.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from syndicate.cli import main
+from syndicate.digest.spamscore import parse_report
+
+from .support import EXAMPLES, REPO, require
+
+
+def example_site(tmp_path: Path) -> Path:
+    """The repository's example config.toml and templates, on a fresh SQLite store."""
+    config = (REPO / "config.toml").read_text(encoding="utf-8")
+    config = config.replace('url = "sqlite:///syndicate.db"', f'url = "sqlite:///{tmp_path}/s.db"')
+    (tmp_path / "config.toml").write_text(config, encoding="utf-8")
+    shutil.copytree(REPO / "templates", tmp_path / "templates")
+    return tmp_path / "config.toml"
+
+
+def test_the_example_digest_scores_zero_or_less(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    require(shutil.which("spamassassin") is not None, "the spamassassin program")
+    monkeypatch.setenv("SYNDICATE_SECRET", "a-test-secret-of-sufficient-length-0123")
+    config = str(example_site(tmp_path))
+    runner = CliRunner()
+    imported = runner.invoke(main, ["--config", config, "import", str(EXAMPLES)])
+    assert imported.exit_code == 0, imported.output
+    # The Monday after the last example article: every example is in the edition.
+    args = ["--config", config, "digest", "check", "weekly", "--at", "2026-12-07T09:00"]
+    checked = runner.invoke(main, [*args, "--json"])
+    assert checked.exit_code == 0, checked.output
+    report = json.loads(checked.stdout)
+    assert report["articles"] == 5
+    assert report["spam_score"] is not None, report["findings"]
+    assert report["spam_score"] <= 0, report["findings"]
+    assert [r for r in report["spam_rules"] if r["points"] > 0] == []
+    # The other pre-send checks find nothing either.
+    assert [f for f in report["findings"] if f["severity"] != "info"] == []
+
+
+SAMPLE_OUTPUT = """\
+Subject: x
+
+Content preview:  Example News weekly
+
+Content analysis details:   (0.7 points, 5.0 required)
+
+ pts rule name              description
+---- ---------------------- --------------------------------------------------
+-0.0 NO_RECEIVED            Informational: message has no Received headers
+ 0.0 HTML_MESSAGE           BODY: HTML included in message
+ 0.7 HTML_FONT_LOW_CONTRAST BODY: HTML font color similar or identical to
+                            background
+
+"""
+
+
+def test_the_report_table_is_read_with_wrapped_descriptions() -> None:
+    report = parse_report(SAMPLE_OUTPUT)
+    assert report is not None
+    assert (report.score, report.required) == (0.7, 5.0)
+    assert report.rules[-1] == (
+        "HTML_FONT_LOW_CONTRAST",
+        0.7,
+        "BODY: HTML font color similar or identical to background",
+    )
+    assert parse_report("no report here") is None
