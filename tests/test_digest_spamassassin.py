@@ -77,3 +77,34 @@ def test_the_report_table_is_read_with_wrapped_descriptions() -> None:
         "BODY: HTML font color similar or identical to background",
     )
     assert parse_report("no report here") is None
+
+
+def test_digest_check_lists_each_problem_with_a_next_step_and_fails_on_errors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An operator's template with a shortened link and an image without alt text."""
+    monkeypatch.setenv("SYNDICATE_SECRET", "a-test-secret-of-sufficient-length-0123")
+    config = str(example_site(tmp_path))
+    template = tmp_path / "templates/digest.html"
+    html = template.read_text(encoding="utf-8")
+    html = html.replace(' alt="{{ article.image_alt }}"', "")
+    html = html.replace("</h1>", '</h1><a href="https://bit.ly/3xYzAbC">Our sponsor</a>')
+    template.write_text(html, encoding="utf-8")
+    # Without spamassassin on PATH the score is reported as not checked.
+    monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
+    runner = CliRunner()
+    assert runner.invoke(main, ["--config", config, "import", str(EXAMPLES)]).exit_code == 0
+    args = ["--config", config, "digest", "check", "weekly", "--at", "2026-12-07T09:00"]
+    result = runner.invoke(main, args)
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    assert "has no alt text" in result.output
+    assert "goes through the URL shortener bit.ly" in result.output
+    assert "next: link the destination itself" in result.output
+    assert "SpamAssassin is not installed" in result.output
+    data = json.loads(runner.invoke(main, [*args, "--json"]).stdout)
+    assert data["ok"] is False and data["spam_score"] is None
+    by_code = {f["code"]: f for f in data["findings"]}
+    assert by_code["missing-alt"]["severity"] == "error"
+    assert by_code["url-shortener"]["severity"] == "warning"
+    assert by_code["spamassassin-missing"]["severity"] == "info"
