@@ -16,16 +16,7 @@ from click.testing import CliRunner
 from syndicate.cli import main
 from syndicate.digest.spamscore import parse_report
 
-from .support import EXAMPLES, REPO, require
-
-
-def example_site(tmp_path: Path) -> Path:
-    """The repository's example config.toml and templates, on a fresh SQLite store."""
-    config = (REPO / "config.toml").read_text(encoding="utf-8")
-    config = config.replace('url = "sqlite:///syndicate.db"', f'url = "sqlite:///{tmp_path}/s.db"')
-    (tmp_path / "config.toml").write_text(config, encoding="utf-8")
-    shutil.copytree(REPO / "templates", tmp_path / "templates")
-    return tmp_path / "config.toml"
+from .support import EXAMPLES, example_site, require
 
 
 def test_the_example_digest_scores_zero_or_less(

@@ -12,13 +12,14 @@ from click.testing import CliRunner
 from sqlalchemy import update
 
 from syndicate.cli import main
-from syndicate.config import Settings
+from syndicate.config import Settings, load_settings
 from syndicate.context import App
 from syndicate.db import articles
 from syndicate.errors import FeedError
 from syndicate.feedlint import lint_tree
 from syndicate.feeds import build_feeds
 
+from .support import EXAMPLES, example_site
 from .test_feed_helpers import FEEDS_CONFIG, START, add_article, feed_files, parse_clean
 
 
@@ -412,3 +413,20 @@ def test_articles_sharing_a_time_get_distinct_stable_updated_times(app: App) -> 
     (root / "all/atom.xml").unlink()
     build_feeds(app)
     assert updated("all/atom.xml") == times
+
+
+def test_the_example_site_feeds_pass_every_rule(tmp_path: Path) -> None:
+    """config.toml + examples/: the feeds the W3C validator warned about (an item with
+    author and dc:creator, a lone archive page) now pass every rule."""
+    config = str(example_site(tmp_path))
+    runner = CliRunner()
+    assert runner.invoke(main, ["--config", config, "import", str(EXAMPLES)]).exit_code == 0
+    built = runner.invoke(main, ["--config", config, "feeds", "build"])
+    assert built.exit_code == 0, built.output
+    settings = load_settings(Path(config))
+    problems = lint_tree(settings)
+    assert set(problems) >= {"all/rss.xml", "all/atom.xml", "analysis/rss.xml"}
+    assert [p for lines in problems.values() for p in lines] == []
+    rss = (settings.feeds_dir / "all/rss.xml").read_bytes()
+    assert b"<fh:complete/>" in rss and not (settings.feeds_dir / "all/archive").exists()
+    assert rss.count(b"<author>") + rss.count(b"<dc:creator>") == 5
