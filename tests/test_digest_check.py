@@ -154,3 +154,12 @@ def test_findings_serialise_with_severity_and_next_step() -> None:
     data = presend_check(page("<p>Hello</p>")).as_dict()
     assert data["ok"] is False
     assert data["findings"][0].keys() == {"severity", "code", "message", "hint"}
+
+
+def test_visible_text_counts_text_after_comments_but_not_hidden_text() -> None:
+    shown = "Words a reader sees. " * 10
+    hidden = "Preheader text a reader never sees. " * 10
+    result = presend_check(
+        page(f'<div style="display:none">{hidden}</div><!--[if mso]>x<![endif]-->{shown}' + FOOTER)
+    )
+    assert result.text_chars == len("".join((shown + "Unsubscribe").split()))

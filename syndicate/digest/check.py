@@ -111,13 +111,15 @@ def _visible_text(root: etree._Element) -> str:
     body = root.find("body")
     parts: list[str] = []
     for element in (body if body is not None else root).iter():
+        # Text after an element (or a comment, like Outlook's conditional ones) belongs
+        # to its parent.
+        parent = element.getparent()
+        if element.tail and parent is not None and not _hidden(parent):
+            parts.append(element.tail)
         if not isinstance(element.tag, str) or element.tag in ("style", "script", "head"):
             continue
         if element.text and not _hidden(element):
             parts.append(element.text)
-        parent = element.getparent()
-        if element.tail and parent is not None and not _hidden(parent):
-            parts.append(element.tail)
     return " ".join(" ".join(parts).split())
 
 
