@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from lxml import etree
 from sqlalchemy import update
 
 from syndicate.cli import main
@@ -430,3 +431,29 @@ def test_the_example_site_feeds_pass_every_rule(tmp_path: Path) -> None:
     rss = (settings.feeds_dir / "all/rss.xml").read_bytes()
     assert b"<fh:complete/>" in rss and not (settings.feeds_dir / "all/archive").exists()
     assert rss.count(b"<author>") + rss.count(b"<dc:creator>") == 5
+
+
+NS = {"dc": "http://purl.org/dc/elements/1.1/"}
+
+
+def test_rss_items_name_their_author_once(app: App) -> None:
+    """``author`` ("address (Name)") when the author has an address and a name that fits
+    in parentheses, else ``dc:creator``; never both (hostile names included)."""
+    add_article(app, 1)  # Ann Author, ann@news.example.org
+    add_article(app, 2, author_email=None)
+    add_article(app, 3, author="Ann (the desk)")
+    add_article(app, 4, author=")")
+    add_article(app, 5, author=None, author_email=None)
+    build_feeds(app)
+    _assert_lint_clean(app)
+    tree = etree.parse(str(app.settings.feeds_dir / "all/rss.xml"))
+
+    def named(number: int) -> tuple[list[str], list[str]]:
+        item = tree.xpath(f"//item[guid='tag:news.example.org,2026:article-{number}']")[0]
+        return item.xpath("author/text()"), item.xpath("dc:creator/text()", namespaces=NS)
+
+    assert named(1) == (["ann@news.example.org (Ann Author)"], [])
+    assert named(2) == ([], ["Ann Author"])
+    assert named(3) == ([], ["Ann (the desk)"])
+    assert named(4) == ([], [")"])
+    assert named(5) == ([], ["Desk"])  # the feed's author

@@ -77,6 +77,8 @@ class RssEntryExtension(BaseEntryExtension):
 
     def extend_rss(self, item: etree._Element) -> etree._Element:
         if self.creator:
+            for author in item.findall("author"):  # one or the other, never both
+                item.remove(author)
             etree.SubElement(item, f"{{{DC_NS}}}creator").text = self.creator
         return item
 
