@@ -272,8 +272,6 @@ def _lint_rss(report: _Report, root: etree._Element, public_url: str) -> None:
             if value in guids:
                 report.add(f"{where}/guid", f"duplicate guid {value!r}")
             guids.add(value)
-        if guid is not None and value.isdigit() and len(value) < 9:
-            report.add(f"{where}/guid", f"guid {value!r} is not sufficiently unique")
         _check_rfc822(report, f"{where}/pubDate", item.findtext("pubDate"))
         _check_item_semantics(report, where, item)
         _check_html(report, f"{where}/description", item.findtext("description"))
