@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from syndicate.cli import main
 from syndicate.digest.spamscore import parse_report
 
-from .support import EXAMPLES, example_site, require
+from tests.support import EXAMPLES, example_site, require
 
 
 def test_the_example_digest_scores_zero_or_less(

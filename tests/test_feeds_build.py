@@ -20,8 +20,8 @@ from syndicate.errors import FeedError
 from syndicate.feedlint import lint_tree
 from syndicate.feeds import build_feeds
 
-from .support import EXAMPLES, example_site
-from .test_feed_helpers import FEEDS_CONFIG, START, add_article, feed_files, parse_clean
+from tests.support import EXAMPLES, example_site
+from tests.test_feed_helpers import FEEDS_CONFIG, START, add_article, feed_files, parse_clean
 
 
 @pytest.fixture
@@ -320,7 +320,7 @@ def test_empty_store_builds_valid_empty_feeds(app: App) -> None:
 def _app_with(tmp_path: Path, store_url: str, clock: object, extra: str) -> App:
     from syndicate.config import load_settings
 
-    from .support import write_config
+    from tests.support import write_config
 
     folder = tmp_path / "other-config"
     folder.mkdir()

@@ -9,20 +9,10 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from ..clock import FixedClock
-from ..context import App
-from ..errors import DigestError, SyndicateError
-from .base import (
-    Obj,
-    err_console,
-    handle_errors,
-    json_option,
-    labelled,
-    main_group,
-    out_console,
-    pass_obj,
-    print_json,
-)
+from syndicate.clock import FixedClock
+from syndicate.context import App
+from syndicate.errors import DigestError, SyndicateError
+from syndicate.cli.base import Obj, err_console, handle_errors, json_option, labelled, main_group, out_console, pass_obj, print_json
 
 SAMPLE_EMAIL = "reader@example.org"
 SAMPLE_NAME = "Reader"
@@ -62,8 +52,8 @@ class Draft:
 
 def _draft(app: App, name: str, *, strict: bool = True) -> Draft:
     """The edition to show; ``strict``: refuse one that fails the pre-send check."""
-    from ..digest import find_edition, latest_slot, period_key, render_edition, select_articles
-    from ..digest.check import presend_check
+    from syndicate.digest import find_edition, latest_slot, period_key, render_edition, select_articles
+    from syndicate.digest.check import presend_check
 
     settings = app.settings
     digest_settings = settings.digest(name)
@@ -109,9 +99,9 @@ def _draft(app: App, name: str, *, strict: bool = True) -> Draft:
 
 def _message(app: App, name: str, draft: Draft, *, email: str, subscriber: str | None) -> bytes:
     """The exact bytes one recipient gets, built by messages.py like the outbox does."""
-    from .. import subscribers
-    from ..messages import edition_content, prepare, recipient_for
-    from ..tokens import signer_for
+    from syndicate import subscribers
+    from syndicate.messages import edition_content, prepare, recipient_for
+    from syndicate.tokens import signer_for
 
     settings = app.settings
     subscriber_id: int | None = None
@@ -180,8 +170,8 @@ def preview(
     """Show what a subscriber would receive, without storing or sending anything: the
     headers and text part (default), the HTML in a browser (--open, --serve), or the
     message itself (--raw, --out)."""
-    from .. import preview as view
-    from ..fileio import write_atomic
+    from syndicate import preview as view
+    from syndicate.fileio import write_atomic
 
     app = obj.app()
     if at is not None:
@@ -247,8 +237,8 @@ def check(obj: Obj, name: str, at: str | None, as_json: bool) -> None:
     unsubscribe link (HTML and text), Gmail's 102 KB clip, image-to-text ratio, URL
     shorteners, and its SpamAssassin score when spamassassin is installed. Exit 1 on
     an error."""
-    from ..digest.check import presend_check
-    from ..digest.spamscore import spam_findings
+    from syndicate.digest.check import presend_check
+    from syndicate.digest.spamscore import spam_findings
 
     app = obj.app()
     if at is not None:
@@ -303,9 +293,9 @@ def send(obj: Obj, name: str, test_to: str | None, as_json: bool) -> None:
     if test_to is not None:
         _send_test(app, name, test_to, as_json)
         return
-    from ..digest import find_edition, presend_check
-    from ..jobs import send_digest
-    from ..manualruns import recorded
+    from syndicate.digest import find_edition, presend_check
+    from syndicate.jobs import send_digest
+    from syndicate.manualruns import recorded
 
     run = recorded(app, f"digest:{name}", lambda: send_digest(app, name))
     with app.engine.connect() as conn:
@@ -349,7 +339,7 @@ def send(obj: Obj, name: str, test_to: str | None, as_json: bool) -> None:
 
 def _next_edition(app: App, name: str, slot: datetime) -> str:
     """Where an article published after this period's slot goes: the next edition."""
-    from ..digest.windows import next_slot
+    from syndicate.digest.windows import next_slot
 
     settings = app.settings.digest(name)
     following = next_slot(settings, app.settings.digest_timezone(settings), slot)
@@ -362,8 +352,8 @@ def _next_edition(app: App, name: str, slot: datetime) -> str:
 
 
 def _send_test(app: App, name: str, test_to: str, as_json: bool) -> None:
-    from ..delivery import send_test_copy
-    from ..subscribers import normalise
+    from syndicate.delivery import send_test_copy
+    from syndicate.subscribers import normalise
 
     email = normalise(test_to).email
     draft = _draft(app, name)
