@@ -15,7 +15,6 @@ from click.testing import CliRunner
 
 from syndicate.cli import main
 from syndicate.digest.spamscore import parse_report
-
 from tests.support import EXAMPLES, example_site, require
 
 

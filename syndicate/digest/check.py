@@ -22,8 +22,8 @@ from urllib.parse import urlsplit
 import lxml.html
 from lxml import etree
 
+from syndicate.delivery.messages import PLACEHOLDERS, encoded_part_size
 from syndicate.digest.shorteners import is_shortened
-from syndicate.messages import PLACEHOLDERS, encoded_part_size
 
 GMAIL_CLIP_BYTES = 102 * 1024
 # A filled-in signed unsubscribe/preferences URL or address is about this long.
