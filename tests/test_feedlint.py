@@ -29,7 +29,7 @@ RSS = """<?xml version='1.0' encoding='UTF-8'?>
       <description>Summary</description>
       <content:encoded>{content}</content:encoded>
       <guid isPermaLink="{permalink}">{guid}</guid>
-      <pubDate>{date}</pubDate>
+      <pubDate>{date}</pubDate>{item_extra}
     </item>
   </channel>
 </rss>
@@ -52,7 +52,8 @@ ATOM = """<?xml version='1.0' encoding='UTF-8'?>
   <entry>
     <id>{second_id}</id>
     <title>Two</title>
-    <updated>2026-03-02T09:00:00+00:00</updated>
+    <updated>{second_updated}</updated>
+    <summary>Two, in short</summary>
     <link href="https://news.example.org/b/" rel="alternate" type="text/html"/>
     {extra_link}
   </entry>
@@ -68,6 +69,7 @@ def rss(**overrides: str) -> str:
         "permalink": "false",
         "guid": "tag:news.example.org,2026:1",
         "date": "Mon, 02 Mar 2026 09:00:00 +0000",
+        "item_extra": "",
     }
     return RSS.format(**{**values, **overrides})
 
@@ -79,6 +81,7 @@ def atom(**overrides: str) -> str:
         "self": ATOM_URL,
         "content_type": "html",
         "second_id": "tag:x,2026:2",
+        "second_updated": "2026-03-02T08:00:00+00:00",
         "extra_link": "",
     }
     return ATOM.format(**{**values, **overrides})
@@ -204,3 +207,83 @@ def test_tree_checks_archive_links_point_at_built_pages(settings: Settings) -> N
         f"all/rss.xml: rel=prev-archive: points at '{base}all/archive/2/rss.xml', "
         "which was not built"
     ]
+
+
+# -- the W3C validator's warnings, encoded --------------------------------------------
+
+DC_NS = 'xmlns:dc="http://purl.org/dc/elements/1.1/"'
+
+
+def rss_with(item_extra: str) -> str:
+    return rss(item_extra=item_extra).replace("<rss ", f"<rss {DC_NS} ", 1)
+
+
+def test_rss_item_with_both_author_and_dc_creator_is_reported(tmp_path: Path) -> None:
+    both = rss_with("<author>desk@news.example.org (Desk)</author><dc:creator>Desk</dc:creator>")
+    problems = lint(tmp_path, both)
+    assert len(problems) == 1
+    assert "item[1]: has both <author> and <dc:creator>" in problems[0]
+    assert lint(tmp_path, rss_with("<dc:creator>Desk</dc:creator>")) == []
+    assert lint(tmp_path, rss_with("<author>desk@news.example.org (Desk)</author>")) == []
+
+
+@pytest.mark.parametrize(
+    ("author", "expected"),
+    [
+        ("Desk", "is not an email address (a name alone goes in dc:creator)"),
+        ("desk@news.example.org", "no real name"),
+    ],
+)
+def test_rss_author_is_an_address_with_a_name(tmp_path: Path, author: str, expected: str) -> None:
+    problems = lint(tmp_path, rss_with(f"<author>{author}</author>"))
+    assert len(problems) == 1 and expected in problems[0]
+
+
+def test_rss_twins_and_element_order_are_reported(tmp_path: Path) -> None:
+    twins = rss_with("<dc:date>2026-03-02T09:00:00Z</dc:date>")
+    assert any("has both <pubDate> and <dc:date>" in p for p in lint(tmp_path, twins))
+    late = rss().replace("<description>Summary</description>", "")
+    late = late.replace("</content:encoded>", "</content:encoded><description>S</description>")
+    assert any("<description> must come before" in p for p in lint(tmp_path, late))
+
+
+def test_atom_entries_sharing_an_updated_value_are_reported(tmp_path: Path) -> None:
+    same = atom(second_updated="2026-03-02T09:00:00+00:00")
+    problems = lint(tmp_path, same, "atom.xml", ATOM_URL)
+    assert len(problems) == 1
+    assert "entry[2]/updated" in problems[0] and "also entry[1]'s updated" in problems[0]
+    # The validator compares text: a microsecond apart is distinct.
+    apart = atom(second_updated="2026-03-02T09:00:00.000001+00:00")
+    assert lint(tmp_path, apart, "atom.xml", ATOM_URL) == []
+
+
+def test_atom_entry_without_content_or_summary_is_reported(tmp_path: Path) -> None:
+    bare = atom().replace("<summary>Two, in short</summary>", "")
+    problems = lint(tmp_path, bare, "atom.xml", ATOM_URL)
+    assert any("entry[2]: needs <content> or <summary>" in p for p in problems)
+
+
+FH_NS = 'xmlns:fh="http://purl.org/syndication/history/1.0"'
+
+
+def archive_page(links: str, marker: str = "<fh:archive/>") -> str:
+    page = rss(self=URL).replace("<rss ", f"<rss {FH_NS} ", 1)
+    return page.replace("<item>", f"{links}{marker}<item>", 1)
+
+
+def test_archive_page_linking_no_other_page_is_incomplete(tmp_path: Path) -> None:
+    current = '<atom:link href="https://news.example.org/feeds/all/rss.xml" rel="current"/>'
+    prev = '<atom:link href="https://news.example.org/feeds/all/archive/1/rss.xml" rel="prev-archive"/>'
+    lonely = lint(tmp_path, archive_page(current))
+    assert len(lonely) == 1 and "'Archive incomplete'" in lonely[0]
+    no_current = lint(tmp_path, archive_page(prev))
+    assert len(no_current) == 1 and "without rel=current" in no_current[0]
+    assert lint(tmp_path, archive_page(current + prev)) == []
+
+
+def test_complete_feed_current_must_be_itself(tmp_path: Path) -> None:
+    elsewhere = '<atom:link href="https://news.example.org/feeds/other/rss.xml" rel="current"/>'
+    problems = lint(tmp_path, archive_page(elsewhere, "<fh:complete/>"))
+    assert len(problems) == 1 and "rel=current is not itself" in problems[0]
+    itself = f'<atom:link href="{URL}" rel="current"/>'
+    assert lint(tmp_path, archive_page(itself, "<fh:complete/>")) == []

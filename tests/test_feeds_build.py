@@ -9,15 +9,17 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from lxml import etree
 from sqlalchemy import update
 
 from syndicate.cli import main
-from syndicate.core.config import Settings
+from syndicate.core.config import Settings, load_settings
 from syndicate.core.db import articles
 from syndicate.core.errors import FeedError
 from syndicate.feeds import build_feeds
 from syndicate.feeds.lint import lint_tree
 from syndicate.service.context import App
+from tests.support import EXAMPLES, example_site
 from tests.support.feeds import FEEDS_CONFIG, START, add_numbered_article, feed_files, parse_clean
 
 
@@ -235,7 +237,11 @@ def test_removed_articles_remove_stale_archive_pages(app: App) -> None:
     assert "all/archive/3/rss.xml" in report.removed
     assert not (root / "all/archive/3").exists()
     assert (root / "operator-notes").is_dir()
-    assert (root / "all/archive/1/rss.xml").exists()
+    # Three articles fill no archive page (pages of 4): a lone archive page would link
+    # to no other page ("Archive incomplete"), so the live feed holds all and is complete.
+    assert not (root / "all/archive").exists()
+    assert b"<fh:complete/>" in (root / "all/rss.xml").read_bytes()
+    assert len(parse_clean(root / "all/atom.xml").entries) == 3
     _assert_lint_clean(app)
 
 
@@ -378,3 +384,76 @@ def test_cli_unchanged_build_still_lists_every_feed(config_file: Path, app: App)
     assert "all: 5 entries, 2 archive page(s)" in again.stdout
     assert "analysis: 0 entries" in again.stdout
     assert again.stdout.splitlines()[:2] == first.stdout.splitlines()[:2]
+
+
+def test_articles_sharing_a_time_get_distinct_stable_updated_times(app: App) -> None:
+    """Articles imported without a time of their own (a date-only front matter, files
+    with one modification second) tie; no two entries may show one atom:updated."""
+    same = START + timedelta(days=2)
+    for number in range(1, 5):
+        add_numbered_article(app, number, published=same, tags=("news", "analysis"))
+    add_numbered_article(app, 5, published=same - timedelta(microseconds=1))
+    build_feeds(app)
+    root = app.settings.feeds_dir
+    _assert_lint_clean(app)
+
+    def updated(relpath: str) -> dict[str, str]:
+        parsed = parse_clean(root / relpath)
+        return {entry.id: entry.updated for entry in parsed.entries}
+
+    times = updated("all/atom.xml")
+    assert len(set(times.values())) == 5
+    # The first stored keeps the instant; each later one is a microsecond after the last
+    # (so article 5, a microsecond earlier, keeps its own time).
+    uid = "tag:news.example.org,2026:article-{}".format
+    assert times[uid(1)] == same.isoformat()
+    assert times[uid(4)] == (same + timedelta(microseconds=3)).isoformat()
+    assert times[uid(5)] == (same - timedelta(microseconds=1)).isoformat()
+    # Every feed shows an article with the same time, and a rebuild changes nothing.
+    assert {k: v for k, v in times.items() if k != uid(5)} == updated("analysis/atom.xml")
+    (root / "all/atom.xml").unlink()
+    build_feeds(app)
+    assert updated("all/atom.xml") == times
+
+
+def test_the_example_site_feeds_pass_every_rule(tmp_path: Path) -> None:
+    """config.toml + examples/: the feeds the W3C validator warned about (an item with
+    author and dc:creator, a lone archive page) now pass every rule."""
+    config = str(example_site(tmp_path))
+    runner = CliRunner()
+    assert runner.invoke(main, ["--config", config, "import", str(EXAMPLES)]).exit_code == 0
+    built = runner.invoke(main, ["--config", config, "feeds", "build"])
+    assert built.exit_code == 0, built.output
+    settings = load_settings(Path(config))
+    problems = lint_tree(settings)
+    assert set(problems) >= {"all/rss.xml", "all/atom.xml", "analysis/rss.xml"}
+    assert [p for lines in problems.values() for p in lines] == []
+    rss = (settings.feeds_dir / "all/rss.xml").read_bytes()
+    assert b"<fh:complete/>" in rss and not (settings.feeds_dir / "all/archive").exists()
+    assert rss.count(b"<author>") + rss.count(b"<dc:creator>") == 5
+
+
+NS = {"dc": "http://purl.org/dc/elements/1.1/"}
+
+
+def test_rss_items_name_their_author_once(app: App) -> None:
+    """``author`` ("address (Name)") when the author has an address and a name that fits
+    in parentheses, else ``dc:creator``; never both (hostile names included)."""
+    add_numbered_article(app, 1)  # Ann Author, ann@news.example.org
+    add_numbered_article(app, 2, author_email=None)
+    add_numbered_article(app, 3, author="Ann (the desk)")
+    add_numbered_article(app, 4, author=")")
+    add_numbered_article(app, 5, author=None, author_email=None)
+    build_feeds(app)
+    _assert_lint_clean(app)
+    tree = etree.parse(str(app.settings.feeds_dir / "all/rss.xml"))
+
+    def named(number: int) -> tuple[list[str], list[str]]:
+        item = tree.xpath(f"//item[guid='tag:news.example.org,2026:article-{number}']")[0]
+        return item.xpath("author/text()"), item.xpath("dc:creator/text()", namespaces=NS)
+
+    assert named(1) == (["ann@news.example.org (Ann Author)"], [])
+    assert named(2) == ([], ["Ann Author"])
+    assert named(3) == ([], ["Ann (the desk)"])
+    assert named(4) == ([], [")"])
+    assert named(5) == ([], ["Desk"])  # the feed's author

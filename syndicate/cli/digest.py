@@ -61,7 +61,8 @@ class Draft:
     warnings: tuple[str, ...]
 
 
-def _draft(app: App, name: str) -> Draft:
+def _draft(app: App, name: str, *, strict: bool = True) -> Draft:
+    """The edition to show; ``strict``: refuse one that fails the pre-send check."""
     from syndicate.digest import (
         find_edition,
         latest_slot,
@@ -80,7 +81,7 @@ def _draft(app: App, name: str) -> Draft:
     with app.engine.connect() as conn:
         stored = find_edition(conn, digest=name, period=period_key(slot))
         if stored is not None and stored.status == "composed":
-            check = presend_check(stored.html)
+            check = presend_check(stored.html, stored.text)
             return Draft(
                 stored.id,
                 stored.subject,
@@ -97,7 +98,7 @@ def _draft(app: App, name: str) -> Draft:
     rendered = render_edition(
         app, name, selection.articles, slot=slot, more_count=selection.more_count
     )
-    if not rendered.check.ok:
+    if strict and not rendered.check.ok:
         raise DigestError(
             f"the edition fails the pre-send check: {'; '.join(rendered.check.errors)}"
         )
@@ -239,6 +240,63 @@ def preview(
         )
 
 
+_SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+
+
+@digest.command()
+@click.argument("name")
+@click.option("--at", "at", metavar="TIME", help="Check the edition due at this time.")
+@json_option
+@pass_obj
+@handle_errors
+def check(obj: Obj, name: str, at: str | None, as_json: bool) -> None:
+    """Check the current edition before sending: links, images and alt text, a visible
+    unsubscribe link (HTML and text), Gmail's 102 KB clip, image-to-text ratio, URL
+    shorteners, and its SpamAssassin score when spamassassin is installed. Exit 1 on
+    an error."""
+    from syndicate.digest.check import presend_check
+    from syndicate.digest.spamscore import spam_findings
+
+    app = obj.app()
+    if at is not None:
+        settings = app.settings.digest(name)
+        app.clock = FixedClock(parse_at(at, app.settings.digest_timezone(settings)))
+    draft = _draft(app, name, strict=False)
+    result = presend_check(draft.html, draft.text)
+    message = _message(app, name, draft, email=SAMPLE_EMAIL, subscriber=None)
+    spam, report = spam_findings(message)
+    findings = result.findings + spam
+    if as_json:
+        print_json(
+            {
+                "digest": name,
+                "subject": draft.subject,
+                "articles": draft.article_count,
+                **result.as_dict(),
+                "ok": not any(f.severity == "error" for f in findings),
+                "findings": [f.as_dict() for f in findings],
+                "spam_score": None if report is None else report.score,
+                "spam_rules": None
+                if report is None
+                else [{"rule": r, "points": p, "description": d} for r, p, d in report.rules],
+            }
+        )
+    else:
+        out_console.print(
+            f"{name}: {draft.subject!r}, {draft.article_count} article(s), HTML part "
+            f"{result.estimated_bytes // 1024} KB as sent, {result.images} image(s), "
+            f"{result.text_chars} characters of text",
+            soft_wrap=True,
+            markup=False,
+        )
+        for finding in findings:
+            labelled(finding.severity, _SEVERITY_STYLE[finding.severity], finding.message)
+            if finding.severity != "info" or finding.code != "spamassassin":
+                out_console.print(f"  next: {finding.hint}", soft_wrap=True, markup=False)
+    if any(f.severity == "error" for f in findings):
+        raise SystemExit(1)
+
+
 @digest.command()
 @click.argument("name")
 @click.option("--test-to", "test_to", metavar="EMAIL", help="Send one [TEST] copy here only.")
@@ -268,7 +326,9 @@ def send(obj: Obj, name: str, test_to: str | None, as_json: bool) -> None:
         "more": edition.more_count if edition else 0,
         "html_bytes": edition.html_bytes if edition else 0,
         "queued": run.queued,
-        "warnings": presend_check(edition.html).warnings if edition and edition.html else [],
+        "warnings": presend_check(edition.html, edition.text).warnings
+        if edition and edition.html
+        else [],
     }
     if as_json:
         print_json(report)

@@ -154,7 +154,14 @@ class FeedSettings(Section):
     exclude_tags: list[str] = Field(default_factory=list, description="None of these tags.")
     authors: list[str] = Field(default_factory=list, description="Only these authors' articles.")
     archive: bool = Field(False, description="Write RFC 5005 archive pages.")
-    archive_page_size: int = Field(50, ge=1, le=10000, description="Entries per archive page.")
+    archive_page_size: int = Field(
+        50,
+        ge=1,
+        le=10000,
+        description="Entries per archive page. Until the first page is full, the live feed "
+        "holds every article and is marked complete (a lone archive page could link to no "
+        "other page).",
+    )
     hubs: list[AbsoluteUrl] = Field(default_factory=list, description="WebSub hubs to ping.")
     icon: str | None = Field(None, description="URL of a square icon.")
     logo: str | None = Field(None, description="URL of a wide logo.")

@@ -289,6 +289,12 @@ def _identity(value: str) -> str:
     return value
 
 
+def encoded_part_size(source: str, subtype: str, values: dict[str, str]) -> int:
+    """Bytes of a text/``subtype`` part's body as sent (placeholders filled in with
+    ``values``, then quoted-printable or base64 encoded): what a mailbox measures."""
+    return len(_Part(source, subtype).body(values))
+
+
 # -- the prepared edition -----------------------------------------------------------------
 
 

@@ -167,5 +167,5 @@ def render_edition(
         subject=subject,
         html=inlined,
         text=text,
-        check=presend_check(inlined),
+        check=presend_check(inlined, text),
     )

@@ -13,7 +13,7 @@ import json
 import logging
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -100,12 +100,14 @@ def _plan(conn: Connection, app: App, only: str | None) -> _Plan:
         spec = feed_spec(settings, feed)
         rows = published(conn, now=now, flt=spec.filter, oldest_first=True, bodies=False)
         plan.feeds.append(spec)
-        plan.pages += plan_pages(spec, rows)
+        times = model.distinct_times(rows)
+        plan.pages += plan_pages(spec, rows, times)
         if feed.per_tag:
             for tag in sorted({tag for row in rows for tag in row.tags}):
                 tag_spec = spec.for_tag(tag, tag_slug(tag))
                 plan.tag_feeds.append(tag_spec)
-                plan.pages += plan_pages(tag_spec, [row for row in rows if tag in row.tags])
+                tagged = [row for row in rows if tag in row.tags]
+                plan.pages += plan_pages(tag_spec, tagged, times)
     folders: dict[str, str] = {}
     for page in plan.pages:
         other = folders.setdefault(page.folder, page.spec.name)
@@ -204,7 +206,11 @@ class _Entries:
                     self.cache[key] = make_entry(full[article.id], page.spec)
 
     def of(self, page: Page) -> list[Entry]:
-        return [self.cache[(a.id, page.spec.content)] for a in page.articles]
+        """The page's entries, each with its distinct ``updated`` time (``page.times``)."""
+        return [
+            replace(self.cache[(a.id, page.spec.content)], updated=moment)
+            for a, moment in zip(page.articles, page.times, strict=True)
+        ]
 
 
 def _render(page: Page, entries: list[Entry], formats: list[str]) -> dict[str, bytes]:
@@ -222,8 +228,6 @@ def _render(page: Page, entries: list[Entry], formats: list[str]) -> dict[str, b
 
 def _shrink(entries: list[Entry], excess: int) -> list[Entry]:
     """Entries with the largest bodies cut to their summary until ``excess`` is saved."""
-    from dataclasses import replace
-
     order = sorted(
         (i for i, e in enumerate(entries) if e.content_html is not None),
         key=lambda i: (

@@ -66,5 +66,19 @@ def _add_entry(generator: FeedGenerator, entry: Entry, *, feed_author: str) -> N
         item.category([{"term": tag} for tag in entry.tags])
     if entry.media is not None:
         item.enclosure(entry.media.url, str(entry.media.length), entry.media.mime_type)
-    item.syndicate_rss.creator = entry.author_name or feed_author
+    item.syndicate_rss.creator = rss_creator(entry, feed_author)
     item.syndicate_atom.entry = entry
+
+
+def rss_creator(entry: Entry, feed_author: str) -> str | None:
+    """The item's ``dc:creator``, or None when it carries ``author`` instead.
+
+    RSS names a person once (the validator warns when an item has both): ``author``
+    when there is an address (feedgen writes "email (name)"), else ``dc:creator`` with
+    the name, as RSS ``author`` must be an address. A name with parentheses cannot sit
+    inside "email (name)", so it goes in dc:creator too.
+    """
+    name = entry.author_name or ""
+    if entry.author_email and name and "(" not in name and ")" not in name:
+        return None
+    return name or feed_author

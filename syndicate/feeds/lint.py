@@ -32,7 +32,20 @@ MAX_PROBLEMS = 100
 
 ATOM = f"{{{ATOM_NS}}}"
 CONTENT_ENCODED = "{http://purl.org/rss/1.0/modules/content/}encoded"
+DC = "{http://purl.org/dc/elements/1.1/}"
 FH = f"{{{FH_NS}}}"
+# An RSS item says each thing once: a core element and its extension twin draw the
+# validator's "An item should not include both" warning (DuplicateItemSemantics).
+_ITEM_TWINS = (
+    ("author", f"{DC}creator", "dc:creator"),
+    ("pubDate", f"{DC}date", "dc:date"),
+    ("pubDate", f"{ATOM}published", "atom:published"),
+    ("category", f"{DC}subject", "dc:subject"),
+    ("guid", f"{ATOM}id", "atom:id"),
+    ("source", f"{DC}source", "dc:source"),
+)
+# RSS ``author``: an address, best followed by the name in parentheses.
+_RSS_AUTHOR = re.compile(r"^[^@\s()<>]+@[^@\s()<>]+\.[^@\s()<>]+(?: \((?P<name>[^()]*)\))?$")
 ARCHIVE_RELS = ("current", "prev-archive", "next-archive")
 _TAG_LIKE = re.compile(r"<\s*/?\s*[A-Za-z!?]")
 _RFC822 = re.compile(
@@ -159,12 +172,26 @@ def _check_rfc3339(report: _Report, where: str, value: Any) -> None:
         report.add(where, f"date {value!r} is not RFC 3339 with an offset")
 
 
-def _check_history(report: _Report, where: str, archive: bool, complete: bool) -> None:
+def _check_history(
+    report: _Report, where: str, archive: bool, complete: bool, public_url: str
+) -> None:
+    """RFC 5005 as the W3C validator reads it: an archive page links to another archive
+    page (else "Archive incomplete") and to the live feed; a complete feed has no
+    paging links, and its rel=current, if any, is itself."""
     report.archive = archive
-    if archive and not report.links.get("current"):
-        report.add(where, "archive page without rel=current")
+    if archive and not complete:
+        if not report.links.get("current"):
+            report.add(where, "archive page without rel=current")
+        if not any(report.links.get(rel) for rel in ("prev-archive", "next-archive")):
+            report.add(
+                where,
+                "archive page links neither rel=prev-archive nor rel=next-archive "
+                "(the validator's 'Archive incomplete')",
+            )
     if complete and any(report.links.get(rel) for rel in ("prev-archive", "next-archive")):
         report.add(where, "fh:complete feed with paging links")
+    if complete and any(href != public_url for href in report.links.get("current", [])):
+        report.add(where, "fh:complete feed whose rel=current is not itself")
     for rel in (*ARCHIVE_RELS, "hub"):
         for href in report.links.get(rel, []):
             _check_url(report, where, href, f"rel={rel} link")
@@ -225,6 +252,7 @@ def _lint_rss(report: _Report, root: etree._Element, public_url: str) -> None:
         "channel",
         channel.find(f"{FH}archive") is not None,
         channel.find(f"{FH}complete") is not None,
+        public_url,
     )
     guids: set[str] = set()
     for index, item in enumerate(channel.findall("item"), start=1):
@@ -245,6 +273,7 @@ def _lint_rss(report: _Report, root: etree._Element, public_url: str) -> None:
                 report.add(f"{where}/guid", f"duplicate guid {value!r}")
             guids.add(value)
         _check_rfc822(report, f"{where}/pubDate", item.findtext("pubDate"))
+        _check_item_semantics(report, where, item)
         _check_html(report, f"{where}/description", item.findtext("description"))
         _check_html(report, f"{where}/content:encoded", item.findtext(CONTENT_ENCODED))
         for enclosure in item.findall("enclosure"):
@@ -253,6 +282,29 @@ def _lint_rss(report: _Report, root: etree._Element, public_url: str) -> None:
                 report.add(f"{where}/enclosure", "length must be a number of bytes")
             if not enclosure.get("type"):
                 report.add(f"{where}/enclosure", "missing type")
+
+
+def _check_item_semantics(report: _Report, where: str, item: etree._Element) -> None:
+    """One element per fact (see ``_ITEM_TWINS``); ``author`` is an address with a name;
+    ``description`` comes before ``content:encoded``."""
+    for core, twin, label in _ITEM_TWINS:
+        if item.find(core) is not None and item.find(twin) is not None:
+            report.add(where, f"has both <{core}> and <{label}>: keep one")
+    for author in item.findall("author"):
+        match = _RSS_AUTHOR.match((author.text or "").strip())
+        if match is None:
+            report.add(
+                f"{where}/author",
+                f"{(author.text or '')[:60]!r} is not an email address "
+                "(a name alone goes in dc:creator)",
+            )
+        elif not (match.group("name") or "").strip():
+            report.add(f"{where}/author", "no real name: write 'address (Name)'")
+    tags = [child.tag for child in item]
+    if CONTENT_ENCODED in tags and (
+        "description" not in tags or tags.index("description") > tags.index(CONTENT_ENCODED)
+    ):
+        report.add(where, "<description> must come before <content:encoded>")
 
 
 # -- Atom ---------------------------------------------------------------------------
@@ -294,8 +346,10 @@ def _lint_atom(report: _Report, root: etree._Element, public_url: str) -> None:
         "feed",
         root.find(f"{FH}archive") is not None,
         root.find(f"{FH}complete") is not None,
+        public_url,
     )
     ids: set[str] = set()
+    updated: dict[str, int] = {}
     for index, entry in enumerate(root.findall(f"{ATOM}entry"), start=1):
         where = f"entry[{index}]"
         for name in ("id", "title", "updated"):
@@ -305,6 +359,16 @@ def _lint_atom(report: _Report, root: etree._Element, public_url: str) -> None:
         if entry_id in ids:
             report.add(f"{where}/id", f"duplicate id {entry_id!r}")
         ids.add(entry_id)
+        # The validator compares the text: two entries must not show the same updated.
+        stamp = entry.findtext(f"{ATOM}updated")
+        if stamp is not None and stamp in updated:
+            report.add(
+                f"{where}/updated",
+                f"{stamp!r} is also entry[{updated[stamp]}]'s updated "
+                "(the validator's 'Two entries with the same value for atom:updated')",
+            )
+        elif stamp is not None:
+            updated[stamp] = index
         _check_title(report, f"{where}/title", entry.findtext(f"{ATOM}title"))
         _check_text_construct(report, f"{where}/title", entry.find(f"{ATOM}title"))
         _check_rfc3339(report, f"{where}/updated", entry.findtext(f"{ATOM}updated"))
@@ -321,9 +385,11 @@ def _lint_atom(report: _Report, root: etree._Element, public_url: str) -> None:
                     report.add(f"{where}/link", "two rel=alternate links of one type and hreflang")
                 alternates.add(key)
         content = entry.find(f"{ATOM}content")
+        summary = entry.find(f"{ATOM}summary")
         if content is None and not alternates:
             report.add(where, 'needs <content> or a <link rel="alternate">')
-        summary = entry.find(f"{ATOM}summary")
+        if content is None and summary is None:
+            report.add(where, "needs <content> or <summary> (no textual content)")
         _check_text_construct(report, f"{where}/summary", summary)
         if content is not None:
             kind = content.get("type", "text")

@@ -14,7 +14,7 @@ import json
 import mimetypes
 import re
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cached_property, lru_cache
 
 import nh3
@@ -26,7 +26,7 @@ from syndicate.core.sanitize import absolute_url, normalize_space, strip_control
 from syndicate.feeds.files import FEED_FILES
 
 # Bump when the builder's output changes for the same inputs: every page is rebuilt.
-FORMAT_VERSION = "1"
+FORMAT_VERSION = "2"
 TITLE_LIMIT = 300
 SUMMARY_LIMIT = 600
 # A feed with no entries still needs an `updated`: a fixed instant keeps it deterministic.
@@ -268,6 +268,31 @@ def entry_time(article: Article) -> datetime:
     return max(article.updated_at, article.published_at).astimezone(UTC)
 
 
+TIE_STEP = timedelta(microseconds=1)
+
+
+def distinct_times(articles: list[Article] | tuple[Article, ...]) -> dict[int, datetime]:
+    """Each article's ``updated`` time in a feed, no two alike (article id -> time).
+
+    Two entries of one Atom document with the same ``updated`` draw the W3C validator's
+    "DuplicateUpdated" warning, and articles imported without a time of their own (a
+    date-only front matter, files sharing a modification second, an export's post
+    dates) often tie. The stored instants stay as they are; among the articles of a
+    feed that share one, the one stored first (lowest id) keeps it and each later one
+    is written one microsecond after the one before. So every entry keeps the second
+    readers show, the feed's order (newest first, then newest id) agrees with the
+    times, and the same store always gives the same times.
+    """
+    times: dict[int, datetime] = {}
+    previous: datetime | None = None
+    for article in sorted(articles, key=lambda a: (entry_time(a), a.id)):
+        moment = entry_time(article)
+        if previous is not None and moment <= previous:
+            moment = previous + TIE_STEP
+        times[article.id] = previous = moment
+    return times
+
+
 @dataclass(frozen=True)
 class Page:
     """One document of a feed: the live feed (``number`` 0) or archive page ``number``.
@@ -281,6 +306,7 @@ class Page:
     number: int
     articles: tuple[Article, ...]  # newest first; light rows
     updated: datetime
+    times: tuple[datetime, ...] = ()  # each article's distinct ``updated`` (distinct_times)
     links: tuple[tuple[str, str], ...] = ()
     archive: bool = False  # fh:archive
     complete: bool = False  # fh:complete
@@ -305,6 +331,7 @@ class Page:
             head,
             self.folder,
             self.updated.isoformat(),
+            [moment.isoformat() for moment in self.times],
             list(self.links),
             self.archive,
             self.complete,
@@ -314,5 +341,5 @@ class Page:
         return hashlib.sha256(encoded.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def newest_time(articles: list[Article] | tuple[Article, ...]) -> datetime:
-    return max((entry_time(a) for a in articles), default=EPOCH)
+def newest_time(times: tuple[datetime, ...]) -> datetime:
+    return max(times, default=EPOCH)

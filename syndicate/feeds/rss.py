@@ -70,12 +70,15 @@ class RssFeedExtension(BaseExtension):
 
 
 class RssEntryExtension(BaseEntryExtension):
-    """``dc:creator``: the author's name (RSS ``author`` must be an email address)."""
+    """``dc:creator``: the author's name, for an item with no ``author`` (which must be
+    an email address)."""
 
     creator: str | None = None
 
     def extend_rss(self, item: etree._Element) -> etree._Element:
         if self.creator:
+            for author in item.findall("author"):  # one or the other, never both
+                item.remove(author)
             etree.SubElement(item, f"{{{DC_NS}}}creator").text = self.creator
         return item
 

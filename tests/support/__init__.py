@@ -54,6 +54,17 @@ base_url = "https://news.example.org/"
 """
 
 
+def example_site(directory: Path) -> Path:
+    """The repository's example config.toml and templates in ``directory``, on a fresh
+    SQLite store there; returns the config file."""
+    config = (REPO / "config.toml").read_text(encoding="utf-8")
+    store = f'url = "sqlite:///{directory}/syndicate.db"'
+    config = config.replace('url = "sqlite:///syndicate.db"', store)
+    (directory / "config.toml").write_text(config, encoding="utf-8")
+    shutil.copytree(REPO / "templates", directory / "templates")
+    return directory / "config.toml"
+
+
 def require(condition: bool, what: str) -> None:
     """Skip when a real part is unavailable locally; fail under SYNDICATE_REQUIRE_ALL."""
     if condition:
