@@ -25,6 +25,7 @@ from .config import Settings
 from .feedfiles import FEED_FILES
 from .feeds.jsonfeed import VERSION as JSON_FEED_VERSION
 from .feeds.rss import ATOM_NS, FH_NS
+from .itunes import ARTWORK_SUFFIXES, parse_category
 from .sanitize import XML_ILLEGAL
 
 MAX_BYTES = 5_000_000
@@ -33,6 +34,9 @@ MAX_PROBLEMS = 100
 ATOM = f"{{{ATOM_NS}}}"
 CONTENT_ENCODED = "{http://purl.org/rss/1.0/modules/content/}encoded"
 FH = f"{{{FH_NS}}}"
+ITUNES = "{http://www.itunes.com/dtds/podcast-1.0.dtd}"
+EXPLICIT_VALUES = ("true", "false", "yes", "no", "clean")
+_DURATION = re.compile(r"^(?:\d+|(?:\d+:)?[0-5]?\d:[0-5]\d)$")
 ARCHIVE_RELS = ("current", "prev-archive", "next-archive")
 _TAG_LIKE = re.compile(r"<\s*/?\s*[A-Za-z!?]")
 _RFC822 = re.compile(
@@ -253,6 +257,40 @@ def _lint_rss(report: _Report, root: etree._Element, public_url: str) -> None:
                 report.add(f"{where}/enclosure", "length must be a number of bytes")
             if not enclosure.get("type"):
                 report.add(f"{where}/enclosure", "missing type")
+    if channel.find(f"{ITUNES}image") is not None or channel.find(f"{ITUNES}category") is not None:
+        _lint_podcast(report, channel)
+
+
+def _lint_podcast(report: _Report, channel: etree._Element) -> None:
+    """What Apple Podcasts requires of a podcast feed (the channel declares iTunes tags)."""
+    image = channel.find(f"{ITUNES}image")
+    href = image.get("href") if image is not None else None
+    if not is_absolute(href) or not urlsplit(href or "").path.lower().endswith(ARTWORK_SUFFIXES):
+        report.add("channel/itunes:image", "needs an absolute href to a .jpg or .png image")
+    categories = channel.findall(f"{ITUNES}category")
+    if not categories:
+        report.add("channel/itunes:category", "missing (Apple requires a category)")
+    for category in categories:
+        subs = [sub.get("text", "") for sub in category.findall(f"{ITUNES}category")]
+        for label in [f"{category.get('text', '')} > {sub}" for sub in subs] or [
+            category.get("text", "")
+        ]:
+            try:
+                parse_category(label)
+            except ValueError as exc:
+                report.add("channel/itunes:category", str(exc))
+    if (channel.findtext(f"{ITUNES}explicit") or "").strip() not in EXPLICIT_VALUES:
+        report.add("channel/itunes:explicit", "must be true/false (or yes/no/clean)")
+    for index, item in enumerate(channel.findall("item"), start=1):
+        enclosure = item.find("enclosure")
+        if enclosure is None:
+            continue
+        where = f"item[{index}]"
+        if enclosure.get("length", "0").strip() in ("", "0"):
+            report.add(f"{where}/enclosure", "a podcast episode needs its exact length in bytes")
+        duration = item.findtext(f"{ITUNES}duration")
+        if duration is not None and not _DURATION.match(duration.strip()):
+            report.add(f"{where}/itunes:duration", f"{duration!r} is not seconds or HH:MM:SS")
 
 
 # -- Atom ---------------------------------------------------------------------------
