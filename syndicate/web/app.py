@@ -17,7 +17,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ..context import App
 from ..errors import BadInput, SyndicateError
-from . import admin, archive, feedserve, metrics, pages, redirects, webhooks
+from . import admin, archive, feedserve, metrics, pages, redirects, seo, webhooks
 from .context import Web, web
 from .hosts import TrustedHost, path_only
 from .security import add_security_headers
@@ -50,6 +50,8 @@ ROUTES = (
     Route("/feeds/<path:relpath>", "feeds", feedserve.serve),
     Route("/assets/<name>", "asset", pages.asset),
     Route("/healthz", "healthz", metrics.healthz),
+    Route("/robots.txt", "robots", seo.robots),
+    Route("/sitemap.xml", "sitemap", seo.sitemap),
     Route("/metrics", "metrics", metrics.metrics),
     Route("/webhooks/<provider>", "webhook", webhooks.receive, POST),
     Route("/r/<token>", "click", redirects.click),
