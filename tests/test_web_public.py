@@ -174,3 +174,25 @@ def test_hostile_archive_paths_are_404(client: FlaskClient, two_editions: None, 
     response = client.get(path)
     assert response.status_code == 404
     assert "Traceback" not in response.get_data(as_text=True)
+
+
+def checked(html: str) -> set[str]:
+    root = parse_strict(html)
+    return {
+        i.get("value")
+        for i in root.iter("input")
+        if i.get("name") == "digest" and i.get("checked") is not None
+    }
+
+
+def test_a_digest_subscribe_link_chooses_that_digest(client: FlaskClient) -> None:
+    assert checked(client.get("/subscribe?digest=daily").get_data(as_text=True)) == {"daily"}
+    assert checked(client.get("/subscribe").get_data(as_text=True)) == {"weekly", "daily"}
+
+
+@pytest.mark.parametrize("query", ["digest=nope", "digest=%3Cscript%3E", "digest=" + "x" * 5000])
+def test_a_subscribe_link_naming_no_digest_offers_them_all(client: FlaskClient, query: str) -> None:
+    response = client.get(f"/subscribe?{query}")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert checked(html) == {"weekly", "daily"} and "<script>" not in html

@@ -28,6 +28,7 @@ from ..audience import Recorder
 from ..config import Settings
 from ..errors import StoreError
 from ..feedfiles import cache_control, is_archive, is_live_feed, media_type
+from ..feeds.index import COPY_SCRIPT_CSP
 from ..fileio import sha256_hex
 from ..websub import advertised
 from .context import Web, client_ip
@@ -42,6 +43,11 @@ _COMPRESSIBLE = (
     "image/svg",
 )
 _MIN_GZIP = 256
+# The feed list inlines the site's stylesheet and runs only the copy script (by hash).
+FEED_INDEX_CSP = (
+    f"default-src 'none'; style-src 'unsafe-inline'; script-src {COPY_SCRIPT_CSP}; "
+    "img-src 'self' data:; form-action 'none'; frame-ancestors 'none'; base-uri 'none'"
+)
 
 
 @dataclass(frozen=True)
@@ -141,6 +147,8 @@ def serve(web: Web, relpath: str = "") -> Response:
     }
     if link := link_header(settings, relpath, cached.advertised):
         headers["Link"] = link
+    if relpath == "index.html":  # the built feed list: its inline style and copy script
+        headers["Content-Security-Policy"] = FEED_INDEX_CSP
     if is_live_feed(relpath):
         _count_reader(web, relpath)
     if _not_modified(cached.sha, int(stat.st_mtime), web.app.clock.now()):
