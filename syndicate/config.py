@@ -137,6 +137,11 @@ class PathSettings(Section):
     feeds: str = Field("feeds", description="Where built feeds are written.")
     templates: str = Field("templates", description="Operator templates, over the packaged ones.")
     articles: str = Field("articles", description="Where `syndicate new` writes articles.")
+    media: str | None = Field(
+        None,
+        description="A folder of the site's pictures and audio the web app serves at /media/ "
+        "(the demo's: examples/media); unset, /media/ is not served.",
+    )
 
 
 class FeedSettings(Section):

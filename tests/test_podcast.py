@@ -16,6 +16,7 @@ from syndicate.errors import ConfigError
 from syndicate.feedlint import lint_file, lint_tree
 from syndicate.feeds import build_feeds
 from syndicate.importers import import_paths
+from syndicate.importers.audio import format_duration, parse_duration
 
 from .support import write_config
 
@@ -205,3 +206,18 @@ def test_a_podcast_without_artwork_or_category_is_refused(tmp_path: Path) -> Non
         p.startswith("feeds[0]") and "podcast = true needs podcast_image" in p
         for p in caught.value.problems
     ), caught.value.problems
+
+
+@pytest.mark.parametrize(
+    ("given", "seconds"),
+    [(754, 754), ("754", 754), ("12:34", 754), ("1:02:03", 3723), ("00:00:09", 9)],
+)
+def test_durations_in_every_usual_spelling(given: object, seconds: int) -> None:
+    assert parse_duration(given) == seconds
+    assert format_duration(seconds).count(":") == 2
+
+
+@pytest.mark.parametrize("given", ["1:60", "soon", "-5", True, 1.5, "0", 0, 10**9, "1:2:3:4"])
+def test_impossible_durations_are_refused(given: object) -> None:
+    with pytest.raises(ValueError, match=r"audio\.duration"):
+        parse_duration(given)

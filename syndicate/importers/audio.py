@@ -34,6 +34,8 @@ def parse_duration(value: Any) -> int:
         raise ValueError(f"audio.duration must be seconds or HH:MM:SS, not {value!r}")
     if isinstance(value, int):
         seconds = value
+    elif isinstance(value, str) and value.strip().isdigit():
+        seconds = int(value.strip())
     elif isinstance(value, str) and (match := _CLOCK.match(value.strip())):
         hours, minutes, secs = (int(part) if part else 0 for part in match.groups())
         if match[1] and not match[2]:  # "MM:SS": the first group is minutes

@@ -17,7 +17,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ..context import App
 from ..errors import BadInput, SyndicateError
-from . import admin, archive, feedserve, metrics, pages, redirects, seo, webhooks
+from . import admin, archive, feedserve, media, metrics, pages, redirects, seo, webhooks
 from .context import Web, web
 from .hosts import TrustedHost, path_only
 from .security import add_security_headers
@@ -49,6 +49,7 @@ ROUTES = (
     Route("/feeds/", "feeds_root", feedserve.serve),
     Route("/feeds/<path:relpath>", "feeds", feedserve.serve),
     Route("/assets/<name>", "asset", pages.asset),
+    Route("/media/<path:relpath>", "media", media.serve),
     Route("/healthz", "healthz", metrics.healthz),
     Route("/robots.txt", "robots", seo.robots),
     Route("/sitemap.xml", "sitemap", seo.sitemap),

@@ -90,7 +90,9 @@ _CACHE = _FileCache()
 _RECORDER_LOCK = threading.Lock()
 
 
-def _resolve(root: Path, relpath: str) -> tuple[Path, str] | None:
+def resolve_below(root: Path, relpath: str) -> tuple[Path, str] | None:
+    """The regular file ``relpath`` names inside ``root`` (links resolved, still inside),
+    and its clean relative path; None for dot files, escapes and anything not a file."""
     if relpath == "" or relpath.endswith("/"):
         relpath += "index.html"
     if "\\" in relpath or "\x00" in relpath:
@@ -124,7 +126,7 @@ def link_header(
 
 def serve(web: Web, relpath: str = "") -> Response:
     settings = web.app.settings
-    found = _resolve(settings.feeds_dir, relpath)
+    found = resolve_below(settings.feeds_dir, relpath)
     if found is None:
         abort(404)
     path, relpath = found
