@@ -13,9 +13,9 @@ from syndicate.context import App
 from syndicate.feeds import build_feeds
 from syndicate.web import create_app
 
-from .support import ARTIFACTS
-from .test_feed_helpers import add_article
-from .test_web_feeds import running
+from tests.support import ARTIFACTS
+from tests.test_feed_helpers import add_article
+from tests.test_web_feeds import running
 
 pytestmark = pytest.mark.browser
 

@@ -18,7 +18,7 @@ from syndicate.feeds import build_feeds
 from syndicate.importers import import_paths
 from syndicate.importers.audio import format_duration, parse_duration
 
-from .support import write_config
+from tests.support import write_config
 
 PODCAST_CONFIG = """
 [[feeds]]

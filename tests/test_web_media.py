@@ -19,8 +19,8 @@ from syndicate.digest import compose
 from syndicate.importers import import_paths
 from syndicate.web import create_app
 
-from .support import ARTIFACTS, EXAMPLES, REPO, write_config
-from .test_web_feeds import running
+from tests.support import ARTIFACTS, EXAMPLES, REPO, write_config
+from tests.test_web_feeds import running
 
 DEMO_MEDIA = REPO / "examples" / "media"
 AFTER_THE_EXAMPLES = datetime(2026, 11, 23, 9, tzinfo=UTC)

@@ -16,7 +16,7 @@ from syndicate.context import App
 from syndicate.digest import compose
 from syndicate.web import create_app
 
-from .test_digest_fixtures import DIGEST_CONFIG, add_article
+from tests.test_digest_fixtures import DIGEST_CONFIG, add_article
 
 SLOT = datetime(2026, 3, 2, 6, tzinfo=UTC)
 HOSTILE = 'Fares "up" </script><script>alert(1)</script> & <b>more</b>'

@@ -13,8 +13,8 @@ import warnings
 
 from feedgen.feed import FeedGenerator
 
-from . import atom, podcast, rss
-from .model import Entry, FeedSpec, Page
+from syndicate.feeds import atom, podcast, rss
+from syndicate.feeds.model import Entry, FeedSpec, Page
 
 log = logging.getLogger(__name__)
 

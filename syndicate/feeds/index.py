@@ -17,10 +17,10 @@ from urllib.parse import quote
 from lxml import etree
 from markupsafe import Markup
 
-from ..config import Settings
-from ..feedfiles import FEED_FILES, MEDIA_TYPES
-from ..render import render, template_source
-from .model import FeedSpec
+from syndicate.config import Settings
+from syndicate.feedfiles import FEED_FILES, MEDIA_TYPES
+from syndicate.render import render, template_source
+from syndicate.feeds.model import FeedSpec
 
 FORMAT_LABELS = {"rss": "RSS", "atom": "Atom", "json": "JSON Feed"}
 # The Copy buttons: shown only when script runs (without it the URL field is there to

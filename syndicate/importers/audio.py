@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from ..articles import valid_mime_type
+from syndicate.articles import valid_mime_type
 
 _CLOCK = re.compile(r"^(?:(\d{1,3}):)?(?:([0-5]?\d):)?([0-5]?\d)$")
 KEYS = ("url", "length", "type", "duration")

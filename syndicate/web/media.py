@@ -13,8 +13,8 @@ import mimetypes
 
 from flask import Response, abort, send_file
 
-from .context import Web
-from .feedserve import resolve_below
+from syndicate.web.context import Web
+from syndicate.web.feedserve import resolve_below
 
 
 def serve(web: Web, relpath: str) -> Response:

@@ -19,12 +19,12 @@ from flask import Response, request
 from lxml import etree
 from sqlalchemy import select
 
-from ..config import DigestSettings, Settings
-from ..db import articles, edition_articles
-from ..feeds.model import plain_text
-from ..render import render
-from ..sanitize import absolute_url, summarize
-from .context import Web
+from syndicate.config import DigestSettings, Settings
+from syndicate.db import articles, edition_articles
+from syndicate.feeds.model import plain_text
+from syndicate.render import render
+from syndicate.sanitize import absolute_url, summarize
+from syndicate.web.context import Web
 
 DESCRIPTION_LIMIT = 200
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
@@ -195,7 +195,7 @@ def with_head_tags(html: str, tags: str) -> str:
 def sitemap_entries(web: Web) -> list[tuple[str, str | None]]:
     """(absolute URL, lastmod date) of every public page: the subscribe page, each
     digest's archive and each of its editions."""
-    from .archive import archived  # archive renders with this module's tags
+    from syndicate.web.archive import archived  # archive renders with this module's tags
 
     settings = web.app.settings
     base = settings.web_base_url
