@@ -9,12 +9,11 @@ from __future__ import annotations
 import html5lib
 import pytest
 
-from syndicate.context import App
 from syndicate.feeds import build_feeds
+from syndicate.service.context import App
 from syndicate.web import create_app
-
 from tests.support import ARTIFACTS
-from tests.test_feed_helpers import add_article
+from tests.support.feeds import add_numbered_article
 from tests.test_web_feeds import running
 
 pytestmark = pytest.mark.browser
@@ -67,7 +66,7 @@ def fits_the_screen(page) -> bool:
 def test_the_feed_list_is_styled_copyable_and_fits_a_phone(app: App, browser) -> None:
     from playwright.sync_api import expect
 
-    add_article(app, 1)
+    add_numbered_article(app, 1)
     build_feeds(app)
     built = (app.settings.feeds_dir / "index.html").read_text(encoding="utf-8")
     html5lib.HTMLParser(strict=True).parse(built)  # valid HTML: any parse error raises

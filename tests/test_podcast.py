@@ -10,14 +10,13 @@ import feedparser
 import pytest
 from lxml import etree
 
-from syndicate.config import load_settings
-from syndicate.context import App
-from syndicate.errors import ConfigError
-from syndicate.feedlint import lint_file, lint_tree
+from syndicate.core.config import load_settings
+from syndicate.core.errors import ConfigError
 from syndicate.feeds import build_feeds
-from syndicate.importers import import_paths
-from syndicate.importers.audio import format_duration, parse_duration
-
+from syndicate.feeds.lint import lint_file, lint_tree
+from syndicate.intake.importers import import_paths
+from syndicate.intake.importers.audio import format_duration, parse_duration
+from syndicate.service.context import App
 from tests.support import write_config
 
 PODCAST_CONFIG = """

@@ -12,13 +12,12 @@ from urllib.parse import urlsplit
 import pytest
 from lxml import html as lxml_html
 
-from syndicate.clock import FixedClock
-from syndicate.config import load_settings
-from syndicate.context import App
+from syndicate.core.clock import FixedClock
+from syndicate.core.config import load_settings
 from syndicate.digest import compose
-from syndicate.importers import import_paths
+from syndicate.intake.importers import import_paths
+from syndicate.service.context import App
 from syndicate.web import create_app
-
 from tests.support import ARTIFACTS, EXAMPLES, REPO, write_config
 from tests.test_web_feeds import running
 

@@ -12,11 +12,10 @@ import pytest
 from flask.testing import FlaskClient
 from lxml import etree
 
-from syndicate.context import App
 from syndicate.digest import compose
+from syndicate.service.context import App
 from syndicate.web import create_app
-
-from tests.test_digest_fixtures import DIGEST_CONFIG, add_article
+from tests.support.digests import DIGEST_CONFIG, add_dated_article
 
 SLOT = datetime(2026, 3, 2, 6, tzinfo=UTC)
 HOSTILE = 'Fares "up" </script><script>alert(1)</script> & <b>more</b>'
@@ -39,10 +38,12 @@ def client(app: App) -> FlaskClient:
 
 @pytest.fixture
 def two_editions(app: App) -> None:
-    add_article(app, "Older piece", SLOT - timedelta(days=9))
+    add_dated_article(app, "Older piece", SLOT - timedelta(days=9))
     compose(app, "weekly", slot=SLOT - timedelta(days=7))
-    add_article(app, HOSTILE, SLOT - timedelta(days=1), image_url=f"{BASE}media/fares.jpg")
-    add_article(app, "Second piece", SLOT - timedelta(days=2), image_url=f"{BASE}media/second.png")
+    add_dated_article(app, HOSTILE, SLOT - timedelta(days=1), image_url=f"{BASE}media/fares.jpg")
+    add_dated_article(
+        app, "Second piece", SLOT - timedelta(days=2), image_url=f"{BASE}media/second.png"
+    )
     compose(app, "weekly", slot=SLOT)
 
 

@@ -17,9 +17,9 @@ from urllib.parse import quote
 from lxml import etree
 from markupsafe import Markup
 
-from syndicate.config import Settings
-from syndicate.feedfiles import FEED_FILES, MEDIA_TYPES
-from syndicate.render import render, template_source
+from syndicate.core.config import Settings
+from syndicate.core.render import render, template_source
+from syndicate.feeds.files import FEED_FILES, MEDIA_TYPES
 from syndicate.feeds.model import FeedSpec
 
 FORMAT_LABELS = {"rss": "RSS", "atom": "Atom", "json": "JSON Feed"}
@@ -37,9 +37,9 @@ COPY_SCRIPT = (
     ' } else { document.execCommand("copy"); done(); }'
     " }); });"
 )
-COPY_SCRIPT_CSP = "'sha256-" + base64.b64encode(
-    hashlib.sha256(COPY_SCRIPT.encode()).digest()
-).decode() + "'"
+COPY_SCRIPT_CSP = (
+    "'sha256-" + base64.b64encode(hashlib.sha256(COPY_SCRIPT.encode()).digest()).decode() + "'"
+)
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,9 @@ def _media_type(fmt: str) -> str:
 
 
 def _feed(spec: FeedSpec) -> dict[str, Any]:
-    formats = [_Link(FORMAT_LABELS[f], _media_type(f), spec.url(spec.path, f)) for f in spec.formats]
+    formats = [
+        _Link(FORMAT_LABELS[f], _media_type(f), spec.url(spec.path, f)) for f in spec.formats
+    ]
     return {
         "title": spec.title,
         "description": spec.description if spec.description != spec.title else "",

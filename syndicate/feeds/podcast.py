@@ -13,8 +13,8 @@ from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
-from syndicate.importers.audio import format_duration
 from syndicate.feeds.model import Entry, FeedSpec
+from syndicate.intake.importers.audio import format_duration
 
 ITUNES_NS = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 

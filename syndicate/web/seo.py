@@ -19,11 +19,11 @@ from flask import Response, request
 from lxml import etree
 from sqlalchemy import select
 
-from syndicate.config import DigestSettings, Settings
-from syndicate.db import articles, edition_articles
+from syndicate.core.config import DigestSettings, Settings
+from syndicate.core.db import articles, edition_articles
+from syndicate.core.render import render
+from syndicate.core.sanitize import absolute_url, summarize
 from syndicate.feeds.model import plain_text
-from syndicate.render import render
-from syndicate.sanitize import absolute_url, summarize
 from syndicate.web.context import Web
 
 DESCRIPTION_LIMIT = 200
