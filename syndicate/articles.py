@@ -55,6 +55,10 @@ class Article:
     image_url: str | None = None
     image_type: str | None = None
     image_length: int | None = None
+    audio_url: str | None = None
+    audio_type: str | None = None
+    audio_length: int | None = None
+    audio_duration: int | None = None  # seconds
     draft: bool = False
     tags: tuple[str, ...] = ()
     source: str | None = None

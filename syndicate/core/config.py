@@ -29,6 +29,7 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 
+from syndicate.core import itunes
 from syndicate.core.configkeys import nearest_key
 from syndicate.core.errors import ConfigError
 
@@ -137,6 +138,11 @@ class PathSettings(Section):
     feeds: str = Field("feeds", description="Where built feeds are written.")
     templates: str = Field("templates", description="Operator templates, over the packaged ones.")
     articles: str = Field("articles", description="Where `syndicate new` writes articles.")
+    media: str | None = Field(
+        None,
+        description="A folder of the site's pictures and audio the web app serves at /media/ "
+        "(the demo's: examples/media); unset, /media/ is not served.",
+    )
 
 
 class FeedSettings(Section):
@@ -168,6 +174,38 @@ class FeedSettings(Section):
     language: str | None = Field(None, description="Language; default the site's.")
     copyright: str | None = Field(None, description="Rights statement.")
     per_tag: bool = Field(False, description="Also build one feed per tag under tags/<tag>/.")
+    podcast: bool = Field(
+        False, description="A podcast: iTunes tags in RSS, audio attachments as enclosures."
+    )
+    podcast_image: str | None = Field(
+        None, description="Podcast artwork: square .jpg/.png, 1400-3000 px (URL or site path)."
+    )
+    podcast_category: str | None = Field(
+        None, description='Apple Podcasts category, e.g. "News" or "News > Daily News".'
+    )
+    podcast_explicit: bool = Field(False, description="Episodes carry explicit content.")
+
+    @field_validator("podcast_category")
+    @classmethod
+    def _apple_category(cls, value: str | None) -> str | None:
+        if value is not None:
+            itunes.parse_category(value)
+        return value
+
+    @field_validator("podcast_image")
+    @classmethod
+    def _artwork(cls, value: str | None) -> str | None:
+        return itunes.check_artwork(value) if value is not None else None
+
+    @model_validator(mode="after")
+    def _podcast_complete(self) -> FeedSettings:
+        if self.podcast:
+            missing = [k for k in ("podcast_image", "podcast_category") if not getattr(self, k)]
+            if missing:
+                raise ValueError(f"podcast = true needs {' and '.join(missing)} (Apple requires)")
+            if "rss" not in self.formats:
+                raise ValueError('podcast = true needs "rss" in formats (podcast apps read RSS)')
+        return self
 
 
 class HostSettings(Section):

@@ -91,6 +91,11 @@ articles = Table(
     Column("image_url", Text, nullable=True),
     Column("image_type", String(100), nullable=True),
     Column("image_length", BigInteger, nullable=True),
+    # An audio attachment (podcast episode): exact byte length, duration in seconds.
+    Column("audio_url", Text, nullable=True),
+    Column("audio_type", String(100), nullable=True),
+    Column("audio_length", BigInteger, nullable=True),
+    Column("audio_duration", Integer, nullable=True),
     Column("published_at", UtcDateTime, nullable=False, index=True),
     Column("updated_at", UtcDateTime, nullable=False),
     Column("draft", Boolean, nullable=False, default=False),

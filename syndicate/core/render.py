@@ -55,6 +55,14 @@ def render(operator_dir: Path | None, name: str, **context: object) -> str:
         raise TemplateError(f"template {where}: {exc.message}") from None
 
 
+def template_source(operator_dir: Path | None, name: str) -> str:
+    """A template file's text as is (a stylesheet): the operator's first, then packaged.
+    Raises jinja2's TemplateNotFound when neither has it."""
+    env = environment(operator_dir)
+    source, _, _ = env.loader.get_source(env, name)  # type: ignore[union-attr]
+    return source
+
+
 def render_string(source: str, *, label: str, **context: object) -> str:
     """Render a one-line template from the config (a subject), without autoescape."""
     try:

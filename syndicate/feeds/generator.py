@@ -13,8 +13,8 @@ import warnings
 
 from feedgen.feed import FeedGenerator
 
-from syndicate.feeds import atom, rss
-from syndicate.feeds.model import Entry, Page
+from syndicate.feeds import atom, podcast, rss
+from syndicate.feeds.model import Entry, FeedSpec, Page
 
 log = logging.getLogger(__name__)
 
@@ -42,14 +42,16 @@ def make_generator(page: Page, entries: list[Entry]) -> FeedGenerator:
         generator.logo(spec.logo)
     if spec.copyright:
         generator.rights(spec.copyright)
+    if spec.podcast is not None:
+        podcast.add_channel(generator, spec)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for entry in entries:
-            _add_entry(generator, entry, feed_author=spec.author_name)
+            _add_entry(generator, entry, spec)
     return generator
 
 
-def _add_entry(generator: FeedGenerator, entry: Entry, *, feed_author: str) -> None:
+def _add_entry(generator: FeedGenerator, entry: Entry, spec: FeedSpec) -> None:
     item = generator.add_entry(order="append")
     item.id(entry.id)  # the stored uid: guid isPermaLink="false", Atom id
     item.title(entry.title)
@@ -66,7 +68,9 @@ def _add_entry(generator: FeedGenerator, entry: Entry, *, feed_author: str) -> N
         item.category([{"term": tag} for tag in entry.tags])
     if entry.media is not None:
         item.enclosure(entry.media.url, str(entry.media.length), entry.media.mime_type)
-    item.syndicate_rss.creator = rss_creator(entry, feed_author)
+    item.syndicate_rss.creator = rss_creator(entry, spec.author_name)
+    if spec.podcast is not None:
+        podcast.add_item(item, entry, spec)
     item.syndicate_atom.entry = entry
 
 

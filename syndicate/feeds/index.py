@@ -1,64 +1,110 @@
 """The feed list: ``index.html`` (with autodiscovery links) and ``feeds.opml``.
 
-Both depend only on which feeds exist, so they change when the config or the set
-of tags does, never on a plain rebuild.
+Both depend only on which feeds exist (and the site's stylesheet), so they change when
+the config or the set of tags does, never on a plain rebuild. The page lists each feed
+with its description, formats and a selectable URL (and a Copy button with script), and
+links each digest's subscribe page and archive.
 """
 
 from __future__ import annotations
 
-from html import escape
+import base64
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
 
 from lxml import etree
+from markupsafe import Markup
 
 from syndicate.core.config import Settings
+from syndicate.core.render import render, template_source
 from syndicate.feeds.files import FEED_FILES, MEDIA_TYPES
 from syndicate.feeds.model import FeedSpec
 
 FORMAT_LABELS = {"rss": "RSS", "atom": "Atom", "json": "JSON Feed"}
+# The Copy buttons: shown only when script runs (without it the URL field is there to
+# select). The web app serves the page with this script's hash in its CSP.
+COPY_SCRIPT = (
+    'document.querySelectorAll("button.copy").forEach(function (button) {'
+    " button.hidden = false;"
+    ' button.addEventListener("click", function () {'
+    " var field = button.previousElementSibling; field.select();"
+    ' var done = function () { button.textContent = "Copied"; };'
+    " if (navigator.clipboard) {"
+    " navigator.clipboard.writeText(button.dataset.url).then(done, function () {"
+    ' document.execCommand("copy"); done(); });'
+    ' } else { document.execCommand("copy"); done(); }'
+    " }); });"
+)
+COPY_SCRIPT_CSP = (
+    "'sha256-" + base64.b64encode(hashlib.sha256(COPY_SCRIPT.encode()).digest()).decode() + "'"
+)
+
+
+@dataclass(frozen=True)
+class _Link:
+    label: str
+    type: str
+    href: str
 
 
 def _media_type(fmt: str) -> str:
     return MEDIA_TYPES[FEED_FILES[fmt]].split(";")[0]
 
 
-def _feed_item(spec: FeedSpec) -> str:
-    links = " ".join(
-        f'<a href="{escape(spec.url(spec.path, fmt))}" type="{_media_type(fmt)}">'
-        f"{FORMAT_LABELS[fmt]}</a>"
-        for fmt in spec.formats
-    )
-    return f"<li><strong>{escape(spec.title)}</strong> {links}</li>"
+def _feed(spec: FeedSpec) -> dict[str, Any]:
+    formats = [
+        _Link(FORMAT_LABELS[f], _media_type(f), spec.url(spec.path, f)) for f in spec.formats
+    ]
+    return {
+        "title": spec.title,
+        "description": spec.description if spec.description != spec.title else "",
+        "podcast": spec.podcast is not None,
+        "formats": formats,
+    }
+
+
+def _style(settings: Settings, name: str) -> str:
+    """A stylesheet's text for a ``<style>`` element: nothing in it can end the element."""
+    return template_source(settings.templates_dir, f"web/{name}").replace("</", "<\\/")
 
 
 def render_index(settings: Settings, feeds: list[FeedSpec], tag_feeds: list[FeedSpec]) -> bytes:
+    """The feed list page, styled by the site's stylesheet (``web/web.css`` and
+    ``web/feeds.css``, the operator's own first), inlined so any host can serve it."""
     site = settings.site
-    discovery = "\n".join(
-        f'<link rel="alternate" type="{_media_type(fmt)}" '
-        f'title="{escape(f"{spec.title} ({FORMAT_LABELS[fmt]})")}" '
-        f'href="{escape(spec.url(spec.path, fmt))}">'
+    base = settings.web_base_url
+    groups = [{"heading": None, "feeds": [_feed(spec) for spec in feeds]}]
+    if tag_feeds:
+        groups.append({"heading": "By tag", "feeds": [_feed(spec) for spec in tag_feeds]})
+    digests = [
+        {
+            "title": digest.title,
+            "description": digest.description,
+            "subscribe": f"{base}subscribe?digest={quote(digest.name)}",
+            "archive": f"{base}digests/{quote(digest.name)}/",
+        }
+        for digest in settings.digests
+    ]
+    discovery = [
+        _Link(f"{spec.title} ({FORMAT_LABELS[fmt]})", _media_type(fmt), spec.url(spec.path, fmt))
         for spec in feeds
         for fmt in spec.formats
-    )
-    parts = [
-        "<!doctype html>",
-        f'<html lang="{escape(site.language)}">',
-        "<head>",
-        '<meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>Feeds: {escape(site.title)}</title>",
-        discovery,
-        "</head>",
-        "<body>",
-        f'<h1>Feeds of <a href="{escape(site.url)}">{escape(site.title)}</a></h1>',
-        "<ul>",
-        *(_feed_item(spec) for spec in feeds),
-        "</ul>",
     ]
-    if tag_feeds:
-        parts += ["<h2>By tag</h2>", "<ul>", *(_feed_item(spec) for spec in tag_feeds), "</ul>"]
-    opml = escape(site.public_feeds_url + "feeds.opml")
-    parts += [f'<p><a href="{opml}">All feeds as OPML</a></p>', "</body>", "</html>", ""]
-    return "\n".join(part for part in parts if part).encode("utf-8") + b"\n"
+    page = render(
+        settings.templates_dir,
+        "web/feeds_index.html",
+        site=site,
+        discovery=discovery,
+        groups=groups,
+        digests=digests,
+        opml=site.public_feeds_url + "feeds.opml",
+        stylesheet=Markup(_style(settings, "web.css")),  # noqa: S704 - no "</" left
+        feeds_css=Markup(_style(settings, "feeds.css")),  # noqa: S704 - no "</" left
+        script=Markup(COPY_SCRIPT),  # noqa: S704 - a constant
+    )
+    return page.encode("utf-8")
 
 
 def render_opml(settings: Settings, feeds: list[FeedSpec]) -> bytes:

@@ -43,6 +43,8 @@ def _item(entry: Entry) -> dict[str, Any]:
         attachment: dict[str, Any] = {"url": media.url, "mime_type": media.mime_type}
         if media.length:
             attachment["size_in_bytes"] = media.length
+        if media.duration:
+            attachment["duration_in_seconds"] = media.duration
         item["attachments"] = [attachment]
     return item
 

@@ -22,6 +22,7 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from syndicate.core.config import Settings
+from syndicate.core.itunes import ARTWORK_SUFFIXES, parse_category
 from syndicate.core.sanitize import XML_ILLEGAL
 from syndicate.feeds.files import FEED_FILES
 from syndicate.feeds.jsonfeed import VERSION as JSON_FEED_VERSION
@@ -46,6 +47,9 @@ _ITEM_TWINS = (
 )
 # RSS ``author``: an address, best followed by the name in parentheses.
 _RSS_AUTHOR = re.compile(r"^[^@\s()<>]+@[^@\s()<>]+\.[^@\s()<>]+(?: \((?P<name>[^()]*)\))?$")
+ITUNES = "{http://www.itunes.com/dtds/podcast-1.0.dtd}"
+EXPLICIT_VALUES = ("true", "false", "yes", "no", "clean")
+_DURATION = re.compile(r"^(?:\d+|(?:\d+:)?[0-5]?\d:[0-5]\d)$")
 ARCHIVE_RELS = ("current", "prev-archive", "next-archive")
 _TAG_LIKE = re.compile(r"<\s*/?\s*[A-Za-z!?]")
 _RFC822 = re.compile(
@@ -282,6 +286,40 @@ def _lint_rss(report: _Report, root: etree._Element, public_url: str) -> None:
                 report.add(f"{where}/enclosure", "length must be a number of bytes")
             if not enclosure.get("type"):
                 report.add(f"{where}/enclosure", "missing type")
+    if channel.find(f"{ITUNES}image") is not None or channel.find(f"{ITUNES}category") is not None:
+        _lint_podcast(report, channel)
+
+
+def _lint_podcast(report: _Report, channel: etree._Element) -> None:
+    """What Apple Podcasts requires of a podcast feed (the channel declares iTunes tags)."""
+    image = channel.find(f"{ITUNES}image")
+    href = image.get("href") if image is not None else None
+    if not is_absolute(href) or not urlsplit(href or "").path.lower().endswith(ARTWORK_SUFFIXES):
+        report.add("channel/itunes:image", "needs an absolute href to a .jpg or .png image")
+    categories = channel.findall(f"{ITUNES}category")
+    if not categories:
+        report.add("channel/itunes:category", "missing (Apple requires a category)")
+    for category in categories:
+        subs = [sub.get("text", "") for sub in category.findall(f"{ITUNES}category")]
+        for label in [f"{category.get('text', '')} > {sub}" for sub in subs] or [
+            category.get("text", "")
+        ]:
+            try:
+                parse_category(label)
+            except ValueError as exc:
+                report.add("channel/itunes:category", str(exc))
+    if (channel.findtext(f"{ITUNES}explicit") or "").strip() not in EXPLICIT_VALUES:
+        report.add("channel/itunes:explicit", "must be true/false (or yes/no/clean)")
+    for index, item in enumerate(channel.findall("item"), start=1):
+        enclosure = item.find("enclosure")
+        if enclosure is None:
+            continue
+        where = f"item[{index}]"
+        if enclosure.get("length", "0").strip() in ("", "0"):
+            report.add(f"{where}/enclosure", "a podcast episode needs its exact length in bytes")
+        duration = item.findtext(f"{ITUNES}duration")
+        if duration is not None and not _DURATION.match(duration.strip()):
+            report.add(f"{where}/itunes:duration", f"{duration!r} is not seconds or HH:MM:SS")
 
 
 def _check_item_semantics(report: _Report, where: str, item: etree._Element) -> None:

@@ -20,7 +20,7 @@ from functools import cached_property, lru_cache
 import nh3
 
 from syndicate.articles import Article, ArticleFilter, valid_mime_type
-from syndicate.core import sanitize
+from syndicate.core import itunes, sanitize
 from syndicate.core.config import FeedSettings, Settings
 from syndicate.core.sanitize import absolute_url, normalize_space, strip_control_chars, summarize
 from syndicate.feeds.files import FEED_FILES
@@ -57,6 +57,24 @@ def plain_text(value: str, *, limit: int | None = None) -> str:
 
 
 @dataclass(frozen=True)
+class Podcast:
+    """A podcast feed's channel: artwork URL, Apple category and explicit flag."""
+
+    image: str
+    category: str
+    subcategory: str | None
+    explicit: bool
+
+
+def _podcast(feed: FeedSettings, site_url: str) -> Podcast | None:
+    if not feed.podcast or not feed.podcast_image or not feed.podcast_category:
+        return None  # config validation requires both with ``podcast = true``
+    category, subcategory = itunes.parse_category(feed.podcast_category)
+    image = absolute_url(feed.podcast_image, site_url) or feed.podcast_image
+    return Podcast(image, category, subcategory, feed.podcast_explicit)
+
+
+@dataclass(frozen=True)
 class FeedSpec:
     """One feed to build: a configured feed, or one tag of a ``per_tag`` feed."""
 
@@ -82,6 +100,7 @@ class FeedSpec:
     iframe_hosts: tuple[str, ...] = ()
     filter: ArticleFilter = field(default_factory=ArticleFilter)
     tag: str | None = None  # set on per-tag feeds
+    podcast: Podcast | None = None  # iTunes channel tags in RSS
 
     def url(self, folder: str, fmt: str) -> str:
         """Public URL of ``folder``'s file in format ``fmt``."""
@@ -125,6 +144,7 @@ def feed_spec(settings: Settings, feed: FeedSettings) -> FeedSpec:
         author_name=plain_text(author.name if author else site.title) or site.title,
         author_email=author.email if author else None,
         filter=ArticleFilter.for_feed(feed),
+        podcast=_podcast(feed, site.url),
     )
 
 
@@ -142,6 +162,7 @@ class Media:
     url: str
     mime_type: str
     length: int
+    duration: int | None = None  # seconds, audio and video only
 
 
 @dataclass(frozen=True)
@@ -166,6 +187,12 @@ _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0
 
 
 def _media(article: Article, base: str) -> Media | None:
+    """The entry's enclosure: its audio when it has one (one enclosure per RSS item, and
+    the episode is what a podcast app plays), else its image."""
+    audio = absolute_url(article.audio_url, base) if article.audio_url else None
+    mime = valid_mime_type(article.audio_type)
+    if audio and audio.startswith(("http://", "https://")) and mime and article.audio_length:
+        return Media(audio, mime, article.audio_length, article.audio_duration)
     if not article.image_url:
         return None
     url = absolute_url(article.image_url, base)
@@ -258,6 +285,10 @@ def stamp(article: Article) -> list[object]:
         article.image_url,
         article.image_type,
         article.image_length,
+        article.audio_url,
+        article.audio_type,
+        article.audio_length,
+        article.audio_duration,
         article.published_at.isoformat(),
         article.updated_at.isoformat(),
         list(article.tags),

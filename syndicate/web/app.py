@@ -18,7 +18,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from syndicate.core.errors import BadInput, SyndicateError
 from syndicate.service.context import App
-from syndicate.web import admin, archive, feedserve, metrics, pages, redirects, webhooks
+from syndicate.web import admin, archive, feedserve, media, metrics, pages, redirects, seo, webhooks
 from syndicate.web.context import Web, web
 from syndicate.web.hosts import TrustedHost, path_only
 from syndicate.web.security import add_security_headers
@@ -50,7 +50,10 @@ ROUTES = (
     Route("/feeds/", "feeds_root", feedserve.serve),
     Route("/feeds/<path:relpath>", "feeds", feedserve.serve),
     Route("/assets/<name>", "asset", pages.asset),
+    Route("/media/<path:relpath>", "media", media.serve),
     Route("/healthz", "healthz", metrics.healthz),
+    Route("/robots.txt", "robots", seo.robots),
+    Route("/sitemap.xml", "sitemap", seo.sitemap),
     Route("/metrics", "metrics", metrics.metrics),
     Route("/webhooks/<provider>", "webhook", webhooks.receive, POST),
     Route("/r/<token>", "click", redirects.click),

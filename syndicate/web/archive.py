@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from flask import Response, abort, request
+from markupsafe import Markup
 from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -23,6 +24,7 @@ from syndicate.core.errors import ConfigError
 from syndicate.delivery.messages import public_html as generic_html
 from syndicate.digest.render import view_url
 from syndicate.digest.windows import edition_date
+from syndicate.web import seo
 from syndicate.web.context import Web
 from syndicate.web.security import EDITION_CSP
 
@@ -91,16 +93,30 @@ def public_pages(web: Web, items: list[ArchivedEdition]) -> dict[int, str]:
 
 def index(web: Web, name: str) -> BaseResponse:
     digest = _digest(web, name)
-    return web.page("digest_index.html", digest=digest, editions=archived(web, digest))
+    settings = web.app.settings
+    items = archived(web, digest)
+    newest = seo.leads(web, [items[0].id]).get(items[0].id) if items else None
+    listed = [(view_url(settings, digest.name, i.date), i.subject) for i in items]
+    meta = seo.index_meta(settings, digest, listed, newest.image if newest else None)
+    tags = Markup(seo.head_tags(settings, meta))  # noqa: S704 - rendered with autoescape
+    return web.page("digest_index.html", digest=digest, editions=items, seo=tags)
 
 
 def edition(web: Web, name: str, date: str) -> BaseResponse:
     digest = _digest(web, name)
     if not _DATE.match(date):
         abort(404)
+    settings = web.app.settings
     for item in archived(web, digest):
         if item.date == date:
-            response = Response(public_pages(web, [item])[item.id], mimetype="text/html")
+            url = view_url(settings, digest.name, item.date)
+            lead = seo.leads(web, [item.id]).get(item.id) or seo.Lead(None, None, None, ())
+            published = item.created_at.astimezone(UTC).isoformat()
+            meta = seo.edition_meta(settings, digest, item.subject, url, published, lead)
+            page = seo.with_head_tags(
+                public_pages(web, [item])[item.id], seo.head_tags(settings, meta)
+            )
+            response = Response(page, mimetype="text/html")
             response.headers["Content-Security-Policy"] = EDITION_CSP
             response.headers["Cache-Control"] = "public, max-age=3600"
             response.add_etag()

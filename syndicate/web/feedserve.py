@@ -29,6 +29,7 @@ from syndicate.core.config import Settings
 from syndicate.core.errors import StoreError
 from syndicate.core.fileio import sha256_hex
 from syndicate.feeds.files import cache_control, is_archive, is_live_feed, media_type
+from syndicate.feeds.index import COPY_SCRIPT_CSP
 from syndicate.publishing.websub import advertised
 from syndicate.readers.audience import Recorder
 from syndicate.web.context import Web, client_ip
@@ -43,6 +44,11 @@ _COMPRESSIBLE = (
     "image/svg",
 )
 _MIN_GZIP = 256
+# The feed list inlines the site's stylesheet and runs only the copy script (by hash).
+FEED_INDEX_CSP = (
+    f"default-src 'none'; style-src 'unsafe-inline'; script-src {COPY_SCRIPT_CSP}; "
+    "img-src 'self' data:; form-action 'none'; frame-ancestors 'none'; base-uri 'none'"
+)
 
 
 @dataclass(frozen=True)
@@ -85,7 +91,9 @@ _CACHE = _FileCache()
 _RECORDER_LOCK = threading.Lock()
 
 
-def _resolve(root: Path, relpath: str) -> tuple[Path, str] | None:
+def resolve_below(root: Path, relpath: str) -> tuple[Path, str] | None:
+    """The regular file ``relpath`` names inside ``root`` (links resolved, still inside),
+    and its clean relative path; None for dot files, escapes and anything not a file."""
     if relpath == "" or relpath.endswith("/"):
         relpath += "index.html"
     if "\\" in relpath or "\x00" in relpath:
@@ -119,7 +127,7 @@ def link_header(
 
 def serve(web: Web, relpath: str = "") -> BaseResponse:
     settings = web.app.settings
-    found = _resolve(settings.feeds_dir, relpath)
+    found = resolve_below(settings.feeds_dir, relpath)
     if found is None:
         abort(404)
     path, relpath = found
@@ -142,6 +150,8 @@ def serve(web: Web, relpath: str = "") -> BaseResponse:
     }
     if link := link_header(settings, relpath, cached.advertised):
         headers["Link"] = link
+    if relpath == "index.html":  # the built feed list: its inline style and copy script
+        headers["Content-Security-Policy"] = FEED_INDEX_CSP
     if is_live_feed(relpath):
         _count_reader(web, relpath)
     if _not_modified(cached.sha, int(stat.st_mtime), web.app.clock.now()):

@@ -61,10 +61,12 @@ def invalid_link(web: Web, error: TokenError) -> BaseResponse:
 def subscribe(web: Web) -> BaseResponse:
     digests = web.app.settings.digests
     if not changing():
+        asked = set(request.args.getlist("digest")[:50])  # a digest's own subscribe link
+        offered = [d.name for d in digests if d.name in asked] or [d.name for d in digests]
         return web.page(
             "subscribe.html",
             digests=digests,
-            chosen=[d.name for d in digests],
+            chosen=offered,
             email="",
             given_name="",
             error=None,
@@ -273,13 +275,12 @@ def asset(web: Web, name: str) -> BaseResponse:
     """The pages' stylesheet, from the operator's templates/web/ or the packaged one."""
     from jinja2 import TemplateNotFound
 
-    from syndicate.core.render import environment
+    from syndicate.core.render import template_source
 
     if name not in ASSETS:
         abort(404)
-    env = environment(web.app.settings.templates_dir)
     try:
-        source, _, _ = env.loader.get_source(env, f"web/{name}")  # type: ignore[union-attr]
+        source = template_source(web.app.settings.templates_dir, f"web/{name}")
     except TemplateNotFound:
         abort(404)
     response = Response(source, content_type=ASSETS[name])

@@ -1,7 +1,7 @@
 """YAML (``---``) and TOML (``+++``) front matter: split it off, parse it, map its keys.
 
 Recognised keys: title, date (or published), updated (or modified, lastmod), author,
-tags (or categories, keywords), summary (or description), slug, id, image, draft.
+tags (or categories, keywords), summary (or description), slug, id, image, audio, draft.
 Hugo and Jekyll spellings are understood too: ``published: false`` (Jekyll) is a draft,
 ``images`` (Hugo) the image, ``authors`` the author; tags and categories are merged.
 Layout keys of those generators (layout, permalink, weight, aliases ...) are ignored;
@@ -23,6 +23,7 @@ import yaml
 
 from syndicate.core.errors import ImportFailure
 from syndicate.core.sanitize import normalize_space, strip_control_chars
+from syndicate.intake.importers.audio import parse_audio
 from syndicate.intake.importers.dates import parse_date
 from syndicate.intake.importers.model import ParsedArticle, normalise_tags, normalise_uid, slugify
 
@@ -49,6 +50,7 @@ KEY_ALIASES = {
     "id": "id",
     "image": "image",
     "images": "image",
+    "audio": "audio",
     "draft": "draft",
 }
 # Keys Hugo and Jekyll use for page layout and routing: nothing a feed shows.
@@ -205,6 +207,10 @@ def apply_front_matter(article: ParsedArticle, front: FrontMatter, name: str, tz
                 article.uid = normalise_uid(_text(value, "id"))
             elif field == "image":
                 _image(article, value)
+            elif field == "audio":
+                audio = parse_audio(value)
+                article.audio_url, article.audio_type = audio.url, audio.mime_type
+                article.audio_length, article.audio_duration = audio.length, audio.duration
             elif field == "draft":
                 article.draft = _draft(value)
         except ValueError as exc:

@@ -45,6 +45,10 @@ class ParsedArticle:
     image_url: str | None = None
     image_type: str | None = None
     image_length: int | None = None
+    audio_url: str | None = None
+    audio_type: str | None = None
+    audio_length: int | None = None
+    audio_duration: int | None = None  # seconds
     draft: bool = False
     warnings: list[str] = field(default_factory=list)
     canonical_url: str | None = None  # a web page's own address (canonical link, og:url)

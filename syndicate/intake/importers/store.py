@@ -69,6 +69,7 @@ def fingerprint(parsed: ParsedArticle, settings: Settings) -> str:
         "slug": parsed.slug,
         "uid": parsed.uid,
         "image": [parsed.image_url, parsed.image_type, parsed.image_length],
+        "audio": [parsed.audio_url, parsed.audio_type, parsed.audio_length, parsed.audio_duration],
         "draft": parsed.draft,
     }
     encoded = json.dumps(data, sort_keys=True, ensure_ascii=False).encode("utf-8")
@@ -183,6 +184,11 @@ def save(
         parsed.warnings.append(
             f"image type {parsed.image_type[:60]!r} is not a media type; ignored"
         )
+    audio_url = absolute_url(parsed.audio_url, site.url) if parsed.audio_url else None
+    if parsed.audio_url and not (audio_url or "").lower().startswith(("http://", "https://")):
+        raise ImportFailure(
+            name, f"front matter audio.url {parsed.audio_url!r} is not an http(s) URL"
+        )
     values = {
         "slug": slug,
         "source": source,
@@ -196,6 +202,10 @@ def save(
         "image_url": image_url,
         "image_type": image_type,
         "image_length": parsed.image_length if image_url else None,
+        "audio_url": audio_url,
+        "audio_type": parsed.audio_type if audio_url else None,
+        "audio_length": parsed.audio_length if audio_url else None,
+        "audio_duration": parsed.audio_duration if audio_url else None,
         "published_at": published,
         "draft": parsed.draft,
         "content_hash": digest,

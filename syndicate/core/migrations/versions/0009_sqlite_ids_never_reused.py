@@ -9,13 +9,13 @@ The tables are rebuilt with foreign keys off (``upgrade`` in db.py turns them of
 the migration's connection): dropping the old table must not cascade to its children.
 
 Revision ID: 0009
-Revises: 0005
+Revises: 0008
 """
 
 from alembic import op
 
 revision = "0009"
-down_revision = "0005"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
