@@ -318,7 +318,7 @@ class BounceMailboxSettings(Section):
 
 
 # 64 (RFC 5321) minus "+" and the VERP token; syndicate.bounces.verp.BASE_LOCAL_MAX.
-BOUNCE_LOCAL_MAX = 33
+BOUNCE_LOCAL_MAX = 26
 
 
 def _bounce_address(value: str | None) -> str | None:

@@ -17,6 +17,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.exc import IntegrityError
@@ -66,22 +67,8 @@ def _mac(key: bytes, purpose: str, payload: str) -> str:
     return _b64(digest[:24])
 
 
-COMPACT_MAC = 16  # base32 characters: 80 bits of the HMAC
-_COMPACT = re.compile(r"(?:0|[1-9a-z][0-9a-z]{0,12})")  # base36, no leading zero
-_DIGITS36 = "0123456789abcdefghijklmnopqrstuvwxyz"
-
-
-def _base36(number: int) -> str:
-    out = ""
-    while True:
-        number, digit = divmod(number, 36)
-        out = _DIGITS36[digit] + out
-        if not number:
-            return out
-
-
-def _b32(digest: bytes) -> str:
-    return base64.b32encode(digest[:10]).decode("ascii").lower()
+COMPACT_MAC = 20  # hex characters: 80 bits of the HMAC
+_COMPACT = re.compile(r"(?:0|[1-9a-f][0-9a-f]{0,15})")  # a 64-bit number, no leading zero
 
 
 # A subject JSON writes as itself between quotes (subscriber ids, the empty subject).
@@ -108,6 +95,9 @@ class Signer:
         self._signing = {
             purpose: hmac.new(self.keys[0], f"{purpose}|".encode(), hashlib.sha256)
             for purpose in PURPOSES
+        }
+        self._compact = {
+            purpose: _pads(self.keys[0], f"{purpose}|".encode()) for purpose in PURPOSES
         }
 
     def make(self, purpose: str, subject: str | int, expires_at: datetime) -> str:
@@ -147,17 +137,20 @@ class Signer:
     # -- compact tokens: one number, case-insensitive, for an address's local part ------
 
     def make_compact(self, purpose: str, number: int) -> str:
-        """``<number base36>-<mac base32>``: lowercase letters and digits only, so a mail
-        server that lowercases the local part of an address keeps it valid, and short
-        (at most 13 + 1 + 16 characters). No expiry: what it names (a delivery row)
-        stays what it is, and only a holder of the key can make one."""
-        base = self._signing.get(purpose)
-        if base is None or number < 0:
+        """``<number hex>-<mac hex>``: lowercase hex digits only, so a mail server that
+        lowercases (or uppercases) the local part of an address keeps it valid, and
+        short (at most 16 + 1 + 20 characters). No expiry: what it names (a delivery
+        row) stays what it is, and only a holder of the key can make one. Made once
+        per recipient: HMAC-SHA256 from precomputed pad states (RFC 2104), about a
+        microsecond, where ``hmac.HMAC.copy`` costs several."""
+        pads = self._compact.get(purpose)
+        if pads is None or number < 0:
             raise ValueError(f"cannot sign {number!r} for {purpose!r}")
-        text = _base36(number)
-        mac = base.copy()
-        mac.update(text.encode("ascii"))
-        return f"{text}-{_b32(mac.digest())}"
+        text = format(number, "x")
+        inner, outer = pads[0].copy(), pads[1].copy()
+        inner.update(text.encode("ascii"))
+        outer.update(inner.digest())
+        return f"{text}-{outer.hexdigest()[:COMPACT_MAC]}"
 
     def check_compact(self, token: str, purpose: str) -> int:
         """The number a compact token carries, in any letter case; TokenError when forged."""
@@ -165,12 +158,22 @@ class Signer:
         if not _COMPACT.fullmatch(text) or len(mac) != COMPACT_MAC:
             raise TokenError("this token is not valid")
         expected = (
-            _b32(hmac.new(key, f"{purpose}|{text}".encode(), hashlib.sha256).digest())
+            hmac.new(key, f"{purpose}|{text}".encode(), hashlib.sha256).hexdigest()[:COMPACT_MAC]
             for key in self.keys
         )
         if not any(same_secret(mac, good) for good in expected):
             raise TokenError("this token is not valid")
-        return int(text, 36)
+        return int(text, 16)
+
+
+def _pads(key: bytes, prefix: bytes) -> tuple[Any, Any]:
+    """HMAC-SHA256's inner state (with ``prefix`` absorbed) and outer state for ``key``."""
+    if len(key) > 64:
+        key = hashlib.sha256(key).digest()
+    key = key.ljust(64, b"\0")
+    inner = hashlib.sha256(bytes(b ^ 0x36 for b in key))
+    inner.update(prefix)
+    return inner, hashlib.sha256(bytes(b ^ 0x5C for b in key))
 
 
 def _stored_key(engine: Engine) -> bytes:

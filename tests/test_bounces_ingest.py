@@ -9,6 +9,8 @@ provider webhooks; forged reports change nothing.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 from pathlib import Path
 
@@ -90,11 +92,22 @@ def test_verp_tokens_survive_case_changes_and_refuse_forgeries() -> None:
     assert verp.delivery_of(rotated, BOUNCE_ADDRESS, address) == 2**63 - 1
 
 
+@pytest.mark.parametrize("key", [b"k" * 16, b"k" * 64, b"k" * 100])
+def test_compact_tokens_are_hmac_sha256_of_purpose_and_number(key: bytes) -> None:
+    """The precomputed pads give exactly RFC 2104 HMAC (keys of every length)."""
+    token = Signer([key]).make_compact("bounce", 123456)
+    number, mac = token.split("-")
+    assert number == "1e240"
+    assert mac == hmac.new(key, b"bounce|1e240", hashlib.sha256).hexdigest()[:20]
+
+
 def test_bounce_address_is_validated_naming_the_key(tmp_path: Path) -> None:
     assert BOUNCE_LOCAL_MAX == verp.BASE_LOCAL_MAX
+    longest = verp.address_for(Signer([b"k" * 32]), f"{'b' * BOUNCE_LOCAL_MAX}@x.org", 2**64 - 1)
+    assert len(longest.split("@")[0]) == 64
     from syndicate.errors import ConfigError
 
-    for bad in ("bounce+x@bounces.example.org", "no-at-sign", f"{'b' * 34}@example.org", "a@b"):
+    for bad in ("bounce+x@bounces.example.org", "no-at-sign", f"{'b' * 27}@example.org", "a@b"):
         config = bounce_config(tmp_path, "sqlite:///x.db")
         config.write_text(config.read_text().replace(BOUNCE_ADDRESS, bad))
         with pytest.raises(ConfigError) as caught:

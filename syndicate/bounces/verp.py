@@ -2,7 +2,7 @@
 
 ``bounce@bounces.example.org`` becomes ``bounce+<token>@bounces.example.org`` where
 the token is a compact, signed, purpose-bound number (``tokens.Signer.make_compact``):
-lowercase letters, digits and one hyphen, valid in an RFC 5321 dot-atom local part,
+lowercase hex digits and one hyphen, valid in an RFC 5321 dot-atom local part,
 and still valid after a mail server lowercased it. A bounce comes back to that
 address, so the report names the row even when its text does not.
 """
@@ -10,14 +10,15 @@ address, so the report names the row even when its text does not.
 from __future__ import annotations
 
 from email.utils import parseaddr
+from functools import lru_cache
 
 from syndicate.errors import TokenError
 from syndicate.tokens import COMPACT_MAC, Signer
 
 PURPOSE = "bounce"
 SEPARATOR = "+"
-# base36 of a 64-bit id, the hyphen and the MAC: what the token adds to the local part.
-TOKEN_MAX = 13 + 1 + COMPACT_MAC
+# hex of a 64-bit id, the hyphen and the MAC: what the token adds to the local part.
+TOKEN_MAX = 16 + 1 + COMPACT_MAC
 LOCAL_MAX = 64  # RFC 5321 4.5.3.1.1
 BASE_LOCAL_MAX = LOCAL_MAX - len(SEPARATOR) - TOKEN_MAX
 
@@ -26,6 +27,7 @@ class ForgedAddress(Exception):
     """A VERP address on our bounce domain whose token does not verify."""
 
 
+@lru_cache(maxsize=16)
 def split(address: str) -> tuple[str, str]:
     """``(local, domain)`` of a bare address; domain lowercased."""
     local, _, domain = address.rpartition("@")
