@@ -261,3 +261,49 @@ def test_bounces_config_is_checked(tmp_path: Path) -> None:
         assert "mail.bounces" in " ".join(caught.value.problems) and words in " ".join(
             caught.value.problems
         )
+
+
+def test_stdin_ingest_with_a_broken_config_defers(tmp_path: Path) -> None:
+    config = bounce_config(tmp_path, "sqlite:///x.db")
+    config.write_text(config.read_text().replace('bounce_address = "', 'bounce_adress = "'))
+    answer = syndicate(config, "bounces", "ingest", "-", data=b"Subject: x\r\n\r\nx\r\n")
+    assert answer.returncode == 75
+    assert b"mail.bounce_adress" in answer.stderr and b"Traceback" not in answer.stderr
+
+
+def test_without_a_mailbox_the_command_reads_stdin(
+    app: App, tmp_path: Path, store_url: str
+) -> None:
+    sent = send_edition(app, 1)
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    config = bounce_config(plain, store_url)  # the same store, no [mail.bounces]
+    answer = syndicate(config, "bounces", "ingest", data=report("exim-hard.eml", sent[0]))
+    assert answer.returncode == 0 and answer.stdout.startswith(b"applied:"), answer
+    assert status_of(app, sent[0].rcpt).status == "bounced"
+
+
+@pytest.mark.parametrize(
+    "config_extra",
+    ['[mail.bounces]\nsource = "maildir"\nmaildir = "bounces"\nprocessed = "delete"\n'],
+)
+def test_maildir_delete_keeps_only_what_the_operator_must_see(app: App, config_file: Path) -> None:
+    sent = send_edition(app, 2)
+    folder = config_file.parent / "bounces"
+    _deliver(folder, "1.a.host", report("postfix-hard.eml", sent[0]))
+    _deliver(
+        folder,
+        "2.b.host",
+        report(
+            "postfix-hard.eml",
+            sent[1],
+            rcpt="x@nowhere.example",
+            verp=BOUNCE_ADDRESS,
+            headers="To: x@nowhere.example",
+        ),
+    )
+    answer = syndicate(config_file, "bounces", "ingest")
+    assert answer.returncode == 0, answer.stderr
+    assert answer.stdout.decode().strip().endswith("1 applied, 1 unmatched")
+    assert [p.name for p in (folder / "cur").iterdir()] == ["2.b.host:2,FS"]
+    assert list((folder / "new").iterdir()) == []

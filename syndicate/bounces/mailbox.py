@@ -21,6 +21,7 @@ from pathlib import Path
 
 from syndicate import oserrors
 from syndicate.bounces.ingest import Result, ingest, keys_for
+from syndicate.bounces.parse import MAX_REPORT
 from syndicate.config import BounceMailboxSettings, secret
 from syndicate.context import App
 from syndicate.errors import SyndicateError
@@ -77,7 +78,8 @@ def _maildir(app: App, settings: BounceMailboxSettings) -> Iterator[tuple[str, b
             waiting.append(root / sub / name)
     for path in waiting[: settings.limit]:
         try:
-            raw = path.read_bytes()
+            with path.open("rb") as handle:
+                raw = handle.read(MAX_REPORT)
         except FileNotFoundError:  # another poller took it
             continue
         except OSError as exc:
@@ -121,7 +123,8 @@ def _imap(app: App, settings: BounceMailboxSettings) -> Iterator[tuple[str, byte
         _, data = _checked(conn.uid("SEARCH", "UNSEEN"), where, "SEARCH")
         uids = _UIDS.findall(data[0] or b"")[: settings.limit]
         for uid in uids:
-            _, data = _checked(conn.uid("FETCH", uid, "(BODY.PEEK[])"), where, "FETCH")
+            fetch = f"(BODY.PEEK[]<0.{MAX_REPORT}>)"  # a huge message: its start only
+            _, data = _checked(conn.uid("FETCH", uid, fetch), where, "FETCH")
             raw = next((item[1] for item in data if isinstance(item, tuple)), None)
             if raw is None:
                 continue  # expunged by someone else meanwhile

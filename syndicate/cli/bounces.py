@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from ..errors import SyndicateError
+from ..errors import BadInput, SyndicateError
 from .base import (
     Obj,
     err_console,
@@ -23,7 +23,6 @@ from .base import (
 
 # sysexits.h EX_TEMPFAIL: an MTA's pipe transport keeps the message and retries later.
 EX_TEMPFAIL = 75
-MAX_STDIN = 10 * 1024 * 1024
 
 
 @main_group.group("bounces")
@@ -45,10 +44,10 @@ def ingest_command(obj: Obj, source: str | None, as_json: bool) -> None:
     as provider webhooks do; the same report twice changes nothing. From standard
     input, a failure to record it exits 75 (EX_TEMPFAIL) so the MTA retries later.
     """
-    app = obj.app()
-    if source == "-" or app.settings.mail.bounces is None:
+    if source == "-" or obj.app().settings.mail.bounces is None:
         _from_stdin(obj, as_json)
         return
+    app = obj.app()
     from ..bounces.mailbox import poll  # local: imaplib loads only when polling
 
     lines: list[dict[str, Any]] = []
@@ -67,13 +66,22 @@ def ingest_command(obj: Obj, source: str | None, as_json: bool) -> None:
 
 def _from_stdin(obj: Obj, as_json: bool) -> None:
     from ..bounces.ingest import ingest
+    from ..bounces.parse import MAX_REPORT
 
-    raw = sys.stdin.buffer.read(MAX_STDIN + 1)
-    if len(raw) > MAX_STDIN:
+    if sys.stdin.isatty():
+        raise BadInput(
+            "no message on standard input, and no [mail.bounces] mailbox to poll",
+            hint="pipe one report in (syndicate bounces ingest - < report.eml), "
+            "or configure [mail.bounces]",
+        )
+    raw = sys.stdin.buffer.read(MAX_REPORT + 1)
+    if len(raw) > MAX_REPORT:
         err_console.print("warning: the message is over 10 MB; reading its start only")
     try:
-        result = ingest(obj.app(), raw[:MAX_STDIN])
-    except SyndicateError as error:  # the store is down: the MTA keeps the message
+        result = ingest(obj.app(), raw[:MAX_REPORT])
+    except SyndicateError as error:
+        # A bad config or a store that is down: printed as any error is, but the exit
+        # code tells the MTA to keep the message and try again (never to bounce it).
         try:
             fail(error)
         except SystemExit:
