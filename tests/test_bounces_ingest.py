@@ -115,6 +115,18 @@ def test_bounce_address_is_validated_naming_the_key(tmp_path: Path) -> None:
         assert "mail.bounce_address" in str(caught.value.problems) + caught.value.message
 
 
+def test_mail_outside_any_delivery_row_uses_the_bare_bounce_address(app: App) -> None:
+    """Test copies and confirmation mails: no row for a token to name."""
+    from syndicate.messages import recipient_for
+
+    signer = signer_for(app.settings, app.engine)
+    common = {"subscriber_id": None, "email": "a@example.org", "name": "", "edition_id": None}
+    bare = recipient_for(app.settings, signer, delivery_id=None, now=app.clock.now(), **common)
+    assert bare.envelope_from == BOUNCE_ADDRESS
+    row = recipient_for(app.settings, signer, delivery_id=5, now=app.clock.now(), **common)
+    assert verp.delivery_of(signer, BOUNCE_ADDRESS, row.envelope_from or "") == 5
+
+
 def test_without_bounce_address_the_envelope_is_unchanged(tmp_path: Path, store_url: str) -> None:
     from syndicate.clock import FixedClock
 
