@@ -15,6 +15,9 @@ import logging
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from syndicate.bounces import verp
@@ -382,3 +385,51 @@ def test_a_report_naming_no_row_of_ours_changes_nothing(app: App, sent: list[Sen
     for name in ("postfix-hard.eml", "yahoo-text.eml", "arf-abuse.eml"):
         assert ingest(app, report(name, stranger)).status == "unmatched"
     _nothing_changed(app, sent)
+
+
+# -- properties -----------------------------------------------------------------------
+
+_SIGNER = Signer([b"property-test-key-0123456789"])
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(
+    number=st.integers(min_value=0, max_value=2**64 - 1), flips=st.lists(st.booleans(), max_size=64)
+)
+def test_any_row_id_round_trips_through_any_letter_case(number: int, flips: list[bool]) -> None:
+    address = verp.address_for(_SIGNER, BOUNCE_ADDRESS, number)
+    local, domain = address.split("@")
+    assert len(local) <= 64
+    mangled = "".join(
+        c.upper() if flip else c for c, flip in zip(local, flips + [False] * 64, strict=False)
+    )
+    assert verp.delivery_of(_SIGNER, BOUNCE_ADDRESS, f"{mangled}@{domain.upper()}") == number
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(local=st.text(max_size=80))
+def test_any_local_part_is_ours_forged_or_not_ours_never_an_error(local: str) -> None:
+    try:
+        found = verp.delivery_of(
+            _SIGNER, BOUNCE_ADDRESS, f"bounce+{local}@bounces.news.example.org"
+        )
+    except verp.ForgedAddress:
+        return
+    assert (
+        found is None
+        or verp.address_for(_SIGNER, BOUNCE_ADDRESS, found).split("@")[0]
+        == f"bounce+{local}".lower()
+    )
+
+
+@hypothesis_settings(max_examples=200, deadline=None)
+@given(
+    raw=st.binary(max_size=2000),
+    name=st.sampled_from(["postfix-hard.eml", "arf-abuse.eml", "yahoo-text.eml"]),
+    cut=st.integers(0, 4000),
+)
+def test_parse_never_raises_on_damaged_reports(raw: bytes, name: str, cut: int) -> None:
+    sent = Sent(1, "r@example.com", "bounce@b.example.org", "To: r@example.com", "<x@y>")
+    full = report(name, sent)
+    for data in (raw, full[:cut] + raw, full.replace(b"\r\n", raw[:3] or b"\n")):
+        parse(data)
