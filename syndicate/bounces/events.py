@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
 
 from sqlalchemy.engine import Connection
 
@@ -21,7 +20,7 @@ from syndicate.sanitize import strip_control_chars
 
 log = logging.getLogger(__name__)
 
-Kind = Literal["hard_bounce", "soft_bounce", "complaint"]
+Kind = subs.BounceKind  # hard_bounce | soft_bounce | complaint
 
 
 @dataclass(frozen=True)
