@@ -304,6 +304,16 @@ class BounceMailboxSettings(Section):
     timeout: float = Field(30.0, gt=0, description="Seconds per IMAP command.")
     verify_tls: bool = Field(True, description="Verify the IMAP server certificate.")
     limit: int = Field(1000, ge=1, le=100_000, description="Messages handled per poll, at most.")
+    schedule: Cron | None = Field(
+        "*/5 * * * *",
+        description="Poll this often under 'syndicate run' (cron, UTC); empty: only when "
+        "'syndicate bounces ingest' runs.",
+    )
+
+    @field_validator("schedule", mode="before")
+    @classmethod
+    def _unscheduled(cls, value: Any) -> Any:
+        return None if value == "" else value
 
     @model_validator(mode="after")
     def _source_configured(self) -> BounceMailboxSettings:

@@ -307,3 +307,23 @@ def test_maildir_delete_keeps_only_what_the_operator_must_see(app: App, config_f
     assert answer.stdout.decode().strip().endswith("1 applied, 1 unmatched")
     assert [p.name for p in (folder / "cur").iterdir()] == ["2.b.host:2,FS"]
     assert list((folder / "new").iterdir()) == []
+
+
+def test_the_service_polls_the_mailbox_on_its_schedule(app: App, config_file: Path) -> None:
+    from syndicate import jobs
+    from syndicate.config import BounceMailboxSettings
+
+    sent = send_edition(app, 2)
+    [job] = [j for j in jobs.scheduled_jobs(app.settings) if j.name == "bounces"]
+    assert job.expression == "*/5 * * * *"
+    _deliver(config_file.parent / "bounces", "1.a.host", report("postfix-hard.eml", sent[1]))
+    outcome = job.run(app, app.clock.now())
+    assert (outcome.status, outcome.counts) == ("ok", {"applied": 1})
+    assert status_of(app, sent[1].rcpt).status == "bounced"
+    assert job.run(app, app.clock.now()).status == "not-claimed"  # one run per slot
+    # A crash mid-poll is finished by the leader like any job (idempotently).
+    assert jobs.resumable_work(app, "bounces", "x") is not None
+    unscheduled = BounceMailboxSettings(source="maildir", maildir="b", schedule="")
+    mail = app.settings.mail.model_copy(update={"bounces": unscheduled})
+    quiet = app.settings.model_copy(update={"mail": mail})
+    assert "bounces" not in [j.name for j in jobs.scheduled_jobs(quiet)]
