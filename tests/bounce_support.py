@@ -102,3 +102,26 @@ def status_of(app: App, email: str) -> subscribers.Subscriber:
         found = subscribers.find(conn, email)
     assert found is not None
     return found
+
+
+# Runs the CLI with a SIGKILL just before the report's commit or just after it (before
+# the message is marked): `python -c HOOK --config ... bounces ingest`, KILL_AT set.
+HOOK = """
+import os, signal, sys
+import syndicate.bounces.events as events
+import syndicate.bounces.mailbox as mailbox
+if os.environ["KILL_AT"] == "before-commit":
+    real_apply = events.apply
+    def apply(*args, **kwargs):
+        real_apply(*args, **kwargs)
+        os.kill(os.getpid(), signal.SIGKILL)  # inside the transaction
+    events.apply = apply
+else:
+    real_ingest = mailbox.ingest
+    def ingest(*args, **kwargs):
+        result = real_ingest(*args, **kwargs)
+        os.kill(os.getpid(), signal.SIGKILL)  # committed, not yet marked
+    mailbox.ingest = ingest
+from syndicate.cli import main
+main(prog_name="syndicate")
+"""

@@ -24,7 +24,15 @@ from syndicate.messages import message_domain
 from syndicate.outbox import enqueue
 from syndicate.tokens import signer_for
 
-from .bounce_support import BOUNCE_ADDRESS, Sent, bounce_config, report, send_edition, status_of
+from .bounce_support import (
+    BOUNCE_ADDRESS,
+    HOOK,
+    Sent,
+    bounce_config,
+    report,
+    send_edition,
+    status_of,
+)
 from .support import REPO, free_port
 from .test_delivery_fixtures import add_edition, add_subscribers
 
@@ -197,27 +205,6 @@ def test_maildir_missing_folder_is_one_line_naming_the_key(app: App, config_file
     assert answer.returncode == 1
     err = answer.stderr.decode()
     assert "mail.bounces.maildir" in err and "Traceback" not in err
-
-
-HOOK = """
-import os, signal, sys
-import syndicate.bounces.events as events
-import syndicate.bounces.mailbox as mailbox
-if os.environ["KILL_AT"] == "before-commit":
-    real_apply = events.apply
-    def apply(*args, **kwargs):
-        real_apply(*args, **kwargs)
-        os.kill(os.getpid(), signal.SIGKILL)  # inside the transaction
-    events.apply = apply
-else:
-    real_ingest = mailbox.ingest
-    def ingest(*args, **kwargs):
-        result = real_ingest(*args, **kwargs)
-        os.kill(os.getpid(), signal.SIGKILL)  # committed, not yet marked
-    mailbox.ingest = ingest
-from syndicate.cli import main
-main(prog_name="syndicate")
-"""
 
 
 @pytest.mark.parametrize("moment", ["before-commit", "after-commit"])

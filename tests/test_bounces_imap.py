@@ -7,7 +7,10 @@ commit. Plain IMAP (loopback only), STARTTLS and IMAPS are each exercised.
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,8 +21,9 @@ from click.testing import CliRunner
 from syndicate.cli import main
 from syndicate.context import App
 
-from .bounce_support import bounce_config, report, send_edition, status_of
+from .bounce_support import HOOK, bounce_config, report, send_edition, status_of
 from .dovecot import PASSWORD, USER, Dovecot, dovecot
+from .support import REPO
 
 
 @pytest.fixture(scope="module")
@@ -174,3 +178,26 @@ def test_a_missing_mailbox_is_one_line(
     conn.logout()
     result = _ingest(config_file)
     assert result.exit_code == 1 and "SELECT refused" in result.output, result.output
+
+
+@pytest.mark.parametrize("moment", ["before-commit", "after-commit"])
+def test_sigkill_before_the_flag_means_a_harmless_reread(
+    app: App, config_file: Path, server: Dovecot, mailbox: str, moment: str
+) -> None:
+    sent = send_edition(app, 1)
+    _append(server, mailbox, report("postfix-soft.eml", sent[0]))
+    killed = subprocess.run(
+        [sys.executable, "-c", HOOK, "--config", str(config_file), "bounces", "ingest"],
+        cwd=REPO,
+        env={**os.environ, "KILL_AT": moment},
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    assert killed.returncode == -9, killed.stderr
+    assert _flags(server, mailbox) == [set()]  # not marked
+    assert status_of(app, sent[0].rcpt).soft_bounces == (1 if moment == "after-commit" else 0)
+    result = _ingest(config_file)
+    assert ("duplicate" if moment == "after-commit" else "applied") in result.output
+    assert status_of(app, sent[0].rcpt).soft_bounces == 1
+    assert _flags(server, mailbox) == [{"\\Seen"}]
