@@ -433,3 +433,11 @@ def test_parse_never_raises_on_damaged_reports(raw: bytes, name: str, cut: int) 
     full = report(name, sent)
     for data in (raw, full[:cut] + raw, full.replace(b"\r\n", raw[:3] or b"\n")):
         parse(data)
+
+
+def test_a_terse_bounce_naming_nobody_counts_through_verp_only(app: App, sent: list[Sent]) -> None:
+    terse = "Delivered-To: {to}\nFrom: MAILER-DAEMON@mx.example.net\nSubject: failure notice\nMessage-ID: <t1@mx.example.net>\n\nPermanent error: the mailbox does not exist.\n"
+    assert ingest(app, terse.format(to=BOUNCE_ADDRESS).encode()).status == "unmatched"
+    result = ingest(app, terse.format(to=sent[0].envelope).encode())
+    assert (result.status, result.kind) == ("applied", "hard_bounce")
+    assert status_of(app, sent[0].rcpt).status == "bounced"

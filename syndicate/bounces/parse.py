@@ -287,7 +287,7 @@ def _body_text(message: Message) -> str:
     return "\n".join(texts)[:65536]
 
 
-def _text(message: EmailMessage) -> Report | None:
+def _text(message: EmailMessage) -> Report:
     text = _body_text(message)
     original = _original(message)
     explanation = text
@@ -312,8 +312,6 @@ def _text(message: EmailMessage) -> Report | None:
         reason = " ".join(context.split())[:300]
         kind = _kind(reason, reason + " " + explanation[:2000])
         findings.append(Finding(kind, address, reason or "undeliverable"))
-    if not findings and original is None:
-        return None
-    if not findings:  # the failed address is not named: the original tells whom
+    if not findings:  # no address named: the VERP address or the original tells whom
         findings.append(Finding(_kind("", explanation[:4000]), "", "undeliverable"))
     return Report("text", "", findings, original=original)
