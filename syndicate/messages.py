@@ -29,10 +29,10 @@ from typing import TYPE_CHECKING, Any
 
 from syndicate.bounces import verp
 
-from .config import Settings
+from syndicate.config import Settings
 
 if TYPE_CHECKING:
-    from .tokens import Signer
+    from syndicate.tokens import Signer
 
 # The per-recipient values an edition's HTML and text may carry. One definition:
 # syndicate.digest imports it from here.
@@ -378,7 +378,7 @@ class PreparedEdition:
         self.end = f"\r\n--{self.boundary}--\r\n".encode()
         self._dkim = None
         if settings.mail.dkim is not None:
-            from .dkim import DkimSigner
+            from syndicate.dkim import DkimSigner
 
             self._dkim = DkimSigner.from_settings(settings.mail.dkim, settings)
 

@@ -22,9 +22,9 @@ from typing import Any
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from .config import Settings
-from .db import meta
-from .errors import TokenError
+from syndicate.config import Settings
+from syndicate.db import meta
+from syndicate.errors import TokenError
 
 PURPOSES = ("confirm", "unsubscribe", "preferences", "click", "bounce")
 

@@ -14,8 +14,8 @@ from syndicate.delivery import drain
 from syndicate.messages import message_domain
 from syndicate.outbox import enqueue
 
-from .support import write_config
-from .test_delivery_fixtures import add_edition, add_subscribers
+from tests.support import write_config
+from tests.test_delivery_fixtures import add_edition, add_subscribers
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "bounces"
 BOUNCE_ADDRESS = "bounce@bounces.news.example.org"

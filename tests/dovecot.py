@@ -23,8 +23,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from .support import free_port, require_binary
-from .test_delivery_fixtures import self_signed
+from tests.support import free_port, require_binary
+from tests.test_delivery_fixtures import self_signed
 
 USER = "bounces"
 PASSWORD = "imap-test-password-1"

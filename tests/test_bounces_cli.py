@@ -24,17 +24,9 @@ from syndicate.messages import message_domain
 from syndicate.outbox import enqueue
 from syndicate.tokens import signer_for
 
-from .bounce_support import (
-    BOUNCE_ADDRESS,
-    HOOK,
-    Sent,
-    bounce_config,
-    report,
-    send_edition,
-    status_of,
-)
-from .support import REPO, free_port
-from .test_delivery_fixtures import add_edition, add_subscribers
+from tests.bounce_support import BOUNCE_ADDRESS, HOOK, Sent, bounce_config, report, send_edition, status_of
+from tests.support import REPO, free_port
+from tests.test_delivery_fixtures import add_edition, add_subscribers
 
 
 @pytest.fixture

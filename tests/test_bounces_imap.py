@@ -21,9 +21,9 @@ from click.testing import CliRunner
 from syndicate.cli import main
 from syndicate.context import App
 
-from .bounce_support import HOOK, bounce_config, report, send_edition, status_of
-from .dovecot import PASSWORD, USER, Dovecot, dovecot
-from .support import REPO
+from tests.bounce_support import HOOK, bounce_config, report, send_edition, status_of
+from tests.dovecot import PASSWORD, USER, Dovecot, dovecot
+from tests.support import REPO
 
 
 @pytest.fixture(scope="module")

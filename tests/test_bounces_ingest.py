@@ -29,7 +29,7 @@ from syndicate.db import webhook_events
 from syndicate.mailers.bounces import report_bounce
 from syndicate.tokens import Signer, signer_for
 
-from .bounce_support import BOUNCE_ADDRESS, Sent, bounce_config, report, send_edition, status_of
+from tests.bounce_support import BOUNCE_ADDRESS, Sent, bounce_config, report, send_edition, status_of
 
 
 @pytest.fixture
@@ -133,7 +133,7 @@ def test_mail_outside_any_delivery_row_uses_the_bare_bounce_address(app: App) ->
 def test_without_bounce_address_the_envelope_is_unchanged(tmp_path: Path, store_url: str) -> None:
     from syndicate.clock import FixedClock
 
-    from .support import T0
+    from tests.support import T0
 
     with App(
         load_settings(bounce_config(tmp_path, store_url, verp=False)), clock=FixedClock(T0)

@@ -8,18 +8,8 @@ from typing import Any
 
 import click
 
-from ..errors import BadInput, SyndicateError
-from .base import (
-    Obj,
-    err_console,
-    fail,
-    handle_errors,
-    json_option,
-    main_group,
-    out_console,
-    pass_obj,
-    print_json,
-)
+from syndicate.errors import BadInput, SyndicateError
+from syndicate.cli.base import Obj, err_console, fail, handle_errors, json_option, main_group, out_console, pass_obj, print_json
 
 # sysexits.h EX_TEMPFAIL: an MTA's pipe transport keeps the message and retries later.
 EX_TEMPFAIL = 75
@@ -48,7 +38,7 @@ def ingest_command(obj: Obj, source: str | None, as_json: bool) -> None:
         _from_stdin(obj, as_json)
         return
     app = obj.app()
-    from ..bounces.mailbox import poll  # local: imaplib loads only when polling
+    from syndicate.bounces.mailbox import poll  # local: imaplib loads only when polling
 
     lines: list[dict[str, Any]] = []
 
@@ -65,8 +55,8 @@ def ingest_command(obj: Obj, source: str | None, as_json: bool) -> None:
 
 
 def _from_stdin(obj: Obj, as_json: bool) -> None:
-    from ..bounces.ingest import ingest
-    from ..bounces.parse import MAX_REPORT
+    from syndicate.bounces.ingest import ingest
+    from syndicate.bounces.parse import MAX_REPORT
 
     if sys.stdin.isatty():
         raise BadInput(

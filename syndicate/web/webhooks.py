@@ -26,11 +26,11 @@ from sqlalchemy.engine import Connection
 from syndicate.bounces import events as bounce_events
 from syndicate.bounces.events import Kind, MailEvent
 
-from ..config import secret
-from ..db import transaction
-from ..tokens import same_secret, utf8
-from .context import Web
-from .sns import SnsRejected, confirm_subscription, verify
+from syndicate.config import secret
+from syndicate.db import transaction
+from syndicate.tokens import same_secret, utf8
+from syndicate.web.context import Web
+from syndicate.web.sns import SnsRejected, confirm_subscription, verify
 
 log = logging.getLogger(__name__)
 
