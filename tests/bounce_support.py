@@ -7,15 +7,14 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from syndicate import subscribers
-from syndicate.context import App
-from syndicate.db import deliveries
-from syndicate.delivery import drain
-from syndicate.messages import message_domain
-from syndicate.outbox import enqueue
-
+from syndicate.core.db import deliveries
+from syndicate.delivery.drain import drain
+from syndicate.delivery.messages import message_domain
+from syndicate.delivery.outbox import enqueue
+from syndicate.readers import subscribers
+from syndicate.service.context import App
 from tests.support import write_config
-from tests.test_delivery_fixtures import add_edition, add_subscribers
+from tests.support.deliveries import add_edition, add_subscribers
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "bounces"
 BOUNCE_ADDRESS = "bounce@bounces.news.example.org"
@@ -108,8 +107,8 @@ def status_of(app: App, email: str) -> subscribers.Subscriber:
 # the message is marked): `python -c HOOK --config ... bounces ingest`, KILL_AT set.
 HOOK = """
 import os, signal, sys
-import syndicate.bounces.events as events
-import syndicate.bounces.mailbox as mailbox
+import syndicate.delivery.bounces.events as events
+import syndicate.delivery.bounces.mailbox as mailbox
 if os.environ["KILL_AT"] == "before-commit":
     real_apply = events.apply
     def apply(*args, **kwargs):

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tests.support import free_port, require_binary
-from tests.test_delivery_fixtures import self_signed
+from tests.support.deliveries import self_signed
 
 USER = "bounces"
 PASSWORD = "imap-test-password-1"

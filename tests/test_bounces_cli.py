@@ -15,18 +15,25 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
-from syndicate.bounces import verp
-from syndicate.config import load_settings
-from syndicate.context import App
-from syndicate.db import deliveries, webhook_events
-from syndicate.delivery import drain
-from syndicate.messages import message_domain
-from syndicate.outbox import enqueue
-from syndicate.tokens import signer_for
-
-from tests.bounce_support import BOUNCE_ADDRESS, HOOK, Sent, bounce_config, report, send_edition, status_of
+from syndicate.core.config import load_settings
+from syndicate.core.db import deliveries, webhook_events
+from syndicate.core.tokens import signer_for
+from syndicate.delivery.bounces import verp
+from syndicate.delivery.drain import drain
+from syndicate.delivery.messages import message_domain
+from syndicate.delivery.outbox import enqueue
+from syndicate.service.context import App
+from tests.bounce_support import (
+    BOUNCE_ADDRESS,
+    HOOK,
+    Sent,
+    bounce_config,
+    report,
+    send_edition,
+    status_of,
+)
 from tests.support import REPO, free_port
-from tests.test_delivery_fixtures import add_edition, add_subscribers
+from tests.support.deliveries import add_edition, add_subscribers
 
 
 @pytest.fixture
@@ -100,7 +107,7 @@ def test_smtp_mail_from_is_the_verp_address_and_its_bounce_suppresses(app: App) 
     mail_from, [rcpt], content = sink.envelopes[1]
     headers = content.replace(b"\r\n", b"\n").decode().partition("\n\n")[0]
     sent = Sent(rows[rcpt], rcpt, mail_from, headers, "")
-    from syndicate.bounces.ingest import ingest
+    from syndicate.delivery.bounces.ingest import ingest
 
     assert ingest(app, report("postfix-hard.eml", sent)).status == "applied"
     assert status_of(app, rcpt).status == "bounced"
@@ -227,7 +234,7 @@ def test_sigkill_between_parse_commit_and_mark_loses_and_doubles_nothing(
 
 
 def test_bounces_config_is_checked(tmp_path: Path) -> None:
-    from syndicate.errors import ConfigError
+    from syndicate.core.errors import ConfigError
 
     cases = {
         '[mail.bounces]\nsource = "imap"\nhost = "mail.example.org"\nusername = "u"\npassword_env = "P"\nsecurity = "none"\n': "loopback only",
@@ -289,8 +296,8 @@ def test_maildir_delete_keeps_only_what_the_operator_must_see(app: App, config_f
 
 
 def test_the_service_polls_the_mailbox_on_its_schedule(app: App, config_file: Path) -> None:
-    from syndicate import jobs
-    from syndicate.config import BounceMailboxSettings
+    from syndicate.core.config import BounceMailboxSettings
+    from syndicate.service import jobs
 
     sent = send_edition(app, 2)
     [job] = [j for j in jobs.scheduled_jobs(app.settings) if j.name == "bounces"]

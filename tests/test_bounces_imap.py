@@ -19,11 +19,10 @@ import pytest
 from click.testing import CliRunner
 
 from syndicate.cli import main
-from syndicate.context import App
-
+from syndicate.service.context import App
 from tests.bounce_support import HOOK, bounce_config, report, send_edition, status_of
-from tests.dovecot import PASSWORD, USER, Dovecot, dovecot
 from tests.support import REPO
+from tests.support.dovecot import PASSWORD, USER, Dovecot, dovecot
 
 
 @pytest.fixture(scope="module")

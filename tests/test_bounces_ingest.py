@@ -20,16 +20,22 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from syndicate.bounces import verp
-from syndicate.bounces.ingest import ingest
-from syndicate.bounces.parse import parse
-from syndicate.config import BOUNCE_LOCAL_MAX, load_settings
-from syndicate.context import App
-from syndicate.db import webhook_events
-from syndicate.mailers.bounces import report_bounce
-from syndicate.tokens import Signer, signer_for
-
-from tests.bounce_support import BOUNCE_ADDRESS, Sent, bounce_config, report, send_edition, status_of
+from syndicate.core.config import BOUNCE_LOCAL_MAX, load_settings
+from syndicate.core.db import webhook_events
+from syndicate.core.tokens import Signer, signer_for
+from syndicate.delivery.bounces import verp
+from syndicate.delivery.bounces.ingest import ingest
+from syndicate.delivery.bounces.parse import parse
+from syndicate.delivery.mailers.bounces import report_bounce
+from syndicate.service.context import App
+from tests.bounce_support import (
+    BOUNCE_ADDRESS,
+    Sent,
+    bounce_config,
+    report,
+    send_edition,
+    status_of,
+)
 
 
 @pytest.fixture
@@ -108,7 +114,7 @@ def test_bounce_address_is_validated_naming_the_key(tmp_path: Path) -> None:
     assert BOUNCE_LOCAL_MAX == verp.BASE_LOCAL_MAX
     longest = verp.address_for(Signer([b"k" * 32]), f"{'b' * BOUNCE_LOCAL_MAX}@x.org", 2**64 - 1)
     assert len(longest.split("@")[0]) == 64
-    from syndicate.errors import ConfigError
+    from syndicate.core.errors import ConfigError
 
     for bad in ("bounce+x@bounces.example.org", "no-at-sign", f"{'b' * 27}@example.org", "a@b"):
         config = bounce_config(tmp_path, "sqlite:///x.db")
@@ -120,7 +126,7 @@ def test_bounce_address_is_validated_naming_the_key(tmp_path: Path) -> None:
 
 def test_mail_outside_any_delivery_row_uses_the_bare_bounce_address(app: App) -> None:
     """Test copies and confirmation mails: no row for a token to name."""
-    from syndicate.messages import recipient_for
+    from syndicate.delivery.messages import recipient_for
 
     signer = signer_for(app.settings, app.engine)
     common = {"subscriber_id": None, "email": "a@example.org", "name": "", "edition_id": None}
@@ -131,8 +137,7 @@ def test_mail_outside_any_delivery_row_uses_the_bare_bounce_address(app: App) ->
 
 
 def test_without_bounce_address_the_envelope_is_unchanged(tmp_path: Path, store_url: str) -> None:
-    from syndicate.clock import FixedClock
-
+    from syndicate.core.clock import FixedClock
     from tests.support import T0
 
     with App(
@@ -366,7 +371,7 @@ def test_forged_reports_change_nothing_and_are_logged(
             headers=target.headers.replace("/unsubscribe/", "/unsubscribe/x"),
         ),
     }
-    caplog.set_level(logging.WARNING, logger="syndicate.bounces.ingest")
+    caplog.set_level(logging.WARNING, logger="syndicate.delivery.bounces.ingest")
     for what, raw in forgeries.items():
         result = ingest(app, raw)
         assert result.status == "forged", (what, result)

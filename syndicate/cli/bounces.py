@@ -8,8 +8,18 @@ from typing import Any
 
 import click
 
-from syndicate.errors import BadInput, SyndicateError
-from syndicate.cli.base import Obj, err_console, fail, handle_errors, json_option, main_group, out_console, pass_obj, print_json
+from syndicate.cli.base import (
+    Obj,
+    err_console,
+    fail,
+    handle_errors,
+    json_option,
+    main_group,
+    out_console,
+    pass_obj,
+    print_json,
+)
+from syndicate.core.errors import BadInput, SyndicateError
 
 # sysexits.h EX_TEMPFAIL: an MTA's pipe transport keeps the message and retries later.
 EX_TEMPFAIL = 75
@@ -38,7 +48,7 @@ def ingest_command(obj: Obj, source: str | None, as_json: bool) -> None:
         _from_stdin(obj, as_json)
         return
     app = obj.app()
-    from syndicate.bounces.mailbox import poll  # local: imaplib loads only when polling
+    from syndicate.delivery.bounces.mailbox import poll  # local: imaplib loads only when polling
 
     lines: list[dict[str, Any]] = []
 
@@ -55,8 +65,8 @@ def ingest_command(obj: Obj, source: str | None, as_json: bool) -> None:
 
 
 def _from_stdin(obj: Obj, as_json: bool) -> None:
-    from syndicate.bounces.ingest import ingest
-    from syndicate.bounces.parse import MAX_REPORT
+    from syndicate.delivery.bounces.ingest import ingest
+    from syndicate.delivery.bounces.parse import MAX_REPORT
 
     if sys.stdin.isatty():
         raise BadInput(

@@ -29,8 +29,8 @@ from pydantic import (
     model_validator,
 )
 
-from syndicate.configkeys import nearest_key
-from syndicate.errors import ConfigError
+from syndicate.core.configkeys import nearest_key
+from syndicate.core.errors import ConfigError
 
 DEFAULT_CONFIG = "config.toml"
 CONFIG_ENV = "SYNDICATE_CONFIG"
@@ -125,7 +125,7 @@ class DatabaseSettings(Section):
     @field_validator("url")
     @classmethod
     def _supported(cls, value: str) -> str:
-        from syndicate.dburl import DatabaseUrlError, normalise
+        from syndicate.core.dburl import DatabaseUrlError, normalise
 
         try:
             return normalise(value)
@@ -327,7 +327,7 @@ class BounceMailboxSettings(Section):
         return self
 
 
-# 64 (RFC 5321) minus "+" and the VERP token; syndicate.bounces.verp.BASE_LOCAL_MAX.
+# 64 (RFC 5321) minus "+" and the VERP token; syndicate.delivery.bounces.verp.BASE_LOCAL_MAX.
 BOUNCE_LOCAL_MAX = 26
 
 

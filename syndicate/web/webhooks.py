@@ -23,12 +23,11 @@ from typing import Any
 from flask import Request, Response, abort, jsonify, request
 from sqlalchemy.engine import Connection
 
-from syndicate.bounces import events as bounce_events
-from syndicate.bounces.events import Kind, MailEvent
-
-from syndicate.config import secret
-from syndicate.db import transaction
-from syndicate.tokens import same_secret, utf8
+from syndicate.core.config import secret
+from syndicate.core.db import transaction
+from syndicate.core.tokens import same_secret, utf8
+from syndicate.delivery.bounces import events as bounce_events
+from syndicate.delivery.bounces.events import Kind, MailEvent
 from syndicate.web.context import Web
 from syndicate.web.sns import SnsRejected, confirm_subscription, verify
 

@@ -14,9 +14,9 @@ from datetime import datetime
 
 from sqlalchemy.engine import Connection
 
-from syndicate import subscribers as subs
-from syndicate.db import dialect_insert, webhook_events
-from syndicate.sanitize import strip_control_chars
+from syndicate.core.db import dialect_insert, webhook_events
+from syndicate.core.sanitize import strip_control_chars
+from syndicate.readers import subscribers as subs
 
 log = logging.getLogger(__name__)
 

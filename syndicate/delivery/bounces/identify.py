@@ -25,11 +25,11 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
-from syndicate.bounces import verp
-from syndicate.bounces.parse import Report
-from syndicate.db import deliveries
-from syndicate.errors import TokenError
-from syndicate.tokens import Signer
+from syndicate.core.db import deliveries
+from syndicate.core.errors import TokenError
+from syndicate.core.tokens import Signer
+from syndicate.delivery.bounces import verp
+from syndicate.delivery.bounces.parse import Report
 
 _MESSAGE_ID = re.compile(r"<e(\d{1,18})\.s(\d{1,18})@([^>\s]+)>")
 _UNSUBSCRIBE = re.compile(r"/unsubscribe/([A-Za-z0-9_=.-]{1,512})>")

@@ -12,13 +12,13 @@ import logging
 from dataclasses import dataclass
 from typing import Literal
 
-from syndicate.bounces import events
-from syndicate.bounces.identify import Forged, Keys, delivery_for
-from syndicate.bounces.parse import Finding, Report, parse
-from syndicate.context import App
-from syndicate.db import transaction
-from syndicate.messages import message_domain
-from syndicate.tokens import signer_for
+from syndicate.core.db import transaction
+from syndicate.core.tokens import signer_for
+from syndicate.delivery.bounces import events
+from syndicate.delivery.bounces.identify import Forged, Keys, delivery_for
+from syndicate.delivery.bounces.parse import Finding, Report, parse
+from syndicate.delivery.messages import message_domain
+from syndicate.service.context import App
 
 log = logging.getLogger(__name__)
 

@@ -19,12 +19,12 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from syndicate import oserrors
-from syndicate.bounces.ingest import Result, ingest, keys_for
-from syndicate.bounces.parse import MAX_REPORT
-from syndicate.config import BounceMailboxSettings, secret
-from syndicate.context import App
-from syndicate.errors import SyndicateError
+from syndicate.core import oserrors
+from syndicate.core.config import BounceMailboxSettings, secret
+from syndicate.core.errors import SyndicateError
+from syndicate.delivery.bounces.ingest import Result, ingest, keys_for
+from syndicate.delivery.bounces.parse import MAX_REPORT
+from syndicate.service.context import App
 
 KEEP = ("forged", "unmatched")  # never deleted, flagged for the operator
 

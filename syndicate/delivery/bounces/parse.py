@@ -31,8 +31,8 @@ from email.message import EmailMessage, Message
 from email.parser import BytesParser, Parser
 from email.utils import getaddresses, parseaddr
 
-from syndicate.bounces.events import Kind
-from syndicate.mailers.bounces import report_bounce
+from syndicate.delivery.bounces.events import Kind
+from syndicate.delivery.mailers.bounces import report_bounce
 
 MAX_REPORT = 10 * 1024 * 1024  # bytes of a report read at most
 _HEADERS = Parser(policy=policy.default)

@@ -12,8 +12,8 @@ from __future__ import annotations
 from email.utils import parseaddr
 from functools import lru_cache
 
-from syndicate.errors import TokenError
-from syndicate.tokens import COMPACT_MAC, Signer
+from syndicate.core.errors import TokenError
+from syndicate.core.tokens import COMPACT_MAC, Signer
 
 PURPOSE = "bounce"
 SEPARATOR = "+"
