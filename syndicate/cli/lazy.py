@@ -18,6 +18,7 @@ from click.shell_completion import CompletionItem
 # command -> (modules that define it and its subcommands, its short help)
 COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
     "articles": (("articles",), "List, show and remove stored articles."),
+    "bounces": (("bounces",), "Bounce and complaint reports that arrive as mail (DSN, ARF, NDR)."),
     "check": (("admin",), "Build everything a run builds, without sending; report each check."),
     "db": (("admin",), "Database schema."),
     "deliver": (("delivery",), "Drain the outbox: hand queued messages to the mail provider."),

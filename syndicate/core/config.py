@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -326,6 +327,73 @@ class DkimSettings(Section):
     private_key_file: str = Field(description="PEM private key file.")
 
 
+class BounceMailboxSettings(Section):
+    """Where ``syndicate bounces ingest`` (without stdin) finds bounce reports."""
+
+    source: Literal["maildir", "imap"] = Field(description="Poll a Maildir folder or IMAP.")
+    maildir: str | None = Field(None, description="Maildir folder (source 'maildir').")
+    host: str | None = Field(None, description="IMAP server (source 'imap').")
+    port: int | None = Field(
+        None, ge=1, le=65535, description="IMAP port; default 993 (ssl) or 143."
+    )
+    security: Literal["ssl", "starttls", "none"] = Field(
+        "ssl", description="IMAP TLS mode; 'none' only on a loopback address."
+    )
+    username: str | None = Field(None, description="IMAP user.")
+    password_env: EnvName | None = Field(None, description="Env var holding the IMAP password.")
+    mailbox: str = Field("INBOX", description="IMAP mailbox to read.")
+    processed: Literal["flag", "delete"] = Field(
+        "flag",
+        description="After the report is applied: flag it seen (Maildir: move to cur/ "
+        "with the S flag) or delete it.",
+    )
+    timeout: float = Field(30.0, gt=0, description="Seconds per IMAP command.")
+    verify_tls: bool = Field(True, description="Verify the IMAP server certificate.")
+    limit: int = Field(1000, ge=1, le=100_000, description="Messages handled per poll, at most.")
+    schedule: Cron | None = Field(
+        "*/5 * * * *",
+        description="Poll this often under 'syndicate run' (cron, UTC); empty: only when "
+        "'syndicate bounces ingest' runs.",
+    )
+
+    @field_validator("schedule", mode="before")
+    @classmethod
+    def _unscheduled(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+    @model_validator(mode="after")
+    def _source_configured(self) -> BounceMailboxSettings:
+        if self.source == "maildir" and not self.maildir:
+            raise ValueError("source 'maildir' needs maildir = \"path\"")
+        if self.source == "imap":
+            if not self.host or not self.username or not self.password_env:
+                raise ValueError("source 'imap' needs host, username and password_env")
+            if self.security == "none" and self.host not in ("127.0.0.1", "::1", "localhost"):
+                raise ValueError("security 'none' sends the password in clear: loopback only")
+        return self
+
+
+# 64 (RFC 5321) minus "+" and the VERP token; syndicate.delivery.bounces.verp.BASE_LOCAL_MAX.
+BOUNCE_LOCAL_MAX = 26
+
+
+def _bounce_address(value: str | None) -> str | None:
+    """A plain address whose local part leaves room for the VERP token."""
+    if value is None:
+        return None
+    local, at, domain = value.strip().rpartition("@")
+    if not at or not re.fullmatch(r"[A-Za-z0-9_=-]+(\.[A-Za-z0-9_=-]+)*", local):
+        raise ValueError(
+            "must be a plain address like bounce@bounces.example.org "
+            "(letters, digits, '.', '_', '=', '-' before the @; no '+')"
+        )
+    if len(local) > BOUNCE_LOCAL_MAX:
+        raise ValueError(f"the part before @ may have at most {BOUNCE_LOCAL_MAX} characters")
+    if not re.fullmatch(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+", domain):
+        raise ValueError(f"{domain!r} is not a domain name")
+    return f"{local}@{domain.lower()}"
+
+
 class MailSettings(Section):
     provider: Literal["maildir", "smtp", "mailgun", "sendgrid", "postmark", "ses"] = Field(
         "maildir", description="Which mailer delivers."
@@ -347,6 +415,14 @@ class MailSettings(Section):
     ses: SesSettings = Field(default_factory=SesSettings, description="Amazon SES provider.")
     dkim: DkimSettings | None = Field(
         None, description="DKIM signing of raw messages (maildir, smtp, ses)."
+    )
+    bounce_address: Annotated[str | None, AfterValidator(_bounce_address)] = Field(
+        None,
+        description="VERP base address (smtp, maildir): each message's envelope sender "
+        "becomes bounce+<signed delivery token>@domain.",
+    )
+    bounces: BounceMailboxSettings | None = Field(
+        None, description="Mailbox polled by 'syndicate bounces ingest'."
     )
 
     @model_validator(mode="after")

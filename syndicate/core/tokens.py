@@ -17,6 +17,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.exc import IntegrityError
@@ -25,7 +26,7 @@ from syndicate.core.config import Settings
 from syndicate.core.db import meta
 from syndicate.core.errors import TokenError
 
-PURPOSES = ("confirm", "unsubscribe", "preferences", "click")
+PURPOSES = ("confirm", "unsubscribe", "preferences", "click", "bounce")
 
 MAX_TOKEN = 512  # longest token ``check`` accepts (a token lives in a URL path)
 
@@ -66,6 +67,10 @@ def _mac(key: bytes, purpose: str, payload: str) -> str:
     return _b64(digest[:24])
 
 
+COMPACT_MAC = 20  # hex characters: 80 bits of the HMAC
+_COMPACT = re.compile(r"(?:0|[1-9a-f][0-9a-f]{0,15})")  # a 64-bit number, no leading zero
+
+
 # A subject JSON writes as itself between quotes (subscriber ids, the empty subject).
 _PLAIN_SUBJECT = re.compile(r"[A-Za-z0-9_.@+-]*")
 
@@ -90,6 +95,9 @@ class Signer:
         self._signing = {
             purpose: hmac.new(self.keys[0], f"{purpose}|".encode(), hashlib.sha256)
             for purpose in PURPOSES
+        }
+        self._compact = {
+            purpose: _pads(self.keys[0], f"{purpose}|".encode()) for purpose in PURPOSES
         }
 
     def make(self, purpose: str, subject: str | int, expires_at: datetime) -> str:
@@ -125,6 +133,47 @@ class Signer:
         if expires_at < now:
             raise TokenError("this link has expired", hint="ask for a new one")
         return Token(purpose, str(subject), expires_at)
+
+    # -- compact tokens: one number, case-insensitive, for an address's local part ------
+
+    def make_compact(self, purpose: str, number: int) -> str:
+        """``<number hex>-<mac hex>``: lowercase hex digits only, so a mail server that
+        lowercases (or uppercases) the local part of an address keeps it valid, and
+        short (at most 16 + 1 + 20 characters). No expiry: what it names (a delivery
+        row) stays what it is, and only a holder of the key can make one. Made once
+        per recipient: HMAC-SHA256 from precomputed pad states (RFC 2104), about a
+        microsecond, where ``hmac.HMAC.copy`` costs several."""
+        pads = self._compact.get(purpose)
+        if pads is None or number < 0:
+            raise ValueError(f"cannot sign {number!r} for {purpose!r}")
+        text = format(number, "x")
+        inner, outer = pads[0].copy(), pads[1].copy()
+        inner.update(text.encode("ascii"))
+        outer.update(inner.digest())
+        return f"{text}-{outer.hexdigest()[:COMPACT_MAC]}"
+
+    def check_compact(self, token: str, purpose: str) -> int:
+        """The number a compact token carries, in any letter case; TokenError when forged."""
+        text, _, mac = token.lower().partition("-")
+        if not _COMPACT.fullmatch(text) or len(mac) != COMPACT_MAC:
+            raise TokenError("this token is not valid")
+        expected = (
+            hmac.new(key, f"{purpose}|{text}".encode(), hashlib.sha256).hexdigest()[:COMPACT_MAC]
+            for key in self.keys
+        )
+        if not any(same_secret(mac, good) for good in expected):
+            raise TokenError("this token is not valid")
+        return int(text, 16)
+
+
+def _pads(key: bytes, prefix: bytes) -> tuple[Any, Any]:
+    """HMAC-SHA256's inner state (with ``prefix`` absorbed) and outer state for ``key``."""
+    if len(key) > 64:
+        key = hashlib.sha256(key).digest()
+    key = key.ljust(64, b"\0")
+    inner = hashlib.sha256(bytes(b ^ 0x36 for b in key))
+    inner.update(prefix)
+    return inner, hashlib.sha256(bytes(b ^ 0x5C for b in key))
 
 
 def _stored_key(engine: Engine) -> bytes:

@@ -28,6 +28,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from syndicate.core.config import Settings
+from syndicate.delivery.bounces import verp
 
 if TYPE_CHECKING:
     from syndicate.core.tokens import Signer
@@ -72,6 +73,9 @@ class Recipient:
     message_id: str
     unsubscribe_url: str
     preferences_url: str
+    # The envelope sender (SMTP MAIL FROM, a Maildir's Return-Path) when
+    # ``[mail] bounce_address`` is set: VERP for a delivery row, else the bare address.
+    envelope_from: str | None = None
 
 
 def header_value(value: str) -> str:
@@ -127,6 +131,9 @@ def recipient_for(
 
             message_id = f"<{secrets.token_hex(12)}@{domain}>"
     unsubscribe, preferences = signer.make_many(_LINK_PURPOSES, subject, expires)
+    envelope_from = settings.mail.bounce_address
+    if envelope_from is not None and delivery_id is not None:
+        envelope_from = verp.address_for(signer, envelope_from, delivery_id)
     return Recipient(
         delivery_id=delivery_id,
         subscriber_id=subscriber_id,
@@ -135,6 +142,7 @@ def recipient_for(
         message_id=message_id,
         unsubscribe_url=f"{base}unsubscribe/{unsubscribe}",
         preferences_url=f"{base}preferences/{preferences}",
+        envelope_from=envelope_from,
     )
 
 

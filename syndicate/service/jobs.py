@@ -26,6 +26,7 @@ from syndicate.core.config import Settings
 from syndicate.core.db import editions, job_runs, webhook_events, workers
 from syndicate.core.errors import SyndicateError
 from syndicate.core.schedules import latest_fire_time, slot_key, slot_time
+from syndicate.delivery.bounces.mailbox import poll as poll_mailbox
 from syndicate.readers.audience import prune as prune_audience
 from syndicate.service import claims
 from syndicate.service.context import App
@@ -260,6 +261,11 @@ def deliver(app: App) -> Any:
     return drain(app, once=True)
 
 
+def poll_bounces(app: App) -> dict[str, int]:
+    """Apply the bounce and complaint reports waiting in ``[mail.bounces]``."""
+    return dict(poll_mailbox(app))
+
+
 def housekeeping(app: App) -> dict[str, int]:
     """Prune job history, webhook replay records, stale worker rows and old feed audience."""
     now = app.clock.now()
@@ -321,6 +327,7 @@ def resumable_work(app: App, job: str, slot: str) -> Callable[[], Any] | None:
         "publish": lambda: publish_feeds(app),
         "housekeeping": lambda: housekeeping(app),
         "deliver": lambda: deliver(app),
+        "bounces": lambda: poll_bounces(app),
     }
     return works.get(job)
 
@@ -382,6 +389,8 @@ def run_once(app: App) -> list[JobOutcome]:
     outcomes.append(run_claimed(app, "feeds", now_slot(app), lambda: build_and_publish(app)))
     outcomes += catch_up(app)
     outcomes.append(run_claimed(app, "deliver", now_slot(app), lambda: deliver(app)))
+    if app.settings.mail.bounces is not None:
+        outcomes.append(run_claimed(app, "bounces", now_slot(app), lambda: poll_bounces(app)))
     return outcomes
 
 
@@ -440,6 +449,10 @@ def scheduled_jobs(settings: Settings) -> list[ScheduledJob]:
             "housekeeping", schedule.housekeeping, utc, _claimed("housekeeping", utc, housekeeping)
         )
     )
+    bounces = settings.mail.bounces
+    if bounces is not None and bounces.schedule:
+        poll = _claimed("bounces", utc, poll_bounces)
+        entries.append(ScheduledJob("bounces", bounces.schedule, utc, poll))
     for source in settings.sources:
         job = f"source:{source.name}"
         pull = partial(pull_source, name=source.name)

@@ -17,25 +17,23 @@ import hmac
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 
 from flask import Request, abort, jsonify, request
 from sqlalchemy.engine import Connection
 from werkzeug.wrappers import Response as BaseResponse
 
 from syndicate.core.config import secret
-from syndicate.core.db import dialect_insert, transaction, webhook_events
-from syndicate.core.sanitize import strip_control_chars
+from syndicate.core.db import transaction
 from syndicate.core.tokens import same_secret, utf8
-from syndicate.readers import subscribers as subs
+from syndicate.delivery.bounces import events as bounce_events
+from syndicate.delivery.bounces.events import Kind, MailEvent
 from syndicate.web.context import Web
 from syndicate.web.sns import SnsRejected, confirm_subscription, verify
 
 log = logging.getLogger(__name__)
 
-Kind = Literal["hard_bounce", "soft_bounce", "complaint"]
 # Signed timestamps older than this are refused; newer replays are caught by event id.
 MAX_AGE = timedelta(hours=12)
 
@@ -68,26 +66,6 @@ def _objects(value: Any, what: str) -> list[dict[str, Any]]:
     if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
         raise Malformed(f"{what} is not a JSON array of objects")
     return value
-
-
-@dataclass(frozen=True)
-class MailEvent:
-    """One bounce or complaint; its text fields are made storable on creation."""
-
-    event_id: str
-    kind: Kind
-    email: str
-    reason: str
-
-    def __post_init__(self) -> None:
-        for name in ("event_id", "email", "reason"):
-            object.__setattr__(self, name, _storable(getattr(self, name)))
-
-
-def _storable(text: str) -> str:
-    """Text any store accepts: no NUL or other XML-illegal controls (PostgreSQL refuses
-    NUL) and no lone surrogates (JSON allows them; no database driver encodes them)."""
-    return strip_control_chars(text.encode("utf-8", "replace").decode("utf-8"))
 
 
 def _keys(web: Web, provider: str) -> list[str]:
@@ -324,26 +302,6 @@ def receive(web: Web, provider: str) -> BaseResponse:
 
 
 def apply(conn: Connection, web: Web, provider: str, event: MailEvent, now: datetime) -> bool:
-    """Record the event id and act on it, in the caller's transaction; False for a replay
-    (also for the same id twice in one request)."""
-    # RETURNING, not rowcount: psycopg reports -1 for ON CONFLICT DO NOTHING.
-    claimed = conn.execute(
-        dialect_insert(conn)(webhook_events)
-        .values(provider=provider, event_id=event.event_id[:300], received_at=now)
-        .on_conflict_do_nothing(index_elements=["provider", "event_id"])
-        .returning(webhook_events.c.event_id)
-    ).first()
-    if claimed is None:
-        return False
-    reason = f"{provider}: {event.reason}"[:1000]
-    subscriber = subs.record_bounce(
-        conn,
-        event.email,
-        event.kind,
-        reason=reason,
-        now=now,
-        limit=web.app.settings.web.soft_bounce_limit,
-    )
-    if subscriber is not None:
-        log.info("webhook %s: %s for subscriber %s", provider, event.kind, subscriber.id)
-    return True
+    """Record the event id and act on it (``bounces.events.apply``); False for a replay."""
+    limit = web.app.settings.web.soft_bounce_limit
+    return bounce_events.apply(conn, provider, event, now=now, limit=limit)

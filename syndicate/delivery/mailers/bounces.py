@@ -41,3 +41,20 @@ def smtp_bounce(code: int, text: str) -> Bounce | None:
     if klass == 4 and subject == 0:
         return "soft"
     return None
+
+
+def report_bounce(status: str) -> Bounce:
+    """``hard`` or ``soft`` for a failure a bounce report (DSN) states with an enhanced
+    status: the refusal rule above, except that a reported failure always counts.
+
+    What the rule leaves alone while sending (X.3-X.7: system, network, policy) counts
+    as a soft bounce here, as providers' webhooks report blocks: the message was
+    given up on. ``5.0.0`` (Exim, qmail: "unknown user" without detail) is hard.
+    """
+    found = _ENHANCED.search(status)
+    if found is None:
+        return "soft"
+    klass, subject, detail = (int(part) for part in found.groups())
+    if klass == 5 and (subject, detail) == (0, 0):
+        return "hard"
+    return smtp_bounce(klass * 100 + 50, found.group(0)) or "soft"

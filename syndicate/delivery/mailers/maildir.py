@@ -63,7 +63,7 @@ class MaildirMailer:
             tmp = self.path / "tmp" / name
             try:
                 # Mail stores keep messages with local line ends.
-                _write_synced(tmp, message.raw().replace(b"\r\n", b"\n"))
+                _write_synced(tmp, _stored(message).replace(b"\r\n", b"\n"))
                 os.replace(tmp, self.path / "new" / name)
             except OSError as exc:
                 with contextlib.suppress(OSError):  # a partial file must not stay in tmp/
@@ -77,6 +77,15 @@ class MaildirMailer:
 
     def close(self) -> None:
         pass
+
+
+def _stored(message: OutgoingMessage) -> bytes:
+    """The message as a delivering MTA stores it: with ``Return-Path`` (the envelope
+    sender) on top when one is set, so a bounce-handling test can read it back."""
+    sender = message.recipient.envelope_from
+    if sender is None:
+        return message.raw()
+    return b"Return-Path: <" + sender.encode("ascii") + b">\r\n" + message.raw()
 
 
 def _write_synced(path: Path, data: bytes) -> None:

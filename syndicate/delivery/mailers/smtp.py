@@ -206,7 +206,9 @@ class SmtpMailer:
     def send_batch(self, batch: Sequence[OutgoingMessage]) -> list[SendResult]:
         results: list[SendResult] = []
         for index, message in enumerate(batch):
-            envelope_from = _envelope_from(message.edition.content.from_addr)
+            envelope_from = message.recipient.envelope_from or _envelope_from(
+                message.edition.content.from_addr
+            )
             try:
                 try:
                     result = self._send_one(message, envelope_from)
