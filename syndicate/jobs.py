@@ -182,17 +182,12 @@ def send_digest(app: App, name: str, *, slot: datetime | None = None) -> DigestR
 def queue_edition(app: App, conn: Connection, edition: Any) -> int:
     """Queue a composed edition for every current subscriber (idempotent) and hold
     the new rows for ``send_at_local``; returns the rows added."""
+    from .digest.variants import queue
     from .messages import message_domain
-    from .outbox import enqueue, hold_until_local_hour
+    from .outbox import hold_until_local_hour
 
     now = app.clock.now()  # one instant: the hold finds the rows enqueue added by it
-    queued = enqueue(
-        conn,
-        edition_id=edition.id,
-        digest=edition.digest,
-        now=now,
-        domain=message_domain(app.settings),
-    )
+    queued = queue(app, conn, edition, now=now, domain=message_domain(app.settings))
     settings = app.settings.digest(edition.digest)
     if settings.send_at_local is not None:
         hold_until_local_hour(

@@ -25,16 +25,20 @@ from email import policy
 from email.header import Header
 from email.utils import format_datetime, formataddr, getaddresses, parseaddr
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .config import Settings
-
-if TYPE_CHECKING:
-    from .tokens import Signer
+from .tokens import Signer, feed_token
 
 # The per-recipient values an edition's HTML and text may carry. One definition:
 # syndicate.digest imports it from here.
-PLACEHOLDERS = ("@@unsubscribe_url@@", "@@preferences_url@@", "@@name@@", "@@email@@")
+PLACEHOLDERS = (
+    "@@unsubscribe_url@@",
+    "@@preferences_url@@",
+    "@@name@@",
+    "@@email@@",
+    "@@feed_url@@",
+)
 _SPLIT = re.compile("(" + "|".join(re.escape(p) for p in PLACEHOLDERS) + ")")
 
 CRLF = b"\r\n"
@@ -72,6 +76,7 @@ class Recipient:
     message_id: str
     unsubscribe_url: str
     preferences_url: str
+    feed_url: str = ""
 
 
 def header_value(value: str) -> str:
@@ -109,6 +114,7 @@ def recipient_for(
     edition_id: int | None,
     now: datetime,
     message_id: str | None = None,
+    feed_key: int = 0,
 ) -> Recipient:
     """A recipient with signed unsubscribe and preferences links on the web app's URL.
 
@@ -127,6 +133,10 @@ def recipient_for(
 
             message_id = f"<{secrets.token_hex(12)}@{domain}>"
     unsubscribe, preferences = signer.make_many(_LINK_PURPOSES, subject, expires)
+    if subscriber_id is None:
+        feed = f"{base}my"
+    else:
+        feed = f"{base}my/{feed_token(signer, subscriber_id, feed_key)}/atom.xml"
     return Recipient(
         delivery_id=delivery_id,
         subscriber_id=subscriber_id,
@@ -135,6 +145,7 @@ def recipient_for(
         message_id=message_id,
         unsubscribe_url=f"{base}unsubscribe/{unsubscribe}",
         preferences_url=f"{base}preferences/{preferences}",
+        feed_url=feed,
     )
 
 
@@ -150,13 +161,21 @@ def list_id_for(settings: Settings, digest_name: str) -> str:
     return f"{header_value(title)} <{digest_name}.{message_domain(settings)}>"
 
 
+WELCOME_SUFFIX = ".welcome"  # editions of welcome mails: "<digest>.welcome" (never a slug)
+
+
+def base_digest(name: str) -> str:
+    """The digest an edition belongs to (a welcome edition belongs to its digest)."""
+    return name.removesuffix(WELCOME_SUFFIX)
+
+
 def edition_content(settings: Settings, edition: Mapping[str, Any]) -> EditionContent:
     """The content of a stored edition (a row of ``editions``), ready for ``prepare``.
 
     From and Reply-To come from the digest's config, else ``[mail]``; Date is when
     the edition was composed, so a resend carries the same Date.
     """
-    name = edition["digest"]
+    name = base_digest(edition["digest"])
     digest = next((d for d in settings.digests if d.name == name), None)
     from_addr = (digest.from_ if digest else None) or settings.mail.from_
     reply_to = (digest.reply_to if digest else None) or settings.mail.reply_to
@@ -386,6 +405,7 @@ class PreparedEdition:
             "preferences_url": r.preferences_url,
             "name": header_value(r.name),
             "email": header_value(r.email),
+            "feed_url": r.feed_url,
         }
 
     def personal_headers(self, r: Recipient) -> bytes:
@@ -462,6 +482,7 @@ def public_html(html: str, base_url: str) -> str:
         "preferences_url": f"{base_url}preferences",
         "name": "",
         "email": "your address",
+        "feed_url": f"{base_url}my",
     }
     statics, keys = _split(html)
     return _fill(statics, keys, lambda key: _escape_html(generic[key]))
