@@ -17,7 +17,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ..context import App
 from ..errors import BadInput, SyndicateError
-from . import admin, archive, feedserve, metrics, pages, redirects, webhooks
+from . import admin, archive, feedserve, metrics, pages, privatefeed, redirects, webhooks
 from .context import Web, web
 from .hosts import TrustedHost, path_only
 from .security import add_security_headers
@@ -43,6 +43,9 @@ ROUTES = (
     Route("/unsubscribe/<token>", "unsubscribe", pages.unsubscribe, BOTH),
     Route("/preferences", "preferences_help", pages.link_help),
     Route("/preferences/<token>", "preferences", pages.preferences, BOTH),
+    Route("/my", "private_feed_help", pages.link_help),
+    Route("/my/<token>/atom.xml", "private_atom", privatefeed.atom),
+    Route("/my/<token>/feed.json", "private_json", privatefeed.json_feed),
     Route("/digests/<name>/", "digest_index", archive.index),
     Route("/digests/<name>/atom.xml", "digest_atom", archive.atom),
     Route("/digests/<name>/<date>", "edition", archive.edition),
@@ -101,6 +104,7 @@ def _relative_location(response: Response) -> Response:
 _TITLES = {
     404: "Page not found",
     405: "Not allowed",
+    410: "Gone",
     413: "Too large",
     400: "Bad request",
 }

@@ -14,11 +14,14 @@ from zoneinfo import available_timezones
 
 from flask import Response, abort, request, url_for
 
+from .. import choices
 from .. import subscribers as subs
 from ..db import transaction
+from ..digest.welcome import queue_welcome
 from ..errors import SyndicateError, TokenError
 from .confirmation import send_confirmation
 from .context import Web, client_ip
+from .privatefeed import feed_urls
 from .security import csrf_ok, csrf_token, same_origin
 
 log = logging.getLogger(__name__)
@@ -38,11 +41,6 @@ def _field(name: str) -> str:
     return (request.form.get(name) or "")[:MAX_FIELD]
 
 
-def _chosen_digests(web: Web) -> list[str]:
-    known = [d.name for d in web.app.settings.digests]
-    return [d for d in request.form.getlist("digest")[:50] if d in known]
-
-
 def invalid_link(web: Web, error: TokenError) -> Response:
     return web.page(
         "message.html",
@@ -59,11 +57,12 @@ def invalid_link(web: Web, error: TokenError) -> Response:
 
 def subscribe(web: Web) -> Response:
     digests = web.app.settings.digests
+    offered = choices.choices(web.app.settings)
     if not changing():
         return web.page(
             "subscribe.html",
             digests=digests,
-            chosen=[d.name for d in digests],
+            choices=choices.form_state(offered, {c.digests[0].name: None for c in offered}),
             email="",
             given_name="",
             error=None,
@@ -80,7 +79,8 @@ def subscribe(web: Web) -> Response:
         )
     if _field(HONEYPOT):
         return _check_inbox(web)  # a bot: same answer, nothing done
-    email, name, chosen = _field("email"), _field("name"), _chosen_digests(web)
+    email, name = _field("email"), _field("name")
+    chosen = choices.read_form(web.app.settings, request.form)  # NotOffered: a 400
     error = None
     try:
         subs.normalise(email)
@@ -94,15 +94,17 @@ def subscribe(web: Web) -> Response:
             status=400,
             private=True,
             digests=digests,
-            chosen=chosen,
+            choices=choices.form_state(offered, choices.as_tags(chosen)),
             email=email,
             given_name=subs.clean_name(name),
             error=error,
         )
     with transaction(web.app.engine) as conn:
         subscriber, send = subs.request(
-            conn, email, name=name, digests=chosen, now=web.app.clock.now()
+            conn, email, name=name, digests=list(chosen), now=web.app.clock.now()
         )
+        if send:  # the digests were (re)set: their topics go with them
+            choices.set_topics(conn, subscriber.id, chosen)
     if send:
         try:
             send_confirmation(web.app, web.signer, subscriber)
@@ -135,7 +137,9 @@ def confirm(web: Web, token: str) -> Response:
         if subscriber is None:
             return invalid_link(web, TokenError("this link is not valid"))
         if changing():
-            subs.confirm(conn, subscriber_id, web.app.clock.now())
+            now = web.app.clock.now()
+            if subs.confirm(conn, subscriber_id, now):
+                queue_welcome(web.app, conn, subscriber, now)
             subscriber = subs.get(conn, subscriber_id)
     assert subscriber is not None
     if subscriber.status == "active":
@@ -221,25 +225,39 @@ def preferences(web: Web, token: str) -> Response:
         timezone = _field("timezone").strip() or None
         try:
             with transaction(web.app.engine) as conn:
-                subs.set_preferences(
-                    conn,
-                    subscriber_id,
-                    digests=_chosen_digests(web),
-                    timezone=timezone,
-                    name=_field("name"),
-                    now=web.app.clock.now(),
-                )
+                if request.form.get("action") == "revoke-feed":
+                    choices.revoke_feed(conn, subscriber_id)
+                else:
+                    chosen = choices.read_form(web.app.settings, request.form)
+                    subs.set_preferences(
+                        conn,
+                        subscriber_id,
+                        digests=list(chosen),
+                        timezone=timezone,
+                        name=_field("name"),
+                        now=web.app.clock.now(),
+                    )
+                    choices.set_topics(conn, subscriber_id, chosen)
+                    left = [d for d in subscriber.digests if d not in chosen]
+                    choices.stop_pending(conn, subscriber_id, left)
                 subscriber = subs.get(conn, subscriber_id)
             saved = True
         except SyndicateError as exc:
             error, status = exc.message, 400
     assert subscriber is not None
+    with web.app.engine.connect() as conn:
+        topics = choices.topics_of(conn, subscriber_id)
     return web.page(
         "preferences.html",
         status=status,
         private=True,
         subscriber=subscriber,
         digests=web.app.settings.digests,
+        choices=choices.form_state(
+            choices.choices(web.app.settings),
+            {d: t for d, t in topics.items() if d in subscriber.digests},
+        ),
+        feed=feed_urls(web, subscriber_id, subscriber.feed_key),
         timezones=_TIMEZONES,
         saved=saved,
         error=error,
