@@ -75,8 +75,10 @@ def choices(settings: Settings) -> list[Choice]:
 
 def parse_topics(digest: DigestSettings, given: Sequence[str]) -> str | None:
     """The stored form of a topic pick: None for all (or none picked), else the key."""
+    if len(given) > MAX_VALUES:
+        raise NotOffered(f"too many topics for {digest.title!r}")
     offered = {topic.tag for topic in digest.topics}
-    wanted = set(given[:MAX_VALUES])
+    wanted = set(given)
     unknown = sorted(wanted - offered)
     if unknown:
         raise NotOffered(f"{digest.title!r} offers no topic {unknown[0][:60]!r}")
