@@ -210,6 +210,7 @@ def test_switching_frequency_never_sends_an_article_twice(app: App, client: Flas
     mail = inbox(app)
     assert titles(mail["weekly@example.org"][0]) == {TRAMS, THEATRE, DERBY, BUSES}
     [daily, weekly] = mail["switch@example.org"]
+    assert titles(daily) == {THEATRE, DERBY, BUSES}
     assert titles(weekly) == {TRAMS}  # only what the daily did not bring
 
 
