@@ -162,6 +162,9 @@ def test_each_reader_gets_only_their_topics_from_one_inlining(
     assert titles(mail["sport@example.org"][0]) == {TRAMS, DERBY, BUSES}
     transport = mail["transport@example.org"][0].get_body(("html",)).get_content()
     assert "2 new articles" in transport and "4 new articles" not in transport
+    text = mail["transport@example.org"][0].get_body(("plain",)).get_content()
+    assert "1. Bus lanes extended" in text and "2. Night trams return" in text  # renumbered
+    assert "@@" not in text and "@@" not in transport
     assert "Derby" not in transport.split("<body")[1]  # the preheader is theirs too
     # The footer links the reader's own private feed.
     assert re.search(r'href="https://news\.example\.org/my/[^"]+/atom\.xml"', transport)

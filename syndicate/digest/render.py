@@ -78,6 +78,7 @@ _BEGIN = Markup("<!--@@article:{}@@-->")  # literal markup: the id is an int
 _END = Markup("<!--@@/article@@-->")
 ARTICLE_BEGIN, ARTICLE_END = str(_BEGIN), str(_END)
 SLOTS = {key: f"@@v:{key}@@" for key in ("subject", "preheader", "count_label")}
+NUMBER = "@@v:number@@"  # an article's place in the list, counted again after a cut
 _NO_MARK = Markup("")
 
 
@@ -91,9 +92,10 @@ def preheader(titles: Sequence[str]) -> str:
 
 
 def _article_context(
-    article: Article, settings: Settings, tz: Any, *, marked: bool = False
+    article: Article, settings: Settings, tz: Any, number: int, *, marked: bool = False
 ) -> dict[str, Any]:
     return {
+        "number": NUMBER if marked else number,
         "begin": _BEGIN.format(int(article.id)) if marked else _NO_MARK,
         "end": _END if marked else _NO_MARK,
         "title": article.title,
@@ -133,7 +135,10 @@ def template_context(
         "more_url": settings.site.url,
         "view_url": url,
     }
-    items = [_article_context(article, settings, tz, marked=marked) for article in articles]
+    items = [
+        _article_context(article, settings, tz, number, marked=marked)
+        for number, article in enumerate(articles, 1)
+    ]
     return {
         "site": settings.site,
         "digest": digest,
@@ -156,10 +161,6 @@ def render_subject(digest: DigestSettings, context: dict[str, Any]) -> str:
     return header_value(
         render_string(digest.subject, label=f"digest {digest.name!r} subject", **context)
     )
-
-
-def render_text(settings: Settings, digest: DigestSettings, subject: str, context: Any) -> str:
-    return render(settings.templates_dir, digest.text_template, subject=subject, **context)
 
 
 def inline_css(html: str) -> str:
@@ -203,8 +204,11 @@ def render_edition(
             settings, digest, articles, slot=slot, more_count=more_count, marked=True
         )
         html = render(templates, digest.html_template, subject=SLOTS["subject"], **context)
+        text = render(templates, digest.text_template, subject=SLOTS["subject"], **context)
         inlined = inline_css(html)
-        return RenderedEdition(subject=subject, html=inlined, text="", check=presend_check(inlined))
+        return RenderedEdition(
+            subject=subject, html=inlined, text=text, check=presend_check(inlined)
+        )
     html = render(templates, digest.html_template, subject=subject, **context)
     text = render(templates, digest.text_template, subject=subject, **context)
     inlined = inline_css(html)

@@ -23,10 +23,11 @@ from __future__ import annotations
 
 import hashlib
 import html
+import itertools
 import json
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -49,12 +50,12 @@ from ..outbox import enqueue
 from .render import (
     ARTICLE_BEGIN,
     ARTICLE_END,
+    NUMBER,
     SLOTS,
     count_label,
     preheader,
     render_edition,
     render_subject,
-    render_text,
     template_context,
 )
 
@@ -66,6 +67,7 @@ _FENCED = re.compile(
     re.escape(ARTICLE_BEGIN).replace(r"\{\}", r"(\d+)") + "(.*?)" + re.escape(ARTICLE_END),
     re.DOTALL,
 )
+_NUMBER = re.compile(re.escape(NUMBER))
 
 
 def topics_key(tags: Iterable[str]) -> str:
@@ -113,7 +115,7 @@ class Variants:
         self.edition = edition
         self.digest = app.settings.digest(edition.digest)
         self.articles = by_ids(conn, list(edition.article_ids))
-        self._fenced: Fenced | bool | None = False  # False: not rendered yet
+        self._fenced: tuple[Fenced | None, Fenced | None] | None = None  # not rendered yet
         self._ids: dict[str, int] = {}
         self.carried: dict[int, tuple[int, ...]] = {}  # variant id -> its articles
         for vid, key, ids in conn.execute(
@@ -132,61 +134,72 @@ class Variants:
     def ensure(self, key: str, ids: Sequence[int]) -> int | None:
         """The id of the variant ``key`` carrying ``ids``, stored now if new; None when
         it would be empty and the digest skips empty editions (no mail)."""
-        if not ids and self.digest.skip_empty:
-            return None
-        if key in self._ids:
-            return self._ids[key]
-        subject, body, text = self._render(ids)
-        values = {
-            "edition_id": self.edition.id,
-            "key": key,
-            "subject": subject,
-            "html": body,
-            "text": text,
-            "article_ids": list(ids),
-            "created_at": self.app.clock.now(),
-        }
-        self.conn.execute(
-            dialect_insert(self.conn)(edition_variants)
-            .values(**values)
-            .on_conflict_do_nothing(index_elements=["edition_id", "key"])
-        )
-        vid = self.conn.execute(
-            select(edition_variants.c.id).where(
-                edition_variants.c.edition_id == self.edition.id, edition_variants.c.key == key
+        return self.ensure_all({key: tuple(ids)})[key]
+
+    def ensure_all(self, wanted: Mapping[str, tuple[int, ...]]) -> dict[str, int | None]:
+        """``ensure`` for many keys: the new ones rendered, then stored in one statement."""
+        now = self.app.clock.now()
+        new = []
+        for key, ids in wanted.items():
+            if key in self._ids or (not ids and self.digest.skip_empty):
+                continue
+            subject, body, text = self._render(ids)
+            new.append(
+                {
+                    "edition_id": self.edition.id,
+                    "key": key,
+                    "subject": subject,
+                    "html": body,
+                    "text": text,
+                    "article_ids": list(ids),
+                    "created_at": now,
+                }
             )
-        ).scalar_one()
-        self._ids[key] = vid
-        self.carried[vid] = tuple(ids)
-        return vid
+        if new:
+            self.conn.execute(
+                dialect_insert(self.conn)(edition_variants).on_conflict_do_nothing(
+                    index_elements=["edition_id", "key"]
+                ),
+                new,
+            )
+            stored = self.conn.execute(
+                select(edition_variants.c.key, edition_variants.c.id).where(
+                    edition_variants.c.edition_id == self.edition.id,
+                    edition_variants.c.key.in_([row["key"] for row in new]),
+                )
+            )
+            for key, vid in stored:
+                self._ids[key] = vid
+                self.carried[vid] = tuple(wanted[key])
+        return {key: self._ids.get(key) for key in wanted}
 
     def _render(self, ids: Sequence[int]) -> tuple[str, str, str]:
-        settings = self.app.settings
-        chosen = [a for a in self.articles if a.id in set(ids)]
+        wanted = set(ids)
+        chosen = [a for a in self.articles if a.id in wanted]
         more = self.edition.more_count
-        context = template_context(
-            settings, self.digest, chosen, slot=self.edition.slot, more_count=more
-        )
-        subject = render_subject(self.digest, context)
-        text = render_text(settings, self.digest, subject, context)
-        fenced = self._source()
-        if fenced is None or not chosen:
+        html_source, text_source = self._sources()
+        if html_source is None or text_source is None or not chosen:
             rendered = render_edition(
                 self.app, self.digest.name, chosen, slot=self.edition.slot, more_count=more
             )
             return rendered.subject, rendered.html, rendered.text
-        body = fenced.cut([a.id for a in chosen])
+        context = template_context(
+            self.app.settings, self.digest, chosen, slot=self.edition.slot, more_count=more
+        )
+        subject = render_subject(self.digest, context)
         values = {
             "subject": subject,
             "preheader": preheader([a.title for a in chosen]),
             "count_label": count_label(len(chosen) + more),
         }
-        for name, slot in SLOTS.items():
-            body = body.replace(slot, html.escape(values[name]))
+        order = [a.id for a in chosen]
+        body = _fill(html_source.cut(order), values, html.escape)
+        text = _fill(text_source.cut(order), values, str)
         return subject, body, text
 
-    def _source(self) -> Fenced | None:
-        if self._fenced is False:
+    def _sources(self) -> tuple[Fenced | None, Fenced | None]:
+        """The edition rendered once with fences: HTML (inlined) and text."""
+        if self._fenced is None:
             marked = render_edition(
                 self.app,
                 self.digest.name,
@@ -195,9 +208,17 @@ class Variants:
                 more_count=self.edition.more_count,
                 marked=True,
             )
-            self._fenced = Fenced.parse(marked.html, [a.id for a in self.articles])
-        assert self._fenced is not True
+            ids = [a.id for a in self.articles]
+            self._fenced = (Fenced.parse(marked.html, ids), Fenced.parse(marked.text, ids))
         return self._fenced
+
+
+def _fill(source: str, values: Mapping[str, str], escape: Callable[[str], str]) -> str:
+    """The slots filled and the articles numbered again from 1."""
+    for name, slot in SLOTS.items():
+        source = source.replace(slot, escape(values[name]))
+    numbers = itertools.count(1)
+    return _NUMBER.sub(lambda _: str(next(numbers)), source)
 
 
 def queue(app: App, conn: Connection, edition: Edition, *, now: datetime, domain: str) -> int:
@@ -221,8 +242,7 @@ def queue(app: App, conn: Connection, edition: Edition, *, now: datetime, domain
         )
         .distinct()
     ).scalars()
-    for key in list(keys):
-        variants.ensure(f"t:{key}", variants.for_topics(key))
+    variants.ensure_all({f"t:{key}": variants.for_topics(key) for key in keys})
     added = enqueue(
         conn, edition_id=edition.id, digest=digest.name, now=now, domain=domain, variants=True
     )
