@@ -439,3 +439,17 @@ def test_a_digest_without_welcome_sends_none(app: App, client: FlaskClient) -> N
     )[1]
     client.post(link)
     assert drain(app, once=True).sent == 0
+
+
+def test_the_console_preview_shows_no_working_private_feed_link(app: App) -> None:
+    from syndicate.console.editions import get, message_for
+
+    articles(app)
+    subscriber = reader(app, "r@example.org", "weekly")
+    run = send_digest(app, "weekly", slot=WEEKLY_SLOT)
+    with app.engine.connect() as conn:
+        edition = get(conn, run.edition_id)
+        found = subs.get(conn, subscriber)
+    shown = message_for(app, edition, found)
+    assert "https://news.example.org/my/preview-not-a-working-link/atom.xml" in shown.html
+    assert not re.search(r"/my/(?!preview-not-a-working-link)[^/\"]+/atom\.xml", shown.html)
