@@ -453,3 +453,20 @@ def test_the_console_preview_shows_no_working_private_feed_link(app: App) -> Non
     shown = message_for(app, edition, found)
     assert "https://news.example.org/my/preview-not-a-working-link/atom.xml" in shown.html
     assert not re.search(r"/my/(?!preview-not-a-working-link)[^/\"]+/atom\.xml", shown.html)
+
+
+def test_a_broken_welcome_template_never_keeps_a_reader_from_confirming(
+    app: App, client: FlaskClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    folder = app.settings.templates_dir / "email"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "welcome.html").write_text("{% if %}")
+    client.post("/subscribe", data={"email": "new@example.org", "often-news": "weekly"})
+    [confirmation] = inbox(app)["new@example.org"]
+    link = re.search(
+        r"https://news\.example\.org(/confirm/\S+)", confirmation.get_body(("plain",)).get_content()
+    )[1]
+    assert client.post(link).status_code == 200
+    with app.engine.connect() as conn:
+        assert subs.find(conn, "new@example.org").status == "active"
+    assert "welcome for subscriber" in caplog.text and "welcome.html" in caplog.text

@@ -9,10 +9,11 @@ address was known, so the form cannot be used to probe the list.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from zoneinfo import available_timezones
 
 from flask import Response, abort, request, url_for
+from sqlalchemy.engine import Connection
 
 from .. import choices
 from .. import subscribers as subs
@@ -139,7 +140,7 @@ def confirm(web: Web, token: str) -> Response:
         if changing():
             now = web.app.clock.now()
             if subs.confirm(conn, subscriber_id, now):
-                queue_welcome(web.app, conn, subscriber, now)
+                _welcome(web, conn, subscriber, now)
             subscriber = subs.get(conn, subscriber_id)
     assert subscriber is not None
     if subscriber.status == "active":
@@ -159,6 +160,16 @@ def confirm(web: Web, token: str) -> Response:
             hint="Subscribe again from the form if you want our mail.",
         )
     return web.page("confirm.html", private=True, subscriber=subscriber, action=request.path)
+
+
+def _welcome(web: Web, conn: Connection, subscriber: subs.Subscriber, now: datetime) -> None:
+    """Queue the welcome in the confirming transaction; a broken welcome template is
+    the operator's to fix (logged) and never keeps a reader from confirming."""
+    try:
+        with conn.begin_nested():
+            queue_welcome(web.app, conn, subscriber, now)
+    except SyndicateError as exc:
+        log.error("welcome for subscriber %s not queued: %s", subscriber.id, exc.message)
 
 
 def _link(web: Web, purpose: str, subscriber_id: int) -> str:
