@@ -610,6 +610,11 @@ class Settings(Section):
                     f"digests[{index}].frequency: needs digests[{index}].feed (the digests "
                     "of one feed are offered as one choice)"
                 )
+            if digest.welcome and len(digest.name) > 56:
+                problems.append(
+                    f"digests[{index}].welcome: the name {digest.name!r} is too long for a "
+                    "welcome (at most 56 characters; its welcome is '<name>.welcome')"
+                )
             if digest.name in seen_digests:
                 problems.append(f"digests: name {digest.name!r} is used twice")
             seen_digests.add(digest.name)

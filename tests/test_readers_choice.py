@@ -470,3 +470,38 @@ def test_a_broken_welcome_template_never_keeps_a_reader_from_confirming(
     with app.engine.connect() as conn:
         assert subs.find(conn, "new@example.org").status == "active"
     assert "welcome for subscriber" in caplog.text and "welcome.html" in caplog.text
+
+
+def _digest(**extra: object) -> dict[str, object]:
+    return {"name": "weekly", "title": "W", "feed": "news", "schedule": "0 8 * * MON", **extra}
+
+
+@pytest.mark.parametrize(
+    ("digests", "message"),
+    [
+        ([_digest(frequency="Weekly", feed=None)], "digests[0].frequency: needs"),
+        (
+            [_digest(frequency="Weekly"), _digest(name="other", frequency="Weekly")],
+            "share a frequency label",
+        ),
+        ([_digest(topics=[{"tag": "a", "label": "A"}, {"tag": "a", "label": "B"}])], "same tag"),
+        ([_digest(topics=[{"tag": "a,b", "label": "A"}])], "digests[0].topics[0].tag"),
+        ([_digest(topics=[{"tag": "a", "label": "A", "colour": "red"}])], "colour"),
+        ([_digest(name="w" * 60, welcome=True)], "too long for a welcome"),
+    ],
+)
+def test_choice_settings_are_checked(digests: list[dict[str, object]], message: str) -> None:
+    from pathlib import Path
+
+    from syndicate.config import parse_settings
+    from syndicate.errors import ConfigError
+
+    data = {
+        "site": {"title": "T", "url": "https://news.example.org/"},
+        "mail": {"from": "T <t@news.example.org>"},
+        "feeds": [{"name": "news", "path": "news"}],
+        "digests": digests,
+    }
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(data, base_dir=Path("."), source="config.toml")
+    assert any(message in problem for problem in caught.value.problems), caught.value.problems

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import delete, select, update
 from sqlalchemy.engine import Connection
 
-from ..articles import Article, by_ids
+from ..articles import by_ids
 from ..config import DigestSettings
 from ..db import (
     deliveries,
@@ -303,11 +303,3 @@ def _leave_out_already_had(
         else:
             conn.execute(update(d).where(d.c.id == row_id).values(variant_id=new_variant))
     return removed
-
-
-def articles_of(conn: Connection, variant_id: int) -> list[Article]:
-    """The articles a variant carries (for tests and the console)."""
-    ids = conn.execute(
-        select(edition_variants.c.article_ids).where(edition_variants.c.id == variant_id)
-    ).scalar_one()
-    return by_ids(conn, list(ids))
