@@ -64,6 +64,7 @@ def subscribe(web: Web) -> Response:
             "subscribe.html",
             digests=digests,
             choices=choices.form_state(offered, {c.digests[0].name: None for c in offered}),
+            chosen=[c.digests[0].name for c in offered],  # for templates older than choices
             email="",
             given_name="",
             error=None,
@@ -96,6 +97,7 @@ def subscribe(web: Web) -> Response:
             private=True,
             digests=digests,
             choices=choices.form_state(offered, choices.as_tags(chosen)),
+            chosen=list(chosen),
             email=email,
             given_name=subs.clean_name(name),
             error=error,
