@@ -20,11 +20,11 @@ from typing import Protocol
 from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
-from .config import DigestSettings, Settings, TopicSettings
-from .db import deliveries, editions, subscribers, subscriptions
-from .digest.variants import topics_key
-from .errors import BadInput
-from .messages import WELCOME_SUFFIX
+from syndicate.config import DigestSettings, Settings, TopicSettings
+from syndicate.db import deliveries, editions, subscribers, subscriptions
+from syndicate.digest.variants import topics_key
+from syndicate.errors import BadInput
+from syndicate.messages import WELCOME_SUFFIX
 
 log = logging.getLogger(__name__)
 

@@ -23,11 +23,11 @@ from syndicate.delivery import drain
 from syndicate.jobs import send_digest
 from syndicate.web import create_app
 
-from .support import T0
-from .test_browser import fits_the_screen, local, shot
-from .test_digest_fixtures import add_article
-from .test_readers_choice import CONFIG, WEEKLY_SLOT, inbox
-from .test_web_feeds import running
+from tests.support import T0
+from tests.test_browser import fits_the_screen, local, shot
+from tests.test_digest_fixtures import add_article
+from tests.test_readers_choice import CONFIG, WEEKLY_SLOT, inbox
+from tests.test_web_feeds import running
 
 pytestmark = pytest.mark.browser
 

@@ -29,8 +29,8 @@ from syndicate.render import packaged_templates_dir
 from syndicate.tokens import feed_token
 from syndicate.web import create_app
 
-from .support import T0
-from .test_digest_fixtures import add_article
+from tests.support import T0
+from tests.test_digest_fixtures import add_article
 
 TOPICS = """topics = [
   { tag = "transport", label = "Transport" },

@@ -16,22 +16,16 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from ..config import DigestSettings
-from ..db import deliveries, dialect_insert, editions
-from ..messages import (
-    PLACEHOLDERS,
-    WELCOME_SUFFIX,
-    header_value,
-    message_domain,
-    message_id_for,
-)
-from ..render import render, render_string
-from ..subscribers import Subscriber
-from .render import view_url
-from .windows import edition_date, next_slot, period_key
+from syndicate.config import DigestSettings
+from syndicate.db import deliveries, dialect_insert, editions
+from syndicate.messages import PLACEHOLDERS, WELCOME_SUFFIX, header_value, message_domain, message_id_for
+from syndicate.render import render, render_string
+from syndicate.subscribers import Subscriber
+from syndicate.digest.render import view_url
+from syndicate.digest.windows import edition_date, next_slot, period_key
 
 if TYPE_CHECKING:
-    from ..context import App
+    from syndicate.context import App
 
 STATUS = "welcome"
 

@@ -18,14 +18,14 @@ from flask import Response, abort, request
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
-from ..db import deliveries, edition_variants, editions, subscribers
-from ..digest.render import view_url
-from ..digest.windows import edition_date
-from ..errors import ConfigError, TokenError
-from ..messages import public_html
-from ..tokens import check_feed_token, feed_token
-from .archive import _uuid
-from .context import Web
+from syndicate.db import deliveries, edition_variants, editions, subscribers
+from syndicate.digest.render import view_url
+from syndicate.digest.windows import edition_date
+from syndicate.errors import ConfigError, TokenError
+from syndicate.messages import public_html
+from syndicate.tokens import check_feed_token, feed_token
+from syndicate.web.archive import _uuid
+from syndicate.web.context import Web
 
 LIMIT = 50
 _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
