@@ -30,12 +30,19 @@ from bench_outbox import fresh_pg_database
 from measure import Row, at_most, interleaved, print_rows
 from sqlalchemy import delete, func, insert, select
 
-from syndicate.clock import FixedClock
-from syndicate.config import parse_settings
-from syndicate.context import App
-from syndicate.db import article_tags, articles, deliveries, editions, subscribers, subscriptions
+from syndicate.core.clock import FixedClock
+from syndicate.core.config import parse_settings
+from syndicate.core.db import (
+    article_tags,
+    articles,
+    deliveries,
+    editions,
+    subscribers,
+    subscriptions,
+)
 from syndicate.digest.variants import topics_key
-from syndicate.jobs import send_digest
+from syndicate.service.context import App
+from syndicate.service.jobs import send_digest
 
 NOW = datetime(2026, 3, 2, 9, tzinfo=UTC)
 SLOT = datetime(2026, 3, 2, 8, tzinfo=UTC)

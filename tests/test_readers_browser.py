@@ -15,17 +15,16 @@ import feedparser
 import pytest
 import requests
 
-from syndicate import choices
-from syndicate import subscribers as subs
-from syndicate.clock import FixedClock
-from syndicate.context import App
-from syndicate.delivery import drain
-from syndicate.jobs import send_digest
+from syndicate.core.clock import FixedClock
+from syndicate.delivery.drain import drain
+from syndicate.readers import choices
+from syndicate.readers import subscribers as subs
+from syndicate.service.context import App
+from syndicate.service.jobs import send_digest
 from syndicate.web import create_app
-
 from tests.support import T0
+from tests.support.digests import add_dated_article
 from tests.test_browser import fits_the_screen, local, shot
-from tests.test_digest_fixtures import add_article
 from tests.test_readers_choice import CONFIG, WEEKLY_SLOT, inbox
 from tests.test_web_feeds import running
 
@@ -67,10 +66,10 @@ def link_in(message, pattern: str) -> str:
 def test_topics_how_often_private_feed_and_its_end(app: App, browser, clock: FixedClock) -> None:
     from playwright.sync_api import expect
 
-    add_article(app, TRAMS, T0 - timedelta(days=2), tags=("transport",))
-    add_article(app, THEATRE, T0 - timedelta(hours=20), tags=("culture",))
-    add_article(app, DERBY, T0 - timedelta(hours=16), tags=("sport",))
-    add_article(app, BUSES, T0 - timedelta(minutes=30), tags=("transport",))
+    add_dated_article(app, TRAMS, T0 - timedelta(days=2), tags=("transport",))
+    add_dated_article(app, THEATRE, T0 - timedelta(hours=20), tags=("culture",))
+    add_dated_article(app, DERBY, T0 - timedelta(hours=16), tags=("sport",))
+    add_dated_article(app, BUSES, T0 - timedelta(minutes=30), tags=("transport",))
     address = "reader@example.org"
     with running(create_app(app)) as server:
         page = browser.new_page(viewport={"width": 375, "height": 740})
@@ -112,7 +111,7 @@ def test_topics_how_often_private_feed_and_its_end(app: App, browser, clock: Fix
             assert reader.digests == ("daily",)
             assert choices.topics_of(conn, reader.id) == {"daily": ("culture", "transport")}
 
-        add_article(app, FERRY, T0 + timedelta(hours=3), tags=("transport",))
+        add_dated_article(app, FERRY, T0 + timedelta(hours=3), tags=("transport",))
         clock.set(TUESDAY_SLOT + timedelta(minutes=30))
         assert send_digest(app, "daily", slot=TUESDAY_SLOT).queued == 1
         assert drain(app, once=True).sent == 1

@@ -18,19 +18,18 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from syndicate import choices
-from syndicate import subscribers as subs
-from syndicate.context import App
-from syndicate.db import deliveries, edition_variants, editions, transaction
-from syndicate.delivery import drain
+from syndicate.core.db import deliveries, edition_variants, editions, transaction
+from syndicate.core.render import packaged_templates_dir
+from syndicate.core.tokens import feed_token
+from syndicate.delivery.drain import drain
 from syndicate.digest import render as render_module
-from syndicate.jobs import send_digest
-from syndicate.render import packaged_templates_dir
-from syndicate.tokens import feed_token
+from syndicate.readers import choices
+from syndicate.readers import subscribers as subs
+from syndicate.service.context import App
+from syndicate.service.jobs import send_digest
 from syndicate.web import create_app
-
 from tests.support import T0
-from tests.test_digest_fixtures import add_article
+from tests.support.digests import add_dated_article
 
 TOPICS = """topics = [
   { tag = "transport", label = "Transport" },
@@ -104,10 +103,10 @@ def client(web: Flask) -> FlaskClient:
 
 
 def articles(app: App) -> None:
-    add_article(app, TRAMS, T0 - timedelta(days=2), tags=("transport",))  # Sat 09:00
-    add_article(app, THEATRE, T0 - timedelta(hours=20), tags=("culture",))  # Sun 13:00
-    add_article(app, DERBY, T0 - timedelta(hours=16), tags=("sport", "culture"))  # Sun 17:00
-    add_article(app, BUSES, T0 - timedelta(hours=4), tags=("transport",))  # Mon 05:00
+    add_dated_article(app, TRAMS, T0 - timedelta(days=2), tags=("transport",))  # Sat 09:00
+    add_dated_article(app, THEATRE, T0 - timedelta(hours=20), tags=("culture",))  # Sun 13:00
+    add_dated_article(app, DERBY, T0 - timedelta(hours=16), tags=("sport", "culture"))  # Sun 17:00
+    add_dated_article(app, BUSES, T0 - timedelta(hours=4), tags=("transport",))  # Mon 05:00
 
 
 def reader(app: App, address: str, digest: str, topics: tuple[str, ...] | None = None) -> int:
@@ -171,7 +170,7 @@ def test_each_reader_gets_only_their_topics_from_one_inlining(
 
 
 def test_a_reader_whose_topics_had_nothing_gets_no_email(app: App) -> None:
-    add_article(app, TRAMS, T0 - timedelta(days=2), tags=("transport",))
+    add_dated_article(app, TRAMS, T0 - timedelta(days=2), tags=("transport",))
     reader(app, "sport@example.org", "weekly", ("sport",))
     reader(app, "all@example.org", "weekly")
     assert send_digest(app, "weekly", slot=WEEKLY_SLOT).queued == 1
@@ -442,7 +441,7 @@ def test_a_digest_without_welcome_sends_none(app: App, client: FlaskClient) -> N
 
 
 def test_the_console_preview_shows_no_working_private_feed_link(app: App) -> None:
-    from syndicate.console.editions import get, message_for
+    from syndicate.web.console.editions import get, message_for
 
     articles(app)
     subscriber = reader(app, "r@example.org", "weekly")
@@ -493,8 +492,8 @@ def _digest(**extra: object) -> dict[str, object]:
 def test_choice_settings_are_checked(digests: list[dict[str, object]], message: str) -> None:
     from pathlib import Path
 
-    from syndicate.config import parse_settings
-    from syndicate.errors import ConfigError
+    from syndicate.core.config import parse_settings
+    from syndicate.core.errors import ConfigError
 
     data = {
         "site": {"title": "T", "url": "https://news.example.org/"},

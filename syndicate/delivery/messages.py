@@ -27,8 +27,8 @@ from email.utils import format_datetime, formataddr, getaddresses, parseaddr
 from functools import lru_cache
 from typing import Any
 
-from syndicate.config import Settings
-from syndicate.tokens import Signer, feed_token
+from syndicate.core.config import Settings
+from syndicate.core.tokens import Signer, feed_token
 
 # The per-recipient values an edition's HTML and text may carry. One definition:
 # syndicate.digest imports it from here.
@@ -388,7 +388,7 @@ class PreparedEdition:
         self.end = f"\r\n--{self.boundary}--\r\n".encode()
         self._dkim = None
         if settings.mail.dkim is not None:
-            from syndicate.dkim import DkimSigner
+            from syndicate.delivery.dkim import DkimSigner
 
             self._dkim = DkimSigner.from_settings(settings.mail.dkim, settings)
 

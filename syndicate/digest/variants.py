@@ -36,14 +36,32 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.engine import Connection
 
 from syndicate.articles import by_ids
-from syndicate.config import DigestSettings
-from syndicate.db import deliveries, dialect_insert, edition_articles, edition_variants, editions, subscribers, subscriptions
-from syndicate.outbox import enqueue
-from syndicate.digest.render import ARTICLE_BEGIN, ARTICLE_END, NUMBER, SLOTS, count_label, preheader, render_edition, render_subject, template_context
+from syndicate.core.config import DigestSettings
+from syndicate.core.db import (
+    deliveries,
+    dialect_insert,
+    edition_articles,
+    edition_variants,
+    editions,
+    subscribers,
+    subscriptions,
+)
+from syndicate.delivery.outbox import enqueue
+from syndicate.digest.render import (
+    ARTICLE_BEGIN,
+    ARTICLE_END,
+    NUMBER,
+    SLOTS,
+    count_label,
+    preheader,
+    render_edition,
+    render_subject,
+    template_context,
+)
 
 if TYPE_CHECKING:
-    from syndicate.context import App
     from syndicate.digest.compose import Edition
+    from syndicate.service.context import App
 
 _FENCED = re.compile(
     re.escape(ARTICLE_BEGIN).replace(r"\{\}", r"(\d+)") + "(.*?)" + re.escape(ARTICLE_END),

@@ -16,16 +16,22 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from syndicate.config import DigestSettings
-from syndicate.db import deliveries, dialect_insert, editions
-from syndicate.messages import PLACEHOLDERS, WELCOME_SUFFIX, header_value, message_domain, message_id_for
-from syndicate.render import render, render_string
-from syndicate.subscribers import Subscriber
+from syndicate.core.config import DigestSettings
+from syndicate.core.db import deliveries, dialect_insert, editions
+from syndicate.core.render import render, render_string
+from syndicate.delivery.messages import (
+    PLACEHOLDERS,
+    WELCOME_SUFFIX,
+    header_value,
+    message_domain,
+    message_id_for,
+)
 from syndicate.digest.render import view_url
 from syndicate.digest.windows import edition_date, next_slot, period_key
+from syndicate.readers.subscribers import Subscriber
 
 if TYPE_CHECKING:
-    from syndicate.context import App
+    from syndicate.service.context import App
 
 STATUS = "welcome"
 

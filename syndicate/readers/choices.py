@@ -20,11 +20,11 @@ from typing import Protocol
 from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
-from syndicate.config import DigestSettings, Settings, TopicSettings
-from syndicate.db import deliveries, editions, subscribers, subscriptions
+from syndicate.core.config import DigestSettings, Settings, TopicSettings
+from syndicate.core.db import deliveries, editions, subscribers, subscriptions
+from syndicate.core.errors import BadInput
+from syndicate.delivery.messages import WELCOME_SUFFIX
 from syndicate.digest.variants import topics_key
-from syndicate.errors import BadInput
-from syndicate.messages import WELCOME_SUFFIX
 
 log = logging.getLogger(__name__)
 

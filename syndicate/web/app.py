@@ -15,9 +15,18 @@ from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from syndicate.context import App
-from syndicate.errors import BadInput, SyndicateError
-from syndicate.web import admin, archive, feedserve, metrics, pages, privatefeed, redirects, webhooks
+from syndicate.core.errors import BadInput, SyndicateError
+from syndicate.service.context import App
+from syndicate.web import (
+    admin,
+    archive,
+    feedserve,
+    metrics,
+    pages,
+    privatefeed,
+    redirects,
+    webhooks,
+)
 from syndicate.web.context import Web, web
 from syndicate.web.hosts import TrustedHost, path_only
 from syndicate.web.security import add_security_headers

@@ -18,12 +18,12 @@ from flask import Response, abort, request
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
-from syndicate.db import deliveries, edition_variants, editions, subscribers
+from syndicate.core.db import deliveries, edition_variants, editions, subscribers
+from syndicate.core.errors import ConfigError, TokenError
+from syndicate.core.tokens import check_feed_token, feed_token
+from syndicate.delivery.messages import public_html
 from syndicate.digest.render import view_url
 from syndicate.digest.windows import edition_date
-from syndicate.errors import ConfigError, TokenError
-from syndicate.messages import public_html
-from syndicate.tokens import check_feed_token, feed_token
 from syndicate.web.archive import _uuid
 from syndicate.web.context import Web
 

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 
-from syndicate.db import source_entries, sources
+from syndicate.core.db import source_entries, sources
 
 STATES = ("new", "ok", "unchanged", "failed", "deferred", "gone")
 

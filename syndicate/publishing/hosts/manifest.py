@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.engine import Connection
 
-from syndicate.db import dialect_insert, host_files, pushes, transaction
+from syndicate.core.db import dialect_insert, host_files, pushes, transaction
 
 
 def manifest(conn: Connection, host: str) -> dict[str, str]:
