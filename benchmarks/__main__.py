@@ -54,6 +54,12 @@ SCRIPTS = [
         ["--enqueue", "100000", "--send", "20000", "--memory", "100000", "--runs", "3"],
         ["--enqueue", "20000", "--send", "4000", "--memory", "20000", "--runs", "2"],
     ),
+    (
+        "Topics: compose for 100,000 readers with random topics beside one selection",
+        "bench_topics.py",
+        ["--readers", "100000", "--topics", "8", "--runs", "3"],
+        ["--readers", "20000", "--topics", "8", "--runs", "2"],
+    ),
     ("Sources: pull a 1,000-entry feed beside feedparser", "bench_sources.py", [], []),
     ("CLI start-up: --version, --help, completion", "bench_startup.py", [], []),
     (

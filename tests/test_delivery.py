@@ -290,7 +290,7 @@ def test_a_long_drain_keeps_only_the_last_few_editions_prepared(
     )
     for edition_id in ids:
         assert drainer.edition(edition_id).content.edition_id == edition_id
-    assert list(drainer.prepared) == ids[-PREPARED_EDITIONS:]
+    assert list(drainer.prepared) == [(i, None) for i in ids[-PREPARED_EDITIONS:]]
     recent = drainer.edition(ids[-1])
     assert drainer.edition(ids[-1]) is recent  # still prepared once, not per call
 

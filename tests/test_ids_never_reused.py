@@ -40,17 +40,16 @@ def test_the_sqlite_rebuild_keeps_every_child_row(tmp_path: Path) -> None:
     with engine.begin() as conn:
         config.attributes["connection"] = conn
         command.upgrade(config, "0005")
-    with transaction(engine) as conn:
-        for n in range(3):
-            conn.execute(
-                insert(subscribers).values(
-                    id=n + 1, email=f"r{n}@example.org", email_key=f"r{n}@example.org",
-                    name="", status="active", soft_bounces=0, created_at=T0,
-                    status_changed_at=T0,
-                )
-            )  # fmt: skip
-            conn.execute(
-                insert(subscriptions).values(subscriber_id=n + 1, digest="weekly", created_at=T0)
+    with transaction(engine) as conn:  # raw SQL: the tables as they were at 0005
+        for n in range(1, 4):
+            conn.exec_driver_sql(
+                "INSERT INTO subscribers (id, email, email_key, name, status, soft_bounces,"
+                " created_at, status_changed_at) VALUES (?, ?, ?, '', 'active', 0, ?, ?)",
+                (n, f"r{n}@example.org", f"r{n}@example.org", T0.isoformat(), T0.isoformat()),
+            )
+            conn.exec_driver_sql(
+                "INSERT INTO subscriptions (subscriber_id, digest, created_at) VALUES (?, ?, ?)",
+                (n, "weekly", T0.isoformat()),
             )
     upgrade(engine)
     with transaction(engine) as conn:

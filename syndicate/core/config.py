@@ -442,6 +442,13 @@ class DeliverySettings(Section):
     breaker_pause_seconds: float = Field(60.0, gt=0, description="Pause after the breaker trips.")
 
 
+class TopicSettings(Section):
+    tag: Annotated[str, Field(pattern=r"^[^,\s][^,]*$", max_length=60)] = Field(
+        description="The article tag this topic stands for (no commas)."
+    )
+    label: str = Field(description="What readers see on the forms.", min_length=1, max_length=200)
+
+
 class DigestSettings(Section):
     name: Slug = Field(description="Unique name of the digest.")
     title: str = Field(description="Shown in the subject and the email.")
@@ -468,6 +475,41 @@ class DigestSettings(Section):
     send_at_local: int | None = Field(
         None, ge=0, le=23, description="Deliver at this hour in each subscriber's zone."
     )
+    topics: list[TopicSettings] = Field(
+        default_factory=list,
+        max_length=24,
+        description="Topics a reader may pick (some or all); an edition carries only theirs.",
+    )
+    frequency: str | None = Field(
+        None,
+        min_length=1,
+        max_length=60,
+        description="'How often' label (like 'Daily'): digests of one feed with a frequency "
+        "are offered as one choice.",
+    )
+    welcome: bool = Field(False, description="Send a welcome email on confirmation.")
+    welcome_subject: str = Field(
+        "Welcome to {{ digest.title }}", description="Jinja2 subject of the welcome email."
+    )
+    feed_link: bool | None = Field(
+        None,
+        description="Link the reader's private feed in the footer; default on when the "
+        "digest offers topics or a frequency.",
+    )
+
+    @field_validator("topics")
+    @classmethod
+    def _distinct_topics(cls, value: list[TopicSettings]) -> list[TopicSettings]:
+        tags = [topic.tag for topic in value]
+        if len(tags) != len(set(tags)):
+            raise ValueError("two topics name the same tag")
+        return value
+
+    @property
+    def shows_feed_link(self) -> bool:
+        if self.feed_link is not None:
+            return self.feed_link
+        return bool(self.topics) or self.frequency is not None
 
 
 class WebSettings(Section):
@@ -685,9 +727,22 @@ class Settings(Section):
                     f"digests[{index}].feed: no feed named {digest.feed!r} (have: "
                     f"{', '.join(sorted(names)) or 'none'})"
                 )
+            if digest.frequency is not None and digest.feed is None:
+                problems.append(
+                    f"digests[{index}].frequency: needs digests[{index}].feed (the digests "
+                    "of one feed are offered as one choice)"
+                )
+            if digest.welcome and len(digest.name) > 56:
+                problems.append(
+                    f"digests[{index}].welcome: the name {digest.name!r} is too long for a "
+                    "welcome (at most 56 characters; its welcome is '<name>.welcome')"
+                )
             if digest.name in seen_digests:
                 problems.append(f"digests: name {digest.name!r} is used twice")
             seen_digests.add(digest.name)
+        labels = [(d.feed, d.frequency) for d in self.digests if d.frequency is not None]
+        if len(labels) != len(set(labels)):
+            problems.append("digests: two digests of one feed share a frequency label")
         paths = [feed.path for feed in self.feeds]
         if len(paths) != len(set(paths)):
             problems.append("feeds: two feeds share one path")
@@ -740,6 +795,12 @@ class Settings(Section):
 
     def source(self, name: str) -> SourceSettings:
         return _named("source", self.sources, name)
+
+    def frequency_choices(self, digest: DigestSettings) -> list[DigestSettings]:
+        """The digests offered with ``digest`` as one 'how often' choice (itself included)."""
+        if digest.frequency is None:
+            return [digest]
+        return [d for d in self.digests if d.feed == digest.feed and d.frequency is not None]
 
     def digest_timezone(self, digest: DigestSettings) -> ZoneInfo:
         return ZoneInfo(digest.timezone or self.site.timezone)

@@ -129,6 +129,8 @@ subscribers = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("confirmed_at", UtcDateTime, nullable=True),
     Column("status_changed_at", UtcDateTime, nullable=True),
+    # Bumped to revoke the private feed's URL (its token carries the value it was made with).
+    Column("feed_key", Integer, nullable=False, default=0, server_default="0"),
     sqlite_autoincrement=True,  # ids never reused: links are signed for an id
 )
 
@@ -138,6 +140,8 @@ subscriptions = Table(
     Column("subscriber_id", ForeignKey("subscribers.id", ondelete="CASCADE"), primary_key=True),
     Column("digest", String(64), primary_key=True),
     Column("created_at", UtcDateTime, nullable=False),
+    # The reader's topics (sorted tags joined by commas); NULL: every topic.
+    Column("topics", Text, nullable=True),
     Index("ix_subscriptions_digest", "digest"),
 )
 
@@ -175,11 +179,29 @@ edition_articles = Table(
     UniqueConstraint("digest", "article_id", name="uq_edition_articles_digest_article"),
 )
 
+# An edition as readers with one choice (topics, or articles they already had through
+# another frequency) receive it: cut from the edition rendered once (digest/variants.py).
+edition_variants = Table(
+    "edition_variants",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("edition_id", ForeignKey("editions.id", ondelete="CASCADE"), nullable=False),
+    Column("key", Text, nullable=False),  # "t:" + the topic set, or "a:" + article ids
+    Column("subject", Text, nullable=False),
+    Column("html", Text, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("article_ids", JSON, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    UniqueConstraint("edition_id", "key", name="uq_edition_variants_edition_key"),
+)
+
 deliveries = Table(
     "deliveries",
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("edition_id", ForeignKey("editions.id", ondelete="CASCADE"), nullable=False),
+    # NULL: the edition as composed; else the variant this reader receives.
+    Column("variant_id", ForeignKey("edition_variants.id", ondelete="CASCADE"), nullable=True),
     Column("subscriber_id", ForeignKey("subscribers.id", ondelete="SET NULL"), nullable=True),
     Column("email", String(320), nullable=False),  # the address as it was when queued
     Column("name", String(200), nullable=False, default=""),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from jinja2 import (
@@ -10,6 +10,7 @@ from jinja2 import (
     Environment,
     FileSystemLoader,
     StrictUndefined,
+    Template,
     select_autoescape,
 )
 from jinja2 import (
@@ -63,10 +64,16 @@ def template_source(operator_dir: Path | None, name: str) -> str:
     return source
 
 
+@lru_cache(maxsize=64)
+def _one_line(source: str) -> Template:
+    """Compiled once: a subject is rendered per edition and per variant of one."""
+    env = Environment(undefined=StrictUndefined, autoescape=False)  # noqa: S701 - not HTML
+    return env.from_string(source)
+
+
 def render_string(source: str, *, label: str, **context: object) -> str:
     """Render a one-line template from the config (a subject), without autoescape."""
     try:
-        env = Environment(undefined=StrictUndefined, autoescape=False)  # noqa: S701 - not HTML
-        return env.from_string(source).render(**context)
+        return _one_line(source).render(**context)
     except JinjaError as exc:
         raise TemplateError(f"{label}: {exc.message}") from None

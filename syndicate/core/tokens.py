@@ -26,7 +26,11 @@ from syndicate.core.config import Settings
 from syndicate.core.db import meta
 from syndicate.core.errors import TokenError
 
-PURPOSES = ("confirm", "unsubscribe", "preferences", "click", "bounce")
+PURPOSES = ("confirm", "unsubscribe", "preferences", "click", "bounce", "feed")
+
+# A private feed's URL lives in a feed reader for years: its token never expires (the
+# same URL every time) and is revoked by bumping the subscriber's ``feed_key`` instead.
+FEED_EXPIRES = datetime(2100, 1, 1, tzinfo=UTC)
 
 MAX_TOKEN = 512  # longest token ``check`` accepts (a token lives in a URL path)
 
@@ -203,3 +207,19 @@ def signer_for(settings: Settings, engine: Engine) -> Signer:
         old = os.environ.get(settings.web.previous_secrets_env, "")
         keys += [k.strip().encode() for k in old.split(",") if k.strip()]
     return Signer(keys)
+
+
+def feed_token(signer: Signer, subscriber_id: int, feed_key: int) -> str:
+    """The private feed token of a subscriber: ``<id>.<feed_key>``, signed."""
+    return signer.make("feed", f"{subscriber_id}.{feed_key}", FEED_EXPIRES)
+
+
+def check_feed_token(signer: Signer, token: str, *, now: datetime) -> tuple[int, int]:
+    """(subscriber id, feed key) of a genuine feed token, else TokenError."""
+    subject = signer.check(token, "feed", now=now).subject
+    first, dot, second = subject.partition(".")
+    if not (dot and first.isascii() and first.isdigit() and second.isascii() and second.isdigit()):
+        raise TokenError("this link is not valid")
+    if len(first) > 18 or len(second) > 9:
+        raise TokenError("this link is not valid")
+    return int(first), int(second)

@@ -25,7 +25,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 
-from syndicate.core.db import editions, transaction, workers
+from syndicate.core.db import edition_variants, editions, transaction, workers
 from syndicate.core.errors import DeliveryError, StoreError
 from syndicate.core.tokens import Signer, signer_for
 from syndicate.delivery.clicks import counted
@@ -92,7 +92,7 @@ class _Drainer:
         self.halt = threading.Event()  # one thread failed: the others stop too
         self.lock = threading.Lock()
         # The last few editions only: under ``syndicate run`` one drain lives for days.
-        self.prepared: OrderedDict[int, PreparedEdition] = OrderedDict()
+        self.prepared: OrderedDict[tuple[int, int | None], PreparedEdition] = OrderedDict()
         self.signer: Signer = signer_for(app.settings, app.engine)
         policy = self.settings.delivery
         # A claim must finish well inside its lease even at the configured rate. The
@@ -104,23 +104,32 @@ class _Drainer:
     def now(self) -> datetime:
         return self.app.clock.now()
 
-    def edition(self, edition_id: int) -> PreparedEdition:
+    def edition(self, edition_id: int, variant_id: int | None = None) -> PreparedEdition:
         """Rendered once while recent: parts pre-encoded, then personalised per row.
 
+        ``variant_id``: a reader's variant of the edition (its subject, HTML and text).
         The store read and the preparation (DKIM key read) run outside the lock the
         threads share; two threads may both prepare an edition once, which is harmless.
         """
+        cache_key = (edition_id, variant_id)
         with self.lock:
-            found = self.prepared.get(edition_id)
+            found = self.prepared.get(cache_key)
             if found is not None:
-                self.prepared.move_to_end(edition_id)
+                self.prepared.move_to_end(cache_key)
                 return found
         with self.app.engine.connect() as conn:
-            row = conn.execute(select(editions).where(editions.c.id == edition_id)).one()
-        content = counted(self.settings, self.signer, edition_content(self.settings, row._mapping))
+            row = dict(
+                conn.execute(select(editions).where(editions.c.id == edition_id)).one()._mapping
+            )
+            if variant_id is not None:
+                variant = conn.execute(
+                    select(edition_variants).where(edition_variants.c.id == variant_id)
+                ).one()
+                row.update(subject=variant.subject, html=variant.html, text=variant.text)
+        content = counted(self.settings, self.signer, edition_content(self.settings, row))
         prepared = prepare(content, self.settings)
         with self.lock:
-            self.prepared[edition_id] = prepared
+            self.prepared[cache_key] = prepared
             while len(self.prepared) > PREPARED_EDITIONS:
                 self.prepared.popitem(last=False)
         return prepared
@@ -146,6 +155,7 @@ class _Drainer:
                     edition_id=row.edition_id,
                     now=now,
                     message_id=row.message_id,
+                    feed_key=row.feed_key,
                 ),
             )
             for row in rows
@@ -231,7 +241,7 @@ class _Drainer:
         costs nothing in safety (never two acceptances unrecorded at once).
         """
         sent = 0
-        edition = self.edition(rows[0].edition_id)
+        edition = self.edition(rows[0].edition_id, rows[0].variant_id)
         size = max(1, mailer.max_batch)
         # A row whose earlier call was uncertain goes alone (and is first looked up where
         # the provider can say it took it): a second timeout then risks one message, not

@@ -25,17 +25,21 @@ from email import policy
 from email.header import Header
 from email.utils import format_datetime, formataddr, getaddresses, parseaddr
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from syndicate.core.config import Settings
+from syndicate.core.tokens import Signer, feed_token
 from syndicate.delivery.bounces import verp
-
-if TYPE_CHECKING:
-    from syndicate.core.tokens import Signer
 
 # The per-recipient values an edition's HTML and text may carry. One definition:
 # syndicate.digest imports it from here.
-PLACEHOLDERS = ("@@unsubscribe_url@@", "@@preferences_url@@", "@@name@@", "@@email@@")
+PLACEHOLDERS = (
+    "@@unsubscribe_url@@",
+    "@@preferences_url@@",
+    "@@name@@",
+    "@@email@@",
+    "@@feed_url@@",
+)
 _SPLIT = re.compile("(" + "|".join(re.escape(p) for p in PLACEHOLDERS) + ")")
 
 CRLF = b"\r\n"
@@ -76,6 +80,7 @@ class Recipient:
     # The envelope sender (SMTP MAIL FROM, a Maildir's Return-Path) when
     # ``[mail] bounce_address`` is set: VERP for a delivery row, else the bare address.
     envelope_from: str | None = None
+    feed_url: str = ""
 
 
 def header_value(value: str) -> str:
@@ -113,6 +118,7 @@ def recipient_for(
     edition_id: int | None,
     now: datetime,
     message_id: str | None = None,
+    feed_key: int = 0,
 ) -> Recipient:
     """A recipient with signed unsubscribe and preferences links on the web app's URL.
 
@@ -134,6 +140,10 @@ def recipient_for(
     envelope_from = settings.mail.bounce_address
     if envelope_from is not None and delivery_id is not None:
         envelope_from = verp.address_for(signer, envelope_from, delivery_id)
+    if subscriber_id is None:
+        feed = f"{base}my"
+    else:
+        feed = f"{base}my/{feed_token(signer, subscriber_id, feed_key)}/atom.xml"
     return Recipient(
         delivery_id=delivery_id,
         subscriber_id=subscriber_id,
@@ -143,6 +153,7 @@ def recipient_for(
         unsubscribe_url=f"{base}unsubscribe/{unsubscribe}",
         preferences_url=f"{base}preferences/{preferences}",
         envelope_from=envelope_from,
+        feed_url=feed,
     )
 
 
@@ -158,13 +169,21 @@ def list_id_for(settings: Settings, digest_name: str) -> str:
     return f"{header_value(title)} <{digest_name}.{message_domain(settings)}>"
 
 
+WELCOME_SUFFIX = ".welcome"  # editions of welcome mails: "<digest>.welcome" (never a slug)
+
+
+def base_digest(name: str) -> str:
+    """The digest an edition belongs to (a welcome edition belongs to its digest)."""
+    return name.removesuffix(WELCOME_SUFFIX)
+
+
 def edition_content(settings: Settings, edition: Mapping[str, Any]) -> EditionContent:
     """The content of a stored edition (a row of ``editions``), ready for ``prepare``.
 
     From and Reply-To come from the digest's config, else ``[mail]``; Date is when
     the edition was composed, so a resend carries the same Date.
     """
-    name = edition["digest"]
+    name = base_digest(edition["digest"])
     digest = next((d for d in settings.digests if d.name == name), None)
     from_addr = (digest.from_ if digest else None) or settings.mail.from_
     reply_to = (digest.reply_to if digest else None) or settings.mail.reply_to
@@ -400,6 +419,7 @@ class PreparedEdition:
             "preferences_url": r.preferences_url,
             "name": header_value(r.name),
             "email": header_value(r.email),
+            "feed_url": r.feed_url,
         }
 
     def personal_headers(self, r: Recipient) -> bytes:
@@ -476,6 +496,7 @@ def public_html(html: str, base_url: str) -> str:
         "preferences_url": f"{base_url}preferences",
         "name": "",
         "email": "your address",
+        "feed_url": f"{base_url}my",
     }
     statics, keys = _split(html)
     return _fill(statics, keys, lambda key: _escape_html(generic[key]))

@@ -28,11 +28,13 @@ from syndicate.core.config import DeliverySettings
 from syndicate.core.db import (
     deliveries,
     dialect_insert,
+    edition_variants,
     editions,
     is_sqlite,
     subscribers,
     subscriptions,
 )
+from syndicate.delivery.messages import WELCOME_SUFFIX
 
 __all__ = [
     "STATES",
@@ -54,11 +56,23 @@ __all__ = [
 STATES = ("queued", "sending", "sent", "deferred", "failed", "suppressed")
 
 
-def enqueue(conn: Connection, *, edition_id: int, digest: str, now: datetime, domain: str) -> int:
+def enqueue(
+    conn: Connection,
+    *,
+    edition_id: int,
+    digest: str,
+    now: datetime,
+    domain: str,
+    variants: bool = False,
+) -> int:
     """Queue the edition for every active subscriber of the digest, in one statement.
 
     Idempotent: the (edition, subscriber) unique key means a second call adds only
     subscribers who joined since. Returns the number of rows added.
+
+    ``variants``: a subscriber with topics gets the edition's variant ``t:<topics>``
+    and none when there is no such variant (their topics had nothing); subscribers of
+    every topic get the edition itself (``variant_id`` NULL).
     """
     # The same id as messages.message_id_for, built in SQL (|| works on both databases).
     message_id = (
@@ -89,26 +103,35 @@ def enqueue(conn: Connection, *, edition_id: int, digest: str, now: datetime, do
             )
         )
     )
+    columns = [
+        "edition_id",
+        "subscriber_id",
+        "email",
+        "name",
+        "status",
+        "attempts",
+        "uncertain_attempts",
+        "not_before",
+        "message_id",
+        "created_at",
+    ]
+    if variants:
+        columns.append("variant_id")
+        key = literal("t:", String) + subscriptions.c.topics
+        source = (
+            source.add_columns(edition_variants.c.id)
+            .outerjoin(
+                edition_variants,
+                and_(edition_variants.c.edition_id == edition_id, edition_variants.c.key == key),
+            )
+            .where(or_(subscriptions.c.topics.is_(None), edition_variants.c.id.is_not(None)))
+        )
     before = _edition_rows(conn, edition_id)
     # ON CONFLICT, not an anti-join: a second call adds only subscribers who joined since,
     # without a per-row subquery whose plan depends on fresh table statistics.
     conn.execute(
         dialect_insert(conn)(deliveries)
-        .from_select(
-            [
-                "edition_id",
-                "subscriber_id",
-                "email",
-                "name",
-                "status",
-                "attempts",
-                "uncertain_attempts",
-                "not_before",
-                "message_id",
-                "created_at",
-            ],
-            source,
-        )
+        .from_select(columns, source)
         .on_conflict_do_nothing(index_elements=["edition_id", "subscriber_id"])
     )
     # psycopg reports rowcount -1 for INSERT ... SELECT: count what the edition gained.
@@ -180,6 +203,8 @@ class Claimed:
     message_id: str
     attempts: int
     uncertain_attempts: int
+    variant_id: int | None = None  # the reader's variant of the edition (NULL: the edition)
+    feed_key: int = 0  # for the reader's private feed link
 
 
 def _due(now: datetime) -> ColumnElement[bool]:
@@ -216,9 +241,9 @@ def claim(
     transaction; the lease counts from ``now``.
     """
     candidates = (
-        select(deliveries.c.id, deliveries.c.edition_id)
+        select(deliveries.c.id, deliveries.c.edition_id, deliveries.c.variant_id)
         .where(_due(now))
-        .order_by(deliveries.c.edition_id, deliveries.c.id)
+        .order_by(deliveries.c.edition_id, deliveries.c.variant_id, deliveries.c.id)
         .limit(limit)
     )
     if not is_sqlite(conn):
@@ -227,10 +252,16 @@ def claim(
     found = conn.execute(candidates).all()
     if not found:
         return Batch([])
-    # One edition per batch (the oldest); rows of the next one stay for the next claim.
-    first = found[0].edition_id
-    ids = [row.id for row in found if row.edition_id == first]
-    digest = select(editions.c.digest).where(editions.c.id == first).scalar_subquery()
+    # One edition (and one variant of it) per batch, the oldest; the rest stay for the
+    # next claim.
+    first, variant = found[0].edition_id, found[0].variant_id
+    ids = [row.id for row in found if (row.edition_id, row.variant_id) == (first, variant)]
+    # A welcome mail ("<digest>.welcome") goes to the readers of its digest.
+    digest = (
+        select(func.replace(editions.c.digest, WELCOME_SUFFIX, ""))
+        .where(editions.c.id == first)
+        .scalar_subquery()
+    )
     still_subscribed = (
         select(literal(1))
         .select_from(subscriptions)
@@ -279,7 +310,10 @@ def claim(
             deliveries.c.message_id,
             deliveries.c.attempts,
             deliveries.c.uncertain_attempts,
+            deliveries.c.variant_id,
+            func.coalesce(subscribers.c.feed_key, 0),
         )
+        .outerjoin(subscribers, subscribers.c.id == deliveries.c.subscriber_id)
         .where(deliveries.c.id.in_(ids), deliveries.c.claimed_by == worker_id)
         .where(deliveries.c.status == "sending")
         .order_by(deliveries.c.id)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from markupsafe import Markup
 from premailer import Premailer
 
 from syndicate.articles import Article
@@ -70,8 +71,33 @@ def view_url(settings: Settings, name: str, date: str) -> str:
     return f"{settings.web_base_url}digests/{name}/{date}"
 
 
-def _article_context(article: Article, settings: Settings, tz: Any) -> dict[str, Any]:
+# With ``marked`` (an edition of a digest with reader choices) each article's block is
+# fenced by these comments and the values that depend on the article set are slots, so
+# digest/variants.py cuts every reader's variant from one inlined render.
+_BEGIN = Markup("<!--@@article:{}@@-->")  # literal markup: the id is an int
+_END = Markup("<!--@@/article@@-->")
+ARTICLE_BEGIN, ARTICLE_END = str(_BEGIN), str(_END)
+SLOTS = {key: f"@@v:{key}@@" for key in ("subject", "preheader", "count_label")}
+NUMBER = "@@v:number@@"  # an article's place in the list, counted again after a cut
+_NO_MARK = Markup("")
+
+
+def count_label(count: int) -> str:
+    """``3 new articles``: the line under the title."""
+    return f"{count} new {'article' if count == 1 else 'articles'}"
+
+
+def preheader(titles: Sequence[str]) -> str:
+    return " · ".join(titles[:_PREHEADER_TITLES])
+
+
+def _article_context(
+    article: Article, settings: Settings, tz: Any, number: int, *, marked: bool = False
+) -> dict[str, Any]:
     return {
+        "number": NUMBER if marked else number,
+        "begin": _BEGIN.format(int(article.id)) if marked else _NO_MARK,
+        "end": _END if marked else _NO_MARK,
         "title": article.title,
         "url": article.url(settings.site.url),
         "summary": article.summary,
@@ -91,8 +117,9 @@ def template_context(
     *,
     slot: datetime,
     more_count: int,
+    marked: bool = False,
 ) -> dict[str, Any]:
-    """Everything the subject, HTML and text templates may use."""
+    """Everything the subject, HTML and text templates may use (``marked``: see SLOTS)."""
     tz = settings.digest_timezone(digest)
     date = edition_date(slot, tz)
     local = slot.astimezone(tz)
@@ -104,10 +131,14 @@ def template_context(
         "count": len(articles),
         "more_count": more_count,
         "total_count": len(articles) + more_count,
+        "count_label": SLOTS["count_label"] if marked else count_label(len(articles) + more_count),
         "more_url": settings.site.url,
         "view_url": url,
     }
-    items = [_article_context(article, settings, tz) for article in articles]
+    items = [
+        _article_context(article, settings, tz, number, marked=marked)
+        for number, article in enumerate(articles, 1)
+    ]
     return {
         "site": settings.site,
         "digest": digest,
@@ -119,9 +150,17 @@ def template_context(
             "preferences": PLACEHOLDERS[1],
             "name": PLACEHOLDERS[2],
             "email": PLACEHOLDERS[3],
+            "feed": PLACEHOLDERS[4] if digest.shows_feed_link else "",
         },
-        "preheader": " · ".join(item["title"] for item in items[:_PREHEADER_TITLES]),
+        "preheader": SLOTS["preheader"] if marked else preheader([i["title"] for i in items]),
     }
+
+
+def render_subject(digest: DigestSettings, context: dict[str, Any]) -> str:
+    """The digest's subject template over ``context`` (one header line)."""
+    return header_value(
+        render_string(digest.subject, label=f"digest {digest.name!r} subject", **context)
+    )
 
 
 def inline_css(html: str) -> str:
@@ -151,15 +190,26 @@ def render_edition(
     *,
     slot: datetime,
     more_count: int = 0,
+    marked: bool = False,
 ) -> RenderedEdition:
-    """Render one edition (subject, inlined HTML, text) without storing anything."""
+    """Render one edition (subject, inlined HTML, text) without storing anything.
+
+    ``marked``: the HTML keeps article fences and SLOTS (the source of variants)."""
     settings = app.settings
     digest = settings.digest(name)
     context = template_context(settings, digest, articles, slot=slot, more_count=more_count)
-    subject = header_value(
-        render_string(digest.subject, label=f"digest {name!r} subject", **context)
-    )
+    subject = render_subject(digest, context)
     templates = settings.templates_dir
+    if marked:
+        context = template_context(
+            settings, digest, articles, slot=slot, more_count=more_count, marked=True
+        )
+        html = render(templates, digest.html_template, subject=SLOTS["subject"], **context)
+        text = render(templates, digest.text_template, subject=SLOTS["subject"], **context)
+        inlined = inline_css(html)
+        return RenderedEdition(
+            subject=subject, html=inlined, text=text, check=presend_check(inlined)
+        )
     html = render(templates, digest.html_template, subject=subject, **context)
     text = render(templates, digest.text_template, subject=subject, **context)
     inlined = inline_css(html)

@@ -70,6 +70,7 @@ class Subscriber:
     confirmed_at: datetime | None
     status_changed_at: datetime | None
     digests: tuple[str, ...] = ()
+    feed_key: int = 0  # bumped to revoke the private feed URL
 
     def as_dict(self) -> dict[str, object]:
         return {

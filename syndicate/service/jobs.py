@@ -184,16 +184,11 @@ def queue_edition(app: App, conn: Connection, edition: Any) -> int:
     """Queue a composed edition for every current subscriber (idempotent) and hold
     the new rows for ``send_at_local``; returns the rows added."""
     from syndicate.delivery.messages import message_domain
-    from syndicate.delivery.outbox import enqueue, hold_until_local_hour
+    from syndicate.delivery.outbox import hold_until_local_hour
+    from syndicate.digest.variants import queue
 
     now = app.clock.now()  # one instant: the hold finds the rows enqueue added by it
-    queued = enqueue(
-        conn,
-        edition_id=edition.id,
-        digest=edition.digest,
-        now=now,
-        domain=message_domain(app.settings),
-    )
+    queued = queue(app, conn, edition, now=now, domain=message_domain(app.settings))
     settings = app.settings.digest(edition.digest)
     if settings.send_at_local is not None:
         hold_until_local_hour(

@@ -18,7 +18,18 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from syndicate.core.errors import BadInput, SyndicateError
 from syndicate.service.context import App
-from syndicate.web import admin, archive, feedserve, media, metrics, pages, redirects, seo, webhooks
+from syndicate.web import (
+    admin,
+    archive,
+    feedserve,
+    media,
+    metrics,
+    pages,
+    privatefeed,
+    redirects,
+    seo,
+    webhooks,
+)
 from syndicate.web.context import Web, web
 from syndicate.web.hosts import TrustedHost, path_only
 from syndicate.web.security import add_security_headers
@@ -44,6 +55,9 @@ ROUTES = (
     Route("/unsubscribe/<token>", "unsubscribe", pages.unsubscribe, BOTH),
     Route("/preferences", "preferences_help", pages.link_help),
     Route("/preferences/<token>", "preferences", pages.preferences, BOTH),
+    Route("/my", "private_feed_help", pages.link_help),
+    Route("/my/<token>/atom.xml", "private_atom", privatefeed.atom),
+    Route("/my/<token>/feed.json", "private_json", privatefeed.json_feed),
     Route("/digests/<name>/", "digest_index", archive.index),
     Route("/digests/<name>/atom.xml", "digest_atom", archive.atom),
     Route("/digests/<name>/<date>", "edition", archive.edition),
@@ -105,6 +119,7 @@ def _relative_location(response: BaseResponse) -> BaseResponse:
 _TITLES = {
     404: "Page not found",
     405: "Not allowed",
+    410: "Gone",
     413: "Too large",
     400: "Bad request",
 }

@@ -9,17 +9,21 @@ address was known, so the form cannot be used to probe the list.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from zoneinfo import available_timezones
 
 from flask import Response, abort, request, url_for
+from sqlalchemy.engine import Connection
 from werkzeug.wrappers import Response as BaseResponse
 
 from syndicate.core.db import transaction
 from syndicate.core.errors import SyndicateError, TokenError
+from syndicate.digest.welcome import queue_welcome
+from syndicate.readers import choices
 from syndicate.readers import subscribers as subs
 from syndicate.web.confirmation import send_confirmation
 from syndicate.web.context import Web, client_ip
+from syndicate.web.privatefeed import feed_urls
 from syndicate.web.security import csrf_ok, csrf_token, same_origin
 
 log = logging.getLogger(__name__)
@@ -39,11 +43,6 @@ def _field(name: str) -> str:
     return (request.form.get(name) or "")[:MAX_FIELD]
 
 
-def _chosen_digests(web: Web) -> list[str]:
-    known = [d.name for d in web.app.settings.digests]
-    return [d for d in request.form.getlist("digest")[:50] if d in known]
-
-
 def invalid_link(web: Web, error: TokenError) -> BaseResponse:
     return web.page(
         "message.html",
@@ -60,13 +59,17 @@ def invalid_link(web: Web, error: TokenError) -> BaseResponse:
 
 def subscribe(web: Web) -> BaseResponse:
     digests = web.app.settings.digests
+    offered = choices.choices(web.app.settings)
     if not changing():
         asked = set(request.args.getlist("digest")[:50])  # a digest's own subscribe link
-        offered = [d.name for d in digests if d.name in asked] or [d.name for d in digests]
+        initial: dict[str, None] = {d.name: None for d in digests if d.name in asked} or {
+            c.digests[0].name: None for c in offered
+        }
         return web.page(
             "subscribe.html",
             digests=digests,
-            chosen=offered,
+            choices=choices.form_state(offered, initial),
+            chosen=list(initial),  # for templates older than choices
             email="",
             given_name="",
             error=None,
@@ -83,7 +86,8 @@ def subscribe(web: Web) -> BaseResponse:
         )
     if _field(HONEYPOT):
         return _check_inbox(web)  # a bot: same answer, nothing done
-    email, name, chosen = _field("email"), _field("name"), _chosen_digests(web)
+    email, name = _field("email"), _field("name")
+    chosen = choices.read_form(web.app.settings, request.form)  # NotOffered: a 400
     error = None
     try:
         subs.normalise(email)
@@ -97,15 +101,18 @@ def subscribe(web: Web) -> BaseResponse:
             status=400,
             private=True,
             digests=digests,
-            chosen=chosen,
+            choices=choices.form_state(offered, choices.as_tags(chosen)),
+            chosen=list(chosen),
             email=email,
             given_name=subs.clean_name(name),
             error=error,
         )
     with transaction(web.app.engine) as conn:
         subscriber, send = subs.request(
-            conn, email, name=name, digests=chosen, now=web.app.clock.now()
+            conn, email, name=name, digests=list(chosen), now=web.app.clock.now()
         )
+        if send:  # the digests were (re)set: their topics go with them
+            choices.set_topics(conn, subscriber.id, chosen)
     if send:
         try:
             send_confirmation(web.app, web.signer, subscriber)
@@ -138,7 +145,9 @@ def confirm(web: Web, token: str) -> BaseResponse:
         if subscriber is None:
             return invalid_link(web, TokenError("this link is not valid"))
         if changing():
-            subs.confirm(conn, subscriber_id, web.app.clock.now())
+            now = web.app.clock.now()
+            if subs.confirm(conn, subscriber_id, now):
+                _welcome(web, conn, subscriber, now)
             subscriber = subs.get(conn, subscriber_id)
     assert subscriber is not None
     if subscriber.status == "active":
@@ -158,6 +167,16 @@ def confirm(web: Web, token: str) -> BaseResponse:
             hint="Subscribe again from the form if you want our mail.",
         )
     return web.page("confirm.html", private=True, subscriber=subscriber, action=request.path)
+
+
+def _welcome(web: Web, conn: Connection, subscriber: subs.Subscriber, now: datetime) -> None:
+    """Queue the welcome in the confirming transaction; a broken welcome template is
+    the operator's to fix (logged) and never keeps a reader from confirming."""
+    try:
+        with conn.begin_nested():
+            queue_welcome(web.app, conn, subscriber, now)
+    except SyndicateError as exc:
+        log.error("welcome for subscriber %s not queued: %s", subscriber.id, exc.message)
 
 
 def _link(web: Web, purpose: str, subscriber_id: int) -> str:
@@ -224,25 +243,39 @@ def preferences(web: Web, token: str) -> BaseResponse:
         timezone = _field("timezone").strip() or None
         try:
             with transaction(web.app.engine) as conn:
-                subs.set_preferences(
-                    conn,
-                    subscriber_id,
-                    digests=_chosen_digests(web),
-                    timezone=timezone,
-                    name=_field("name"),
-                    now=web.app.clock.now(),
-                )
+                if request.form.get("action") == "revoke-feed":
+                    choices.revoke_feed(conn, subscriber_id)
+                else:
+                    chosen = choices.read_form(web.app.settings, request.form)
+                    subs.set_preferences(
+                        conn,
+                        subscriber_id,
+                        digests=list(chosen),
+                        timezone=timezone,
+                        name=_field("name"),
+                        now=web.app.clock.now(),
+                    )
+                    choices.set_topics(conn, subscriber_id, chosen)
+                    left = [d for d in subscriber.digests if d not in chosen]
+                    choices.stop_pending(conn, subscriber_id, left)
                 subscriber = subs.get(conn, subscriber_id)
             saved = True
         except SyndicateError as exc:
             problem, status = exc.message, 400
     assert subscriber is not None
+    with web.app.engine.connect() as conn:
+        topics = choices.topics_of(conn, subscriber_id)
     return web.page(
         "preferences.html",
         status=status,
         private=True,
         subscriber=subscriber,
         digests=web.app.settings.digests,
+        choices=choices.form_state(
+            choices.choices(web.app.settings),
+            {d: t for d, t in topics.items() if d in subscriber.digests},
+        ),
+        feed=feed_urls(web, subscriber_id, subscriber.feed_key),
         timezones=_TIMEZONES,
         saved=saved,
         error=problem,

@@ -81,6 +81,7 @@ def message_for(
         recipient,
         unsubscribe_url=f"{base}unsubscribe/preview-not-a-working-link",
         preferences_url=f"{base}preferences/preview-not-a-working-link",
+        feed_url=f"{base}my/preview-not-a-working-link/atom.xml",
     )
     raw = prepared.message_bytes(recipient)
     parsed = email.message_from_bytes(raw, policy=policy.default)
