@@ -11,20 +11,18 @@ from html import escape
 from lxml import etree
 
 from syndicate.core.config import Settings
-from syndicate.feeds.files import FEED_FILES, MEDIA_TYPES
+from syndicate.feeds import formats
 from syndicate.feeds.model import FeedSpec
-
-FORMAT_LABELS = {"rss": "RSS", "atom": "Atom", "json": "JSON Feed"}
 
 
 def _media_type(fmt: str) -> str:
-    return MEDIA_TYPES[FEED_FILES[fmt]].split(";")[0]
+    return formats.get(fmt).media_type
 
 
 def _feed_item(spec: FeedSpec) -> str:
     links = " ".join(
         f'<a href="{escape(spec.url(spec.path, fmt))}" type="{_media_type(fmt)}">'
-        f"{FORMAT_LABELS[fmt]}</a>"
+        f"{formats.get(fmt).label}</a>"
         for fmt in spec.formats
     )
     return f"<li><strong>{escape(spec.title)}</strong> {links}</li>"
@@ -34,7 +32,7 @@ def render_index(settings: Settings, feeds: list[FeedSpec], tag_feeds: list[Feed
     site = settings.site
     discovery = "\n".join(
         f'<link rel="alternate" type="{_media_type(fmt)}" '
-        f'title="{escape(f"{spec.title} ({FORMAT_LABELS[fmt]})")}" '
+        f'title="{escape(f"{spec.title} ({formats.get(fmt).label})")}" '
         f'href="{escape(spec.url(spec.path, fmt))}">'
         for spec in feeds
         for fmt in spec.formats
@@ -67,7 +65,7 @@ def render_opml(settings: Settings, feeds: list[FeedSpec]) -> bytes:
     etree.SubElement(head, "title").text = f"Feeds: {settings.site.title}"
     body = etree.SubElement(root, "body")
     for spec in feeds:
-        fmt = next((f for f in ("rss", "atom", "json") if f in spec.formats), None)
+        fmt = next((f for f in formats.FORMATS if f in spec.formats), None)
         if fmt is None:
             continue
         etree.SubElement(
