@@ -10,15 +10,6 @@ from datetime import datetime
 
 from syndicate.core.sanitize import strip_control_chars
 
-FORMAT_ALIASES = {
-    "txt": "text",
-    "text": "text",
-    "md": "markdown",
-    "markdown": "markdown",
-    "html": "html",
-    "htm": "html",
-}
-
 
 @dataclass
 class ParsedArticle:
