@@ -28,6 +28,7 @@ from syndicate.feeds.formats import FeedFormat, RenderInput
 from syndicate.feeds.lint import lint_file, lint_tree
 from syndicate.publishing.hosts.registry import HOST_TYPES
 from syndicate.service.context import App
+from syndicate.web.webhooks import PROVIDERS as WEBHOOK_PARSERS
 from tests.test_delivery_fixtures import queued_edition
 from tests.test_feed_helpers import FEEDS_CONFIG, add_article
 
@@ -154,3 +155,10 @@ def test_every_host_type_the_config_accepts_has_a_factory() -> None:
     union = typing.get_args(typing.get_args(AnyHostSettings)[0])
     models = {typing.get_args(m.model_fields["type"].annotation)[0]: m for m in union}
     assert {name: t.settings_model for name, t in HOST_TYPES.items()} == models
+
+
+def test_every_webhook_parser_belongs_to_a_registered_provider() -> None:
+    """Webhook parsers stay in the web stage (they verify requests with its context);
+    each is keyed by a provider the mailer registry knows."""
+    assert set(WEBHOOK_PARSERS) <= set(PROVIDERS)
+    assert set(WEBHOOK_PARSERS) == {"mailgun", "sendgrid", "postmark", "ses"}
