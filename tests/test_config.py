@@ -135,3 +135,59 @@ def test_every_key_is_documented() -> None:
 
 def test_every_key_has_a_description() -> None:
     assert [path for path, field in keys() if not field.description] == []
+
+
+def test_each_host_type_validates_only_its_own_keys(tmp_path: Path) -> None:
+    """[[hosts]] is a union keyed on type: errors name the key path, without the tag."""
+    config = write_config(
+        tmp_path,
+        "sqlite:///x.db",
+        """
+[[hosts]]
+name = "site"
+type = "directory"
+path = "public"
+
+[[hosts]]
+name = "mirror"
+type = "sftp"
+host = "sftp.example.net"
+username = "news"
+bucket = "feeds"
+
+[[hosts]]
+name = "cdn"
+type = "s3"
+buckt = "feeds"
+
+[[hosts]]
+name = "other"
+type = "gopher"
+
+[[hosts]]
+name = "untyped"
+path = "x"
+""",
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_settings(config)
+    problems = caught.value.problems
+    assert "hosts[1].bucket: unknown key (see docs/configuration.md)" in problems
+    assert "hosts[2].bucket: required key is missing" in problems
+    assert "hosts[2].buckt: unknown key; did you mean 'bucket'?" in problems
+    assert (
+        "hosts[3].type: 'gopher' is not one of: 'directory', 's3', 'sftp', 'ftp', 'webdav'"
+        in problems
+    )
+    assert "hosts[4].type: required key is missing" in problems
+    assert len(problems) == 5
+
+
+def test_cli_check_names_a_host_key_in_one_line(tmp_path: Path) -> None:
+    config = write_config(
+        tmp_path, "sqlite:///x.db", '[[hosts]]\nname = "cdn"\ntype = "s3"\nprefix = "feeds/"\n'
+    )
+    result = CliRunner().invoke(main, ["--config", str(config), "check"])
+    assert result.exit_code == 1
+    assert "hosts[0].bucket: required key is missing" in result.output
+    assert "Traceback" not in result.output

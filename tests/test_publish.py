@@ -17,7 +17,7 @@ from sqlalchemy import insert, select, text
 
 from syndicate.cli import main
 from syndicate.core.clock import FixedClock
-from syndicate.core.config import HostSettings, load_settings
+from syndicate.core.config import DirectoryHostSettings, load_settings
 from syndicate.core.db import host_files, pushes
 from syndicate.core.errors import ConfigError, PublishError
 from syndicate.feeds import files as feedfiles
@@ -100,7 +100,7 @@ def test_headers_per_pattern_over_the_defaults(app: App) -> None:
     assert headers_for(mirror, "all/rss.xml")[1] == "no-cache"
     assert headers_for(mirror, "all/archive/1/rss.xml")[1] == "no-cache"  # glob * spans /
     assert headers_for(mirror, "feeds.opml") == ("application/xml", feedfiles.OTHER_CACHE)
-    plain = HostSettings(name="x", type="directory", path="p")
+    plain = DirectoryHostSettings(name="x", type="directory", path="p")
     assert headers_for(plain, "all/archive/2/atom.xml")[1] == feedfiles.ARCHIVE_CACHE
 
 

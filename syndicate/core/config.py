@@ -31,7 +31,7 @@ from pydantic import (
 from pydantic_core import ErrorDetails
 
 from syndicate.core import itunes
-from syndicate.core.configkeys import nearest_key
+from syndicate.core.configkeys import nearest_key, untag
 from syndicate.core.errors import ConfigError
 
 DEFAULT_CONFIG = "config.toml"
@@ -210,26 +210,18 @@ class FeedSettings(Section):
 
 
 class HostSettings(Section):
+    """The keys every host type has. ``[[hosts]]`` entries are one model per type (below),
+    a union keyed on ``type``: each validates only its own keys, an error names the key
+    path (``hosts[2].bucket``), and the host registry
+    (``syndicate/publishing/hosts/registry.py``) pairs each model with its factory. The
+    models live here because the settings are validated before any stage is imported."""
+
     name: Slug = Field(description="Unique name of the host (used by --target).")
-    type: Literal["directory", "s3", "sftp", "ftp", "webdav"] = Field(description="Host kind.")
+    type: str = Field(description="Host kind.")
     url: AbsoluteUrl | None = Field(
         None,
         description="Public base URL of what the host serves (checked against site.feeds_url).",
     )
-    path: str = Field("", description="Folder on the host (directory, sftp, ftp, webdav).")
-    bucket: str | None = Field(None, description="S3 bucket.")
-    prefix: str = Field("", description="S3 key prefix.")
-    region: str | None = Field(None, description="S3 region.")
-    endpoint_url: str | None = Field(None, description="S3-compatible endpoint or WebDAV URL.")
-    host: str | None = Field(None, description="SFTP/FTP server name.")
-    port: int | None = Field(None, ge=1, le=65535, description="SFTP/FTP port.")
-    username: str | None = Field(None, description="Login name.")
-    password_env: EnvName | None = Field(None, description="Env var holding the password.")
-    access_key_env: EnvName | None = Field(None, description="Env var with the S3 access key id.")
-    secret_key_env: EnvName | None = Field(None, description="Env var with the S3 secret key.")
-    key_file: str | None = Field(None, description="SFTP private key file.")
-    known_hosts: str | None = Field(None, description="SFTP known_hosts file to check against.")
-    tls: bool = Field(False, description="FTP: use explicit FTPS.")
     delete: bool = Field(False, description="Delete files no longer built.")
     max_deletes: int = Field(50, ge=0, description="Abort a push that would delete more.")
     cache_control: dict[str, str] = Field(
@@ -244,19 +236,84 @@ class HostSettings(Section):
         2.0, ge=0, le=300, description="Seconds before the first retry; doubles each time."
     )
 
-    @model_validator(mode="after")
-    def _required_for_type(self) -> HostSettings:
-        need = {
-            "directory": ["path"],
-            "s3": ["bucket"],
-            "sftp": ["host", "username"],
-            "ftp": ["host"],
-            "webdav": ["endpoint_url"],
-        }[self.type]
-        missing = [key for key in need if not getattr(self, key)]
-        if missing:
-            raise ValueError(f"a {self.type} host needs {', '.join(missing)}")
-        return self
+    @property
+    def location(self) -> str:
+        """Where the host writes, for `syndicate check` (a folder, a bucket, a server)."""
+        return ""
+
+
+class DirectoryHostSettings(HostSettings):
+    type: Literal["directory"] = Field(description="Host kind.")
+    path: str = Field(min_length=1, description="Folder on the host.")
+
+    @property
+    def location(self) -> str:
+        return self.path
+
+
+class S3HostSettings(HostSettings):
+    type: Literal["s3"] = Field(description="Host kind.")
+    bucket: str = Field(min_length=1, description="S3 bucket.")
+    prefix: str = Field("", description="S3 key prefix.")
+    region: str | None = Field(None, description="S3 region.")
+    endpoint_url: str | None = Field(None, description="S3-compatible endpoint or WebDAV URL.")
+    access_key_env: EnvName | None = Field(None, description="Env var with the S3 access key id.")
+    secret_key_env: EnvName | None = Field(None, description="Env var with the S3 secret key.")
+
+    @property
+    def location(self) -> str:
+        return self.bucket
+
+
+class _LoginSettings(HostSettings):
+    """The keys of the hosts that log in to a server (SFTP, FTP, WebDAV)."""
+
+    path: str = Field("", description="Folder on the host.")
+    username: str | None = Field(None, description="Login name.")
+    password_env: EnvName | None = Field(None, description="Env var holding the password.")
+
+
+class SftpHostSettings(_LoginSettings):
+    type: Literal["sftp"] = Field(description="Host kind.")
+    host: str = Field(min_length=1, description="SFTP/FTP server name.")
+    port: int | None = Field(None, ge=1, le=65535, description="SFTP/FTP port.")
+    username: str = Field(min_length=1, description="Login name.")
+    key_file: str | None = Field(None, description="SFTP private key file.")
+    known_hosts: str | None = Field(None, description="SFTP known_hosts file to check against.")
+
+    @property
+    def location(self) -> str:
+        return self.host
+
+
+class FtpHostSettings(_LoginSettings):
+    type: Literal["ftp"] = Field(description="Host kind.")
+    host: str = Field(min_length=1, description="SFTP/FTP server name.")
+    port: int | None = Field(None, ge=1, le=65535, description="SFTP/FTP port.")
+    tls: bool = Field(False, description="FTP: use explicit FTPS.")
+
+    @property
+    def location(self) -> str:
+        return self.host
+
+
+class WebDavHostSettings(_LoginSettings):
+    type: Literal["webdav"] = Field(description="Host kind.")
+    endpoint_url: str = Field(min_length=1, description="S3-compatible endpoint or WebDAV URL.")
+
+    @property
+    def location(self) -> str:
+        return self.endpoint_url
+
+
+AnyHostSettings = Annotated[
+    DirectoryHostSettings
+    | S3HostSettings
+    | SftpHostSettings
+    | FtpHostSettings
+    | WebDavHostSettings,
+    Field(discriminator="type"),
+]
 
 
 class SmtpSettings(Section):
@@ -686,7 +743,7 @@ class Settings(Section):
     database: DatabaseSettings = Field(default_factory=DatabaseSettings, description="Store.")
     paths: PathSettings = Field(default_factory=PathSettings, description="Folders.")
     feeds: list[FeedSettings] = Field(default_factory=list, description="Feeds to build.")
-    hosts: list[HostSettings] = Field(default_factory=list, description="Feed hosts.")
+    hosts: list[AnyHostSettings] = Field(default_factory=list, description="Feed hosts.")
     mail: MailSettings = Field(description="Email sending.")
     delivery: DeliverySettings = Field(
         default_factory=DeliverySettings, description="Outbox and retries."
@@ -827,26 +884,33 @@ def _key_path(loc: tuple[Any, ...]) -> str:
     for part in loc:
         if isinstance(part, int):
             path += f"[{part}]"
-        elif part in ("function-after[_required_for_type()]",):
-            continue
         else:
             path += ("." if path else "") + str(part)
     return path or "(top level)"
 
 
 def _describe(error: ErrorDetails) -> str:
-    loc = tuple(p for p in error["loc"] if not str(p).startswith("function-"))
+    loc, _ = untag(Settings, tuple(p for p in error["loc"] if not str(p).startswith("function-")))
     message = error["msg"]
     for prefix in ("Value error, ", "Assertion failed, "):
         if message.startswith(prefix):
             message = message[len(prefix) :]
     if error["type"] == "extra_forbidden":
-        nearest = nearest_key(Settings, loc)
+        nearest = nearest_key(Settings, error["loc"])
         message = "unknown key" + (
             f"; did you mean {nearest!r}?" if nearest else " (see docs/configuration.md)"
         )
     elif error["type"] == "missing":
         message = "required key is missing"
+    elif error["type"] in ("union_tag_invalid", "union_tag_not_found"):
+        # A tagged table ([[hosts]] keyed on type): name the tag key, list the valid tags.
+        ctx = error.get("ctx") or {}
+        loc = (*loc, str(ctx.get("discriminator", "type")).strip("'"))
+        message = (
+            f"{error['input'].get(loc[-1])!r} is not one of: {ctx['expected_tags']}"
+            if error["type"] == "union_tag_invalid"
+            else "required key is missing"
+        )
     return f"{_key_path(loc)}: {message}"
 
 

@@ -7,11 +7,12 @@ the page and a test fails when the committed page and the models disagree.
 
 from __future__ import annotations
 
+import copy
 import types
 import typing
 from collections.abc import Iterator
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
@@ -77,7 +78,12 @@ def _type_name(annotation: Any) -> str:
     }.get(annotation, getattr(annotation, "__name__", str(annotation)))
 
 
+_BY_TYPE = object()  # the default of a union key that differs between types
+
+
 def _default(field: FieldInfo) -> str:
+    if field.default is _BY_TYPE:
+        return "by type"
     if field.is_required():
         return "*required*"
     value = field.default_factory() if field.default_factory else field.default  # type: ignore[call-arg]
@@ -107,6 +113,55 @@ def _model_of(annotation: Any) -> type[Section] | None:
     return None
 
 
+def _members(annotation: Any) -> list[type[Section]]:
+    """The tables of a tagged union (``[[hosts]]``: one model per ``type``), else []."""
+    for candidate in (annotation, *typing.get_args(annotation)):
+        if typing.get_origin(candidate) is typing.Annotated:
+            candidate = typing.get_args(candidate)[0]
+        options = [a for a in typing.get_args(candidate) if isinstance(a, type)]
+        if len(options) > 1 and all(issubclass(a, Section) for a in options):
+            return options
+    return []
+
+
+def _merged(members: list[type[Section]]) -> dict[str, FieldInfo]:
+    """One row per key of a tagged union: the tag lists every value; a key only some
+    types have, or with another default in some, says which in its meaning."""
+    names: dict[str, list[tuple[str, FieldInfo]]] = {}
+    for model in members:
+        tag_field = next(
+            n for n, f in model.model_fields.items() if typing.get_origin(f.annotation) is Literal
+        )
+        tag = typing.get_args(model.model_fields[tag_field].annotation)[0]
+        for name, field in model.model_fields.items():
+            names.setdefault(name, []).append((tag, field))
+    merged: dict[str, FieldInfo] = {}
+    all_tags = [tag for tag, _ in next(iter(names.values()))]
+    for name, found in names.items():
+        first = found[0][1]
+        field = copy.copy(first)
+        if typing.get_origin(first.annotation) is Literal:
+            field.annotation = Literal[tuple(all_tags)]  # type: ignore[assignment]
+        else:
+            tags = [tag for tag, _ in found]
+            defaults = {_default(f) for _, f in found}
+            notes = [] if len(tags) == len(all_tags) else [f"Only {', '.join(tags)}."]
+            if len(defaults) > 1:
+                by_default: dict[str, list[str]] = {}
+                for tag, info in found:
+                    by_default.setdefault(_default(info), []).append(tag)
+                notes.append(
+                    "Default: "
+                    + "; ".join(f"{', '.join(t)} {d}" for d, t in by_default.items())
+                    + "."
+                )
+                field.default, field.default_factory = _BY_TYPE, None
+            if notes:
+                field.description = " ".join([first.description or "", *notes]).strip()
+        merged[name] = field
+    return merged
+
+
 def keys(model: type[BaseModel] = Settings, prefix: str = "") -> Iterator[tuple[str, FieldInfo]]:
     """Every (dotted key path, field) of the settings, depth first."""
     for name, field in model.model_fields.items():
@@ -114,8 +169,13 @@ def keys(model: type[BaseModel] = Settings, prefix: str = "") -> Iterator[tuple[
             continue
         key = field.alias or name
         path = f"{prefix}{key}"
-        nested = _model_of(field.annotation)
         yield path, field
+        members = _members(field.annotation)
+        if members:
+            for sub, info in _merged(members).items():
+                yield f"{path}.{sub}", info
+            continue
+        nested = _model_of(field.annotation)
         if nested is not None:
             yield from keys(nested, path + ".")
 

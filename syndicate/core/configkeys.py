@@ -37,17 +37,49 @@ def _field_names(model: type[BaseModel]) -> dict[str, Any]:
     return names
 
 
+def _tags(model: type[BaseModel]) -> set[str]:
+    """The tag values of a union member: its single-valued ``Literal`` fields (``type``)."""
+    tags = set()
+    for info in model.model_fields.values():
+        args = typing.get_args(info.annotation)
+        if typing.get_origin(info.annotation) is typing.Literal and len(args) == 1:
+            tags.add(str(args[0]))
+    return tags
+
+
+def untag(root: type[BaseModel], loc: tuple[Any, ...]) -> tuple[tuple[Any, ...], list[str]]:
+    """``loc`` without the union tags pydantic puts in it (``hosts[0].s3.bucket`` is the
+    key ``hosts[0].bucket`` of an S3 host), and the keys of the table holding its last part.
+
+    A tagged union (``[[hosts]]`` keyed on ``type``) puts the chosen member's tag after
+    the list index; the member it names is the table the key belongs to.
+    """
+    model: type[BaseModel] | None = root
+    members: list[type[BaseModel]] = [root]
+    holder: type[BaseModel] | None = root  # the table holding the latest key
+    path: list[Any] = []
+    for index, part in enumerate(loc):
+        if model is None:  # below a key that holds no table: keep the rest as it is
+            path.extend(loc[index:])
+            holder = None
+            break
+        if isinstance(part, int):
+            path.append(part)  # an index into a list of tables: same model
+            continue
+        chosen = next((m for m in members if len(members) > 1 and str(part) in _tags(m)), None)
+        if chosen is not None:
+            model, members, holder = chosen, [chosen], chosen
+            continue
+        path.append(part)
+        holder = model
+        members = _models_in(_field_names(model).get(str(part)))
+        model = members[0] if members else None
+    return tuple(path), sorted(_field_names(holder)) if holder is not None else []
+
+
 def table_keys(root: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
     """The keys accepted by the table that holds ``loc``'s last part."""
-    model = root
-    for part in loc[:-1]:
-        if isinstance(part, int):
-            continue  # an index into a list of tables: same model
-        models = _models_in(_field_names(model).get(str(part)))
-        if not models:
-            return []
-        model = models[0]
-    return sorted(_field_names(model))
+    return untag(root, loc)[1]
 
 
 def nearest_key(root: type[BaseModel], loc: tuple[Any, ...]) -> str | None:

@@ -29,7 +29,7 @@ from syndicate.core.db import edition_variants, editions, transaction, workers
 from syndicate.core.errors import DeliveryError, StoreError
 from syndicate.core.tokens import Signer, signer_for
 from syndicate.delivery.clicks import counted
-from syndicate.delivery.mailers.base import Mailer, OutgoingMessage, SendResult
+from syndicate.delivery.mailers.base import GatedMailer, Mailer, OutgoingMessage, SendResult
 from syndicate.delivery.mailers.limits import CircuitBreaker, RateLimiter
 from syndicate.delivery.messages import PreparedEdition, edition_content, prepare, recipient_for
 from syndicate.delivery.outbox import Claimed, Outcome, claim, record, release
@@ -251,9 +251,10 @@ class _Drainer:
         chunks = [[row] for row in retried] + [
             fresh[i : i + size] for i in range(0, len(fresh), size)
         ]
-        recorder = _Recorder(self, worker_id) if hasattr(mailer, "gate") else None
-        if recorder is not None:
-            mailer.gate = recorder.wait  # type: ignore[attr-defined]
+        gated = mailer if isinstance(mailer, GatedMailer) else None
+        recorder = _Recorder(self, worker_id) if gated is not None else None
+        if gated is not None and recorder is not None:
+            gated.gate = recorder.wait
         try:
             for number, chunk in enumerate(chunks):
                 if self.breaker.remaining() > 0 or not self.limiter.acquire(len(chunk), self.stop):
@@ -280,8 +281,8 @@ class _Drainer:
                 else:
                     self.store(worker_id, outcomes)
         finally:
-            if recorder is not None:
-                mailer.gate = None  # type: ignore[attr-defined]
+            if gated is not None and recorder is not None:
+                gated.gate = None
                 recorder.close()
         return sent
 

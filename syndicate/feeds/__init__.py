@@ -1,5 +1,7 @@
 """Feeds: stored articles -> RSS 2.0, Atom and JSON Feed files, with RFC 5005 archives.
 
+formats.py    the format registry: name, file, media type, label, renderer, lint
+registry.py   the built-in formats, one line each
 model.py      what a feed, a page and an entry hold, format-independent
 archive.py    which articles go in the live feed and in each archive page
 generator.py  one feedgen FeedGenerator per page, for RSS and Atom
@@ -12,6 +14,8 @@ build.py      plan, render what changed, write atomically: ``build_feeds``
 
 from __future__ import annotations
 
+# The registry module fills the format registry: imported first, for every user.
+import syndicate.feeds.registry  # noqa: F401
 from syndicate.feeds.build import BuildReport, build_feeds
 
 __all__ = ["BuildReport", "build_feeds"]

@@ -26,16 +26,12 @@ from syndicate.core import oserrors
 from syndicate.core.db import articles
 from syndicate.core.errors import FeedError
 from syndicate.core.fileio import BatchWriter, is_temp_name, sha256_hex, write_if_changed
+from syndicate.feeds import formats as feed_formats
 from syndicate.feeds import model
 from syndicate.feeds.archive import plan_pages
-from syndicate.feeds.atom import render_atom
-from syndicate.feeds.files import FEED_FILES
-from syndicate.feeds.generator import make_generator
 from syndicate.feeds.index import render_index, render_opml
-from syndicate.feeds.jsonfeed import render_json
 from syndicate.feeds.lock import exclusive
 from syndicate.feeds.model import EPOCH, Entry, FeedSpec, Page, feed_spec, make_entry, tag_slug
-from syndicate.feeds.rss import render_rss
 from syndicate.service.context import App
 
 log = logging.getLogger(__name__)
@@ -213,17 +209,12 @@ class _Entries:
         ]
 
 
-def _render(page: Page, entries: list[Entry], formats: list[str]) -> dict[str, bytes]:
-    out: dict[str, bytes] = {}
-    if "rss" in formats or "atom" in formats:
-        generator = make_generator(page, entries)
-        if "rss" in formats:
-            out["rss"] = render_rss(generator)
-        if "atom" in formats:
-            out["atom"] = render_atom(generator)
-    if "json" in formats:
-        out["json"] = render_json(page, entries)
-    return out
+def _render(page: Page, entries: list[Entry], names: list[str]) -> dict[str, bytes]:
+    """Each named format's bytes, by its registered renderer; what formats share (the
+    feedgen generator of RSS and Atom) is built once per page."""
+    source = feed_formats.RenderInput(page, entries)
+    registry = feed_formats.FORMATS
+    return {name: registry[name].render(source) for name in registry if name in names}
 
 
 def _shrink(entries: list[Entry], excess: int) -> list[Entry]:
@@ -263,7 +254,7 @@ def render_page(page: Page, entries: list[Entry], formats: list[str]) -> dict[st
 def _remove_stale(root: Path, built: set[str], report: BuildReport) -> None:
     """Delete feed files no feed produces any more (a shrunk archive, a gone tag), and
     the folders that leaves empty; nothing else in the folder is touched."""
-    names = set(FEED_FILES.values())
+    names = feed_formats.file_names()
     emptied: set[Path] = set()
     for path in sorted(root.rglob("*")):
         relpath = path.relative_to(root).as_posix()
@@ -338,7 +329,7 @@ def _build(app: App, root: Path, only: str | None, progress: Progress | None) ->
                 report.archive_pages[page.spec.name] = page.number
             stale = []
             for fmt in page.spec.formats:
-                relpath = f"{page.folder}/{FEED_FILES[fmt]}"
+                relpath = f"{page.folder}/{feed_formats.get(fmt).file_name}"
                 built.add(relpath)
                 if _is_current(root, relpath, page.fingerprint(fmt), manifest):
                     report.unchanged.append(relpath)
@@ -359,7 +350,7 @@ def _build(app: App, root: Path, only: str | None, progress: Progress | None) ->
                 if done % LOAD_BATCH == 1:  # bodies for the next pages, in a few queries
                     entries.load([p for p, _ in todo[done - 1 : done - 1 + LOAD_BATCH]])
                 for fmt, data in render_page(page, entries.of(page), formats).items():
-                    relpath = f"{page.folder}/{FEED_FILES[fmt]}"
+                    relpath = f"{page.folder}/{feed_formats.get(fmt).file_name}"
                     _record(
                         report,
                         relpath,

@@ -10,12 +10,10 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
-FEED_FILES = {"rss": "rss.xml", "atom": "atom.xml", "json": "feed.json"}
+from syndicate.feeds import formats
 
+# Feed files take their type from the format registry; other files from their suffix.
 MEDIA_TYPES = {
-    "rss.xml": "application/rss+xml; charset=utf-8",
-    "atom.xml": "application/atom+xml; charset=utf-8",
-    "feed.json": "application/feed+json; charset=utf-8",
     ".html": "text/html; charset=utf-8",
     ".opml": "text/x-opml; charset=utf-8",
     ".xml": "application/xml; charset=utf-8",
@@ -35,8 +33,9 @@ OTHER_CACHE = "public, max-age=3600"
 
 def media_type(relpath: str) -> str:
     name = PurePosixPath(relpath).name
-    if name in MEDIA_TYPES:
-        return MEDIA_TYPES[name]
+    fmt = next((f for f in formats.FORMATS.values() if f.file_name == name), None)
+    if fmt is not None:
+        return fmt.content_type
     return MEDIA_TYPES.get(PurePosixPath(name).suffix.lower(), "application/octet-stream")
 
 
@@ -54,7 +53,7 @@ def is_archive(relpath: str) -> bool:
 
 
 def is_feed_file(relpath: str) -> bool:
-    return PurePosixPath(relpath).name in FEED_FILES.values()
+    return PurePosixPath(relpath).name in formats.file_names()
 
 
 def is_live_feed(relpath: str) -> bool:

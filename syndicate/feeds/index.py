@@ -19,10 +19,9 @@ from markupsafe import Markup
 
 from syndicate.core.config import Settings
 from syndicate.core.render import render, template_source
-from syndicate.feeds.files import FEED_FILES, MEDIA_TYPES
+from syndicate.feeds import formats
 from syndicate.feeds.model import FeedSpec
 
-FORMAT_LABELS = {"rss": "RSS", "atom": "Atom", "json": "JSON Feed"}
 # The Copy buttons: shown only when script runs (without it the URL field is there to
 # select). The web app serves the page with this script's hash in its CSP.
 COPY_SCRIPT = (
@@ -50,18 +49,18 @@ class _Link:
 
 
 def _media_type(fmt: str) -> str:
-    return MEDIA_TYPES[FEED_FILES[fmt]].split(";")[0]
+    return formats.get(fmt).media_type
 
 
 def _feed(spec: FeedSpec) -> dict[str, Any]:
-    formats = [
-        _Link(FORMAT_LABELS[f], _media_type(f), spec.url(spec.path, f)) for f in spec.formats
+    links = [
+        _Link(formats.get(f).label, _media_type(f), spec.url(spec.path, f)) for f in spec.formats
     ]
     return {
         "title": spec.title,
         "description": spec.description if spec.description != spec.title else "",
         "podcast": spec.podcast is not None,
-        "formats": formats,
+        "formats": links,
     }
 
 
@@ -88,7 +87,9 @@ def render_index(settings: Settings, feeds: list[FeedSpec], tag_feeds: list[Feed
         for digest in settings.digests
     ]
     discovery = [
-        _Link(f"{spec.title} ({FORMAT_LABELS[fmt]})", _media_type(fmt), spec.url(spec.path, fmt))
+        _Link(
+            f"{spec.title} ({formats.get(fmt).label})", _media_type(fmt), spec.url(spec.path, fmt)
+        )
         for spec in feeds
         for fmt in spec.formats
     ]
@@ -113,7 +114,7 @@ def render_opml(settings: Settings, feeds: list[FeedSpec]) -> bytes:
     etree.SubElement(head, "title").text = f"Feeds: {settings.site.title}"
     body = etree.SubElement(root, "body")
     for spec in feeds:
-        fmt = next((f for f in ("rss", "atom", "json") if f in spec.formats), None)
+        fmt = next((f for f in formats.FORMATS if f in spec.formats), None)
         if fmt is None:
             continue
         etree.SubElement(

@@ -24,7 +24,7 @@ from lxml import html as lxml_html
 from syndicate.core.config import Settings
 from syndicate.core.itunes import ARTWORK_SUFFIXES, parse_category
 from syndicate.core.sanitize import XML_ILLEGAL
-from syndicate.feeds.files import FEED_FILES
+from syndicate.feeds import formats
 from syndicate.feeds.jsonfeed import VERSION as JSON_FEED_VERSION
 from syndicate.feeds.rss import ATOM_NS, FH_NS
 
@@ -226,7 +226,7 @@ def _parse_xml(report: _Report, data: bytes) -> etree._Element | None:
 # -- RSS 2.0 ------------------------------------------------------------------------
 
 
-def _lint_rss(report: _Report, root: etree._Element, public_url: str) -> None:
+def lint_rss(report: _Report, root: etree._Element, public_url: str) -> None:
     if root.tag != "rss" or root.get("version") != "2.0":
         report.add("rss", 'root must be <rss version="2.0">')
         return
@@ -358,7 +358,7 @@ def _check_text_construct(report: _Report, where: str, element: etree._Element |
         _check_html(report, where, element.text)
 
 
-def _lint_atom(report: _Report, root: etree._Element, public_url: str) -> None:
+def lint_atom(report: _Report, root: etree._Element, public_url: str) -> None:
     if root.tag != f"{ATOM}feed":
         report.add("feed", "root must be an Atom <feed>")
         return
@@ -454,7 +454,7 @@ def _strings(value: Any) -> Iterator[str]:
             yield from _strings(item)
 
 
-def _lint_json(report: _Report, data: bytes, public_url: str) -> None:
+def lint_json(report: _Report, data: bytes, public_url: str) -> None:
     try:
         feed = json.loads(data)
     except ValueError as exc:
@@ -542,19 +542,18 @@ def _inspect(path: Path, public_url: str, name: str | None = None) -> _Report:
         return report
     if XML_ILLEGAL.search(text):
         report.add("file", "XML-illegal control character")
-    kind = path.name
-    if kind == FEED_FILES["json"] or path.suffix == ".json":
-        _lint_json(report, data, public_url)
+    fmt = formats.for_file(path.name)
+    if fmt is not None and fmt.xml_root is None:
+        fmt.lint(report, data, public_url)
         return report
     root = _parse_xml(report, data)
     if root is None:
         return report
-    if root.tag == "rss":
-        _lint_rss(report, root, public_url)
-    elif root.tag == f"{ATOM}feed":
-        _lint_atom(report, root, public_url)
-    else:
+    fmt = formats.for_root(root.tag)
+    if fmt is None:
         report.add("document", f"unknown root element {root.tag!r}")
+    else:
+        fmt.lint(report, root, public_url)
     return report
 
 
@@ -591,7 +590,7 @@ def lint_tree(settings: Settings) -> dict[str, list[str]]:
     """Every feed file under the feeds folder -> its problems ([] when clean)."""
     root = settings.feeds_dir
     base_url = settings.site.public_feeds_url
-    names = set(FEED_FILES.values())
+    names = formats.file_names()
     reports: dict[str, _Report] = {}
     if root.is_dir():
         for path in sorted(root.rglob("*")):

@@ -23,7 +23,7 @@ from syndicate.articles import Article, ArticleFilter, valid_mime_type
 from syndicate.core import itunes, sanitize
 from syndicate.core.config import FeedSettings, Settings
 from syndicate.core.sanitize import absolute_url, normalize_space, strip_control_chars, summarize
-from syndicate.feeds.files import FEED_FILES
+from syndicate.feeds import formats
 
 # Bump when the builder's output changes for the same inputs: every page is rebuilt.
 FORMAT_VERSION = "2"
@@ -104,7 +104,7 @@ class FeedSpec:
 
     def url(self, folder: str, fmt: str) -> str:
         """Public URL of ``folder``'s file in format ``fmt``."""
-        return f"{self.feeds_url}{folder}/{FEED_FILES[fmt]}"
+        return f"{self.feeds_url}{folder}/{formats.get(fmt).file_name}"
 
     def for_tag(self, tag: str, slug: str) -> FeedSpec:
         from dataclasses import replace

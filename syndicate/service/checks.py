@@ -133,7 +133,7 @@ def _host(settings: Settings, index: int) -> str:
             "pings use; set site.feeds_url to the URL subscribers fetch"
         )
     for key in ("key_file", "known_hosts"):
-        value = getattr(host, key)
+        value = getattr(host, key, None)  # only an SFTP host has them
         if value and not Path(settings.resolve(value)).is_file():
             problems.append(f"hosts[{index}].{key}: no file at {settings.resolve(value)}")
     try:
@@ -142,8 +142,7 @@ def _host(settings: Settings, index: int) -> str:
         problems.append(error.message)
     if problems:
         raise _Found(problems)
-    where = host.path or host.bucket or host.host or host.endpoint_url or ""
-    return f"{host.type} {where}".strip()
+    return f"{host.type} {host.location}".strip()
 
 
 def _source(settings: Settings, index: int) -> str:

@@ -34,11 +34,9 @@ from syndicate.publishing.websub import advertised
 from syndicate.readers.audience import Recorder
 from syndicate.web.context import Web, client_ip
 
+# Feed files (every registered format is text) compress whatever their media type.
 _COMPRESSIBLE = (
     "text/",
-    "application/rss",
-    "application/atom",
-    "application/feed+json",
     "application/json",
     "application/xml",
     "image/svg",
@@ -135,7 +133,9 @@ def serve(web: Web, relpath: str = "") -> BaseResponse:
     feed = is_live_feed(relpath) or is_archive(relpath)
     try:  # a publish may replace or remove the file between the check and the read
         stat = path.stat()
-        compressible = content_type.startswith(_COMPRESSIBLE) and stat.st_size >= _MIN_GZIP
+        compressible = (
+            feed or content_type.startswith(_COMPRESSIBLE)
+        ) and stat.st_size >= _MIN_GZIP
         cached = _CACHE.get(path, stat.st_mtime_ns, stat.st_size, compressible, feed)
     except FileNotFoundError:
         abort(404)

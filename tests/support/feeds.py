@@ -13,7 +13,7 @@ from sqlalchemy import delete
 
 from syndicate.articles import mark_changed
 from syndicate.core.db import article_tags, articles
-from syndicate.feeds.files import FEED_FILES
+from syndicate.feeds.formats import file_names
 from syndicate.service.context import App
 from tests.support.factories import insert_article
 
@@ -96,7 +96,7 @@ def clear_articles(app: App) -> None:
 
 
 def feed_files(root: Path) -> list[Path]:
-    names = set(FEED_FILES.values())
+    names = file_names()
     return sorted(p for p in root.rglob("*") if p.is_file() and p.name in names)
 
 

@@ -7,9 +7,9 @@ means (sent, deferred, failed) and records it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
 from syndicate.delivery.mailers.bounces import Bounce
 
@@ -68,3 +68,15 @@ class Mailer(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class GatedMailer(Mailer, Protocol):
+    """A mailer with a rate gate (SMTP): one message per call, and before DATA it calls
+    ``gate`` (when set), which holds until the previous acceptance is recorded.
+
+    Declared as a protocol so the drain asks ``isinstance(mailer, GatedMailer)`` and the
+    type checker knows ``gate`` is there, instead of ``hasattr`` and an ignore.
+    """
+
+    gate: Callable[[], None] | None

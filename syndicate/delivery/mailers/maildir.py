@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from syndicate.core import oserrors
+from syndicate.core.config import Settings
 from syndicate.core.errors import ConfigError
 from syndicate.delivery.mailers.base import OutgoingMessage, SendResult
 
@@ -95,3 +96,8 @@ def _write_synced(path: Path, data: bytes) -> None:
         handle.write(data)
         handle.flush()
         os.fsync(handle.fileno())
+
+
+def build(settings: Settings) -> MaildirMailer:
+    """The registry's factory: ``[mail] maildir`` resolved against the config's folder."""
+    return MaildirMailer(settings.resolve(settings.mail.maildir))

@@ -12,7 +12,7 @@ import json
 from collections.abc import Sequence
 from email.utils import formataddr
 
-from syndicate.core.config import MailgunSettings
+from syndicate.core.config import MailgunSettings, Settings, secret
 from syndicate.delivery.mailers.base import OutgoingMessage, SendResult
 from syndicate.delivery.mailers.http import ApiClient, isolate_rejections
 
@@ -109,3 +109,11 @@ class MailgunMailer:
 
     def close(self) -> None:
         self.client.close()
+
+
+def build(settings: Settings) -> MailgunMailer:
+    """The registry's factory: ``[mail.mailgun]`` (the config makes sure it is there)."""
+    mailgun = settings.mail.mailgun
+    assert mailgun is not None  # checked by the config
+    key = secret(mailgun.api_key_env, key="mail.mailgun.api_key_env")
+    return MailgunMailer(mailgun, api_key=key or "", timeout=mailgun.timeout)

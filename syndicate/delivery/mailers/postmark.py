@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from email.utils import formataddr
 from typing import Any
 
-from syndicate.core.config import PostmarkSettings
+from syndicate.core.config import PostmarkSettings, Settings, secret
 from syndicate.delivery.mailers.base import Outcome, OutgoingMessage, SendResult
 from syndicate.delivery.mailers.bounces import Bounce
 from syndicate.delivery.mailers.http import ApiClient
@@ -131,3 +131,10 @@ class PostmarkMailer:
 
     def close(self) -> None:
         self.client.close()
+
+
+def build(settings: Settings) -> PostmarkMailer:
+    """The registry's factory: ``[mail.postmark]`` and its token from the environment."""
+    postmark = settings.mail.postmark
+    token = secret(postmark.server_token_env, key="mail.postmark.server_token_env")
+    return PostmarkMailer(postmark, token=token or "", timeout=postmark.timeout)

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from email.utils import parseaddr
 from typing import Any
 
-from syndicate.core.config import SendgridSettings
+from syndicate.core.config import SendgridSettings, Settings, secret
 from syndicate.delivery.mailers.base import OutgoingMessage, SendResult
 from syndicate.delivery.mailers.http import ApiClient, isolate_rejections
 
@@ -94,3 +94,10 @@ class SendgridMailer:
 
     def close(self) -> None:
         self.client.close()
+
+
+def build(settings: Settings) -> SendgridMailer:
+    """The registry's factory: ``[mail.sendgrid]`` and its API key from the environment."""
+    sendgrid = settings.mail.sendgrid
+    key = secret(sendgrid.api_key_env, key="mail.sendgrid.api_key_env")
+    return SendgridMailer(sendgrid, api_key=key or "", timeout=sendgrid.timeout)

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from email.utils import parseaddr
 from typing import Any
 
-from syndicate.core.config import SesSettings
+from syndicate.core.config import SesSettings, Settings, secret
 from syndicate.core.errors import ConfigError, install_hint
 from syndicate.delivery.mailers.base import OutgoingMessage, SendResult
 
@@ -98,3 +98,14 @@ class SesMailer:
 
     def close(self) -> None:
         pass
+
+
+def build(settings: Settings) -> SesMailer:
+    """The registry's factory: ``[mail.ses]`` and optional keys from the environment."""
+    ses = settings.mail.ses
+    return SesMailer(
+        ses,
+        access_key=secret(ses.access_key_env, key="mail.ses.access_key_env"),
+        secret_key=secret(ses.secret_key_env, key="mail.ses.secret_key_env"),
+        timeout=ses.timeout,
+    )

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from email.utils import parseaddr
 from functools import lru_cache
 
-from syndicate.core.config import SmtpSettings
+from syndicate.core.config import Settings, SmtpSettings, secret
 from syndicate.delivery.mailers.base import Outcome, OutgoingMessage, SendResult
 from syndicate.delivery.mailers.bounces import smtp_bounce
 
@@ -233,3 +233,9 @@ class SmtpMailer:
             with contextlib.suppress(OSError, smtplib.SMTPException):
                 self.conn.quit()
         self._drop()
+
+
+def build(settings: Settings) -> SmtpMailer:
+    """The registry's factory: ``[mail.smtp]`` and its password from the environment."""
+    smtp = settings.mail.smtp
+    return SmtpMailer(smtp, password=secret(smtp.password_env, key="mail.smtp.password_env"))

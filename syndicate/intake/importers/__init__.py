@@ -19,7 +19,8 @@ from __future__ import annotations
 
 from syndicate.intake.importers.model import ParsedArticle, slugify
 from syndicate.intake.importers.pipeline import format_name, import_paths, parse_file
-from syndicate.intake.importers.reading import EXTENSIONS, MAX_FILE_BYTES
+from syndicate.intake.importers.reading import MAX_FILE_BYTES
+from syndicate.intake.importers.registry import EXTENSIONS
 from syndicate.intake.importers.report import STATUSES, FileOutcome, ImportReport
 from syndicate.intake.importers.walk import collect_files
 

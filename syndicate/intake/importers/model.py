@@ -12,15 +12,6 @@ from anyascii import anyascii
 
 from syndicate.core.sanitize import strip_control_chars
 
-FORMAT_ALIASES = {
-    "txt": "text",
-    "text": "text",
-    "md": "markdown",
-    "markdown": "markdown",
-    "html": "html",
-    "htm": "html",
-}
-
 
 @dataclass
 class ParsedArticle:

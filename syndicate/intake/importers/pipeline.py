@@ -17,12 +17,9 @@ from syndicate.core.db import transaction
 from syndicate.core.errors import ImportFailure
 from syndicate.core.sanitize import normalize_space, strip_control_chars
 from syndicate.intake.importers.exports import ExportItem, Reader
-from syndicate.intake.importers.html import parse_html
-from syndicate.intake.importers.markdown import parse_markdown
-from syndicate.intake.importers.model import FORMAT_ALIASES, ParsedArticle
-from syndicate.intake.importers.plaintext import parse_text
+from syndicate.intake.importers.model import ParsedArticle
 from syndicate.intake.importers.reading import detect_format, read_text
-from syndicate.intake.importers.registry import reader_for
+from syndicate.intake.importers.registry import FILE_IMPORTERS, file_format, format_for, reader_for
 from syndicate.intake.importers.report import FileOutcome, ImportReport
 from syndicate.intake.importers.sitegen import apply_site_conventions, expand_site_syntax
 from syndicate.intake.importers.store import save
@@ -31,11 +28,6 @@ from syndicate.service.context import App
 
 log = logging.getLogger(__name__)
 
-PARSERS: dict[str, Callable[[str, str, ZoneInfo], ParsedArticle]] = {
-    "text": parse_text,
-    "markdown": parse_markdown,
-    "html": parse_html,
-}
 TITLE_MAX = 300
 SOURCE_MAX = 1000
 
@@ -44,10 +36,10 @@ def format_name(fmt: str | None) -> str | None:
     """``txt``/``md``/``html`` (or the long names) -> the stored format name."""
     if fmt is None:
         return None
-    try:
-        return FORMAT_ALIASES[fmt.lower()]
-    except KeyError:
-        raise ValueError(f"unknown format {fmt!r}: use txt, md or html") from None
+    name = file_format(fmt)
+    if name is None:
+        raise ValueError(f"unknown format {fmt!r}: use txt, md or html")
+    return name
 
 
 def _clean_fields(article: ParsedArticle, name: str) -> None:
@@ -69,12 +61,12 @@ def parse_file(path: Path, *, fmt: str | None, tz: ZoneInfo) -> ParsedArticle:
     """Read and parse one file; every problem is an ImportFailure naming it."""
     name = str(path)
     text, warnings = read_text(path)
-    kind = fmt or detect_format(path, text)
+    kind = fmt or format_for(path) or detect_format(path, text)
     if kind == "markdown":
         text, site_warnings = expand_site_syntax(path, text)
         warnings.extend(site_warnings)
     try:
-        article = PARSERS[kind](text, name, tz)
+        article = FILE_IMPORTERS[kind].parse(text, name, tz)
     except RecursionError:
         raise ImportFailure(name, "the document is nested too deeply to read") from None
     article.warnings[:0] = warnings

@@ -13,17 +13,6 @@ from syndicate.core.errors import ImportFailure
 from syndicate.core.sanitize import strip_control_chars
 
 MAX_FILE_BYTES = 5 * 1024 * 1024  # a feed validator refuses feeds over 5 MB
-EXTENSIONS = {
-    ".txt": "text",
-    ".text": "text",
-    ".md": "markdown",
-    ".markdown": "markdown",
-    ".mdown": "markdown",
-    ".mkd": "markdown",
-    ".html": "html",
-    ".htm": "html",
-    ".xhtml": "html",
-}
 _HTML_START = re.compile(
     r"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body)\b", re.I | re.S
 )
@@ -100,10 +89,8 @@ def read_text(path: Path) -> tuple[str, list[str]]:
 
 
 def detect_format(path: Path, text: str) -> str:
-    """``text``, ``markdown`` or ``html``: by extension, else by what the content looks like."""
-    by_extension = EXTENSIONS.get(path.suffix.lower())
-    if by_extension:
-        return by_extension
+    """``text``, ``markdown`` or ``html`` by what the content looks like, for a file whose
+    extension names no importer (the registry, ``registry.py``, maps extensions)."""
     head = text[:4096]
     if _HTML_START.match(head) or len(_HTML_TAGS.findall(head)) >= 2:
         return "html"

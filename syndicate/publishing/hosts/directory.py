@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from syndicate.core import oserrors
+from syndicate.core.config import DirectoryHostSettings
 from syndicate.core.fileio import write_atomic
 from syndicate.publishing.hosts.base import HostError
 
@@ -62,3 +63,11 @@ def _error(host: str, what: str, exc: OSError) -> HostError:
         temporary=False,
         hint=oserrors.hint(exc, f"the folder of host {host!r} (hosts[].path)"),
     )
+
+
+def build(settings: DirectoryHostSettings, *, base_dir: Path | None, key: str) -> DirectoryHost:
+    """The registry's factory: a relative ``path`` is resolved against the config's folder."""
+    root = Path(settings.path).expanduser()
+    if not root.is_absolute() and base_dir is not None:
+        root = base_dir / root
+    return DirectoryHost(settings.name, root)

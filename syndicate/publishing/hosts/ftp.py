@@ -11,9 +11,10 @@ import contextlib
 import ftplib
 import io
 import ssl
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Any
 
+from syndicate.core.config import FtpHostSettings, secret
 from syndicate.publishing.hosts.base import (
     AUTH_HINT,
     DOWN_HINT,
@@ -227,3 +228,17 @@ def _code(exc: BaseException) -> str:
 def _quietly_close(ftp: Any) -> None:
     with contextlib.suppress(OSError):
         ftp.close()
+
+
+def build(settings: FtpHostSettings, *, base_dir: Path | None, key: str) -> FtpHost:
+    """The registry's factory: the password (if any) from the environment."""
+    return FtpHost(
+        settings.name,
+        host=settings.host,
+        port=settings.port or 21,
+        username=settings.username,
+        password=secret(settings.password_env, key=f"{key}.password_env"),
+        tls=settings.tls,
+        root=settings.path,
+        timeout=settings.timeout,
+    )

@@ -6,8 +6,10 @@ straight to their final key with their Content-Type and Cache-Control.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+from syndicate.core.config import S3HostSettings, secret
 from syndicate.core.errors import install_hint
 from syndicate.publishing.hosts.base import AUTH_HINT, DOWN_HINT, PERMISSION_HINT, HostError
 
@@ -145,3 +147,17 @@ class S3Host:
             return HostError(text, temporary=False, hint=PERMISSION_HINT)
         temporary = code in _TEMPORARY_CODES or (status is not None and status >= 500)
         return HostError(text, temporary=temporary)
+
+
+def build(settings: S3HostSettings, *, base_dir: Path | None, key: str) -> S3Host:
+    """The registry's factory: keys from the environment, else boto3's own chain."""
+    return S3Host(
+        settings.name,
+        bucket=settings.bucket,
+        prefix=settings.prefix,
+        region=settings.region,
+        endpoint_url=settings.endpoint_url,
+        access_key=secret(settings.access_key_env, key=f"{key}.access_key_env"),
+        secret_key=secret(settings.secret_key_env, key=f"{key}.secret_key_env"),
+        timeout=settings.timeout,
+    )

@@ -15,6 +15,7 @@ import stat
 from pathlib import Path
 from typing import Any
 
+from syndicate.core.config import SftpHostSettings, secret
 from syndicate.core.errors import install_hint
 from syndicate.publishing.hosts.base import (
     AUTH_HINT,
@@ -220,3 +221,18 @@ def _ssh_error() -> type[Exception]:
     import paramiko
 
     return paramiko.SSHException
+
+
+def build(settings: SftpHostSettings, *, base_dir: Path | None, key: str) -> SftpHost:
+    """The registry's factory: the password (if any) from the environment."""
+    return SftpHost(
+        settings.name,
+        host=settings.host,
+        port=settings.port or 22,
+        username=settings.username,
+        password=secret(settings.password_env, key=f"{key}.password_env"),
+        key_file=settings.key_file,
+        known_hosts=settings.known_hosts,
+        root=settings.path,
+        timeout=settings.timeout,
+    )

@@ -6,12 +6,14 @@ Uploads PUT to a hidden temp name, then MOVE it over the final name with
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
 import requests
 from lxml import etree
 
 from syndicate import __version__
+from syndicate.core.config import WebDavHostSettings, secret
 from syndicate.publishing.hosts.base import (
     AUTH_HINT,
     DOWN_HINT,
@@ -187,3 +189,15 @@ def _reason(exc: BaseException) -> str:
     while exc.__context__ is not None and exc.__context__ is not exc:
         exc = exc.__context__
     return str(exc).split(": ", 1)[-1] if str(exc) else type(exc).__name__
+
+
+def build(settings: WebDavHostSettings, *, base_dir: Path | None, key: str) -> WebDavHost:
+    """The registry's factory: the password (if any) from the environment."""
+    return WebDavHost(
+        settings.name,
+        url=settings.endpoint_url,
+        root=settings.path,
+        username=settings.username,
+        password=secret(settings.password_env, key=f"{key}.password_env"),
+        timeout=settings.timeout,
+    )
