@@ -17,6 +17,7 @@ from click.shell_completion import CompletionItem
 
 # command -> (modules that define it and its subcommands, its short help)
 COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
+    "api-tokens": (("api",), "Scoped tokens for the HTTP API (/api/v1/), shown once."),
     "articles": (("articles",), "List, show and remove stored articles."),
     "check": (("admin",), "Build everything a run builds, without sending; report each check."),
     "db": (("admin",), "Database schema."),

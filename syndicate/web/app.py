@@ -17,7 +17,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ..context import App
 from ..errors import BadInput, SyndicateError
-from . import admin, archive, feedserve, metrics, pages, redirects, webhooks
+from . import admin, api, archive, feedserve, metrics, pages, redirects, webhooks
 from .context import Web, web
 from .hosts import TrustedHost, path_only
 from .security import add_security_headers
@@ -74,6 +74,7 @@ def create_app(app: App) -> Flask:
             route.rule, route.endpoint, _bind(route.view), methods=list(route.methods)
         )
     admin.register(flask)  # the operator console: its own route table and guard
+    api.register(flask)  # the HTTP API: its own route table, guard and problem+json errors
     flask.after_request(add_security_headers)
     flask.after_request(_relative_location)
     flask.register_error_handler(HTTPException, _http_error)
@@ -118,6 +119,8 @@ def _http_error(error: HTTPException) -> Response:
     plain = error.get_response()
     if status < 400:
         return plain
+    if request.path.startswith("/api/"):
+        return api.http_problem(status, error.description or "", plain.headers.get("Allow"))
     response = _error_page(
         status,
         _TITLES.get(status, "Something went wrong"),
