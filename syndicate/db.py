@@ -416,6 +416,8 @@ events = Table(
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("webhook_id", String(40), nullable=False, unique=True),  # stable across retries
     Column("type", String(40), nullable=False),
+    # For events that may happen once only (edition.sent:ID): a second record is dropped.
+    Column("once_key", String(100), nullable=True, unique=True),
     Column("payload", JSON, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("dispatched_at", UtcDateTime, nullable=True, index=True),

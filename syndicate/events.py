@@ -13,11 +13,14 @@ import secrets
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from .config import EVENT_TYPES
-from .db import events
+from .db import deliveries, dialect_insert, editions, events
+
+# Delivery states that mean an edition is still going out (paused rows too: held).
+UNFINISHED = ("queued", "sending", "deferred", "paused")
 
 
 def _jsonable(value: Any) -> Any:
@@ -34,18 +37,56 @@ def new_webhook_id() -> str:
     return "msg_" + secrets.token_hex(16)
 
 
-def record(conn: Connection, type: str, data: dict[str, Any], now: datetime) -> None:
-    """Store one event; the caller's transaction decides whether it ever existed."""
+def record(
+    conn: Connection,
+    type: str,
+    data: dict[str, Any],
+    now: datetime,
+    *,
+    once_key: str | None = None,
+) -> None:
+    """Store one event; the caller's transaction decides whether it ever existed.
+    With ``once_key``, a second event with the same key is dropped."""
     if type not in EVENT_TYPES:
         raise ValueError(f"unknown event type {type!r}")
     conn.execute(
-        insert(events).values(
+        dialect_insert(conn)(events)
+        .values(
             webhook_id=new_webhook_id(),
             type=type,
+            once_key=once_key,
             payload={"type": type, "timestamp": now.isoformat(), "data": _jsonable(data)},
             created_at=now,
         )
+        .on_conflict_do_nothing()
     )
+
+
+def announce_sent(conn: Connection, edition_ids: set[int], now: datetime) -> None:
+    """``edition.sent`` for each of these editions whose rows have all finished (sent,
+    failed, suppressed or cancelled); once per edition, whoever notices first."""
+    for edition_id in sorted(edition_ids):
+        counts = dict(
+            conn.execute(
+                select(deliveries.c.status, func.count())
+                .where(deliveries.c.edition_id == edition_id)
+                .group_by(deliveries.c.status)
+            ).all()
+        )
+        if not counts or any(counts.get(state) for state in UNFINISHED):
+            continue
+        row = conn.execute(
+            select(editions.c.digest, editions.c.period, editions.c.subject).where(
+                editions.c.id == edition_id
+            )
+        ).first()
+        if row is None:
+            continue
+        edition = {"id": edition_id, "digest": row.digest, "period": row.period,
+                   "subject": row.subject, "deliveries": counts}  # fmt: skip
+        record(
+            conn, "edition.sent", {"edition": edition}, now, once_key=f"edition.sent:{edition_id}"
+        )
 
 
 def subscriber_data(subscriber: Any) -> dict[str, Any]:

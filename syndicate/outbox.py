@@ -23,6 +23,7 @@ from sqlalchemy import String, and_, bindparam, cast, func, literal, or_, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement
 
+from . import events
 from .config import DeliverySettings
 from .db import deliveries, dialect_insert, editions, is_sqlite, subscribers, subscriptions
 
@@ -432,6 +433,7 @@ def record(
         for params in later:
             params["b_worker"] = worker_id
         conn.execute(_MARK_LATER, later)
+    events.announce_sent(conn, {item.row.edition_id for item in outcomes}, now)
     return counts
 
 

@@ -1,12 +1,17 @@
-"""CLI commands: ``syndicate api-tokens create|list|revoke`` (scoped API tokens)."""
+"""CLI commands: ``syndicate api-tokens create|list|revoke`` (scoped API tokens) and
+``syndicate webhooks log|status|replay|deliver`` (outbound webhooks)."""
 
 from __future__ import annotations
+
+import threading
 
 import click
 
 from .. import apitokens
 from ..console import audit
 from ..db import transaction
+from ..errors import BadInput
+from ..hooks import drain, queue
 from .base import Obj, handle_errors, json_option, main_group, pass_obj, print_json, print_table
 
 ACTOR = "cli"
@@ -88,3 +93,105 @@ def revoke_command(obj: Obj, name: str) -> None:
             conn, actor=ACTOR, action="api_token.revoke", target=f"api token {token.name}", now=now
         )
     click.echo(f"{token.name}: revoked")
+
+
+@main_group.group("webhooks")
+def webhooks_group() -> None:
+    """Outbound webhooks: delivery attempts, receivers' state, backlog replay."""
+
+
+@webhooks_group.command("log")
+@click.option("--url", default=None, help="Only this receiver.")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10_000))
+@json_option
+@pass_obj
+@handle_errors
+def webhooks_log_command(obj: Obj, url: str | None, limit: int, as_json: bool) -> None:
+    """The newest delivery attempts: when, where, which event, the answer."""
+    app = obj.app()
+    with app.engine.connect() as conn:
+        found = queue.log(conn, url=url, limit=limit)
+    if as_json:
+        print_json(found)
+        return
+    print_table(
+        None,
+        ["at", "url", "event", "webhook-id", "answer", "delivery"],
+        [
+            (
+                a["at"].isoformat(timespec="seconds"),
+                a["url"],
+                a["type"],
+                a["webhook_id"],
+                a["error"] or f"HTTP {a['status_code']}",
+                f"{a['delivery_status']} ({a['attempts']} tries)",
+            )
+            for a in found
+        ],
+    )
+
+
+@webhooks_group.command("status")
+@json_option
+@pass_obj
+@handle_errors
+def webhooks_status_command(obj: Obj, as_json: bool) -> None:
+    """Each receiver: active or disabled (and why), its deliveries by state."""
+    app = obj.app()
+    with app.engine.connect() as conn:
+        found = queue.endpoints(conn)
+    configured = {hook.url for hook in app.settings.webhooks}
+    if as_json:
+        print_json([e | {"configured": e["url"] in configured} for e in found])
+        return
+    print_table(
+        None,
+        ["url", "state", "deliveries", "reason"],
+        [
+            (
+                e["url"] + ("" if e["url"] in configured else " (not configured)"),
+                e["state"],
+                ", ".join(f"{k} {v}" for k, v in sorted(e["deliveries"].items())),
+                e["reason"] or "",
+            )
+            for e in found
+        ],
+    )
+
+
+@webhooks_group.command("replay")
+@click.argument("url")
+@pass_obj
+@handle_errors
+def webhooks_replay_command(obj: Obj, url: str) -> None:
+    """Enable a disabled receiver and send its held and failed events again."""
+    app = obj.app()
+    if url not in {hook.url for hook in app.settings.webhooks}:
+        raise BadInput(
+            f"no [[webhooks]] entry with url {url!r}", hint="see `syndicate webhooks status`"
+        )
+    with transaction(app.engine) as conn:
+        count = queue.replay(conn, url, app.clock.now())
+        audit.record(
+            conn, actor=ACTOR, action="webhook.replay", target=url[:400], now=app.clock.now(),
+            after={"queued": count},
+        )  # fmt: skip
+    click.echo(f"{url}: enabled; {count} event(s) queued again")
+
+
+@webhooks_group.command("deliver")
+@click.option("--once", is_flag=True, help="One pass, then exit (else until interrupted).")
+@pass_obj
+@handle_errors
+def webhooks_deliver_command(obj: Obj, once: bool) -> None:
+    """Post due webhook events (`syndicate run` does this itself)."""
+    app = obj.app()
+    if once:
+        counts = drain.drain_once(app)
+        click.echo(", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "nothing to do")
+        return
+    stop = threading.Event()
+    try:
+        drain.run(app, stop)
+    except KeyboardInterrupt:
+        stop.set()

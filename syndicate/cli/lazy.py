@@ -44,6 +44,10 @@ COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
     "sources": (("sources",), "Feed and folder sources pulled on their schedule."),
     "status": (("admin",), "Next runs, last results, queue depth, failures, pushes and workers."),
     "subscribers": (("subscribers",), "Manage the people who receive the digests."),
+    "webhooks": (
+        ("api",),
+        "Outbound webhooks: delivery attempts, receivers' state, backlog replay.",
+    ),
     "worker": (
         ("service",),
         "A delivery worker only (scale-out: run many against one PostgreSQL).",

@@ -29,6 +29,7 @@ from sqlalchemy import case, func, insert, select, text, type_coerce, update
 from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.exc import IntegrityError
 
+from .. import events
 from ..articles import Article, ArticleFilter, by_ids, published
 from ..config import DigestSettings, Settings
 from ..db import UtcDateTime, edition_articles, editions, is_sqlite, transaction
@@ -262,6 +263,14 @@ def _store(
                 for i, aid in enumerate(ids)
             ],
         )
+    if status == "composed":
+        events.record(
+            conn,
+            "edition.composed",
+            {"edition": {"id": edition_id, "digest": digest, "period": period_key(slot),
+                         "subject": subject, "article_count": len(ids)}},
+            created_at,
+        )  # fmt: skip
     row = conn.execute(select(editions).where(editions.c.id == edition_id)).mappings().one()
     return _edition_from(conn, row, created=True)
 

@@ -53,11 +53,13 @@ def upgrade() -> None:
         sa.Column("id", ID, autoincrement=True, nullable=False),
         sa.Column("webhook_id", sa.String(length=40), nullable=False),
         sa.Column("type", sa.String(length=40), nullable=False),
+        sa.Column("once_key", sa.String(length=100), nullable=True),
         sa.Column("payload", sa.JSON(), nullable=False),
         sa.Column("created_at", TS, nullable=False),
         sa.Column("dispatched_at", TS, nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_events")),
         sa.UniqueConstraint("webhook_id", name=op.f("uq_events_webhook_id")),
+        sa.UniqueConstraint("once_key", name=op.f("uq_events_once_key")),
     )
     op.create_index(op.f("ix_events_dispatched_at"), "events", ["dispatched_at"])
     op.create_table(
