@@ -4,6 +4,7 @@ idempotent POSTs, and problem details for every bad input."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from click.testing import CliRunner
@@ -89,11 +90,15 @@ def test_every_route_needs_a_token_with_its_scope(app: App, flask: Flask) -> Non
 
     client = flask.test_client()
     no_token = Api(client, None)
-    wrong = Api(client, make_token(app, "feeds-only", "feeds:read"))
+    wrong = {  # a token with another scope than the route's
+        scope: Api(client, make_token(app, f"only-{scope}", other))
+        for scope, other in (("editions:read", "feeds:read"), ("*", "editions:read"))
+    }
     garbage = Api(client, "syn_aaaaaaaa_" + "b" * 43)
     for route in API_ROUTES:
-        path = route.path.replace("{subscriber_id}", "1").replace("{edition_id}", "1")
-        for caller, status in ((no_token, 401), (garbage, 401), (wrong, 403)):
+        path = re.sub(r"\{\w+\}", "1", route.path)
+        other = wrong.get(route.scope, wrong["*"])
+        for caller, status in ((no_token, 401), (garbage, 401), (other, 403)):
             answer = caller.call(route.method, path, {} if route.body else None)
             assert answer.status_code == status, (route.operation, caller.token)
             assert answer.json["status"] == status

@@ -15,15 +15,24 @@ from typing import Any
 from flask import Flask, Response, current_app, request
 from werkzeug.exceptions import HTTPException
 
-from . import editions, subscribers
+from . import content, editions, subscribers
 from .guard import MinuteLimiter, endpoint
 from .models import (
+    ArticleDetail,
+    ArticlePage,
+    ArticleQuery,
+    ArticleWrite,
+    ArticleWritten,
     EditionDetail,
     EditionPage,
     EditionQuery,
+    FeedList,
+    FeedStatus,
     MessageOut,
     MessageQuery,
+    PullOut,
     Reason,
+    SourceList,
     StatsOut,
     SubscriberCreate,
     SubscriberOut,
@@ -85,6 +94,21 @@ API_ROUTES = (
              MessageOut, query=MessageQuery, params=ED),
     ApiRoute("GET", "/stats", "getStats", editions.dashboard, "stats:read",
              "The dashboard's numbers.", StatsOut),
+    ApiRoute("GET", "/articles", "listArticles", content.list_articles, "articles:read",
+             "Articles, newest stored first, in cursor pages.", ArticlePage, query=ArticleQuery),
+    ApiRoute("POST", "/articles", "writeArticle", content.write_article, "articles:write",
+             "Create or update (same name) an article from Markdown or HTML.", ArticleWritten,
+             body=ArticleWrite, created=True),
+    ApiRoute("GET", "/articles/{article_id}", "getArticle", content.get_article, "articles:read",
+             "One article with its sanitised HTML.", ArticleDetail, params={"article_id": "int"}),
+    ApiRoute("GET", "/feeds", "listFeeds", content.list_feeds, "feeds:read",
+             "The configured feeds and their built files.", FeedList),
+    ApiRoute("GET", "/feeds/status", "feedStatus", content.feed_status, "feeds:read",
+             "The last feed build and the newest push to each host.", FeedStatus),
+    ApiRoute("GET", "/sources", "listSources", content.list_sources, "sources:read",
+             "The configured sources and their last pull.", SourceList),
+    ApiRoute("POST", "/sources/{name}/pull", "pullSource", content.pull_source, "sources:write",
+             "Pull one source now.", PullOut, params={"name": "str"}),
 )  # fmt: skip
 
 

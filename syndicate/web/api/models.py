@@ -207,7 +207,15 @@ class ArticleWrite(Body):
 
 class ArticleWritten(Out):
     article: ArticleDetail
-    outcome: str = Field(description="added | updated | unchanged")
+    outcome: str = Field(description="imported | updated | unchanged")
+
+
+class JobRunOut(Out):
+    job: str
+    status: str
+    started_at: datetime
+    finished_at: datetime | None
+    error: str | None
 
 
 class FeedOut(Out):
@@ -215,20 +223,38 @@ class FeedOut(Out):
     path: str
     title: str
     formats: list[str]
-    urls: dict[str, str]
-    last_built: datetime | None
-    pushes: list[dict[str, Any]]
+    tags: list[str]
+    files: dict[str, datetime | None] = Field(
+        description="Each live file under the feeds folder and when it last changed (null: not built)."
+    )
 
 
 class FeedList(Out):
     items: list[FeedOut]
 
 
+class PushOut(Out):
+    host: str
+    started_at: datetime
+    finished_at: datetime | None
+    uploaded: int
+    deleted: int
+    error: str | None
+
+
+class FeedStatus(Out):
+    last_build: JobRunOut | None
+    pushes: list[PushOut] = Field(description="The newest push to each host.")
+
+
 class SourceOut(Out):
     name: str
     kind: str
     url: str | None
-    state: str | None
+    path: str | None
+    state: str | None = Field(
+        description="Last pull: ok | unchanged | failed | deferred | gone; null: never."
+    )
     detail: str | None
     pulled_at: datetime | None
     succeeded_at: datetime | None
@@ -239,14 +265,10 @@ class SourceList(Out):
 
 
 class PullOut(Out):
+    status: str = Field(description="ok | failed | skipped | not-claimed (another pull is running)")
+    error: str | None
+    counts: dict[str, Any]
     source: SourceOut
-    added: int
-    updated: int
-    failed: int
-
-
-class Empty(Body):
-    pass
 
 
 class FieldError(Out):
