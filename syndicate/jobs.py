@@ -28,6 +28,7 @@ from .config import Settings
 from .context import App
 from .db import editions, job_runs, webhook_events, workers
 from .errors import SyndicateError
+from .hooks import queue as hooks_queue
 from .schedules import latest_fire_time, slot_key, slot_time
 
 log = logging.getLogger(__name__)
@@ -261,7 +262,8 @@ def deliver(app: App) -> Any:
 
 
 def housekeeping(app: App) -> dict[str, int]:
-    """Prune job history, webhook replay records, stale worker rows and old feed audience."""
+    """Prune job history, webhook replay records, stale worker rows, old feed audience and
+    finished outbound webhook events."""
     now = app.clock.now()
     keep = timedelta(days=app.settings.schedule.keep_history_days)
     with app.engine.begin() as conn:
@@ -277,6 +279,7 @@ def housekeeping(app: App) -> dict[str, int]:
             delete(workers).where(workers.c.heartbeat_at < now - timedelta(days=1))
         ).rowcount
         audience_rows = prune_audience(conn, now.date())
+        outbound = hooks_queue.prune(conn, now - keep)
     abandoned = claims.stale(app)
     for row in abandoned:
         log.warning(
@@ -290,6 +293,7 @@ def housekeeping(app: App) -> dict[str, int]:
     return {
         "job_runs_pruned": runs,
         "webhook_events_pruned": events,
+        "outbound_events_pruned": outbound,
         "workers_pruned": stale,
         "stale_claims": len(abandoned),
         "audience_rows_pruned": audience_rows,

@@ -272,3 +272,21 @@ def test_edition_composed_and_sent_once_when_every_row_finished(
         sent = conn.execute(select(events.c.payload).where(events.c.type == "edition.sent")).all()
     assert len(sent) == 1
     assert sent[0].payload["data"]["edition"]["deliveries"] == {"sent": 2}
+
+
+def test_housekeeping_prunes_finished_events_and_keeps_a_held_backlog(
+    app: App, receiver: Receiver, clock: FixedClock
+) -> None:
+    from syndicate.jobs import housekeeping
+
+    _sign_up(app)
+    drain.drain_once(app)  # both delivered
+    with transaction(app.engine) as conn:
+        subs.add(conn, "late@example.org", digests=[], now=clock.now())
+        queue.fan_out(conn, app.settings.webhooks, clock.now())
+        queue.disable(conn, receiver.url, clock.now(), "test")
+    clock.advance(days=app.settings.schedule.keep_history_days + 1)
+    assert housekeeping(app)["outbound_events_pruned"] == 2
+    with app.engine.connect() as conn:
+        left = conn.execute(select(events.c.type).order_by(events.c.id)).scalars().all()
+    assert left == ["subscriber.created", "subscriber.confirmed"]  # the held backlog

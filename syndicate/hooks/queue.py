@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.engine import Connection
 
 from ..config import WebhookSettings
@@ -249,3 +249,19 @@ def log(conn: Connection, *, url: str | None = None, limit: int = 50) -> list[di
     if url:
         query = query.where(d.c.url == url)
     return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def prune(conn: Connection, before: datetime) -> int:
+    """Forget events dispatched before ``before`` whose every delivery has finished
+    (delivered or failed): their rows and attempts go with them. Held and waiting
+    deliveries are kept however old, so a replay still finds its backlog."""
+    waiting = select(webhook_deliveries.c.event_id).where(
+        webhook_deliveries.c.status.in_(("pending", "sending", "held"))
+    )
+    return conn.execute(
+        delete(events).where(
+            events.c.dispatched_at.is_not(None),
+            events.c.dispatched_at < before,
+            events.c.id.not_in(waiting),
+        )
+    ).rowcount
