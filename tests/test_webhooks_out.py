@@ -290,3 +290,21 @@ def test_housekeeping_prunes_finished_events_and_keeps_a_held_backlog(
     with app.engine.connect() as conn:
         left = conn.execute(select(events.c.type).order_by(events.c.id)).scalars().all()
     assert left == ["subscriber.created", "subscriber.confirmed"]  # the held backlog
+
+
+def test_check_reports_a_missing_or_unusable_signing_secret(
+    settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from syndicate.checks import run_checks
+
+    def webhook_check():
+        [found] = [c for c in run_checks(settings, source="config.toml") if c.name == "webhook 1"]
+        return found
+
+    assert webhook_check().status == "ok"
+    monkeypatch.setenv("HOOK_SECRET", "not base64 !")
+    assert webhook_check().problems == [
+        "webhooks[0].secret_env: HOOK_SECRET is not a Standard Webhooks secret"
+    ]
+    monkeypatch.delenv("HOOK_SECRET")
+    assert "HOOK_SECRET is not set" in webhook_check().problems[0]
