@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 import standardwebhooks.webhooks
@@ -308,3 +309,51 @@ def test_check_reports_a_missing_or_unusable_signing_secret(
     ]
     monkeypatch.delenv("HOOK_SECRET")
     assert "HOOK_SECRET is not set" in webhook_check().problems[0]
+
+
+def test_kill_9_of_the_sender_mid_post_loses_nothing_and_keeps_the_id(
+    app: App, httpserver: HTTPServer, receiver: Receiver, clock: FixedClock
+) -> None:
+    """A real ``syndicate webhooks deliver`` is killed -9 while the receiver holds its
+    first post; after the lease, a new sender delivers every event, the interrupted
+    one again under the same webhook-id."""
+    import threading
+
+    from .processes import SyndicateProcess
+
+    clock.advance(
+        seconds=max(0, (datetime.now(UTC) - clock.now()).total_seconds())
+    )  # as the sender's
+    arrived, release = threading.Event(), threading.Event()
+    httpserver.clear()
+
+    def slow(request: Request) -> Response:
+        answer = receiver.handle(request)
+        if len(receiver.received) == 1:
+            arrived.set()
+            release.wait(30)
+        return answer
+
+    httpserver.expect_request("/hook", method="POST").respond_with_handler(slow)
+    _sign_up(app)
+    sender = SyndicateProcess(
+        Path(app.settings.config_file), "webhooks", "deliver", env={"HOOK_SECRET": SECRET}
+    )
+    try:
+        assert arrived.wait(60), "\n".join(sender.lines)
+        sender.kill()
+    finally:
+        release.set()
+        if sender.proc.poll() is None:
+            sender.kill()
+    with app.engine.connect() as conn:
+        states = conn.execute(select(webhook_deliveries.c.status)).scalars().all()
+    assert "delivered" not in states  # the first post was never recorded
+    clock.advance(seconds=queue.LEASE.total_seconds() + 60)
+    assert drain.drain_once(app)["delivered"] == 2
+    with app.engine.connect() as conn:
+        ids = conn.execute(select(events.c.webhook_id).order_by(events.c.id)).scalars().all()
+        states = conn.execute(select(webhook_deliveries.c.status)).scalars().all()
+    got = [r["id"] for r in receiver.received]
+    assert got[0] == ids[0] and set(got) == set(ids) and got.count(ids[0]) == 2
+    assert states == ["delivered", "delivered"]
