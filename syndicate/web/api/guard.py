@@ -21,6 +21,7 @@ from werkzeug.exceptions import HTTPException
 
 from ... import apitokens
 from ...apitokens import ApiToken
+from ...context import App
 from ...db import transaction
 from ...errors import BadInput, SyndicateError
 from ..context import Web, web
@@ -69,7 +70,7 @@ class ApiCtx:
         return self.web.app.clock.now()
 
     @property
-    def app(self):
+    def app(self) -> App:
         return self.web.app
 
 

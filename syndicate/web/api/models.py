@@ -12,7 +12,6 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ...apitokens import SCOPES  # noqa: F401  (re-exported for the document)
 from ...subscribers import MAX_EMAIL, MAX_NAME, STATUSES
 
 Status = Literal["pending", "active", "unsubscribed", "bounced", "complained"]
