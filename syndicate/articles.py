@@ -17,10 +17,10 @@ from uuid import uuid4
 from sqlalchemy import Select, and_, bindparam, delete, exists, not_, or_, select
 from sqlalchemy.engine import Connection, RowMapping
 
-from .db import article_tags, articles, dialect_insert_for, meta
+from syndicate.db import article_tags, articles, dialect_insert_for, meta
 
 if TYPE_CHECKING:
-    from .config import FeedSettings
+    from syndicate.config import FeedSettings
 
 # A media type as stored (``image_type`` is String(100)) and written to enclosures.
 _MIME_TYPE = re.compile(r"[a-z0-9.+-]{1,40}/[a-z0-9.+-]{1,59}")

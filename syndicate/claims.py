@@ -21,9 +21,9 @@ from sqlalchemy import Row, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.sql import ColumnElement
 
-from .context import App
-from .db import dialect_insert, job_runs
-from .leader import holder_id
+from syndicate.context import App
+from syndicate.db import dialect_insert, job_runs
+from syndicate.leader import holder_id
 
 log = logging.getLogger(__name__)
 

@@ -18,11 +18,11 @@ from urllib.parse import quote, urlsplit, urlunsplit
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from .config import Settings
-from .db import dialect_insert, link_clicks
-from .errors import TokenError
-from .messages import EditionContent
-from .tokens import MAX_TOKEN, Signer
+from syndicate.config import Settings
+from syndicate.db import dialect_insert, link_clicks
+from syndicate.errors import TokenError
+from syndicate.messages import EditionContent
+from syndicate.tokens import MAX_TOKEN, Signer
 
 PURPOSE = "click"
 # Old editions stay in mailboxes and their links should keep working; a fixed date keeps

@@ -28,8 +28,8 @@ from pydantic import (
     model_validator,
 )
 
-from .configkeys import nearest_key
-from .errors import ConfigError
+from syndicate.configkeys import nearest_key
+from syndicate.errors import ConfigError
 
 DEFAULT_CONFIG = "config.toml"
 CONFIG_ENV = "SYNDICATE_CONFIG"
@@ -124,7 +124,7 @@ class DatabaseSettings(Section):
     @field_validator("url")
     @classmethod
     def _supported(cls, value: str) -> str:
-        from .dburl import DatabaseUrlError, normalise
+        from syndicate.dburl import DatabaseUrlError, normalise
 
         try:
             return normalise(value)

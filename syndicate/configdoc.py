@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-from .config import Section, Settings
+from syndicate.config import Section, Settings
 
 INTRO = """\
 # Configuration reference

@@ -38,7 +38,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from .errors import StoreError
+from syndicate.errors import StoreError
 
 log = logging.getLogger(__name__)
 
@@ -513,7 +513,7 @@ def _sqlite_begin(conn: Connection) -> None:
 
 def make_engine(url: str, *, pool_size: int = 5) -> Engine:
     """Create the engine; SQLite gets WAL, foreign keys and a busy timeout."""
-    from .dburl import DatabaseUrlError, normalise, require_folder
+    from syndicate.dburl import DatabaseUrlError, normalise, require_folder
 
     try:
         url = normalise(url)

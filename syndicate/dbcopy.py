@@ -11,8 +11,8 @@ from collections.abc import Callable
 
 from sqlalchemy import Engine, func, select, text
 
-from .db import is_sqlite, metadata, upgrade
-from .errors import StoreError
+from syndicate.db import is_sqlite, metadata, upgrade
+from syndicate.errors import StoreError
 
 BATCH = 1000
 

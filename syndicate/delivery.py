@@ -25,16 +25,16 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 
-from . import subscribers
-from .clicks import counted
-from .context import App
-from .db import editions, transaction, workers
-from .errors import DeliveryError, StoreError
-from .mailers.base import Mailer, OutgoingMessage, SendResult
-from .mailers.limits import CircuitBreaker, RateLimiter
-from .messages import PreparedEdition, edition_content, prepare, recipient_for
-from .outbox import Claimed, Outcome, claim, record, release
-from .tokens import Signer, signer_for
+from syndicate import subscribers
+from syndicate.clicks import counted
+from syndicate.context import App
+from syndicate.db import editions, transaction, workers
+from syndicate.errors import DeliveryError, StoreError
+from syndicate.mailers.base import Mailer, OutgoingMessage, SendResult
+from syndicate.mailers.limits import CircuitBreaker, RateLimiter
+from syndicate.messages import PreparedEdition, edition_content, prepare, recipient_for
+from syndicate.outbox import Claimed, Outcome, claim, record, release
+from syndicate.tokens import Signer, signer_for
 
 log = logging.getLogger(__name__)
 

@@ -22,14 +22,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, select
 from sqlalchemy.engine import Connection
 
-from . import claims
-from .audience import prune as prune_audience
-from .config import Settings
-from .context import App
-from .db import editions, job_runs, webhook_events, workers
-from .errors import SyndicateError
-from .hooks import queue as hooks_queue
-from .schedules import latest_fire_time, slot_key, slot_time
+from syndicate import claims
+from syndicate.audience import prune as prune_audience
+from syndicate.config import Settings
+from syndicate.context import App
+from syndicate.db import editions, job_runs, webhook_events, workers
+from syndicate.errors import SyndicateError
+from syndicate.hooks import queue as hooks_queue
+from syndicate.schedules import latest_fire_time, slot_key, slot_time
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +124,7 @@ def now_slot(app: App) -> str:
 
 
 def build_feeds(app: App) -> Any:
-    from .feeds import build_feeds as build
+    from syndicate.feeds import build_feeds as build
 
     return build(app)
 
@@ -132,7 +132,7 @@ def build_feeds(app: App) -> Any:
 def publish_feeds(app: App) -> Any:
     if not app.settings.hosts:
         return None
-    from .publish import publish
+    from syndicate.publish import publish
 
     return publish(app)
 
@@ -167,7 +167,7 @@ def send_digest(app: App, name: str, *, slot: datetime | None = None) -> DigestR
 
     Both steps are idempotent: a second call finds the edition and queues nobody twice.
     """
-    from . import digest as digests
+    from syndicate import digest as digests
 
     queued: list[int] = []  # filled when compose queues the edition in its transaction
     edition = digests.compose(
@@ -183,8 +183,8 @@ def send_digest(app: App, name: str, *, slot: datetime | None = None) -> DigestR
 def queue_edition(app: App, conn: Connection, edition: Any) -> int:
     """Queue a composed edition for every current subscriber (idempotent) and hold
     the new rows for ``send_at_local``; returns the rows added."""
-    from .messages import message_domain
-    from .outbox import enqueue, hold_until_local_hour
+    from syndicate.messages import message_domain
+    from syndicate.outbox import enqueue, hold_until_local_hour
 
     now = app.clock.now()  # one instant: the hold finds the rows enqueue added by it
     queued = enqueue(
@@ -217,7 +217,7 @@ def digest_slot_job(app: App, name: str, fire_time: datetime) -> JobOutcome:
 def digest_slot_job_work(app: App, name: str, fire_time: datetime) -> Any:
     """Compose and queue the slot's edition, finish one whose queueing was cut short,
     or record the slot skipped when it is too late to send."""
-    from . import digest as digests
+    from syndicate import digest as digests
 
     settings = app.settings.digest(name)
     key = slot_key(fire_time, app.settings.digest_timezone(settings))
@@ -256,7 +256,7 @@ def catch_up(app: App) -> list[JobOutcome]:
 
 
 def deliver(app: App) -> Any:
-    from .delivery import drain
+    from syndicate.delivery import drain
 
     return drain(app, once=True)
 
@@ -332,7 +332,7 @@ def resumable_work(app: App, job: str, slot: str) -> Callable[[], Any] | None:
 def _fire_time(app: App, name: str, slot: str) -> datetime:
     """The slot time a digest claim stands for; a manual run (``digest send``) stands
     for the schedule's slot in force when it started."""
-    from .digest import latest_slot
+    from syndicate.digest import latest_slot
 
     settings = app.settings.digest(name)
     tz = app.settings.digest_timezone(settings)
@@ -365,7 +365,7 @@ def _not_resumable(job: str, slot: str) -> Any:
 
 def pull_source(app: App, name: str) -> JobOutcome:
     """Pull one ``[[sources]]`` entry; its articles trigger the feed build like an import."""
-    from .sources import pull_source as pull
+    from syndicate.sources import pull_source as pull
 
     result = pull(app, name)
     status = "skipped" if result.skipped else ("ok" if result.ok else "failed")
@@ -393,7 +393,7 @@ def rebuild_if_articles_changed(app: App) -> JobOutcome | None:
     """Build and publish right after an import changed something (any process's import)."""
     from sqlalchemy import func
 
-    from .db import articles
+    from syndicate.db import articles
 
     with app.engine.connect() as conn:
         newest = conn.execute(select(func.max(articles.c.imported_at))).scalar()

@@ -19,8 +19,8 @@ from sqlalchemy import Engine, select, text, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from .clock import Clock
-from .db import is_sqlite, leases
+from syndicate.clock import Clock
+from syndicate.db import is_sqlite, leases
 
 log = logging.getLogger(__name__)
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from . import claims
-from .context import App
-from .errors import SyndicateError
-from .jobs import counts_of, now_slot
+from syndicate import claims
+from syndicate.context import App
+from syndicate.errors import SyndicateError
+from syndicate.jobs import counts_of, now_slot
 
 T = TypeVar("T")
 

@@ -23,9 +23,9 @@ from sqlalchemy import String, and_, bindparam, cast, func, literal, or_, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement
 
-from . import events
-from .config import DeliverySettings
-from .db import deliveries, dialect_insert, editions, is_sqlite, subscribers, subscriptions
+from syndicate import events
+from syndicate.config import DeliverySettings
+from syndicate.db import deliveries, dialect_insert, editions, is_sqlite, subscribers, subscriptions
 
 __all__ = [
     "STATES",
@@ -145,7 +145,7 @@ def next_local_hour(now: datetime, hour: int, zone: str) -> datetime:
     """The first ``hour``:00 in ``zone`` at or after ``now`` (aware UTC); DST-safe."""
     from zoneinfo import ZoneInfo
 
-    from .schedules import next_fire_time
+    from syndicate.schedules import next_fire_time
 
     found = next_fire_time(f"0 {hour} * * *", ZoneInfo(zone), now)
     assert found is not None  # a daily schedule always has a next time

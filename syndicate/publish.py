@@ -23,18 +23,18 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from . import feedfiles, websub
-from .config import HostSettings, Settings
-from .errors import PublishError, SyndicateError
-from .feedlint import lint_file
-from .fileio import sha256_hex
-from .hosts import Host, HostError, build_host
-from .hosts import manifest as store
-from .hosts import sweep as sweeping
-from .hosts.base import StagedHost, is_unpublishable, temp_name
+from syndicate import feedfiles, websub
+from syndicate.config import HostSettings, Settings
+from syndicate.errors import PublishError, SyndicateError
+from syndicate.feedlint import lint_file
+from syndicate.fileio import sha256_hex
+from syndicate.hosts import Host, HostError, build_host
+from syndicate.hosts import manifest as store
+from syndicate.hosts import sweep as sweeping
+from syndicate.hosts.base import StagedHost, is_unpublishable, temp_name
 
 if TYPE_CHECKING:
-    from .context import App
+    from syndicate.context import App
 
 log = logging.getLogger(__name__)
 

@@ -19,10 +19,10 @@ from email.utils import parseaddr
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .config import parse_settings
-from .errors import ConfigError
-from .fileio import write_atomic
-from .render import packaged_templates_dir
+from syndicate.config import parse_settings
+from syndicate.errors import ConfigError
+from syndicate.fileio import write_atomic
+from syndicate.render import packaged_templates_dir
 
 STARTER_LOOKBACK = "7d"
 

@@ -21,13 +21,13 @@ from typing import Any
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from . import jobs
-from .config import Settings, load_settings
-from .context import App
-from .errors import ConfigError, SyndicateError
-from .leader import LeaderLock, leader_lock
-from .schedules import cron_trigger, latest_fire_time
-from .sources.watch import watch_folders
+from syndicate import jobs
+from syndicate.config import Settings, load_settings
+from syndicate.context import App
+from syndicate.errors import ConfigError, SyndicateError
+from syndicate.leader import LeaderLock, leader_lock
+from syndicate.schedules import cron_trigger, latest_fire_time
+from syndicate.sources.watch import watch_folders
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +129,7 @@ class Service:
     # -- delivery and web ----------------------------------------------------------
 
     def _deliver(self) -> None:
-        from .delivery import drain
+        from syndicate.delivery import drain
 
         while not self.stop.is_set():
             try:
@@ -143,7 +143,7 @@ class Service:
 
     def _webhooks(self) -> None:
         """Outbound webhooks, beside the mail drain (``hooks/drain.py``)."""
-        from .hooks import drain as webhook_drain
+        from syndicate.hooks import drain as webhook_drain
 
         webhook_drain.run(self.app, self.stop)
 
@@ -153,8 +153,8 @@ class Service:
         Running on without the web app would lead the scheduler with the one-click
         unsubscribe endpoint down.
         """
-        from .web import create_app
-        from .web.server import make_server
+        from syndicate.web import create_app
+        from syndicate.web.server import make_server
 
         listen = self.app.settings.web.listen
         host, _, port = listen.rpartition(":")

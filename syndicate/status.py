@@ -9,13 +9,13 @@ from typing import Any
 
 from sqlalchemy import select
 
-from . import claims
-from .context import App
-from .db import job_runs, leases, pushes, workers
-from .jobs import scheduled_jobs
-from .outbox import status as edition_status
-from .schedules import next_fire_time
-from .sources.report import source_rows
+from syndicate import claims
+from syndicate.context import App
+from syndicate.db import job_runs, leases, pushes, workers
+from syndicate.jobs import scheduled_jobs
+from syndicate.outbox import status as edition_status
+from syndicate.schedules import next_fire_time
+from syndicate.sources.report import source_rows
 
 RECENT_EDITIONS = 5
 DELIVER_JOB = "deliver"

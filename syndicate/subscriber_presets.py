@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from .errors import SyndicateError
+from syndicate.errors import SyndicateError
 
 ACTIVE, PENDING = "active", "pending"
 UNSUBSCRIBED, BOUNCED, COMPLAINED = "unsubscribed", "bounced", "complained"

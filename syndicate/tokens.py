@@ -21,9 +21,9 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from .config import Settings
-from .db import meta
-from .errors import TokenError
+from syndicate.config import Settings
+from syndicate.db import meta
+from syndicate.errors import TokenError
 
 PURPOSES = ("confirm", "unsubscribe", "preferences", "click")
 

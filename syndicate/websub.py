@@ -21,8 +21,8 @@ from pathlib import PurePosixPath
 import requests
 from lxml import etree
 
-from . import __version__
-from .httpdates import parse_retry_after
+from syndicate import __version__
+from syndicate.httpdates import parse_retry_after
 
 log = logging.getLogger(__name__)
 

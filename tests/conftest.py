@@ -17,7 +17,7 @@ from syndicate.clock import FixedClock
 from syndicate.config import Settings, load_settings
 from syndicate.context import App
 
-from .support import REQUIRE_ALL, T0, require, write_config
+from tests.support import REQUIRE_ALL, T0, require, write_config
 
 PG_URL = os.environ.get("SYNDICATE_TEST_DATABASE_URL")
 

@@ -16,7 +16,7 @@ from syndicate.console import sessions
 from syndicate.context import App
 from syndicate.db import transaction
 
-from .support import EXAMPLES
+from tests.support import EXAMPLES
 
 BASE = "https://news.example.org"
 PASSWORD = "correct horse battery staple"

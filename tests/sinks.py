@@ -10,7 +10,7 @@ from pathlib import Path
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from .support import write_config
+from tests.support import write_config
 
 TOKEN = "pm-test-token"
 

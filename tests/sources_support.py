@@ -14,7 +14,7 @@ from syndicate.clock import FixedClock
 from syndicate.config import load_settings
 from syndicate.context import App
 
-from .support import T0, write_config
+from tests.support import T0, write_config
 
 FEEDS = Path(__file__).resolve().parent / "feeds"
 FEED_TYPES = {

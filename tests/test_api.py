@@ -18,8 +18,8 @@ from syndicate.context import App
 from syndicate.db import api_tokens, audit_log, events, subscribers, transaction
 from syndicate.web import create_app
 
-from .api_helpers import Api, make_token
-from .console_helpers import DIGESTS, MONDAY
+from tests.api_helpers import Api, make_token
+from tests.console_helpers import DIGESTS, MONDAY
 
 DAILY = '\n[[digests]]\nname = "daily"\ntitle = "Daily"\nfeed = "all"\nschedule = "0 7 * * *"\n'
 

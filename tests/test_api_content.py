@@ -13,8 +13,8 @@ from syndicate.db import events
 from syndicate.jobs import build_feeds
 from syndicate.web import create_app
 
-from .api_helpers import Api, make_token
-from .sources_support import serve, server, source_config  # noqa: F401
+from tests.api_helpers import Api, make_token
+from tests.sources_support import serve, server, source_config  # noqa: F401
 
 MARKDOWN = """---
 title: Hello from the CMS

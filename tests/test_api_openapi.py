@@ -18,9 +18,9 @@ from syndicate.importers.pipeline import import_paths
 from syndicate.jobs import send_digest
 from syndicate.web import create_app
 
-from .api_helpers import Api, make_token
-from .console_helpers import DIGESTS, MONDAY
-from .support import EXAMPLES
+from tests.api_helpers import Api, make_token
+from tests.console_helpers import DIGESTS, MONDAY
+from tests.support import EXAMPLES
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from syndicate.cli import main
 
-from .webserver import Served, serve
+from tests.webserver import Served, serve
 
 DIGEST = """
 [[feeds]]

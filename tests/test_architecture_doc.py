@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from .support import REPO
+from tests.support import REPO
 
 DOC = REPO / "docs" / "architecture.md"
 

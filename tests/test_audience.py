@@ -17,8 +17,8 @@ from syndicate.importers.pipeline import import_paths
 from syndicate.jobs import build_feeds, housekeeping
 from syndicate.web import create_app
 
-from .console_helpers import DIGESTS, MONDAY, browser, make_operator
-from .support import EXAMPLES
+from tests.console_helpers import DIGESTS, MONDAY, browser, make_operator
+from tests.support import EXAMPLES
 
 FEEDLY = (
     "Feedly/1.0 (+http://www.feedly.com/fetcher.html; 1,234 subscribers; like FeedFetcher-Google)"

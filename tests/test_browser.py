@@ -21,8 +21,8 @@ from syndicate.clock import FixedClock
 from syndicate.context import App
 from syndicate.web import create_app
 
-from .support import ARTIFACTS, EXAMPLES
-from .test_web_feeds import running
+from tests.support import ARTIFACTS, EXAMPLES
+from tests.test_web_feeds import running
 
 pytestmark = pytest.mark.browser
 

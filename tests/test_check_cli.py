@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from syndicate.cli import main
 
-from .support import EXAMPLES, head_revision, write_config
+from tests.support import EXAMPLES, head_revision, write_config
 
 SITE = """
 [[feeds]]

@@ -9,7 +9,7 @@ import pytest
 from syndicate.checks import all_problems
 from syndicate.config import load_settings
 
-from .support import write_config
+from tests.support import write_config
 
 EXTRA = """
 [[feeds]]

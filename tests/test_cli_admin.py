@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 from syndicate.cli import main
 
-from .support import head_revision
+from tests.support import head_revision
 
 DESIGN_COMMANDS = [
     "init", "check", "db", "import", "articles", "feeds", "digest", "deliver",

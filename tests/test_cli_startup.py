@@ -13,7 +13,7 @@ import click
 from syndicate.cli import main
 from syndicate.cli.lazy import COMMANDS
 
-from .support import REPO
+from tests.support import REPO
 
 HEAVY = ("rich", "sqlalchemy", "pydantic", "jinja2", "flask", "syndicate.config", "syndicate.db")
 

@@ -17,7 +17,7 @@ from syndicate.context import App
 from syndicate.db import link_clicks
 from syndicate.web import create_app
 
-from .console_helpers import DIGESTS, MONDAY, browser, make_operator, seed
+from tests.console_helpers import DIGESTS, MONDAY, browser, make_operator, seed
 
 BASE = "https://news.example.org"
 

@@ -13,7 +13,7 @@ from syndicate.config import load_settings, parse_duration, secret
 from syndicate.configdoc import keys, render
 from syndicate.errors import ConfigError
 
-from .support import REPO, write_config
+from tests.support import REPO, write_config
 
 
 def test_example_config_is_valid() -> None:

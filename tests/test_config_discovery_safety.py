@@ -11,7 +11,7 @@ from pathlib import Path
 
 from syndicate.configfind import find_config
 
-from .support import write_config
+from tests.support import write_config
 
 
 def _owned_by_someone_else(path: Path) -> int | None:

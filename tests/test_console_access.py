@@ -17,16 +17,7 @@ from syndicate.web import create_app
 from syndicate.web.admin import ADMIN_ROUTES
 from syndicate.web.admin.system import masked
 
-from .console_helpers import (
-    BASE,
-    COOKIE,
-    DIGESTS,
-    MONDAY,
-    PASSWORD,
-    browser,
-    make_operator,
-    seed,
-)
+from tests.console_helpers import BASE, COOKIE, DIGESTS, MONDAY, PASSWORD, browser, make_operator, seed
 
 
 @pytest.fixture

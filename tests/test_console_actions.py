@@ -15,8 +15,8 @@ from syndicate.importers.pipeline import import_paths
 from syndicate.jobs import build_feeds
 from syndicate.web import create_app
 
-from .console_helpers import DIGESTS, MONDAY, browser, make_operator
-from .support import EXAMPLES
+from tests.console_helpers import DIGESTS, MONDAY, browser, make_operator
+from tests.support import EXAMPLES
 
 
 @pytest.fixture

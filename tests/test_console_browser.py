@@ -22,9 +22,9 @@ from syndicate.clock import FixedClock
 from syndicate.config import load_settings
 from syndicate.context import App
 
-from .console_helpers import DIGESTS, MONDAY, PASSWORD, seed
-from .processes import SyndicateProcess
-from .support import ARTIFACTS, write_config
+from tests.console_helpers import DIGESTS, MONDAY, PASSWORD, seed
+from tests.processes import SyndicateProcess
+from tests.support import ARTIFACTS, write_config
 
 pytestmark = pytest.mark.browser
 

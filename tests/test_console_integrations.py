@@ -15,8 +15,8 @@ from syndicate.db import transaction
 from syndicate.hooks import drain
 from syndicate.web import create_app
 
-from .api_helpers import Api
-from .console_helpers import MONDAY, browser, make_operator
+from tests.api_helpers import Api
+from tests.console_helpers import MONDAY, browser, make_operator
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from syndicate.console import operators as ops
 from syndicate.context import App
 from syndicate.db import operators, transaction
 
-from .console_helpers import PASSWORD, make_operator
+from tests.console_helpers import PASSWORD, make_operator
 
 IDLE, ABSOLUTE = timedelta(minutes=30), timedelta(hours=12)
 

@@ -14,7 +14,7 @@ from syndicate.context import App
 from syndicate.db import transaction
 from syndicate.web.admin.charts import bar_chart, line_chart, nice_ticks
 
-from .console_helpers import DIGESTS, MONDAY, seed
+from tests.console_helpers import DIGESTS, MONDAY, seed
 
 
 @pytest.fixture

@@ -26,8 +26,8 @@ from sqlalchemy import func, select
 from syndicate.config import load_settings
 from syndicate.db import deliveries, open_store
 
-from .support import REPO, T0, free_port, write_config
-from .test_delivery_fixtures import SmtpSink, queued_edition
+from tests.support import REPO, T0, free_port, write_config
+from tests.test_delivery_fixtures import SmtpSink, queued_edition
 
 RECIPIENTS = 4000
 MAX_KILLS = 25

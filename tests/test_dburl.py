@@ -12,7 +12,7 @@ from syndicate.cli import main
 from syndicate.config import load_settings
 from syndicate.db import open_store
 
-from .support import write_config
+from tests.support import write_config
 
 
 def _run(config: Path, *args: str) -> tuple[int, str]:

@@ -12,7 +12,7 @@ from syndicate.cli.progress import HeldColumn, RateColumn
 from syndicate.context import App
 from syndicate.mailers.limits import RateLimiter
 
-from .test_delivery_fixtures import queued_edition
+from tests.test_delivery_fixtures import queued_edition
 
 
 class Clock:

@@ -23,7 +23,7 @@ from syndicate.mailers.limits import CircuitBreaker, RateLimiter
 from syndicate.outbox import status
 from syndicate.tokens import signer_for
 
-from .test_delivery_fixtures import queued_edition
+from tests.test_delivery_fixtures import queued_edition
 
 
 class ScriptedMailer:
@@ -276,7 +276,7 @@ def test_a_long_drain_keeps_only_the_last_few_editions_prepared(
 ) -> None:
     from syndicate.delivery import PREPARED_EDITIONS, _Drainer
 
-    from .test_delivery_fixtures import add_edition
+    from tests.test_delivery_fixtures import add_edition
 
     ids = [
         add_edition(app.engine, now=clock.now(), period=f"2026-03-{day:02d}T06:00Z")

@@ -19,7 +19,7 @@ from syndicate.messages import EditionContent, prepare, recipient_for
 from syndicate.outbox import enqueue
 from syndicate.tokens import Signer
 
-from .support import T0
+from tests.support import T0
 
 EDITION_HTML = (
     "<html><body><p>Hello @@name@@,</p><p>{body}</p>"

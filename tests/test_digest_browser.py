@@ -19,9 +19,9 @@ from syndicate.digest import compose
 from syndicate.messages import edition_content, prepare, recipient_for
 from syndicate.tokens import Signer
 
-from .support import ARTIFACTS
-from .test_digest_fixtures import DIGEST_CONFIG
-from .test_digest_golden import fixed_store
+from tests.support import ARTIFACTS
+from tests.test_digest_fixtures import DIGEST_CONFIG
+from tests.test_digest_golden import fixed_store
 
 pytestmark = pytest.mark.browser
 

@@ -19,7 +19,7 @@ from syndicate.digest import latest_slot
 from syndicate.subscribers import add
 from syndicate.tokens import signer_for
 
-from .test_digest_fixtures import DIGEST_CONFIG, add_article
+from tests.test_digest_fixtures import DIGEST_CONFIG, add_article
 
 SLOT = datetime(2026, 3, 2, 6, tzinfo=UTC)
 

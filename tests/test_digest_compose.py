@@ -14,7 +14,7 @@ from syndicate.db import edition_articles, editions
 from syndicate.digest import compose, find_edition, record_skipped, render_edition
 from syndicate.errors import DigestError
 
-from .test_digest_fixtures import DIGEST_CONFIG, add_article
+from tests.test_digest_fixtures import DIGEST_CONFIG, add_article
 
 SLOT = datetime(2026, 3, 2, 6, tzinfo=UTC)  # Monday 08:00 Kyiv, one hour before T0
 WEEK = timedelta(days=7)

@@ -10,8 +10,8 @@ import pytest
 from syndicate.context import App
 from syndicate.digest import compose
 
-from .support import check_golden
-from .test_digest_fixtures import DIGEST_CONFIG, add_article
+from tests.support import check_golden
+from tests.test_digest_fixtures import DIGEST_CONFIG, add_article
 
 SLOT = datetime(2026, 3, 2, 6, tzinfo=UTC)
 

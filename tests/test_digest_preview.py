@@ -14,8 +14,8 @@ import requests
 
 from syndicate.context import App
 
-from .test_digest_cli import SLOT, run, subscribe
-from .test_digest_fixtures import DIGEST_CONFIG, add_article
+from tests.test_digest_cli import SLOT, run, subscribe
+from tests.test_digest_fixtures import DIGEST_CONFIG, add_article
 
 TITLE = "Trams at night: what’s changing"  # a curly quote: quoted-printable in the MIME
 AT = "2026-03-02T10:00"

@@ -13,7 +13,7 @@ from importlib.metadata import distribution
 from syndicate import __version__
 from syndicate.errors import DISTRIBUTION, install_hint
 
-from .support import REPO
+from tests.support import REPO
 
 # `pip install syndicate`, `'syndicate[all]'`, `syndicate==1.0`: the other project's name
 WRONG_NAME = re.compile(r"""pip install\b[^\n]*?(?<![\w./-])['"]?syndicate(?![\w-])""")

@@ -19,7 +19,7 @@ from sqlalchemy import create_engine, func, select
 from syndicate.db import editions
 from syndicate.feedfiles import media_type
 
-from .support import EXAMPLES, REPO
+from tests.support import EXAMPLES, REPO
 
 
 def syndicate(config: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -40,9 +40,9 @@ from syndicate.fileio import is_temp_name
 from syndicate.publish import scan
 from syndicate.schedules import latest_fire_time
 
-from .support import REPO, write_config
-from .test_delivery_fixtures import add_subscribers
-from .test_digest_fixtures import add_article
+from tests.support import REPO, write_config
+from tests.test_delivery_fixtures import add_subscribers
+from tests.test_digest_fixtures import add_article
 
 TOKEN = "pm-fault-token"
 SUBSCRIBERS = 2000

@@ -9,7 +9,7 @@ from syndicate.articles import Article
 from syndicate.config import Settings
 from syndicate.feeds.model import feed_spec, make_entry
 
-from .test_feed_helpers import START
+from tests.test_feed_helpers import START
 
 
 @pytest.fixture

@@ -13,8 +13,8 @@ import pytest
 from syndicate.context import App
 from syndicate.feeds import build_feeds
 
-from .support import check_golden
-from .test_feed_helpers import FEEDS_CONFIG, START, add_article
+from tests.support import check_golden
+from tests.test_feed_helpers import FEEDS_CONFIG, START, add_article
 
 GOLDEN_FILES = [
     "all/rss.xml",

@@ -15,7 +15,7 @@ from syndicate.feeds import build_feeds
 from syndicate.importers.pipeline import import_paths
 from syndicate.sanitize import policy_key
 
-from .test_feed_helpers import FEEDS_CONFIG, add_article
+from tests.test_feed_helpers import FEEDS_CONFIG, add_article
 
 TRICKY = """\
 ---

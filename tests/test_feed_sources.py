@@ -19,8 +19,8 @@ from syndicate.feeds.model import TITLE_LIMIT, plain_text
 from syndicate.feeds.rss import ATOM_NS
 from syndicate.importers import import_paths
 
-from .support import CORPUS, EXAMPLES, require
-from .test_feed_helpers import START, add_article, clear_articles, feed_files, parse_clean
+from tests.support import CORPUS, EXAMPLES, require
+from tests.test_feed_helpers import START, add_article, clear_articles, feed_files, parse_clean
 
 SOURCES_CONFIG = """
 [[feeds]]

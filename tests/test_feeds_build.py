@@ -19,7 +19,7 @@ from syndicate.errors import FeedError
 from syndicate.feedlint import lint_tree
 from syndicate.feeds import build_feeds
 
-from .test_feed_helpers import FEEDS_CONFIG, START, add_article, feed_files, parse_clean
+from tests.test_feed_helpers import FEEDS_CONFIG, START, add_article, feed_files, parse_clean
 
 
 @pytest.fixture
@@ -314,7 +314,7 @@ def test_empty_store_builds_valid_empty_feeds(app: App) -> None:
 def _app_with(tmp_path: Path, store_url: str, clock: object, extra: str) -> App:
     from syndicate.config import load_settings
 
-    from .support import write_config
+    from tests.support import write_config
 
     folder = tmp_path / "other-config"
     folder.mkdir()

@@ -10,7 +10,7 @@ from syndicate.context import App
 from syndicate.feeds import build_feeds
 from syndicate.fileio import BatchWriter, is_temp_name
 
-from .test_feed_helpers import FEEDS_CONFIG, add_article
+from tests.test_feed_helpers import FEEDS_CONFIG, add_article
 
 
 @pytest.fixture

@@ -18,8 +18,8 @@ from syndicate.clock import FixedClock
 from syndicate.context import App
 from syndicate.db import deliveries
 
-from .support import require
-from .test_delivery_fixtures import queued_edition
+from tests.support import require
+from tests.test_delivery_fixtures import queued_edition
 
 RECIPIENTS = 60
 

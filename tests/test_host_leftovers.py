@@ -15,18 +15,7 @@ import pytest
 from syndicate.fileio import is_temp_name
 from syndicate.hosts.base import temp_name
 
-from .test_hosts_fixtures import (  # noqa: F401  (fixtures, found by name)
-    PUBLISHED,
-    dav,
-    ftp,
-    make_target,
-    run,
-    s3_endpoint,
-    secrets,
-    sshd,
-    tls_cert,
-    write_feeds,
-)
+from tests.test_hosts_fixtures import PUBLISHED, dav, ftp, make_target, run, s3_endpoint, secrets, sshd, tls_cert, write_feeds
 
 KINDS = ["directory", "s3", "sftp", "ftp", "webdav"]
 
@@ -78,7 +67,7 @@ def test_a_build_removes_leftovers_of_an_interrupted_build(tmp_path: Path) -> No
     from syndicate.context import App
     from syndicate.feeds import build_feeds
 
-    from .support import T0, write_config
+    from tests.support import T0, write_config
 
     config = write_config(
         tmp_path, f"sqlite:///{tmp_path / 'store.db'}", '[[feeds]]\nname = "all"\npath = "all"\n'

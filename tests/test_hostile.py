@@ -36,10 +36,10 @@ from syndicate.db import transaction, webhook_events
 from syndicate.tokens import Signer
 from syndicate.web.security import csrf_token
 
-from .listener import ConnectionRecorder
-from .processes import SyndicateProcess
-from .support import write_config
-from .webserver import SECRET
+from tests.listener import ConnectionRecorder
+from tests.processes import SyndicateProcess
+from tests.support import write_config
+from tests.webserver import SECRET
 
 TOPIC = "arn:aws:sns:us-east-1:123456789012:ses-events"
 MAILGUN_KEY = "mailgun-hostile-key-0123456789"

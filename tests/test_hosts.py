@@ -17,22 +17,7 @@ from syndicate.db import pushes
 from syndicate.hosts import build_host
 from syndicate.publish import PublishFailed
 
-from .test_hosts_fixtures import (  # noqa: F401  (fixtures, found by name)
-    PUBLISHED,
-    dav,
-    ftp,
-    ftps,
-    host_app,
-    make_target,
-    manifest_paths,
-    run,
-    s3_client,
-    s3_endpoint,
-    secrets,
-    sshd,
-    tls_cert,
-    write_feeds,
-)
+from tests.test_hosts_fixtures import PUBLISHED, dav, ftp, ftps, host_app, make_target, manifest_paths, run, s3_client, s3_endpoint, secrets, sshd, tls_cert, write_feeds
 
 KINDS = ["directory", "s3", "sftp", "ftp", "ftps", "webdav"]
 

@@ -15,24 +15,9 @@ from syndicate.hosts import HostError, build_host
 from syndicate.hosts.base import AUTH_HINT, DOWN_HINT, PERMISSION_HINT, SPACE_HINT
 from syndicate.publish import PublishFailed
 
-from .support import free_port
-from .test_hosts_fixtures import (  # noqa: F401  (fixtures, found by name)
-    PUBLISHED,
-    Target,
-    dav,
-    ftp,
-    host_app,
-    make_target,
-    manifest_paths,
-    rss,
-    run,
-    s3_endpoint,
-    secrets,
-    sshd,
-    tls_cert,
-    write_feeds,
-)
-from .test_hosts_servers import ChaosProxy, sshd_server
+from tests.support import free_port
+from tests.test_hosts_fixtures import PUBLISHED, Target, dav, ftp, host_app, make_target, manifest_paths, rss, run, s3_endpoint, secrets, sshd, tls_cert, write_feeds
+from tests.test_hosts_servers import ChaosProxy, sshd_server
 
 pytestmark = [
     pytest.mark.usefixtures("secrets"),

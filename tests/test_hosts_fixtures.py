@@ -20,18 +20,8 @@ from syndicate.context import App
 from syndicate.db import host_files
 from syndicate.publish import PushReport, publish
 
-from .support import T0, write_config
-from .test_hosts_servers import (
-    DavServer,
-    FtpServer,
-    SshServer,
-    ftp_server,
-    moto_server,
-    s3_client,
-    self_signed_cert,
-    sshd_server,
-    webdav_server,
-)
+from tests.support import T0, write_config
+from tests.test_hosts_servers import DavServer, FtpServer, SshServer, ftp_server, moto_server, s3_client, self_signed_cert, sshd_server, webdav_server
 
 FEEDS_URL = "https://news.example.org/feeds/"
 

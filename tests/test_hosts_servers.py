@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .support import free_port, require, require_binary
+from tests.support import free_port, require, require_binary
 
 # -- a TCP proxy that can cut a connection mid-stream ---------------------------------
 

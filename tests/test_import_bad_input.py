@@ -13,7 +13,7 @@ from syndicate.context import App
 from syndicate.db import transaction
 from syndicate.importers import MAX_FILE_BYTES, import_paths
 
-from .test_sanitize import assert_safe
+from tests.test_sanitize import assert_safe
 
 
 def only_outcome(app: App, path: Path):  # type: ignore[no-untyped-def]

@@ -9,7 +9,7 @@ from click.testing import CliRunner, Result
 
 from syndicate.cli import main
 
-from .support import EXAMPLES
+from tests.support import EXAMPLES
 
 
 def run(config_file: Path, *args: str) -> Result:

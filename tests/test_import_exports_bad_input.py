@@ -10,7 +10,7 @@ from click.testing import CliRunner, Result
 
 from syndicate.cli import main
 
-from .test_import_exports import GHOST, WXR
+from tests.test_import_exports import GHOST, WXR
 
 
 def run(config_file: Path, *args: str) -> Result:

@@ -13,7 +13,7 @@ from syndicate.context import App
 from syndicate.db import transaction
 from syndicate.importers import import_paths
 
-from .support import EXAMPLES, T0
+from tests.support import EXAMPLES, T0
 
 
 def import_one(app: App, path: Path, **kwargs: object) -> articles.Article:

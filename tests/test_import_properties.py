@@ -17,7 +17,7 @@ from syndicate.db import articles as articles_table
 from syndicate.db import transaction
 from syndicate.importers import import_paths
 
-from .test_sanitize import HOSTILE_BITS, assert_safe
+from tests.test_sanitize import HOSTILE_BITS, assert_safe
 
 _counter = itertools.count()
 

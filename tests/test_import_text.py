@@ -13,7 +13,7 @@ from syndicate.context import App
 from syndicate.db import transaction
 from syndicate.importers import import_paths
 
-from .support import CORPUS
+from tests.support import CORPUS
 
 SEED = CORPUS / "seed-article.txt"
 

@@ -25,11 +25,11 @@ from syndicate.jobs import digest_slot_job, housekeeping, now_slot, resume_stale
 from syndicate.schedules import latest_fire_time, slot_key
 from syndicate.status import collect
 
-from .processes import SyndicateProcess
-from .support import write_config
-from .test_delivery_fixtures import add_subscribers
-from .test_digest_fixtures import DIGEST_CONFIG, add_article
-from .test_jobs_digest import MON_1
+from tests.processes import SyndicateProcess
+from tests.support import write_config
+from tests.test_delivery_fixtures import add_subscribers
+from tests.test_digest_fixtures import DIGEST_CONFIG, add_article
+from tests.test_jobs_digest import MON_1
 
 LEASE = 120  # the default job_lease_seconds
 KYIV = ZoneInfo("Europe/Kyiv")

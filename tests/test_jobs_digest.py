@@ -13,7 +13,7 @@ from syndicate.context import App
 from syndicate.db import deliveries, editions
 from syndicate.jobs import catch_up, digest_slot_job
 
-from .test_digest_fixtures import DIGEST_CONFIG, add_article
+from tests.test_digest_fixtures import DIGEST_CONFIG, add_article
 
 # Weekly digest: Mondays 08:00 Kyiv (06:00 UTC in winter); expires_after = 6h.
 MON_1 = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)

@@ -11,7 +11,7 @@ from syndicate.clock import FixedClock
 from syndicate.context import App
 from syndicate.jobs import build_and_publish
 
-from .test_digest_fixtures import add_article
+from tests.test_digest_fixtures import add_article
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from syndicate.clock import FixedClock
 from syndicate.db import open_store
 from syndicate.leader import AdvisoryLock, LeaseLock
 
-from .support import T0
+from tests.support import T0
 
 
 def test_sqlite_lease_has_one_holder_and_passes_on_after_expiry(tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -27,7 +27,7 @@ from syndicate.mailers.mailgun import MailgunMailer
 from syndicate.mailers.postmark import PostmarkMailer
 from syndicate.mailers.sendgrid import SendgridMailer, tag
 
-from .test_delivery_fixtures import outgoing_messages, queued_edition
+from tests.test_delivery_fixtures import outgoing_messages, queued_edition
 
 KEY = "key-123"
 
@@ -325,7 +325,7 @@ def test_retry_after_seconds_and_http_date() -> None:
 
 
 def test_connection_refused_is_temporary(settings: Settings) -> None:
-    from .support import free_port
+    from tests.support import free_port
 
     mailer = PostmarkMailer(PostmarkSettings(base_url=f"http://127.0.0.1:{free_port()}"), token=KEY)
     results = mailer.send_batch(outgoing(settings, 2))

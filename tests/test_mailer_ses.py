@@ -11,8 +11,8 @@ import requests
 from syndicate.config import SesSettings, Settings
 from syndicate.mailers.ses import SesMailer
 
-from .support import free_port
-from .test_mailer_http import outgoing
+from tests.support import free_port
+from tests.test_mailer_http import outgoing
 
 
 @pytest.fixture(scope="module")

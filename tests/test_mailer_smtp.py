@@ -21,8 +21,8 @@ from syndicate.mailers.smtp import SmtpMailer
 from syndicate.messages import EditionContent, prepare, recipient_for
 from syndicate.tokens import Signer
 
-from .support import T0, free_port
-from .test_delivery_fixtures import SmtpSink, outgoing_messages, queued_edition, self_signed
+from tests.support import T0, free_port
+from tests.test_delivery_fixtures import SmtpSink, outgoing_messages, queued_edition, self_signed
 
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH:UserWarning")
 

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .support import REPO
+from tests.support import REPO
 
 
 def run_recipe() -> list[list[str]]:

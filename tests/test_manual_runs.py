@@ -13,7 +13,7 @@ from syndicate.config import load_settings
 from syndicate.context import App
 from syndicate.web import create_app
 
-from .support import EXAMPLES, write_config
+from tests.support import EXAMPLES, write_config
 
 SITE = """
 [[feeds]]

@@ -24,7 +24,7 @@ from syndicate.messages import (
 )
 from syndicate.tokens import Signer
 
-from .support import T0, write_config
+from tests.support import T0, write_config
 
 SIGNER = Signer([b"k" * 32])
 

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from syndicate.cli import main
 from syndicate.configfind import find_config
 
-from .support import write_config
+from tests.support import write_config
 
 
 def invoke(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:

@@ -23,7 +23,7 @@ from syndicate.outbox import (
     status,
 )
 
-from .test_delivery_fixtures import queued_edition
+from tests.test_delivery_fixtures import queued_edition
 
 
 def states(app: App) -> dict[int, str]:

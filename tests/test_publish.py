@@ -26,8 +26,8 @@ from syndicate.hosts.base import is_unpublishable, temp_name
 from syndicate.hosts.manifest import manifest, recent_pushes, remember
 from syndicate.publish import PublishFailed, headers_for, make_plan, publish, scan
 
-from .support import T0, write_config
-from .test_hosts_fixtures import PUBLISHED, write_feeds
+from tests.support import T0, write_config
+from tests.test_hosts_fixtures import PUBLISHED, write_feeds
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from syndicate.context import App
 from syndicate.feeds import build_feeds
 from syndicate.publish import publish, push_order, scan
 
-from .test_feed_helpers import START, add_article
+from tests.test_feed_helpers import START, add_article
 
 
 @pytest.fixture

@@ -18,10 +18,10 @@ from syndicate.context import App
 from syndicate.db import deliveries, open_store
 from syndicate.status import collect
 
-from .processes import SyndicateProcess
-from .sinks import TOKEN, BatchSink, postmark_config
-from .support import T0
-from .test_delivery_fixtures import queued_edition
+from tests.processes import SyndicateProcess
+from tests.sinks import TOKEN, BatchSink, postmark_config
+from tests.support import T0
+from tests.test_delivery_fixtures import queued_edition
 
 RECIPIENTS = 3000
 

@@ -13,7 +13,7 @@ from syndicate.context import App
 from syndicate.db import deliveries
 from syndicate.jobs import send_digest
 
-from .test_digest_fixtures import add_article
+from tests.test_digest_fixtures import add_article
 
 CONFIG = """
 [[feeds]]

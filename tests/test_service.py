@@ -13,10 +13,10 @@ from sqlalchemy import func, select
 from syndicate.config import load_settings
 from syndicate.db import deliveries, open_store
 
-from .processes import SyndicateProcess
-from .sinks import TOKEN, BatchSink, postmark_config
-from .support import T0, write_config
-from .test_delivery_fixtures import queued_edition
+from tests.processes import SyndicateProcess
+from tests.sinks import TOKEN, BatchSink, postmark_config
+from tests.support import T0, write_config
+from tests.test_delivery_fixtures import queued_edition
 
 SERVICE = """
 [[feeds]]

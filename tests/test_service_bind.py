@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from .processes import SyndicateProcess
-from .support import write_config
+from tests.processes import SyndicateProcess
+from tests.support import write_config
 
 
 @pytest.mark.parametrize("command", ["run", "serve"])

@@ -17,8 +17,8 @@ from syndicate.context import App
 from syndicate.web import create_app
 from syndicate.web.sns import trusted_url
 
-from .listener import ConnectionRecorder, recording_listener
-from .support import T0
+from tests.listener import ConnectionRecorder, recording_listener
+from tests.support import T0
 
 TOPIC = "arn:aws:sns:us-east-1:123456789012:ses-events"
 ATTACKER = "127.0.0.1:{port}"

@@ -27,16 +27,9 @@ from syndicate.db import open_store
 from syndicate.errors import ConfigError
 from syndicate.schedules import latest_fire_time
 
-from .processes import SyndicateProcess
-from .sources_support import (  # noqa: F401
-    fixture_text,
-    make_app,
-    serve,
-    server,
-    source_config,
-    stored,
-)
-from .support import EXAMPLES, T0, write_config
+from tests.processes import SyndicateProcess
+from tests.sources_support import fixture_text, make_app, serve, server, source_config, stored
+from tests.support import EXAMPLES, T0, write_config
 
 MakeApp = Callable[[str], App]
 FEEDS = """

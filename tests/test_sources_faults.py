@@ -27,15 +27,8 @@ from syndicate.sources.fetch import (
 )
 from syndicate.sources.report import source_rows
 
-from .sources_support import (  # noqa: F401
-    fixture_text,
-    make_app,
-    serve,
-    server,
-    source_config,
-    stored,
-)
-from .support import T0
+from tests.sources_support import fixture_text, make_app, serve, server, source_config, stored
+from tests.support import T0
 
 MakeApp = Callable[[str], App]
 

@@ -14,7 +14,7 @@ from syndicate.context import App
 from syndicate.db import source_entries
 from syndicate.sources import pull_source
 
-from .sources_support import make_app, serve, server, source_config, stored  # noqa: F401
+from tests.sources_support import make_app, serve, server, source_config, stored  # noqa: F401
 
 MakeApp = Callable[[str], App]
 
@@ -177,7 +177,7 @@ def test_identity_is_stable_changes_update_and_departed_entries_stay(
     assert again.counts["unchanged"] == 2 and again.counts["imported"] == 0
     server.clear()
     # The next feed: "The swifts are back" was edited, "Fog week" left the window.
-    from .sources_support import fixture_text
+    from tests.sources_support import fixture_text
 
     edited = fixture_text(server, "ghost.xml")
     edited = edited.replace("a full week before", "eight days before")

@@ -13,7 +13,7 @@ import watchfiles
 from syndicate.config import load_settings
 from syndicate.sources import watch
 
-from .support import write_config
+from tests.support import write_config
 
 
 def test_a_failing_watch_is_logged_and_retried_until_it_works(

@@ -12,7 +12,7 @@ from sqlalchemy.exc import StatementError
 
 from syndicate.db import job_runs, metadata, open_store, upgrade
 
-from .support import head_revision
+from tests.support import head_revision
 
 
 def test_migrations_create_exactly_the_declared_schema(store_url: str) -> None:

@@ -13,7 +13,7 @@ from syndicate.context import App
 from syndicate.db import deliveries, editions, subscribers, transaction
 from syndicate.errors import SyndicateError
 
-from .support import T0
+from tests.support import T0
 
 
 def test_address_key_lowercases_the_domain_only() -> None:

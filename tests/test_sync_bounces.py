@@ -25,9 +25,9 @@ from syndicate.db import subscribers as subscriber_rows
 from syndicate.delivery import drain
 from syndicate.mailers.bounces import smtp_bounce
 
-from .test_delivery_fixtures import SmtpSink, add_edition, add_subscribers
-from .test_mailer_http import KEY, Fake, error, mailgun_check, postmark_check
-from .test_mailer_smtp import plain, start
+from tests.test_delivery_fixtures import SmtpSink, add_edition, add_subscribers
+from tests.test_mailer_http import KEY, Fake, error, mailgun_check, postmark_check
+from tests.test_mailer_smtp import plain, start
 
 
 @pytest.mark.parametrize(

@@ -25,7 +25,7 @@ from syndicate.config import MailgunSettings, PostmarkSettings, SendgridSettings
 from syndicate.context import App
 from syndicate.delivery import drain
 
-from .test_delivery_fixtures import queued_edition
+from tests.test_delivery_fixtures import queued_edition
 
 KEY = "key-123"
 RECIPIENTS = 20

@@ -18,7 +18,7 @@ from syndicate.db import transaction
 from syndicate.render import packaged_templates_dir
 from syndicate.web import create_app
 
-from .support import T0
+from tests.support import T0
 
 DIGESTS = """
 [[digests]]

@@ -17,7 +17,7 @@ from syndicate.context import App
 from syndicate.db import deliveries, editions, job_runs, pushes, transaction
 from syndicate.web import create_app
 
-from .support import T0, write_config
+from tests.support import T0, write_config
 
 EDITION_HTML = (
     "<!DOCTYPE html><html><head><style>p{color:#111}</style></head><body>"

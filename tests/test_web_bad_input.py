@@ -17,8 +17,8 @@ from syndicate import subscribers as subs
 from syndicate.context import App
 from syndicate.db import transaction
 
-from .support import T0
-from .test_web import DIGESTS
+from tests.support import T0
+from tests.test_web import DIGESTS
 
 
 @pytest.fixture

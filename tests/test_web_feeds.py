@@ -21,7 +21,7 @@ from waitress.server import create_server
 from syndicate.context import App
 from syndicate.web import create_app
 
-from .support import T0
+from tests.support import T0
 
 FEEDS = """
 [[feeds]]

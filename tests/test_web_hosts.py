@@ -10,7 +10,7 @@ from syndicate.context import App
 from syndicate.web import create_app
 from syndicate.web.hosts import is_trusted
 
-from .test_web import DIGESTS
+from tests.test_web import DIGESTS
 
 EVIL = "evil.example"
 

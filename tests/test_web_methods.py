@@ -20,8 +20,8 @@ from syndicate.db import transaction
 from syndicate.web import create_app
 from syndicate.web.app import ROUTES
 
-from .support import T0
-from .test_web import DIGESTS, maildir_messages
+from tests.support import T0
+from tests.test_web import DIGESTS, maildir_messages
 
 NOT_POST = ["HEAD", "GET", "OPTIONS", "PUT", "PATCH", "DELETE"]
 

@@ -27,7 +27,7 @@ from syndicate.db import transaction, webhook_events
 from syndicate.web import create_app
 from syndicate.web.sns import string_to_sign
 
-from .support import T0
+from tests.support import T0
 
 TOPIC = "arn:aws:sns:us-east-1:123456789012:ses-events"
 MAILGUN_KEY = "mailgun-signing-key-0123456789"

@@ -24,7 +24,7 @@ from syndicate.context import App
 from syndicate.db import events, transaction, webhook_deliveries
 from syndicate.hooks import drain, queue, send
 
-from .console_helpers import DIGESTS
+from tests.console_helpers import DIGESTS
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 NOW = datetime.now(UTC).replace(microsecond=0)  # receivers check the timestamp is recent
@@ -254,7 +254,7 @@ def test_edition_composed_and_sent_once_when_every_row_finished(
     from syndicate.importers.pipeline import import_paths
     from syndicate.jobs import send_digest
 
-    from .support import EXAMPLES
+    from tests.support import EXAMPLES
 
     assert not import_paths(app, [EXAMPLES]).failed
     with transaction(app.engine) as conn:
@@ -319,7 +319,7 @@ def test_kill_9_of_the_sender_mid_post_loses_nothing_and_keeps_the_id(
     one again under the same webhook-id."""
     import threading
 
-    from .processes import SyndicateProcess
+    from tests.processes import SyndicateProcess
 
     clock.advance(
         seconds=max(0, (datetime.now(UTC) - clock.now()).total_seconds())

@@ -14,8 +14,8 @@ from syndicate.context import App
 from syndicate.publish import publish
 from syndicate.websub import advertised, ping_hubs
 
-from .support import free_port
-from .test_hosts_fixtures import FEEDS_URL, atom, jsonfeed, rss, write_feeds
+from tests.support import free_port
+from tests.test_hosts_fixtures import FEEDS_URL, atom, jsonfeed, rss, write_feeds
 
 LIVE = ["all/atom.xml", "all/feed.json", "all/rss.xml"]
 

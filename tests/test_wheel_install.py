@@ -18,7 +18,7 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from .support import REPO
+from tests.support import REPO
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
 

@@ -8,8 +8,8 @@ imported when that command runs, so ``--version``, ``--help`` and completion sta
 
 from __future__ import annotations
 
-from .. import __version__
-from .base import Obj, main_group
+from syndicate import __version__
+from syndicate.cli.base import Obj, main_group
 
 main = main_group
 

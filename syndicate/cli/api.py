@@ -7,12 +7,12 @@ import threading
 
 import click
 
-from .. import apitokens
-from ..console import audit
-from ..db import transaction
-from ..errors import BadInput
-from ..hooks import drain, queue
-from .base import Obj, handle_errors, json_option, main_group, pass_obj, print_json, print_table
+from syndicate import apitokens
+from syndicate.console import audit
+from syndicate.db import transaction
+from syndicate.errors import BadInput
+from syndicate.hooks import drain, queue
+from syndicate.cli.base import Obj, handle_errors, json_option, main_group, pass_obj, print_json, print_table
 
 ACTOR = "cli"
 

@@ -11,23 +11,13 @@ from typing import TYPE_CHECKING, Any
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from ..articles import Article
-from ..errors import SyndicateError
-from .base import (
-    Obj,
-    err_console,
-    handle_errors,
-    json_option,
-    main_group,
-    out_console,
-    pass_obj,
-    print_json,
-    print_table,
-)
-from .sources import import_urls, is_url
+from syndicate.articles import Article
+from syndicate.errors import SyndicateError
+from syndicate.cli.base import Obj, err_console, handle_errors, json_option, main_group, out_console, pass_obj, print_json, print_table
+from syndicate.cli.sources import import_urls, is_url
 
 if TYPE_CHECKING:  # the importers load lxml and markdown-it: only when importing
-    from ..importers.report import ImportReport
+    from syndicate.importers.report import ImportReport
 
 PROGRESS_FROM = 5  # show a progress bar from this many files on
 
@@ -96,7 +86,7 @@ def import_command(
     """Import article files, folders and CMS exports (WordPress WXR, Ghost JSON, a
     Substack folder), or a feed or page URL (a one-off pull); re-importing updates them.
     Prints a summary; --verbose lists all."""
-    from ..importers import import_paths
+    from syndicate.importers import import_paths
 
     urls = [p for p in paths if is_url(p)]
     if urls:
@@ -198,8 +188,8 @@ def articles_group() -> None:
 @handle_errors
 def list_command(obj: Obj, as_json: bool) -> None:
     """Every stored article, newest first, drafts and scheduled ones included."""
-    from .. import articles
-    from ..db import transaction
+    from syndicate import articles
+    from syndicate.db import transaction
 
     app = obj.app()
     now = app.clock.now()
@@ -230,8 +220,8 @@ def list_command(obj: Obj, as_json: bool) -> None:
 @handle_errors
 def show_command(obj: Obj, slug: str, as_json: bool) -> None:
     """Print one stored article (by slug, id or uid)."""
-    from .. import articles
-    from ..db import transaction
+    from syndicate import articles
+    from syndicate.db import transaction
 
     app = obj.app()
     with transaction(app.engine) as conn:
@@ -259,8 +249,8 @@ def show_command(obj: Obj, slug: str, as_json: bool) -> None:
 @handle_errors
 def remove_command(obj: Obj, slug: str) -> None:
     """Delete one stored article (its file, if any, is left alone)."""
-    from .. import articles
-    from ..db import transaction
+    from syndicate import articles
+    from syndicate.db import transaction
 
     app = obj.app()
     with transaction(app.engine) as conn:

@@ -15,21 +15,11 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from ..errors import SyndicateError
-from ..mailers.limits import RateLimiter
-from ..outbox import STATES
-from .base import (
-    Obj,
-    err_console,
-    fail,
-    handle_errors,
-    json_option,
-    main_group,
-    pass_obj,
-    print_json,
-    print_table,
-)
-from .progress import HeldColumn, RateColumn
+from syndicate.errors import SyndicateError
+from syndicate.mailers.limits import RateLimiter
+from syndicate.outbox import STATES
+from syndicate.cli.base import Obj, err_console, fail, handle_errors, json_option, main_group, pass_obj, print_json, print_table
+from syndicate.cli.progress import HeldColumn, RateColumn
 
 
 @main_group.command("deliver")
@@ -44,9 +34,9 @@ from .progress import HeldColumn, RateColumn
 @handle_errors
 def deliver(obj: Obj, once: bool, worker_id: str | None, as_json: bool) -> None:
     """Drain the outbox: hand queued messages to the mail provider."""
-    from ..delivery import drain
-    from ..manualruns import recorded
-    from ..outbox import due_count
+    from syndicate.delivery import drain
+    from syndicate.manualruns import recorded
+    from syndicate.outbox import due_count
 
     app = obj.app()
     total = None  # a continuous drain has no end to show
@@ -153,7 +143,7 @@ def outbox_list(
     obj: Obj, edition_id: int | None, state: str | None, limit: int, as_json: bool
 ) -> None:
     """List delivery rows, newest first."""
-    from ..outbox import list_rows
+    from syndicate.outbox import list_rows
 
     app = obj.app()
     with app.engine.connect() as conn:
@@ -187,8 +177,8 @@ def outbox_list(
 @handle_errors
 def outbox_retry(obj: Obj, edition_id: int | None, failed: bool, as_json: bool) -> None:
     """Queue failed deliveries again; sent and suppressed rows are never touched."""
-    from ..db import transaction
-    from ..outbox import retry_failed
+    from syndicate.db import transaction
+    from syndicate.outbox import retry_failed
 
     if not failed:
         raise SyndicateError(

@@ -9,20 +9,10 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from ..clock import FixedClock
-from ..context import App
-from ..errors import DigestError, SyndicateError
-from .base import (
-    Obj,
-    err_console,
-    handle_errors,
-    json_option,
-    labelled,
-    main_group,
-    out_console,
-    pass_obj,
-    print_json,
-)
+from syndicate.clock import FixedClock
+from syndicate.context import App
+from syndicate.errors import DigestError, SyndicateError
+from syndicate.cli.base import Obj, err_console, handle_errors, json_option, labelled, main_group, out_console, pass_obj, print_json
 
 SAMPLE_EMAIL = "reader@example.org"
 SAMPLE_NAME = "Reader"
@@ -61,8 +51,8 @@ class Draft:
 
 
 def _draft(app: App, name: str) -> Draft:
-    from ..digest import find_edition, latest_slot, period_key, render_edition, select_articles
-    from ..digest.check import presend_check
+    from syndicate.digest import find_edition, latest_slot, period_key, render_edition, select_articles
+    from syndicate.digest.check import presend_check
 
     settings = app.settings
     digest_settings = settings.digest(name)
@@ -108,9 +98,9 @@ def _draft(app: App, name: str) -> Draft:
 
 def _message(app: App, name: str, draft: Draft, *, email: str, subscriber: str | None) -> bytes:
     """The exact bytes one recipient gets, built by messages.py like the outbox does."""
-    from .. import subscribers
-    from ..messages import edition_content, prepare, recipient_for
-    from ..tokens import signer_for
+    from syndicate import subscribers
+    from syndicate.messages import edition_content, prepare, recipient_for
+    from syndicate.tokens import signer_for
 
     settings = app.settings
     subscriber_id: int | None = None
@@ -179,8 +169,8 @@ def preview(
     """Show what a subscriber would receive, without storing or sending anything: the
     headers and text part (default), the HTML in a browser (--open, --serve), or the
     message itself (--raw, --out)."""
-    from .. import preview as view
-    from ..fileio import write_atomic
+    from syndicate import preview as view
+    from syndicate.fileio import write_atomic
 
     app = obj.app()
     if at is not None:
@@ -245,9 +235,9 @@ def send(obj: Obj, name: str, test_to: str | None, as_json: bool) -> None:
     if test_to is not None:
         _send_test(app, name, test_to, as_json)
         return
-    from ..digest import find_edition, presend_check
-    from ..jobs import send_digest
-    from ..manualruns import recorded
+    from syndicate.digest import find_edition, presend_check
+    from syndicate.jobs import send_digest
+    from syndicate.manualruns import recorded
 
     run = recorded(app, f"digest:{name}", lambda: send_digest(app, name))
     with app.engine.connect() as conn:
@@ -289,7 +279,7 @@ def send(obj: Obj, name: str, test_to: str | None, as_json: bool) -> None:
 
 def _next_edition(app: App, name: str, slot: datetime) -> str:
     """Where an article published after this period's slot goes: the next edition."""
-    from ..digest.windows import next_slot
+    from syndicate.digest.windows import next_slot
 
     settings = app.settings.digest(name)
     following = next_slot(settings, app.settings.digest_timezone(settings), slot)
@@ -302,8 +292,8 @@ def _next_edition(app: App, name: str, slot: datetime) -> str:
 
 
 def _send_test(app: App, name: str, test_to: str, as_json: bool) -> None:
-    from ..delivery import send_test_copy
-    from ..subscribers import normalise
+    from syndicate.delivery import send_test_copy
+    from syndicate.subscribers import normalise
 
     email = normalise(test_to).email
     draft = _draft(app, name)

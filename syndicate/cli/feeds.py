@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from .base import Obj, err_console, handle_errors, json_option, main_group, pass_obj, print_json
+from syndicate.cli.base import Obj, err_console, handle_errors, json_option, main_group, pass_obj, print_json
 
 
 @main_group.group("feeds")
@@ -20,8 +20,8 @@ def feeds_group() -> None:
 @handle_errors
 def build(obj: Obj, name: str | None, as_json: bool) -> None:
     """Write every configured feed, or only feed NAME; unchanged files are not rewritten."""
-    from ..feeds import build_feeds
-    from ..manualruns import prefixed, recorded
+    from syndicate.feeds import build_feeds
+    from syndicate.manualruns import prefixed, recorded
 
     app = obj.app()
     with Progress(

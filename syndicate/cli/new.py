@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .base import Obj, handle_errors, main_group, pass_obj
+from syndicate.cli.base import Obj, handle_errors, main_group, pass_obj
 
 
 @main_group.command("new")
@@ -21,7 +21,7 @@ def new_command(obj: Obj, title: str, tags: tuple[str, ...], draft: bool) -> Non
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
-    from ..newarticle import new_article
+    from syndicate.newarticle import new_article
 
     settings = obj.load()
     published = datetime.now(ZoneInfo(settings.site.timezone)).replace(second=0, microsecond=0)

@@ -6,11 +6,11 @@ import sys
 
 import click
 
-from ..console import audit
-from ..console import operators as ops
-from ..context import App
-from ..db import transaction
-from .base import Obj, handle_errors, json_option, main_group, pass_obj, print_json, print_table
+from syndicate.console import audit
+from syndicate.console import operators as ops
+from syndicate.context import App
+from syndicate.db import transaction
+from syndicate.cli.base import Obj, handle_errors, json_option, main_group, pass_obj, print_json, print_table
 
 ACTOR = "cli"
 

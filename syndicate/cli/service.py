@@ -6,10 +6,10 @@ import logging
 
 import click
 
-from .. import jobs
-from ..service import Parts, Service
-from ..status import last_result
-from .base import Obj, handle_errors, json_option, main_group, pass_obj, print_json, print_table
+from syndicate import jobs
+from syndicate.service import Parts, Service
+from syndicate.status import last_result
+from syndicate.cli.base import Obj, handle_errors, json_option, main_group, pass_obj, print_json, print_table
 
 log = logging.getLogger(__name__)
 

@@ -10,20 +10,11 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from sqlalchemy import func, select
 
-from .. import subscriber_csv
-from .. import subscribers as subs
-from ..db import deliveries, transaction
-from ..fileio import write_atomic
-from .base import (
-    Obj,
-    err_console,
-    handle_errors,
-    json_option,
-    main_group,
-    pass_obj,
-    print_json,
-    print_table,
-)
+from syndicate import subscriber_csv
+from syndicate import subscribers as subs
+from syndicate.db import deliveries, transaction
+from syndicate.fileio import write_atomic
+from syndicate.cli.base import Obj, err_console, handle_errors, json_option, main_group, pass_obj, print_json, print_table
 
 
 @main_group.group("subscribers")

@@ -16,14 +16,14 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
-from ..clicks import counted
-from ..context import App
-from ..db import deliveries, editions
-from ..delivery import send_test_copy
-from ..errors import SyndicateError
-from ..messages import edition_content, prepare, recipient_for
-from ..subscribers import Subscriber, normalise
-from ..tokens import signer_for
+from syndicate.clicks import counted
+from syndicate.context import App
+from syndicate.db import deliveries, editions
+from syndicate.delivery import send_test_copy
+from syndicate.errors import SyndicateError
+from syndicate.messages import edition_content, prepare, recipient_for
+from syndicate.subscribers import Subscriber, normalise
+from syndicate.tokens import signer_for
 
 SAMPLE = ("reader@example.org", "Sample Reader")
 # What an operator may do to an edition's unsent rows: from-states -> to-state.

@@ -11,25 +11,11 @@ fills them in per recipient without re-rendering.
 
 from __future__ import annotations
 
-from ..messages import PLACEHOLDERS
-from .check import CheckResult, presend_check
-from .compose import (
-    Edition,
-    Selection,
-    compose,
-    find_edition,
-    record_skipped,
-    select_articles,
-)
-from .render import RenderedEdition, render_edition
-from .windows import (
-    edition_date,
-    is_expired,
-    latest_slot,
-    next_slot,
-    period_key,
-    slots_between,
-)
+from syndicate.messages import PLACEHOLDERS
+from syndicate.digest.check import CheckResult, presend_check
+from syndicate.digest.compose import Edition, Selection, compose, find_edition, record_skipped, select_articles
+from syndicate.digest.render import RenderedEdition, render_edition
+from syndicate.digest.windows import edition_date, is_expired, latest_slot, next_slot, period_key, slots_between
 
 __all__ = [
     "PLACEHOLDERS",

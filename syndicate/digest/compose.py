@@ -29,16 +29,16 @@ from sqlalchemy import case, func, insert, select, text, type_coerce, update
 from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.exc import IntegrityError
 
-from .. import events
-from ..articles import Article, ArticleFilter, by_ids, published
-from ..config import DigestSettings, Settings
-from ..db import UtcDateTime, edition_articles, editions, is_sqlite, transaction
-from ..errors import DigestError
-from .render import render_edition
-from .windows import latest_slot, parse_period, period_key
+from syndicate import events
+from syndicate.articles import Article, ArticleFilter, by_ids, published
+from syndicate.config import DigestSettings, Settings
+from syndicate.db import UtcDateTime, edition_articles, editions, is_sqlite, transaction
+from syndicate.errors import DigestError
+from syndicate.digest.render import render_edition
+from syndicate.digest.windows import latest_slot, parse_period, period_key
 
 if TYPE_CHECKING:
-    from ..context import App
+    from syndicate.context import App
 
 log = logging.getLogger(__name__)
 

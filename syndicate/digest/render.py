@@ -18,16 +18,16 @@ from typing import TYPE_CHECKING, Any
 
 from premailer import Premailer
 
-from ..articles import Article
-from ..config import DigestSettings, Settings
-from ..errors import DigestError
-from ..messages import PLACEHOLDERS, header_value
-from ..render import render, render_string
-from .check import CheckResult, presend_check
-from .windows import edition_date
+from syndicate.articles import Article
+from syndicate.config import DigestSettings, Settings
+from syndicate.errors import DigestError
+from syndicate.messages import PLACEHOLDERS, header_value
+from syndicate.render import render, render_string
+from syndicate.digest.check import CheckResult, presend_check
+from syndicate.digest.windows import edition_date
 
 if TYPE_CHECKING:
-    from ..context import App
+    from syndicate.context import App
 
 _MONTHS = [
     "January",

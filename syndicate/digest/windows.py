@@ -12,8 +12,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from ..config import DigestSettings
-from ..schedules import fire_times, latest_fire_time, next_fire_time
+from syndicate.config import DigestSettings
+from syndicate.schedules import fire_times, latest_fire_time, next_fire_time
 
 
 def latest_slot(digest: DigestSettings, tz: ZoneInfo, now: datetime) -> datetime | None:

@@ -12,6 +12,6 @@ build.py      plan, render what changed, write atomically: ``build_feeds``
 
 from __future__ import annotations
 
-from .build import BuildReport, build_feeds
+from syndicate.feeds.build import BuildReport, build_feeds
 
 __all__ = ["BuildReport", "build_feeds"]

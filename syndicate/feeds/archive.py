@@ -9,8 +9,8 @@ added: a new article rewrites only the live feed and the newest page.
 
 from __future__ import annotations
 
-from ..articles import Article
-from .model import FeedSpec, Page, newest_time
+from syndicate.articles import Article
+from syndicate.feeds.model import FeedSpec, Page, newest_time
 
 
 def archive_folder(spec: FeedSpec, number: int) -> str:

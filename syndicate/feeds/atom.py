@@ -11,8 +11,8 @@ from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
-from .model import Entry, Page
-from .rss import FH_NS, add_feed_links
+from syndicate.feeds.model import Entry, Page
+from syndicate.feeds.rss import FH_NS, add_feed_links
 
 ATOM_TYPE = "application/atom+xml"
 

@@ -21,23 +21,23 @@ from typing import Any
 from sqlalchemy import and_, func, select
 from sqlalchemy.engine import Connection
 
-from .. import __version__, oserrors
-from ..articles import Article, by_ids, change_token, published
-from ..context import App
-from ..db import articles
-from ..errors import FeedError
-from ..feedfiles import FEED_FILES
-from ..fileio import BatchWriter, sha256_hex, write_if_changed
-from ..fileio import is_temp_name
-from ..hosts.sweep import exclusive
-from . import model
-from .archive import plan_pages
-from .atom import render_atom
-from .generator import make_generator
-from .index import render_index, render_opml
-from .jsonfeed import render_json
-from .model import EPOCH, Entry, FeedSpec, Page, feed_spec, make_entry, tag_slug
-from .rss import render_rss
+from syndicate import __version__, oserrors
+from syndicate.articles import Article, by_ids, change_token, published
+from syndicate.context import App
+from syndicate.db import articles
+from syndicate.errors import FeedError
+from syndicate.feedfiles import FEED_FILES
+from syndicate.fileio import BatchWriter, sha256_hex, write_if_changed
+from syndicate.fileio import is_temp_name
+from syndicate.hosts.sweep import exclusive
+from syndicate.feeds import model
+from syndicate.feeds.archive import plan_pages
+from syndicate.feeds.atom import render_atom
+from syndicate.feeds.generator import make_generator
+from syndicate.feeds.index import render_index, render_opml
+from syndicate.feeds.jsonfeed import render_json
+from syndicate.feeds.model import EPOCH, Entry, FeedSpec, Page, feed_spec, make_entry, tag_slug
+from syndicate.feeds.rss import render_rss
 
 log = logging.getLogger(__name__)
 

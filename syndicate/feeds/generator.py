@@ -13,8 +13,8 @@ import warnings
 
 from feedgen.feed import FeedGenerator
 
-from . import atom, rss
-from .model import Entry, Page
+from syndicate.feeds import atom, rss
+from syndicate.feeds.model import Entry, Page
 
 log = logging.getLogger(__name__)
 

@@ -10,9 +10,9 @@ from html import escape
 
 from lxml import etree
 
-from ..config import Settings
-from ..feedfiles import FEED_FILES, MEDIA_TYPES
-from .model import FeedSpec
+from syndicate.config import Settings
+from syndicate.feedfiles import FEED_FILES, MEDIA_TYPES
+from syndicate.feeds.model import FeedSpec
 
 FORMAT_LABELS = {"rss": "RSS", "atom": "Atom", "json": "JSON Feed"}
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .model import Entry, Page
+from syndicate.feeds.model import Entry, Page
 
 VERSION = "https://jsonfeed.org/version/1.1"
 

@@ -19,11 +19,11 @@ from functools import cached_property, lru_cache
 
 import nh3
 
-from .. import sanitize
-from ..articles import Article, ArticleFilter, valid_mime_type
-from ..config import FeedSettings, Settings
-from ..feedfiles import FEED_FILES
-from ..sanitize import absolute_url, normalize_space, strip_control_chars, summarize
+from syndicate import sanitize
+from syndicate.articles import Article, ArticleFilter, valid_mime_type
+from syndicate.config import FeedSettings, Settings
+from syndicate.feedfiles import FEED_FILES
+from syndicate.sanitize import absolute_url, normalize_space, strip_control_chars, summarize
 
 # Bump when the builder's output changes for the same inputs: every page is rebuilt.
 FORMAT_VERSION = "1"

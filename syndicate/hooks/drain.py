@@ -11,11 +11,11 @@ import logging
 import threading
 from collections import Counter
 
-from ..context import App
-from ..db import transaction
-from ..errors import ConfigError
-from ..sources.fetch import user_agent
-from . import queue, send
+from syndicate.context import App
+from syndicate.db import transaction
+from syndicate.errors import ConfigError
+from syndicate.sources.fetch import user_agent
+from syndicate.hooks import queue, send
 
 log = logging.getLogger(__name__)
 IDLE_SECONDS = 5.0

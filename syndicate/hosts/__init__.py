@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..config import HostSettings, secret
-from .base import Host, HostError
+from syndicate.config import HostSettings, secret
+from syndicate.hosts.base import Host, HostError
 
 __all__ = ["Host", "HostError", "build_host"]
 
@@ -25,14 +25,14 @@ def build_host(
     key = key or f"hosts[{settings.name}]"
     password = secret(settings.password_env, key=f"{key}.password_env")
     if settings.type == "directory":
-        from .directory import DirectoryHost
+        from syndicate.hosts.directory import DirectoryHost
 
         root = Path(settings.path).expanduser()
         if not root.is_absolute() and base_dir is not None:
             root = base_dir / root
         return DirectoryHost(settings.name, root)
     if settings.type == "s3":
-        from .s3 import S3Host
+        from syndicate.hosts.s3 import S3Host
 
         return S3Host(
             settings.name,
@@ -45,7 +45,7 @@ def build_host(
             timeout=settings.timeout,
         )
     if settings.type == "sftp":
-        from .sftp import SftpHost
+        from syndicate.hosts.sftp import SftpHost
 
         return SftpHost(
             settings.name,
@@ -59,7 +59,7 @@ def build_host(
             timeout=settings.timeout,
         )
     if settings.type == "ftp":
-        from .ftp import FtpHost
+        from syndicate.hosts.ftp import FtpHost
 
         return FtpHost(
             settings.name,
@@ -71,7 +71,7 @@ def build_host(
             root=settings.path,
             timeout=settings.timeout,
         )
-    from .webdav import WebDavHost
+    from syndicate.hosts.webdav import WebDavHost
 
     return WebDavHost(
         settings.name,

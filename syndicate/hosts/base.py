@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import PurePosixPath
 from typing import Protocol, TypeVar
 
-from ..errors import PublishError
+from syndicate.errors import PublishError
 
 T = TypeVar("T")
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .. import oserrors
-from ..fileio import write_atomic
-from .base import HostError
+from syndicate import oserrors
+from syndicate.fileio import write_atomic
+from syndicate.hosts.base import HostError
 
 
 class DirectoryHost:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import install_hint
-from .base import AUTH_HINT, DOWN_HINT, PERMISSION_HINT, HostError
+from syndicate.errors import install_hint
+from syndicate.hosts.base import AUTH_HINT, DOWN_HINT, PERMISSION_HINT, HostError
 
 # Codes after which trying again may work.
 _TEMPORARY_CODES = {

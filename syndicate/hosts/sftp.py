@@ -15,16 +15,8 @@ import stat
 from pathlib import Path
 from typing import Any
 
-from ..errors import install_hint
-from .base import (
-    AUTH_HINT,
-    DOWN_HINT,
-    PERMISSION_HINT,
-    HostError,
-    LoginMemo,
-    join_remote,
-    parents,
-)
+from syndicate.errors import install_hint
+from syndicate.hosts.base import AUTH_HINT, DOWN_HINT, PERMISSION_HINT, HostError, LoginMemo, join_remote, parents
 
 
 class SftpHost:

@@ -11,16 +11,8 @@ from urllib.parse import quote, unquote, urlsplit
 import requests
 from lxml import etree
 
-from .. import __version__
-from .base import (
-    AUTH_HINT,
-    DOWN_HINT,
-    PERMISSION_HINT,
-    SPACE_HINT,
-    HostError,
-    join_remote,
-    parents,
-)
+from syndicate import __version__
+from syndicate.hosts.base import AUTH_HINT, DOWN_HINT, PERMISSION_HINT, SPACE_HINT, HostError, join_remote, parents
 
 _TEMPORARY_STATUS = {408, 423, 425, 429, 500, 502, 503, 504}
 

@@ -10,10 +10,10 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from mdit_py_plugins.footnote import footnote_plugin
 
-from ..errors import ImportFailure
-from ..sanitize import normalize_space
-from .frontmatter import apply_front_matter, split_front_matter
-from .model import ParsedArticle
+from syndicate.errors import ImportFailure
+from syndicate.sanitize import normalize_space
+from syndicate.importers.frontmatter import apply_front_matter, split_front_matter
+from syndicate.importers.model import ParsedArticle
 
 
 @cache

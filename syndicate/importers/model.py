@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from ..sanitize import strip_control_chars
+from syndicate.sanitize import strip_control_chars
 
 FORMAT_ALIASES = {
     "txt": "text",

@@ -12,22 +12,22 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
 
-from ..config import Settings
-from ..context import App
-from ..db import transaction
-from ..errors import ImportFailure
-from ..sanitize import normalize_space, strip_control_chars
-from .exports import ExportItem, Reader
-from .html import parse_html
-from .markdown import parse_markdown
-from .model import FORMAT_ALIASES, ParsedArticle
-from .plaintext import parse_text
-from .reading import detect_format, read_text
-from .registry import reader_for
-from .report import FileOutcome, ImportReport
-from .sitegen import apply_site_conventions, expand_site_syntax
-from .store import save
-from .walk import EXPORT_SUFFIXES, collect
+from syndicate.config import Settings
+from syndicate.context import App
+from syndicate.db import transaction
+from syndicate.errors import ImportFailure
+from syndicate.sanitize import normalize_space, strip_control_chars
+from syndicate.importers.exports import ExportItem, Reader
+from syndicate.importers.html import parse_html
+from syndicate.importers.markdown import parse_markdown
+from syndicate.importers.model import FORMAT_ALIASES, ParsedArticle
+from syndicate.importers.plaintext import parse_text
+from syndicate.importers.reading import detect_format, read_text
+from syndicate.importers.registry import reader_for
+from syndicate.importers.report import FileOutcome, ImportReport
+from syndicate.importers.sitegen import apply_site_conventions, expand_site_syntax
+from syndicate.importers.store import save
+from syndicate.importers.walk import EXPORT_SUFFIXES, collect
 
 log = logging.getLogger(__name__)
 

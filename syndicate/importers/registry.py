@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import ghost, substack, wxr
-from .exports import Reader
+from syndicate.importers import ghost, substack, wxr
+from syndicate.importers.exports import Reader
 
 READERS: tuple[Reader, ...] = (wxr.READER, ghost.READER, substack.READER)
 

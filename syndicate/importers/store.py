@@ -21,20 +21,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, insert, update
 from sqlalchemy.engine import Connection
 
-from .. import articles as store
-from ..config import Settings
-from ..db import article_tags, articles
-from ..errors import ImportFailure
-from ..sanitize import (
-    POLICY_VERSION,
-    absolute_url,
-    html_to_text,
-    policy_key,
-    sanitize_html,
-    strip_control_chars,
-    summary_from_html,
-)
-from .model import ParsedArticle, slugify
+from syndicate import articles as store
+from syndicate.config import Settings
+from syndicate.db import article_tags, articles
+from syndicate.errors import ImportFailure
+from syndicate.sanitize import POLICY_VERSION, absolute_url, html_to_text, policy_key, sanitize_html, strip_control_chars, summary_from_html
+from syndicate.importers.model import ParsedArticle, slugify
 
 log = logging.getLogger(__name__)
 

@@ -14,11 +14,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from ..errors import ImportFailure
-from .dates import parse_date
-from .exports import ExportItem, Reader, ensure_title, head, inside
-from .model import ParsedArticle, slugify
-from .reading import read_text
+from syndicate.errors import ImportFailure
+from syndicate.importers.dates import parse_date
+from syndicate.importers.exports import ExportItem, Reader, ensure_title, head, inside
+from syndicate.importers.model import ParsedArticle, slugify
+from syndicate.importers.reading import read_text
 
 REQUIRED = ("post_id", "is_published", "title")
 UTC = ZoneInfo("UTC")

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pathspec
 
-from .reading import EXTENSIONS
-from .registry import reader_for
+from syndicate.importers.reading import EXTENSIONS
+from syndicate.importers.registry import reader_for
 
 IGNORE_FILE = ".syndicateignore"
 EXPORT_SUFFIXES = {".xml", ".json", ".wxr"}

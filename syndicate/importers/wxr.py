@@ -21,11 +21,11 @@ from zoneinfo import ZoneInfo
 
 from lxml import etree
 
-from ..errors import ImportFailure
-from .dates import parse_date
-from .exports import ExportItem, Reader, absolutize, ensure_title, head
-from .model import ParsedArticle, normalise_tags, normalise_uid, slugify
-from .wpautop import render_post
+from syndicate.errors import ImportFailure
+from syndicate.importers.dates import parse_date
+from syndicate.importers.exports import ExportItem, Reader, absolutize, ensure_title, head
+from syndicate.importers.model import ParsedArticle, normalise_tags, normalise_uid, slugify
+from syndicate.importers.wpautop import render_post
 
 _WP_NS = re.compile(r"^http://wordpress\.org/export/1\.\d+/$")
 _SNIFF = re.compile(r"<rss\b[^>]*xmlns:wp=[\"']http://wordpress\.org/export/1\.\d+/", re.S)

@@ -11,10 +11,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Protocol
 
-from .bounces import Bounce
+from syndicate.mailers.bounces import Bounce
 
 if TYPE_CHECKING:
-    from ..messages import PreparedEdition, Recipient
+    from syndicate.messages import PreparedEdition, Recipient
 
 Outcome = Literal["sent", "temporary", "permanent", "uncertain"]
 

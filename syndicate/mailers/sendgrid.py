@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from email.utils import parseaddr
 from typing import Any
 
-from ..config import SendgridSettings
-from .base import OutgoingMessage, SendResult
-from .http import ApiClient, isolate_rejections
+from syndicate.config import SendgridSettings
+from syndicate.mailers.base import OutgoingMessage, SendResult
+from syndicate.mailers.http import ApiClient, isolate_rejections
 
 MAX_PERSONALIZATIONS = 1000
 

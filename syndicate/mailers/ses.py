@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from email.utils import parseaddr
 from typing import Any
 
-from ..config import SesSettings
-from ..errors import ConfigError, install_hint
-from .base import OutgoingMessage, SendResult
+from syndicate.config import SesSettings
+from syndicate.errors import ConfigError, install_hint
+from syndicate.mailers.base import OutgoingMessage, SendResult
 
 MAX_BATCH = 50
 TEMPORARY_CODES = {

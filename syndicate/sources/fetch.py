@@ -41,8 +41,8 @@ from urllib3.exceptions import (
 from urllib3.util import parse_url
 from urllib3.util.connection import allowed_gai_family
 
-from .. import __version__
-from ..errors import SourceError
+from syndicate import __version__
+from syndicate.errors import SourceError
 
 MAX_REDIRECTS = 5
 MAX_RETRY_AFTER = 7 * 86400.0

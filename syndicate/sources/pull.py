@@ -29,26 +29,18 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from ..config import Settings, SourceSettings
-from ..context import App
-from ..db import articles, transaction
-from ..errors import ImportFailure, SourceError
-from ..importers import import_paths
-from ..importers.model import ParsedArticle, normalise_tags
-from ..importers.pipeline import SOURCE_MAX, _clean_fields
-from ..importers.store import save
-from . import state as states
-from .extract import extract_page
-from .feed import FeedEntry, absolutize, is_html, parse_feed, text_of
-from .fetch import (
-    FEED_ACCEPT,
-    PAGE_ACCEPT,
-    Client,
-    HostPacer,
-    Policy,
-    parse_http_url,
-    user_agent,
-)
+from syndicate.config import Settings, SourceSettings
+from syndicate.context import App
+from syndicate.db import articles, transaction
+from syndicate.errors import ImportFailure, SourceError
+from syndicate.importers import import_paths
+from syndicate.importers.model import ParsedArticle, normalise_tags
+from syndicate.importers.pipeline import SOURCE_MAX, _clean_fields
+from syndicate.importers.store import save
+from syndicate.sources import state as states
+from syndicate.sources.extract import extract_page
+from syndicate.sources.feed import FeedEntry, absolutize, is_html, parse_feed, text_of
+from syndicate.sources.fetch import FEED_ACCEPT, PAGE_ACCEPT, Client, HostPacer, Policy, parse_http_url, user_agent
 
 log = logging.getLogger(__name__)
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import watchfiles
 
-from ..config import Settings
-from ..importers import EXTENSIONS
+from syndicate.config import Settings
+from syndicate.importers import EXTENSIONS
 
 log = logging.getLogger(__name__)
 logging.getLogger("watchfiles").setLevel(logging.WARNING)  # it logs every change at INFO

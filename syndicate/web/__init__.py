@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from .app import ROUTES, create_app
+from syndicate.web.app import ROUTES, create_app
 
 __all__ = ["ROUTES", "create_app"]

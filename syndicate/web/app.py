@@ -15,12 +15,12 @@ from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from ..context import App
-from ..errors import BadInput, SyndicateError
-from . import admin, api, archive, feedserve, metrics, pages, redirects, webhooks
-from .context import Web, web
-from .hosts import TrustedHost, path_only
-from .security import add_security_headers
+from syndicate.context import App
+from syndicate.errors import BadInput, SyndicateError
+from syndicate.web import admin, api, archive, feedserve, metrics, pages, redirects, webhooks
+from syndicate.web.context import Web, web
+from syndicate.web.hosts import TrustedHost, path_only
+from syndicate.web.security import add_security_headers
 
 log = logging.getLogger(__name__)
 

@@ -16,14 +16,14 @@ from datetime import UTC, datetime
 from flask import Response, abort, request
 from sqlalchemy import select
 
-from ..config import DigestSettings
-from ..db import editions
-from ..digest.render import view_url
-from ..digest.windows import edition_date
-from ..errors import ConfigError
-from ..messages import public_html as generic_html
-from .context import Web
-from .security import EDITION_CSP
+from syndicate.config import DigestSettings
+from syndicate.db import editions
+from syndicate.digest.render import view_url
+from syndicate.digest.windows import edition_date
+from syndicate.errors import ConfigError
+from syndicate.messages import public_html as generic_html
+from syndicate.web.context import Web
+from syndicate.web.security import EDITION_CSP
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)

@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from ..context import App
-from ..mailers.base import OutgoingMessage
-from ..messages import EditionContent, prepare, recipient_for
-from ..render import render
-from ..subscribers import Subscriber
-from ..tokens import Signer
+from syndicate.context import App
+from syndicate.mailers.base import OutgoingMessage
+from syndicate.messages import EditionContent, prepare, recipient_for
+from syndicate.render import render
+from syndicate.subscribers import Subscriber
+from syndicate.tokens import Signer
 
 log = logging.getLogger(__name__)
 

@@ -8,12 +8,12 @@ from typing import Any
 
 from flask import Response, current_app, request, url_for
 
-from ..context import App
-from ..errors import TokenError
-from ..render import render
-from ..tokens import Signer
-from .security import RateLimiter
-from .sns import CertificateCache
+from syndicate.context import App
+from syndicate.errors import TokenError
+from syndicate.render import render
+from syndicate.tokens import Signer
+from syndicate.web.security import RateLimiter
+from syndicate.web.sns import CertificateCache
 
 
 @dataclass
@@ -26,7 +26,7 @@ class Web:
 
     @classmethod
     def build(cls, app: App) -> Web:
-        from ..tokens import signer_for
+        from syndicate.tokens import signer_for
 
         return cls(
             app=app,
@@ -55,7 +55,7 @@ class Web:
 
     def metrics_registry(self) -> Any:
         if self._registry is None:
-            from .metrics import registry_for
+            from syndicate.web.metrics import registry_for
 
             self._registry = registry_for(self.app)
         return self._registry

@@ -24,13 +24,13 @@ from flask import Response, abort, current_app, request
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.http import http_date, parse_date, parse_etags
 
-from ..audience import Recorder
-from ..config import Settings
-from ..errors import StoreError
-from ..feedfiles import cache_control, is_archive, is_live_feed, media_type
-from ..fileio import sha256_hex
-from ..websub import advertised
-from .context import Web, client_ip
+from syndicate.audience import Recorder
+from syndicate.config import Settings
+from syndicate.errors import StoreError
+from syndicate.feedfiles import cache_control, is_archive, is_live_feed, media_type
+from syndicate.fileio import sha256_hex
+from syndicate.websub import advertised
+from syndicate.web.context import Web, client_ip
 
 _COMPRESSIBLE = (
     "text/",

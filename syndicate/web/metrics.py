@@ -15,11 +15,11 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..context import App
-from ..db import deliveries, job_runs, pushes
-from ..outbox import STATES
-from ..subscribers import counts_by_status
-from .context import Web
+from syndicate.context import App
+from syndicate.db import deliveries, job_runs, pushes
+from syndicate.outbox import STATES
+from syndicate.subscribers import counts_by_status
+from syndicate.web.context import Web
 
 WAITING = ("queued", "sending", "deferred")
 FEEDS_JOB = "feeds"

@@ -14,12 +14,12 @@ from zoneinfo import available_timezones
 
 from flask import Response, abort, request, url_for
 
-from .. import subscribers as subs
-from ..db import transaction
-from ..errors import SyndicateError, TokenError
-from .confirmation import send_confirmation
-from .context import Web, client_ip
-from .security import csrf_ok, csrf_token, same_origin
+from syndicate import subscribers as subs
+from syndicate.db import transaction
+from syndicate.errors import SyndicateError, TokenError
+from syndicate.web.confirmation import send_confirmation
+from syndicate.web.context import Web, client_ip
+from syndicate.web.security import csrf_ok, csrf_token, same_origin
 
 log = logging.getLogger(__name__)
 
@@ -272,7 +272,7 @@ def asset(web: Web, name: str) -> Response:
     """The pages' stylesheet, from the operator's templates/web/ or the packaged one."""
     from jinja2 import TemplateNotFound
 
-    from ..render import environment
+    from syndicate.render import environment
 
     if name not in ASSETS:
         abort(404)

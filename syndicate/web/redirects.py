@@ -12,10 +12,10 @@ import logging
 from flask import Response, redirect, request
 from sqlalchemy.exc import IntegrityError
 
-from .. import clicks
-from ..db import transaction
-from ..errors import TokenError
-from .context import Web
+from syndicate import clicks
+from syndicate.db import transaction
+from syndicate.errors import TokenError
+from syndicate.web.context import Web
 
 log = logging.getLogger(__name__)
 

@@ -17,10 +17,10 @@ from urllib.parse import urlsplit
 
 from flask import Request, Response
 
-from ..clock import Clock
-from ..config import Settings
-from ..tokens import Signer, same_secret
-from .hosts import is_trusted
+from syndicate.clock import Clock
+from syndicate.config import Settings
+from syndicate.tokens import Signer, same_secret
+from syndicate.web.hosts import is_trusted
 
 # Our own pages: no script at all, styles only from our stylesheet.
 PAGE_CSP = (

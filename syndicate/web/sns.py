@@ -30,8 +30,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from urllib3.util import Url, parse_url
 
-from ..clock import Clock
-from .security import RateLimiter
+from syndicate.clock import Clock
+from syndicate.web.security import RateLimiter
 
 _SIGNED_KEYS = {
     "Notification": ("Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"),

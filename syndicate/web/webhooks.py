@@ -24,13 +24,13 @@ from typing import Any, Literal
 from flask import Request, Response, abort, jsonify, request
 from sqlalchemy.engine import Connection
 
-from .. import subscribers as subs
-from ..config import secret
-from ..db import dialect_insert, transaction, webhook_events
-from ..sanitize import strip_control_chars
-from ..tokens import same_secret, utf8
-from .context import Web
-from .sns import SnsRejected, confirm_subscription, verify
+from syndicate import subscribers as subs
+from syndicate.config import secret
+from syndicate.db import dialect_insert, transaction, webhook_events
+from syndicate.sanitize import strip_control_chars
+from syndicate.tokens import same_secret, utf8
+from syndicate.web.context import Web
+from syndicate.web.sns import SnsRejected, confirm_subscription, verify
 
 log = logging.getLogger(__name__)
 

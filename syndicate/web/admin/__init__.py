@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 from flask import Flask, Response, redirect, url_for
 
-from . import auth, content, dashboard, editions, integrations, people, system
-from .guard import Console, guarded
+from syndicate.web.admin import auth, content, dashboard, editions, integrations, people, system
+from syndicate.web.admin.guard import Console, guarded
 
 
 @dataclass(frozen=True)

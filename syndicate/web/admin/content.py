@@ -5,13 +5,13 @@ from __future__ import annotations
 from flask import Response, abort, request
 from sqlalchemy import func, or_, select
 
-from ... import articles
-from ...console import audit, stats
-from ...db import articles as articles_table
-from ...db import edition_articles, editions, transaction
-from ...errors import SyndicateError
-from ...publish import PublishFailed, publish
-from .guard import Ctx
+from syndicate import articles
+from syndicate.console import audit, stats
+from syndicate.db import articles as articles_table
+from syndicate.db import edition_articles, editions, transaction
+from syndicate.errors import SyndicateError
+from syndicate.publish import PublishFailed, publish
+from syndicate.web.admin.guard import Ctx
 
 PAGE = 50
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import Response
 
-from ...audience import audience
-from ...console import stats
-from .charts import bar_chart, both, line_chart
-from .guard import Ctx
+from syndicate.audience import audience
+from syndicate.console import stats
+from syndicate.web.admin.charts import bar_chart, both, line_chart
+from syndicate.web.admin.guard import Ctx
 
 SPAN = 30
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from flask import Response, abort, redirect, request, url_for
 
-from ... import clicks, jobs
-from ... import subscribers as subs
-from ...console import audit, stats
-from ...console import editions as eds
-from ...db import transaction
-from ...errors import SyndicateError
-from .guard import Ctx, private
+from syndicate import clicks, jobs
+from syndicate import subscribers as subs
+from syndicate.console import audit, stats
+from syndicate.console import editions as eds
+from syndicate.db import transaction
+from syndicate.errors import SyndicateError
+from syndicate.web.admin.guard import Ctx, private
 
 # The edition's HTML, framed by the console: no script, no forms, no navigation, no
 # plugins; inline styles and images as a mail client would show them.

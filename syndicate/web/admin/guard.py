@@ -19,13 +19,13 @@ from urllib.parse import urlsplit
 
 from flask import Response, abort, current_app, redirect, request, url_for
 
-from ...console import sessions
-from ...console.operators import Operator
-from ...console.sessions import Session
-from ...db import transaction
-from ...render import render
-from ..context import Web, client_ip, web
-from ..security import RateLimiter, same_origin
+from syndicate.console import sessions
+from syndicate.console.operators import Operator
+from syndicate.console.sessions import Session
+from syndicate.db import transaction
+from syndicate.render import render
+from syndicate.web.context import Web, client_ip, web
+from syndicate.web.security import RateLimiter, same_origin
 
 LOGIN_COOKIE = "syndicate-login"
 CSRF_FIELD = "csrf"

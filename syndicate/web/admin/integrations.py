@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from flask import Response, request
 
-from ... import apitokens
-from ...console import audit
-from ...db import transaction
-from ...errors import SyndicateError
-from ...hooks import queue
-from .guard import Ctx
+from syndicate import apitokens
+from syndicate.console import audit
+from syndicate.db import transaction
+from syndicate.errors import SyndicateError
+from syndicate.hooks import queue
+from syndicate.web.admin.guard import Ctx
 
 MAX_FIELD = 400
 

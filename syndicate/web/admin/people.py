@@ -9,12 +9,12 @@ from typing import Any
 
 from flask import Response, abort, redirect, request, url_for
 
-from ... import subscriber_csv
-from ... import subscribers as subs
-from ...console import audit, people
-from ...db import transaction
-from ...errors import SyndicateError
-from .guard import Ctx, private, query_id
+from syndicate import subscriber_csv
+from syndicate import subscribers as subs
+from syndicate.console import audit, people
+from syndicate.db import transaction
+from syndicate.errors import SyndicateError
+from syndicate.web.admin.guard import Ctx, private, query_id
 
 MAX_FIELD = 400
 

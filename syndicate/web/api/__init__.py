@@ -15,32 +15,10 @@ from typing import Any
 from flask import Flask, Response, current_app, request
 from werkzeug.exceptions import HTTPException
 
-from . import content, editions, subscribers
-from .guard import MinuteLimiter, endpoint
-from .models import (
-    ArticleDetail,
-    ArticlePage,
-    ArticleQuery,
-    ArticleWrite,
-    ArticleWritten,
-    EditionDetail,
-    EditionPage,
-    EditionQuery,
-    FeedList,
-    FeedStatus,
-    MessageOut,
-    MessageQuery,
-    PullOut,
-    Reason,
-    SourceList,
-    StatsOut,
-    SubscriberCreate,
-    SubscriberOut,
-    SubscriberPage,
-    SubscriberQuery,
-    SubscriberUpdate,
-)
-from .problems import Problem
+from syndicate.web.api import content, editions, subscribers
+from syndicate.web.api.guard import MinuteLimiter, endpoint
+from syndicate.web.api.models import ArticleDetail, ArticlePage, ArticleQuery, ArticleWrite, ArticleWritten, EditionDetail, EditionPage, EditionQuery, FeedList, FeedStatus, MessageOut, MessageQuery, PullOut, Reason, SourceList, StatsOut, SubscriberCreate, SubscriberOut, SubscriberPage, SubscriberQuery, SubscriberUpdate
+from syndicate.web.api.problems import Problem
 
 PREFIX = "/api/v1"
 
@@ -119,7 +97,7 @@ def flask_rule(path: str) -> str:
 def register(flask: Flask) -> None:
     """Every API route behind its guard, the OpenAPI document, and a problem+json 404
     for any other path under /api/."""
-    from .openapi import document
+    from syndicate.web.api.openapi import document
 
     flask.extensions["syndicate_api_limiter"] = MinuteLimiter(
         flask.extensions["syndicate"].app.settings.api.rate_per_minute

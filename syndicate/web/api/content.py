@@ -9,32 +9,17 @@ from typing import Any
 
 from sqlalchemy import select
 
-from ... import jobs
-from ...articles import Article, by_ids
-from ...console import stats
-from ...db import article_tags, articles, job_runs, sources
-from ...errors import ConfigError, ImportFailure
-from ...feedfiles import FEED_FILES
-from ...importers.pipeline import import_text
-from . import cursors
-from .guard import ApiCtx, Result
-from .models import (
-    ArticleDetail,
-    ArticleOut,
-    ArticlePage,
-    ArticleQuery,
-    ArticleWrite,
-    ArticleWritten,
-    FeedList,
-    FeedOut,
-    FeedStatus,
-    JobRunOut,
-    PullOut,
-    PushOut,
-    SourceList,
-    SourceOut,
-)
-from .problems import Problem, field_problem
+from syndicate import jobs
+from syndicate.articles import Article, by_ids
+from syndicate.console import stats
+from syndicate.db import article_tags, articles, job_runs, sources
+from syndicate.errors import ConfigError, ImportFailure
+from syndicate.feedfiles import FEED_FILES
+from syndicate.importers.pipeline import import_text
+from syndicate.web.api import cursors
+from syndicate.web.api.guard import ApiCtx, Result
+from syndicate.web.api.models import ArticleDetail, ArticleOut, ArticlePage, ArticleQuery, ArticleWrite, ArticleWritten, FeedList, FeedOut, FeedStatus, JobRunOut, PullOut, PushOut, SourceList, SourceOut
+from syndicate.web.api.problems import Problem, field_problem
 
 
 def _article(ctx: ApiCtx, article: Article, detail: bool = False) -> ArticleOut:

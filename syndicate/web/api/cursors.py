@@ -11,7 +11,7 @@ import base64
 import binascii
 import re
 
-from .problems import Problem
+from syndicate.web.api.problems import Problem
 
 _BODY = re.compile(r"([a-z]{1,20}):([0-9]{1,18})")
 

@@ -7,24 +7,14 @@ from typing import Any
 
 from sqlalchemy import select
 
-from ... import subscribers as subs
-from ...console import editions as console_editions
-from ...console import stats
-from ...db import editions
-from . import cursors
-from .guard import ApiCtx
-from .models import (
-    EditionDetail,
-    EditionOut,
-    EditionPage,
-    EditionQuery,
-    EditionStats,
-    MessageOut,
-    MessageQuery,
-    QueueOut,
-    StatsOut,
-)
-from .problems import Problem
+from syndicate import subscribers as subs
+from syndicate.console import editions as console_editions
+from syndicate.console import stats
+from syndicate.db import editions
+from syndicate.web.api import cursors
+from syndicate.web.api.guard import ApiCtx
+from syndicate.web.api.models import EditionDetail, EditionOut, EditionPage, EditionQuery, EditionStats, MessageOut, MessageQuery, QueueOut, StatsOut
+from syndicate.web.api.problems import Problem
 
 _COLUMNS = [editions.c[name] for name in EditionOut.model_fields]
 

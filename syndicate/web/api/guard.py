@@ -19,14 +19,14 @@ from flask import Response, current_app, request
 from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import HTTPException
 
-from ... import apitokens
-from ...apitokens import ApiToken
-from ...context import App
-from ...db import transaction
-from ...errors import BadInput, SyndicateError
-from ..context import Web, web
-from . import idempotency
-from .problems import Problem, from_validation
+from syndicate import apitokens
+from syndicate.apitokens import ApiToken
+from syndicate.context import App
+from syndicate.db import transaction
+from syndicate.errors import BadInput, SyndicateError
+from syndicate.web.context import Web, web
+from syndicate.web.api import idempotency
+from syndicate.web.api.problems import Problem, from_validation
 
 log = logging.getLogger(__name__)
 

@@ -19,8 +19,8 @@ from flask import Response
 from sqlalchemy import delete, select, update
 from sqlalchemy.engine import Connection, Engine
 
-from ...db import dialect_insert, idempotency_keys, transaction
-from .problems import Problem
+from syndicate.db import dialect_insert, idempotency_keys, transaction
+from syndicate.web.api.problems import Problem
 
 HEADER = "Idempotency-Key"
 STALE = timedelta(minutes=5)

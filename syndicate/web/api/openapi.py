@@ -9,10 +9,10 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from ... import __version__
-from ...apitokens import SCOPES
-from . import API_ROUTES, PREFIX
-from .models import ProblemOut
+from syndicate import __version__
+from syndicate.apitokens import SCOPES
+from syndicate.web.api import API_ROUTES, PREFIX
+from syndicate.web.api.models import ProblemOut
 
 REF = "#/components/schemas/{model}"
 PROBLEM = {"$ref": "#/components/schemas/ProblemOut"}

@@ -7,21 +7,15 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from ... import subscribers as subs
-from ...console import audit, people
-from ...db import transaction
-from ...errors import SyndicateError
-from ..confirmation import send_confirmation
-from . import cursors
-from .guard import ApiCtx, Result
-from .models import (
-    SubscriberCreate,
-    SubscriberOut,
-    SubscriberPage,
-    SubscriberQuery,
-    SubscriberUpdate,
-)
-from .problems import Problem, field_problem
+from syndicate import subscribers as subs
+from syndicate.console import audit, people
+from syndicate.db import transaction
+from syndicate.errors import SyndicateError
+from syndicate.web.confirmation import send_confirmation
+from syndicate.web.api import cursors
+from syndicate.web.api.guard import ApiCtx, Result
+from syndicate.web.api.models import SubscriberCreate, SubscriberOut, SubscriberPage, SubscriberQuery, SubscriberUpdate
+from syndicate.web.api.problems import Problem, field_problem
 
 log = logging.getLogger(__name__)
 
