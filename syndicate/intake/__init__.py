@@ -1,0 +1,1 @@
+"""Intake: articles arrive here, from files and exports (importers) or from feeds and folders (sources)."""

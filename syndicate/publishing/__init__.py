@@ -1,0 +1,1 @@
+"""Publishing: built feed files go to feed hosts, then WebSub hubs hear about them."""

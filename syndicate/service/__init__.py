@@ -1,0 +1,1 @@
+"""The service: the composition root, jobs, claims, the scheduler's leader, status and checks."""
