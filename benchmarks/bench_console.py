@@ -21,13 +21,13 @@ from pathlib import Path
 from goals import verdict
 from sqlalchemy import insert, select, text
 
-from syndicate.clock import FixedClock
-from syndicate.config import load_settings
-from syndicate.console import operators as ops
-from syndicate.console import sessions
-from syndicate.context import App
-from syndicate.db import editions, subscribers, transaction
+from syndicate.core.clock import FixedClock
+from syndicate.core.config import load_settings
+from syndicate.core.db import editions, subscribers, transaction
+from syndicate.service.context import App
 from syndicate.web import create_app
+from syndicate.web.console import operators as ops
+from syndicate.web.console import sessions
 
 NOW = datetime(2026, 11, 23, 9, tzinfo=UTC)
 STATUSES = ("active",) * 14 + ("pending", "unsubscribed", "bounced", "complained")

@@ -31,15 +31,15 @@ sys.path.insert(0, str(REPO))
 from measure import Row, interleaved, print_rows  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
-from syndicate.clock import FixedClock  # noqa: E402
-from syndicate.config import load_settings  # noqa: E402
-from syndicate.context import App  # noqa: E402
-from syndicate.db import editions  # noqa: E402
-from syndicate.delivery import drain  # noqa: E402
-from syndicate.messages import edition_content, prepare, recipient_for  # noqa: E402
-from syndicate.tokens import Signer  # noqa: E402
+from syndicate.core.clock import FixedClock  # noqa: E402
+from syndicate.core.config import load_settings  # noqa: E402
+from syndicate.core.db import editions  # noqa: E402
+from syndicate.core.tokens import Signer  # noqa: E402
+from syndicate.delivery.drain import drain  # noqa: E402
+from syndicate.delivery.messages import edition_content, prepare, recipient_for  # noqa: E402
+from syndicate.service.context import App  # noqa: E402
 from tests.support import write_config  # noqa: E402
-from tests.test_delivery_fixtures import queued_edition  # noqa: E402
+from tests.support.deliveries import queued_edition  # noqa: E402
 
 T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
 # About 25 KB of HTML per edition, as a real digest.

@@ -35,11 +35,11 @@ from bench_import import import_run, prepare_corpus, syndicate
 from feedgen.feed import FeedGenerator
 from measure import Row, at_most, interleaved, print_rows
 
-from syndicate.clock import FixedClock
-from syndicate.config import load_settings
-from syndicate.context import App
+from syndicate.core.clock import FixedClock
+from syndicate.core.config import load_settings
 from syndicate.feeds import build_feeds
 from syndicate.feeds.build import _Entries, _plan
+from syndicate.service.context import App
 
 HUGO_CONFIG = """
 baseURL = "https://news.example.org/"

@@ -39,9 +39,9 @@ from measure import Row, at_least, at_most, print_rows
 from sqlalchemy import Engine, create_engine, func, insert, select, text
 from sqlalchemy.engine import make_url
 
-from syndicate.db import deliveries, editions, open_store, subscribers, subscriptions
-from syndicate.db import workers as workers_table
-from syndicate.outbox import enqueue
+from syndicate.core.db import deliveries, editions, open_store, subscribers, subscriptions
+from syndicate.core.db import workers as workers_table
+from syndicate.delivery.outbox import enqueue
 
 NOW = datetime(2026, 3, 2, 9, tzinfo=UTC)
 ROOT = Path(__file__).resolve().parent.parent

@@ -28,13 +28,13 @@ from pathlib import Path
 from measure import at_least, interleaved, print_rows
 
 from syndicate.articles import Article
-from syndicate.config import parse_settings
-from syndicate.context import App
+from syndicate.core.config import parse_settings
+from syndicate.core.render import render
+from syndicate.core.tokens import Signer
+from syndicate.delivery.messages import edition_content, prepare, recipient_for
 from syndicate.digest import render_edition
 from syndicate.digest.render import inline_css, template_context
-from syndicate.messages import edition_content, prepare, recipient_for
-from syndicate.render import render
-from syndicate.tokens import Signer
+from syndicate.service.context import App
 
 SLOT = datetime(2026, 3, 2, 6, tzinfo=UTC)
 ARTICLES = 14

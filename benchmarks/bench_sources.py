@@ -28,10 +28,10 @@ import feedparser
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from syndicate.clock import FixedClock
-from syndicate.config import load_settings
-from syndicate.context import App
-from syndicate.sources import pull_source
+from syndicate.core.clock import FixedClock
+from syndicate.core.config import load_settings
+from syndicate.intake.sources import pull_source
+from syndicate.service.context import App
 
 CONFIG = """
 [site]

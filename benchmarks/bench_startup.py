@@ -34,8 +34,8 @@ CASES = [
         {"_SYNDICATE_COMPLETE": "bash_complete", "COMP_WORDS": "syndicate su", "COMP_CWORD": "1"},
     ),
     (
-        "python -c 'import syndicate.jobs' (what a command used to pay)",
-        [sys.executable, "-c", "import syndicate.jobs, syndicate.cli"],
+        "python -c 'import syndicate.service.jobs' (what a command used to pay)",
+        [sys.executable, "-c", "import syndicate.service.jobs, syndicate.cli"],
         {},
     ),
 ]

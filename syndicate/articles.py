@@ -1,6 +1,6 @@
 """The Article model and the queries that read articles for feeds, digests and pages.
 
-Importers (``syndicate.importers``) write articles; everything else reads them here,
+Importers (``syndicate.intake.importers``) write articles; everything else reads them here,
 through one filter, so a feed and a digest drawing on the same tags see the same set.
 """
 
@@ -17,10 +17,10 @@ from uuid import uuid4
 from sqlalchemy import Select, and_, bindparam, delete, exists, not_, or_, select
 from sqlalchemy.engine import Connection, RowMapping
 
-from syndicate.db import article_tags, articles, dialect_insert_for, meta
+from syndicate.core.db import article_tags, articles, dialect_insert_for, meta
 
 if TYPE_CHECKING:
-    from syndicate.config import FeedSettings
+    from syndicate.core.config import FeedSettings
 
 # A media type as stored (``image_type`` is String(100)) and written to enclosures.
 _MIME_TYPE = re.compile(r"[a-z0-9.+-]{1,40}/[a-z0-9.+-]{1,59}")

@@ -8,9 +8,9 @@ from typing import Any
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from syndicate import apitokens
-from syndicate.context import App
-from syndicate.db import transaction
+from syndicate.core.db import transaction
+from syndicate.service.context import App
+from syndicate.web.api import tokens as apitokens
 
 BASE = "https://news.example.org"
 ALL_SCOPES = ",".join(apitokens.SCOPES)

@@ -13,10 +13,9 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from syndicate.clock import FixedClock
-from syndicate.config import Settings, load_settings
-from syndicate.context import App
-
+from syndicate.core.clock import FixedClock
+from syndicate.core.config import Settings, load_settings
+from syndicate.service.context import App
 from tests.support import REQUIRE_ALL, T0, require, write_config
 
 PG_URL = os.environ.get("SYNDICATE_TEST_DATABASE_URL")

@@ -11,15 +11,14 @@ from click.testing import CliRunner
 from flask import Flask
 from sqlalchemy import func, select
 
-from syndicate import apitokens
 from syndicate.cli import main
-from syndicate.clock import FixedClock
-from syndicate.context import App
-from syndicate.db import api_tokens, audit_log, events, subscribers, transaction
+from syndicate.core.clock import FixedClock
+from syndicate.core.db import api_tokens, audit_log, events, subscribers, transaction
+from syndicate.service.context import App
 from syndicate.web import create_app
-
+from syndicate.web.api import tokens as apitokens
 from tests.api_helpers import Api, make_token
-from tests.console_helpers import DIGESTS, MONDAY
+from tests.support.console import DIGESTS, MONDAY
 
 DAILY = '\n[[digests]]\nname = "daily"\ntitle = "Daily"\nfeed = "all"\nschedule = "0 7 * * *"\n'
 

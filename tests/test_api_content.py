@@ -8,13 +8,12 @@ from flask import Flask
 from pytest_httpserver import HTTPServer
 from sqlalchemy import select
 
-from syndicate.context import App
-from syndicate.db import events
-from syndicate.jobs import build_feeds
+from syndicate.core.db import events
+from syndicate.service.context import App
+from syndicate.service.jobs import build_feeds
 from syndicate.web import create_app
-
 from tests.api_helpers import Api, make_token
-from tests.sources_support import serve, server, source_config  # noqa: F401
+from tests.support.sources import serve, server, source_config  # noqa: F401
 
 MARKDOWN = """---
 title: Hello from the CMS

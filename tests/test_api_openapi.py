@@ -11,16 +11,15 @@ from flask import Flask
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 
-from syndicate.clock import FixedClock
-from syndicate.context import App
+from syndicate.core.clock import FixedClock
 from syndicate.digest import latest_slot
-from syndicate.importers.pipeline import import_paths
-from syndicate.jobs import send_digest
+from syndicate.intake.importers.pipeline import import_paths
+from syndicate.service.context import App
+from syndicate.service.jobs import send_digest
 from syndicate.web import create_app
-
 from tests.api_helpers import Api, make_token
-from tests.console_helpers import DIGESTS, MONDAY
 from tests.support import EXAMPLES
+from tests.support.console import DIGESTS, MONDAY
 
 
 @pytest.fixture

@@ -13,8 +13,7 @@ import requests
 from click.testing import CliRunner
 
 from syndicate.cli import main
-
-from tests.webserver import Served, serve
+from tests.support.webserver import Served, serve
 
 DIGEST = """
 [[feeds]]

@@ -9,16 +9,15 @@ import pytest
 from flask import Flask
 from sqlalchemy import insert, select
 
-from syndicate import audience
-from syndicate.clock import FixedClock
-from syndicate.context import App
-from syndicate.db import feed_audience, feed_readers, meta
-from syndicate.importers.pipeline import import_paths
-from syndicate.jobs import build_feeds, housekeeping
+from syndicate.core.clock import FixedClock
+from syndicate.core.db import feed_audience, feed_readers, meta
+from syndicate.intake.importers.pipeline import import_paths
+from syndicate.readers import audience
+from syndicate.service.context import App
+from syndicate.service.jobs import build_feeds, housekeeping
 from syndicate.web import create_app
-
-from tests.console_helpers import DIGESTS, MONDAY, browser, make_operator
 from tests.support import EXAMPLES
+from tests.support.console import DIGESTS, MONDAY, browser, make_operator
 
 FEEDLY = (
     "Feedly/1.0 (+http://www.feedly.com/fetcher.html; 1,234 subscribers; like FeedFetcher-Google)"

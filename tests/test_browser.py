@@ -16,11 +16,10 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from syndicate import subscribers as subs
-from syndicate.clock import FixedClock
-from syndicate.context import App
+from syndicate.core.clock import FixedClock
+from syndicate.readers import subscribers as subs
+from syndicate.service.context import App
 from syndicate.web import create_app
-
 from tests.support import ARTIFACTS, EXAMPLES
 from tests.test_web_feeds import running
 
@@ -80,9 +79,9 @@ def status(app: App, address: str) -> str:
 def test_subscribe_confirm_receive_and_one_click_unsubscribe(app: App, browser) -> None:
     from playwright.sync_api import expect
 
-    from syndicate.delivery import drain
-    from syndicate.importers.pipeline import import_paths
-    from syndicate.jobs import send_digest
+    from syndicate.delivery.drain import drain
+    from syndicate.intake.importers.pipeline import import_paths
+    from syndicate.service.jobs import send_digest
 
     assert not import_paths(app, [EXAMPLES]).failed
     address = "reader@example.org"

@@ -12,7 +12,6 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from syndicate.cli import main
-
 from tests.support import EXAMPLES, head_revision, write_config
 
 SITE = """

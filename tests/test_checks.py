@@ -6,9 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from syndicate.checks import all_problems
-from syndicate.config import load_settings
-
+from syndicate.core.config import load_settings
+from syndicate.service.checks import all_problems
 from tests.support import write_config
 
 EXTRA = """

@@ -7,7 +7,6 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from syndicate.cli import main
-
 from tests.support import head_revision
 
 DESIGN_COMMANDS = [

@@ -10,26 +10,26 @@ import pytest
 from click.testing import CliRunner
 
 import syndicate.cli.articles
-import syndicate.console.editions
-import syndicate.console.operators
-import syndicate.dburl
-import syndicate.hosts.base
-import syndicate.publish
-import syndicate.subscribers
-from syndicate import errors
+import syndicate.core.dburl
+import syndicate.publishing.hosts.base
+import syndicate.publishing.publish
+import syndicate.readers.subscribers
+import syndicate.web.console.editions
+import syndicate.web.console.operators
 from syndicate.cli import main
 from syndicate.cli.base import fail, print_table
+from syndicate.core import errors
 
 # Every module that defines an error class is imported, so the list below does not
 # depend on which tests ran first.
 ERROR_MODULES = (
     syndicate.cli.articles,
-    syndicate.console.editions,
-    syndicate.console.operators,
-    syndicate.dburl,
-    syndicate.hosts.base,
-    syndicate.publish,
-    syndicate.subscribers,
+    syndicate.web.console.editions,
+    syndicate.web.console.operators,
+    syndicate.core.dburl,
+    syndicate.publishing.hosts.base,
+    syndicate.publishing.publish,
+    syndicate.readers.subscribers,
 )
 
 
@@ -46,10 +46,10 @@ def _every_error_class() -> list[type[errors.SyndicateError]]:
 def _instance(cls: type[errors.SyndicateError], message: str) -> errors.SyndicateError:
     if issubclass(cls, errors.ImportFailure):
         return cls("posts/[draft].md", message)
-    if issubclass(cls, errors.DeliveryError | syndicate.hosts.base.HostError):
+    if issubclass(cls, errors.DeliveryError | syndicate.publishing.hosts.base.HostError):
         return cls(message, temporary=False)
-    if issubclass(cls, syndicate.publish.PublishFailed):
-        return cls([syndicate.publish.PushReport("site", error=message)])
+    if issubclass(cls, syndicate.publishing.publish.PublishFailed):
+        return cls([syndicate.publishing.publish.PushReport("site", error=message)])
     return cls(message)
 
 

@@ -12,10 +12,17 @@ import click
 
 from syndicate.cli import main
 from syndicate.cli.lazy import COMMANDS
-
 from tests.support import REPO
 
-HEAVY = ("rich", "sqlalchemy", "pydantic", "jinja2", "flask", "syndicate.config", "syndicate.db")
+HEAVY = (
+    "rich",
+    "sqlalchemy",
+    "pydantic",
+    "jinja2",
+    "flask",
+    "syndicate.core.config",
+    "syndicate.db",
+)
 
 PROBE = """
 import json, sys

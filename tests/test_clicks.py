@@ -11,13 +11,12 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from syndicate import clicks
-from syndicate.clock import FixedClock
-from syndicate.context import App
-from syndicate.db import link_clicks
+from syndicate.core.clock import FixedClock
+from syndicate.core.db import link_clicks
+from syndicate.delivery import clicks
+from syndicate.service.context import App
 from syndicate.web import create_app
-
-from tests.console_helpers import DIGESTS, MONDAY, browser, make_operator, seed
+from tests.support.console import DIGESTS, MONDAY, browser, make_operator, seed
 
 BASE = "https://news.example.org"
 

@@ -9,10 +9,9 @@ import pytest
 from click.testing import CliRunner
 
 from syndicate.cli import main
-from syndicate.config import load_settings, parse_duration, secret
-from syndicate.configdoc import keys, render
-from syndicate.errors import ConfigError
-
+from syndicate.core.config import load_settings, parse_duration, secret
+from syndicate.core.configdoc import keys, render
+from syndicate.core.errors import ConfigError
 from tests.support import REPO, write_config
 
 
@@ -127,10 +126,10 @@ def test_every_key_is_documented() -> None:
     documented = set(re.findall(r"^\| `([a-z_.]+)` \|", page, flags=re.M))
     declared = {path for path, _ in keys() if "." in path}
     assert declared - documented == set(), (
-        "run: python -m syndicate.configdoc > docs/configuration.md"
+        "run: python -m syndicate.core.configdoc > docs/configuration.md"
     )
     assert page == render(), (
-        "docs/configuration.md is stale: python -m syndicate.configdoc > docs/configuration.md"
+        "docs/configuration.md is stale: python -m syndicate.core.configdoc > docs/configuration.md"
     )
 
 

@@ -9,8 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from syndicate.configfind import find_config
-
+from syndicate.core.configfind import find_config
 from tests.support import write_config
 
 

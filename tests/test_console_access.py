@@ -8,16 +8,24 @@ from datetime import timedelta
 import pytest
 from flask import Flask
 
-from syndicate import subscribers as subs
-from syndicate.clock import FixedClock
-from syndicate.console import audit
-from syndicate.console import operators as ops
-from syndicate.context import App
+from syndicate.core.clock import FixedClock
+from syndicate.readers import subscribers as subs
+from syndicate.service.context import App
 from syndicate.web import create_app
 from syndicate.web.admin import ADMIN_ROUTES
 from syndicate.web.admin.system import masked
-
-from tests.console_helpers import BASE, COOKIE, DIGESTS, MONDAY, PASSWORD, browser, make_operator, seed
+from syndicate.web.console import audit
+from syndicate.web.console import operators as ops
+from tests.support.console import (
+    BASE,
+    COOKIE,
+    DIGESTS,
+    MONDAY,
+    PASSWORD,
+    browser,
+    make_operator,
+    seed,
+)
 
 
 @pytest.fixture

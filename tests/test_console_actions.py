@@ -6,17 +6,16 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from syndicate.clock import FixedClock
-from syndicate.console import audit
-from syndicate.context import App
-from syndicate.db import deliveries, editions
+from syndicate.core.clock import FixedClock
+from syndicate.core.db import deliveries, editions
 from syndicate.digest import latest_slot
-from syndicate.importers.pipeline import import_paths
-from syndicate.jobs import build_feeds
+from syndicate.intake.importers.pipeline import import_paths
+from syndicate.service.context import App
+from syndicate.service.jobs import build_feeds
 from syndicate.web import create_app
-
-from tests.console_helpers import DIGESTS, MONDAY, browser, make_operator
+from syndicate.web.console import audit
 from tests.support import EXAMPLES
+from tests.support.console import DIGESTS, MONDAY, browser, make_operator
 
 
 @pytest.fixture
@@ -32,8 +31,8 @@ def clock() -> FixedClock:
 @pytest.fixture
 def flask(app: App) -> Flask:
     assert not import_paths(app, [EXAMPLES]).failed
-    from syndicate import subscribers as subs
-    from syndicate.db import transaction
+    from syndicate.core.db import transaction
+    from syndicate.readers import subscribers as subs
 
     with transaction(app.engine) as conn:
         subs.add(conn, "reader@example.org", digests=["weekly"], now=MONDAY)

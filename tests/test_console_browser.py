@@ -17,14 +17,13 @@ from pathlib import Path
 
 import pytest
 
-from syndicate import subscribers as subs
-from syndicate.clock import FixedClock
-from syndicate.config import load_settings
-from syndicate.context import App
-
-from tests.console_helpers import DIGESTS, MONDAY, PASSWORD, seed
-from tests.processes import SyndicateProcess
+from syndicate.core.clock import FixedClock
+from syndicate.core.config import load_settings
+from syndicate.readers import subscribers as subs
+from syndicate.service.context import App
 from tests.support import ARTIFACTS, write_config
+from tests.support.console import DIGESTS, MONDAY, PASSWORD, seed
+from tests.support.processes import SyndicateProcess
 
 pytestmark = pytest.mark.browser
 

@@ -8,15 +8,14 @@ import re
 import pytest
 from flask import Flask
 
-from syndicate import subscribers as subs
-from syndicate.clock import FixedClock
-from syndicate.context import App
-from syndicate.db import transaction
-from syndicate.hooks import drain
+from syndicate.core.clock import FixedClock
+from syndicate.core.db import transaction
+from syndicate.delivery.hooks import drain
+from syndicate.readers import subscribers as subs
+from syndicate.service.context import App
 from syndicate.web import create_app
-
 from tests.api_helpers import Api
-from tests.console_helpers import MONDAY, browser, make_operator
+from tests.support.console import MONDAY, browser, make_operator
 
 
 @pytest.fixture

@@ -11,13 +11,12 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from syndicate.cli import main
-from syndicate.clock import FixedClock
-from syndicate.console import audit, sessions
-from syndicate.console import operators as ops
-from syndicate.context import App
-from syndicate.db import operators, transaction
-
-from tests.console_helpers import PASSWORD, make_operator
+from syndicate.core.clock import FixedClock
+from syndicate.core.db import operators, transaction
+from syndicate.service.context import App
+from syndicate.web.console import audit, sessions
+from syndicate.web.console import operators as ops
+from tests.support.console import PASSWORD, make_operator
 
 IDLE, ABSOLUTE = timedelta(minutes=30), timedelta(hours=12)
 

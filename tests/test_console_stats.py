@@ -6,15 +6,14 @@ from datetime import timedelta
 
 import pytest
 
-from syndicate import subscribers as subs
-from syndicate.clock import FixedClock
-from syndicate.console import editions as eds
-from syndicate.console import stats
-from syndicate.context import App
-from syndicate.db import transaction
+from syndicate.core.clock import FixedClock
+from syndicate.core.db import transaction
+from syndicate.readers import subscribers as subs
+from syndicate.service.context import App
 from syndicate.web.admin.charts import bar_chart, line_chart, nice_ticks
-
-from tests.console_helpers import DIGESTS, MONDAY, seed
+from syndicate.web.console import editions as eds
+from syndicate.web.console import stats
+from tests.support.console import DIGESTS, MONDAY, seed
 
 
 @pytest.fixture
@@ -86,7 +85,7 @@ def test_deliveries_reach_and_queue(app: App, clock: FixedClock) -> None:
     with transaction(app.engine) as conn:  # an operator holds and cancels queued rows
         from sqlalchemy import update
 
-        from syndicate.db import deliveries
+        from syndicate.core.db import deliveries
 
         conn.execute(update(deliveries).values(status="queued"))
         assert eds.hold(conn, ids["edition_id"], "pause", MONDAY) == 2

@@ -23,11 +23,10 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 
-from syndicate.config import load_settings
-from syndicate.db import deliveries, open_store
-
+from syndicate.core.config import load_settings
+from syndicate.core.db import deliveries, open_store
 from tests.support import REPO, T0, free_port, write_config
-from tests.test_delivery_fixtures import SmtpSink, queued_edition
+from tests.support.deliveries import SmtpSink, queued_edition
 
 RECIPIENTS = 4000
 MAX_KILLS = 25

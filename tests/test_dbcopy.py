@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, insert, select
 
-from syndicate.db import job_runs, make_engine, open_store, subscribers
-from syndicate.dbcopy import copy_store
-from syndicate.errors import StoreError
+from syndicate.core.db import job_runs, make_engine, open_store, subscribers
+from syndicate.core.dbcopy import copy_store
+from syndicate.core.errors import StoreError
 
 
 def test_copy_sqlite_to_postgres(tmp_path, pg_url: str) -> None:  # type: ignore[no-untyped-def]

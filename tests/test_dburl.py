@@ -9,9 +9,8 @@ from click.testing import CliRunner
 from sqlalchemy import text
 
 from syndicate.cli import main
-from syndicate.config import load_settings
-from syndicate.db import open_store
-
+from syndicate.core.config import load_settings
+from syndicate.core.db import open_store
 from tests.support import write_config
 
 

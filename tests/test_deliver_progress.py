@@ -9,10 +9,9 @@ from rich.progress import Progress
 
 from syndicate.cli import main
 from syndicate.cli.progress import HeldColumn, RateColumn
-from syndicate.context import App
-from syndicate.mailers.limits import RateLimiter
-
-from tests.test_delivery_fixtures import queued_edition
+from syndicate.delivery.mailers.limits import RateLimiter
+from syndicate.service.context import App
+from tests.support.deliveries import queued_edition
 
 
 class Clock:

@@ -13,17 +13,16 @@ from click.testing import CliRunner
 from sqlalchemy import select, update
 
 from syndicate.cli import main
-from syndicate.clock import FixedClock
-from syndicate.config import Settings
-from syndicate.context import App
-from syndicate.db import deliveries, subscribers, workers
-from syndicate.delivery import drain
-from syndicate.mailers.base import OutgoingMessage, SendResult
-from syndicate.mailers.limits import CircuitBreaker, RateLimiter
-from syndicate.outbox import status
-from syndicate.tokens import signer_for
-
-from tests.test_delivery_fixtures import queued_edition
+from syndicate.core.clock import FixedClock
+from syndicate.core.config import Settings
+from syndicate.core.db import deliveries, subscribers, workers
+from syndicate.core.tokens import signer_for
+from syndicate.delivery.drain import drain
+from syndicate.delivery.mailers.base import OutgoingMessage, SendResult
+from syndicate.delivery.mailers.limits import CircuitBreaker, RateLimiter
+from syndicate.delivery.outbox import status
+from syndicate.service.context import App
+from tests.support.deliveries import queued_edition
 
 
 class ScriptedMailer:
@@ -274,9 +273,8 @@ def test_threads_sharing_the_rate_claim_what_their_share_sends_within_the_lease(
 def test_a_long_drain_keeps_only_the_last_few_editions_prepared(
     app: App, clock: FixedClock
 ) -> None:
-    from syndicate.delivery import PREPARED_EDITIONS, _Drainer
-
-    from tests.test_delivery_fixtures import add_edition
+    from syndicate.delivery.drain import PREPARED_EDITIONS, _Drainer
+    from tests.support.deliveries import add_edition
 
     ids = [
         add_edition(app.engine, now=clock.now(), period=f"2026-03-{day:02d}T06:00Z")
@@ -300,11 +298,11 @@ def test_a_long_drain_keeps_only_the_last_few_editions_prepared(
 def test_build_mailer_picks_the_provider_and_needs_its_secret(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from syndicate.errors import ConfigError
-    from syndicate.mailers import build_mailer
-    from syndicate.mailers.maildir import MaildirMailer
-    from syndicate.mailers.postmark import PostmarkMailer
-    from syndicate.mailers.smtp import SmtpMailer
+    from syndicate.core.errors import ConfigError
+    from syndicate.delivery.mailers import build_mailer
+    from syndicate.delivery.mailers.maildir import MaildirMailer
+    from syndicate.delivery.mailers.postmark import PostmarkMailer
+    from syndicate.delivery.mailers.smtp import SmtpMailer
 
     assert isinstance(build_mailer(settings), MaildirMailer)
 
@@ -329,8 +327,8 @@ def test_build_mailer_picks_the_provider_and_needs_its_secret(
 
 
 def test_a_maildir_that_cannot_be_created_is_a_config_error(tmp_path: Path) -> None:
-    from syndicate.errors import ConfigError
-    from syndicate.mailers.maildir import MaildirMailer
+    from syndicate.core.errors import ConfigError
+    from syndicate.delivery.mailers.maildir import MaildirMailer
 
     blocker = tmp_path / "taken"
     blocker.write_text("a file where the Maildir should go")

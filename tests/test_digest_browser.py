@@ -13,14 +13,13 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from syndicate.context import App
-from syndicate.db import editions
+from syndicate.core.db import editions
+from syndicate.core.tokens import Signer
+from syndicate.delivery.messages import edition_content, prepare, recipient_for
 from syndicate.digest import compose
-from syndicate.messages import edition_content, prepare, recipient_for
-from syndicate.tokens import Signer
-
+from syndicate.service.context import App
 from tests.support import ARTIFACTS
-from tests.test_digest_fixtures import DIGEST_CONFIG
+from tests.support.digests import DIGEST_CONFIG
 from tests.test_digest_golden import fixed_store
 
 pytestmark = pytest.mark.browser

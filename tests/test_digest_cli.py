@@ -13,13 +13,12 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from syndicate.cli import main
-from syndicate.context import App
-from syndicate.db import deliveries, editions
+from syndicate.core.db import deliveries, editions
+from syndicate.core.tokens import signer_for
 from syndicate.digest import latest_slot
-from syndicate.subscribers import add
-from syndicate.tokens import signer_for
-
-from tests.test_digest_fixtures import DIGEST_CONFIG, add_article
+from syndicate.readers.subscribers import add
+from syndicate.service.context import App
+from tests.support.digests import DIGEST_CONFIG, add_dated_article
 
 SLOT = datetime(2026, 3, 2, 6, tzinfo=UTC)
 
@@ -56,7 +55,9 @@ def body(message: email.message.EmailMessage, kind: str) -> str:
 def test_preview_is_the_exact_personal_message_and_stores_nothing(
     app: App, config_file: Path, tmp_path: Path
 ) -> None:
-    add_article(app, "Trams at night", SLOT - timedelta(days=1), summary="Fares {{ stay }} 100%.")
+    add_dated_article(
+        app, "Trams at night", SLOT - timedelta(days=1), summary="Fares {{ stay }} 100%."
+    )
     ann = subscribe(app, "ann@example.org", "Ann")
     bob = subscribe(app, "bob@example.org", "Bob")
     out = tmp_path / "preview.eml"
@@ -82,7 +83,7 @@ def test_preview_is_the_exact_personal_message_and_stores_nothing(
 
 
 def test_preview_to_stdout_and_an_empty_period(app: App, config_file: Path) -> None:
-    add_article(app, "Old news", SLOT - timedelta(days=1))
+    add_dated_article(app, "Old news", SLOT - timedelta(days=1))
     code, output = run(config_file, "digest", "preview", "weekly", "--at", "2026-03-02")
     assert code == 0 and "Subject: Test News weekly: 2026-03-02" in output
     assert "To: Reader <reader@example.org>" in output
@@ -95,7 +96,7 @@ def test_send_composes_and_queues_once(app: App, config_file: Path) -> None:
     weekly = app.settings.digest("weekly")
     slot = latest_slot(weekly, app.settings.digest_timezone(weekly), now)
     assert slot is not None
-    add_article(app, "This week", slot - timedelta(hours=1))
+    add_dated_article(app, "This week", slot - timedelta(hours=1))
     subscribe(app, "ann@example.org", "Ann")
     subscribe(app, "bob@example.org", "Bob")
 
@@ -115,7 +116,7 @@ def test_send_test_copy_goes_to_one_address_and_creates_no_edition(
     app: App, config_file: Path, tmp_path: Path
 ) -> None:
     now = datetime.now(UTC)
-    add_article(app, "Test me", now - timedelta(days=8))  # inside the 14-day lookback
+    add_dated_article(app, "Test me", now - timedelta(days=8))  # inside the 14-day lookback
     subscribe(app, "ann@example.org", "Ann")
 
     code, output = run(config_file, "digest", "send", "weekly", "--test-to", "Me@Example.org")
@@ -133,7 +134,7 @@ def test_send_test_copy_goes_to_one_address_and_creates_no_edition(
 def test_preview_to_an_unwritable_path_is_a_one_line_error(
     app: App, config_file: Path, tmp_path: Path
 ) -> None:
-    add_article(app, "Old news", SLOT - timedelta(days=1))
+    add_dated_article(app, "Old news", SLOT - timedelta(days=1))
     blocker = tmp_path / "taken"
     blocker.write_text("a file, not a folder")
     out = blocker / "preview.eml"

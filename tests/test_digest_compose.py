@@ -8,13 +8,12 @@ import pytest
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from syndicate.clock import FixedClock
-from syndicate.context import App
-from syndicate.db import edition_articles, editions
+from syndicate.core.clock import FixedClock
+from syndicate.core.db import edition_articles, editions
+from syndicate.core.errors import DigestError
 from syndicate.digest import compose, find_edition, record_skipped, render_edition
-from syndicate.errors import DigestError
-
-from tests.test_digest_fixtures import DIGEST_CONFIG, add_article
+from syndicate.service.context import App
+from tests.support.digests import DIGEST_CONFIG, add_dated_article
 
 SLOT = datetime(2026, 3, 2, 6, tzinfo=UTC)  # Monday 08:00 Kyiv, one hour before T0
 WEEK = timedelta(days=7)
@@ -40,12 +39,12 @@ def test_first_edition_reaches_back_lookback_and_up_to_compose_time(
     """A digest's very first edition also takes what was published between its slot
     and the moment it is composed (a new site's first run mails the article just
     written); nothing dated after that moment."""
-    add_article(app, "Too old", SLOT - timedelta(days=15))
-    add_article(app, "Older", SLOT - timedelta(days=10))
-    add_article(app, "Newer", SLOT - timedelta(days=1))
-    add_article(app, "After the slot", SLOT + timedelta(minutes=30))
-    add_article(app, "After composing", clock.now() + timedelta(minutes=5))
-    add_article(app, "A draft", SLOT - timedelta(days=2), draft=True)
+    add_dated_article(app, "Too old", SLOT - timedelta(days=15))
+    add_dated_article(app, "Older", SLOT - timedelta(days=10))
+    add_dated_article(app, "Newer", SLOT - timedelta(days=1))
+    add_dated_article(app, "After the slot", SLOT + timedelta(minutes=30))
+    add_dated_article(app, "After composing", clock.now() + timedelta(minutes=5))
+    add_dated_article(app, "A draft", SLOT - timedelta(days=2), draft=True)
 
     edition = compose(app, "weekly")
 
@@ -65,17 +64,17 @@ def test_first_edition_reaches_back_lookback_and_up_to_compose_time(
 
 
 def test_a_later_edition_stops_at_its_slot(app: App, clock: FixedClock) -> None:
-    add_article(app, "Newer", SLOT - timedelta(days=1))
+    add_dated_article(app, "Newer", SLOT - timedelta(days=1))
     compose(app, "weekly")
-    add_article(app, "Before the next slot", SLOT + timedelta(days=6))
-    add_article(app, "After the next slot", SLOT + timedelta(days=7, minutes=30))
+    add_dated_article(app, "Before the next slot", SLOT + timedelta(days=6))
+    add_dated_article(app, "After the next slot", SLOT + timedelta(days=7, minutes=30))
     clock.set(SLOT + timedelta(days=7, hours=1))
     second = compose(app, "weekly")
     assert titles_of(app, second.id) == ["Before the next slot"]
 
 
 def test_composing_a_period_twice_returns_the_stored_edition(app: App) -> None:
-    add_article(app, "One", SLOT - timedelta(days=1))
+    add_dated_article(app, "One", SLOT - timedelta(days=1))
     first = compose(app, "weekly")
     second = compose(app, "weekly", slot=SLOT)
     assert first.created and not second.created
@@ -85,9 +84,9 @@ def test_composing_a_period_twice_returns_the_stored_edition(app: App) -> None:
 
 
 def test_consecutive_editions_never_repeat_an_article(app: App, clock: FixedClock) -> None:
-    add_article(app, "Week one", SLOT - timedelta(days=2))
+    add_dated_article(app, "Week one", SLOT - timedelta(days=2))
     first = compose(app, "weekly")
-    add_article(app, "Week two", SLOT + timedelta(days=3))
+    add_dated_article(app, "Week two", SLOT + timedelta(days=3))
     clock.advance(days=7)
     second = compose(app, "weekly")
     assert second.slot == SLOT + WEEK
@@ -96,10 +95,10 @@ def test_consecutive_editions_never_repeat_an_article(app: App, clock: FixedCloc
 
 
 def test_downtime_across_several_periods_is_covered_once(app: App, clock: FixedClock) -> None:
-    add_article(app, "Before", SLOT - timedelta(days=1))
+    add_dated_article(app, "Before", SLOT - timedelta(days=1))
     compose(app, "weekly")
     for day in (3, 10, 17):  # one article in each missed week
-        add_article(app, f"Day {day}", SLOT + timedelta(days=day))
+        add_dated_article(app, f"Day {day}", SLOT + timedelta(days=day))
     clock.set(SLOT + 3 * WEEK + timedelta(hours=1))
 
     edition = compose(app, "weekly")
@@ -113,7 +112,7 @@ def test_downtime_across_several_periods_is_covered_once(app: App, clock: FixedC
 
 def test_skipped_slots_do_not_lose_their_articles(app: App, clock: FixedClock) -> None:
     compose(app, "weekly")  # empty first edition
-    add_article(app, "During the outage", SLOT + timedelta(days=2))
+    add_dated_article(app, "During the outage", SLOT + timedelta(days=2))
     clock.set(SLOT + 2 * WEEK + timedelta(hours=1))
     skipped = record_skipped(app, "weekly", SLOT + WEEK, "missed by more than 6:00:00")
     assert skipped.status == "skipped" and skipped.reason.startswith("missed")
@@ -140,7 +139,7 @@ def test_skip_empty_false_composes_an_edition_saying_so(app: App) -> None:
 
 def test_max_articles_keeps_the_newest_and_counts_the_rest(app: App) -> None:
     for day in range(1, 6):
-        add_article(app, f"Day {day}", SLOT - timedelta(days=day))
+        add_dated_article(app, f"Day {day}", SLOT - timedelta(days=day))
     edition = compose(app, "weekly")
     assert titles_of(app, edition.id) == ["Day 1", "Day 2", "Day 3"]
     assert edition.more_count == 2
@@ -150,15 +149,15 @@ def test_max_articles_keeps_the_newest_and_counts_the_rest(app: App) -> None:
 
 def test_digest_draws_on_its_tags_only(app: App, clock: FixedClock) -> None:
     daily_slot = datetime(2026, 3, 2, 1, 30, tzinfo=UTC)  # 03:30 Kyiv
-    add_article(app, "Trams", daily_slot - timedelta(hours=3), tags=("transit",))
-    add_article(app, "Theatre", daily_slot - timedelta(hours=2), tags=("culture",))
+    add_dated_article(app, "Trams", daily_slot - timedelta(hours=3), tags=("transit",))
+    add_dated_article(app, "Theatre", daily_slot - timedelta(hours=2), tags=("culture",))
     edition = compose(app, "daily")
     assert edition.slot == daily_slot
     assert titles_of(app, edition.id) == ["Trams"]
 
 
 def test_an_article_is_never_in_two_editions_of_one_digest(app: App) -> None:
-    article_id = add_article(app, "Once", SLOT - timedelta(days=1))
+    article_id = add_dated_article(app, "Once", SLOT - timedelta(days=1))
     edition = compose(app, "weekly")
     with pytest.raises(IntegrityError), app.engine.begin() as conn:
         other = conn.execute(
@@ -184,7 +183,7 @@ def test_an_article_is_never_in_two_editions_of_one_digest(app: App) -> None:
 def test_dst_spring_forward_day_composes_once_after_the_gap(app: App, clock: FixedClock) -> None:
     clock.set(datetime(2026, 3, 28, 2, tzinfo=UTC))
     before = compose(app, "daily")
-    add_article(app, "Gap day", datetime(2026, 3, 28, 20, tzinfo=UTC), tags=("transit",))
+    add_dated_article(app, "Gap day", datetime(2026, 3, 28, 20, tzinfo=UTC), tags=("transit",))
     clock.set(datetime(2026, 3, 29, 3, tzinfo=UTC))
     gap = compose(app, "daily")
     assert gap.slot == datetime(2026, 3, 29, 1, 30, tzinfo=UTC)  # 04:30 EEST
@@ -212,7 +211,7 @@ def test_future_slot_is_refused(app: App) -> None:
 
 
 def test_template_syntax_and_percent_in_articles_come_through_as_text(app: App) -> None:
-    add_article(
+    add_dated_article(
         app,
         "Fares {{ up }} 100%",
         SLOT - timedelta(days=1),
@@ -226,7 +225,7 @@ def test_template_syntax_and_percent_in_articles_come_through_as_text(app: App) 
 
 
 def test_premailer_only_ever_sees_rendered_html(app: App) -> None:
-    add_article(
+    add_dated_article(
         app, "Plain title", SLOT - timedelta(days=1), image_url="https://cdn.example.org/a.jpg"
     )
     rendered = render_edition(app, "weekly", [], slot=SLOT)
@@ -251,7 +250,7 @@ def test_a_template_that_fails_the_presend_check_stores_nothing(
         "<html><body>{% for a in articles %}<a href='/{{ a.title }}'>x</a>{% endfor %}"
         "</body></html>"
     )
-    add_article(app, "Relative", SLOT - timedelta(days=1))
+    add_dated_article(app, "Relative", SLOT - timedelta(days=1))
     with pytest.raises(DigestError, match="pre-send check") as failure:
         compose(app, "weekly")
     assert "relative link" in failure.value.message
@@ -264,7 +263,7 @@ def test_two_composers_at_once_store_one_edition(app: App, settings) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
     for day in range(1, 4):
-        add_article(app, f"Day {day}", SLOT - timedelta(days=day))
+        add_dated_article(app, f"Day {day}", SLOT - timedelta(days=day))
     other = App(settings, clock=app.clock)  # a second process: its own engine
     try:
         with ThreadPoolExecutor(max_workers=2) as pool:

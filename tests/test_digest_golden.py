@@ -7,11 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from syndicate.context import App
 from syndicate.digest import compose
-
+from syndicate.service.context import App
 from tests.support import check_golden
-from tests.test_digest_fixtures import DIGEST_CONFIG, add_article
+from tests.support.digests import DIGEST_CONFIG, add_dated_article
 
 SLOT = datetime(2026, 3, 2, 6, tzinfo=UTC)
 
@@ -22,7 +21,7 @@ def config_extra() -> str:
 
 
 def fixed_store(app: App) -> None:
-    add_article(
+    add_dated_article(
         app,
         "Night trams return to the river line",
         SLOT - timedelta(days=1, hours=3),
@@ -32,7 +31,7 @@ def fixed_store(app: App) -> None:
         image_url="https://news.example.org/media/night-tram.jpg",
         slug="night-trams-return",
     )
-    add_article(
+    add_dated_article(
         app,
         "Budget hearing: what the bridge repair costs",
         SLOT - timedelta(days=3),
@@ -42,7 +41,7 @@ def fixed_store(app: App) -> None:
         author="Budget Desk",
         slug="bridge-repair-costs",
     )
-    add_article(
+    add_dated_article(
         app,
         "Library opens on Sundays <for a trial>",
         SLOT - timedelta(days=5),
@@ -50,7 +49,7 @@ def fixed_store(app: App) -> None:
         author=None,
         slug="library-sundays",
     )
-    add_article(
+    add_dated_article(
         app,
         "Market square resurfacing starts",
         SLOT - timedelta(days=6),

@@ -12,10 +12,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from syndicate.context import App
-
+from syndicate.service.context import App
+from tests.support.digests import DIGEST_CONFIG, add_dated_article
 from tests.test_digest_cli import SLOT, run, subscribe
-from tests.test_digest_fixtures import DIGEST_CONFIG, add_article
 
 TITLE = "Trams at night: what’s changing"  # a curly quote: quoted-printable in the MIME
 AT = "2026-03-02T10:00"
@@ -28,7 +27,9 @@ def config_extra() -> str:
 
 @pytest.fixture
 def with_article(app: App) -> App:
-    add_article(app, TITLE, SLOT - timedelta(days=1), summary="Fares stay at 8 hryvnias — for now.")
+    add_dated_article(
+        app, TITLE, SLOT - timedelta(days=1), summary="Fares stay at 8 hryvnias — for now."
+    )
     subscribe(app, "ann@example.org", "Ann")
     return app
 

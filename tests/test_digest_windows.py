@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from syndicate.config import DigestSettings
+from syndicate.core.config import DigestSettings
 from syndicate.digest import is_expired, latest_slot, next_slot, period_key, slots_between
 from syndicate.digest.windows import edition_date, parse_period
 

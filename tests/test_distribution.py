@@ -11,8 +11,7 @@ import tomllib
 from importlib.metadata import distribution
 
 from syndicate import __version__
-from syndicate.errors import DISTRIBUTION, install_hint
-
+from syndicate.core.errors import DISTRIBUTION, install_hint
 from tests.support import REPO
 
 # `pip install syndicate`, `'syndicate[all]'`, `syndicate==1.0`: the other project's name

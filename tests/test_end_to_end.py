@@ -16,9 +16,8 @@ import feedparser
 import pytest
 from sqlalchemy import create_engine, func, select
 
-from syndicate.db import editions
-from syndicate.feedfiles import media_type
-
+from syndicate.core.db import editions
+from syndicate.feeds.files import media_type
 from tests.support import EXAMPLES, REPO
 
 

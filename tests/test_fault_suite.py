@@ -35,14 +35,13 @@ from pytest_httpserver import HTTPServer
 from sqlalchemy import func, select
 from werkzeug import Request, Response
 
-from syndicate.db import deliveries, editions, job_runs, open_store
-from syndicate.fileio import is_temp_name
-from syndicate.publish import scan
-from syndicate.schedules import latest_fire_time
-
+from syndicate.core.db import deliveries, editions, job_runs, open_store
+from syndicate.core.fileio import is_temp_name
+from syndicate.core.schedules import latest_fire_time
+from syndicate.publishing.publish import scan
 from tests.support import REPO, write_config
-from tests.test_delivery_fixtures import add_subscribers
-from tests.test_digest_fixtures import add_article
+from tests.support.deliveries import add_subscribers
+from tests.support.digests import add_dated_article
 
 TOKEN = "pm-fault-token"
 SUBSCRIBERS = 2000
@@ -196,7 +195,7 @@ def test_sigkill_and_provider_faults_lose_nothing_duplicate_nothing_leave_nothin
         assert slot is not None
         add_subscribers(engine, SUBSCRIBERS, now=slot, digest="daily")
         for n in range(40):
-            add_article(store, f"Before the slot {n}", slot - timedelta(hours=1, minutes=n))  # type: ignore[arg-type]
+            add_dated_article(store, f"Before the slot {n}", slot - timedelta(hours=1, minutes=n))  # type: ignore[arg-type]
         base = [sys.executable, "-m", "syndicate", "--config", str(config), "--log-level", "error"]
         env = {**os.environ, "PYTHONPATH": str(REPO), "POSTMARK_SERVER_TOKEN": TOKEN}
         started = time.monotonic()
@@ -213,11 +212,11 @@ def test_sigkill_and_provider_faults_lose_nothing_duplicate_nothing_leave_nothin
                 ready=lambda calls=calls: fake.calls > calls,  # type: ignore[misc]
             )
         for n in range(FEED_KILLS):  # build, then publish to the directory host
-            add_article(store, f"Arriving {n}", datetime.now(UTC) - timedelta(minutes=1))  # type: ignore[arg-type]
+            add_dated_article(store, f"Arriving {n}", datetime.now(UTC) - timedelta(minutes=1))  # type: ignore[arg-type]
             _kill_at_random([*base, "feeds", "build"], env, rng)
             _kill_at_random([*base, "feeds", "publish"], env, rng)
         for n in range(RUN_KILLS):  # every job of the service in one process, with claims
-            add_article(store, f"Later {n}", datetime.now(UTC) - timedelta(minutes=1))  # type: ignore[arg-type]
+            add_dated_article(store, f"Later {n}", datetime.now(UTC) - timedelta(minutes=1))  # type: ignore[arg-type]
             _kill_at_random([*base, "run", "--once"], env, rng)
 
         # The faults stop; leases of the killed processes run out; one clean pass.

@@ -6,10 +6,9 @@ from __future__ import annotations
 import pytest
 
 from syndicate.articles import Article
-from syndicate.config import Settings
+from syndicate.core.config import Settings
 from syndicate.feeds.model import feed_spec, make_entry
-
-from tests.test_feed_helpers import START
+from tests.support.feeds import START
 
 
 @pytest.fixture

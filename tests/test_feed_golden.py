@@ -10,11 +10,10 @@ from datetime import timedelta
 
 import pytest
 
-from syndicate.context import App
 from syndicate.feeds import build_feeds
-
+from syndicate.service.context import App
 from tests.support import check_golden
-from tests.test_feed_helpers import FEEDS_CONFIG, START, add_article
+from tests.support.feeds import FEEDS_CONFIG, START, add_numbered_article
 
 GOLDEN_FILES = [
     "all/rss.xml",
@@ -37,8 +36,8 @@ def config_extra() -> str:
 
 
 def _fixed_store(app: App) -> None:
-    add_article(app, 1, summary="The first one, with a summary of its own.")
-    add_article(
+    add_numbered_article(app, 1, summary="The first one, with a summary of its own.")
+    add_numbered_article(
         app,
         2,
         title="<b>Bold</b> &amp; <script>alert(1)</script>Title",
@@ -47,10 +46,10 @@ def _fixed_store(app: App) -> None:
         tags=("analysis", "news"),
         author=None,
     )
-    add_article(app, 3, image=("https://cdn.example.org/photo.jpg", "image/jpeg", 52_100))
-    add_article(app, 4, tags=("analysis",), author_email="not an address")
-    add_article(app, 5, published=START + timedelta(days=3), tags=())
-    add_article(app, 6, title="Ünïcödé — كتابة — 書く — ✅ ⚠️", tags=("world",))
+    add_numbered_article(app, 3, image=("https://cdn.example.org/photo.jpg", "image/jpeg", 52_100))
+    add_numbered_article(app, 4, tags=("analysis",), author_email="not an address")
+    add_numbered_article(app, 5, published=START + timedelta(days=3), tags=())
+    add_numbered_article(app, 6, title="Ünïcödé — كتابة — 書く — ✅ ⚠️", tags=("world",))
 
 
 def test_golden_feeds(app: App) -> None:

@@ -9,13 +9,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
-from syndicate.context import App
-from syndicate.db import articles
+from syndicate.core.db import articles
+from syndicate.core.sanitize import policy_key
 from syndicate.feeds import build_feeds
-from syndicate.importers.pipeline import import_paths
-from syndicate.sanitize import policy_key
-
-from tests.test_feed_helpers import FEEDS_CONFIG, add_article
+from syndicate.intake.importers.pipeline import import_paths
+from syndicate.service.context import App
+from tests.support.feeds import FEEDS_CONFIG, add_numbered_article
 
 TRICKY = """\
 ---
@@ -82,7 +81,7 @@ def test_stored_html_gives_the_same_feed_bytes_as_cleaning_it_again(
 
 
 def test_html_cleaned_under_another_policy_is_cleaned_again(app: App) -> None:
-    add_article(
+    add_numbered_article(
         app,
         1,
         content_html='<p onclick="steal()">Hi <script>alert(1)</script>'

@@ -12,15 +12,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from syndicate.context import App
-from syndicate.feedlint import lint_tree
 from syndicate.feeds import build_feeds
+from syndicate.feeds.lint import lint_tree
 from syndicate.feeds.model import TITLE_LIMIT, plain_text
 from syndicate.feeds.rss import ATOM_NS
-from syndicate.importers import import_paths
-
+from syndicate.intake.importers import import_paths
+from syndicate.service.context import App
 from tests.support import CORPUS, EXAMPLES, require
-from tests.test_feed_helpers import START, add_article, clear_articles, feed_files, parse_clean
+from tests.support.feeds import START, add_numbered_article, clear_articles, feed_files, parse_clean
 
 SOURCES_CONFIG = """
 [[feeds]]
@@ -132,7 +131,7 @@ def test_hostile_articles_give_valid_feeds(app: App, batch: list[dict]) -> None:
     clear_articles(app)
     shutil.rmtree(app.settings.feeds_dir, ignore_errors=True)
     for number, fields in enumerate(batch, start=1):
-        add_article(
+        add_numbered_article(
             app,
             number,
             title=fields["title"],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from syndicate import feedfiles
+from syndicate.feeds import files as feedfiles
 
 
 @pytest.mark.parametrize(

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from syndicate.config import Settings
-from syndicate.feedlint import MAX_BYTES, lint_file, lint_tree
+from syndicate.core.config import Settings
+from syndicate.feeds.lint import MAX_BYTES, lint_file, lint_tree
 
 URL = "https://news.example.org/feeds/all/rss.xml"
 ATOM_URL = "https://news.example.org/feeds/all/atom.xml"

@@ -12,14 +12,13 @@ from click.testing import CliRunner
 from sqlalchemy import update
 
 from syndicate.cli import main
-from syndicate.config import Settings
-from syndicate.context import App
-from syndicate.db import articles
-from syndicate.errors import FeedError
-from syndicate.feedlint import lint_tree
+from syndicate.core.config import Settings
+from syndicate.core.db import articles
+from syndicate.core.errors import FeedError
 from syndicate.feeds import build_feeds
-
-from tests.test_feed_helpers import FEEDS_CONFIG, START, add_article, feed_files, parse_clean
+from syndicate.feeds.lint import lint_tree
+from syndicate.service.context import App
+from tests.support.feeds import FEEDS_CONFIG, START, add_numbered_article, feed_files, parse_clean
 
 
 @pytest.fixture
@@ -36,14 +35,14 @@ def _assert_lint_clean(app: App) -> dict[str, list[str]]:
 
 def test_build_writes_valid_feeds_in_every_format(app: App) -> None:
     for number in range(1, 11):
-        add_article(
+        add_numbered_article(
             app,
             number,
             tags=("news", "analysis") if number % 3 == 0 else ("news",),
             image=("/media/pic.jpg", "image/jpeg", 1234) if number == 10 else None,
         )
-    add_article(app, 99, draft=True)
-    add_article(app, 98, published=START + timedelta(days=400))  # future: not shown yet
+    add_numbered_article(app, 99, draft=True)
+    add_numbered_article(app, 98, published=START + timedelta(days=400))  # future: not shown yet
 
     report = build_feeds(app)
 
@@ -88,7 +87,7 @@ def test_build_writes_valid_feeds_in_every_format(app: App) -> None:
 
 def test_archive_pages_link_each_other_and_the_live_feed(app: App) -> None:
     for number in range(1, 10):
-        add_article(app, number)
+        add_numbered_article(app, number)
     build_feeds(app)
     root = app.settings.feeds_dir
     base = "https://news.example.org/feeds/all/"
@@ -117,7 +116,7 @@ def test_archive_pages_link_each_other_and_the_live_feed(app: App) -> None:
 
 def test_rebuild_with_nothing_new_writes_nothing(app: App) -> None:
     for number in range(1, 8):
-        add_article(app, number)
+        add_numbered_article(app, number)
     first = build_feeds(app)
     root = app.settings.feeds_dir
     before = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in root.rglob("*") if p.is_file()}
@@ -133,14 +132,14 @@ def test_rebuild_with_nothing_new_writes_nothing(app: App) -> None:
 
 def test_new_article_rewrites_only_live_feeds_and_newest_archive_page(app: App) -> None:
     for number in range(1, 8):  # pages of 4: [1-4] full, [5-7] filling
-        add_article(app, number)
+        add_numbered_article(app, number)
     build_feeds(app)
     root = app.settings.feeds_dir
     full_page = {p: p.read_bytes() for p in (root / "all/archive/1").iterdir()}
 
-    add_article(app, 8)  # fills page 2
+    add_numbered_article(app, 8)  # fills page 2
     filled = build_feeds(app)
-    add_article(app, 9)  # starts page 3 (which already existed, empty)
+    add_numbered_article(app, 9)  # starts page 3 (which already existed, empty)
     started = build_feeds(app)
 
     live = {"all/rss.xml", "all/atom.xml", "all/feed.json"}
@@ -158,7 +157,7 @@ def test_new_article_rewrites_only_live_feeds_and_newest_archive_page(app: App) 
 
 def test_file_mtime_is_the_newest_entry_time(app: App) -> None:
     for number in range(1, 6):
-        add_article(app, number)
+        add_numbered_article(app, number)
     build_feeds(app)
     root = app.settings.feeds_dir
     newest = START + timedelta(hours=30)
@@ -172,7 +171,7 @@ def test_file_mtime_is_the_newest_entry_time(app: App) -> None:
 
 def test_same_store_gives_identical_bytes_in_a_fresh_folder(app: App, tmp_path: Path) -> None:
     for number in range(1, 7):
-        add_article(app, number, tags=("news", "analysis"))
+        add_numbered_article(app, number, tags=("news", "analysis"))
     build_feeds(app)
     first = {
         p.relative_to(app.settings.feeds_dir): p.read_bytes()
@@ -194,7 +193,7 @@ def replace_feeds_dir(app: App, folder: Path) -> Settings:
 
 def test_ids_survive_new_site_url_slug_and_title(app: App) -> None:
     for number in range(1, 4):
-        add_article(app, number)
+        add_numbered_article(app, number)
     build_feeds(app)
     root = app.settings.feeds_dir
     before = {fmt: parse_clean(root / f"all/{fmt}.xml") for fmt in ("rss", "atom")}
@@ -222,7 +221,7 @@ def test_ids_survive_new_site_url_slug_and_title(app: App) -> None:
 
 
 def test_removed_articles_remove_stale_archive_pages(app: App) -> None:
-    ids = [add_article(app, number) for number in range(1, 10)]
+    ids = [add_numbered_article(app, number) for number in range(1, 10)]
     build_feeds(app)
     root = app.settings.feeds_dir
     assert (root / "all/archive/3/rss.xml").exists()
@@ -241,7 +240,7 @@ def test_removed_articles_remove_stale_archive_pages(app: App) -> None:
 
 
 def test_only_builds_the_named_feed(app: App) -> None:
-    add_article(app, 1, tags=("analysis",))
+    add_numbered_article(app, 1, tags=("analysis",))
     report = build_feeds(app, only="analysis")
     assert set(report.entries) == {"analysis"}
     assert all(path.startswith("analysis/") for path in report.written)
@@ -251,7 +250,9 @@ def test_only_builds_the_named_feed(app: App) -> None:
 def test_enormous_bodies_stay_under_the_size_limit(app: App) -> None:
     paragraph = "<p>" + "Lorem ipsum dolor sit amet, consectetur. " * 50 + "</p>"
     for number in range(1, 4):
-        add_article(app, number, content_html=paragraph * 1100, content_text="x" * 2_200_000)
+        add_numbered_article(
+            app, number, content_html=paragraph * 1100, content_text="x" * 2_200_000
+        )
     build_feeds(app)
     root = app.settings.feeds_dir
     for path in feed_files(root):
@@ -262,7 +263,7 @@ def test_enormous_bodies_stay_under_the_size_limit(app: App) -> None:
 
 
 def test_index_and_opml_list_every_feed(app: App) -> None:
-    add_article(app, 1)
+    add_numbered_article(app, 1)
     build_feeds(app)
     root = app.settings.feeds_dir
     index = (root / "index.html").read_text(encoding="utf-8")
@@ -286,7 +287,7 @@ def parse_clean_opml(path: Path) -> list[tuple[str, str]]:
 
 
 def test_cli_feeds_build(config_file: Path, app: App) -> None:
-    add_article(app, 1)
+    add_numbered_article(app, 1)
     runner = CliRunner()
     result = runner.invoke(main, ["--config", str(config_file), "feeds", "build", "--json"])
     assert result.exit_code == 0, result.output
@@ -312,8 +313,7 @@ def test_empty_store_builds_valid_empty_feeds(app: App) -> None:
 
 
 def _app_with(tmp_path: Path, store_url: str, clock: object, extra: str) -> App:
-    from syndicate.config import load_settings
-
+    from syndicate.core.config import load_settings
     from tests.support import write_config
 
     folder = tmp_path / "other-config"
@@ -322,8 +322,8 @@ def _app_with(tmp_path: Path, store_url: str, clock: object, extra: str) -> App:
 
 
 def test_per_tag_feeds_live_under_tags(tmp_path: Path, store_url: str, app: App) -> None:
-    add_article(app, 1, tags=("news", "Transport & Cities"))
-    add_article(app, 2, tags=("news",))
+    add_numbered_article(app, 1, tags=("news", "Transport & Cities"))
+    add_numbered_article(app, 2, tags=("news",))
     extra = '[[feeds]]\nname = "all"\npath = "all"\nper_tag = true\n'
     with _app_with(tmp_path, store_url, app.clock, extra) as tagged:
         report = build_feeds(tagged)
@@ -344,7 +344,7 @@ def test_per_tag_feeds_live_under_tags(tmp_path: Path, store_url: str, app: App)
 def test_two_feeds_writing_one_folder_is_an_operator_error(
     tmp_path: Path, store_url: str, app: App
 ) -> None:
-    add_article(app, 1, tags=("news",))
+    add_numbered_article(app, 1, tags=("news",))
     extra = (
         '[[feeds]]\nname = "all"\npath = "all"\nper_tag = true\n'
         '[[feeds]]\nname = "news"\npath = "tags/news"\n'
@@ -355,7 +355,7 @@ def test_two_feeds_writing_one_folder_is_an_operator_error(
 
 
 def test_cli_feeds_folder_that_is_a_file_is_an_operator_error(config_file: Path, app: App) -> None:
-    add_article(app, 1)
+    add_numbered_article(app, 1)
     feeds_dir = app.settings.feeds_dir
     feeds_dir.parent.mkdir(parents=True, exist_ok=True)
     feeds_dir.write_text("not a folder", encoding="utf-8")
@@ -368,7 +368,7 @@ def test_cli_feeds_folder_that_is_a_file_is_an_operator_error(config_file: Path,
 
 def test_cli_unchanged_build_still_lists_every_feed(config_file: Path, app: App) -> None:
     for number in range(1, 7):
-        add_article(app, number)
+        add_numbered_article(app, number)
     runner = CliRunner()
     first = runner.invoke(main, ["--config", str(config_file), "feeds", "build"])
     assert first.exit_code == 0, first.output

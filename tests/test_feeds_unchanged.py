@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from syndicate.clock import FixedClock
-from syndicate.config import load_settings
-from syndicate.context import App
+from syndicate.core.clock import FixedClock
+from syndicate.core.config import load_settings
 from syndicate.feeds import build_feeds
-from syndicate.importers import import_paths
+from syndicate.intake.importers import import_paths
+from syndicate.service.context import App
 
 ARTICLE = """---
 title: {title}

@@ -6,11 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from syndicate.context import App
+from syndicate.core.fileio import BatchWriter, is_temp_name
 from syndicate.feeds import build_feeds
-from syndicate.fileio import BatchWriter, is_temp_name
-
-from tests.test_feed_helpers import FEEDS_CONFIG, add_article
+from syndicate.service.context import App
+from tests.support.feeds import FEEDS_CONFIG, add_numbered_article
 
 
 @pytest.fixture
@@ -45,7 +44,7 @@ def test_an_error_before_commit_leaves_the_old_files_and_no_temps(tmp_path: Path
 
 
 def test_a_full_build_sweeps_temp_files_a_crash_left(app: App) -> None:
-    add_article(app, 1)
+    add_numbered_article(app, 1)
     build_feeds(app)
     root = app.settings.feeds_dir
     left = (
@@ -53,7 +52,7 @@ def test_a_full_build_sweeps_temp_files_a_crash_left(app: App) -> None:
     )  # mkstemp's name, as a kill -9 before the renames leaves it
     left.write_bytes(b"<rss")
     build_feeds(app)  # nothing changed in the store: the shortcut does not walk the folder
-    add_article(app, 2)
+    add_numbered_article(app, 2)
     build_feeds(app)
     assert not left.exists()
     assert (root / "all" / "rss.xml").read_bytes().startswith(b"<?xml")

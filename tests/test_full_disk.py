@@ -14,12 +14,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from syndicate.clock import FixedClock
-from syndicate.context import App
-from syndicate.db import deliveries
-
+from syndicate.core.clock import FixedClock
+from syndicate.core.db import deliveries
+from syndicate.service.context import App
 from tests.support import require
-from tests.test_delivery_fixtures import queued_edition
+from tests.support.deliveries import queued_edition
 
 RECIPIENTS = 60
 
@@ -103,7 +102,7 @@ def test_a_killed_workers_old_tmp_file_is_removed_and_others_are_kept(tmp_path: 
     import socket
     import time
 
-    from syndicate.mailers.maildir import TMP_STALE_SECONDS, MaildirMailer
+    from syndicate.delivery.mailers.maildir import TMP_STALE_SECONDS, MaildirMailer
 
     host = socket.gethostname().replace("/", "_").replace(":", "_")
     tmp = tmp_path / "outbox" / "tmp"

@@ -1,6 +1,6 @@
 """A killed publish leaves temp files behind; the next publish removes them, on every host.
 
-Each host kind runs against its real server on loopback (tests/test_hosts_servers.py).
+Each host kind runs against its real server on loopback (tests/support/host_servers.py).
 The leftovers are planted where a publish killed between writing a temp file and
 renaming it would leave them, in every form syndicate writes one: the staged hosts'
 ``.name.<12 hex>.tmp`` and ``write_atomic``'s ``.name.<8 chars>.tmp``.
@@ -12,10 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from syndicate.fileio import is_temp_name
-from syndicate.hosts.base import temp_name
-
-from tests.test_hosts_fixtures import PUBLISHED, dav, ftp, make_target, run, s3_endpoint, secrets, sshd, tls_cert, write_feeds
+from syndicate.core.fileio import is_temp_name
+from syndicate.publishing.hosts.base import temp_name
+from tests.support.hosts import (
+    PUBLISHED,
+    make_target,
+    run,
+    write_feeds,
+)
 
 KINDS = ["directory", "s3", "sftp", "ftp", "webdav"]
 
@@ -62,11 +66,10 @@ def test_the_next_publish_removes_leftover_temp_files(
 
 
 def test_a_build_removes_leftovers_of_an_interrupted_build(tmp_path: Path) -> None:
-    from syndicate.clock import FixedClock
-    from syndicate.config import load_settings
-    from syndicate.context import App
+    from syndicate.core.clock import FixedClock
+    from syndicate.core.config import load_settings
     from syndicate.feeds import build_feeds
-
+    from syndicate.service.context import App
     from tests.support import T0, write_config
 
     config = write_config(

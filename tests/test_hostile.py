@@ -28,18 +28,17 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import func, select
 
-from syndicate import subscribers as subs
 from syndicate.articles import all_articles
-from syndicate.config import load_settings
-from syndicate.context import App
-from syndicate.db import transaction, webhook_events
-from syndicate.tokens import Signer
+from syndicate.core.config import load_settings
+from syndicate.core.db import transaction, webhook_events
+from syndicate.core.tokens import Signer
+from syndicate.readers import subscribers as subs
+from syndicate.service.context import App
 from syndicate.web.security import csrf_token
-
-from tests.listener import ConnectionRecorder
-from tests.processes import SyndicateProcess
 from tests.support import write_config
-from tests.webserver import SECRET
+from tests.support.listener import ConnectionRecorder
+from tests.support.processes import SyndicateProcess
+from tests.support.webserver import SECRET
 
 TOPIC = "arn:aws:sns:us-east-1:123456789012:ses-events"
 MAILGUN_KEY = "mailgun-hostile-key-0123456789"

@@ -12,12 +12,19 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from syndicate import feedfiles
-from syndicate.db import pushes
-from syndicate.hosts import build_host
-from syndicate.publish import PublishFailed
-
-from tests.test_hosts_fixtures import PUBLISHED, dav, ftp, ftps, host_app, make_target, manifest_paths, run, s3_client, s3_endpoint, secrets, sshd, tls_cert, write_feeds
+from syndicate.core.db import pushes
+from syndicate.feeds import files as feedfiles
+from syndicate.publishing.hosts import build_host
+from syndicate.publishing.publish import PublishFailed
+from tests.support.hosts import (
+    PUBLISHED,
+    host_app,
+    make_target,
+    manifest_paths,
+    run,
+    s3_client,
+    write_feeds,
+)
 
 KINDS = ["directory", "s3", "sftp", "ftp", "ftps", "webdav"]
 

@@ -11,13 +11,21 @@ from pathlib import Path
 
 import pytest
 
-from syndicate.hosts import HostError, build_host
-from syndicate.hosts.base import AUTH_HINT, DOWN_HINT, PERMISSION_HINT, SPACE_HINT
-from syndicate.publish import PublishFailed
-
+from syndicate.publishing.hosts import HostError, build_host
+from syndicate.publishing.hosts.base import AUTH_HINT, DOWN_HINT, PERMISSION_HINT, SPACE_HINT
+from syndicate.publishing.publish import PublishFailed
 from tests.support import free_port
-from tests.test_hosts_fixtures import PUBLISHED, Target, dav, ftp, host_app, make_target, manifest_paths, rss, run, s3_endpoint, secrets, sshd, tls_cert, write_feeds
-from tests.test_hosts_servers import ChaosProxy, sshd_server
+from tests.support.host_servers import ChaosProxy, sshd_server
+from tests.support.hosts import (
+    PUBLISHED,
+    Target,
+    host_app,
+    make_target,
+    manifest_paths,
+    rss,
+    run,
+    write_feeds,
+)
 
 pytestmark = [
     pytest.mark.usefixtures("secrets"),

@@ -8,7 +8,6 @@ from pathlib import Path
 from click.testing import CliRunner, Result
 
 from syndicate.cli import main
-
 from tests.support import EXAMPLES
 
 

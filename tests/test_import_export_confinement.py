@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from syndicate.articles import all_articles
-from syndicate.context import App
-from syndicate.importers import import_paths
+from syndicate.intake.importers import import_paths
+from syndicate.service.context import App
 
 SECRET = "SECRET-LINE-never-published"
 HEADER = "post_id,post_date,is_published,type,audience,title,subtitle\n"

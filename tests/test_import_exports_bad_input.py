@@ -9,7 +9,6 @@ from pathlib import Path
 from click.testing import CliRunner, Result
 
 from syndicate.cli import main
-
 from tests.test_import_exports import GHOST, WXR
 
 

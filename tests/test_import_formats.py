@@ -9,10 +9,9 @@ import lxml.html
 import pytest
 
 from syndicate import articles
-from syndicate.context import App
-from syndicate.db import transaction
-from syndicate.importers import import_paths
-
+from syndicate.core.db import transaction
+from syndicate.intake.importers import import_paths
+from syndicate.service.context import App
 from tests.support import EXAMPLES, T0
 
 

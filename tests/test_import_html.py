@@ -12,13 +12,13 @@ import lxml.html
 import pytest
 
 from syndicate import articles
-from syndicate.context import App
-from syndicate.db import transaction
-from syndicate.errors import ImportFailure
-from syndicate.importers import import_paths
-from syndicate.importers.html import parse_html_page
-from syndicate.importers.metadata import clean_byline, strip_site_name
-from syndicate.sanitize import sanitize_html
+from syndicate.core.db import transaction
+from syndicate.core.errors import ImportFailure
+from syndicate.core.sanitize import sanitize_html
+from syndicate.intake.importers import import_paths
+from syndicate.intake.importers.html import parse_html_page
+from syndicate.intake.importers.metadata import clean_byline, strip_site_name
+from syndicate.service.context import App
 
 LONG = (
     "The council met on Tuesday to discuss the new bus timetable for the winter, and "

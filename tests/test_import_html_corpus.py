@@ -16,8 +16,8 @@ from pathlib import Path
 import lxml.html
 import pytest
 
-from syndicate.importers.html import parse_html_page
-from syndicate.sanitize import sanitize_html
+from syndicate.core.sanitize import sanitize_html
+from syndicate.intake.importers.html import parse_html_page
 
 CORPUS = Path(__file__).parent / "corpus_html"
 PAGES = sorted(CORPUS.glob("*.html"))

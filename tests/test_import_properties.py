@@ -12,11 +12,10 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from syndicate import articles
-from syndicate.context import App
-from syndicate.db import articles as articles_table
-from syndicate.db import transaction
-from syndicate.importers import import_paths
-
+from syndicate.core.db import articles as articles_table
+from syndicate.core.db import transaction
+from syndicate.intake.importers import import_paths
+from syndicate.service.context import App
 from tests.test_sanitize import HOSTILE_BITS, assert_safe
 
 _counter = itertools.count()

@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import func, select
 
 from syndicate import articles
-from syndicate.clock import FixedClock
-from syndicate.context import App
-from syndicate.db import article_tags, transaction
-from syndicate.db import articles as articles_table
-from syndicate.importers import import_paths
+from syndicate.core.clock import FixedClock
+from syndicate.core.db import article_tags, transaction
+from syndicate.core.db import articles as articles_table
+from syndicate.intake.importers import import_paths
+from syndicate.service.context import App
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 
@@ -261,7 +261,7 @@ def test_minted_uid_too_long_for_the_column_falls_back_to_a_uuid(
 def test_no_free_slug_names_the_file(
     app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from syndicate.importers import store
+    from syndicate.intake.importers import store
 
     monkeypatch.setattr(store, "MAX_SLUG_SUFFIX", 3)
     paths = [write(tmp_path / f"bridge-{n}.md") for n in range(3)]

@@ -14,9 +14,9 @@ from click.testing import CliRunner
 
 from syndicate.articles import all_articles
 from syndicate.cli import main
-from syndicate.context import App
-from syndicate.importers import import_paths
-from syndicate.importers.walk import collect
+from syndicate.intake.importers import import_paths
+from syndicate.intake.importers.walk import collect
+from syndicate.service.context import App
 
 SECRET = "root:x:0:0:SECRET-LINE:/root:/bin/bash"
 

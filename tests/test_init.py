@@ -11,7 +11,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from syndicate.cli import main
-from syndicate.config import load_settings
+from syndicate.core.config import load_settings
 
 
 def invoke(*args: str) -> tuple[int, str]:

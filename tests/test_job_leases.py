@@ -16,19 +16,19 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, insert, select, text
 
-from syndicate import claims, subscribers
-from syndicate.clock import FixedClock
-from syndicate.context import App
-from syndicate.db import deliveries, editions, job_runs, open_store
+from syndicate.core.clock import FixedClock
+from syndicate.core.db import deliveries, editions, job_runs, open_store
+from syndicate.core.schedules import latest_fire_time, slot_key
 from syndicate.digest import compose
-from syndicate.jobs import digest_slot_job, housekeeping, now_slot, resume_stale
-from syndicate.schedules import latest_fire_time, slot_key
-from syndicate.status import collect
-
-from tests.processes import SyndicateProcess
+from syndicate.readers import subscribers
+from syndicate.service import claims
+from syndicate.service.context import App
+from syndicate.service.jobs import digest_slot_job, housekeeping, now_slot, resume_stale
+from syndicate.service.status import collect
 from tests.support import write_config
-from tests.test_delivery_fixtures import add_subscribers
-from tests.test_digest_fixtures import DIGEST_CONFIG, add_article
+from tests.support.deliveries import add_subscribers
+from tests.support.digests import DIGEST_CONFIG, add_dated_article
+from tests.support.processes import SyndicateProcess
 from tests.test_jobs_digest import MON_1
 
 LEASE = 120  # the default job_lease_seconds
@@ -76,7 +76,7 @@ def test_an_edition_stored_without_its_rows_is_completed_not_reported_existing(
 ) -> None:
     with app.engine.begin() as conn:
         subscribers.add(conn, "reader@example.org", digests=["weekly"], now=clock.now())
-    add_article(app, "Bridge works begin", MON_1 - timedelta(days=1))
+    add_dated_article(app, "Bridge works begin", MON_1 - timedelta(days=1))
     clock.set(MON_1 + timedelta(minutes=5))
     # What a process killed between storing the edition and queueing it left behind.
     edition = compose(app, "weekly", slot=MON_1)
@@ -90,7 +90,7 @@ def test_an_edition_stored_without_its_rows_is_completed_not_reported_existing(
 
 def test_the_leader_resumes_a_digest_run_whose_process_died(app: App, clock: FixedClock) -> None:
     add_subscribers(app.engine, 5, now=clock.now())
-    add_article(app, "Bridge works begin", MON_1 - timedelta(days=1))
+    add_dated_article(app, "Bridge works begin", MON_1 - timedelta(days=1))
     clock.set(MON_1 + timedelta(minutes=5))
     with app.engine.begin() as conn:  # a claim from before leases: never renewed
         conn.execute(
@@ -110,7 +110,7 @@ def test_resume_sweep_takes_over_an_expired_claim_of_a_scheduled_job(
     app: App, clock: FixedClock
 ) -> None:
     add_subscribers(app.engine, 3, now=clock.now())
-    add_article(app, "Bridge works begin", MON_1 - timedelta(days=1))
+    add_dated_article(app, "Bridge works begin", MON_1 - timedelta(days=1))
     clock.set(MON_1 + timedelta(minutes=5))
     held = claims.claim(app, "digest:weekly", slot_key(MON_1, KYIV))
     assert held is not None
@@ -141,7 +141,7 @@ def test_an_interrupted_manual_digest_send_is_finished_at_its_slot(
     app: App, clock: FixedClock
 ) -> None:
     add_subscribers(app.engine, 4, now=clock.now())
-    add_article(app, "Bridge works begin", MON_1 - timedelta(days=1))
+    add_dated_article(app, "Bridge works begin", MON_1 - timedelta(days=1))
     clock.set(MON_1 + timedelta(hours=3))
     held = claims.claim(app, "digest:weekly", now_slot(app))
     assert held is not None
@@ -194,7 +194,7 @@ def test_sigkill_of_run_while_queueing_leaves_one_edition_and_one_row_each(
         slot = latest_fire_time("0 0 * * *", ZoneInfo("UTC"), now)
         assert slot is not None
         add_subscribers(engine, RECIPIENTS, now=now, digest="daily")
-        add_article(SimpleNamespace(engine=engine), "Bridge works", slot - timedelta(hours=1))  # type: ignore[arg-type]
+        add_dated_article(SimpleNamespace(engine=engine), "Bridge works", slot - timedelta(hours=1))  # type: ignore[arg-type]
         blocker = engine.connect()
         blocking = blocker.begin()
         blocker.execute(text("LOCK TABLE deliveries IN SHARE ROW EXCLUSIVE MODE"))

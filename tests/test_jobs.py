@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from syndicate.clock import FixedClock
-from syndicate.context import App
-from syndicate.db import job_runs
-from syndicate.errors import PublishError
-from syndicate.jobs import housekeeping, run_claimed
+from syndicate.core.clock import FixedClock
+from syndicate.core.db import job_runs
+from syndicate.core.errors import PublishError
+from syndicate.service.context import App
+from syndicate.service.jobs import housekeeping, run_claimed
 
 
 def _rows(app: App) -> list[dict]:

@@ -7,13 +7,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from syndicate import subscribers
-from syndicate.clock import FixedClock
-from syndicate.context import App
-from syndicate.db import deliveries, editions
-from syndicate.jobs import catch_up, digest_slot_job
-
-from tests.test_digest_fixtures import DIGEST_CONFIG, add_article
+from syndicate.core.clock import FixedClock
+from syndicate.core.db import deliveries, editions
+from syndicate.readers import subscribers
+from syndicate.service.context import App
+from syndicate.service.jobs import catch_up, digest_slot_job
+from tests.support.digests import DIGEST_CONFIG, add_dated_article
 
 # Weekly digest: Mondays 08:00 Kyiv (06:00 UTC in winter); expires_after = 6h.
 MON_1 = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
@@ -49,7 +48,7 @@ def reader(app: App) -> None:
 
 def first_week_sent(app: App, clock: FixedClock) -> None:
     """One article, and the first Monday's edition composed on time."""
-    add_article(app, "Bridge works begin", MON_1 - timedelta(days=1))
+    add_dated_article(app, "Bridge works begin", MON_1 - timedelta(days=1))
     clock.set(MON_1 + timedelta(minutes=5))
     digest_slot_job(app, "weekly", MON_1)
 
@@ -61,7 +60,7 @@ def _weekly(outcomes: list) -> object:  # type: ignore[type-arg]
 def test_first_start_composes_the_latest_slot_once(
     app: App, clock: FixedClock, reader: None
 ) -> None:
-    add_article(app, "Tram line 4 reopens", MON_1 - timedelta(days=2))
+    add_dated_article(app, "Tram line 4 reopens", MON_1 - timedelta(days=2))
     clock.set(MON_1 + timedelta(days=2))  # long after the slot, but there was never an edition
     first = _weekly(catch_up(app))
     assert first.status == "ok" and first.slot == "2026-03-02T08:00"
@@ -77,7 +76,7 @@ def test_a_slot_missed_by_more_than_expires_after_is_recorded_as_skipped(
     app: App, clock: FixedClock, reader: None
 ) -> None:
     first_week_sent(app, clock)
-    add_article(app, "Night buses extended", MON_2 - timedelta(days=1))
+    add_dated_article(app, "Night buses extended", MON_2 - timedelta(days=1))
     clock.set(MON_2 + timedelta(hours=7))  # the service was down across the slot
     skipped = _weekly(catch_up(app))
     assert skipped.status == "skipped"
@@ -94,7 +93,7 @@ def test_a_slot_within_expires_after_is_composed_late(
     app: App, clock: FixedClock, reader: None
 ) -> None:
     first_week_sent(app, clock)
-    add_article(app, "Night buses extended", MON_2 - timedelta(days=1))
+    add_dated_article(app, "Night buses extended", MON_2 - timedelta(days=1))
     clock.set(MON_2 + timedelta(hours=5))
     late = _weekly(catch_up(app))
     assert late.status == "ok"
@@ -105,11 +104,11 @@ def test_a_slot_within_expires_after_is_composed_late(
 def test_a_slot_composed_by_hand_is_not_recorded_again_by_the_service(
     app: App, clock: FixedClock, reader: None
 ) -> None:
-    from syndicate.jobs import send_digest
+    from syndicate.service.jobs import send_digest
 
     first_week_sent(app, clock)
     clock.set(MON_2 + timedelta(days=1))  # the operator sends the late edition by hand
-    add_article(app, "Night buses extended", MON_2 - timedelta(days=1))
+    add_dated_article(app, "Night buses extended", MON_2 - timedelta(days=1))
     assert send_digest(app, "weekly").status == "composed"
     started = _weekly(catch_up(app))  # then starts the service, past expires_after
     assert started.status == "ok" and started.counts["existing"] == 1
@@ -121,11 +120,11 @@ def test_a_back_dated_article_imported_after_an_edition_reaches_the_next_one(
 ) -> None:
     from sqlalchemy import update
 
-    from syndicate.db import articles
+    from syndicate.core.db import articles
 
     first_week_sent(app, clock)
     # Written on Sunday, imported on Tuesday: dated before the first edition's end.
-    late = add_article(app, "Weekend ferry notes", MON_1 - timedelta(days=1, hours=2))
+    late = add_dated_article(app, "Weekend ferry notes", MON_1 - timedelta(days=1, hours=2))
     with app.engine.begin() as conn:
         conn.execute(
             update(articles)
@@ -140,11 +139,11 @@ def test_a_back_dated_article_imported_after_an_edition_reaches_the_next_one(
 def test_the_services_schedule_runs_each_job_once_per_slot(
     app: App, clock: FixedClock, reader: None
 ) -> None:
-    from syndicate.jobs import scheduled_jobs
+    from syndicate.service.jobs import scheduled_jobs
 
     schedule = {job.name: job for job in scheduled_jobs(app.settings)}
     assert set(schedule) == {"feeds", "housekeeping", "digest:weekly", "digest:daily"}
-    add_article(app, "Bridge works begin", MON_1 - timedelta(days=1))
+    add_dated_article(app, "Bridge works begin", MON_1 - timedelta(days=1))
     clock.set(MON_1 + timedelta(minutes=5))
     assert schedule["digest:weekly"].run(app, MON_1).status == "ok"
     assert schedule["digest:weekly"].run(app, MON_1).status == "not-claimed"

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import time
 
-from syndicate.clock import FixedClock
-from syndicate.db import open_store
-from syndicate.leader import AdvisoryLock, LeaseLock
-
+from syndicate.core.clock import FixedClock
+from syndicate.core.db import open_store
+from syndicate.service.leader import AdvisoryLock, LeaseLock
 from tests.support import T0
 
 

@@ -16,18 +16,17 @@ from pytest_httpserver import HTTPServer
 from sqlalchemy import select
 from werkzeug import Request, Response
 
-from syndicate.clock import FixedClock
-from syndicate.config import MailgunSettings, PostmarkSettings, SendgridSettings, Settings
-from syndicate.context import App
-from syndicate.db import deliveries
-from syndicate.delivery import drain
-from syndicate.httpdates import parse_retry_after
-from syndicate.mailers.base import OutgoingMessage
-from syndicate.mailers.mailgun import MailgunMailer
-from syndicate.mailers.postmark import PostmarkMailer
-from syndicate.mailers.sendgrid import SendgridMailer, tag
-
-from tests.test_delivery_fixtures import outgoing_messages, queued_edition
+from syndicate.core.clock import FixedClock
+from syndicate.core.config import MailgunSettings, PostmarkSettings, SendgridSettings, Settings
+from syndicate.core.db import deliveries
+from syndicate.core.httpdates import parse_retry_after
+from syndicate.delivery.drain import drain
+from syndicate.delivery.mailers.base import OutgoingMessage
+from syndicate.delivery.mailers.mailgun import MailgunMailer
+from syndicate.delivery.mailers.postmark import PostmarkMailer
+from syndicate.delivery.mailers.sendgrid import SendgridMailer, tag
+from syndicate.service.context import App
+from tests.support.deliveries import outgoing_messages, queued_edition
 
 KEY = "key-123"
 
@@ -221,7 +220,7 @@ def test_sendgrid_personalizations(
 def test_sendgrid_rate_limit_reset(
     settings: Settings, httpserver: HTTPServer, sendgrid: Fake, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import syndicate.mailers.http as http
+    import syndicate.delivery.mailers.http as http
 
     monkeypatch.setattr(http.time, "time", lambda: 1_800_000_000.0)  # a fixed clock
     sendgrid.cues.append((429, {"X-RateLimit-Reset": "1800000090"}, '{"errors":[]}'))

@@ -8,9 +8,8 @@ from email import message_from_bytes
 import pytest
 import requests
 
-from syndicate.config import SesSettings, Settings
-from syndicate.mailers.ses import SesMailer
-
+from syndicate.core.config import SesSettings, Settings
+from syndicate.delivery.mailers.ses import SesMailer
 from tests.support import free_port
 from tests.test_mailer_http import outgoing
 

@@ -12,17 +12,16 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
-from syndicate.clock import FixedClock
-from syndicate.config import Settings, SmtpSettings
-from syndicate.context import App
-from syndicate.delivery import drain
-from syndicate.mailers.base import OutgoingMessage
-from syndicate.mailers.smtp import SmtpMailer
-from syndicate.messages import EditionContent, prepare, recipient_for
-from syndicate.tokens import Signer
-
+from syndicate.core.clock import FixedClock
+from syndicate.core.config import Settings, SmtpSettings
+from syndicate.core.tokens import Signer
+from syndicate.delivery.drain import drain
+from syndicate.delivery.mailers.base import OutgoingMessage
+from syndicate.delivery.mailers.smtp import SmtpMailer
+from syndicate.delivery.messages import EditionContent, prepare, recipient_for
+from syndicate.service.context import App
 from tests.support import T0, free_port
-from tests.test_delivery_fixtures import SmtpSink, outgoing_messages, queued_edition, self_signed
+from tests.support.deliveries import SmtpSink, outgoing_messages, queued_edition, self_signed
 
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH:UserWarning")
 

@@ -9,10 +9,9 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from syndicate.cli import main
-from syndicate.config import load_settings
-from syndicate.context import App
+from syndicate.core.config import load_settings
+from syndicate.service.context import App
 from syndicate.web import create_app
-
 from tests.support import EXAMPLES, write_config
 
 SITE = """

@@ -14,16 +14,15 @@ from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from syndicate.config import Settings, load_settings
-from syndicate.messages import (
+from syndicate.core.config import Settings, load_settings
+from syndicate.core.tokens import Signer
+from syndicate.delivery.messages import (
     PLACEHOLDERS,
     EditionContent,
     prepare,
     qp_piece,
     recipient_for,
 )
-from syndicate.tokens import Signer
-
 from tests.support import T0, write_config
 
 SIGNER = Signer([b"k" * 32])
@@ -298,7 +297,7 @@ def test_dkim_signature_verifies_with_the_public_key(tmp_path: Path) -> None:
 
 
 def test_an_unusable_dkim_key_is_a_config_error_before_any_message(tmp_path: Path) -> None:
-    from syndicate.errors import ConfigError
+    from syndicate.core.errors import ConfigError
 
     (tmp_path / "dkim.pem").write_bytes(
         b"-----BEGIN RSA PRIVATE KEY-----\nbm90IGEga2V5\n-----END RSA PRIVATE KEY-----\n"

@@ -12,8 +12,7 @@ import yaml
 from click.testing import CliRunner
 
 from syndicate.cli import main
-from syndicate.configfind import find_config
-
+from syndicate.core.configfind import find_config
 from tests.support import write_config
 
 

@@ -8,11 +8,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from syndicate.clock import FixedClock
-from syndicate.config import DeliverySettings
-from syndicate.context import App
-from syndicate.db import deliveries, subscribers, subscriptions
-from syndicate.outbox import (
+from syndicate.core.clock import FixedClock
+from syndicate.core.config import DeliverySettings
+from syndicate.core.db import deliveries, subscribers, subscriptions
+from syndicate.delivery.outbox import (
     Outcome,
     backoff_delay,
     claim,
@@ -22,8 +21,8 @@ from syndicate.outbox import (
     retry_failed,
     status,
 )
-
-from tests.test_delivery_fixtures import queued_edition
+from syndicate.service.context import App
+from tests.support.deliveries import queued_edition
 
 
 def states(app: App) -> dict[int, str]:

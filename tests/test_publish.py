@@ -15,19 +15,18 @@ import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import insert, select, text
 
-from syndicate import feedfiles
 from syndicate.cli import main
-from syndicate.clock import FixedClock
-from syndicate.config import HostSettings, load_settings
-from syndicate.context import App
-from syndicate.db import host_files, pushes
-from syndicate.errors import ConfigError, PublishError
-from syndicate.hosts.base import is_unpublishable, temp_name
-from syndicate.hosts.manifest import manifest, recent_pushes, remember
-from syndicate.publish import PublishFailed, headers_for, make_plan, publish, scan
-
+from syndicate.core.clock import FixedClock
+from syndicate.core.config import HostSettings, load_settings
+from syndicate.core.db import host_files, pushes
+from syndicate.core.errors import ConfigError, PublishError
+from syndicate.feeds import files as feedfiles
+from syndicate.publishing.hosts.base import is_unpublishable, temp_name
+from syndicate.publishing.hosts.manifest import manifest, recent_pushes, remember
+from syndicate.publishing.publish import PublishFailed, headers_for, make_plan, publish, scan
+from syndicate.service.context import App
 from tests.support import T0, write_config
-from tests.test_hosts_fixtures import PUBLISHED, write_feeds
+from tests.support.hosts import PUBLISHED, write_feeds
 
 
 @pytest.fixture

@@ -9,11 +9,10 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from syndicate.context import App
 from syndicate.feeds import build_feeds
-from syndicate.publish import publish, push_order, scan
-
-from tests.test_feed_helpers import START, add_article
+from syndicate.publishing.publish import publish, push_order, scan
+from syndicate.service.context import App
+from tests.support.feeds import START, add_numbered_article
 
 
 @pytest.fixture
@@ -45,7 +44,7 @@ def test_built_feeds_are_published_and_announced(app: App, httpserver: HTTPServe
 
     httpserver.expect_request("/", method="POST").respond_with_handler(hub)
     for number in range(1, 10):
-        add_article(app, number)
+        add_numbered_article(app, number)
     build_feeds(app)
 
     [first] = publish(app)
@@ -61,7 +60,7 @@ def test_built_feeds_are_published_and_announced(app: App, httpserver: HTTPServe
 
     # A new article: only what the builder rewrote goes out; the live feeds are announced.
     topics.clear()
-    add_article(app, 10, published=START + timedelta(days=30))
+    add_numbered_article(app, 10, published=START + timedelta(days=30))
     app.clock.advance(days=31)  # type: ignore[attr-defined]
     build = build_feeds(app)
     [second] = publish(app)

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from syndicate.sanitize import (
+from syndicate.core.sanitize import (
     absolute_url,
     html_to_text,
     sanitize_html,
@@ -210,7 +210,7 @@ def test_any_text_renders(text: str) -> None:
 
 
 def test_character_references_cannot_smuggle_control_characters() -> None:
-    from syndicate.sanitize import sanitize_html
+    from syndicate.core.sanitize import sanitize_html
 
     cleaned = sanitize_html("<p>a&#1;b&#x0B;c&#0;</p>", base_url="https://news.example.org/")
     assert cleaned == "<p>abc\ufffd</p>"  # HTML maps &#0; to U+FFFD, legal in XML

@@ -13,15 +13,14 @@ import pytest
 from pytest_httpserver import HTTPServer
 from sqlalchemy import func, select
 
-from syndicate.config import load_settings
-from syndicate.context import App
-from syndicate.db import deliveries, open_store
-from syndicate.status import collect
-
-from tests.processes import SyndicateProcess
-from tests.sinks import TOKEN, BatchSink, postmark_config
+from syndicate.core.config import load_settings
+from syndicate.core.db import deliveries, open_store
+from syndicate.service.context import App
+from syndicate.service.status import collect
 from tests.support import T0
-from tests.test_delivery_fixtures import queued_edition
+from tests.support.deliveries import queued_edition
+from tests.support.processes import SyndicateProcess
+from tests.support.sinks import TOKEN, BatchSink, postmark_config
 
 RECIPIENTS = 3000
 

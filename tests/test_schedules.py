@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from syndicate.schedules import fire_times, latest_fire_time, next_fire_time, slot_key
+from syndicate.core.schedules import fire_times, latest_fire_time, next_fire_time, slot_key
 
 BERLIN = ZoneInfo("Europe/Berlin")
 

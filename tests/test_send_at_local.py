@@ -7,13 +7,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from syndicate import subscribers
-from syndicate.clock import FixedClock
-from syndicate.context import App
-from syndicate.db import deliveries
-from syndicate.jobs import send_digest
-
-from tests.test_digest_fixtures import add_article
+from syndicate.core.clock import FixedClock
+from syndicate.core.db import deliveries
+from syndicate.readers import subscribers
+from syndicate.service.context import App
+from syndicate.service.jobs import send_digest
+from tests.support.digests import add_dated_article
 
 CONFIG = """
 [[feeds]]
@@ -37,7 +36,7 @@ def config_extra() -> str:
 
 def test_each_copy_waits_for_seven_in_the_readers_zone(app: App, clock: FixedClock) -> None:
     clock.set(datetime(2026, 7, 1, 0, 5, tzinfo=UTC))  # 03:05 in Kyiv (EEST, +3)
-    add_article(app, "Ferry timetable changes", clock.now() - timedelta(hours=5))
+    add_dated_article(app, "Ferry timetable changes", clock.now() - timedelta(hours=5))
     with app.engine.begin() as conn:
         kyiv, _ = subscribers.add(conn, "kyiv@example.org", digests=["morning"], now=clock.now())
         york, _ = subscribers.add(
@@ -58,7 +57,7 @@ def test_each_copy_waits_for_seven_in_the_readers_zone(app: App, clock: FixedClo
 
 def test_a_second_send_holds_only_the_new_rows(app: App, clock: FixedClock) -> None:
     clock.set(datetime(2026, 7, 1, 0, 5, tzinfo=UTC))  # 03:05 in Kyiv
-    add_article(app, "Ferry timetable changes", clock.now() - timedelta(hours=5))
+    add_dated_article(app, "Ferry timetable changes", clock.now() - timedelta(hours=5))
     with app.engine.begin() as conn:
         first, _ = subscribers.add(conn, "first@example.org", digests=["morning"], now=clock.now())
     send_digest(app, "morning")

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.processes import SyndicateProcess
 from tests.support import write_config
+from tests.support.processes import SyndicateProcess
 
 
 @pytest.mark.parametrize("command", ["run", "serve"])

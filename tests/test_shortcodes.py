@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from syndicate.importers.shortcodes import expand_hugo, expand_liquid
+from syndicate.intake.importers.shortcodes import expand_hugo, expand_liquid
 
 
 def test_unknown_paired_hugo_shortcode_keeps_its_inner_text() -> None:

@@ -13,12 +13,11 @@ from collections.abc import Iterator
 import pytest
 from flask.testing import FlaskClient
 
-from syndicate.context import App
+from syndicate.service.context import App
 from syndicate.web import create_app
 from syndicate.web.sns import trusted_url
-
-from tests.listener import ConnectionRecorder, recording_listener
 from tests.support import T0
+from tests.support.listener import ConnectionRecorder, recording_listener
 
 TOPIC = "arn:aws:sns:us-east-1:123456789012:ses-events"
 ATTACKER = "127.0.0.1:{port}"

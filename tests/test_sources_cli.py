@@ -2,7 +2,6 @@
 `run --once` (sources first, then the feeds), scheduled claims, folder sources and the
 folder watcher of `syndicate run`, and config errors."""
 
-# ruff: noqa: F811 - pytest fixtures imported from sources_support are parameters here
 from __future__ import annotations
 
 import json
@@ -18,18 +17,17 @@ from click.testing import CliRunner, Result
 from pytest_httpserver import HTTPServer
 from sqlalchemy import select
 
-from syndicate import jobs
 from syndicate.cli import main
-from syndicate.config import load_settings
-from syndicate.context import App
-from syndicate.db import articles as articles_table
-from syndicate.db import open_store
-from syndicate.errors import ConfigError
-from syndicate.schedules import latest_fire_time
-
-from tests.processes import SyndicateProcess
-from tests.sources_support import fixture_text, make_app, serve, server, source_config, stored
+from syndicate.core.config import load_settings
+from syndicate.core.db import articles as articles_table
+from syndicate.core.db import open_store
+from syndicate.core.errors import ConfigError
+from syndicate.core.schedules import latest_fire_time
+from syndicate.service import jobs
+from syndicate.service.context import App
 from tests.support import EXAMPLES, T0, write_config
+from tests.support.processes import SyndicateProcess
+from tests.support.sources import fixture_text, serve, source_config
 
 MakeApp = Callable[[str], App]
 FEEDS = """

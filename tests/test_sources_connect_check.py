@@ -9,8 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from syndicate.errors import SourceError
-from syndicate.sources.fetch import Client, Policy
+from syndicate.core.errors import SourceError
+from syndicate.intake.sources.fetch import Client, Policy
 
 
 @pytest.fixture

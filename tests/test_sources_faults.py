@@ -2,7 +2,6 @@
 503 with Retry-After, gzip, oversize, HTML instead of a feed, broken XML, 500, timeouts and
 addresses it may not reach. Always one clear line naming the URL, nothing half-written."""
 
-# ruff: noqa: F811 - pytest fixtures imported from sources_support are parameters here
 from __future__ import annotations
 
 import gzip
@@ -14,10 +13,9 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from syndicate.context import App
-from syndicate.errors import SourceError
-from syndicate.sources import pull_source
-from syndicate.sources.fetch import (
+from syndicate.core.errors import SourceError
+from syndicate.intake.sources import pull_source
+from syndicate.intake.sources.fetch import (
     Client,
     HostPacer,
     Policy,
@@ -25,10 +23,10 @@ from syndicate.sources.fetch import (
     parse_http_url,
     retry_after_seconds,
 )
-from syndicate.sources.report import source_rows
-
-from tests.sources_support import fixture_text, make_app, serve, server, source_config, stored
+from syndicate.intake.sources.report import source_rows
+from syndicate.service.context import App
 from tests.support import T0
+from tests.support.sources import fixture_text, serve, source_config, stored
 
 MakeApp = Callable[[str], App]
 

@@ -10,11 +10,10 @@ from pytest_httpserver import HTTPServer
 from sqlalchemy import select
 
 from syndicate import articles
-from syndicate.context import App
-from syndicate.db import source_entries
-from syndicate.sources import pull_source
-
-from tests.sources_support import make_app, serve, server, source_config, stored  # noqa: F401
+from syndicate.core.db import source_entries
+from syndicate.intake.sources import pull_source
+from syndicate.service.context import App
+from tests.support.sources import make_app, serve, server, source_config, stored  # noqa: F401
 
 MakeApp = Callable[[str], App]
 
@@ -177,7 +176,7 @@ def test_identity_is_stable_changes_update_and_departed_entries_stay(
     assert again.counts["unchanged"] == 2 and again.counts["imported"] == 0
     server.clear()
     # The next feed: "The swifts are back" was edited, "Fog week" left the window.
-    from tests.sources_support import fixture_text
+    from tests.support.sources import fixture_text
 
     edited = fixture_text(server, "ghost.xml")
     edited = edited.replace("a full week before", "eight days before")

@@ -10,9 +10,8 @@ from pathlib import Path
 import pytest
 import watchfiles
 
-from syndicate.config import load_settings
-from syndicate.sources import watch
-
+from syndicate.core.config import load_settings
+from syndicate.intake.sources import watch
 from tests.support import write_config
 
 
@@ -46,7 +45,7 @@ def test_a_failing_watch_is_logged_and_retried_until_it_works(
         imported.append(name)
         stop.set()  # the watch is live and answered: done
 
-    caplog.set_level(logging.WARNING, logger="syndicate.sources.watch")
+    caplog.set_level(logging.WARNING, logger="syndicate.intake.sources.watch")
     thread = threading.Thread(target=watch.watch_folders, args=(lambda: settings, stop, changed))
     thread.start()
     thread.join(timeout=30)

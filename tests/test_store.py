@@ -10,8 +10,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import insert, select
 from sqlalchemy.exc import StatementError
 
-from syndicate.db import job_runs, metadata, open_store, upgrade
-
+from syndicate.core.db import job_runs, metadata, open_store, upgrade
 from tests.support import head_revision
 
 

@@ -7,12 +7,11 @@ import io
 import pytest
 from sqlalchemy import insert, select
 
-from syndicate import subscriber_csv
-from syndicate import subscribers as subs
-from syndicate.context import App
-from syndicate.db import deliveries, editions, subscribers, transaction
-from syndicate.errors import SyndicateError
-
+from syndicate.core.db import deliveries, editions, subscribers, transaction
+from syndicate.core.errors import SyndicateError
+from syndicate.readers import csvfile as subscriber_csv
+from syndicate.readers import subscribers as subs
+from syndicate.service.context import App
 from tests.support import T0
 
 

@@ -16,16 +16,15 @@ from pytest_httpserver import HTTPServer
 from sqlalchemy import select, update
 from werkzeug import Request, Response
 
-from syndicate import subscribers
-from syndicate.clock import FixedClock
-from syndicate.config import MailgunSettings, PostmarkSettings
-from syndicate.context import App
-from syndicate.db import deliveries
-from syndicate.db import subscribers as subscriber_rows
-from syndicate.delivery import drain
-from syndicate.mailers.bounces import smtp_bounce
-
-from tests.test_delivery_fixtures import SmtpSink, add_edition, add_subscribers
+from syndicate.core.clock import FixedClock
+from syndicate.core.config import MailgunSettings, PostmarkSettings
+from syndicate.core.db import deliveries
+from syndicate.core.db import subscribers as subscriber_rows
+from syndicate.delivery.drain import drain
+from syndicate.delivery.mailers.bounces import smtp_bounce
+from syndicate.readers import subscribers
+from syndicate.service.context import App
+from tests.support.deliveries import SmtpSink, add_edition, add_subscribers
 from tests.test_mailer_http import KEY, Fake, error, mailgun_check, postmark_check
 from tests.test_mailer_smtp import plain, start
 
@@ -62,7 +61,7 @@ def _smtp_app(app: App, clock: FixedClock, port: int) -> App:
 
 
 def _edition(app: App, clock: FixedClock, period: str) -> None:
-    from syndicate.outbox import enqueue
+    from syndicate.delivery.outbox import enqueue
 
     edition_id = add_edition(app.engine, now=clock.now(), period=period)
     with app.engine.begin() as conn:

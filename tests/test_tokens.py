@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from syndicate.errors import TokenError
-from syndicate.tokens import Signer
+from syndicate.core.errors import TokenError
+from syndicate.core.tokens import Signer
 
 KEY = b"a-signing-key-of-32-bytes-length"
 NOW = datetime(2026, 3, 2, 9, tzinfo=UTC)

@@ -20,12 +20,11 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from syndicate.clock import FixedClock
-from syndicate.config import MailgunSettings, PostmarkSettings, SendgridSettings
-from syndicate.context import App
-from syndicate.delivery import drain
-
-from tests.test_delivery_fixtures import queued_edition
+from syndicate.core.clock import FixedClock
+from syndicate.core.config import MailgunSettings, PostmarkSettings, SendgridSettings
+from syndicate.delivery.drain import drain
+from syndicate.service.context import App
+from tests.support.deliveries import queued_edition
 
 KEY = "key-123"
 RECIPIENTS = 20

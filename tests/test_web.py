@@ -11,13 +11,12 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from syndicate import subscribers as subs
-from syndicate.clock import FixedClock
-from syndicate.context import App
-from syndicate.db import transaction
-from syndicate.render import packaged_templates_dir
+from syndicate.core.clock import FixedClock
+from syndicate.core.db import transaction
+from syndicate.core.render import packaged_templates_dir
+from syndicate.readers import subscribers as subs
+from syndicate.service.context import App
 from syndicate.web import create_app
-
 from tests.support import T0
 
 DIGESTS = """

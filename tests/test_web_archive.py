@@ -11,12 +11,11 @@ from flask.testing import FlaskClient
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import insert
 
-from syndicate.clock import FixedClock
-from syndicate.config import load_settings
-from syndicate.context import App
-from syndicate.db import deliveries, editions, job_runs, pushes, transaction
+from syndicate.core.clock import FixedClock
+from syndicate.core.config import load_settings
+from syndicate.core.db import deliveries, editions, job_runs, pushes, transaction
+from syndicate.service.context import App
 from syndicate.web import create_app
-
 from tests.support import T0, write_config
 
 EDITION_HTML = (

@@ -18,9 +18,8 @@ import requests
 from flask import Flask
 from waitress.server import create_server
 
-from syndicate.context import App
+from syndicate.service.context import App
 from syndicate.web import create_app
-
 from tests.support import T0
 
 FEEDS = """

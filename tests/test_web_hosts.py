@@ -5,11 +5,10 @@ from __future__ import annotations
 import pytest
 from flask.testing import FlaskClient
 
-from syndicate.config import load_settings
-from syndicate.context import App
+from syndicate.core.config import load_settings
+from syndicate.service.context import App
 from syndicate.web import create_app
 from syndicate.web.hosts import is_trusted
-
 from tests.test_web import DIGESTS
 
 EVIL = "evil.example"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.webserver import Served, serve
+from tests.support.webserver import Served, serve
 
 LIMITS = """connection_limit = 10
 channel_timeout_seconds = 2

@@ -14,12 +14,11 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from syndicate import subscribers as subs
-from syndicate.context import App
-from syndicate.db import transaction
+from syndicate.core.db import transaction
+from syndicate.readers import subscribers as subs
+from syndicate.service.context import App
 from syndicate.web import create_app
 from syndicate.web.app import ROUTES
-
 from tests.support import T0
 from tests.test_web import DIGESTS, maildir_messages
 

@@ -21,12 +21,11 @@ from flask.testing import FlaskClient
 from pytest_httpserver import HTTPServer
 from sqlalchemy import select
 
-from syndicate import subscribers as subs
-from syndicate.context import App
-from syndicate.db import transaction, webhook_events
+from syndicate.core.db import transaction, webhook_events
+from syndicate.readers import subscribers as subs
+from syndicate.service.context import App
 from syndicate.web import create_app
 from syndicate.web.sns import string_to_sign
-
 from tests.support import T0
 
 TOPIC = "arn:aws:sns:us-east-1:123456789012:ses-events"

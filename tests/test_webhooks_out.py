@@ -17,14 +17,13 @@ from sqlalchemy import func, select
 from standardwebhooks import Webhook
 from werkzeug import Request, Response
 
-from syndicate import subscribers as subs
 from syndicate.cli import main
-from syndicate.clock import FixedClock
-from syndicate.context import App
-from syndicate.db import events, transaction, webhook_deliveries
-from syndicate.hooks import drain, queue, send
-
-from tests.console_helpers import DIGESTS
+from syndicate.core.clock import FixedClock
+from syndicate.core.db import events, transaction, webhook_deliveries
+from syndicate.delivery.hooks import drain, queue, send
+from syndicate.readers import subscribers as subs
+from syndicate.service.context import App
+from tests.support.console import DIGESTS
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 NOW = datetime.now(UTC).replace(microsecond=0)  # receivers check the timestamp is recent
@@ -249,11 +248,10 @@ def test_unwanted_event_types_are_not_posted(app: App, receiver: Receiver) -> No
 def test_edition_composed_and_sent_once_when_every_row_finished(
     app: App, receiver: Receiver, clock: FixedClock
 ) -> None:
-    from syndicate.delivery import drain as mail_drain
+    from syndicate.delivery.drain import drain as mail_drain
     from syndicate.digest import latest_slot
-    from syndicate.importers.pipeline import import_paths
-    from syndicate.jobs import send_digest
-
+    from syndicate.intake.importers.pipeline import import_paths
+    from syndicate.service.jobs import send_digest
     from tests.support import EXAMPLES
 
     assert not import_paths(app, [EXAMPLES]).failed
@@ -278,7 +276,7 @@ def test_edition_composed_and_sent_once_when_every_row_finished(
 def test_housekeeping_prunes_finished_events_and_keeps_a_held_backlog(
     app: App, receiver: Receiver, clock: FixedClock
 ) -> None:
-    from syndicate.jobs import housekeeping
+    from syndicate.service.jobs import housekeeping
 
     _sign_up(app)
     drain.drain_once(app)  # both delivered
@@ -296,7 +294,7 @@ def test_housekeeping_prunes_finished_events_and_keeps_a_held_backlog(
 def test_check_reports_a_missing_or_unusable_signing_secret(
     settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from syndicate.checks import run_checks
+    from syndicate.service.checks import run_checks
 
     def webhook_check():
         [found] = [c for c in run_checks(settings, source="config.toml") if c.name == "webhook 1"]
@@ -319,7 +317,7 @@ def test_kill_9_of_the_sender_mid_post_loses_nothing_and_keeps_the_id(
     one again under the same webhook-id."""
     import threading
 
-    from tests.processes import SyndicateProcess
+    from tests.support.processes import SyndicateProcess
 
     clock.advance(
         seconds=max(0, (datetime.now(UTC) - clock.now()).total_seconds())

@@ -10,12 +10,11 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from syndicate.context import App
-from syndicate.publish import publish
-from syndicate.websub import advertised, ping_hubs
-
+from syndicate.publishing.publish import publish
+from syndicate.publishing.websub import advertised, ping_hubs
+from syndicate.service.context import App
 from tests.support import free_port
-from tests.test_hosts_fixtures import FEEDS_URL, atom, jsonfeed, rss, write_feeds
+from tests.support.hosts import FEEDS_URL, atom, jsonfeed, rss, write_feeds
 
 LIVE = ["all/atom.xml", "all/feed.json", "all/rss.xml"]
 

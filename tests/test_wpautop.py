@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from syndicate.importers.wpautop import expand_shortcodes, render_post, wpautop
+from syndicate.intake.importers.wpautop import expand_shortcodes, render_post, wpautop
 
 
 @pytest.mark.parametrize(

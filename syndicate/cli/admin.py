@@ -9,12 +9,21 @@ from typing import Any
 import click
 from rich.text import Text
 
-from syndicate.checks import Check
-from syndicate.db import current_revision, redact
-from syndicate.errors import ConfigError, SyndicateError
-from syndicate.status import ago, collect, last_result, last_when
-from syndicate.cli.base import Obj, handle_errors, json_option, main_group, out_console, pass_obj, print_json, print_table
+from syndicate.cli.base import (
+    Obj,
+    handle_errors,
+    json_option,
+    main_group,
+    out_console,
+    pass_obj,
+    print_json,
+    print_table,
+)
 from syndicate.cli.sources import print_sources
+from syndicate.core.db import current_revision, redact
+from syndicate.core.errors import ConfigError, SyndicateError
+from syndicate.service.checks import Check
+from syndicate.service.status import ago, collect, last_result, last_when
 
 
 @main_group.command()
@@ -44,7 +53,7 @@ def init(
     """Write a starter config.toml for your site in DIRECTORY.
 
     In a terminal it asks for the values the flags do not give."""
-    from syndicate.scaffold import SiteValues, default_sender, local_timezone, scaffold
+    from syndicate.service.scaffold import SiteValues, default_sender, local_timezone, scaffold
 
     ask = not no_input and sys.stdin.isatty()
 
@@ -82,7 +91,7 @@ def check(obj: Obj, as_json: bool) -> None:
     Opens the store, parses templates, builds the mailer, DKIM signer and hosts, builds
     every feed into a scratch folder, lints the built feeds and renders each digest;
     exits 1 if any check failed."""
-    from syndicate.checks import run_checks
+    from syndicate.service.checks import run_checks
 
     try:
         settings = obj.load()
@@ -164,8 +173,8 @@ def db_upgrade(obj: Obj) -> None:
 @handle_errors
 def db_copy(obj: Obj, target_url: str) -> None:
     """Copy the whole store into another (empty) database, e.g. SQLite -> PostgreSQL."""
-    from syndicate.db import make_engine
-    from syndicate.dbcopy import copy_store
+    from syndicate.core.db import make_engine
+    from syndicate.core.dbcopy import copy_store
 
     source = obj.app().engine
     target = make_engine(target_url)

@@ -7,12 +7,20 @@ import threading
 
 import click
 
-from syndicate import apitokens
-from syndicate.console import audit
-from syndicate.db import transaction
-from syndicate.errors import BadInput
-from syndicate.hooks import drain, queue
-from syndicate.cli.base import Obj, handle_errors, json_option, main_group, pass_obj, print_json, print_table
+from syndicate.cli.base import (
+    Obj,
+    handle_errors,
+    json_option,
+    main_group,
+    pass_obj,
+    print_json,
+    print_table,
+)
+from syndicate.core.db import transaction
+from syndicate.core.errors import BadInput
+from syndicate.delivery.hooks import drain, queue
+from syndicate.web.api import tokens as apitokens
+from syndicate.web.console import audit
 
 ACTOR = "cli"
 

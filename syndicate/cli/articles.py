@@ -12,12 +12,22 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from syndicate.articles import Article
-from syndicate.errors import SyndicateError
-from syndicate.cli.base import Obj, err_console, handle_errors, json_option, main_group, out_console, pass_obj, print_json, print_table
+from syndicate.cli.base import (
+    Obj,
+    err_console,
+    handle_errors,
+    json_option,
+    main_group,
+    out_console,
+    pass_obj,
+    print_json,
+    print_table,
+)
 from syndicate.cli.sources import import_urls, is_url
+from syndicate.core.errors import SyndicateError
 
 if TYPE_CHECKING:  # the importers load lxml and markdown-it: only when importing
-    from syndicate.importers.report import ImportReport
+    from syndicate.intake.importers.report import ImportReport
 
 PROGRESS_FROM = 5  # show a progress bar from this many files on
 
@@ -86,7 +96,7 @@ def import_command(
     """Import article files, folders and CMS exports (WordPress WXR, Ghost JSON, a
     Substack folder), or a feed or page URL (a one-off pull); re-importing updates them.
     Prints a summary; --verbose lists all."""
-    from syndicate.importers import import_paths
+    from syndicate.intake.importers import import_paths
 
     urls = [p for p in paths if is_url(p)]
     if urls:
@@ -139,7 +149,7 @@ def import_command(
         raise SystemExit(1)
 
 
-PIPELINE_LOGGER = "syndicate.importers.pipeline"
+PIPELINE_LOGGER = "syndicate.intake.importers.pipeline"
 
 
 @contextmanager
@@ -189,7 +199,7 @@ def articles_group() -> None:
 def list_command(obj: Obj, as_json: bool) -> None:
     """Every stored article, newest first, drafts and scheduled ones included."""
     from syndicate import articles
-    from syndicate.db import transaction
+    from syndicate.core.db import transaction
 
     app = obj.app()
     now = app.clock.now()
@@ -221,7 +231,7 @@ def list_command(obj: Obj, as_json: bool) -> None:
 def show_command(obj: Obj, slug: str, as_json: bool) -> None:
     """Print one stored article (by slug, id or uid)."""
     from syndicate import articles
-    from syndicate.db import transaction
+    from syndicate.core.db import transaction
 
     app = obj.app()
     with transaction(app.engine) as conn:
@@ -250,7 +260,7 @@ def show_command(obj: Obj, slug: str, as_json: bool) -> None:
 def remove_command(obj: Obj, slug: str) -> None:
     """Delete one stored article (its file, if any, is left alone)."""
     from syndicate import articles
-    from syndicate.db import transaction
+    from syndicate.core.db import transaction
 
     app = obj.app()
     with transaction(app.engine) as conn:

@@ -19,15 +19,15 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from syndicate import __version__
-from syndicate.configfind import FoundConfig, find_config
-from syndicate.errors import ConfigError, SyndicateError
 from syndicate.cli.lazy import LazyGroup
+from syndicate.core.configfind import FoundConfig, find_config
+from syndicate.core.errors import ConfigError, SyndicateError
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from syndicate.config import Settings
-    from syndicate.context import App
+    from syndicate.core.config import Settings
+    from syndicate.service.context import App
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -63,7 +63,7 @@ class Obj:
     def load(self) -> Settings:
         """Read the config; when none was found, the error says where it looked."""
         # local: config.py (pydantic) loads only when a command needs the settings
-        from syndicate.config import load_settings
+        from syndicate.core.config import load_settings
 
         if self.found is not None and not self.found.found:
             raise self.found.missing()
@@ -76,7 +76,7 @@ class Obj:
         if self._app is None:
             # local: context (SQLAlchemy) loads only when a command needs the store,
             # never for --version, --help or completion
-            from syndicate.context import App
+            from syndicate.service.context import App
 
             self._app = App(self.load())
         return self._app
@@ -152,7 +152,7 @@ def json_option(func: F) -> F:
 
 
 def configure_logging(level: str, fmt: str) -> None:
-    from syndicate.logs import setup_logging
+    from syndicate.core.logs import setup_logging
 
     setup_logging(level, fmt)
 

@@ -15,11 +15,21 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from syndicate.errors import SyndicateError
-from syndicate.mailers.limits import RateLimiter
-from syndicate.outbox import STATES
-from syndicate.cli.base import Obj, err_console, fail, handle_errors, json_option, main_group, pass_obj, print_json, print_table
+from syndicate.cli.base import (
+    Obj,
+    err_console,
+    fail,
+    handle_errors,
+    json_option,
+    main_group,
+    pass_obj,
+    print_json,
+    print_table,
+)
 from syndicate.cli.progress import HeldColumn, RateColumn
+from syndicate.core.errors import SyndicateError
+from syndicate.delivery.mailers.limits import RateLimiter
+from syndicate.delivery.outbox import STATES
 
 
 @main_group.command("deliver")
@@ -34,9 +44,9 @@ from syndicate.cli.progress import HeldColumn, RateColumn
 @handle_errors
 def deliver(obj: Obj, once: bool, worker_id: str | None, as_json: bool) -> None:
     """Drain the outbox: hand queued messages to the mail provider."""
-    from syndicate.delivery import drain
-    from syndicate.manualruns import recorded
-    from syndicate.outbox import due_count
+    from syndicate.delivery.drain import drain
+    from syndicate.delivery.outbox import due_count
+    from syndicate.service.manualruns import recorded
 
     app = obj.app()
     total = None  # a continuous drain has no end to show
@@ -143,7 +153,7 @@ def outbox_list(
     obj: Obj, edition_id: int | None, state: str | None, limit: int, as_json: bool
 ) -> None:
     """List delivery rows, newest first."""
-    from syndicate.outbox import list_rows
+    from syndicate.delivery.outbox import list_rows
 
     app = obj.app()
     with app.engine.connect() as conn:
@@ -177,8 +187,8 @@ def outbox_list(
 @handle_errors
 def outbox_retry(obj: Obj, edition_id: int | None, failed: bool, as_json: bool) -> None:
     """Queue failed deliveries again; sent and suppressed rows are never touched."""
-    from syndicate.db import transaction
-    from syndicate.outbox import retry_failed
+    from syndicate.core.db import transaction
+    from syndicate.delivery.outbox import retry_failed
 
     if not failed:
         raise SyndicateError(

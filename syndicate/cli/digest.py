@@ -9,10 +9,20 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from syndicate.clock import FixedClock
-from syndicate.context import App
-from syndicate.errors import DigestError, SyndicateError
-from syndicate.cli.base import Obj, err_console, handle_errors, json_option, labelled, main_group, out_console, pass_obj, print_json
+from syndicate.cli.base import (
+    Obj,
+    err_console,
+    handle_errors,
+    json_option,
+    labelled,
+    main_group,
+    out_console,
+    pass_obj,
+    print_json,
+)
+from syndicate.core.clock import FixedClock
+from syndicate.core.errors import DigestError, SyndicateError
+from syndicate.service.context import App
 
 SAMPLE_EMAIL = "reader@example.org"
 SAMPLE_NAME = "Reader"
@@ -51,7 +61,13 @@ class Draft:
 
 
 def _draft(app: App, name: str) -> Draft:
-    from syndicate.digest import find_edition, latest_slot, period_key, render_edition, select_articles
+    from syndicate.digest import (
+        find_edition,
+        latest_slot,
+        period_key,
+        render_edition,
+        select_articles,
+    )
     from syndicate.digest.check import presend_check
 
     settings = app.settings
@@ -98,9 +114,9 @@ def _draft(app: App, name: str) -> Draft:
 
 def _message(app: App, name: str, draft: Draft, *, email: str, subscriber: str | None) -> bytes:
     """The exact bytes one recipient gets, built by messages.py like the outbox does."""
-    from syndicate import subscribers
-    from syndicate.messages import edition_content, prepare, recipient_for
-    from syndicate.tokens import signer_for
+    from syndicate.core.tokens import signer_for
+    from syndicate.delivery.messages import edition_content, prepare, recipient_for
+    from syndicate.readers import subscribers
 
     settings = app.settings
     subscriber_id: int | None = None
@@ -169,8 +185,8 @@ def preview(
     """Show what a subscriber would receive, without storing or sending anything: the
     headers and text part (default), the HTML in a browser (--open, --serve), or the
     message itself (--raw, --out)."""
-    from syndicate import preview as view
-    from syndicate.fileio import write_atomic
+    from syndicate.core.fileio import write_atomic
+    from syndicate.digest import preview as view
 
     app = obj.app()
     if at is not None:
@@ -236,8 +252,8 @@ def send(obj: Obj, name: str, test_to: str | None, as_json: bool) -> None:
         _send_test(app, name, test_to, as_json)
         return
     from syndicate.digest import find_edition, presend_check
-    from syndicate.jobs import send_digest
-    from syndicate.manualruns import recorded
+    from syndicate.service.jobs import send_digest
+    from syndicate.service.manualruns import recorded
 
     run = recorded(app, f"digest:{name}", lambda: send_digest(app, name))
     with app.engine.connect() as conn:
@@ -292,8 +308,8 @@ def _next_edition(app: App, name: str, slot: datetime) -> str:
 
 
 def _send_test(app: App, name: str, test_to: str, as_json: bool) -> None:
-    from syndicate.delivery import send_test_copy
-    from syndicate.subscribers import normalise
+    from syndicate.delivery.drain import send_test_copy
+    from syndicate.readers.subscribers import normalise
 
     email = normalise(test_to).email
     draft = _draft(app, name)

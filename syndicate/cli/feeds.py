@@ -5,7 +5,15 @@ from __future__ import annotations
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from syndicate.cli.base import Obj, err_console, handle_errors, json_option, main_group, pass_obj, print_json
+from syndicate.cli.base import (
+    Obj,
+    err_console,
+    handle_errors,
+    json_option,
+    main_group,
+    pass_obj,
+    print_json,
+)
 
 
 @main_group.group("feeds")
@@ -21,7 +29,7 @@ def feeds_group() -> None:
 def build(obj: Obj, name: str | None, as_json: bool) -> None:
     """Write every configured feed, or only feed NAME; unchanged files are not rewritten."""
     from syndicate.feeds import build_feeds
-    from syndicate.manualruns import prefixed, recorded
+    from syndicate.service.manualruns import prefixed, recorded
 
     app = obj.app()
     with Progress(

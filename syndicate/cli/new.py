@@ -21,7 +21,7 @@ def new_command(obj: Obj, title: str, tags: tuple[str, ...], draft: bool) -> Non
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
-    from syndicate.newarticle import new_article
+    from syndicate.intake.newarticle import new_article
 
     settings = obj.load()
     published = datetime.now(ZoneInfo(settings.site.timezone)).replace(second=0, microsecond=0)

@@ -6,11 +6,19 @@ import sys
 
 import click
 
-from syndicate.console import audit
-from syndicate.console import operators as ops
-from syndicate.context import App
-from syndicate.db import transaction
-from syndicate.cli.base import Obj, handle_errors, json_option, main_group, pass_obj, print_json, print_table
+from syndicate.cli.base import (
+    Obj,
+    handle_errors,
+    json_option,
+    main_group,
+    pass_obj,
+    print_json,
+    print_table,
+)
+from syndicate.core.db import transaction
+from syndicate.service.context import App
+from syndicate.web.console import audit
+from syndicate.web.console import operators as ops
 
 ACTOR = "cli"
 

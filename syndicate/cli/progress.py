@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.progress import ProgressColumn, Task
 from rich.text import Text
 
-from syndicate.mailers.limits import RateLimiter
+from syndicate.delivery.mailers.limits import RateLimiter
 
 
 class RateColumn(ProgressColumn):

@@ -7,11 +7,19 @@ from typing import TYPE_CHECKING, Any
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from syndicate.cli.base import Obj, err_console, handle_errors, json_option, pass_obj, print_json, print_table
+from syndicate.cli.base import (
+    Obj,
+    err_console,
+    handle_errors,
+    json_option,
+    pass_obj,
+    print_json,
+    print_table,
+)
 from syndicate.cli.feeds import feeds_group
 
 if TYPE_CHECKING:
-    from syndicate.publish import PushReport
+    from syndicate.publishing.publish import PushReport
 
 
 @feeds_group.command("publish")
@@ -26,8 +34,8 @@ def publish_command(obj: Obj, target: str | None, dry_run: bool, as_json: bool) 
     Only new and changed files are sent (live feeds last); files no longer built are
     deleted only on hosts with delete = true.
     """
-    from syndicate.manualruns import prefixed, recorded
-    from syndicate.publish import PublishFailed, publish
+    from syndicate.publishing.publish import PublishFailed, publish
+    from syndicate.service.manualruns import prefixed, recorded
 
     app = obj.app()
     failed: PublishFailed | None = None

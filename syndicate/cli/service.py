@@ -6,10 +6,18 @@ import logging
 
 import click
 
-from syndicate import jobs
-from syndicate.service import Parts, Service
-from syndicate.status import last_result
-from syndicate.cli.base import Obj, handle_errors, json_option, main_group, pass_obj, print_json, print_table
+from syndicate.cli.base import (
+    Obj,
+    handle_errors,
+    json_option,
+    main_group,
+    pass_obj,
+    print_json,
+    print_table,
+)
+from syndicate.service import jobs
+from syndicate.service.run import Parts, Service
+from syndicate.service.status import last_result
 
 log = logging.getLogger(__name__)
 

@@ -7,8 +7,18 @@ from typing import Any
 
 import click
 
-from syndicate.status import ago
-from syndicate.cli.base import Obj, err_console, handle_errors, json_option, main_group, out_console, pass_obj, print_json, print_table
+from syndicate.cli.base import (
+    Obj,
+    err_console,
+    handle_errors,
+    json_option,
+    main_group,
+    out_console,
+    pass_obj,
+    print_json,
+    print_table,
+)
+from syndicate.service.status import ago
 
 
 def is_url(argument: str) -> bool:
@@ -55,7 +65,7 @@ def sources_group() -> None:
 @handle_errors
 def list_command(obj: Obj, as_json: bool) -> None:
     """Each source with its last pull, result and next run."""
-    from syndicate.sources.report import source_rows
+    from syndicate.intake.sources.report import source_rows
 
     app = obj.app()
     now = app.clock.now()
@@ -77,7 +87,7 @@ def list_command(obj: Obj, as_json: bool) -> None:
 @handle_errors
 def pull_command(obj: Obj, name: str | None, force: bool, as_json: bool) -> None:
     """Pull one source (or every source) now; exit 1 when a pull or an entry failed."""
-    from syndicate.sources import pull_source
+    from syndicate.intake.sources import pull_source
 
     app = obj.app()
     names = [name] if name else [s.name for s in app.settings.sources]
@@ -94,7 +104,7 @@ def pull_command(obj: Obj, name: str | None, force: bool, as_json: bool) -> None
 
 def import_urls(obj: Obj, urls: list[str], *, allow_private: bool, as_json: bool) -> bool:
     """``syndicate import URL``: a one-off pull of a feed or a single article page."""
-    from syndicate.sources import pull_url
+    from syndicate.intake.sources import pull_url
 
     results = [pull_url(obj.app(), url, allow_private=allow_private) for url in urls]
     if as_json:

@@ -10,11 +10,20 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from sqlalchemy import func, select
 
-from syndicate import subscriber_csv
-from syndicate import subscribers as subs
-from syndicate.db import deliveries, transaction
-from syndicate.fileio import write_atomic
-from syndicate.cli.base import Obj, err_console, handle_errors, json_option, main_group, pass_obj, print_json, print_table
+from syndicate.cli.base import (
+    Obj,
+    err_console,
+    handle_errors,
+    json_option,
+    main_group,
+    pass_obj,
+    print_json,
+    print_table,
+)
+from syndicate.core.db import deliveries, transaction
+from syndicate.core.fileio import write_atomic
+from syndicate.readers import csvfile as subscriber_csv
+from syndicate.readers import subscribers as subs
 
 
 @main_group.group("subscribers")

@@ -28,8 +28,8 @@ from pydantic import (
     model_validator,
 )
 
-from syndicate.configkeys import nearest_key
-from syndicate.errors import ConfigError
+from syndicate.core.configkeys import nearest_key
+from syndicate.core.errors import ConfigError
 
 DEFAULT_CONFIG = "config.toml"
 CONFIG_ENV = "SYNDICATE_CONFIG"
@@ -124,7 +124,7 @@ class DatabaseSettings(Section):
     @field_validator("url")
     @classmethod
     def _supported(cls, value: str) -> str:
-        from syndicate.dburl import DatabaseUrlError, normalise
+        from syndicate.core.dburl import DatabaseUrlError, normalise
 
         try:
             return normalise(value)

@@ -1,7 +1,7 @@
 """Generate the configuration reference (docs/configuration.md) from the settings models.
 
-Each key is declared once, in syndicate/config.py, with its default and description;
-this renders them. ``python -m syndicate.configdoc > docs/configuration.md`` refreshes
+Each key is declared once, in syndicate/core/config.py, with its default and description;
+this renders them. ``python -m syndicate.core.configdoc > docs/configuration.md`` refreshes
 the page and a test fails when the committed page and the models disagree.
 """
 
@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-from syndicate.config import Section, Settings
+from syndicate.core.config import Section, Settings
 
 INTRO = """\
 # Configuration reference
@@ -43,8 +43,8 @@ After editing the file of a running service, send it `SIGHUP` (`systemctl reload
 syndicate`): the new file is validated first and a bad one is refused with the reason
 in the log, keeping the running configuration.
 
-This page is generated from `syndicate/config.py` by
-`python -m syndicate.configdoc > docs/configuration.md`.
+This page is generated from `syndicate/core/config.py` by
+`python -m syndicate.core.configdoc > docs/configuration.md`.
 """
 
 

@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from syndicate.errors import ConfigError
+from syndicate.core.errors import ConfigError
 
 CONFIG_ENV = "SYNDICATE_CONFIG"
 DEFAULT_CONFIG = "config.toml"

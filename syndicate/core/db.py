@@ -1,7 +1,7 @@
 """The store: engine, table definitions and transactions.
 
 SQLite (WAL, foreign keys, busy timeout) by default; PostgreSQL through psycopg 3.
-Tables are SQLAlchemy Core; Alembic migrations in ``syndicate/migrations`` create
+Tables are SQLAlchemy Core; Alembic migrations in ``syndicate/core/migrations`` create
 them and a test checks that the migrations and these definitions agree.
 Times are stored in UTC and always come back aware.
 """
@@ -38,7 +38,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from syndicate.errors import StoreError
+from syndicate.core.errors import StoreError
 
 log = logging.getLogger(__name__)
 
@@ -513,7 +513,7 @@ def _sqlite_begin(conn: Connection) -> None:
 
 def make_engine(url: str, *, pool_size: int = 5) -> Engine:
     """Create the engine; SQLite gets WAL, foreign keys and a busy timeout."""
-    from syndicate.dburl import DatabaseUrlError, normalise, require_folder
+    from syndicate.core.dburl import DatabaseUrlError, normalise, require_folder
 
     try:
         url = normalise(url)

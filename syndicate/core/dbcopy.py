@@ -11,8 +11,8 @@ from collections.abc import Callable
 
 from sqlalchemy import Engine, func, select, text
 
-from syndicate.db import is_sqlite, metadata, upgrade
-from syndicate.errors import StoreError
+from syndicate.core.db import is_sqlite, metadata, upgrade
+from syndicate.core.errors import StoreError
 
 BATCH = 1000
 

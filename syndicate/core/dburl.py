@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from syndicate.errors import StoreError
+from syndicate.core.errors import StoreError
 
 SUPPORTED = "sqlite:///path/to/file.db or postgresql+psycopg://user@host/db"
 POSTGRES_DRIVER = "psycopg"  # psycopg 3, a dependency; SQLAlchemy's default is psycopg2

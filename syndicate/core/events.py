@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
-from syndicate.config import EVENT_TYPES
-from syndicate.db import deliveries, dialect_insert, editions, events
+from syndicate.core.config import EVENT_TYPES
+from syndicate.core.db import deliveries, dialect_insert, editions, events
 
 # Delivery states that mean an edition is still going out (paused rows too: held).
 UNFINISHED = ("queued", "sending", "deferred", "paused")

@@ -16,7 +16,7 @@ from jinja2 import (
     TemplateError as JinjaError,
 )
 
-from syndicate.errors import TemplateError
+from syndicate.core.errors import TemplateError
 
 
 def packaged_templates_dir() -> Path:

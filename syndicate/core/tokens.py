@@ -21,9 +21,9 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from syndicate.config import Settings
-from syndicate.db import meta
-from syndicate.errors import TokenError
+from syndicate.core.config import Settings
+from syndicate.core.db import meta
+from syndicate.core.errors import TokenError
 
 PURPOSES = ("confirm", "unsubscribe", "preferences", "click")
 

@@ -18,11 +18,11 @@ from urllib.parse import quote, urlsplit, urlunsplit
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from syndicate.config import Settings
-from syndicate.db import dialect_insert, link_clicks
-from syndicate.errors import TokenError
-from syndicate.messages import EditionContent
-from syndicate.tokens import MAX_TOKEN, Signer
+from syndicate.core.config import Settings
+from syndicate.core.db import dialect_insert, link_clicks
+from syndicate.core.errors import TokenError
+from syndicate.core.tokens import MAX_TOKEN, Signer
+from syndicate.delivery.messages import EditionContent
 
 PURPOSE = "click"
 # Old editions stay in mailboxes and their links should keep working; a fixed date keeps

@@ -9,10 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from syndicate.errors import ConfigError, install_hint
+from syndicate.core.errors import ConfigError, install_hint
 
 if TYPE_CHECKING:
-    from syndicate.config import DkimSettings, Settings
+    from syndicate.core.config import DkimSettings, Settings
 
 SIGNED_HEADERS = (
     b"From",

@@ -25,16 +25,16 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 
-from syndicate import subscribers
-from syndicate.clicks import counted
-from syndicate.context import App
-from syndicate.db import editions, transaction, workers
-from syndicate.errors import DeliveryError, StoreError
-from syndicate.mailers.base import Mailer, OutgoingMessage, SendResult
-from syndicate.mailers.limits import CircuitBreaker, RateLimiter
-from syndicate.messages import PreparedEdition, edition_content, prepare, recipient_for
-from syndicate.outbox import Claimed, Outcome, claim, record, release
-from syndicate.tokens import Signer, signer_for
+from syndicate.core.db import editions, transaction, workers
+from syndicate.core.errors import DeliveryError, StoreError
+from syndicate.core.tokens import Signer, signer_for
+from syndicate.delivery.clicks import counted
+from syndicate.delivery.mailers.base import Mailer, OutgoingMessage, SendResult
+from syndicate.delivery.mailers.limits import CircuitBreaker, RateLimiter
+from syndicate.delivery.messages import PreparedEdition, edition_content, prepare, recipient_for
+from syndicate.delivery.outbox import Claimed, Outcome, claim, record, release
+from syndicate.readers import subscribers
+from syndicate.service.context import App
 
 log = logging.getLogger(__name__)
 

@@ -27,10 +27,10 @@ from email.utils import format_datetime, formataddr, getaddresses, parseaddr
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from syndicate.config import Settings
+from syndicate.core.config import Settings
 
 if TYPE_CHECKING:
-    from syndicate.tokens import Signer
+    from syndicate.core.tokens import Signer
 
 # The per-recipient values an edition's HTML and text may carry. One definition:
 # syndicate.digest imports it from here.
@@ -369,7 +369,7 @@ class PreparedEdition:
         self.end = f"\r\n--{self.boundary}--\r\n".encode()
         self._dkim = None
         if settings.mail.dkim is not None:
-            from syndicate.dkim import DkimSigner
+            from syndicate.delivery.dkim import DkimSigner
 
             self._dkim = DkimSigner.from_settings(settings.mail.dkim, settings)
 

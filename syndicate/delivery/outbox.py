@@ -23,9 +23,16 @@ from sqlalchemy import String, and_, bindparam, cast, func, literal, or_, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement
 
-from syndicate import events
-from syndicate.config import DeliverySettings
-from syndicate.db import deliveries, dialect_insert, editions, is_sqlite, subscribers, subscriptions
+from syndicate.core import events
+from syndicate.core.config import DeliverySettings
+from syndicate.core.db import (
+    deliveries,
+    dialect_insert,
+    editions,
+    is_sqlite,
+    subscribers,
+    subscriptions,
+)
 
 __all__ = [
     "STATES",
@@ -145,7 +152,7 @@ def next_local_hour(now: datetime, hour: int, zone: str) -> datetime:
     """The first ``hour``:00 in ``zone`` at or after ``now`` (aware UTC); DST-safe."""
     from zoneinfo import ZoneInfo
 
-    from syndicate.schedules import next_fire_time
+    from syndicate.core.schedules import next_fire_time
 
     found = next_fire_time(f"0 {hour} * * *", ZoneInfo(zone), now)
     assert found is not None  # a daily schedule always has a next time

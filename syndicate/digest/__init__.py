@@ -5,17 +5,31 @@
     render.py    Jinja + premailer, once per edition
     check.py     the pre-send check (relative links, alt text, unsubscribe link, size)
 
-The stored HTML and text keep the per-recipient ``PLACEHOLDERS``; ``syndicate.messages``
+The stored HTML and text keep the per-recipient ``PLACEHOLDERS``; ``syndicate.delivery.messages``
 fills them in per recipient without re-rendering.
 """
 
 from __future__ import annotations
 
-from syndicate.messages import PLACEHOLDERS
+from syndicate.delivery.messages import PLACEHOLDERS
 from syndicate.digest.check import CheckResult, presend_check
-from syndicate.digest.compose import Edition, Selection, compose, find_edition, record_skipped, select_articles
+from syndicate.digest.compose import (
+    Edition,
+    Selection,
+    compose,
+    find_edition,
+    record_skipped,
+    select_articles,
+)
 from syndicate.digest.render import RenderedEdition, render_edition
-from syndicate.digest.windows import edition_date, is_expired, latest_slot, next_slot, period_key, slots_between
+from syndicate.digest.windows import (
+    edition_date,
+    is_expired,
+    latest_slot,
+    next_slot,
+    period_key,
+    slots_between,
+)
 
 __all__ = [
     "PLACEHOLDERS",

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import lxml.html
 from lxml import etree
 
-from syndicate.messages import PLACEHOLDERS
+from syndicate.delivery.messages import PLACEHOLDERS
 
 GMAIL_CLIP_BYTES = 102 * 1024
 # A filled-in signed unsubscribe/preferences URL or address is about this long.

@@ -29,16 +29,16 @@ from sqlalchemy import case, func, insert, select, text, type_coerce, update
 from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.exc import IntegrityError
 
-from syndicate import events
 from syndicate.articles import Article, ArticleFilter, by_ids, published
-from syndicate.config import DigestSettings, Settings
-from syndicate.db import UtcDateTime, edition_articles, editions, is_sqlite, transaction
-from syndicate.errors import DigestError
+from syndicate.core import events
+from syndicate.core.config import DigestSettings, Settings
+from syndicate.core.db import UtcDateTime, edition_articles, editions, is_sqlite, transaction
+from syndicate.core.errors import DigestError
 from syndicate.digest.render import render_edition
 from syndicate.digest.windows import latest_slot, parse_period, period_key
 
 if TYPE_CHECKING:
-    from syndicate.context import App
+    from syndicate.service.context import App
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import cast
 
-from syndicate.errors import SyndicateError
+from syndicate.core.errors import SyndicateError
 
 SHOWN_HEADERS = ("From", "To", "Reply-To", "Subject", "List-Unsubscribe")
 

@@ -19,15 +19,15 @@ from typing import TYPE_CHECKING, Any
 from premailer import Premailer
 
 from syndicate.articles import Article
-from syndicate.config import DigestSettings, Settings
-from syndicate.errors import DigestError
-from syndicate.messages import PLACEHOLDERS, header_value
-from syndicate.render import render, render_string
+from syndicate.core.config import DigestSettings, Settings
+from syndicate.core.errors import DigestError
+from syndicate.core.render import render, render_string
+from syndicate.delivery.messages import PLACEHOLDERS, header_value
 from syndicate.digest.check import CheckResult, presend_check
 from syndicate.digest.windows import edition_date
 
 if TYPE_CHECKING:
-    from syndicate.context import App
+    from syndicate.service.context import App
 
 _MONTHS = [
     "January",

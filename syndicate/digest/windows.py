@@ -1,7 +1,7 @@
 """When a digest's editions fall: cron slots in the digest's own time zone.
 
 A schedule is read as wall-clock times in the digest's zone (``0 8 * * MON`` is 08:00
-local every Monday, summer or winter); ``syndicate.schedules`` places each wall time
+local every Monday, summer or winter); ``syndicate.core.schedules`` places each wall time
 on the real time line once, so daylight-saving changes neither skip nor double a slot.
 The service fires on the same trigger, so a scheduled edition and a manual
 ``digest send`` agree on which period is current.
@@ -12,8 +12,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from syndicate.config import DigestSettings
-from syndicate.schedules import fire_times, latest_fire_time, next_fire_time
+from syndicate.core.config import DigestSettings
+from syndicate.core.schedules import fire_times, latest_fire_time, next_fire_time
 
 
 def latest_slot(digest: DigestSettings, tz: ZoneInfo, now: datetime) -> datetime | None:

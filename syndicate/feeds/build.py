@@ -14,30 +14,29 @@ import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.engine import Connection
 
-from syndicate import __version__, oserrors
+from syndicate import __version__
 from syndicate.articles import Article, by_ids, change_token, published
-from syndicate.context import App
-from syndicate.db import articles
-from syndicate.errors import FeedError
-from syndicate.feedfiles import FEED_FILES
-from syndicate.fileio import BatchWriter, sha256_hex, write_if_changed
-from syndicate.fileio import is_temp_name
-from syndicate.hosts.sweep import exclusive
+from syndicate.core import oserrors
+from syndicate.core.db import articles
+from syndicate.core.errors import FeedError
+from syndicate.core.fileio import BatchWriter, is_temp_name, sha256_hex, write_if_changed
 from syndicate.feeds import model
 from syndicate.feeds.archive import plan_pages
 from syndicate.feeds.atom import render_atom
+from syndicate.feeds.files import FEED_FILES
 from syndicate.feeds.generator import make_generator
 from syndicate.feeds.index import render_index, render_opml
 from syndicate.feeds.jsonfeed import render_json
 from syndicate.feeds.model import EPOCH, Entry, FeedSpec, Page, feed_spec, make_entry, tag_slug
 from syndicate.feeds.rss import render_rss
+from syndicate.publishing.hosts.sweep import exclusive
+from syndicate.service.context import App
 
 log = logging.getLogger(__name__)
 
@@ -357,12 +356,19 @@ def _build(app: App, root: Path, only: str | None, progress: Progress | None) ->
                     entries.load([p for p, _ in todo[done - 1 : done - 1 + LOAD_BATCH]])
                 for fmt, data in render_page(page, entries.of(page), formats).items():
                     relpath = f"{page.folder}/{FEED_FILES[fmt]}"
-                    _record(report, relpath, data, writer.write(root / relpath, data, page.updated.timestamp()))
+                    _record(
+                        report,
+                        relpath,
+                        data,
+                        writer.write(root / relpath, data, page.updated.timestamp()),
+                    )
                     manifest[relpath] = [page.fingerprint(fmt), len(data)]
                 if progress is not None:
                     progress(done, total)
             if only is None:
-                newest = max((p.updated for p in plan.pages if p.is_live), default=EPOCH).timestamp()
+                newest = max(
+                    (p.updated for p in plan.pages if p.is_live), default=EPOCH
+                ).timestamp()
                 for relpath, data in (
                     ("index.html", render_index(app.settings, plan.feeds, plan.tag_feeds)),
                     ("feeds.opml", render_opml(app.settings, plan.feeds + plan.tag_feeds)),

@@ -10,8 +10,8 @@ from html import escape
 
 from lxml import etree
 
-from syndicate.config import Settings
-from syndicate.feedfiles import FEED_FILES, MEDIA_TYPES
+from syndicate.core.config import Settings
+from syndicate.feeds.files import FEED_FILES, MEDIA_TYPES
 from syndicate.feeds.model import FeedSpec
 
 FORMAT_LABELS = {"rss": "RSS", "atom": "Atom", "json": "JSON Feed"}

@@ -21,11 +21,11 @@ from urllib.parse import urlsplit
 from lxml import etree
 from lxml import html as lxml_html
 
-from syndicate.config import Settings
-from syndicate.feedfiles import FEED_FILES
+from syndicate.core.config import Settings
+from syndicate.core.sanitize import XML_ILLEGAL
+from syndicate.feeds.files import FEED_FILES
 from syndicate.feeds.jsonfeed import VERSION as JSON_FEED_VERSION
 from syndicate.feeds.rss import ATOM_NS, FH_NS
-from syndicate.sanitize import XML_ILLEGAL
 
 MAX_BYTES = 5_000_000
 MAX_PROBLEMS = 100

@@ -19,11 +19,11 @@ from functools import cached_property, lru_cache
 
 import nh3
 
-from syndicate import sanitize
 from syndicate.articles import Article, ArticleFilter, valid_mime_type
-from syndicate.config import FeedSettings, Settings
-from syndicate.feedfiles import FEED_FILES
-from syndicate.sanitize import absolute_url, normalize_space, strip_control_chars, summarize
+from syndicate.core import sanitize
+from syndicate.core.config import FeedSettings, Settings
+from syndicate.core.sanitize import absolute_url, normalize_space, strip_control_chars, summarize
+from syndicate.feeds.files import FEED_FILES
 
 # Bump when the builder's output changes for the same inputs: every page is rebuilt.
 FORMAT_VERSION = "1"

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import yaml
 
-from syndicate.errors import SyndicateError
-from syndicate.importers.model import slugify
+from syndicate.core.errors import SyndicateError
+from syndicate.intake.importers.model import slugify
 
 BODY = "<!-- Write the article below, then run `syndicate import {folder}`. -->\n\n"
 

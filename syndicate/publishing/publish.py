@@ -23,18 +23,19 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from syndicate import feedfiles, websub
-from syndicate.config import HostSettings, Settings
-from syndicate.errors import PublishError, SyndicateError
-from syndicate.feedlint import lint_file
-from syndicate.fileio import sha256_hex
-from syndicate.hosts import Host, HostError, build_host
-from syndicate.hosts import manifest as store
-from syndicate.hosts import sweep as sweeping
-from syndicate.hosts.base import StagedHost, is_unpublishable, temp_name
+from syndicate.core.config import HostSettings, Settings
+from syndicate.core.errors import PublishError, SyndicateError
+from syndicate.core.fileio import sha256_hex
+from syndicate.feeds import files as feedfiles
+from syndicate.feeds.lint import lint_file
+from syndicate.publishing import websub
+from syndicate.publishing.hosts import Host, HostError, build_host
+from syndicate.publishing.hosts import manifest as store
+from syndicate.publishing.hosts import sweep as sweeping
+from syndicate.publishing.hosts.base import StagedHost, is_unpublishable, temp_name
 
 if TYPE_CHECKING:
-    from syndicate.context import App
+    from syndicate.service.context import App
 
 log = logging.getLogger(__name__)
 
@@ -145,7 +146,7 @@ def make_plan(host: HostSettings, local: dict[str, LocalFile], remote: dict[str,
 
 
 def lint(settings: Settings, feeds_dir: Path, plan: Plan) -> None:
-    """Refuse to push a feed that breaks the feed rules (``syndicate.feedlint``)."""
+    """Refuse to push a feed that breaks the feed rules (``syndicate.feeds.lint``)."""
     for item in plan.uploads:
         if not feedfiles.is_feed_file(item.path):
             continue

@@ -22,7 +22,7 @@ import requests
 from lxml import etree
 
 from syndicate import __version__
-from syndicate.httpdates import parse_retry_after
+from syndicate.core.httpdates import parse_retry_after
 
 log = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
-from syndicate.db import dialect_insert, feed_audience, feed_readers, meta, transaction
+from syndicate.core.db import dialect_insert, feed_audience, feed_readers, meta, transaction
 
 FLUSH_EVERY = timedelta(seconds=60)
 MAX_PENDING = 50_000  # readers (and, apart, aggregator reports) held before an early write

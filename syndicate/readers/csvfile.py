@@ -21,9 +21,9 @@ from typing import TextIO
 
 from sqlalchemy.engine import Connection
 
-from syndicate.errors import SyndicateError
-from syndicate.subscriber_presets import ACTIVE, detect, tool_names
-from syndicate.subscribers import add, add_inactive, clean_name, list_subscribers, normalise
+from syndicate.core.errors import SyndicateError
+from syndicate.readers.presets import ACTIVE, detect, tool_names
+from syndicate.readers.subscribers import add, add_inactive, clean_name, list_subscribers, normalise
 
 CSV_COLUMNS = ("email", "name", "status", "digests", "timezone", "created_at", "confirmed_at")
 MAX_ZIP_BYTES = 256 * 1024 * 1024  # uncompressed; a list is text, this is generous

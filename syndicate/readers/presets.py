@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from syndicate.errors import SyndicateError
+from syndicate.core.errors import SyndicateError
 
 ACTIVE, PENDING = "active", "pending"
 UNSUBSCRIBED, BOUNCED, COMPLAINED = "unsubscribed", "bounced", "complained"

@@ -22,9 +22,9 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from syndicate import events
-from syndicate.db import deliveries, subscribers, subscriptions
-from syndicate.errors import BadInput, SyndicateError
+from syndicate.core import events
+from syndicate.core.db import deliveries, subscribers, subscriptions
+from syndicate.core.errors import BadInput, SyndicateError
 
 log = logging.getLogger(__name__)
 

@@ -18,10 +18,10 @@ from typing import Any
 
 from jinja2 import TemplateError as JinjaError
 
-from syndicate.config import Settings
-from syndicate.context import App
-from syndicate.errors import SyndicateError
-from syndicate.render import environment
+from syndicate.core.config import Settings
+from syndicate.core.errors import SyndicateError
+from syndicate.core.render import environment
+from syndicate.service.context import App
 
 EXAMPLE_DOMAINS = ("example.org", "example.com", "example.net")
 
@@ -101,7 +101,7 @@ def _templates(settings: Settings) -> str:
 
 
 def _mailer(settings: Settings) -> str:
-    from syndicate.mailers import build_mailer
+    from syndicate.delivery.mailers import build_mailer
 
     build_mailer(settings).close()
     mail = settings.mail
@@ -113,7 +113,7 @@ def _mailer(settings: Settings) -> str:
 
 
 def _dkim(settings: Settings) -> str:
-    from syndicate.dkim import DkimSigner
+    from syndicate.delivery.dkim import DkimSigner
 
     dkim = settings.mail.dkim
     assert dkim is not None
@@ -122,7 +122,7 @@ def _dkim(settings: Settings) -> str:
 
 
 def _host(settings: Settings, index: int) -> str:
-    from syndicate.hosts import build_host
+    from syndicate.publishing.hosts import build_host
 
     host = settings.hosts[index]
     problems = []
@@ -160,7 +160,7 @@ def _source(settings: Settings, index: int) -> str:
 
 def _webhook(settings: Settings, index: int) -> str:
     """The receiver's signing secret is set and usable (no request is made here)."""
-    from syndicate.hooks.send import signer
+    from syndicate.delivery.hooks.send import signer
 
     hook = settings.webhooks[index]
     signer(hook, index)
@@ -176,7 +176,7 @@ def _with_feeds_dir(settings: Settings, folder: Path) -> Settings:
 
 def _lint(root: Path, settings: Settings) -> tuple[int, list[str]]:
     """Lint the feed files under ``root``: (files, problems naming each file)."""
-    from syndicate.feedlint import lint_tree
+    from syndicate.feeds.lint import lint_tree
 
     reports = lint_tree(_with_feeds_dir(settings, root))
     problems = [f"{root / relpath}: {p}" for relpath, found in reports.items() for p in found]
@@ -311,7 +311,7 @@ def run_checks(settings: Settings, *, source: str, app: App | None = None) -> li
 
 
 def _open_store(app: App) -> str:
-    from syndicate.db import current_revision, redact
+    from syndicate.core.db import current_revision, redact
 
     engine = app.engine
     return f"{redact(app.settings.database_url)} at revision {current_revision(engine)}"

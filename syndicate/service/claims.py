@@ -21,9 +21,9 @@ from sqlalchemy import Row, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.sql import ColumnElement
 
-from syndicate.context import App
-from syndicate.db import dialect_insert, job_runs
-from syndicate.leader import holder_id
+from syndicate.core.db import dialect_insert, job_runs
+from syndicate.service.context import App
+from syndicate.service.leader import holder_id
 
 log = logging.getLogger(__name__)
 

@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 
-from syndicate.clock import Clock, SystemClock
-from syndicate.config import Settings
-from syndicate.db import open_store
+from syndicate.core.clock import Clock, SystemClock
+from syndicate.core.config import Settings
+from syndicate.core.db import open_store
 
 if TYPE_CHECKING:
-    from syndicate.mailers.base import Mailer
+    from syndicate.delivery.mailers.base import Mailer
 
 
 @dataclass
@@ -37,7 +37,7 @@ class App:
 
     def mailer(self) -> Mailer:
         """A new mailer for the configured provider (each worker owns its own)."""
-        from syndicate.mailers import build_mailer
+        from syndicate.delivery.mailers import build_mailer
 
         return build_mailer(self.settings)
 

@@ -22,14 +22,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, select
 from sqlalchemy.engine import Connection
 
-from syndicate import claims
-from syndicate.audience import prune as prune_audience
-from syndicate.config import Settings
-from syndicate.context import App
-from syndicate.db import editions, job_runs, webhook_events, workers
-from syndicate.errors import SyndicateError
-from syndicate.hooks import queue as hooks_queue
-from syndicate.schedules import latest_fire_time, slot_key, slot_time
+from syndicate.core.config import Settings
+from syndicate.core.db import editions, job_runs, webhook_events, workers
+from syndicate.core.errors import SyndicateError
+from syndicate.core.schedules import latest_fire_time, slot_key, slot_time
+from syndicate.delivery.hooks import queue as hooks_queue
+from syndicate.readers.audience import prune as prune_audience
+from syndicate.service import claims
+from syndicate.service.context import App
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +132,7 @@ def build_feeds(app: App) -> Any:
 def publish_feeds(app: App) -> Any:
     if not app.settings.hosts:
         return None
-    from syndicate.publish import publish
+    from syndicate.publishing.publish import publish
 
     return publish(app)
 
@@ -183,8 +183,8 @@ def send_digest(app: App, name: str, *, slot: datetime | None = None) -> DigestR
 def queue_edition(app: App, conn: Connection, edition: Any) -> int:
     """Queue a composed edition for every current subscriber (idempotent) and hold
     the new rows for ``send_at_local``; returns the rows added."""
-    from syndicate.messages import message_domain
-    from syndicate.outbox import enqueue, hold_until_local_hour
+    from syndicate.delivery.messages import message_domain
+    from syndicate.delivery.outbox import enqueue, hold_until_local_hour
 
     now = app.clock.now()  # one instant: the hold finds the rows enqueue added by it
     queued = enqueue(
@@ -256,7 +256,7 @@ def catch_up(app: App) -> list[JobOutcome]:
 
 
 def deliver(app: App) -> Any:
-    from syndicate.delivery import drain
+    from syndicate.delivery.drain import drain
 
     return drain(app, once=True)
 
@@ -365,7 +365,7 @@ def _not_resumable(job: str, slot: str) -> Any:
 
 def pull_source(app: App, name: str) -> JobOutcome:
     """Pull one ``[[sources]]`` entry; its articles trigger the feed build like an import."""
-    from syndicate.sources import pull_source as pull
+    from syndicate.intake.sources import pull_source as pull
 
     result = pull(app, name)
     status = "skipped" if result.skipped else ("ok" if result.ok else "failed")
@@ -393,7 +393,7 @@ def rebuild_if_articles_changed(app: App) -> JobOutcome | None:
     """Build and publish right after an import changed something (any process's import)."""
     from sqlalchemy import func
 
-    from syndicate.db import articles
+    from syndicate.core.db import articles
 
     with app.engine.connect() as conn:
         newest = conn.execute(select(func.max(articles.c.imported_at))).scalar()

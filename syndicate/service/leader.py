@@ -19,8 +19,8 @@ from sqlalchemy import Engine, select, text, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from syndicate.clock import Clock
-from syndicate.db import is_sqlite, leases
+from syndicate.core.clock import Clock
+from syndicate.core.db import is_sqlite, leases
 
 log = logging.getLogger(__name__)
 

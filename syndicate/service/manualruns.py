@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from syndicate import claims
-from syndicate.context import App
-from syndicate.errors import SyndicateError
-from syndicate.jobs import counts_of, now_slot
+from syndicate.core.errors import SyndicateError
+from syndicate.service import claims
+from syndicate.service.context import App
+from syndicate.service.jobs import counts_of, now_slot
 
 T = TypeVar("T")
 

@@ -21,13 +21,13 @@ from typing import Any
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from syndicate import jobs
-from syndicate.config import Settings, load_settings
-from syndicate.context import App
-from syndicate.errors import ConfigError, SyndicateError
-from syndicate.leader import LeaderLock, leader_lock
-from syndicate.schedules import cron_trigger, latest_fire_time
-from syndicate.sources.watch import watch_folders
+from syndicate.core.config import Settings, load_settings
+from syndicate.core.errors import ConfigError, SyndicateError
+from syndicate.core.schedules import cron_trigger, latest_fire_time
+from syndicate.intake.sources.watch import watch_folders
+from syndicate.service import jobs
+from syndicate.service.context import App
+from syndicate.service.leader import LeaderLock, leader_lock
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +129,7 @@ class Service:
     # -- delivery and web ----------------------------------------------------------
 
     def _deliver(self) -> None:
-        from syndicate.delivery import drain
+        from syndicate.delivery.drain import drain
 
         while not self.stop.is_set():
             try:
@@ -143,7 +143,7 @@ class Service:
 
     def _webhooks(self) -> None:
         """Outbound webhooks, beside the mail drain (``hooks/drain.py``)."""
-        from syndicate.hooks import drain as webhook_drain
+        from syndicate.delivery.hooks import drain as webhook_drain
 
         webhook_drain.run(self.app, self.stop)
 

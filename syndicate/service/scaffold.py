@@ -19,10 +19,10 @@ from email.utils import parseaddr
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from syndicate.config import parse_settings
-from syndicate.errors import ConfigError
-from syndicate.fileio import write_atomic
-from syndicate.render import packaged_templates_dir
+from syndicate.core.config import parse_settings
+from syndicate.core.errors import ConfigError
+from syndicate.core.fileio import write_atomic
+from syndicate.core.render import packaged_templates_dir
 
 STARTER_LOOKBACK = "7d"
 

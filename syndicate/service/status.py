@@ -9,13 +9,13 @@ from typing import Any
 
 from sqlalchemy import select
 
-from syndicate import claims
-from syndicate.context import App
-from syndicate.db import job_runs, leases, pushes, workers
-from syndicate.jobs import scheduled_jobs
-from syndicate.outbox import status as edition_status
-from syndicate.schedules import next_fire_time
-from syndicate.sources.report import source_rows
+from syndicate.core.db import job_runs, leases, pushes, workers
+from syndicate.core.schedules import next_fire_time
+from syndicate.delivery.outbox import status as edition_status
+from syndicate.intake.sources.report import source_rows
+from syndicate.service import claims
+from syndicate.service.context import App
+from syndicate.service.jobs import scheduled_jobs
 
 RECENT_EDITIONS = 5
 DELIVER_JOB = "deliver"

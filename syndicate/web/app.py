@@ -15,8 +15,8 @@ from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from syndicate.context import App
-from syndicate.errors import BadInput, SyndicateError
+from syndicate.core.errors import BadInput, SyndicateError
+from syndicate.service.context import App
 from syndicate.web import admin, api, archive, feedserve, metrics, pages, redirects, webhooks
 from syndicate.web.context import Web, web
 from syndicate.web.hosts import TrustedHost, path_only

@@ -16,12 +16,12 @@ from datetime import UTC, datetime
 from flask import Response, abort, request
 from sqlalchemy import select
 
-from syndicate.config import DigestSettings
-from syndicate.db import editions
+from syndicate.core.config import DigestSettings
+from syndicate.core.db import editions
+from syndicate.core.errors import ConfigError
+from syndicate.delivery.messages import public_html as generic_html
 from syndicate.digest.render import view_url
 from syndicate.digest.windows import edition_date
-from syndicate.errors import ConfigError
-from syndicate.messages import public_html as generic_html
 from syndicate.web.context import Web
 from syndicate.web.security import EDITION_CSP
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from syndicate.context import App
-from syndicate.mailers.base import OutgoingMessage
-from syndicate.messages import EditionContent, prepare, recipient_for
-from syndicate.render import render
-from syndicate.subscribers import Subscriber
-from syndicate.tokens import Signer
+from syndicate.core.render import render
+from syndicate.core.tokens import Signer
+from syndicate.delivery.mailers.base import OutgoingMessage
+from syndicate.delivery.messages import EditionContent, prepare, recipient_for
+from syndicate.readers.subscribers import Subscriber
+from syndicate.service.context import App
 
 log = logging.getLogger(__name__)
 

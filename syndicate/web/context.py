@@ -8,10 +8,10 @@ from typing import Any
 
 from flask import Response, current_app, request, url_for
 
-from syndicate.context import App
-from syndicate.errors import TokenError
-from syndicate.render import render
-from syndicate.tokens import Signer
+from syndicate.core.errors import TokenError
+from syndicate.core.render import render
+from syndicate.core.tokens import Signer
+from syndicate.service.context import App
 from syndicate.web.security import RateLimiter
 from syndicate.web.sns import CertificateCache
 
@@ -26,7 +26,7 @@ class Web:
 
     @classmethod
     def build(cls, app: App) -> Web:
-        from syndicate.tokens import signer_for
+        from syndicate.core.tokens import signer_for
 
         return cls(
             app=app,

@@ -24,12 +24,12 @@ from flask import Response, abort, current_app, request
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.http import http_date, parse_date, parse_etags
 
-from syndicate.audience import Recorder
-from syndicate.config import Settings
-from syndicate.errors import StoreError
-from syndicate.feedfiles import cache_control, is_archive, is_live_feed, media_type
-from syndicate.fileio import sha256_hex
-from syndicate.websub import advertised
+from syndicate.core.config import Settings
+from syndicate.core.errors import StoreError
+from syndicate.core.fileio import sha256_hex
+from syndicate.feeds.files import cache_control, is_archive, is_live_feed, media_type
+from syndicate.publishing.websub import advertised
+from syndicate.readers.audience import Recorder
 from syndicate.web.context import Web, client_ip
 
 _COMPRESSIBLE = (

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
-from syndicate.config import Settings
+from syndicate.core.config import Settings
 
 _DEFAULT_PORTS = {"http": "80", "https": "443"}
 

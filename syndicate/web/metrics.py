@@ -15,10 +15,10 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from syndicate.context import App
-from syndicate.db import deliveries, job_runs, pushes
-from syndicate.outbox import STATES
-from syndicate.subscribers import counts_by_status
+from syndicate.core.db import deliveries, job_runs, pushes
+from syndicate.delivery.outbox import STATES
+from syndicate.readers.subscribers import counts_by_status
+from syndicate.service.context import App
 from syndicate.web.context import Web
 
 WAITING = ("queued", "sending", "deferred")

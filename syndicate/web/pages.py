@@ -14,9 +14,9 @@ from zoneinfo import available_timezones
 
 from flask import Response, abort, request, url_for
 
-from syndicate import subscribers as subs
-from syndicate.db import transaction
-from syndicate.errors import SyndicateError, TokenError
+from syndicate.core.db import transaction
+from syndicate.core.errors import SyndicateError, TokenError
+from syndicate.readers import subscribers as subs
 from syndicate.web.confirmation import send_confirmation
 from syndicate.web.context import Web, client_ip
 from syndicate.web.security import csrf_ok, csrf_token, same_origin
@@ -272,7 +272,7 @@ def asset(web: Web, name: str) -> Response:
     """The pages' stylesheet, from the operator's templates/web/ or the packaged one."""
     from jinja2 import TemplateNotFound
 
-    from syndicate.render import environment
+    from syndicate.core.render import environment
 
     if name not in ASSETS:
         abort(404)

@@ -12,9 +12,9 @@ import logging
 from flask import Response, redirect, request
 from sqlalchemy.exc import IntegrityError
 
-from syndicate import clicks
-from syndicate.db import transaction
-from syndicate.errors import TokenError
+from syndicate.core.db import transaction
+from syndicate.core.errors import TokenError
+from syndicate.delivery import clicks
 from syndicate.web.context import Web
 
 log = logging.getLogger(__name__)

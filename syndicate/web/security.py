@@ -17,9 +17,9 @@ from urllib.parse import urlsplit
 
 from flask import Request, Response
 
-from syndicate.clock import Clock
-from syndicate.config import Settings
-from syndicate.tokens import Signer, same_secret
+from syndicate.core.clock import Clock
+from syndicate.core.config import Settings
+from syndicate.core.tokens import Signer, same_secret
 from syndicate.web.hosts import is_trusted
 
 # Our own pages: no script at all, styles only from our stylesheet.

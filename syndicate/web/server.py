@@ -15,7 +15,7 @@ from waitress import create_server
 from waitress.channel import HTTPChannel
 from waitress.server import BaseWSGIServer
 
-from syndicate.config import WebSettings
+from syndicate.core.config import WebSettings
 
 THREADS = 8
 MAX_HEADER_BYTES = 64 * 1024

@@ -30,7 +30,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from urllib3.util import Url, parse_url
 
-from syndicate.clock import Clock
+from syndicate.core.clock import Clock
 from syndicate.web.security import RateLimiter
 
 _SIGNED_KEYS = {

@@ -24,11 +24,11 @@ from typing import Any, Literal
 from flask import Request, Response, abort, jsonify, request
 from sqlalchemy.engine import Connection
 
-from syndicate import subscribers as subs
-from syndicate.config import secret
-from syndicate.db import dialect_insert, transaction, webhook_events
-from syndicate.sanitize import strip_control_chars
-from syndicate.tokens import same_secret, utf8
+from syndicate.core.config import secret
+from syndicate.core.db import dialect_insert, transaction, webhook_events
+from syndicate.core.sanitize import strip_control_chars
+from syndicate.core.tokens import same_secret, utf8
+from syndicate.readers import subscribers as subs
 from syndicate.web.context import Web
 from syndicate.web.sns import SnsRejected, confirm_subscription, verify
 

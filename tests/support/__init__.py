@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from alembic.script import ScriptDirectory
 
-from syndicate.db import alembic_config
+from syndicate.core.db import alembic_config
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
@@ -99,5 +99,5 @@ def check_golden(name: str, actual: bytes | str) -> None:
 
 
 def head_revision() -> str:
-    """The newest migration in syndicate/migrations (the revision ``db upgrade`` reaches)."""
+    """The newest migration in syndicate/core/migrations (the revision ``db upgrade`` reaches)."""
     return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head() or "base"

@@ -10,12 +10,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from syndicate import subscribers as subs
-from syndicate.console import operators as ops
-from syndicate.console import sessions
-from syndicate.context import App
-from syndicate.db import transaction
-
+from syndicate.core.db import transaction
+from syndicate.readers import subscribers as subs
+from syndicate.service.context import App
+from syndicate.web.console import operators as ops
+from syndicate.web.console import sessions
 from tests.support import EXAMPLES
 
 BASE = "https://news.example.org"
@@ -93,9 +92,9 @@ def browser(flask: Flask, app: App | None = None, operator: ops.Operator | None 
 
 def seed(app: App) -> dict[str, int]:
     """Articles, two subscribers, one edition sent to them: ids for the route walk."""
-    from syndicate.delivery import drain
-    from syndicate.importers.pipeline import import_paths
-    from syndicate.jobs import send_digest
+    from syndicate.delivery.drain import drain
+    from syndicate.intake.importers.pipeline import import_paths
+    from syndicate.service.jobs import send_digest
 
     assert not import_paths(app, [EXAMPLES]).failed
     with transaction(app.engine) as conn:
@@ -107,7 +106,7 @@ def seed(app: App) -> dict[str, int]:
     assert drain(app, once=True).sent == 2
     from sqlalchemy import select
 
-    from syndicate.db import articles, editions
+    from syndicate.core.db import articles, editions
 
     with app.engine.connect() as conn:
         edition_id = conn.execute(select(editions.c.id)).scalar_one()

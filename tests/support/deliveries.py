@@ -12,13 +12,12 @@ from pathlib import Path
 
 from sqlalchemy import Engine, func, insert, select
 
-from syndicate.config import Settings
-from syndicate.db import editions, subscribers, subscriptions
-from syndicate.mailers.base import OutgoingMessage
-from syndicate.messages import EditionContent, prepare, recipient_for
-from syndicate.outbox import enqueue
-from syndicate.tokens import Signer
-
+from syndicate.core.config import Settings
+from syndicate.core.db import editions, subscribers, subscriptions
+from syndicate.core.tokens import Signer
+from syndicate.delivery.mailers.base import OutgoingMessage
+from syndicate.delivery.messages import EditionContent, prepare, recipient_for
+from syndicate.delivery.outbox import enqueue
 from tests.support import T0
 
 EDITION_HTML = (

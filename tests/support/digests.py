@@ -10,8 +10,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import insert
 
-from syndicate.context import App
-from syndicate.db import article_tags, articles, transaction
+from syndicate.core.db import article_tags, articles, transaction
+from syndicate.service.context import App
 
 # Weekly on Monday 08:00 Kyiv; T0 (tests/support.py) is Monday 2026-03-02 09:00 UTC,
 # so the slot at or before T0 is 2026-03-02 06:00 UTC (08:00 EET).

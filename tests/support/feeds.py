@@ -12,9 +12,9 @@ import feedparser
 from sqlalchemy import delete, insert
 
 from syndicate.articles import mark_changed
-from syndicate.context import App
-from syndicate.db import article_tags, articles
-from syndicate.feedfiles import FEED_FILES
+from syndicate.core.db import article_tags, articles
+from syndicate.feeds.files import FEED_FILES
+from syndicate.service.context import App
 
 START = datetime(2026, 1, 5, 8, 30, tzinfo=UTC)
 

@@ -14,14 +14,23 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from syndicate.clock import FixedClock
-from syndicate.config import load_settings
-from syndicate.context import App
-from syndicate.db import host_files
-from syndicate.publish import PushReport, publish
-
+from syndicate.core.clock import FixedClock
+from syndicate.core.config import load_settings
+from syndicate.core.db import host_files
+from syndicate.publishing.publish import PushReport, publish
+from syndicate.service.context import App
 from tests.support import T0, write_config
-from tests.test_hosts_servers import DavServer, FtpServer, SshServer, ftp_server, moto_server, s3_client, self_signed_cert, sshd_server, webdav_server
+from tests.support.host_servers import (
+    DavServer,
+    FtpServer,
+    SshServer,
+    ftp_server,
+    moto_server,
+    s3_client,
+    self_signed_cert,
+    sshd_server,
+    webdav_server,
+)
 
 FEEDS_URL = "https://news.example.org/feeds/"
 

@@ -10,10 +10,9 @@ from pytest_httpserver import HTTPServer
 
 from syndicate import articles
 from syndicate.articles import Article
-from syndicate.clock import FixedClock
-from syndicate.config import load_settings
-from syndicate.context import App
-
+from syndicate.core.clock import FixedClock
+from syndicate.core.config import load_settings
+from syndicate.service.context import App
 from tests.support import T0, write_config
 
 FEEDS = Path(__file__).resolve().parent / "feeds"

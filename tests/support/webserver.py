@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from tests.processes import SyndicateProcess
 from tests.support import write_config
+from tests.support.processes import SyndicateProcess
 
 SECRET = "a-signing-secret-for-the-test-server-0123456789"
 

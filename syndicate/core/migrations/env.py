@@ -3,7 +3,7 @@
 from alembic import context
 from sqlalchemy import create_engine
 
-from syndicate.db import metadata
+from syndicate.core.db import metadata
 
 config = context.config
 connection = config.attributes.get("connection")

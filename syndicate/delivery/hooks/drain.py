@@ -11,11 +11,11 @@ import logging
 import threading
 from collections import Counter
 
-from syndicate.context import App
-from syndicate.db import transaction
-from syndicate.errors import ConfigError
-from syndicate.sources.fetch import user_agent
-from syndicate.hooks import queue, send
+from syndicate.core.db import transaction
+from syndicate.core.errors import ConfigError
+from syndicate.delivery.hooks import queue, send
+from syndicate.intake.sources.fetch import user_agent
+from syndicate.service.context import App
 
 log = logging.getLogger(__name__)
 IDLE_SECONDS = 5.0

@@ -18,8 +18,15 @@ from typing import Any
 from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.engine import Connection
 
-from syndicate.config import WebhookSettings
-from syndicate.db import dialect_insert, events, is_sqlite, webhook_attempts, webhook_deliveries, webhook_endpoints
+from syndicate.core.config import WebhookSettings
+from syndicate.core.db import (
+    dialect_insert,
+    events,
+    is_sqlite,
+    webhook_attempts,
+    webhook_deliveries,
+    webhook_endpoints,
+)
 
 # Seconds to wait after the 1st, 2nd, ... failed attempt: exponential, ~23.7 hours in all.
 SCHEDULE = (5, 30, 120, 600, 1800, 3600, 7200, 14400, 28800, 28800)

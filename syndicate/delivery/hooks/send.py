@@ -16,9 +16,9 @@ from typing import Any
 
 from standardwebhooks import Webhook
 
-from syndicate.config import WebhookSettings, secret
-from syndicate.errors import ConfigError, SourceError
-from syndicate.sources.fetch import Client, Policy, retry_after_seconds
+from syndicate.core.config import WebhookSettings, secret
+from syndicate.core.errors import ConfigError, SourceError
+from syndicate.intake.sources.fetch import Client, Policy, retry_after_seconds
 
 MAX_ANSWER = 64 * 1024
 

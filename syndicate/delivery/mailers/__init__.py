@@ -7,8 +7,8 @@ come from the environment variables the config names and are never logged.
 
 from __future__ import annotations
 
-from syndicate.config import Settings, secret
-from syndicate.mailers.base import Mailer, OutgoingMessage, SendResult
+from syndicate.core.config import Settings, secret
+from syndicate.delivery.mailers.base import Mailer, OutgoingMessage, SendResult
 
 __all__ = ["Mailer", "OutgoingMessage", "SendResult", "build_mailer"]
 
@@ -18,31 +18,31 @@ def build_mailer(settings: Settings) -> Mailer:
     mail = settings.mail
     provider = mail.provider
     if provider == "maildir":
-        from syndicate.mailers.maildir import MaildirMailer
+        from syndicate.delivery.mailers.maildir import MaildirMailer
 
         return MaildirMailer(settings.resolve(mail.maildir))
     if provider == "smtp":
-        from syndicate.mailers.smtp import SmtpMailer
+        from syndicate.delivery.mailers.smtp import SmtpMailer
 
         password = secret(mail.smtp.password_env, key="mail.smtp.password_env")
         return SmtpMailer(mail.smtp, password=password)
     if provider == "mailgun":
-        from syndicate.mailers.mailgun import MailgunMailer
+        from syndicate.delivery.mailers.mailgun import MailgunMailer
 
         assert mail.mailgun is not None  # checked by the config
         key = secret(mail.mailgun.api_key_env, key="mail.mailgun.api_key_env")
         return MailgunMailer(mail.mailgun, api_key=key or "", timeout=mail.mailgun.timeout)
     if provider == "sendgrid":
-        from syndicate.mailers.sendgrid import SendgridMailer
+        from syndicate.delivery.mailers.sendgrid import SendgridMailer
 
         key = secret(mail.sendgrid.api_key_env, key="mail.sendgrid.api_key_env")
         return SendgridMailer(mail.sendgrid, api_key=key or "", timeout=mail.sendgrid.timeout)
     if provider == "postmark":
-        from syndicate.mailers.postmark import PostmarkMailer
+        from syndicate.delivery.mailers.postmark import PostmarkMailer
 
         token = secret(mail.postmark.server_token_env, key="mail.postmark.server_token_env")
         return PostmarkMailer(mail.postmark, token=token or "", timeout=mail.postmark.timeout)
-    from syndicate.mailers.ses import SesMailer
+    from syndicate.delivery.mailers.ses import SesMailer
 
     ses = mail.ses
     return SesMailer(

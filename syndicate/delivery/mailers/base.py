@@ -11,10 +11,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Protocol
 
-from syndicate.mailers.bounces import Bounce
+from syndicate.delivery.mailers.bounces import Bounce
 
 if TYPE_CHECKING:
-    from syndicate.messages import PreparedEdition, Recipient
+    from syndicate.delivery.messages import PreparedEdition, Recipient
 
 Outcome = Literal["sent", "temporary", "permanent", "uncertain"]
 

@@ -28,8 +28,8 @@ from typing import Any, TypeVar
 
 import requests
 
-from syndicate.httpdates import parse_retry_after
-from syndicate.mailers.base import SendResult
+from syndicate.core.httpdates import parse_retry_after
+from syndicate.delivery.mailers.base import SendResult
 
 log = logging.getLogger(__name__)
 

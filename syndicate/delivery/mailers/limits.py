@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 
-from syndicate.mailers.base import SendResult
+from syndicate.delivery.mailers.base import SendResult
 
 log = logging.getLogger(__name__)
 

@@ -15,9 +15,9 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from syndicate import oserrors
-from syndicate.errors import ConfigError
-from syndicate.mailers.base import OutgoingMessage, SendResult
+from syndicate.core import oserrors
+from syndicate.core.errors import ConfigError
+from syndicate.delivery.mailers.base import OutgoingMessage, SendResult
 
 TMP_STALE_SECONDS = 3600
 

@@ -12,9 +12,9 @@ import json
 from collections.abc import Sequence
 from email.utils import formataddr
 
-from syndicate.config import MailgunSettings
-from syndicate.mailers.base import OutgoingMessage, SendResult
-from syndicate.mailers.http import ApiClient, isolate_rejections
+from syndicate.core.config import MailgunSettings
+from syndicate.delivery.mailers.base import OutgoingMessage, SendResult
+from syndicate.delivery.mailers.http import ApiClient, isolate_rejections
 
 ENDPOINTS = {"us": "https://api.mailgun.net", "eu": "https://api.eu.mailgun.net"}
 MAX_RECIPIENTS = 1000

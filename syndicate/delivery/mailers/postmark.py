@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from email.utils import formataddr
 from typing import Any
 
-from syndicate.config import PostmarkSettings
-from syndicate.mailers.base import OutgoingMessage, SendResult
-from syndicate.mailers.http import ApiClient
+from syndicate.core.config import PostmarkSettings
+from syndicate.delivery.mailers.base import OutgoingMessage, SendResult
+from syndicate.delivery.mailers.http import ApiClient
 
 MAX_MESSAGES = 500
 MAX_BYTES = 45 * 1024 * 1024  # under Postmark's 50 MB, leaving room for JSON overhead

@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from email.utils import parseaddr
 from typing import Any
 
-from syndicate.config import SendgridSettings
-from syndicate.mailers.base import OutgoingMessage, SendResult
-from syndicate.mailers.http import ApiClient, isolate_rejections
+from syndicate.core.config import SendgridSettings
+from syndicate.delivery.mailers.base import OutgoingMessage, SendResult
+from syndicate.delivery.mailers.http import ApiClient, isolate_rejections
 
 MAX_PERSONALIZATIONS = 1000
 

@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from email.utils import parseaddr
 from typing import Any
 
-from syndicate.config import SesSettings
-from syndicate.errors import ConfigError, install_hint
-from syndicate.mailers.base import OutgoingMessage, SendResult
+from syndicate.core.config import SesSettings
+from syndicate.core.errors import ConfigError, install_hint
+from syndicate.delivery.mailers.base import OutgoingMessage, SendResult
 
 MAX_BATCH = 50
 TEMPORARY_CODES = {

@@ -20,9 +20,9 @@ from collections.abc import Callable, Sequence
 from email.utils import parseaddr
 from functools import lru_cache
 
-from syndicate.config import SmtpSettings
-from syndicate.mailers.base import OutgoingMessage, SendResult
-from syndicate.mailers.bounces import smtp_bounce
+from syndicate.core.config import SmtpSettings
+from syndicate.delivery.mailers.base import OutgoingMessage, SendResult
+from syndicate.delivery.mailers.bounces import smtp_bounce
 
 log = logging.getLogger(__name__)
 

@@ -17,11 +17,11 @@ pipeline    import_paths: one transaction per file, a report per file
 
 from __future__ import annotations
 
-from syndicate.importers.model import ParsedArticle, slugify
-from syndicate.importers.pipeline import format_name, import_paths, parse_file
-from syndicate.importers.reading import EXTENSIONS, MAX_FILE_BYTES
-from syndicate.importers.report import STATUSES, FileOutcome, ImportReport
-from syndicate.importers.walk import collect_files
+from syndicate.intake.importers.model import ParsedArticle, slugify
+from syndicate.intake.importers.pipeline import format_name, import_paths, parse_file
+from syndicate.intake.importers.reading import EXTENSIONS, MAX_FILE_BYTES
+from syndicate.intake.importers.report import STATUSES, FileOutcome, ImportReport
+from syndicate.intake.importers.walk import collect_files
 
 __all__ = [
     "EXTENSIONS",

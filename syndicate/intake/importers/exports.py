@@ -18,8 +18,8 @@ from zoneinfo import ZoneInfo
 from lxml import etree
 from lxml import html as lxml_html
 
-from syndicate.sanitize import html_to_text, summarize
-from syndicate.importers.model import ParsedArticle
+from syndicate.core.sanitize import html_to_text, summarize
+from syndicate.intake.importers.model import ParsedArticle
 
 UNTITLED_WORDS = 60  # characters of the body an untitled entry is named by
 

@@ -21,9 +21,9 @@ import trafilatura
 from lxml import etree
 from trafilatura.settings import use_config
 
-from syndicate.sanitize import normalize_space
-from syndicate.importers.metadata import heading_text
-from syndicate.importers.prepare import HEADINGS, text_length
+from syndicate.core.sanitize import normalize_space
+from syndicate.intake.importers.metadata import heading_text
+from syndicate.intake.importers.prepare import HEADINGS, text_length
 
 CHROME_TAGS = (
     "nav", "header", "footer", "aside", "script", "style", "form", "noscript",

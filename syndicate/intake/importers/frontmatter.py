@@ -21,10 +21,10 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from syndicate.errors import ImportFailure
-from syndicate.sanitize import normalize_space, strip_control_chars
-from syndicate.importers.dates import parse_date
-from syndicate.importers.model import ParsedArticle, normalise_tags, normalise_uid, slugify
+from syndicate.core.errors import ImportFailure
+from syndicate.core.sanitize import normalize_space, strip_control_chars
+from syndicate.intake.importers.dates import parse_date
+from syndicate.intake.importers.model import ParsedArticle, normalise_tags, normalise_uid, slugify
 
 # libyaml's safe loader when PyYAML was built with it (the same documents, about ten
 # times faster); the pure-Python one otherwise.

@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from syndicate.errors import ImportFailure
-from syndicate.importers.dates import parse_date
-from syndicate.importers.exports import ExportItem, Reader, head
-from syndicate.importers.model import ParsedArticle, normalise_tags, slugify
+from syndicate.core.errors import ImportFailure
+from syndicate.intake.importers.dates import parse_date
+from syndicate.intake.importers.exports import ExportItem, Reader, head
+from syndicate.intake.importers.model import ParsedArticle, normalise_tags, slugify
 
 MAX_EXPORT_BYTES = 512 * 1024 * 1024
 _SNIFF = re.compile(r'^\s*\{\s*"(?:db|meta)"\s*:')

@@ -18,12 +18,25 @@ from zoneinfo import ZoneInfo
 import lxml.html
 from lxml import etree
 
-from syndicate.errors import ImportFailure
-from syndicate.importers.dates import parse_date
-from syndicate.importers.extract import add_lead_image, drop_title_heading, extract_article, first_heading, largest_container
-from syndicate.importers.metadata import PageMetadata, is_relative, is_web_url, join_url, page_base, read_metadata
-from syndicate.importers.model import ParsedArticle, normalise_tags
-from syndicate.importers.prepare import drop_hidden, has_relative_urls, prepare
+from syndicate.core.errors import ImportFailure
+from syndicate.intake.importers.dates import parse_date
+from syndicate.intake.importers.extract import (
+    add_lead_image,
+    drop_title_heading,
+    extract_article,
+    first_heading,
+    largest_container,
+)
+from syndicate.intake.importers.metadata import (
+    PageMetadata,
+    is_relative,
+    is_web_url,
+    join_url,
+    page_base,
+    read_metadata,
+)
+from syndicate.intake.importers.model import ParsedArticle, normalise_tags
+from syndicate.intake.importers.prepare import drop_hidden, has_relative_urls, prepare
 
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
 UTC_ZONE = ZoneInfo("UTC")

@@ -10,10 +10,10 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from mdit_py_plugins.footnote import footnote_plugin
 
-from syndicate.errors import ImportFailure
-from syndicate.sanitize import normalize_space
-from syndicate.importers.frontmatter import apply_front_matter, split_front_matter
-from syndicate.importers.model import ParsedArticle
+from syndicate.core.errors import ImportFailure
+from syndicate.core.sanitize import normalize_space
+from syndicate.intake.importers.frontmatter import apply_front_matter, split_front_matter
+from syndicate.intake.importers.model import ParsedArticle
 
 
 @cache

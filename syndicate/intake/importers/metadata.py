@@ -19,7 +19,7 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 
-from syndicate.sanitize import normalize_space
+from syndicate.core.sanitize import normalize_space
 
 ARTICLE_TYPES = frozenset(
     {

@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from syndicate.sanitize import strip_control_chars
+from syndicate.core.sanitize import strip_control_chars
 
 FORMAT_ALIASES = {
     "txt": "text",

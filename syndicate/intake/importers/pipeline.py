@@ -12,22 +12,22 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
 
-from syndicate.config import Settings
-from syndicate.context import App
-from syndicate.db import transaction
-from syndicate.errors import ImportFailure
-from syndicate.sanitize import normalize_space, strip_control_chars
-from syndicate.importers.exports import ExportItem, Reader
-from syndicate.importers.html import parse_html
-from syndicate.importers.markdown import parse_markdown
-from syndicate.importers.model import FORMAT_ALIASES, ParsedArticle
-from syndicate.importers.plaintext import parse_text
-from syndicate.importers.reading import detect_format, read_text
-from syndicate.importers.registry import reader_for
-from syndicate.importers.report import FileOutcome, ImportReport
-from syndicate.importers.sitegen import apply_site_conventions, expand_site_syntax
-from syndicate.importers.store import save
-from syndicate.importers.walk import EXPORT_SUFFIXES, collect
+from syndicate.core.config import Settings
+from syndicate.core.db import transaction
+from syndicate.core.errors import ImportFailure
+from syndicate.core.sanitize import normalize_space, strip_control_chars
+from syndicate.intake.importers.exports import ExportItem, Reader
+from syndicate.intake.importers.html import parse_html
+from syndicate.intake.importers.markdown import parse_markdown
+from syndicate.intake.importers.model import FORMAT_ALIASES, ParsedArticle
+from syndicate.intake.importers.plaintext import parse_text
+from syndicate.intake.importers.reading import detect_format, read_text
+from syndicate.intake.importers.registry import reader_for
+from syndicate.intake.importers.report import FileOutcome, ImportReport
+from syndicate.intake.importers.sitegen import apply_site_conventions, expand_site_syntax
+from syndicate.intake.importers.store import save
+from syndicate.intake.importers.walk import EXPORT_SUFFIXES, collect
+from syndicate.service.context import App
 
 log = logging.getLogger(__name__)
 

@@ -27,10 +27,10 @@ from dataclasses import dataclass
 from html import escape
 from zoneinfo import ZoneInfo
 
-from syndicate.errors import ImportFailure
-from syndicate.importers.dates import parse_date_line
-from syndicate.importers.frontmatter import apply_front_matter, split_front_matter
-from syndicate.importers.model import ParsedArticle
+from syndicate.core.errors import ImportFailure
+from syndicate.intake.importers.dates import parse_date_line
+from syndicate.intake.importers.frontmatter import apply_front_matter, split_front_matter
+from syndicate.intake.importers.model import ParsedArticle
 
 TITLE_MAX = 200
 HEADING_MAX_CHARS = 80

@@ -23,8 +23,8 @@ import re
 import lxml.html
 from lxml import etree
 
-from syndicate.sanitize import normalize_space
-from syndicate.importers.metadata import heading_text, is_relative, join_url
+from syndicate.core.sanitize import normalize_space
+from syndicate.intake.importers.metadata import heading_text, is_relative, join_url
 
 HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 _HIDDEN_STYLE = re.compile(r"(?:^|;)\s*(?:display\s*:\s*none|visibility\s*:\s*hidden)\b", re.I)

@@ -9,8 +9,8 @@ import codecs
 import re
 from pathlib import Path
 
-from syndicate.errors import ImportFailure
-from syndicate.sanitize import strip_control_chars
+from syndicate.core.errors import ImportFailure
+from syndicate.core.sanitize import strip_control_chars
 
 MAX_FILE_BYTES = 5 * 1024 * 1024  # a feed validator refuses feeds over 5 MB
 EXTENSIONS = {

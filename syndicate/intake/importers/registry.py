@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from syndicate.importers import ghost, substack, wxr
-from syndicate.importers.exports import Reader
+from syndicate.intake.importers import ghost, substack, wxr
+from syndicate.intake.importers.exports import Reader
 
 READERS: tuple[Reader, ...] = (wxr.READER, ghost.READER, substack.READER)
 

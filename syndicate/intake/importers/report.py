@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from syndicate.errors import ImportFailure
+from syndicate.core.errors import ImportFailure
 
 STATUSES = (
     "imported",

@@ -13,7 +13,7 @@ import html
 import re
 import shlex
 
-from syndicate.importers.model import slugify
+from syndicate.intake.importers.model import slugify
 
 _HUGO_ESCAPED = re.compile(r"\{\{([<%])/\*(.*?)\*/([>%])\}\}", re.S)
 _HUGO = re.compile(r"\{\{([<%])\s*(/?)\s*([\w.-]+)(.*?)\s*[>%]\}\}", re.S)

@@ -21,10 +21,10 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from syndicate.importers.exports import absolutize, inside
-from syndicate.importers.model import ParsedArticle, slugify
-from syndicate.importers.shortcodes import expand_hugo, expand_liquid
-from syndicate.importers.walk import is_hugo_site, is_jekyll_site
+from syndicate.intake.importers.exports import absolutize, inside
+from syndicate.intake.importers.model import ParsedArticle, slugify
+from syndicate.intake.importers.shortcodes import expand_hugo, expand_liquid
+from syndicate.intake.importers.walk import is_hugo_site, is_jekyll_site
 
 _JEKYLL_NAME = re.compile(r"^(\d{4})-(\d{2})-(\d{2})-(.+)$")
 _BUNDLE_INDEX = {"index.md", "index.markdown"}

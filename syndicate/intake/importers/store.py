@@ -22,11 +22,19 @@ from sqlalchemy import delete, insert, update
 from sqlalchemy.engine import Connection
 
 from syndicate import articles as store
-from syndicate.config import Settings
-from syndicate.db import article_tags, articles
-from syndicate.errors import ImportFailure
-from syndicate.sanitize import POLICY_VERSION, absolute_url, html_to_text, policy_key, sanitize_html, strip_control_chars, summary_from_html
-from syndicate.importers.model import ParsedArticle, slugify
+from syndicate.core.config import Settings
+from syndicate.core.db import article_tags, articles
+from syndicate.core.errors import ImportFailure
+from syndicate.core.sanitize import (
+    POLICY_VERSION,
+    absolute_url,
+    html_to_text,
+    policy_key,
+    sanitize_html,
+    strip_control_chars,
+    summary_from_html,
+)
+from syndicate.intake.importers.model import ParsedArticle, slugify
 
 log = logging.getLogger(__name__)
 

@@ -14,11 +14,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from syndicate.errors import ImportFailure
-from syndicate.importers.dates import parse_date
-from syndicate.importers.exports import ExportItem, Reader, ensure_title, head, inside
-from syndicate.importers.model import ParsedArticle, slugify
-from syndicate.importers.reading import read_text
+from syndicate.core.errors import ImportFailure
+from syndicate.intake.importers.dates import parse_date
+from syndicate.intake.importers.exports import ExportItem, Reader, ensure_title, head, inside
+from syndicate.intake.importers.model import ParsedArticle, slugify
+from syndicate.intake.importers.reading import read_text
 
 REQUIRED = ("post_id", "is_published", "title")
 UTC = ZoneInfo("UTC")

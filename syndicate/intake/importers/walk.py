@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pathspec
 
-from syndicate.importers.reading import EXTENSIONS
-from syndicate.importers.registry import reader_for
+from syndicate.intake.importers.reading import EXTENSIONS
+from syndicate.intake.importers.registry import reader_for
 
 IGNORE_FILE = ".syndicateignore"
 EXPORT_SUFFIXES = {".xml", ".json", ".wxr"}

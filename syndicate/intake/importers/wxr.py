@@ -21,11 +21,11 @@ from zoneinfo import ZoneInfo
 
 from lxml import etree
 
-from syndicate.errors import ImportFailure
-from syndicate.importers.dates import parse_date
-from syndicate.importers.exports import ExportItem, Reader, absolutize, ensure_title, head
-from syndicate.importers.model import ParsedArticle, normalise_tags, normalise_uid, slugify
-from syndicate.importers.wpautop import render_post
+from syndicate.core.errors import ImportFailure
+from syndicate.intake.importers.dates import parse_date
+from syndicate.intake.importers.exports import ExportItem, Reader, absolutize, ensure_title, head
+from syndicate.intake.importers.model import ParsedArticle, normalise_tags, normalise_uid, slugify
+from syndicate.intake.importers.wpautop import render_post
 
 _WP_NS = re.compile(r"^http://wordpress\.org/export/1\.\d+/$")
 _SNIFF = re.compile(r"<rss\b[^>]*xmlns:wp=[\"']http://wordpress\.org/export/1\.\d+/", re.S)

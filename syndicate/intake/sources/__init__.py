@@ -11,6 +11,6 @@ watch    folder sources: import soon after files change (watchfiles)
 
 from __future__ import annotations
 
-from syndicate.sources.pull import EntryOutcome, PullResult, pull_source, pull_url
+from syndicate.intake.sources.pull import EntryOutcome, PullResult, pull_source, pull_url
 
 __all__ = ["EntryOutcome", "PullResult", "pull_source", "pull_url"]

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from syndicate.importers.html import parse_html_page
-from syndicate.importers.model import ParsedArticle
+from syndicate.intake.importers.html import parse_html_page
+from syndicate.intake.importers.model import ParsedArticle
 
 
 def extract_page(html: str, url: str, tz: ZoneInfo) -> ParsedArticle:

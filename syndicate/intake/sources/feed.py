@@ -29,10 +29,10 @@ import feedparser
 import lxml.html
 from lxml import etree
 
-from syndicate.errors import SourceError
-from syndicate.importers.dates import MAX_YEAR, MIN_YEAR
-from syndicate.importers.pipeline import TITLE_MAX
-from syndicate.sanitize import normalize_space, sanitize_html, strip_control_chars
+from syndicate.core.errors import SourceError
+from syndicate.core.sanitize import normalize_space, sanitize_html, strip_control_chars
+from syndicate.intake.importers.dates import MAX_YEAR, MIN_YEAR
+from syndicate.intake.importers.pipeline import TITLE_MAX
 
 FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+json")
 _HTML_START = re.compile(rb"^(?:\xef\xbb\xbf)?\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html)\b",

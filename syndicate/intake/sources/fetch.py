@@ -42,7 +42,7 @@ from urllib3.util import parse_url
 from urllib3.util.connection import allowed_gai_family
 
 from syndicate import __version__
-from syndicate.errors import SourceError
+from syndicate.core.errors import SourceError
 
 MAX_REDIRECTS = 5
 MAX_RETRY_AFTER = 7 * 86400.0

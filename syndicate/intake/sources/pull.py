@@ -29,18 +29,26 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from syndicate.config import Settings, SourceSettings
-from syndicate.context import App
-from syndicate.db import articles, transaction
-from syndicate.errors import ImportFailure, SourceError
-from syndicate.importers import import_paths
-from syndicate.importers.model import ParsedArticle, normalise_tags
-from syndicate.importers.pipeline import SOURCE_MAX, _clean_fields
-from syndicate.importers.store import save
-from syndicate.sources import state as states
-from syndicate.sources.extract import extract_page
-from syndicate.sources.feed import FeedEntry, absolutize, is_html, parse_feed, text_of
-from syndicate.sources.fetch import FEED_ACCEPT, PAGE_ACCEPT, Client, HostPacer, Policy, parse_http_url, user_agent
+from syndicate.core.config import Settings, SourceSettings
+from syndicate.core.db import articles, transaction
+from syndicate.core.errors import ImportFailure, SourceError
+from syndicate.intake.importers import import_paths
+from syndicate.intake.importers.model import ParsedArticle, normalise_tags
+from syndicate.intake.importers.pipeline import SOURCE_MAX, _clean_fields
+from syndicate.intake.importers.store import save
+from syndicate.intake.sources import state as states
+from syndicate.intake.sources.extract import extract_page
+from syndicate.intake.sources.feed import FeedEntry, absolutize, is_html, parse_feed, text_of
+from syndicate.intake.sources.fetch import (
+    FEED_ACCEPT,
+    PAGE_ACCEPT,
+    Client,
+    HostPacer,
+    Policy,
+    parse_http_url,
+    user_agent,
+)
+from syndicate.service.context import App
 
 log = logging.getLogger(__name__)
 

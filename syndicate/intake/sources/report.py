@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Connection
 
-from syndicate.config import Settings
-from syndicate.schedules import next_fire_time
-from syndicate.sources import state as states
+from syndicate.core.config import Settings
+from syndicate.core.schedules import next_fire_time
+from syndicate.intake.sources import state as states
 
 
 def source_rows(conn: Connection, settings: Settings, now: datetime) -> list[dict[str, Any]]:

@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 
-from syndicate import events
-from syndicate.db import source_entries, sources
+from syndicate.core import events
+from syndicate.core.db import source_entries, sources
 
 STATES = ("new", "ok", "unchanged", "failed", "deferred", "gone")
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import watchfiles
 
-from syndicate.config import Settings
-from syndicate.importers import EXTENSIONS
+from syndicate.core.config import Settings
+from syndicate.intake.importers import EXTENSIONS
 
 log = logging.getLogger(__name__)
 logging.getLogger("watchfiles").setLevel(logging.WARNING)  # it logs every change at INFO

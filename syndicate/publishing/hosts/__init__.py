@@ -1,15 +1,15 @@
 """Feed hosts: where built feeds are pushed (folder, S3, SFTP, FTP, WebDAV).
 
 ``build_host`` turns one ``[[hosts]]`` entry into a ``Host`` (see ``base.py``); the
-publisher (``syndicate/publish.py``) decides what to send to it.
+publisher (``syndicate/publishing/publish.py``) decides what to send to it.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from syndicate.config import HostSettings, secret
-from syndicate.hosts.base import Host, HostError
+from syndicate.core.config import HostSettings, secret
+from syndicate.publishing.hosts.base import Host, HostError
 
 __all__ = ["Host", "HostError", "build_host"]
 
@@ -25,14 +25,14 @@ def build_host(
     key = key or f"hosts[{settings.name}]"
     password = secret(settings.password_env, key=f"{key}.password_env")
     if settings.type == "directory":
-        from syndicate.hosts.directory import DirectoryHost
+        from syndicate.publishing.hosts.directory import DirectoryHost
 
         root = Path(settings.path).expanduser()
         if not root.is_absolute() and base_dir is not None:
             root = base_dir / root
         return DirectoryHost(settings.name, root)
     if settings.type == "s3":
-        from syndicate.hosts.s3 import S3Host
+        from syndicate.publishing.hosts.s3 import S3Host
 
         return S3Host(
             settings.name,
@@ -45,7 +45,7 @@ def build_host(
             timeout=settings.timeout,
         )
     if settings.type == "sftp":
-        from syndicate.hosts.sftp import SftpHost
+        from syndicate.publishing.hosts.sftp import SftpHost
 
         return SftpHost(
             settings.name,
@@ -59,7 +59,7 @@ def build_host(
             timeout=settings.timeout,
         )
     if settings.type == "ftp":
-        from syndicate.hosts.ftp import FtpHost
+        from syndicate.publishing.hosts.ftp import FtpHost
 
         return FtpHost(
             settings.name,
@@ -71,7 +71,7 @@ def build_host(
             root=settings.path,
             timeout=settings.timeout,
         )
-    from syndicate.hosts.webdav import WebDavHost
+    from syndicate.publishing.hosts.webdav import WebDavHost
 
     return WebDavHost(
         settings.name,

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import PurePosixPath
 from typing import Protocol, TypeVar
 
-from syndicate.errors import PublishError
+from syndicate.core.errors import PublishError
 
 T = TypeVar("T")
 

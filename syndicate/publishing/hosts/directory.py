@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from syndicate import oserrors
-from syndicate.fileio import write_atomic
-from syndicate.hosts.base import HostError
+from syndicate.core import oserrors
+from syndicate.core.fileio import write_atomic
+from syndicate.publishing.hosts.base import HostError
 
 
 class DirectoryHost:

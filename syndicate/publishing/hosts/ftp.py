@@ -14,7 +14,16 @@ import ssl
 from pathlib import PurePosixPath
 from typing import Any
 
-from syndicate.hosts.base import AUTH_HINT, DOWN_HINT, PERMISSION_HINT, SPACE_HINT, HostError, LoginMemo, join_remote, parents
+from syndicate.publishing.hosts.base import (
+    AUTH_HINT,
+    DOWN_HINT,
+    PERMISSION_HINT,
+    SPACE_HINT,
+    HostError,
+    LoginMemo,
+    join_remote,
+    parents,
+)
 
 # 421 closing, 425/426 data connection trouble, 450/451 busy or local error: try again.
 _RETRY_CODES = {"421", "425", "426", "450", "451"}

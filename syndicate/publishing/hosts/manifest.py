@@ -13,8 +13,8 @@ from typing import Any
 from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.engine import Connection
 
-from syndicate import events
-from syndicate.db import dialect_insert, host_files, pushes, transaction
+from syndicate.core import events
+from syndicate.core.db import dialect_insert, host_files, pushes, transaction
 
 
 def manifest(conn: Connection, host: str) -> dict[str, str]:

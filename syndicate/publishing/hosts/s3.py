@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from syndicate.errors import install_hint
-from syndicate.hosts.base import AUTH_HINT, DOWN_HINT, PERMISSION_HINT, HostError
+from syndicate.core.errors import install_hint
+from syndicate.publishing.hosts.base import AUTH_HINT, DOWN_HINT, PERMISSION_HINT, HostError
 
 # Codes after which trying again may work.
 _TEMPORARY_CODES = {

@@ -15,8 +15,16 @@ import stat
 from pathlib import Path
 from typing import Any
 
-from syndicate.errors import install_hint
-from syndicate.hosts.base import AUTH_HINT, DOWN_HINT, PERMISSION_HINT, HostError, LoginMemo, join_remote, parents
+from syndicate.core.errors import install_hint
+from syndicate.publishing.hosts.base import (
+    AUTH_HINT,
+    DOWN_HINT,
+    PERMISSION_HINT,
+    HostError,
+    LoginMemo,
+    join_remote,
+    parents,
+)
 
 
 class SftpHost:

@@ -21,9 +21,9 @@ from pathlib import Path
 
 from sqlalchemy import Engine, text
 
-from syndicate.db import is_sqlite
-from syndicate.fileio import is_temp_name
-from syndicate.hosts.base import Host, join_remote, parents
+from syndicate.core.db import is_sqlite
+from syndicate.core.fileio import is_temp_name
+from syndicate.publishing.hosts.base import Host, join_remote, parents
 
 log = logging.getLogger(__name__)
 

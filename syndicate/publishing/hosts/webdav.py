@@ -12,7 +12,15 @@ import requests
 from lxml import etree
 
 from syndicate import __version__
-from syndicate.hosts.base import AUTH_HINT, DOWN_HINT, PERMISSION_HINT, SPACE_HINT, HostError, join_remote, parents
+from syndicate.publishing.hosts.base import (
+    AUTH_HINT,
+    DOWN_HINT,
+    PERMISSION_HINT,
+    SPACE_HINT,
+    HostError,
+    join_remote,
+    parents,
+)
 
 _TEMPORARY_STATUS = {408, 423, 425, 429, 500, 502, 503, 504}
 

@@ -9,11 +9,22 @@ import re
 
 from flask import Response, redirect, request, url_for
 
-from syndicate.console import audit
-from syndicate.console import operators as ops
-from syndicate.db import transaction
-from syndicate.errors import SyndicateError
-from syndicate.web.admin.guard import LOGIN_COOKIE, Ctx, end_session, login_token, login_token_ok, new_login_nonce, private, set_cookie, start_session, throttled
+from syndicate.core.db import transaction
+from syndicate.core.errors import SyndicateError
+from syndicate.web.admin.guard import (
+    LOGIN_COOKIE,
+    Ctx,
+    end_session,
+    login_token,
+    login_token_ok,
+    new_login_nonce,
+    private,
+    set_cookie,
+    start_session,
+    throttled,
+)
+from syndicate.web.console import audit
+from syndicate.web.console import operators as ops
 
 log = logging.getLogger(__name__)
 MAX_FIELD = 1100

@@ -6,12 +6,12 @@ from flask import Response, abort, request
 from sqlalchemy import func, or_, select
 
 from syndicate import articles
-from syndicate.console import audit, stats
-from syndicate.db import articles as articles_table
-from syndicate.db import edition_articles, editions, transaction
-from syndicate.errors import SyndicateError
-from syndicate.publish import PublishFailed, publish
+from syndicate.core.db import articles as articles_table
+from syndicate.core.db import edition_articles, editions, transaction
+from syndicate.core.errors import SyndicateError
+from syndicate.publishing.publish import PublishFailed, publish
 from syndicate.web.admin.guard import Ctx
+from syndicate.web.console import audit, stats
 
 PAGE = 50
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import Response
 
-from syndicate.audience import audience
-from syndicate.console import stats
+from syndicate.readers.audience import audience
 from syndicate.web.admin.charts import bar_chart, both, line_chart
 from syndicate.web.admin.guard import Ctx
+from syndicate.web.console import stats
 
 SPAN = 30
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from flask import Response, abort, redirect, request, url_for
 
-from syndicate import clicks, jobs
-from syndicate import subscribers as subs
-from syndicate.console import audit, stats
-from syndicate.console import editions as eds
-from syndicate.db import transaction
-from syndicate.errors import SyndicateError
+from syndicate.core.db import transaction
+from syndicate.core.errors import SyndicateError
+from syndicate.delivery import clicks
+from syndicate.readers import subscribers as subs
+from syndicate.service import jobs
 from syndicate.web.admin.guard import Ctx, private
+from syndicate.web.console import audit, stats
+from syndicate.web.console import editions as eds
 
 # The edition's HTML, framed by the console: no script, no forms, no navigation, no
 # plugins; inline styles and images as a mail client would show them.

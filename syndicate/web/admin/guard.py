@@ -19,11 +19,11 @@ from urllib.parse import urlsplit
 
 from flask import Response, abort, current_app, redirect, request, url_for
 
-from syndicate.console import sessions
-from syndicate.console.operators import Operator
-from syndicate.console.sessions import Session
-from syndicate.db import transaction
-from syndicate.render import render
+from syndicate.core.db import transaction
+from syndicate.core.render import render
+from syndicate.web.console import sessions
+from syndicate.web.console.operators import Operator
+from syndicate.web.console.sessions import Session
 from syndicate.web.context import Web, client_ip, web
 from syndicate.web.security import RateLimiter, same_origin
 

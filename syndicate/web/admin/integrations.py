@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from flask import Response, request
 
-from syndicate import apitokens
-from syndicate.console import audit
-from syndicate.db import transaction
-from syndicate.errors import SyndicateError
-from syndicate.hooks import queue
+from syndicate.core.db import transaction
+from syndicate.core.errors import SyndicateError
+from syndicate.delivery.hooks import queue
 from syndicate.web.admin.guard import Ctx
+from syndicate.web.api import tokens as apitokens
+from syndicate.web.console import audit
 
 MAX_FIELD = 400
 

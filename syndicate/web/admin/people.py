@@ -1,5 +1,5 @@
 """Subscribers: search and page, one person's page, add with consent, suppress,
-unsuppress, erase, CSV export. Every change goes through ``syndicate.subscribers`` (as
+unsuppress, erase, CSV export. Every change goes through ``syndicate.readers.subscribers`` (as
 the CLI's do) and leaves an audit record in the same transaction."""
 
 from __future__ import annotations
@@ -9,12 +9,12 @@ from typing import Any
 
 from flask import Response, abort, redirect, request, url_for
 
-from syndicate import subscriber_csv
-from syndicate import subscribers as subs
-from syndicate.console import audit, people
-from syndicate.db import transaction
-from syndicate.errors import SyndicateError
+from syndicate.core.db import transaction
+from syndicate.core.errors import SyndicateError
+from syndicate.readers import csvfile as subscriber_csv
+from syndicate.readers import subscribers as subs
 from syndicate.web.admin.guard import Ctx, private, query_id
+from syndicate.web.console import audit, people
 
 MAX_FIELD = 400
 

@@ -11,13 +11,13 @@ from urllib.parse import urlsplit, urlunsplit
 from flask import Response, abort, redirect, request, url_for
 from sqlalchemy import select
 
-from syndicate import jobs
-from syndicate.console import audit
-from syndicate.console import operators as ops
-from syndicate.db import job_runs, transaction
-from syndicate.errors import SyndicateError
+from syndicate.core.db import job_runs, transaction
+from syndicate.core.errors import SyndicateError
+from syndicate.service import jobs
 from syndicate.web.admin.editions import compose_current
 from syndicate.web.admin.guard import Ctx, console, private, query_id
+from syndicate.web.console import audit
+from syndicate.web.console import operators as ops
 
 SECRET_WORDS = ("password", "secret", "token", "key")
 DIGEST_JOB = "digest:"

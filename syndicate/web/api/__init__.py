@@ -17,7 +17,29 @@ from werkzeug.exceptions import HTTPException
 
 from syndicate.web.api import content, editions, subscribers
 from syndicate.web.api.guard import MinuteLimiter, endpoint
-from syndicate.web.api.models import ArticleDetail, ArticlePage, ArticleQuery, ArticleWrite, ArticleWritten, EditionDetail, EditionPage, EditionQuery, FeedList, FeedStatus, MessageOut, MessageQuery, PullOut, Reason, SourceList, StatsOut, SubscriberCreate, SubscriberOut, SubscriberPage, SubscriberQuery, SubscriberUpdate
+from syndicate.web.api.models import (
+    ArticleDetail,
+    ArticlePage,
+    ArticleQuery,
+    ArticleWrite,
+    ArticleWritten,
+    EditionDetail,
+    EditionPage,
+    EditionQuery,
+    FeedList,
+    FeedStatus,
+    MessageOut,
+    MessageQuery,
+    PullOut,
+    Reason,
+    SourceList,
+    StatsOut,
+    SubscriberCreate,
+    SubscriberOut,
+    SubscriberPage,
+    SubscriberQuery,
+    SubscriberUpdate,
+)
 from syndicate.web.api.problems import Problem
 
 PREFIX = "/api/v1"

@@ -9,17 +9,32 @@ from typing import Any
 
 from sqlalchemy import select
 
-from syndicate import jobs
 from syndicate.articles import Article, by_ids
-from syndicate.console import stats
-from syndicate.db import article_tags, articles, job_runs, sources
-from syndicate.errors import ConfigError, ImportFailure
-from syndicate.feedfiles import FEED_FILES
-from syndicate.importers.pipeline import import_text
+from syndicate.core.db import article_tags, articles, job_runs, sources
+from syndicate.core.errors import ConfigError, ImportFailure
+from syndicate.feeds.files import FEED_FILES
+from syndicate.intake.importers.pipeline import import_text
+from syndicate.service import jobs
 from syndicate.web.api import cursors
 from syndicate.web.api.guard import ApiCtx, Result
-from syndicate.web.api.models import ArticleDetail, ArticleOut, ArticlePage, ArticleQuery, ArticleWrite, ArticleWritten, FeedList, FeedOut, FeedStatus, JobRunOut, PullOut, PushOut, SourceList, SourceOut
+from syndicate.web.api.models import (
+    ArticleDetail,
+    ArticleOut,
+    ArticlePage,
+    ArticleQuery,
+    ArticleWrite,
+    ArticleWritten,
+    FeedList,
+    FeedOut,
+    FeedStatus,
+    JobRunOut,
+    PullOut,
+    PushOut,
+    SourceList,
+    SourceOut,
+)
 from syndicate.web.api.problems import Problem, field_problem
+from syndicate.web.console import stats
 
 
 def _article(ctx: ApiCtx, article: Article, detail: bool = False) -> ArticleOut:

@@ -7,14 +7,24 @@ from typing import Any
 
 from sqlalchemy import select
 
-from syndicate import subscribers as subs
-from syndicate.console import editions as console_editions
-from syndicate.console import stats
-from syndicate.db import editions
+from syndicate.core.db import editions
+from syndicate.readers import subscribers as subs
 from syndicate.web.api import cursors
 from syndicate.web.api.guard import ApiCtx
-from syndicate.web.api.models import EditionDetail, EditionOut, EditionPage, EditionQuery, EditionStats, MessageOut, MessageQuery, QueueOut, StatsOut
+from syndicate.web.api.models import (
+    EditionDetail,
+    EditionOut,
+    EditionPage,
+    EditionQuery,
+    EditionStats,
+    MessageOut,
+    MessageQuery,
+    QueueOut,
+    StatsOut,
+)
 from syndicate.web.api.problems import Problem
+from syndicate.web.console import editions as console_editions
+from syndicate.web.console import stats
 
 _COLUMNS = [editions.c[name] for name in EditionOut.model_fields]
 

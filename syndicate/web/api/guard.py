@@ -19,14 +19,14 @@ from flask import Response, current_app, request
 from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import HTTPException
 
-from syndicate import apitokens
-from syndicate.apitokens import ApiToken
-from syndicate.context import App
-from syndicate.db import transaction
-from syndicate.errors import BadInput, SyndicateError
-from syndicate.web.context import Web, web
+from syndicate.core.db import transaction
+from syndicate.core.errors import BadInput, SyndicateError
+from syndicate.service.context import App
 from syndicate.web.api import idempotency
+from syndicate.web.api import tokens as apitokens
 from syndicate.web.api.problems import Problem, from_validation
+from syndicate.web.api.tokens import ApiToken
+from syndicate.web.context import Web, web
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from flask import Response
 from sqlalchemy import delete, select, update
 from sqlalchemy.engine import Connection, Engine
 
-from syndicate.db import dialect_insert, idempotency_keys, transaction
+from syndicate.core.db import dialect_insert, idempotency_keys, transaction
 from syndicate.web.api.problems import Problem
 
 HEADER = "Idempotency-Key"

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from syndicate.subscribers import MAX_EMAIL, MAX_NAME, STATUSES
+from syndicate.readers.subscribers import MAX_EMAIL, MAX_NAME, STATUSES
 
 Status = Literal["pending", "active", "unsubscribed", "bounced", "complained"]
 assert set(STATUSES) == set(Status.__args__)  # type: ignore[attr-defined]

@@ -10,9 +10,9 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from syndicate import __version__
-from syndicate.apitokens import SCOPES
 from syndicate.web.api import API_ROUTES, PREFIX
 from syndicate.web.api.models import ProblemOut
+from syndicate.web.api.tokens import SCOPES
 
 REF = "#/components/schemas/{model}"
 PROBLEM = {"$ref": "#/components/schemas/ProblemOut"}

@@ -1,4 +1,4 @@
-"""/api/v1/subscribers: the same ``syndicate.subscribers`` functions the CLI and the
+"""/api/v1/subscribers: the same ``syndicate.readers.subscribers`` functions the CLI and the
 console call, each change in one transaction with its audit record (actor: the
 token's name) and its webhook event."""
 
@@ -7,15 +7,21 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from syndicate import subscribers as subs
-from syndicate.console import audit, people
-from syndicate.db import transaction
-from syndicate.errors import SyndicateError
-from syndicate.web.confirmation import send_confirmation
+from syndicate.core.db import transaction
+from syndicate.core.errors import SyndicateError
+from syndicate.readers import subscribers as subs
 from syndicate.web.api import cursors
 from syndicate.web.api.guard import ApiCtx, Result
-from syndicate.web.api.models import SubscriberCreate, SubscriberOut, SubscriberPage, SubscriberQuery, SubscriberUpdate
+from syndicate.web.api.models import (
+    SubscriberCreate,
+    SubscriberOut,
+    SubscriberPage,
+    SubscriberQuery,
+    SubscriberUpdate,
+)
 from syndicate.web.api.problems import Problem, field_problem
+from syndicate.web.confirmation import send_confirmation
+from syndicate.web.console import audit, people
 
 log = logging.getLogger(__name__)
 

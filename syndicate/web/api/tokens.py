@@ -22,8 +22,8 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from syndicate.db import api_tokens
-from syndicate.errors import BadInput, SyndicateError
+from syndicate.core.db import api_tokens
+from syndicate.core.errors import BadInput, SyndicateError
 
 # Every scope a route can ask for; `read` never implies `write` or the reverse.
 SCOPES = (

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 
-from syndicate.db import audit_log
+from syndicate.core.db import audit_log
 
 MAX_TARGET = 400
 

@@ -16,14 +16,14 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
-from syndicate.clicks import counted
-from syndicate.context import App
-from syndicate.db import deliveries, editions
-from syndicate.delivery import send_test_copy
-from syndicate.errors import SyndicateError
-from syndicate.messages import edition_content, prepare, recipient_for
-from syndicate.subscribers import Subscriber, normalise
-from syndicate.tokens import signer_for
+from syndicate.core.db import deliveries, editions
+from syndicate.core.errors import SyndicateError
+from syndicate.core.tokens import signer_for
+from syndicate.delivery.clicks import counted
+from syndicate.delivery.drain import send_test_copy
+from syndicate.delivery.messages import edition_content, prepare, recipient_for
+from syndicate.readers.subscribers import Subscriber, normalise
+from syndicate.service.context import App
 
 SAMPLE = ("reader@example.org", "Sample Reader")
 # What an operator may do to an edition's unsent rows: from-states -> to-state.

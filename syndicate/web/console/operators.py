@@ -21,9 +21,9 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from syndicate.db import operator_sessions, operators
-from syndicate.errors import SyndicateError
-from syndicate.subscribers import InvalidAddress, normalise
+from syndicate.core.db import operator_sessions, operators
+from syndicate.core.errors import SyndicateError
+from syndicate.readers.subscribers import InvalidAddress, normalise
 
 ROLES = ("viewer", "editor", "owner")
 RANK = {role: index for index, role in enumerate(ROLES)}

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.engine import Connection
 
-from syndicate.db import audit_log, deliveries, editions, subscribers, subscriptions
+from syndicate.core.db import audit_log, deliveries, editions, subscribers, subscriptions
 
 PAGE = 50
 

@@ -15,8 +15,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.engine import Connection
 
-from syndicate.db import operator_sessions, operators
-from syndicate.console.operators import Operator, _operator
+from syndicate.core.db import operator_sessions, operators
+from syndicate.web.console.operators import Operator, _operator
 
 # seen_at is refreshed at most this often: a page view need not always write.
 TOUCH_EVERY = timedelta(seconds=60)

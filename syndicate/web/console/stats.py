@@ -13,8 +13,8 @@ from sqlalchemy import Date, Interval, and_, cast, func, literal, literal_column
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement
 
-from syndicate.db import deliveries, editions, is_sqlite, job_runs, pushes, subscribers
-from syndicate.subscribers import STATUSES, SUPPRESSED
+from syndicate.core.db import deliveries, editions, is_sqlite, job_runs, pushes, subscribers
+from syndicate.readers.subscribers import STATUSES, SUPPRESSED
 
 REACH_WINDOW = timedelta(days=7)
 PENDING_STATES = ("queued", "deferred", "sending")
