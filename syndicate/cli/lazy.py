@@ -17,6 +17,7 @@ from click.shell_completion import CompletionItem
 
 # command -> (modules that define it and its subcommands, its short help)
 COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
+    "api-tokens": (("api",), "Scoped tokens for the HTTP API (/api/v1/), shown once."),
     "articles": (("articles",), "List, show and remove stored articles."),
     "bounces": (("bounces",), "Bounce and complaint reports that arrive as mail (DSN, ARF, NDR)."),
     "check": (("admin",), "Build everything a run builds, without sending; report each check."),
@@ -44,6 +45,10 @@ COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
     "sources": (("sources",), "Feed and folder sources pulled on their schedule."),
     "status": (("admin",), "Next runs, last results, queue depth, failures, pushes and workers."),
     "subscribers": (("subscribers",), "Manage the people who receive the digests."),
+    "webhooks": (
+        ("api",),
+        "Outbound webhooks: delivery attempts, receivers' state, backlog replay.",
+    ),
     "worker": (
         ("service",),
         "A delivery worker only (scale-out: run many against one PostgreSQL).",

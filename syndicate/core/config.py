@@ -724,6 +724,46 @@ class StatsSettings(Section):
     )
 
 
+EVENT_TYPES = (
+    "subscriber.created",
+    "subscriber.confirmed",
+    "subscriber.unsubscribed",
+    "subscriber.bounced",
+    "subscriber.complained",
+    "edition.composed",
+    "edition.sent",
+    "feed.published",
+    "source.failed",
+)
+
+
+class WebhookSettings(Section):
+    """An outbound webhook: events posted, signed per Standard Webhooks, to one URL."""
+
+    url: Annotated[str, BeforeValidator(_feed_url)] = Field(
+        description="Where events are POSTed (http or https); redirects are not followed."
+    )
+    events: list[Literal[EVENT_TYPES]] = Field(  # type: ignore[valid-type]
+        min_length=1, description="Which events this receiver gets."
+    )
+    secret_env: EnvName = Field(
+        description="Env var with the signing secret (`whsec_` + base64, as Standard Webhooks)."
+    )
+    allow_private: bool = Field(
+        False, description="Allow private, loopback and link-local addresses (a local receiver)."
+    )
+    timeout: float = Field(10.0, gt=0, le=60, description="Seconds before a request gives up.")
+
+
+class ApiSettings(Section):
+    rate_per_minute: int = Field(
+        600, ge=1, le=100_000, description="Requests per API token per minute; then 429."
+    )
+    max_body_bytes: int = Field(
+        1024 * 1024, ge=1024, le=64 * 1024 * 1024, description="Largest API request body."
+    )
+
+
 _Named = TypeVar("_Named", bound="FeedSettings | DigestSettings | HostSettings | SourceSettings")
 
 
@@ -757,6 +797,10 @@ class Settings(Section):
         default_factory=list, description="Feeds and folders pulled on a schedule."
     )
     stats: StatsSettings = Field(default_factory=StatsSettings, description="Numbers kept.")
+    api: ApiSettings = Field(default_factory=ApiSettings, description="The HTTP API.")
+    webhooks: list[WebhookSettings] = Field(
+        default_factory=list, description="Outbound webhooks (signed event posts)."
+    )
 
     # Where the file was read from; relative paths resolve against it.
     base_dir: Path = Field(default=Path("."), exclude=True, description="(internal)")
@@ -800,6 +844,9 @@ class Settings(Section):
         labels = [(d.feed, d.frequency) for d in self.digests if d.frequency is not None]
         if len(labels) != len(set(labels)):
             problems.append("digests: two digests of one feed share a frequency label")
+        urls = [hook.url for hook in self.webhooks]
+        if len(urls) != len(set(urls)):
+            problems.append("webhooks: two webhooks share one url")
         paths = [feed.path for feed in self.feeds]
         if len(paths) != len(set(paths)):
             problems.append("feeds: two feeds share one path")

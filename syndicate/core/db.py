@@ -410,6 +410,91 @@ feed_readers = Table(
     Column("reader", String(64), primary_key=True),
 )
 
+# -- the HTTP API and outbound webhooks (migration 0006_api) ------------------------------
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("token_hash", String(64), nullable=False, unique=True),  # sha256 of the token
+    Column("prefix", String(16), nullable=False),  # shown in lists, to tell tokens apart
+    Column("scopes", JSON, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("last_used_at", UtcDateTime, nullable=True),
+    Column("revoked_at", UtcDateTime, nullable=True),
+)
+
+# One row per (token, Idempotency-Key): claimed before the work (status NULL), then the
+# response the first request got, replayed to every retry with the same body.
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("token_id", ForeignKey("api_tokens.id", ondelete="CASCADE"), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("status", Integer, nullable=True),
+    Column("response", Text, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False, index=True),
+)
+
+# Events are written in the transaction that made the change; the webhook worker fans
+# each one out to the configured endpoints (dispatched_at) and delivers it.
+events = Table(
+    "events",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("webhook_id", String(40), nullable=False, unique=True),  # stable across retries
+    Column("type", String(40), nullable=False),
+    # For events that may happen once only (edition.sent:ID): a second record is dropped.
+    Column("once_key", String(100), nullable=True, unique=True),
+    Column("payload", JSON, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("dispatched_at", UtcDateTime, nullable=True, index=True),
+)
+
+webhook_endpoints = Table(
+    "webhook_endpoints",
+    metadata,
+    Column("url", String(2000), primary_key=True),
+    Column("state", String(20), nullable=False),  # active | disabled
+    Column("reason", Text, nullable=True),
+    Column("changed_at", UtcDateTime, nullable=False),
+)
+
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("event_id", ForeignKey("events.id", ondelete="CASCADE"), nullable=False),
+    Column("url", String(2000), nullable=False),
+    # pending | sending | delivered | failed (retries spent) | held (endpoint disabled)
+    Column("status", String(20), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("not_before", UtcDateTime, nullable=False),
+    Column("lease_until", UtcDateTime, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("delivered_at", UtcDateTime, nullable=True),
+    UniqueConstraint("event_id", "url", name="uq_webhook_deliveries_event_url"),
+    Index("ix_webhook_deliveries_status_not_before", "status", "not_before"),
+)
+
+webhook_attempts = Table(
+    "webhook_attempts",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column(
+        "delivery_id",
+        ForeignKey("webhook_deliveries.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("at", UtcDateTime, nullable=False),
+    Column("status_code", Integer, nullable=True),
+    Column("error", Text, nullable=True),
+)
+
 # Dashboard aggregates: per-day groupings stay on an index, not a table scan.
 Index("ix_deliveries_status_created", deliveries.c.status, deliveries.c.created_at)
 Index("ix_deliveries_edition_status", deliveries.c.edition_id, deliveries.c.status)

@@ -24,6 +24,7 @@ from sqlalchemy import String, and_, bindparam, cast, func, literal, or_, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement
 
+from syndicate.core import events
 from syndicate.core.config import DeliverySettings
 from syndicate.core.db import (
     deliveries,
@@ -474,6 +475,7 @@ def record(
         for params in later:
             params["b_worker"] = worker_id
         conn.execute(_MARK_LATER, later)
+    events.announce_sent(conn, {item.row.edition_id for item in outcomes}, now)
     return counts
 
 

@@ -30,6 +30,7 @@ from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.exc import IntegrityError
 
 from syndicate.articles import Article, ArticleFilter, by_ids, published
+from syndicate.core import events
 from syndicate.core.config import DigestSettings, Settings
 from syndicate.core.db import UtcDateTime, edition_articles, editions, is_sqlite, transaction
 from syndicate.core.errors import DigestError
@@ -262,6 +263,14 @@ def _store(
                 for i, aid in enumerate(ids)
             ],
         )
+    if status == "composed":
+        events.record(
+            conn,
+            "edition.composed",
+            {"edition": {"id": edition_id, "digest": digest, "period": period_key(slot),
+                         "subject": subject, "article_count": len(ids)}},
+            created_at,
+        )  # fmt: skip
     row = conn.execute(select(editions).where(editions.c.id == edition_id)).mappings().one()
     return _edition_from(conn, row, created=True)
 

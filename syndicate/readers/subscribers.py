@@ -22,6 +22,7 @@ from sqlalchemy import ColumnElement, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
+from syndicate.core import events
 from syndicate.core.db import deliveries, subscribers, subscriptions, tuples
 from syndicate.core.errors import BadInput, SyndicateError
 
@@ -147,6 +148,28 @@ def get(conn: Connection, subscriber_id: int) -> Subscriber | None:
     return found[0] if found else None
 
 
+def get_many(conn: Connection, ids: Sequence[int]) -> list[Subscriber]:
+    """The subscribers with these ids, in the order given (unknown ids left out)."""
+    found = {s.id: s for s in _load(conn, subscribers.c.id.in_(list(ids)))} if ids else {}
+    return [found[i] for i in ids if i in found]
+
+
+# A status change -> the event outbound webhooks announce (pending is not announced).
+STATUS_EVENTS = {
+    "active": "subscriber.confirmed",
+    "unsubscribed": "subscriber.unsubscribed",
+    "bounced": "subscriber.bounced",
+    "complained": "subscriber.complained",
+}
+
+
+def _announce(conn: Connection, subscriber_id: int, event: str, now: datetime) -> None:
+    """Record ``event`` in the caller's transaction, with the row as it now is."""
+    current = get(conn, subscriber_id)
+    if current is not None:
+        events.record(conn, event, {"subscriber": events.subscriber_data(current)}, now)
+
+
 def find(conn: Connection, email: str) -> Subscriber | None:
     found = _load(conn, subscribers.c.email_key == normalise(email).key)
     return found[0] if found else None
@@ -222,6 +245,9 @@ def _create(
                 .returning(subscribers.c.id)
             ).scalar_one()
             _set_digests(conn, subscriber_id, digests, now)
+            _announce(conn, subscriber_id, "subscriber.created", now)
+            if status == "active":  # added with consent: confirmed from the start
+                _announce(conn, subscriber_id, "subscriber.confirmed", now)
             return int(subscriber_id)
     except IntegrityError:
         return int(
@@ -245,6 +271,8 @@ def _set_status(
         .values(status=status, status_changed_at=now, status_reason=reason, **extra)
     )
     log.info("subscriber %s is now %s", subscriber_id, status)
+    if status in STATUS_EVENTS:
+        _announce(conn, subscriber_id, STATUS_EVENTS[status], now)
 
 
 def request(
@@ -395,6 +423,7 @@ def confirm(conn: Connection, subscriber_id: int, now: datetime) -> bool:
     )
     if result.rowcount:
         log.info("subscriber %s confirmed", subscriber_id)
+        _announce(conn, subscriber_id, "subscriber.confirmed", now)
     return bool(result.rowcount)
 
 
@@ -409,6 +438,7 @@ def unsubscribe(
     )
     if result.rowcount:
         log.info("subscriber %s unsubscribed (%s)", subscriber_id, reason)
+        _announce(conn, subscriber_id, "subscriber.unsubscribed", now)
     return bool(result.rowcount)
 
 

@@ -157,6 +157,15 @@ def _source(settings: Settings, index: int) -> str:
     return f"folder {folder}"
 
 
+def _webhook(settings: Settings, index: int) -> str:
+    """The receiver's signing secret is set and usable (no request is made here)."""
+    from syndicate.delivery.hooks.send import signer
+
+    hook = settings.webhooks[index]
+    signer(hook, index)
+    return f"{', '.join(hook.events)} -> {hook.url}"
+
+
 def _with_feeds_dir(settings: Settings, folder: Path) -> Settings:
     """The same settings with ``[paths] feeds`` pointing at ``folder``."""
     return settings.model_copy(
@@ -279,6 +288,10 @@ def run_checks(settings: Settings, *, source: str, app: App | None = None) -> li
         for index, source in enumerate(settings.sources):
             checks.append(
                 _run(f"source {source.name}", lambda index=index: _source(settings, index))
+            )
+        for index in range(len(settings.webhooks)):
+            checks.append(
+                _run(f"webhook {index + 1}", lambda index=index: _webhook(settings, index))
             )
         store_checks: list[tuple[str, Callable[[], str]]] = [("feeds", lambda: _feed_build(app))]
         store_checks += [

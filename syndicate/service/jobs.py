@@ -27,6 +27,7 @@ from syndicate.core.db import editions, job_runs, webhook_events, workers
 from syndicate.core.errors import SyndicateError
 from syndicate.core.schedules import latest_fire_time, slot_key, slot_time
 from syndicate.delivery.bounces.mailbox import poll as poll_mailbox
+from syndicate.delivery.hooks import queue as hooks_queue
 from syndicate.readers.audience import prune as prune_audience
 from syndicate.service import claims
 from syndicate.service.context import App
@@ -262,7 +263,8 @@ def poll_bounces(app: App) -> dict[str, int]:
 
 
 def housekeeping(app: App) -> dict[str, int]:
-    """Prune job history, webhook replay records, stale worker rows and old feed audience."""
+    """Prune job history, webhook replay records, stale worker rows, old feed audience and
+    finished outbound webhook events."""
     now = app.clock.now()
     keep = timedelta(days=app.settings.schedule.keep_history_days)
     with app.engine.begin() as conn:
@@ -278,6 +280,7 @@ def housekeeping(app: App) -> dict[str, int]:
             delete(workers).where(workers.c.heartbeat_at < now - timedelta(days=1))
         ).rowcount
         audience_rows = prune_audience(conn, now.date())
+        outbound = hooks_queue.prune(conn, now - keep)
     abandoned = claims.stale(app)
     for row in abandoned:
         log.warning(
@@ -291,6 +294,7 @@ def housekeeping(app: App) -> dict[str, int]:
     return {
         "job_runs_pruned": runs,
         "webhook_events_pruned": events,
+        "outbound_events_pruned": outbound,
         "workers_pruned": stale,
         "stale_claims": len(abandoned),
         "audience_rows_pruned": audience_rows,

@@ -141,6 +141,12 @@ class Service:
                 log.exception("delivery loop failed; retrying")
                 self.stop.wait(self.app.settings.schedule.deliver_every_seconds)
 
+    def _webhooks(self) -> None:
+        """Outbound webhooks, beside the mail drain (``hooks/drain.py``)."""
+        from syndicate.delivery.hooks import drain as webhook_drain
+
+        webhook_drain.run(self.app, self.stop)
+
     def _bind_web(self) -> None:
         """Bind the web port before anything starts: a port in use is fatal, one line.
 
@@ -229,6 +235,7 @@ class Service:
             targets.append(("watch", self._watch_folders))
         if self.parts.delivery:
             targets.append(("delivery", self._deliver))
+            targets.append(("webhooks", self._webhooks))
         if self.parts.web:
             targets.append(("web", self._serve_web))
         for name, target in targets:

@@ -20,6 +20,7 @@ from syndicate.core.errors import BadInput, SyndicateError
 from syndicate.service.context import App
 from syndicate.web import (
     admin,
+    api,
     archive,
     feedserve,
     media,
@@ -92,6 +93,7 @@ def create_app(app: App) -> Flask:
             route.rule, route.endpoint, _bind(route.view), methods=list(route.methods)
         )
     admin.register(flask)  # the operator console: its own route table and guard
+    api.register(flask)  # the HTTP API: its own route table, guard and problem+json errors
     flask.after_request(add_security_headers)
     flask.after_request(_relative_location)
     flask.register_error_handler(HTTPException, _http_error)
@@ -137,6 +139,8 @@ def _http_error(error: HTTPException) -> BaseResponse:
     plain = error.get_response()
     if status < 400:
         return plain
+    if request.path.startswith("/api/"):
+        return api.http_problem(status, error.description or "", plain.headers.get("Allow"))
     response = _error_page(
         status,
         _TITLES.get(status, "Something went wrong"),

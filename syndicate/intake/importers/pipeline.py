@@ -125,6 +125,20 @@ def _import_one(app: App, path: Path, fmt: str | None, dry_run: bool) -> FileOut
     )  # fmt: skip
 
 
+def import_text(app: App, text: str, *, fmt: str, name: str) -> FileOutcome:
+    """One article given as text (the HTTP API): the parser and store a file of that
+    format goes through; ``name`` stands in for the file name, so the same name
+    updates the same article. Raises ImportFailure naming ``name``."""
+    try:
+        parsed = FILE_IMPORTERS[fmt].parse(text, name, ZoneInfo(app.settings.site.timezone))
+    except RecursionError:
+        raise ImportFailure(name, "the document is nested too deeply to read") from None
+    _clean_fields(parsed, name)
+    return _store(
+        app, parsed, source=f"api:{name}", name=name, file_time=app.clock.now(), dry_run=False
+    )
+
+
 def _import_item(app: App, item: ExportItem, file_time: datetime, dry_run: bool) -> FileOutcome:
     """One entry of an export: skipped, failed, or stored under its stable key."""
     if item.skip is not None:

@@ -298,11 +298,29 @@ class Client:
                 raise self._failure(response, current)
         raise SourceError(f"{url}: more than {MAX_REDIRECTS} redirects")
 
-    def _send(self, url: str, headers: dict[str, str]) -> requests.Response:
+    def post(self, url: str, body: bytes, headers: dict[str, str]) -> Response:
+        """POST ``body`` to ``url`` once: no redirect is followed (a 3xx is an answer
+        like any other), and at most ``max_bytes`` of the answer are read."""
+        deadline = time.monotonic() + self.policy.timeout * 3
+        target = parse_http_url(url)
+        response = self._send(target, headers, method="POST", data=body)
+        with response:
+            answer = self._read(response, target, deadline)
+            return Response(target, response.status_code, dict(response.headers), answer)
+
+    def _send(
+        self, url: str, headers: dict[str, str], *, method: str = "GET", data: bytes | None = None
+    ) -> requests.Response:
         timeout = self.policy.timeout
         try:
-            return self.session.get(
-                url, headers=headers, stream=True, timeout=(timeout, timeout), allow_redirects=False
+            return self.session.request(
+                method,
+                url,
+                data=data,
+                headers=headers,
+                stream=True,
+                timeout=(timeout, timeout),
+                allow_redirects=False,
             )
         except BlockedAddress as exc:
             raise SourceError(f"{url}: refused: {exc}") from None

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 
+from syndicate.core import events
 from syndicate.core.db import source_entries, sources, tuples
 
 STATES = ("new", "ok", "unchanged", "failed", "deferred", "gone")
@@ -47,6 +48,14 @@ def load_all(conn: Connection) -> dict[str, SourceState]:
 
 
 def save(conn: Connection, state: SourceState) -> None:
+    """Store the state; a source that has just started failing (or is gone) is
+    announced as ``source.failed`` in the same transaction (once per failing spell)."""
+    if state.state in ("failed", "gone"):
+        before = conn.execute(select(sources.c.state).where(sources.c.name == state.name)).first()
+        if before is None or before.state not in ("failed", "gone"):
+            data = {"source": state.name, "url": state.url, "state": state.state,
+                    "detail": state.detail}  # fmt: skip
+            events.record(conn, "source.failed", data, state.pulled_at or _now())
     values = {
         "config_url": state.config_url,
         "url": state.url,
@@ -64,6 +73,10 @@ def save(conn: Connection, state: SourceState) -> None:
     else:
         conn.execute(insert(sources).values(name=state.name, **values))
         state.stored = True
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.engine import Connection
 
+from syndicate.core import events
 from syndicate.core.db import dialect_insert, host_files, pushes, transaction
 
 
@@ -57,9 +58,16 @@ def start_push(engine: Engine, host: str, *, at: datetime) -> int:
 
 
 def finish_push(engine: Engine, push_id: int, **values: Any) -> None:
-    """Counts, ``finished_at`` and ``error`` (None when the push succeeded)."""
+    """Counts, ``finished_at`` and ``error`` (None when the push succeeded); a push that
+    changed files on the host is announced as ``feed.published`` in the same transaction."""
     with transaction(engine) as conn:
         conn.execute(update(pushes).where(pushes.c.id == push_id).values(**values))
+        row = conn.execute(select(pushes).where(pushes.c.id == push_id)).mappings().one()
+        if row["error"] is None and row["finished_at"] and (row["uploaded"] or row["deleted"]):
+            counts = {k: row[k] for k in ("uploaded", "deleted", "bytes", "hubs_pinged")}
+            events.record(
+                conn, "feed.published", {"host": row["host"], **counts}, row["finished_at"]
+            )
 
 
 def recent_pushes(conn: Connection, *, limit: int = 20) -> list[dict[str, Any]]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from flask import Flask, redirect, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
-from syndicate.web.admin import auth, content, dashboard, editions, people, system
+from syndicate.web.admin import auth, content, dashboard, editions, integrations, people, system
 from syndicate.web.admin.guard import Console, guarded
 
 
@@ -82,6 +82,15 @@ ADMIN_ROUTES = (
     AdminRoute("/admin/operators", "admin_operator_add", system.operator_add, POST, OWNER),
     AdminRoute(
         "/admin/operators/remove", "admin_operator_remove", system.operator_remove, POST, OWNER
+    ),
+    AdminRoute("/admin/api-tokens", "admin_tokens", integrations.tokens_page, GET, OWNER),
+    AdminRoute("/admin/api-tokens", "admin_token_add", integrations.token_add, POST, OWNER),
+    AdminRoute(
+        "/admin/api-tokens/revoke", "admin_token_revoke", integrations.token_revoke, POST, OWNER
+    ),
+    AdminRoute("/admin/webhooks", "admin_webhooks", integrations.webhooks_page),
+    AdminRoute(
+        "/admin/webhooks/replay", "admin_webhook_replay", integrations.webhook_replay, POST, EDITOR
     ),
     # Anything else under /admin/ is a 404, but only for someone logged in.
     AdminRoute("/admin/<path:rest>", "admin_unknown", system.not_found),

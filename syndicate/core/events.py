@@ -1,0 +1,101 @@
+"""Events for outbound webhooks: written in the transaction that made the change.
+
+``record(conn, type, data, now)`` is called inside the very transaction that changes
+a subscriber, composes or finishes an edition, publishes a feed or fails a source, so
+an event exists exactly when its change was committed (the outbox discipline of the
+email deliveries). Each event gets its ``webhook-id`` here, once: every retry and
+every replay of it carries the same id, so a receiver can drop duplicates.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.engine import Connection
+
+from syndicate.core.config import EVENT_TYPES
+from syndicate.core.db import deliveries, dialect_insert, editions, events
+
+# Delivery states that mean an edition is still going out (paused rows too: held).
+UNFINISHED = ("queued", "sending", "deferred", "paused")
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def new_webhook_id() -> str:
+    return "msg_" + secrets.token_hex(16)
+
+
+def record(
+    conn: Connection,
+    type: str,
+    data: dict[str, Any],
+    now: datetime,
+    *,
+    once_key: str | None = None,
+) -> None:
+    """Store one event; the caller's transaction decides whether it ever existed.
+    With ``once_key``, a second event with the same key is dropped."""
+    if type not in EVENT_TYPES:
+        raise ValueError(f"unknown event type {type!r}")
+    conn.execute(
+        dialect_insert(conn)(events)
+        .values(
+            webhook_id=new_webhook_id(),
+            type=type,
+            once_key=once_key,
+            payload={"type": type, "timestamp": now.isoformat(), "data": _jsonable(data)},
+            created_at=now,
+        )
+        .on_conflict_do_nothing()
+    )
+
+
+def announce_sent(conn: Connection, edition_ids: set[int], now: datetime) -> None:
+    """``edition.sent`` for each of these editions whose rows have all finished (sent,
+    failed, suppressed or cancelled); once per edition, whoever notices first."""
+    for edition_id in sorted(edition_ids):
+        counts = dict(
+            conn.execute(
+                select(deliveries.c.status, func.count())
+                .where(deliveries.c.edition_id == edition_id)
+                .group_by(deliveries.c.status)
+            ).all()
+        )
+        if not counts or any(counts.get(state) for state in UNFINISHED):
+            continue
+        row = conn.execute(
+            select(editions.c.digest, editions.c.period, editions.c.subject).where(
+                editions.c.id == edition_id
+            )
+        ).first()
+        if row is None:
+            continue
+        edition = {"id": edition_id, "digest": row.digest, "period": row.period,
+                   "subject": row.subject, "deliveries": counts}  # fmt: skip
+        record(
+            conn, "edition.sent", {"edition": edition}, now, once_key=f"edition.sent:{edition_id}"
+        )
+
+
+def subscriber_data(subscriber: Any) -> dict[str, Any]:
+    """What subscriber.* events say about the person (no bounce counters, no history)."""
+    return {
+        "id": subscriber.id,
+        "email": subscriber.email,
+        "name": subscriber.name,
+        "status": subscriber.status,
+        "digests": list(subscriber.digests),
+        "status_reason": subscriber.status_reason,
+    }

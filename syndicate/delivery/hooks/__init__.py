@@ -1,0 +1,2 @@
+"""Outbound webhooks: events fanned out to the configured receivers (``queue``),
+signed per Standard Webhooks and posted (``send``), by a worker loop (``drain``)."""
