@@ -14,8 +14,9 @@ from syndicate.core.config import load_settings
 from syndicate.core.errors import ConfigError
 from syndicate.feeds import build_feeds
 from syndicate.feeds.lint import lint_file, lint_tree
+from syndicate.feeds.podcast import format_duration
 from syndicate.intake.importers import import_paths
-from syndicate.intake.importers.audio import format_duration, parse_duration
+from syndicate.intake.importers.audio import parse_duration
 from syndicate.service.context import App
 from tests.support import write_config
 

@@ -14,9 +14,13 @@ from feedgen.feed import FeedGenerator
 from lxml import etree
 
 from syndicate.feeds.model import Entry, FeedSpec
-from syndicate.intake.importers.audio import format_duration
 
 ITUNES_NS = "http://www.itunes.com/dtds/podcast-1.0.dtd"
+
+
+def format_duration(seconds: int) -> str:
+    """``HH:MM:SS``, the form every podcast app reads."""
+    return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
 
 
 class _Explicit(BaseExtension):

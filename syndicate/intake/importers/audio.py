@@ -48,11 +48,6 @@ def parse_duration(value: Any) -> int:
     return seconds
 
 
-def format_duration(seconds: int) -> str:
-    """``HH:MM:SS``, the form every podcast app reads."""
-    return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
-
-
 def parse_audio(value: Any) -> Audio:
     """The attachment a front-matter ``audio:`` table describes; ValueError names the key."""
     if not isinstance(value, dict):
