@@ -17,7 +17,7 @@ import requests
 
 from syndicate.core.clock import FixedClock
 from syndicate.delivery.drain import drain
-from syndicate.readers import choices
+from syndicate.digest import choices
 from syndicate.readers import subscribers as subs
 from syndicate.service.context import App
 from syndicate.service.jobs import send_digest

@@ -22,8 +22,8 @@ from syndicate.core.db import deliveries, edition_variants, editions, transactio
 from syndicate.core.render import packaged_templates_dir
 from syndicate.core.tokens import feed_token
 from syndicate.delivery.drain import drain
+from syndicate.digest import choices
 from syndicate.digest import render as render_module
-from syndicate.readers import choices
 from syndicate.readers import subscribers as subs
 from syndicate.service.context import App
 from syndicate.service.jobs import send_digest

@@ -18,8 +18,8 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from syndicate.core.db import transaction
 from syndicate.core.errors import SyndicateError, TokenError
+from syndicate.digest import choices
 from syndicate.digest.welcome import queue_welcome
-from syndicate.readers import choices
 from syndicate.readers import subscribers as subs
 from syndicate.web.confirmation import send_confirmation
 from syndicate.web.context import Web, client_ip
