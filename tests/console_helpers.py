@@ -103,7 +103,7 @@ def seed(app: App) -> dict[str, int]:
         subs.add(conn, "other@example.org", digests=["weekly"], now=app.clock.now())
     run = send_digest(app, "weekly")
     assert run.status == "composed"
-    assert drain(app, once=True).sent == 2
+    assert drain(app.engine, app.settings, clock=app.clock, mailer=app.mailer, once=True).sent == 2
     from sqlalchemy import select
 
     from syndicate.core.db import articles, editions

@@ -40,7 +40,7 @@ def clock() -> FixedClock:
 @pytest.fixture
 def flask(app: App) -> Flask:
     assert not import_paths(app, [EXAMPLES]).failed
-    build_feeds(app)
+    build_feeds(app.engine, app.settings, clock=app.clock)
     return create_app(app)
 
 

@@ -45,7 +45,7 @@ def test_built_feeds_are_published_and_announced(app: App, httpserver: HTTPServe
     httpserver.expect_request("/", method="POST").respond_with_handler(hub)
     for number in range(1, 10):
         add_article(app, number)
-    build_feeds(app)
+    build_feeds(app.engine, app.settings, clock=app.clock)
 
     [first] = publish(app)
     assert first.error is None and first.hub_errors == []
@@ -62,7 +62,7 @@ def test_built_feeds_are_published_and_announced(app: App, httpserver: HTTPServe
     topics.clear()
     add_article(app, 10, published=START + timedelta(days=30))
     app.clock.advance(days=31)  # type: ignore[attr-defined]
-    build = build_feeds(app)
+    build = build_feeds(app.engine, app.settings, clock=app.clock)
     [second] = publish(app)
     assert set(second.uploaded) == set(build.written)
     assert second.skipped == len(scan(app.settings.feeds_dir)) - len(second.uploaded)

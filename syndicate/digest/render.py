@@ -14,7 +14,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from premailer import Premailer
 
@@ -25,9 +25,6 @@ from syndicate.core.render import render, render_string
 from syndicate.delivery.messages import PLACEHOLDERS, header_value
 from syndicate.digest.check import CheckResult, presend_check
 from syndicate.digest.windows import edition_date
-
-if TYPE_CHECKING:
-    from syndicate.service.context import App
 
 _MONTHS = [
     "January",
@@ -144,19 +141,17 @@ def inline_css(html: str) -> str:
 
 
 def render_edition(
-    app: App,
-    name: str,
+    settings: Settings,
+    digest: DigestSettings,
     articles: Sequence[Article],
     *,
     slot: datetime,
     more_count: int = 0,
 ) -> RenderedEdition:
     """Render one edition (subject, inlined HTML, text) without storing anything."""
-    settings = app.settings
-    digest = settings.digest(name)
     context = template_context(settings, digest, articles, slot=slot, more_count=more_count)
     subject = header_value(
-        render_string(digest.subject, label=f"digest {name!r} subject", **context)
+        render_string(digest.subject, label=f"digest {digest.name!r} subject", **context)
     )
     templates = settings.templates_dir
     html = render(templates, digest.html_template, subject=subject, **context)

@@ -185,7 +185,7 @@ def _feed_build(app: App) -> str:
         return "no [[feeds]] configured"
     with tempfile.TemporaryDirectory(prefix="syndicate-check-") as scratch:
         scoped = _with_feeds_dir(settings, Path(scratch))
-        report = build_feeds(App(scoped, clock=app.clock, _engine=app.engine))
+        report = build_feeds(app.engine, scoped, clock=app.clock)
         files, problems = _lint(Path(scratch), settings)
         problems = [p.replace(scratch, "(scratch build)") for p in problems]
     entries = sum(report.entries.values())
@@ -216,7 +216,7 @@ def _digest(app: App, name: str) -> str:
     with app.engine.connect() as conn:
         selection = select_articles(conn, settings, digest, slot, composed_at=now)
     rendered = render_edition(
-        app, name, selection.articles, slot=slot, more_count=selection.more_count
+        settings, digest, selection.articles, slot=slot, more_count=selection.more_count
     )
     detail = (
         f"{rendered.subject!r}: {len(selection.articles)} article(s), "

@@ -98,7 +98,7 @@ def message_for(
 def send_test(app: App, edition: dict[str, Any], to: str) -> str:
     """Send a [TEST] copy through the configured mailer; returns the address used."""
     address = normalise(to).email
-    send_test_copy(app, edition, address)
+    send_test_copy(app.engine, app.settings, edition, address, clock=app.clock, mailer=app.mailer)
     return address
 
 
