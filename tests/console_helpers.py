@@ -96,7 +96,7 @@ def seed(app: App) -> dict[str, int]:
     from syndicate.intake.importers.pipeline import import_paths
     from syndicate.service.jobs import send_digest
 
-    assert not import_paths(app, [EXAMPLES]).failed
+    assert not import_paths(app.engine, app.settings, clock=app.clock, paths=[EXAMPLES]).failed
     with transaction(app.engine) as conn:
         reader, _ = subs.add(conn, "reader@example.org", name="Rea Der", digests=["weekly"],
                              now=app.clock.now())  # fmt: skip

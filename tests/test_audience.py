@@ -39,7 +39,7 @@ def clock() -> FixedClock:
 
 @pytest.fixture
 def flask(app: App) -> Flask:
-    assert not import_paths(app, [EXAMPLES]).failed
+    assert not import_paths(app.engine, app.settings, clock=app.clock, paths=[EXAMPLES]).failed
     build_feeds(app.engine, app.settings, clock=app.clock)
     return create_app(app)
 

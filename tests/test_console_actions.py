@@ -30,7 +30,7 @@ def clock() -> FixedClock:
 
 @pytest.fixture
 def flask(app: App) -> Flask:
-    assert not import_paths(app, [EXAMPLES]).failed
+    assert not import_paths(app.engine, app.settings, clock=app.clock, paths=[EXAMPLES]).failed
     from syndicate.core.db import transaction
     from syndicate.readers import subscribers as subs
 

@@ -61,7 +61,7 @@ def test_stored_html_gives_the_same_feed_bytes_as_cleaning_it_again(
     source.mkdir()
     for number in range(1, 6):
         (source / f"tricky-{number}.md").write_text(TRICKY.format(n=number), encoding="utf-8")
-    assert import_paths(app, [source]).failed == []
+    assert import_paths(app.engine, app.settings, clock=app.clock, paths=[source]).failed == []
     site = app.settings.site
     with app.engine.connect() as conn:
         keys = set(conn.execute(select(articles.c.sanitized_with)).scalars())

@@ -33,7 +33,12 @@ def _write(path: Path, title: str) -> Path:
 
 
 def test_nothing_changed_writes_nothing(app: App, tmp_path: Path) -> None:
-    import_paths(app, [_write(tmp_path / "a.md", "Tram line 4 reopens")])
+    import_paths(
+        app.engine,
+        app.settings,
+        clock=app.clock,
+        paths=[_write(tmp_path / "a.md", "Tram line 4 reopens")],
+    )
     first = build_feeds(app.engine, app.settings, clock=app.clock)
     assert first.files_written > 0
     again = build_feeds(app.engine, app.settings, clock=app.clock)
@@ -43,9 +48,14 @@ def test_nothing_changed_writes_nothing(app: App, tmp_path: Path) -> None:
 
 def test_an_edit_at_the_same_instant_still_rebuilds(app: App, tmp_path: Path) -> None:
     source = _write(tmp_path / "a.md", "Tram line 4 reopens")
-    import_paths(app, [source])
+    import_paths(app.engine, app.settings, clock=app.clock, paths=[source])
     build_feeds(app.engine, app.settings, clock=app.clock)
-    import_paths(app, [_write(source, "Tram line 4 reopens on Monday")])  # clock unchanged
+    import_paths(
+        app.engine,
+        app.settings,
+        clock=app.clock,
+        paths=[_write(source, "Tram line 4 reopens on Monday")],
+    )  # clock unchanged
     rebuilt = build_feeds(app.engine, app.settings, clock=app.clock)
     assert "all/rss.xml" in rebuilt.written
     assert b"reopens on Monday" in (app.settings.feeds_dir / "all" / "rss.xml").read_bytes()
@@ -56,7 +66,12 @@ def test_time_making_a_future_article_visible_rebuilds(
 ) -> None:
     future = ARTICLE.replace("2026-03-01T10:00:00", "2026-03-05T10:00:00")
     (tmp_path / "later.md").write_text(future.format(title="Ferry returns"), encoding="utf-8")
-    import_paths(app, [_write(tmp_path / "a.md", "Tram line 4 reopens"), tmp_path / "later.md"])
+    import_paths(
+        app.engine,
+        app.settings,
+        clock=app.clock,
+        paths=[_write(tmp_path / "a.md", "Tram line 4 reopens"), tmp_path / "later.md"],
+    )
     build_feeds(app.engine, app.settings, clock=app.clock)
     assert b"Ferry returns" not in (app.settings.feeds_dir / "all" / "rss.xml").read_bytes()
     clock.advance(days=4)
@@ -67,7 +82,12 @@ def test_time_making_a_future_article_visible_rebuilds(
 def test_a_deleted_file_or_a_config_change_rebuilds(
     app: App, config_file: Path, clock: FixedClock, tmp_path: Path
 ) -> None:
-    import_paths(app, [_write(tmp_path / "a.md", "Tram line 4 reopens")])
+    import_paths(
+        app.engine,
+        app.settings,
+        clock=app.clock,
+        paths=[_write(tmp_path / "a.md", "Tram line 4 reopens")],
+    )
     build_feeds(app.engine, app.settings, clock=app.clock)
     (app.settings.feeds_dir / "all" / "atom.xml").unlink()
     assert "all/atom.xml" in build_feeds(app.engine, app.settings, clock=app.clock).written
@@ -92,7 +112,12 @@ def test_a_new_output_format_version_rebuilds(
     from syndicate.feeds import build as feeds_build
     from syndicate.feeds import model
 
-    import_paths(app, [_write(tmp_path / "a.md", "Tram line 4 reopens")])
+    import_paths(
+        app.engine,
+        app.settings,
+        clock=app.clock,
+        paths=[_write(tmp_path / "a.md", "Tram line 4 reopens")],
+    )
     with app.engine.connect() as conn:
         before = feeds_build.store_signature(conn, app.settings, app.clock)
         monkeypatch.setattr(model, "FORMAT_VERSION", model.FORMAT_VERSION + "-next")

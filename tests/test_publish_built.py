@@ -47,7 +47,7 @@ def test_built_feeds_are_published_and_announced(app: App, httpserver: HTTPServe
         add_article(app, number)
     build_feeds(app.engine, app.settings, clock=app.clock)
 
-    [first] = publish(app)
+    [first] = publish(app.engine, app.settings, clock=app.clock)
     assert first.error is None and first.hub_errors == []
     orders = [push_order(path) for path in first.uploaded]
     assert orders == sorted(orders)  # archive pages, other files, then live feeds
@@ -63,7 +63,7 @@ def test_built_feeds_are_published_and_announced(app: App, httpserver: HTTPServe
     add_article(app, 10, published=START + timedelta(days=30))
     app.clock.advance(days=31)  # type: ignore[attr-defined]
     build = build_feeds(app.engine, app.settings, clock=app.clock)
-    [second] = publish(app)
+    [second] = publish(app.engine, app.settings, clock=app.clock)
     assert set(second.uploaded) == set(build.written)
     assert second.skipped == len(scan(app.settings.feeds_dir)) - len(second.uploaded)
     assert sorted(topics) == live

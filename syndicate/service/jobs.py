@@ -132,7 +132,7 @@ def now_slot(app: App) -> str:
 def publish_feeds(app: App) -> Any:
     if not app.settings.hosts:
         return None
-    return publish(app)
+    return publish(app.engine, app.settings, clock=app.clock)
 
 
 def build_and_publish(app: App, *, only_if_changed: bool = False) -> dict[str, Any]:
@@ -360,7 +360,7 @@ def _not_resumable(job: str, slot: str) -> Any:
 
 def pull_source(app: App, name: str) -> JobOutcome:
     """Pull one ``[[sources]]`` entry; its articles trigger the feed build like an import."""
-    result = pull(app, name)
+    result = pull(app.engine, app.settings, name, clock=app.clock)
     status = "skipped" if result.skipped else ("ok" if result.ok else "failed")
     error = None if status == "ok" else result.detail
     return JobOutcome(f"source:{name}", "", status, result.counts, error)
