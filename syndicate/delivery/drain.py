@@ -21,13 +21,13 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 
 from syndicate.core.clock import Clock
 from syndicate.core.config import Settings
-from syndicate.core.db import editions, transaction, workers
+from syndicate.core.db import transaction
 from syndicate.core.errors import DeliveryError, StoreError
 from syndicate.core.tokens import Signer, signer_for
 from syndicate.delivery.clicks import counted
@@ -35,6 +35,8 @@ from syndicate.delivery.mailers.base import Mailer, OutgoingMessage, SendResult
 from syndicate.delivery.mailers.limits import CircuitBreaker, RateLimiter
 from syndicate.delivery.messages import PreparedEdition, edition_content, prepare, recipient_for
 from syndicate.delivery.outbox import Claimed, Outcome, claim, record, release
+from syndicate.delivery.workers import heartbeat, retire
+from syndicate.digest.compose import edition_row
 from syndicate.readers import subscribers
 
 log = logging.getLogger(__name__)
@@ -124,8 +126,8 @@ class _Drainer:
                 self.prepared.move_to_end(edition_id)
                 return found
         with self.engine.connect() as conn:
-            row = conn.execute(select(editions).where(editions.c.id == edition_id)).one()
-        content = counted(self.settings, self.signer, edition_content(self.settings, row._mapping))
+            row = edition_row(conn, edition_id)
+        content = counted(self.settings, self.signer, edition_content(self.settings, row))
         prepared = prepare(content, self.settings)
         with self.lock:
             self.prepared[edition_id] = prepared
@@ -400,36 +402,6 @@ def _begin(engine: Engine, connection: Connection | None) -> Iterator[Connection
             yield connection
     except OperationalError as exc:
         raise StoreError(f"database error: {exc.orig}") from exc
-
-
-def heartbeat(engine: Engine, clock: Clock, worker_id: str, *, sent: int = 0) -> None:
-    """Keep this worker's row in ``workers`` fresh; ``sent`` adds to its total."""
-    now = clock.now()
-    with transaction(engine) as conn:
-        changed = conn.execute(
-            update(workers)
-            .where(workers.c.id == worker_id)
-            .values(heartbeat_at=now, sent=workers.c.sent + sent)
-        ).rowcount
-        if not changed:
-            conn.execute(
-                insert(workers).values(
-                    id=worker_id,
-                    host=socket.gethostname(),
-                    pid=os.getpid(),
-                    role="delivery",
-                    started_at=now,
-                    heartbeat_at=now,
-                    sent=sent,
-                )
-            )
-
-
-def retire(engine: Engine, worker_id: str) -> None:
-    """Remove this worker's row: ``status`` lists running workers, not finished drains
-    (their counts are in the job history)."""
-    with transaction(engine) as conn:
-        conn.execute(delete(workers).where(workers.c.id == worker_id))
 
 
 def drain(

@@ -537,3 +537,9 @@ def list_rows(
     if state is not None:
         query = query.where(deliveries.c.status == state)
     return [dict(row._mapping) for row in conn.execute(query.limit(limit))]
+
+
+def counts_by_state(conn: Connection) -> dict[str, int]:
+    """How many delivery rows are in each state (states with none are absent)."""
+    rows = conn.execute(select(deliveries.c.status, func.count()).group_by(deliveries.c.status))
+    return {status: count for status, count in rows}

@@ -113,6 +113,17 @@ def find_edition(
     return None if row is None else _edition_from(conn, row)
 
 
+def edition_row(conn: Connection, edition_id: int) -> RowMapping:
+    """One stored edition's row, every column (what a message is built from)."""
+    return conn.execute(select(editions).where(editions.c.id == edition_id)).mappings().one()
+
+
+def has_edition(conn: Connection, digest: str) -> bool:
+    """Whether ``digest`` ever stored an edition (composed, empty or skipped)."""
+    found = conn.execute(select(editions.c.id).where(editions.c.digest == digest).limit(1))
+    return found.first() is not None
+
+
 @dataclass(frozen=True)
 class History:
     """What the editions before a slot say about its window, read in one query."""

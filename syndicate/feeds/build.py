@@ -17,15 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, func, select
 from sqlalchemy.engine import Connection, Engine
 
 from syndicate import __version__
-from syndicate.articles import Article, by_ids, change_token, published
+from syndicate.articles import Article, by_ids, change_token, published, visible_count
 from syndicate.core import oserrors
 from syndicate.core.clock import Clock
 from syndicate.core.config import Settings
-from syndicate.core.db import articles
 from syndicate.core.errors import FeedError
 from syndicate.core.fileio import BatchWriter, is_temp_name, sha256_hex, write_if_changed
 from syndicate.feeds import model
@@ -130,8 +128,7 @@ def store_signature(conn: Connection, settings: Settings, clock: Clock) -> str:
     (every writer calls ``mark_changed``, so it covers edits, imports and removals), the
     visible count (time passing makes future articles visible), the site and feed
     settings, and this code's and the output format's versions."""
-    visible = and_(articles.c.draft.is_(False), articles.c.published_at <= clock.now())
-    count = conn.execute(select(func.count()).select_from(articles).where(visible)).scalar_one()
+    count = visible_count(conn, clock.now())
     inputs = [
         __version__,
         model.FORMAT_VERSION,

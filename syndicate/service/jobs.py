@@ -19,14 +19,16 @@ from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete
 from sqlalchemy.engine import Connection
 
 from syndicate import digest as digests
+from syndicate.articles import newest_import
 from syndicate.core.config import DigestSettings, Settings
-from syndicate.core.db import articles, editions, job_runs, webhook_events, workers
+from syndicate.core.db import webhook_events
 from syndicate.core.errors import SyndicateError
 from syndicate.core.schedules import latest_fire_time, slot_key, slot_time
+from syndicate.delivery import workers
 from syndicate.delivery.drain import drain
 from syndicate.delivery.messages import message_domain
 from syndicate.delivery.outbox import enqueue, hold_until_local_hour
@@ -239,8 +241,7 @@ def digest_slot_job_work(app: App, name: str, fire_time: datetime) -> Any:
 
 def has_edition(app: App, name: str) -> bool:
     with app.engine.connect() as conn:
-        found = conn.execute(select(editions.c.id).where(editions.c.digest == name).limit(1))
-        return found.first() is not None
+        return digests.has_edition(conn, name)
 
 
 def catch_up(app: App) -> list[JobOutcome]:
@@ -266,17 +267,11 @@ def housekeeping(app: App) -> dict[str, int]:
     now = app.clock.now()
     keep = timedelta(days=app.settings.schedule.keep_history_days)
     with app.engine.begin() as conn:
-        runs = conn.execute(
-            delete(job_runs).where(
-                job_runs.c.started_at < now - keep, job_runs.c.status != "running"
-            )
-        ).rowcount
+        runs = claims.prune(conn, before=now - keep)
         events = conn.execute(
             delete(webhook_events).where(webhook_events.c.received_at < now - keep)
         ).rowcount
-        stale = conn.execute(
-            delete(workers).where(workers.c.heartbeat_at < now - timedelta(days=1))
-        ).rowcount
+        stale = workers.prune(conn, before=now - timedelta(days=1))
         audience_rows = prune_audience(conn, now.date())
     abandoned = claims.stale(app)
     for row in abandoned:
@@ -385,7 +380,7 @@ def run_once(app: App) -> list[JobOutcome]:
 def rebuild_if_articles_changed(app: App) -> JobOutcome | None:
     """Build and publish right after an import changed something (any process's import)."""
     with app.engine.connect() as conn:
-        newest = conn.execute(select(func.max(articles.c.imported_at))).scalar()
+        newest = newest_import(conn)
     if newest is None:
         return None
     return run_claimed(
