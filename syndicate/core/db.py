@@ -35,9 +35,12 @@ from sqlalchemy import (
     create_engine,
     event,
 )
-from sqlalchemy.engine import Connection
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
+from syndicate.core.dburl import DatabaseUrlError, normalise, require_folder
 from syndicate.core.errors import StoreError
 
 log = logging.getLogger(__name__)
@@ -402,8 +405,6 @@ def dialect_insert(conn: Connection) -> Any:
 
 def dialect_insert_for(dialect: str) -> Any:
     """``dialect_insert`` by the dialect's name (for statements built once and cached)."""
-    from sqlalchemy.dialects.postgresql import insert as pg_insert
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
     return sqlite_insert if dialect == "sqlite" else pg_insert
 
@@ -428,7 +429,6 @@ def _sqlite_begin(conn: Connection) -> None:
 
 def make_engine(url: str, *, pool_size: int = 5) -> Engine:
     """Create the engine; SQLite gets WAL, foreign keys and a busy timeout."""
-    from syndicate.core.dburl import DatabaseUrlError, normalise, require_folder
 
     try:
         url = normalise(url)
@@ -453,7 +453,6 @@ def make_engine(url: str, *, pool_size: int = 5) -> Engine:
 
 def redact(url: str) -> str:
     """The URL without its password, for messages and logs."""
-    from sqlalchemy.engine import make_url
 
     try:
         return make_url(url).render_as_string(hide_password=True)
@@ -478,6 +477,8 @@ _MIGRATE_LOCK = threading.Lock()
 
 
 def alembic_config(url: str) -> Any:
+    # local: Alembic loads when a store is opened, not with the table definitions that
+    # the CLI and web modules import (start-up time of commands that never open one)
     from alembic.config import Config
 
     config = Config()
@@ -489,6 +490,7 @@ def alembic_config(url: str) -> Any:
 
 def upgrade(engine: Engine) -> str:
     """Apply every migration; returns the revision now in place."""
+    # local: Alembic loads when a store is opened (see alembic_config)
     from alembic import command
 
     config = alembic_config(engine.url.render_as_string(hide_password=False))
@@ -505,6 +507,7 @@ def upgrade(engine: Engine) -> str:
 
 
 def current_revision(engine: Engine) -> str:
+    # local: Alembic loads when a store is opened (see alembic_config)
     from alembic.runtime.migration import MigrationContext
 
     with engine.connect() as conn:

@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import String, and_, bindparam, cast, func, literal, or_, select, update
 from sqlalchemy.engine import Connection
@@ -32,6 +33,7 @@ from syndicate.core.db import (
     subscribers,
     subscriptions,
 )
+from syndicate.core.schedules import next_fire_time
 
 __all__ = [
     "STATES",
@@ -149,10 +151,6 @@ def hold_until_local_hour(
 
 def next_local_hour(now: datetime, hour: int, zone: str) -> datetime:
     """The first ``hour``:00 in ``zone`` at or after ``now`` (aware UTC); DST-safe."""
-    from zoneinfo import ZoneInfo
-
-    from syndicate.core.schedules import next_fire_time
-
     found = next_fire_time(f"0 {hour} * * *", ZoneInfo(zone), now)
     assert found is not None  # a daily schedule always has a next time
     return found

@@ -13,7 +13,7 @@ import json
 import logging
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -218,8 +218,6 @@ def _render(page: Page, entries: list[Entry], formats: list[str]) -> dict[str, b
 
 def _shrink(entries: list[Entry], excess: int) -> list[Entry]:
     """Entries with the largest bodies cut to their summary until ``excess`` is saved."""
-    from dataclasses import replace
-
     order = sorted(
         (i for i, e in enumerate(entries) if e.content_html is not None),
         key=lambda i: (

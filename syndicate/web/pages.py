@@ -13,9 +13,11 @@ from datetime import timedelta
 from zoneinfo import available_timezones
 
 from flask import Response, abort, request, url_for
+from jinja2 import TemplateNotFound
 
 from syndicate.core.db import transaction
 from syndicate.core.errors import SyndicateError, TokenError
+from syndicate.core.render import environment
 from syndicate.readers import subscribers as subs
 from syndicate.web.confirmation import send_confirmation
 from syndicate.web.context import Web, client_ip
@@ -270,10 +272,6 @@ ASSETS = {"web.css": "text/css; charset=utf-8", "admin.css": "text/css; charset=
 
 def asset(web: Web, name: str) -> Response:
     """The pages' stylesheet, from the operator's templates/web/ or the packaged one."""
-    from jinja2 import TemplateNotFound
-
-    from syndicate.core.render import environment
-
     if name not in ASSETS:
         abort(404)
     env = environment(web.app.settings.templates_dir)
