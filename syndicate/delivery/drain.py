@@ -36,7 +36,7 @@ from syndicate.delivery.mailers.limits import CircuitBreaker, RateLimiter
 from syndicate.delivery.messages import PreparedEdition, edition_content, prepare, recipient_for
 from syndicate.delivery.outbox import Claimed, Outcome, claim, record, release
 from syndicate.delivery.workers import heartbeat, retire
-from syndicate.digest.compose import edition_row
+from syndicate.digest.compose import find_edition_row
 from syndicate.readers import subscribers
 
 log = logging.getLogger(__name__)
@@ -126,7 +126,8 @@ class _Drainer:
                 self.prepared.move_to_end(edition_id)
                 return found
         with self.engine.connect() as conn:
-            row = edition_row(conn, edition_id)
+            row = find_edition_row(conn, edition_id)
+        assert row is not None  # a delivery row's edition exists (foreign key)
         content = counted(self.settings, self.signer, edition_content(self.settings, row))
         prepared = prepare(content, self.settings)
         with self.lock:

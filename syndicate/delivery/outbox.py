@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import String, and_, bindparam, cast, func, literal, or_, select, update
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.sql import ColumnElement
 
 from syndicate.core.config import DeliverySettings
@@ -541,3 +541,47 @@ def counts_by_state(conn: Connection) -> dict[str, int]:
     """How many delivery rows are in each state (states with none are absent)."""
     rows = conn.execute(select(deliveries.c.status, func.count()).group_by(deliveries.c.status))
     return {status: count for status, count in rows}
+
+
+def move_unsent(
+    conn: Connection,
+    edition_id: int,
+    *,
+    sources: Sequence[str],
+    target: str,
+    now: datetime,
+) -> int:
+    """Move the edition's rows in ``sources`` states to ``target`` (an operator's pause,
+    resume or cancel); a row being sent is never in ``sources``. Returns the rows moved."""
+    values: dict[str, object] = {"status": target}
+    if target == "queued":
+        values["not_before"] = now
+    if target == "cancelled":
+        values["last_error"] = "cancelled by an operator"
+    result = conn.execute(
+        update(deliveries)
+        .where(deliveries.c.edition_id == edition_id, deliveries.c.status.in_(sources))
+        .values(**values)
+    )
+    return result.rowcount or 0
+
+
+def history_of(conn: Connection, subscriber_id: int, limit: int) -> list[RowMapping]:
+    """One subscriber's newest deliveries with their edition (digest, period, id)."""
+    return list(
+        conn.execute(
+            select(
+                deliveries.c.created_at,
+                deliveries.c.sent_at,
+                deliveries.c.status,
+                deliveries.c.last_error,
+                editions.c.digest,
+                editions.c.period,
+                editions.c.id,
+            )
+            .join(editions, editions.c.id == deliveries.c.edition_id)
+            .where(deliveries.c.subscriber_id == subscriber_id)
+            .order_by(deliveries.c.id.desc())
+            .limit(limit)
+        ).mappings()
+    )

@@ -113,9 +113,9 @@ def find_edition(
     return None if row is None else _edition_from(conn, row)
 
 
-def edition_row(conn: Connection, edition_id: int) -> RowMapping:
+def find_edition_row(conn: Connection, edition_id: int) -> RowMapping | None:
     """One stored edition's row, every column (what a message is built from)."""
-    return conn.execute(select(editions).where(editions.c.id == edition_id)).mappings().one()
+    return conn.execute(select(editions).where(editions.c.id == edition_id)).mappings().first()
 
 
 def has_edition(conn: Connection, digest: str) -> bool:
