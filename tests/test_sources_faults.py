@@ -402,7 +402,8 @@ def test_a_gone_source_comes_back_when_its_url_changes(
 ) -> None:
     server.expect_request("/old/").respond_with_data("", status=410)
     serve(server, "/new/", "ghost.xml")
-    assert pull_source(make_app(source_config(server, "blog", "/old/")), "blog").state == "gone"
+    gone = make_app(source_config(server, "blog", "/old/"))
+    assert pull_source(gone.engine, gone.settings, "blog", clock=gone.clock).state == "gone"
     moved = make_app(source_config(server, "blog", "/new/"))
     assert rows(moved)["blog"]["state"] == "new"
     result = pull_source(moved.engine, moved.settings, clock=moved.clock, name="blog")
