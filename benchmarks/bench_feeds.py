@@ -158,7 +158,9 @@ def main() -> None:
             serialise = feedgen_alone(app)
             inproc = interleaved(
                 {
-                    "full build (in-process)": lambda: build_feeds(app),
+                    "full build (in-process)": lambda: build_feeds(
+                        app.engine, app.settings, clock=app.clock
+                    ),
                     "feedgen alone": serialise,
                 },
                 args.runs,

@@ -140,7 +140,7 @@ def main() -> None:
     sizes: list[int] = []
 
     def ours() -> None:
-        rendered = render_edition(app, "weekly", items, slot=SLOT)
+        rendered = render_edition(app.settings, app.settings.digest("weekly"), items, slot=SLOT)
         content = edition_content(
             settings, row(subject=rendered.subject, html=rendered.html, text=rendered.text)
         )

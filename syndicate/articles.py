@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from uuid import uuid4
 
-from sqlalchemy import Select, and_, bindparam, delete, exists, not_, or_, select
+from sqlalchemy import Select, and_, bindparam, delete, exists, func, not_, or_, select
 from sqlalchemy.engine import Connection, RowMapping
 
 from syndicate.core.db import article_tags, articles, dialect_insert_for, meta, tuples
@@ -289,3 +289,14 @@ def remove(conn: Connection, article_id: int) -> None:
     """Delete an article; its tags go with it (ON DELETE CASCADE, SQLite included)."""
     conn.execute(delete(articles).where(articles.c.id == article_id))
     mark_changed(conn)
+
+
+def visible_count(conn: Connection, now: datetime) -> int:
+    """How many articles readers can see at ``now`` (not drafts, published by then)."""
+    visible = and_(articles.c.draft.is_(False), articles.c.published_at <= now)
+    return conn.execute(select(func.count()).select_from(articles).where(visible)).scalar_one()
+
+
+def newest_import(conn: Connection) -> datetime | None:
+    """When the most recently imported (or re-imported) article was stored."""
+    return conn.execute(select(func.max(articles.c.imported_at))).scalar()

@@ -73,7 +73,7 @@ def test_feeds_list_and_status(app: App, api: Api) -> None:
     api.post("/articles", {"format": "markdown", "name": "hello.md", "content": MARKDOWN})
     before = api.get("/feeds").json["items"][0]
     assert before["name"] == "all" and set(before["files"].values()) == {None}
-    build_feeds(app)
+    build_feeds(app.engine, app.settings, clock=app.clock)
     after = api.get("/feeds").json["items"][0]
     assert all(after["files"].values())
     status = api.get("/feeds/status")

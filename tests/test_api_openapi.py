@@ -78,7 +78,7 @@ def _check(document: dict, path: str, method: str, answer) -> None:
 
 
 def test_every_answer_matches_its_documented_schema(app: App, flask: Flask) -> None:
-    assert not import_paths(app, [EXAMPLES]).failed
+    assert not import_paths(app.engine, app.settings, clock=app.clock, paths=[EXAMPLES]).failed
     api = Api(flask.test_client(), make_token(app))
     created = api.post(
         "/subscribers", {"email": "a@example.org", "status": "confirmed", "consent": "form"}

@@ -39,8 +39,8 @@ def clock() -> FixedClock:
 
 @pytest.fixture
 def flask(app: App) -> Flask:
-    assert not import_paths(app, [EXAMPLES]).failed
-    build_feeds(app)
+    assert not import_paths(app.engine, app.settings, clock=app.clock, paths=[EXAMPLES]).failed
+    build_feeds(app.engine, app.settings, clock=app.clock)
     return create_app(app)
 
 

@@ -83,7 +83,7 @@ def test_subscribe_confirm_receive_and_one_click_unsubscribe(app: App, browser) 
     from syndicate.intake.importers.pipeline import import_paths
     from syndicate.service.jobs import send_digest
 
-    assert not import_paths(app, [EXAMPLES]).failed
+    assert not import_paths(app.engine, app.settings, clock=app.clock, paths=[EXAMPLES]).failed
     address = "reader@example.org"
     with running(create_app(app)) as server:
         phone = browser.new_page(viewport={"width": 375, "height": 740})
@@ -127,7 +127,9 @@ def test_subscribe_confirm_receive_and_one_click_unsubscribe(app: App, browser) 
 
         run = send_digest(app, "weekly")
         assert run.status == "composed"
-        assert drain(app, once=True).sent == 1
+        assert (
+            drain(app.engine, app.settings, clock=app.clock, mailer=app.mailer, once=True).sent == 1
+        )
         digest = mails(app)[-1]
         assert digest["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
         unsubscribe = digest["List-Unsubscribe"].split(",")[0].strip().strip("<>")

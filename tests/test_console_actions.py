@@ -30,7 +30,7 @@ def clock() -> FixedClock:
 
 @pytest.fixture
 def flask(app: App) -> Flask:
-    assert not import_paths(app, [EXAMPLES]).failed
+    assert not import_paths(app.engine, app.settings, clock=app.clock, paths=[EXAMPLES]).failed
     from syndicate.core.db import transaction
     from syndicate.readers import subscribers as subs
 
@@ -78,7 +78,7 @@ def test_run_now_on_a_digest_job_composes_the_current_period_once(
 
 
 def test_push_now_publishes_to_one_host(app: App, flask: Flask) -> None:
-    build_feeds(app)
+    build_feeds(app.engine, app.settings, clock=app.clock)
     editor = browser(flask, app, make_operator(app, "ed@example.org", "editor"))
     page = editor.get("/admin/feeds")
     assert "Push now" in page.text and "all/rss.xml" in page.text

@@ -56,7 +56,14 @@ def with_mailer(app: App, mailer: ScriptedMailer) -> App:
 def test_drain_to_maildir_sends_each_row_once(app: App, clock: FixedClock) -> None:
     edition = queued_edition(app.engine, 30, now=clock.now())
     done: list[int] = []
-    report = drain(app, once=True, progress=done.append)
+    report = drain(
+        app.engine,
+        app.settings,
+        clock=app.clock,
+        mailer=app.mailer,
+        once=True,
+        progress=done.append,
+    )
     assert report.sent == 30 and report.failed == 0 and sum(done) == 30
     box = mailbox.Maildir(app.settings.resolve("outbox"), create=False)
     messages = list(box)
@@ -74,7 +81,7 @@ def test_drain_to_maildir_sends_each_row_once(app: App, clock: FixedClock) -> No
     text = first.get_payload()[0].get_payload(decode=True).decode()
     assert text.startswith("Hello Reader 3,")
     # Nothing left: a second drain sends nothing and the Maildir is unchanged.
-    assert drain(app, once=True).sent == 0
+    assert drain(app.engine, app.settings, clock=app.clock, mailer=app.mailer, once=True).sent == 0
     assert len(list(box)) == 30
     with app.engine.connect() as conn:
         assert status(conn)[0].counts["sent"] == 30
@@ -91,7 +98,9 @@ def test_subscriber_leaving_after_queueing_gets_nothing(app: App, clock: FixedCl
             .values(status="unsubscribed")
         )
     mailer = ScriptedMailer([])
-    report = drain(with_mailer(app, mailer), once=True)
+    report = drain(
+        app.engine, app.settings, clock=app.clock, mailer=with_mailer(app, mailer).mailer, once=True
+    )
     assert report.sent == 2 and report.suppressed == 1
     sent_to = {m.recipient.email for call in mailer.calls for m in call}
     assert sent_to == {"reader0@example.com", "reader2@example.com"}
@@ -100,11 +109,13 @@ def test_subscriber_leaving_after_queueing_gets_nothing(app: App, clock: FixedCl
 def test_outcomes_are_recorded_and_retried_later(app: App, clock: FixedClock) -> None:
     queued_edition(app.engine, 4, now=clock.now())
     mailer = ScriptedMailer(["sent", "temporary", "permanent", "uncertain"], max_batch=4)
-    report = drain(with_mailer(app, mailer), once=True)
+    report = drain(
+        app.engine, app.settings, clock=app.clock, mailer=with_mailer(app, mailer).mailer, once=True
+    )
     assert (report.sent, report.deferred, report.failed, report.uncertain) == (1, 2, 1, 1)
     first_ids = {m.recipient.email: m.message_id for m in mailer.calls[0]}
     clock.advance(seconds=app.settings.delivery.backoff_max_seconds + 1)
-    report = drain(app, once=True)
+    report = drain(app.engine, app.settings, clock=app.clock, mailer=app.mailer, once=True)
     assert report.sent == 2
     # The retried rows went out under the same Message-IDs as the first time; the
     # uncertain one alone (a second timeout risks one message, not a batch).
@@ -132,7 +143,13 @@ class FailingMailer(ScriptedMailer):
 
 def test_a_mailer_exception_is_uncertain_not_temporary(app: App, clock: FixedClock) -> None:
     queued_edition(app.engine, 3, now=clock.now())
-    report = drain(with_mailer(app, FailingMailer([], max_batch=3)), once=True)
+    report = drain(
+        app.engine,
+        app.settings,
+        clock=app.clock,
+        mailer=with_mailer(app, FailingMailer([], max_batch=3)).mailer,
+        once=True,
+    )
     assert (report.sent, report.deferred, report.uncertain) == (0, 3, 3)
     with app.engine.connect() as conn:
         rows = conn.execute(select(deliveries.c.uncertain_attempts, deliveries.c.last_error))
@@ -143,7 +160,9 @@ def test_breaker_pauses_a_failing_provider(app: App, clock: FixedClock) -> None:
     queued_edition(app.engine, 50, now=clock.now())
     threshold = app.settings.delivery.breaker_failures
     mailer = ScriptedMailer(["temporary"] * 1000, max_batch=1)
-    report = drain(with_mailer(app, mailer), once=True)
+    report = drain(
+        app.engine, app.settings, clock=app.clock, mailer=with_mailer(app, mailer).mailer, once=True
+    )
     assert report.paused
     assert len(mailer.calls) == threshold  # stopped calling after N failures in a row
     with app.engine.connect() as conn:
@@ -165,8 +184,14 @@ def test_stop_event_ends_a_continuous_drain(app: App, clock: FixedClock) -> None
     mailer = ScriptedMailer([])
     thread = threading.Thread(
         target=drain,
-        args=(with_mailer(app, mailer),),
-        kwargs={"once": False, "stop": stop, "progress": progress},
+        args=(app.engine, app.settings),
+        kwargs={
+            "clock": app.clock,
+            "mailer": with_mailer(app, mailer).mailer,
+            "once": False,
+            "stop": stop,
+            "progress": progress,
+        },
     )
     thread.start()
     thread.join(timeout=30)
@@ -241,7 +266,14 @@ def test_concurrent_workers_send_each_row_once(app: App, clock: FixedClock) -> N
     delivery = app.settings.delivery.model_copy(update={"batch_size": 10})
     settings = app.settings.model_copy(update={"mail": mail, "delivery": delivery})
     threaded = App(settings, clock=clock, _engine=app.engine)
-    report = drain(threaded, once=True, worker_id="w")
+    report = drain(
+        threaded.engine,
+        threaded.settings,
+        clock=threaded.clock,
+        mailer=threaded.mailer,
+        once=True,
+        worker_id="w",
+    )
     assert report.sent == 120
     box = mailbox.Maildir(settings.resolve("outbox"), create=False)
     recipients = [m["To"] for m in box]
@@ -265,7 +297,14 @@ def test_threads_sharing_the_rate_claim_what_their_share_sends_within_the_lease(
     settings = app.settings.model_copy(update={"mail": mail, "delivery": delivery})
     mailer = ScriptedMailer([], max_batch=100)
     threaded = with_mailer(App(settings, clock=clock, _engine=app.engine), mailer)
-    report = drain(threaded, once=True, worker_id="w")
+    report = drain(
+        threaded.engine,
+        threaded.settings,
+        clock=threaded.clock,
+        mailer=threaded.mailer,
+        once=True,
+        worker_id="w",
+    )
     assert report.sent == 30
     assert max(len(call) for call in mailer.calls) == 10
 
@@ -281,7 +320,10 @@ def test_a_long_drain_keeps_only_the_last_few_editions_prepared(
         for day in range(1, PREPARED_EDITIONS + 3)
     ]
     drainer = _Drainer(
-        app,
+        app.engine,
+        app.settings,
+        clock=app.clock,
+        mailer=app.mailer,
         once=True,
         stop=threading.Event(),
         progress=None,

@@ -56,7 +56,7 @@ def config_extra() -> str:
 def personal_html(app: App) -> str:
     """The HTML exactly as one recipient's message carries it."""
     fixed_store(app)
-    edition = compose(app, "weekly")
+    edition = compose(app.engine, app.settings, app.settings.digest("weekly"), clock=app.clock)
     with app.engine.connect() as conn:
         row = conn.execute(select(editions).where(editions.c.id == edition.id)).mappings().one()
     content = edition_content(app.settings, row)

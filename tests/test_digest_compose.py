@@ -46,7 +46,7 @@ def test_first_edition_reaches_back_lookback_and_up_to_compose_time(
     add_dated_article(app, "After composing", clock.now() + timedelta(minutes=5))
     add_dated_article(app, "A draft", SLOT - timedelta(days=2), draft=True)
 
-    edition = compose(app, "weekly")
+    edition = compose(app.engine, app.settings, app.settings.digest("weekly"), clock=app.clock)
 
     assert edition.status == "composed"
     assert edition.slot == SLOT
@@ -58,25 +58,27 @@ def test_first_edition_reaches_back_lookback_and_up_to_compose_time(
     assert edition.html_bytes == len(edition.html.encode())
 
     clock.set(SLOT + timedelta(days=7, minutes=1))
-    second = compose(app, "weekly")
+    second = compose(app.engine, app.settings, app.settings.digest("weekly"), clock=app.clock)
     assert second.slot == SLOT + timedelta(days=7)
     assert titles_of(app, second.id) == ["After composing"]  # never "After the slot" again
 
 
 def test_a_later_edition_stops_at_its_slot(app: App, clock: FixedClock) -> None:
     add_dated_article(app, "Newer", SLOT - timedelta(days=1))
-    compose(app, "weekly")
+    compose(app.engine, app.settings, app.settings.digest("weekly"), clock=app.clock)
     add_dated_article(app, "Before the next slot", SLOT + timedelta(days=6))
     add_dated_article(app, "After the next slot", SLOT + timedelta(days=7, minutes=30))
     clock.set(SLOT + timedelta(days=7, hours=1))
-    second = compose(app, "weekly")
+    second = compose(app.engine, app.settings, app.settings.digest("weekly"), clock=app.clock)
     assert titles_of(app, second.id) == ["Before the next slot"]
 
 
 def test_composing_a_period_twice_returns_the_stored_edition(app: App) -> None:
     add_dated_article(app, "One", SLOT - timedelta(days=1))
-    first = compose(app, "weekly")
-    second = compose(app, "weekly", slot=SLOT)
+    first = compose(app.engine, app.settings, app.settings.digest("weekly"), clock=app.clock)
+    second = compose(
+        app.engine, app.settings, app.settings.digest("weekly"), clock=app.clock, slot=SLOT
+    )
     assert first.created and not second.created
     assert second == first
     with app.engine.connect() as conn:
@@ -85,10 +87,10 @@ def test_composing_a_period_twice_returns_the_stored_edition(app: App) -> None:
 
 def test_consecutive_editions_never_repeat_an_article(app: App, clock: FixedClock) -> None:
     add_dated_article(app, "Week one", SLOT - timedelta(days=2))
-    first = compose(app, "weekly")
+    first = compose(app.engine, app.settings, app.settings.digest("weekly"), clock=app.clock)
     add_dated_article(app, "Week two", SLOT + timedelta(days=3))
     clock.advance(days=7)
-    second = compose(app, "weekly")
+    second = compose(app.engine, app.settings, app.settings.digest("weekly"), clock=app.clock)
     assert second.slot == SLOT + WEEK
     assert second.period_start == first.period_end
     assert titles_of(app, second.id) == ["Week two"]
@@ -96,12 +98,12 @@ def test_consecutive_editions_never_repeat_an_article(app: App, clock: FixedCloc
 
 def test_downtime_across_several_periods_is_covered_once(app: App, clock: FixedClock) -> None:
     add_dated_article(app, "Before", SLOT - timedelta(days=1))
-    compose(app, "weekly")
+    compose(app.engine, app.settings, app.settings.digest("weekly"), clock=app.clock)
     for day in (3, 10, 17):  # one article in each missed week
         add_dated_article(app, f"Day {day}", SLOT + timedelta(days=day))
     clock.set(SLOT + 3 * WEEK + timedelta(hours=1))
 
-    edition = compose(app, "weekly")
+    edition = compose(app.engine, app.settings, app.settings.digest("weekly"), clock=app.clock)
 
     assert edition.slot == SLOT + 3 * WEEK
     assert edition.period_start == SLOT
@@ -111,28 +113,41 @@ def test_downtime_across_several_periods_is_covered_once(app: App, clock: FixedC
 
 
 def test_skipped_slots_do_not_lose_their_articles(app: App, clock: FixedClock) -> None:
-    compose(app, "weekly")  # empty first edition
+    compose(
+        app.engine, app.settings, app.settings.digest("weekly"), clock=app.clock
+    )  # empty first edition
     add_dated_article(app, "During the outage", SLOT + timedelta(days=2))
     clock.set(SLOT + 2 * WEEK + timedelta(hours=1))
-    skipped = record_skipped(app, "weekly", SLOT + WEEK, "missed by more than 6:00:00")
+    skipped = record_skipped(
+        app.engine,
+        app.settings.digest("weekly"),
+        SLOT + WEEK,
+        "missed by more than 6:00:00",
+        clock=app.clock,
+    )
     assert skipped.status == "skipped" and skipped.reason.startswith("missed")
-    assert record_skipped(app, "weekly", SLOT + WEEK, "again").id == skipped.id
+    assert (
+        record_skipped(
+            app.engine, app.settings.digest("weekly"), SLOT + WEEK, "again", clock=app.clock
+        ).id
+        == skipped.id
+    )
 
-    edition = compose(app, "weekly")
+    edition = compose(app.engine, app.settings, app.settings.digest("weekly"), clock=app.clock)
 
     assert edition.slot == SLOT + 2 * WEEK
     assert titles_of(app, edition.id) == ["During the outage"]
 
 
 def test_empty_period_is_stored_as_empty_and_not_rendered(app: App) -> None:
-    edition = compose(app, "weekly")
+    edition = compose(app.engine, app.settings, app.settings.digest("weekly"), clock=app.clock)
     assert edition.status == "empty"
     assert edition.html == "" and edition.article_count == 0
     assert edition.reason == "no new articles in the period"
 
 
 def test_skip_empty_false_composes_an_edition_saying_so(app: App) -> None:
-    edition = compose(app, "daily")
+    edition = compose(app.engine, app.settings, app.settings.digest("daily"), clock=app.clock)
     assert edition.status == "composed"
     assert "No new articles" in edition.html and "No new articles" in edition.text
 
@@ -140,7 +155,7 @@ def test_skip_empty_false_composes_an_edition_saying_so(app: App) -> None:
 def test_max_articles_keeps_the_newest_and_counts_the_rest(app: App) -> None:
     for day in range(1, 6):
         add_dated_article(app, f"Day {day}", SLOT - timedelta(days=day))
-    edition = compose(app, "weekly")
+    edition = compose(app.engine, app.settings, app.settings.digest("weekly"), clock=app.clock)
     assert titles_of(app, edition.id) == ["Day 1", "Day 2", "Day 3"]
     assert edition.more_count == 2
     assert "And 2 more on Test News" in edition.html
@@ -151,14 +166,14 @@ def test_digest_draws_on_its_tags_only(app: App, clock: FixedClock) -> None:
     daily_slot = datetime(2026, 3, 2, 1, 30, tzinfo=UTC)  # 03:30 Kyiv
     add_dated_article(app, "Trams", daily_slot - timedelta(hours=3), tags=("transit",))
     add_dated_article(app, "Theatre", daily_slot - timedelta(hours=2), tags=("culture",))
-    edition = compose(app, "daily")
+    edition = compose(app.engine, app.settings, app.settings.digest("daily"), clock=app.clock)
     assert edition.slot == daily_slot
     assert titles_of(app, edition.id) == ["Trams"]
 
 
 def test_an_article_is_never_in_two_editions_of_one_digest(app: App) -> None:
     article_id = add_dated_article(app, "Once", SLOT - timedelta(days=1))
-    edition = compose(app, "weekly")
+    edition = compose(app.engine, app.settings, app.settings.digest("weekly"), clock=app.clock)
     with pytest.raises(IntegrityError), app.engine.begin() as conn:
         other = conn.execute(
             insert(editions)
@@ -182,21 +197,24 @@ def test_an_article_is_never_in_two_editions_of_one_digest(app: App) -> None:
 
 def test_dst_spring_forward_day_composes_once_after_the_gap(app: App, clock: FixedClock) -> None:
     clock.set(datetime(2026, 3, 28, 2, tzinfo=UTC))
-    before = compose(app, "daily")
+    before = compose(app.engine, app.settings, app.settings.digest("daily"), clock=app.clock)
     add_dated_article(app, "Gap day", datetime(2026, 3, 28, 20, tzinfo=UTC), tags=("transit",))
     clock.set(datetime(2026, 3, 29, 3, tzinfo=UTC))
-    gap = compose(app, "daily")
+    gap = compose(app.engine, app.settings, app.settings.digest("daily"), clock=app.clock)
     assert gap.slot == datetime(2026, 3, 29, 1, 30, tzinfo=UTC)  # 04:30 EEST
     assert gap.period_start == before.period_end
     assert titles_of(app, gap.id) == ["Gap day"]
-    assert compose(app, "daily").id == gap.id
+    assert (
+        compose(app.engine, app.settings, app.settings.digest("daily"), clock=app.clock).id
+        == gap.id
+    )
 
 
 def test_dst_fall_back_night_has_one_edition(app: App, clock: FixedClock) -> None:
     clock.set(datetime(2026, 10, 24, 23, tzinfo=UTC))
-    compose(app, "daily")
+    compose(app.engine, app.settings, app.settings.digest("daily"), clock=app.clock)
     clock.set(datetime(2026, 10, 25, 3, tzinfo=UTC))  # after both 03:30s
-    fall = compose(app, "daily")
+    fall = compose(app.engine, app.settings, app.settings.digest("daily"), clock=app.clock)
     assert fall.slot == datetime(2026, 10, 25, 0, 30, tzinfo=UTC)
     with app.engine.connect() as conn:
         periods = conn.execute(
@@ -207,7 +225,13 @@ def test_dst_fall_back_night_has_one_edition(app: App, clock: FixedClock) -> Non
 
 def test_future_slot_is_refused(app: App) -> None:
     with pytest.raises(DigestError, match="future"):
-        compose(app, "weekly", slot=SLOT + WEEK)
+        compose(
+            app.engine,
+            app.settings,
+            app.settings.digest("weekly"),
+            clock=app.clock,
+            slot=SLOT + WEEK,
+        )
 
 
 def test_template_syntax_and_percent_in_articles_come_through_as_text(app: App) -> None:
@@ -217,7 +241,7 @@ def test_template_syntax_and_percent_in_articles_come_through_as_text(app: App) 
         SLOT - timedelta(days=1),
         summary="Use {% raw %} and {# not a comment #} and %recipient.name% as text.",
     )
-    edition = compose(app, "weekly")
+    edition = compose(app.engine, app.settings, app.settings.digest("weekly"), clock=app.clock)
     assert "Fares {{ up }} 100%" in edition.html
     assert "{% raw %}" in edition.html and "%recipient.name%" in edition.html
     assert "Fares {{ up }} 100%" in edition.text
@@ -228,8 +252,8 @@ def test_premailer_only_ever_sees_rendered_html(app: App) -> None:
     add_dated_article(
         app, "Plain title", SLOT - timedelta(days=1), image_url="https://cdn.example.org/a.jpg"
     )
-    rendered = render_edition(app, "weekly", [], slot=SLOT)
-    edition = compose(app, "weekly")
+    rendered = render_edition(app.settings, app.settings.digest("weekly"), [], slot=SLOT)
+    edition = compose(app.engine, app.settings, app.settings.digest("weekly"), clock=app.clock)
     for html in (rendered.html, edition.html):
         assert "{{" not in html and "{%" not in html and "{#" not in html
         assert 'href="@@unsubscribe_url@@"' in html
@@ -252,7 +276,7 @@ def test_a_template_that_fails_the_presend_check_stores_nothing(
     )
     add_dated_article(app, "Relative", SLOT - timedelta(days=1))
     with pytest.raises(DigestError, match="pre-send check") as failure:
-        compose(app, "weekly")
+        compose(app.engine, app.settings, app.settings.digest("weekly"), clock=app.clock)
     assert "relative link" in failure.value.message
     assert "no unsubscribe link" in failure.value.message
     with app.engine.connect() as conn:
@@ -267,7 +291,14 @@ def test_two_composers_at_once_store_one_edition(app: App, settings) -> None:
     other = App(settings, clock=app.clock)  # a second process: its own engine
     try:
         with ThreadPoolExecutor(max_workers=2) as pool:
-            results = list(pool.map(lambda a: compose(a, "weekly"), [app, other, app, other]))
+            results = list(
+                pool.map(
+                    lambda a: compose(
+                        a.engine, a.settings, a.settings.digest("weekly"), clock=a.clock
+                    ),
+                    [app, other, app, other],
+                )
+            )
     finally:
         other.close()
     assert len({edition.id for edition in results}) == 1

@@ -60,7 +60,7 @@ def fixed_store(app: App) -> None:
 
 def test_golden_edition(app: App) -> None:
     fixed_store(app)
-    edition = compose(app, "weekly")
+    edition = compose(app.engine, app.settings, app.settings.digest("weekly"), clock=app.clock)
     assert edition.status == "composed"
     assert edition.article_count == 3 and edition.more_count == 1
     assert "Library opens on Sundays &lt;for a trial&gt;" in edition.html

@@ -54,7 +54,7 @@ def _fixed_store(app: App) -> None:
 
 def test_golden_feeds(app: App) -> None:
     _fixed_store(app)
-    build_feeds(app)
+    build_feeds(app.engine, app.settings, clock=app.clock)
     root = app.settings.feeds_dir
     for relpath in GOLDEN_FILES:
         check_golden(f"feeds/{relpath}", (root / relpath).read_bytes())

@@ -61,13 +61,13 @@ def test_stored_html_gives_the_same_feed_bytes_as_cleaning_it_again(
     source.mkdir()
     for number in range(1, 6):
         (source / f"tricky-{number}.md").write_text(TRICKY.format(n=number), encoding="utf-8")
-    assert import_paths(app, [source]).failed == []
+    assert import_paths(app.engine, app.settings, clock=app.clock, paths=[source]).failed == []
     site = app.settings.site
     with app.engine.connect() as conn:
         keys = set(conn.execute(select(articles.c.sanitized_with)).scalars())
     assert keys == {policy_key(site.url, site.iframe_hosts)}
 
-    build_feeds(app)
+    build_feeds(app.engine, app.settings, clock=app.clock)
     trusted = _feed_bytes(app)
     rss = trusted["all/rss.xml"].decode()
     assert "alert(" not in rss and "evil.example.net" not in rss and "onclick" not in rss
@@ -76,7 +76,7 @@ def test_stored_html_gives_the_same_feed_bytes_as_cleaning_it_again(
     with app.engine.begin() as conn:  # as if cleaned under an older policy
         conn.execute(update(articles).values(sanitized_with=None))
     shutil.rmtree(app.settings.feeds_dir)
-    build_feeds(app)
+    build_feeds(app.engine, app.settings, clock=app.clock)
     assert _feed_bytes(app) == trusted
 
 
@@ -89,7 +89,7 @@ def test_html_cleaned_under_another_policy_is_cleaned_again(app: App) -> None:
     )
     with app.engine.begin() as conn:
         conn.execute(update(articles).values(sanitized_with="an-older-policy"))
-    build_feeds(app)
+    build_feeds(app.engine, app.settings, clock=app.clock)
     rss = (app.settings.feeds_dir / "all/rss.xml").read_text(encoding="utf-8")
     assert "Hi" in rss
     for unsafe in ("onclick", "alert(", "javascript:"):

@@ -57,9 +57,9 @@ def _after_files(app: App, folder: Path) -> None:
 
 def test_shared_corpus(app: App) -> None:
     _after_files(app, CORPUS)
-    report = import_paths(app, [CORPUS])
+    report = import_paths(app.engine, app.settings, clock=app.clock, paths=[CORPUS])
     assert report.outcomes and all(o.status != "failed" for o in report.outcomes)
-    build_feeds(app)
+    build_feeds(app.engine, app.settings, clock=app.clock)
     _check_every_feed(app)
     atom = parse_clean(app.settings.feeds_dir / "all/atom.xml")
     entry = atom.entries[0]
@@ -73,9 +73,9 @@ def test_shared_corpus(app: App) -> None:
 def test_example_site(app: App) -> None:
     require(EXAMPLES.is_dir() and any(EXAMPLES.iterdir()), "examples/articles")
     _after_files(app, EXAMPLES)
-    report = import_paths(app, [EXAMPLES])
+    report = import_paths(app.engine, app.settings, clock=app.clock, paths=[EXAMPLES])
     assert all(o.status != "failed" for o in report.outcomes)
-    build = build_feeds(app)
+    build = build_feeds(app.engine, app.settings, clock=app.clock)
     assert build.entries["all"] > 0
     _check_every_feed(app)
 
@@ -143,7 +143,7 @@ def test_hostile_articles_give_valid_feeds(app: App, batch: list[dict]) -> None:
             image=fields["image"],
             published=START + timedelta(minutes=number),
         )
-    build_feeds(app)
+    build_feeds(app.engine, app.settings, clock=app.clock)
     _check_every_feed(app)
     atom = parse_clean(app.settings.feeds_dir / "all/atom.xml")
     newest_first = list(reversed(batch))[:4]

@@ -46,7 +46,7 @@ def test_build_writes_valid_feeds_in_every_format(app: App) -> None:
     add_numbered_article(app, 99, draft=True)
     add_numbered_article(app, 98, published=START + timedelta(days=400))  # future: not shown yet
 
-    report = build_feeds(app)
+    report = build_feeds(app.engine, app.settings, clock=app.clock)
 
     root = app.settings.feeds_dir
     assert report.entries == {"all": 5, "analysis": 3}
@@ -90,7 +90,7 @@ def test_build_writes_valid_feeds_in_every_format(app: App) -> None:
 def test_archive_pages_link_each_other_and_the_live_feed(app: App) -> None:
     for number in range(1, 10):
         add_numbered_article(app, number)
-    build_feeds(app)
+    build_feeds(app.engine, app.settings, clock=app.clock)
     root = app.settings.feeds_dir
     base = "https://news.example.org/feeds/all/"
 
@@ -119,11 +119,11 @@ def test_archive_pages_link_each_other_and_the_live_feed(app: App) -> None:
 def test_rebuild_with_nothing_new_writes_nothing(app: App) -> None:
     for number in range(1, 8):
         add_numbered_article(app, number)
-    first = build_feeds(app)
+    first = build_feeds(app.engine, app.settings, clock=app.clock)
     root = app.settings.feeds_dir
     before = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in root.rglob("*") if p.is_file()}
 
-    again = build_feeds(app)
+    again = build_feeds(app.engine, app.settings, clock=app.clock)
 
     assert again.written == [] and again.bytes_written == 0 and again.removed == []
     assert (again.files_written, again.files_unchanged) == (0, first.files_written)
@@ -135,14 +135,14 @@ def test_rebuild_with_nothing_new_writes_nothing(app: App) -> None:
 def test_new_article_rewrites_only_live_feeds_and_newest_archive_page(app: App) -> None:
     for number in range(1, 8):  # pages of 4: [1-4] full, [5-7] filling
         add_numbered_article(app, number)
-    build_feeds(app)
+    build_feeds(app.engine, app.settings, clock=app.clock)
     root = app.settings.feeds_dir
     full_page = {p: p.read_bytes() for p in (root / "all/archive/1").iterdir()}
 
     add_numbered_article(app, 8)  # fills page 2
-    filled = build_feeds(app)
+    filled = build_feeds(app.engine, app.settings, clock=app.clock)
     add_numbered_article(app, 9)  # starts page 3 (which already existed, empty)
-    started = build_feeds(app)
+    started = build_feeds(app.engine, app.settings, clock=app.clock)
 
     live = {"all/rss.xml", "all/atom.xml", "all/feed.json"}
 
@@ -160,7 +160,7 @@ def test_new_article_rewrites_only_live_feeds_and_newest_archive_page(app: App) 
 def test_file_mtime_is_the_newest_entry_time(app: App) -> None:
     for number in range(1, 6):
         add_numbered_article(app, number)
-    build_feeds(app)
+    build_feeds(app.engine, app.settings, clock=app.clock)
     root = app.settings.feeds_dir
     newest = START + timedelta(hours=30)
     assert (root / "all/rss.xml").stat().st_mtime == newest.timestamp()
@@ -174,13 +174,13 @@ def test_file_mtime_is_the_newest_entry_time(app: App) -> None:
 def test_same_store_gives_identical_bytes_in_a_fresh_folder(app: App, tmp_path: Path) -> None:
     for number in range(1, 7):
         add_numbered_article(app, number, tags=("news", "analysis"))
-    build_feeds(app)
+    build_feeds(app.engine, app.settings, clock=app.clock)
     first = {
         p.relative_to(app.settings.feeds_dir): p.read_bytes()
         for p in feed_files(app.settings.feeds_dir)
     }
     other = App(replace_feeds_dir(app, tmp_path / "elsewhere"), clock=app.clock, _engine=app.engine)
-    build_feeds(other)
+    build_feeds(other.engine, other.settings, clock=other.clock)
     second = {
         p.relative_to(tmp_path / "elsewhere"): p.read_bytes()
         for p in feed_files(tmp_path / "elsewhere")
@@ -196,7 +196,7 @@ def replace_feeds_dir(app: App, folder: Path) -> Settings:
 def test_ids_survive_new_site_url_slug_and_title(app: App) -> None:
     for number in range(1, 4):
         add_numbered_article(app, number)
-    build_feeds(app)
+    build_feeds(app.engine, app.settings, clock=app.clock)
     root = app.settings.feeds_dir
     before = {fmt: parse_clean(root / f"all/{fmt}.xml") for fmt in ("rss", "atom")}
 
@@ -208,7 +208,7 @@ def test_ids_survive_new_site_url_slug_and_title(app: App) -> None:
         )
     site = app.settings.site.model_copy(update={"url": "https://moved.example.net/"})
     moved = App(app.settings.model_copy(update={"site": site}), clock=app.clock, _engine=app.engine)
-    build_feeds(moved)
+    build_feeds(moved.engine, moved.settings, clock=moved.clock)
 
     for fmt, old in before.items():
         new = parse_clean(root / f"all/{fmt}.xml")
@@ -224,7 +224,7 @@ def test_ids_survive_new_site_url_slug_and_title(app: App) -> None:
 
 def test_removed_articles_remove_stale_archive_pages(app: App) -> None:
     ids = [add_numbered_article(app, number) for number in range(1, 10)]
-    build_feeds(app)
+    build_feeds(app.engine, app.settings, clock=app.clock)
     root = app.settings.feeds_dir
     assert (root / "all/archive/3/rss.xml").exists()
     from syndicate.articles import remove
@@ -233,7 +233,7 @@ def test_removed_articles_remove_stale_archive_pages(app: App) -> None:
         for article_id in ids[:6]:
             remove(conn, article_id)
     (root / "operator-notes").mkdir()  # not ours: left alone
-    report = build_feeds(app)
+    report = build_feeds(app.engine, app.settings, clock=app.clock)
     assert "all/archive/3/rss.xml" in report.removed
     assert not (root / "all/archive/3").exists()
     assert (root / "operator-notes").is_dir()
@@ -247,7 +247,7 @@ def test_removed_articles_remove_stale_archive_pages(app: App) -> None:
 
 def test_only_builds_the_named_feed(app: App) -> None:
     add_numbered_article(app, 1, tags=("analysis",))
-    report = build_feeds(app, only="analysis")
+    report = build_feeds(app.engine, app.settings, clock=app.clock, only="analysis")
     assert set(report.entries) == {"analysis"}
     assert all(path.startswith("analysis/") for path in report.written)
     assert not (app.settings.feeds_dir / "all").exists()
@@ -259,7 +259,7 @@ def test_enormous_bodies_stay_under_the_size_limit(app: App) -> None:
         add_numbered_article(
             app, number, content_html=paragraph * 1100, content_text="x" * 2_200_000
         )
-    build_feeds(app)
+    build_feeds(app.engine, app.settings, clock=app.clock)
     root = app.settings.feeds_dir
     for path in feed_files(root):
         assert path.stat().st_size <= 5_000_000, path
@@ -270,7 +270,7 @@ def test_enormous_bodies_stay_under_the_size_limit(app: App) -> None:
 
 def test_index_and_opml_list_every_feed(app: App) -> None:
     add_numbered_article(app, 1)
-    build_feeds(app)
+    build_feeds(app.engine, app.settings, clock=app.clock)
     root = app.settings.feeds_dir
     index = (root / "index.html").read_text(encoding="utf-8")
     assert (
@@ -312,7 +312,7 @@ def test_cli_feeds_build(config_file: Path, app: App) -> None:
 
 
 def test_empty_store_builds_valid_empty_feeds(app: App) -> None:
-    report = build_feeds(app)
+    report = build_feeds(app.engine, app.settings, clock=app.clock)
     assert report.entries == {"all": 0, "analysis": 0}
     _assert_lint_clean(app)
     assert os.path.getmtime(app.settings.feeds_dir / "all/rss.xml") == 0
@@ -332,7 +332,7 @@ def test_per_tag_feeds_live_under_tags(tmp_path: Path, store_url: str, app: App)
     add_numbered_article(app, 2, tags=("news",))
     extra = '[[feeds]]\nname = "all"\npath = "all"\nper_tag = true\n'
     with _app_with(tmp_path, store_url, app.clock, extra) as tagged:
-        report = build_feeds(tagged)
+        report = build_feeds(tagged.engine, tagged.settings, clock=tagged.clock)
         root = tagged.settings.feeds_dir
         assert report.entries["all:tag:news"] == 2
         slug = next(name for name in report.entries if name.startswith("all:tag:transport"))
@@ -357,7 +357,7 @@ def test_two_feeds_writing_one_folder_is_an_operator_error(
     )
     clashing = _app_with(tmp_path, store_url, app.clock, extra)
     with clashing, pytest.raises(FeedError, match="both write to tags/news/"):
-        build_feeds(clashing)
+        build_feeds(clashing.engine, clashing.settings, clock=clashing.clock)
 
 
 def test_cli_feeds_folder_that_is_a_file_is_an_operator_error(config_file: Path, app: App) -> None:
@@ -393,7 +393,7 @@ def test_articles_sharing_a_time_get_distinct_stable_updated_times(app: App) -> 
     for number in range(1, 5):
         add_numbered_article(app, number, published=same, tags=("news", "analysis"))
     add_numbered_article(app, 5, published=same - timedelta(microseconds=1))
-    build_feeds(app)
+    build_feeds(app.engine, app.settings, clock=app.clock)
     root = app.settings.feeds_dir
     _assert_lint_clean(app)
 
@@ -412,7 +412,7 @@ def test_articles_sharing_a_time_get_distinct_stable_updated_times(app: App) -> 
     # Every feed shows an article with the same time, and a rebuild changes nothing.
     assert {k: v for k, v in times.items() if k != uid(5)} == updated("analysis/atom.xml")
     (root / "all/atom.xml").unlink()
-    build_feeds(app)
+    build_feeds(app.engine, app.settings, clock=app.clock)
     assert updated("all/atom.xml") == times
 
 
@@ -444,7 +444,7 @@ def test_rss_items_name_their_author_once(app: App) -> None:
     add_numbered_article(app, 3, author="Ann (the desk)")
     add_numbered_article(app, 4, author=")")
     add_numbered_article(app, 5, author=None, author_email=None)
-    build_feeds(app)
+    build_feeds(app.engine, app.settings, clock=app.clock)
     _assert_lint_clean(app)
     tree = etree.parse(str(app.settings.feeds_dir / "all/rss.xml"))
 

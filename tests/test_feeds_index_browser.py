@@ -67,7 +67,7 @@ def test_the_feed_list_is_styled_copyable_and_fits_a_phone(app: App, browser) ->
     from playwright.sync_api import expect
 
     add_numbered_article(app, 1)
-    build_feeds(app)
+    build_feeds(app.engine, app.settings, clock=app.clock)
     built = (app.settings.feeds_dir / "index.html").read_text(encoding="utf-8")
     html5lib.HTMLParser(strict=True).parse(built)  # valid HTML: any parse error raises
 

@@ -45,14 +45,16 @@ def test_an_error_before_commit_leaves_the_old_files_and_no_temps(tmp_path: Path
 
 def test_a_full_build_sweeps_temp_files_a_crash_left(app: App) -> None:
     add_numbered_article(app, 1)
-    build_feeds(app)
+    build_feeds(app.engine, app.settings, clock=app.clock)
     root = app.settings.feeds_dir
     left = (
         root / "all" / ".rss.xml.k3j2h1ab.tmp"
     )  # mkstemp's name, as a kill -9 before the renames leaves it
     left.write_bytes(b"<rss")
-    build_feeds(app)  # nothing changed in the store: the shortcut does not walk the folder
+    build_feeds(
+        app.engine, app.settings, clock=app.clock
+    )  # nothing changed in the store: the shortcut does not walk the folder
     add_numbered_article(app, 2)
-    build_feeds(app)
+    build_feeds(app.engine, app.settings, clock=app.clock)
     assert not left.exists()
     assert (root / "all" / "rss.xml").read_bytes().startswith(b"<?xml")

@@ -76,9 +76,9 @@ def test_a_build_removes_leftovers_of_an_interrupted_build(tmp_path: Path) -> No
         tmp_path, f"sqlite:///{tmp_path / 'store.db'}", '[[feeds]]\nname = "all"\npath = "all"\n'
     )
     with App(load_settings(config), clock=FixedClock(T0)) as app:
-        build_feeds(app)
+        build_feeds(app.engine, app.settings, clock=app.clock)
         left = app.settings.feeds_dir / "all" / ".rss.xml.a1b2c3d4.tmp"
         left.write_bytes(b"<rss")
-        build_feeds(app)
+        build_feeds(app.engine, app.settings, clock=app.clock)
         assert not left.exists()
         assert (app.settings.feeds_dir / "all" / "rss.xml").exists()

@@ -16,7 +16,7 @@ from tests.test_sanitize import assert_safe
 
 
 def only_outcome(app: App, path: Path):  # type: ignore[no-untyped-def]
-    report = import_paths(app, [path])
+    report = import_paths(app.engine, app.settings, clock=app.clock, paths=[path])
     (outcome,) = report.outcomes
     return outcome
 
@@ -135,7 +135,7 @@ def test_a_10_mb_file_is_refused_without_harm(app: App, tmp_path: Path) -> None:
         handle.truncate(10 * 1024 * 1024)
     small = tmp_path / "small.txt"
     small.write_text("Small Title\n\nSmall body.\n", encoding="utf-8")
-    report = import_paths(app, [big, small])
+    report = import_paths(app.engine, app.settings, clock=app.clock, paths=[big, small])
     assert [o.status for o in report.outcomes] == ["failed", "imported"]
     assert "10.0 MB" in report.outcomes[0].reason
     assert f"{MAX_FILE_BYTES // 1_048_576} MB" in report.outcomes[0].reason

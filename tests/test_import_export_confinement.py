@@ -47,7 +47,7 @@ def _failed(report) -> list[str]:
 )
 def test_a_post_id_that_names_a_path_is_refused(app: App, export: Path, post_id: str) -> None:
     (export / "posts.csv").write_text(HEADER + _row("1.good") + _row(post_id, "Evil"))
-    report = import_paths(app, [export])
+    report = import_paths(app.engine, app.settings, clock=app.clock, paths=[export])
     assert report.counts["imported"] == 1
     [message] = _failed(report)
     assert "post_id is not a Substack post id" in message and "posts.csv:3" in message
@@ -57,7 +57,7 @@ def test_a_post_id_that_names_a_path_is_refused(app: App, export: Path, post_id:
 def test_a_body_linked_out_of_the_export_is_not_read(app: App, export: Path) -> None:
     (export / "posts" / "2.evil.html").symlink_to(export.parent.parent / "private" / "key.html")
     (export / "posts.csv").write_text(HEADER + _row("1.good") + _row("2.evil", "Evil"))
-    report = import_paths(app, [export])
+    report = import_paths(app.engine, app.settings, clock=app.clock, paths=[export])
     assert report.counts["imported"] == 1 and len(_failed(report)) == 1
     assert SECRET not in _bodies(app)
 
@@ -69,7 +69,7 @@ def test_a_posts_folder_linked_out_of_the_export_is_not_read(app: App, export: P
     (export / "posts").rmdir()
     (export / "posts").symlink_to(private)
     (export / "posts.csv").write_text(HEADER + _row("3.evil", "Evil"))
-    report = import_paths(app, [export])
+    report = import_paths(app.engine, app.settings, clock=app.clock, paths=[export])
     assert report.counts["imported"] == 0 and len(_failed(report)) == 1
     assert SECRET not in _bodies(app)
 
@@ -78,7 +78,7 @@ def test_a_listing_linked_out_of_the_export_is_refused(app: App, export: Path) -
     outside = export.parent.parent / "private" / "posts.csv"
     outside.write_text(HEADER + _row("1.good"))
     (export / "posts.csv").symlink_to(outside)
-    report = import_paths(app, [export])
+    report = import_paths(app.engine, app.settings, clock=app.clock, paths=[export])
     [message] = _failed(report)
     assert "outside the export" in message and str(export / "posts.csv") in message
     assert report.counts["imported"] == 0
@@ -89,7 +89,7 @@ def test_a_field_over_the_csv_limit_is_one_line_naming_file_and_line(
 ) -> None:
     huge = '"' + "x" * 200_000 + '"'
     (export / "posts.csv").write_text(HEADER + _row("1.good") + _row("2.big", huge))
-    report = import_paths(app, [export])
+    report = import_paths(app.engine, app.settings, clock=app.clock, paths=[export])
     [message] = _failed(report)
     assert message.startswith(f"{export / 'posts.csv'}:3: broken CSV") and "field" in message
     assert report.counts["imported"] == 1  # the post before the break is kept
@@ -104,7 +104,7 @@ def test_a_bundle_image_up_the_tree_is_not_probed(app: App, tmp_path: Path) -> N
         "---\ntitle: Trip\n---\n\n![x](../../../../../../etc/hostname)\n\n![y](photo.jpg)\n",
         encoding="utf-8",
     )
-    report = import_paths(app, [tmp_path / "articles"])
+    report = import_paths(app.engine, app.settings, clock=app.clock, paths=[tmp_path / "articles"])
     [outcome] = [o for o in report.outcomes if o.status == "imported"]
     assert any("leads outside the page bundle" in w for w in outcome.warnings)
     assert any("image photo.jpg is not in the page bundle" in w for w in outcome.warnings)

@@ -16,7 +16,7 @@ from tests.support import EXAMPLES, T0
 
 
 def import_one(app: App, path: Path, **kwargs: object) -> articles.Article:
-    report = import_paths(app, [path], **kwargs)  # type: ignore[arg-type]
+    report = import_paths(app.engine, app.settings, clock=app.clock, paths=[path], **kwargs)  # type: ignore[arg-type]
     assert report.ok, report.to_dict()
     with transaction(app.engine) as conn:
         found = articles.find(conn, report.outcomes[0].slug or "")
@@ -88,7 +88,7 @@ def test_markdown_with_toml_front_matter_and_title_from_heading(app: App, tmp_pa
 def test_unknown_front_matter_keys_are_reported(app: App, tmp_path: Path) -> None:
     path = tmp_path / "typo.md"
     path.write_text("---\ntitle: T\ntittle: X\ndate: 2026-01-02\n---\nBody.\n", encoding="utf-8")
-    report = import_paths(app, [path])
+    report = import_paths(app.engine, app.settings, clock=app.clock, paths=[path])
     assert report.outcomes[0].status == "imported"
     assert report.outcomes[0].warnings == ["line 3: unknown front-matter key 'tittle' ignored"]
 
@@ -174,13 +174,13 @@ def test_folders_import_recursively(app: App, tmp_path: Path) -> None:
     (tmp_path / "a" / "b" / "image.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00")
     (tmp_path / "a" / ".hidden").mkdir()
     (tmp_path / "a" / ".hidden" / "x.md").write_text("# X\n\nx\n", encoding="utf-8")
-    report = import_paths(app, [tmp_path / "a"])
+    report = import_paths(app.engine, app.settings, clock=app.clock, paths=[tmp_path / "a"])
     assert sorted(o.slug or "" for o in report.outcomes) == ["one", "two"]
     assert report.counts["imported"] == 2
 
 
 def test_the_example_articles_import(app: App) -> None:
-    report = import_paths(app, [EXAMPLES])
+    report = import_paths(app.engine, app.settings, clock=app.clock, paths=[EXAMPLES])
     assert report.ok, report.to_dict()
     assert report.counts["imported"] >= 4
     assert not [o for o in report.outcomes if o.warnings], report.to_dict()

@@ -80,7 +80,7 @@ def test_hidden_content_stays_hidden_through_the_whole_import(app: App, tmp_path
         ),
         encoding="utf-8",
     )
-    report = import_paths(app, [path])
+    report = import_paths(app.engine, app.settings, clock=app.clock, paths=[path])
     assert report.ok, report.to_dict()
     with transaction(app.engine) as conn:
         stored = articles.find(conn, report.outcomes[0].slug or "")
@@ -202,7 +202,7 @@ def test_urls_resolve_against_the_pages_own_address(
 def test_without_any_address_site_url_is_the_base_with_a_warning(app: App, tmp_path: Path) -> None:
     path = tmp_path / "saved.html"
     path.write_text(article(LINKED), encoding="utf-8")
-    report = import_paths(app, [path])
+    report = import_paths(app.engine, app.settings, clock=app.clock, paths=[path])
     (outcome,) = report.outcomes
     assert outcome.status == "imported"
     assert any("relative links resolve against site.url" in w for w in outcome.warnings)
@@ -330,7 +330,7 @@ def test_a_page_with_only_unreadable_dates_imports_with_the_file_time(
         "</head><body><h1>T</h1><p>x</p></body></html>",
         encoding="utf-8",
     )
-    (outcome,) = import_paths(app, [path]).outcomes
+    (outcome,) = import_paths(app.engine, app.settings, clock=app.clock, paths=[path]).outcomes
     assert outcome.status == "imported"
     assert any("'soon' is not a date" in w for w in outcome.warnings)
     assert any("modification time" in w for w in outcome.warnings)
@@ -339,7 +339,7 @@ def test_a_page_with_only_unreadable_dates_imports_with_the_file_time(
 def test_no_title_takes_the_file_name_with_a_warning(app: App, tmp_path: Path) -> None:
     path = tmp_path / "no-title_here.html"
     path.write_text("<p>No heading anywhere, just a sentence.</p>", encoding="utf-8")
-    (outcome,) = import_paths(app, [path]).outcomes
+    (outcome,) = import_paths(app.engine, app.settings, clock=app.clock, paths=[path]).outcomes
     assert outcome.status == "imported"
     assert any("used the name 'no title here'" in w for w in outcome.warnings)
     with transaction(app.engine) as conn:

@@ -42,7 +42,7 @@ def check_import(app: App, directory: Path, suffix: str, content: str) -> None:
     path.write_bytes(content.encode("utf-8", "surrogatepass"))
     with transaction(app.engine) as conn:
         before = conn.execute(select(func.count()).select_from(articles_table)).scalar_one()
-    (outcome,) = import_paths(app, [path]).outcomes
+    (outcome,) = import_paths(app.engine, app.settings, clock=app.clock, paths=[path]).outcomes
     event(outcome.status if outcome.status != "failed" else outcome.reason[:30])
     with transaction(app.engine) as conn:
         after = conn.execute(select(func.count()).select_from(articles_table)).scalar_one()

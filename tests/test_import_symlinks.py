@@ -51,7 +51,7 @@ def test_links_out_of_the_folder_are_skipped_and_named(app: App, tree) -> None:
     chain = _link(articles / "chain.txt", articles / "p.txt")  # inside -> outside
     folder_link = _link(articles / "docs", private / "more")
     inside = _link(articles / "again.md", articles / "real.md")  # stays inside: fine
-    report = import_paths(app, [articles])
+    report = import_paths(app.engine, app.settings, clock=app.clock, paths=[articles])
     skipped = {o.path: o.reason for o in report.outcomes if o.status == "skipped"}
     assert set(skipped) == {str(file_link), str(deep_link), str(chain), str(folder_link)}
     assert str((private / "passwd.txt").resolve()) in skipped[str(file_link)]
@@ -64,7 +64,7 @@ def test_links_out_of_the_folder_are_skipped_and_named(app: App, tree) -> None:
 def test_a_link_named_directly_is_held_to_its_own_folder(app: App, tree) -> None:
     articles, private = tree
     link = _link(articles / "p.txt", private / "passwd.txt")
-    report = import_paths(app, [link])
+    report = import_paths(app.engine, app.settings, clock=app.clock, paths=[link])
     assert [o.status for o in report.outcomes] == ["skipped"]
     assert SECRET not in _bodies(app)
 
@@ -90,7 +90,7 @@ def test_a_hugo_content_link_out_of_the_folder_is_skipped(app: App, tree) -> Non
     articles, private = tree
     (articles / "hugo.toml").write_text('baseURL = "https://example.org/"\n', encoding="utf-8")
     content = _link(articles / "content", private)
-    report = import_paths(app, [articles])
+    report = import_paths(app.engine, app.settings, clock=app.clock, paths=[articles])
     skipped = {o.path: o.reason for o in report.outcomes if o.status == "skipped"}
     assert str(content) in skipped and "outside the folder being imported" in skipped[str(content)]
     assert report.counts["imported"] == 0
@@ -103,7 +103,7 @@ def test_a_nested_hugo_site_content_link_is_skipped(app: App, tree) -> None:
     site.mkdir()
     (site / "hugo.toml").write_text('baseURL = "https://example.org/"\n', encoding="utf-8")
     _link(site / "content", private)
-    report = import_paths(app, [articles])
+    report = import_paths(app.engine, app.settings, clock=app.clock, paths=[articles])
     assert report.counts["imported"] == 1  # real.md only
     assert any(o.path == str(site / "content") for o in report.outcomes if o.status == "skipped")
     assert SECRET not in _bodies(app)
@@ -116,7 +116,7 @@ def test_a_hugo_content_link_inside_the_folder_is_followed(app: App, tree) -> No
     (posts / "hello.md").write_text("# Hello\n\nInside.\n", encoding="utf-8")
     (articles / "hugo.toml").write_text('baseURL = "https://example.org/"\n', encoding="utf-8")
     _link(articles / "content", articles / "sub")
-    report = import_paths(app, [articles])
+    report = import_paths(app.engine, app.settings, clock=app.clock, paths=[articles])
     assert report.counts["imported"] == 1 and "Hello" in _bodies(app)
     assert not [o for o in report.outcomes if o.status == "skipped"]
 

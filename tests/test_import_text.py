@@ -38,7 +38,7 @@ LEAD_INS = [
 
 
 def _import_one(app: App, path: Path) -> articles.Article:
-    report = import_paths(app, [path])
+    report = import_paths(app.engine, app.settings, clock=app.clock, paths=[path])
     assert report.ok, report.to_dict()
     (outcome,) = report.outcomes
     with transaction(app.engine) as conn:

@@ -79,7 +79,9 @@ def test_an_edition_stored_without_its_rows_is_completed_not_reported_existing(
     add_dated_article(app, "Bridge works begin", MON_1 - timedelta(days=1))
     clock.set(MON_1 + timedelta(minutes=5))
     # What a process killed between storing the edition and queueing it left behind.
-    edition = compose(app, "weekly", slot=MON_1)
+    edition = compose(
+        app.engine, app.settings, app.settings.digest("weekly"), clock=app.clock, slot=MON_1
+    )
     assert edition.queued_at is None and _rows(app) == 0
     outcome = digest_slot_job(app, "weekly", MON_1)
     assert outcome.status == "ok" and "existing" not in outcome.counts

@@ -348,14 +348,23 @@ def test_drain_through_postmark_honours_retry_after(
     api_app = App(app.settings.model_copy(update={"mail": mail}), clock=clock, _engine=app.engine)
     queued_edition(app.engine, 6, now=clock.now())
     postmark.cues.append((429, {"Retry-After": "600"}, '{"ErrorCode": 429}'))
-    report = drain(api_app, once=True)
+    report = drain(
+        api_app.engine, api_app.settings, clock=api_app.clock, mailer=api_app.mailer, once=True
+    )
     assert report.deferred == 6 and report.sent == 0 and len(postmark.requests) == 1
     with app.engine.connect() as conn:
         not_before = set(conn.execute(select(deliveries.c.not_before)).scalars())
     assert not_before == {clock.now() + timedelta(seconds=600)}
     clock.advance(seconds=599)
-    assert drain(api_app, once=True).sent == 0
+    assert (
+        drain(
+            api_app.engine, api_app.settings, clock=api_app.clock, mailer=api_app.mailer, once=True
+        ).sent
+        == 0
+    )
     clock.advance(seconds=2)
-    report = drain(api_app, once=True)
+    report = drain(
+        api_app.engine, api_app.settings, clock=api_app.clock, mailer=api_app.mailer, once=True
+    )
     assert report.sent == 6
     assert len(postmark.requests) == 2

@@ -212,7 +212,9 @@ def test_drain_over_smtp(app: App, clock: FixedClock, sink: tuple[SmtpSink, int]
     )
     smtp_app = App(settings, clock=clock, _engine=app.engine)
     queued_edition(app.engine, 5, now=clock.now())
-    report = drain(smtp_app, once=True)
+    report = drain(
+        smtp_app.engine, smtp_app.settings, clock=smtp_app.clock, mailer=smtp_app.mailer, once=True
+    )
     assert (report.sent, report.failed, report.deferred) == (3, 1, 1)
     assert sorted(rcpt for rcpt, _ in handler.messages) == [
         "reader0@example.com",

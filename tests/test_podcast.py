@@ -68,10 +68,10 @@ def test_a_podcast_feed_carries_itunes_tags_and_exact_enclosure_lengths(
     folder.mkdir()
     _write(folder, "e1.md", EPISODE.format(n=1, length=12_345_678, duration="1:02:03"))
     _write(folder, "e2.md", EPISODE.format(n=2, length=987_654_321, duration="45:07"))
-    report = import_paths(app, [folder])
+    report = import_paths(app.engine, app.settings, clock=app.clock, paths=[folder])
     assert report.counts.get("failed", 0) == 0, [o.to_dict() for o in report.outcomes]
 
-    build_feeds(app)
+    build_feeds(app.engine, app.settings, clock=app.clock)
     assert [p for lines in lint_tree(app.settings).values() for p in lines] == []
     data = (app.settings.feeds_dir / "show/rss.xml").read_bytes()
     parsed = feedparser.parse(data)
@@ -160,7 +160,7 @@ def test_bad_audio_front_matter_fails_naming_the_file_and_key(
     path = _write(
         tmp_path, "episode.md", f"---\ntitle: An episode\n{audio}\n---\n\nThe episode's notes.\n"
     )
-    report = import_paths(app, [path])
+    report = import_paths(app.engine, app.settings, clock=app.clock, paths=[path])
     (outcome,) = report.outcomes
     assert outcome.status == "failed"
     assert outcome.error is not None

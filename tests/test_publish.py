@@ -105,7 +105,7 @@ def test_headers_per_pattern_over_the_defaults(app: App) -> None:
 
 
 def test_dry_run_changes_nothing(app: App, feeds: dict[str, bytes]) -> None:
-    reports = publish(app, dry_run=True)
+    reports = publish(app.engine, app.settings, clock=app.clock, dry_run=True)
     assert [report.host for report in reports] == ["site", "mirror"]
     assert all(report.dry_run and set(report.uploaded) == PUBLISHED for report in reports)
     assert reports[0].bytes == sum(len(data) for data in feeds.values())
@@ -118,7 +118,7 @@ def test_dry_run_changes_nothing(app: App, feeds: dict[str, bytes]) -> None:
 def test_publish_to_every_host_records_manifest_and_pushes(
     app: App, feeds: dict[str, bytes]
 ) -> None:
-    reports = publish(app)
+    reports = publish(app.engine, app.settings, clock=app.clock)
     base = app.settings.base_dir
     for host in ("public", "mirror"):
         assert public_files(base / host) == PUBLISHED
@@ -142,18 +142,18 @@ def test_publish_to_every_host_records_manifest_and_pushes(
 
 
 def test_target_pushes_to_one_host(app: App, feeds: dict[str, bytes]) -> None:
-    [report] = publish(app, target="mirror")
+    [report] = publish(app.engine, app.settings, clock=app.clock, target="mirror")
     assert report.host == "mirror"
     assert not (app.settings.base_dir / "public").exists()
     with pytest.raises(ConfigError) as caught:
-        publish(app, target="nope")
+        publish(app.engine, app.settings, clock=app.clock, target="nope")
     assert "no host named 'nope'" in caught.value.message
     assert "site, mirror" in caught.value.hint
 
 
 def test_nothing_built_is_refused(app: App) -> None:
     with pytest.raises(PublishError) as caught:
-        publish(app)
+        publish(app.engine, app.settings, clock=app.clock)
     assert "nothing to publish" in caught.value.message
     assert "syndicate feeds build" in caught.value.hint
 
@@ -164,7 +164,7 @@ def test_a_feed_failing_lint_is_not_pushed(app: App, feeds: dict[str, bytes]) ->
     )
     (app.settings.feeds_dir / "all" / "atom.xml").write_bytes(broken)
     with pytest.raises(PublishFailed) as caught:
-        publish(app, target="site")
+        publish(app.engine, app.settings, clock=app.clock, target="site")
     message = caught.value.message
     assert message.startswith("all/atom.xml fails the feed checks, not pushed")
     assert "rel=self" in message
@@ -180,7 +180,7 @@ def test_failed_push_leaves_manifest_equal_to_the_host(app: App, feeds: dict[str
     # Something on the host sits where index.html must go: the push stops there.
     (public / "index.html" / "x").mkdir(parents=True)
     with pytest.raises(PublishFailed) as caught:
-        publish(app, target="site")
+        publish(app.engine, app.settings, clock=app.clock, target="site")
     assert "cannot write index.html" in caught.value.message
     [report] = caught.value.reports
     assert report.uploaded == ["all/archive/1/atom.xml", "all/archive/1/rss.xml", "feeds.opml"]
@@ -188,7 +188,7 @@ def test_failed_push_leaves_manifest_equal_to_the_host(app: App, feeds: dict[str
     assert not (public / "all" / "rss.xml").exists()  # live feeds go last: not yet
 
     shutil.rmtree(public / "index.html")
-    [again] = publish(app, target="site")
+    [again] = publish(app.engine, app.settings, clock=app.clock, target="site")
     assert again.uploaded == ["index.html", "all/atom.xml", "all/feed.json", "all/rss.xml"]
     assert again.skipped == 3
     assert public_files(public) == PUBLISHED
@@ -200,9 +200,9 @@ def test_failed_push_leaves_manifest_equal_to_the_host(app: App, feeds: dict[str
 def test_deleting_removes_emptied_folders_on_a_folder_host(
     app: App, feeds: dict[str, bytes]
 ) -> None:
-    publish(app, target="mirror")
+    publish(app.engine, app.settings, clock=app.clock, target="mirror")
     shutil.rmtree(app.settings.feeds_dir / "all" / "archive")
-    [report] = publish(app, target="mirror")
+    [report] = publish(app.engine, app.settings, clock=app.clock, target="mirror")
     assert report.deleted == ["all/archive/1/atom.xml", "all/archive/1/rss.xml"]
     assert not (app.settings.base_dir / "mirror" / "all" / "archive").exists()
     assert (app.settings.base_dir / "mirror" / "all" / "rss.xml").exists()

@@ -45,9 +45,9 @@ def test_built_feeds_are_published_and_announced(app: App, httpserver: HTTPServe
     httpserver.expect_request("/", method="POST").respond_with_handler(hub)
     for number in range(1, 10):
         add_numbered_article(app, number)
-    build_feeds(app)
+    build_feeds(app.engine, app.settings, clock=app.clock)
 
-    [first] = publish(app)
+    [first] = publish(app.engine, app.settings, clock=app.clock)
     assert first.error is None and first.hub_errors == []
     orders = [push_order(path) for path in first.uploaded]
     assert orders == sorted(orders)  # archive pages, other files, then live feeds
@@ -62,8 +62,8 @@ def test_built_feeds_are_published_and_announced(app: App, httpserver: HTTPServe
     topics.clear()
     add_numbered_article(app, 10, published=START + timedelta(days=30))
     app.clock.advance(days=31)  # type: ignore[attr-defined]
-    build = build_feeds(app)
-    [second] = publish(app)
+    build = build_feeds(app.engine, app.settings, clock=app.clock)
+    [second] = publish(app.engine, app.settings, clock=app.clock)
     assert set(second.uploaded) == set(build.written)
     assert second.skipped == len(scan(app.settings.feeds_dir)) - len(second.uploaded)
     assert sorted(topics) == live

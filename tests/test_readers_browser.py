@@ -89,13 +89,17 @@ def test_topics_how_often_private_feed_and_its_end(app: App, browser, clock: Fix
         page.goto(local(server, link_in(confirmation, "confirm/")))
         page.get_by_role("button", name="Confirm my subscription").click()
         expect(page.get_by_role("heading", name="You are subscribed")).to_be_visible()
-        assert drain(app, once=True).sent == 1
+        assert (
+            drain(app.engine, app.settings, clock=app.clock, mailer=app.mailer, once=True).sent == 1
+        )
         welcome = inbox(app)[address][-1]
         assert welcome["Subject"] == "Welcome to City News weekly"
         assert "Past editions will be in the archive" in welcome.get_body(("plain",)).get_content()
 
         assert send_digest(app, "weekly", slot=WEEKLY_SLOT).queued == 1
-        assert drain(app, once=True).sent == 1
+        assert (
+            drain(app.engine, app.settings, clock=app.clock, mailer=app.mailer, once=True).sent == 1
+        )
         weekly = inbox(app)[address][-1]
         assert shown(weekly) == {TRAMS, THEATRE, BUSES}  # no Derby: sport was not picked
 
@@ -114,7 +118,9 @@ def test_topics_how_often_private_feed_and_its_end(app: App, browser, clock: Fix
         add_dated_article(app, FERRY, T0 + timedelta(hours=3), tags=("transport",))
         clock.set(TUESDAY_SLOT + timedelta(minutes=30))
         assert send_digest(app, "daily", slot=TUESDAY_SLOT).queued == 1
-        assert drain(app, once=True).sent == 1
+        assert (
+            drain(app.engine, app.settings, clock=app.clock, mailer=app.mailer, once=True).sent == 1
+        )
         daily = inbox(app)[address][-1]
         assert shown(daily) == {FERRY}  # the buses came with the weekly already
 

@@ -152,7 +152,7 @@ def test_each_reader_gets_only_their_topics_from_one_inlining(
     with app.engine.connect() as conn:
         keys = conn.execute(select(edition_variants.c.key)).scalars().all()
     assert sorted(keys) == ["t:culture", "t:sport,transport", "t:transport"]
-    assert drain(app, once=True).sent == 5
+    assert drain(app.engine, app.settings, clock=app.clock, mailer=app.mailer, once=True).sent == 5
 
     mail = inbox(app)
     assert titles(mail["all@example.org"][0]) == {TRAMS, THEATRE, DERBY, BUSES}
@@ -174,7 +174,7 @@ def test_a_reader_whose_topics_had_nothing_gets_no_email(app: App) -> None:
     reader(app, "sport@example.org", "weekly", ("sport",))
     reader(app, "all@example.org", "weekly")
     assert send_digest(app, "weekly", slot=WEEKLY_SLOT).queued == 1
-    assert drain(app, once=True).sent == 1
+    assert drain(app.engine, app.settings, clock=app.clock, mailer=app.mailer, once=True).sent == 1
     assert list(inbox(app)) == ["all@example.org"]
 
 
@@ -189,7 +189,7 @@ def test_a_template_without_fences_still_gives_each_reader_their_topics(app: App
     articles(app)
     reader(app, "transport@example.org", "weekly", ("transport",))
     send_digest(app, "weekly", slot=WEEKLY_SLOT)
-    drain(app, once=True)
+    drain(app.engine, app.settings, clock=app.clock, mailer=app.mailer, once=True)
     assert titles(inbox(app)["transport@example.org"][0]) == {TRAMS, BUSES}
 
 
@@ -198,7 +198,7 @@ def test_switching_frequency_never_sends_an_article_twice(app: App, client: Flas
     switcher = reader(app, "switch@example.org", "daily")
     reader(app, "weekly@example.org", "weekly")
     assert send_digest(app, "daily", slot=DAILY_SLOT).queued == 1
-    drain(app, once=True)
+    drain(app.engine, app.settings, clock=app.clock, mailer=app.mailer, once=True)
     assert titles(inbox(app)["switch@example.org"][0]) == {THEATRE, DERBY, BUSES}
 
     page = preferences(client, app, switcher)
@@ -208,7 +208,7 @@ def test_switching_frequency_never_sends_an_article_twice(app: App, client: Flas
         assert subs.get(conn, switcher).digests == ("weekly",)
 
     send_digest(app, "weekly", slot=WEEKLY_SLOT)
-    drain(app, once=True)
+    drain(app.engine, app.settings, clock=app.clock, mailer=app.mailer, once=True)
     mail = inbox(app)
     assert titles(mail["weekly@example.org"][0]) == {TRAMS, THEATRE, DERBY, BUSES}
     [daily, weekly] = mail["switch@example.org"]
@@ -225,7 +225,7 @@ def test_rows_still_queued_for_the_old_frequency_are_dropped_when_switching(
     page = preferences(client, app, switcher)
     client.post(page, data=form(client, page, {"often-news": "weekly"}))
     send_digest(app, "weekly", slot=WEEKLY_SLOT)
-    drain(app, once=True)
+    drain(app.engine, app.settings, clock=app.clock, mailer=app.mailer, once=True)
     [weekly] = inbox(app)["switch@example.org"]  # the daily row was suppressed
     assert titles(weekly) == {TRAMS, THEATRE, DERBY, BUSES}
     with app.engine.connect() as conn:
@@ -409,7 +409,7 @@ def test_confirming_queues_one_welcome_through_the_outbox(app: App, client: Flas
             .where(editions.c.digest == "weekly.welcome")
         ).scalar_one()
     assert rows == 1
-    assert drain(app, once=True).sent == 1
+    assert drain(app.engine, app.settings, clock=app.clock, mailer=app.mailer, once=True).sent == 1
     welcome = inbox(app)["new@example.org"][-1]
     assert welcome["Subject"] == "Welcome to City News weekly"
     assert welcome["List-Unsubscribe"].startswith("<https://news.example.org/unsubscribe/")
@@ -427,7 +427,7 @@ def test_confirming_queues_one_welcome_through_the_outbox(app: App, client: Flas
         inbox(app)["new@example.org"][-1].get_body(("plain",)).get_content(),
     )[1]
     assert client.post(link).status_code == 200
-    assert drain(app, once=True).sent == 0
+    assert drain(app.engine, app.settings, clock=app.clock, mailer=app.mailer, once=True).sent == 0
 
 
 def test_a_digest_without_welcome_sends_none(app: App, client: FlaskClient) -> None:
@@ -437,7 +437,7 @@ def test_a_digest_without_welcome_sends_none(app: App, client: FlaskClient) -> N
         r"https://news\.example\.org(/confirm/\S+)", confirmation.get_body(("plain",)).get_content()
     )[1]
     client.post(link)
-    assert drain(app, once=True).sent == 0
+    assert drain(app.engine, app.settings, clock=app.clock, mailer=app.mailer, once=True).sent == 0
 
 
 def test_the_console_preview_shows_no_working_private_feed_link(app: App) -> None:

@@ -73,7 +73,7 @@ def test_a_registered_feed_format_is_built_listed_typed_and_linted(
     for number in (1, 2, 3):
         add_numbered_article(app, number, title=f"Story {number}")
 
-    report = build_feeds(app)
+    report = build_feeds(app.engine, app.settings, clock=app.clock)
 
     root = app.settings.feeds_dir
     assert "all/titles.txt" in report.written and "all/rss.xml" in report.written
@@ -134,7 +134,7 @@ def test_a_registered_mailer_delivers_a_digest(
     assert not isinstance(memory_mailer, GatedMailer)  # no rate gate declared
     queued_edition(app.engine, 7, now=clock.now())
 
-    report = drain(app, once=True)
+    report = drain(app.engine, app.settings, clock=app.clock, mailer=app.mailer, once=True)
 
     assert report.sent == 7 and report.failed == 0
     assert [len(batch) for batch in memory_mailer.batches] == [3, 3, 1]

@@ -42,13 +42,15 @@ def test_conditional_get_sends_the_validators_and_a_304_changes_nothing(
     serve(server, "/ghost/rss/", "ghost.xml", ETag='"v1"', **{
         "Last-Modified": "Wed, 04 Mar 2026 10:00:00 GMT"})  # fmt: skip
     app = make_app(source_config(server, "ghost", "/ghost/rss/"))
-    assert pull_source(app, "ghost").counts["imported"] == 2
+    assert (
+        pull_source(app.engine, app.settings, clock=app.clock, name="ghost").counts["imported"] == 2
+    )
     server.clear()
     server.expect_request(
         "/ghost/rss/",
         headers={"If-None-Match": '"v1"', "If-Modified-Since": "Wed, 04 Mar 2026 10:00:00 GMT"},
     ).respond_with_data("", status=304)
-    result = pull_source(app, "ghost")
+    result = pull_source(app.engine, app.settings, clock=app.clock, name="ghost")
     assert result.state == "unchanged" and result.entries == []
     assert len(server.log) == 1 and server.log[0][1].status_code == 304
     row = rows(app)["ghost"]
@@ -64,7 +66,7 @@ def test_gzip_responses_are_read(server: HTTPServer, make_app: MakeApp) -> None:
         body, content_type="application/rss+xml", headers={"Content-Encoding": "gzip"}
     )
     app = make_app(source_config(server, "ghost", "/ghost/rss/"))
-    result = pull_source(app, "ghost")
+    result = pull_source(app.engine, app.settings, clock=app.clock, name="ghost")
     assert result.counts["imported"] == 2, result.detail
 
 
@@ -78,13 +80,15 @@ def test_a_permanent_redirect_updates_the_stored_url_and_is_reported(
     )
     serve(server, "/new/rss/", "ghost.xml")
     app = make_app(source_config(server, "ghost", "/old/rss/"))
-    result = pull_source(app, "ghost")
+    result = pull_source(app.engine, app.settings, clock=app.clock, name="ghost")
     assert result.moved_to == new_url
     assert f"moved permanently to {new_url}" in result.detail
     assert rows(app)["ghost"]["url"] == new_url
     server.clear()
     serve(server, "/new/rss/", "ghost.xml")
-    again = pull_source(app, "ghost")  # straight to the new address
+    again = pull_source(
+        app.engine, app.settings, clock=app.clock, name="ghost"
+    )  # straight to the new address
     assert [r.path for r, _ in server.log] == ["/new/rss/"]
     assert again.counts["unchanged"] == 2
 
@@ -95,7 +99,7 @@ def test_a_temporary_redirect_is_followed_but_not_remembered(
     server.expect_request("/rss/").respond_with_data("", status=302, headers={"Location": "/x/"})
     serve(server, "/x/", "ghost.xml")
     app = make_app(source_config(server, "ghost", "/rss/"))
-    result = pull_source(app, "ghost")
+    result = pull_source(app.engine, app.settings, clock=app.clock, name="ghost")
     assert result.moved_to is None and result.counts["imported"] == 2
     assert rows(app)["ghost"]["url"] == server.url_for("/rss/")
 
@@ -105,10 +109,10 @@ def test_410_gone_disables_the_source_with_a_clear_status(
 ) -> None:
     server.expect_request("/rss/").respond_with_data("gone", status=410)
     app = make_app(source_config(server, "blog", "/rss/"))
-    result = pull_source(app, "blog")
+    result = pull_source(app.engine, app.settings, clock=app.clock, name="blog")
     assert result.state == "gone" and not result.ok
     assert result.detail == f"{server.url_for('/rss/')}: HTTP 410 GONE: the feed is gone"
-    again = pull_source(app, "blog")
+    again = pull_source(app.engine, app.settings, clock=app.clock, name="blog")
     assert again.skipped and again.state == "gone" and "--force" in again.detail
     assert len(server.log) == 1  # not asked again
     row = rows(app)["blog"]
@@ -126,17 +130,19 @@ def test_429_and_503_honour_retry_after(
         "slow down", status=status, headers={"Retry-After": retry_after}
     )
     app = make_app(source_config(server, "blog", "/rss/"))
-    result = pull_source(app, "blog")
+    result = pull_source(app.engine, app.settings, clock=app.clock, name="blog")
     assert result.state == "deferred" and f"HTTP {status}" in result.detail
     assert rows(app)["blog"]["state"] == "deferred"
     app.clock.advance(seconds=wait - 1)  # type: ignore[attr-defined]
-    waiting = pull_source(app, "blog")
+    waiting = pull_source(app.engine, app.settings, clock=app.clock, name="blog")
     assert waiting.skipped and "Retry-After" in waiting.detail
     assert len(server.log) == 1
     server.clear()
     serve(server, "/rss/", "ghost.xml")
     app.clock.advance(seconds=2)  # type: ignore[attr-defined]
-    assert pull_source(app, "blog").counts["imported"] == 2
+    assert (
+        pull_source(app.engine, app.settings, clock=app.clock, name="blog").counts["imported"] == 2
+    )
 
 
 def test_oversize_feed_is_refused_and_nothing_is_stored(
@@ -144,7 +150,7 @@ def test_oversize_feed_is_refused_and_nothing_is_stored(
 ) -> None:
     serve(server, "/ghost/rss/", "ghost.xml")
     app = make_app(source_config(server, "ghost", "/ghost/rss/", max_bytes=2048))
-    result = pull_source(app, "ghost")
+    result = pull_source(app.engine, app.settings, clock=app.clock, name="ghost")
     assert result.state == "failed"
     assert result.detail.startswith(server.url_for("/ghost/rss/") + ": the response is")
     assert "over the limit of 2,048" in result.detail
@@ -157,7 +163,7 @@ def test_oversize_gzip_bomb_stops_at_the_limit(server: HTTPServer, make_app: Mak
         bomb, content_type="application/rss+xml", headers={"Content-Encoding": "gzip"}
     )
     app = make_app(source_config(server, "blog", "/rss/", max_bytes=100_000))
-    result = pull_source(app, "blog")
+    result = pull_source(app.engine, app.settings, clock=app.clock, name="blog")
     assert result.state == "failed" and "over the limit of 100,000" in result.detail
 
 
@@ -170,7 +176,7 @@ def test_html_page_instead_of_a_feed_names_the_url_and_the_advertised_feed(
     )
     server.expect_request("/").respond_with_data(page, content_type="text/html")
     app = make_app(source_config(server, "blog", "/"))
-    result = pull_source(app, "blog")
+    result = pull_source(app.engine, app.settings, clock=app.clock, name="blog")
     assert result.state == "failed"
     assert result.detail == (
         f"{server.url_for('/')}: this is an HTML page, not a feed; "
@@ -191,10 +197,13 @@ def test_broken_xml_cut_in_half_stores_nothing_and_other_sources_carry_on(
         source_config(server, "broken", "/broken/")
         + source_config(server, "medium", "/medium/feed/@priya")
     )
-    broken = pull_source(app, "broken")
+    broken = pull_source(app.engine, app.settings, clock=app.clock, name="broken")
     assert broken.state == "failed"
     assert broken.detail.startswith(f"{server.url_for('/broken/')}: the feed is cut off")
-    assert pull_source(app, "medium").counts["imported"] == 1
+    assert (
+        pull_source(app.engine, app.settings, clock=app.clock, name="medium").counts["imported"]
+        == 1
+    )
     assert set(stored(app)) == {"What I learned running a night market"}
 
 
@@ -203,7 +212,7 @@ def test_xml_that_is_not_a_feed(server: HTTPServer, make_app: MakeApp) -> None:
         "<?xml version='1.0'?><sitemap><url/></sitemap>", content_type="application/xml"
     )
     app = make_app(source_config(server, "blog", "/rss/"))
-    result = pull_source(app, "blog")
+    result = pull_source(app.engine, app.settings, clock=app.clock, name="blog")
     assert result.state == "failed" and "not an RSS, Atom or JSON feed" in result.detail
 
 
@@ -212,10 +221,10 @@ def test_server_error_is_one_line_and_keeps_what_was_stored(
 ) -> None:
     serve(server, "/ghost/rss/", "ghost.xml")
     app = make_app(source_config(server, "ghost", "/ghost/rss/"))
-    pull_source(app, "ghost")
+    pull_source(app.engine, app.settings, clock=app.clock, name="ghost")
     server.clear()
     server.expect_request("/ghost/rss/").respond_with_data("oops", status=500)
-    result = pull_source(app, "ghost")
+    result = pull_source(app.engine, app.settings, clock=app.clock, name="ghost")
     assert result.state == "failed"
     assert result.detail == f"{server.url_for('/ghost/rss/')}: HTTP 500 INTERNAL SERVER ERROR"
     assert len(stored(app)) == 2
@@ -232,7 +241,7 @@ def test_a_timeout_is_one_line(server: HTTPServer, make_app: MakeApp) -> None:
     server.expect_request("/slow/").respond_with_handler(stall)
     app = make_app(source_config(server, "slow", "/slow/", timeout=0.3))
     try:
-        result = pull_source(app, "slow")
+        result = pull_source(app.engine, app.settings, clock=app.clock, name="slow")
     finally:
         release.set()
     assert result.state == "failed"
@@ -245,7 +254,7 @@ def test_private_addresses_need_allow_private(server: HTTPServer, make_app: Make
         "allow_private = true", "allow_private = false"
     )
     app = make_app(config)
-    result = pull_source(app, "ghost")
+    result = pull_source(app.engine, app.settings, clock=app.clock, name="ghost")
     assert result.state == "failed"
     assert "127.0.0.1, a private or local address" in result.detail
     assert server.log == []  # refused before a byte was sent
@@ -322,7 +331,9 @@ def test_full_text_fetches_are_paced_per_host(server: HTTPServer, make_app: Make
         )
     )
     waits: list[float] = []
-    result = pull_source(app, "gazette", sleep=waits.append)
+    result = pull_source(
+        app.engine, app.settings, clock=app.clock, name="gazette", sleep=waits.append
+    )
     assert result.counts["pages"] == 2
     # feed, page, page on one host: two waits of (nearly) the whole delay
     assert len(waits) == 2 and all(25 < w <= 30 for w in waits)
@@ -336,7 +347,7 @@ def test_a_429_on_an_article_page_keeps_the_summary_and_leaves_the_host_alone(
         "", status=429, headers={"Retry-After": "60"}
     )
     app = make_app(source_config(server, "gazette", "/gazette/feed/"))
-    result = pull_source(app, "gazette")
+    result = pull_source(app.engine, app.settings, clock=app.clock, name="gazette")
     assert result.state == "ok" and result.counts["imported"] == 2
     assert result.counts["pages"] == 1  # the second page was not asked for
     assert any("HTTP 429" in w for w in result.warnings)
@@ -345,7 +356,9 @@ def test_a_429_on_an_article_page_keeps_the_summary_and_leaves_the_host_alone(
     serve(server, "/gazette/feed/", "wordpress-summary.xml")
     serve(server, "/gazette/2026/03/02/bridge-repairs/", "page-bridge.html")
     serve(server, "/gazette/2026/02/27/choir-final/", "page-choir.html")
-    later = pull_source(app, "gazette")  # both pages are tried again
+    later = pull_source(
+        app.engine, app.settings, clock=app.clock, name="gazette"
+    )  # both pages are tried again
     assert later.counts["pages"] == 2 and later.counts["updated"] == 2
 
 
@@ -368,7 +381,7 @@ def test_a_bad_entry_fails_alone(
         broken_entry_feed, content_type="application/rss+xml"
     )
     app = make_app(source_config(server, "ghost", "/rss/", full_text="never"))
-    result = pull_source(app, "ghost")
+    result = pull_source(app.engine, app.settings, clock=app.clock, name="ghost")
     assert result.counts["imported"] == 1 and result.counts["failed"] == 1
     failed = next(e for e in result.entries if e.status == "failed")
     assert failed.note.startswith(server.url_for("/rss/"))
@@ -380,7 +393,7 @@ def test_a_feed_labelled_text_html_is_still_read(server: HTTPServer, make_app: M
     feed = fixture_text(server, "hugo.xml").split("\n", 1)[1]  # no XML declaration either
     server.expect_request("/index.xml").respond_with_data(feed, content_type="text/html")
     app = make_app(source_config(server, "hugo", "/index.xml", full_text="never"))
-    result = pull_source(app, "hugo")
+    result = pull_source(app.engine, app.settings, clock=app.clock, name="hugo")
     assert result.counts["imported"] == 2, result.detail
 
 
@@ -389,18 +402,24 @@ def test_a_gone_source_comes_back_when_its_url_changes(
 ) -> None:
     server.expect_request("/old/").respond_with_data("", status=410)
     serve(server, "/new/", "ghost.xml")
-    assert pull_source(make_app(source_config(server, "blog", "/old/")), "blog").state == "gone"
+    gone = make_app(source_config(server, "blog", "/old/"))
+    assert pull_source(gone.engine, gone.settings, "blog", clock=gone.clock).state == "gone"
     moved = make_app(source_config(server, "blog", "/new/"))
     assert rows(moved)["blog"]["state"] == "new"
-    result = pull_source(moved, "blog")
+    result = pull_source(moved.engine, moved.settings, clock=moved.clock, name="blog")
     assert result.state == "ok" and result.counts["imported"] == 2
 
 
 def test_force_pulls_a_gone_source(server: HTTPServer, make_app: MakeApp) -> None:
     server.expect_request("/rss/").respond_with_data("", status=410)
     app = make_app(source_config(server, "blog", "/rss/"))
-    pull_source(app, "blog")
+    pull_source(app.engine, app.settings, clock=app.clock, name="blog")
     server.clear()
     serve(server, "/rss/", "ghost.xml")
-    assert pull_source(app, "blog", force=True).counts["imported"] == 2
+    assert (
+        pull_source(app.engine, app.settings, clock=app.clock, name="blog", force=True).counts[
+            "imported"
+        ]
+        == 2
+    )
     assert rows(app)["blog"]["state"] == "ok"

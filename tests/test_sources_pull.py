@@ -22,7 +22,7 @@ def test_wordpress_full_content_keeps_structure_authors_tags_and_absolute_urls(
 ) -> None:
     serve(server, "/wp/feed/", "wordpress-full.xml")
     app = make_app(source_config(server, "harbour", "/wp/feed/", tags=["harbour"]))
-    result = pull_source(app, "harbour")
+    result = pull_source(app.engine, app.settings, clock=app.clock, name="harbour")
     assert result.state == "ok", result.detail
     assert result.counts["imported"] == 2 and result.counts["pages"] == 0
     by_title = stored(app)
@@ -49,7 +49,7 @@ def test_summary_only_wordpress_fetches_each_page_with_a_named_user_agent(
     serve(server, "/gazette/2026/03/02/bridge-repairs/", "page-bridge.html")
     serve(server, "/gazette/2026/02/27/choir-final/", "page-choir.html")
     app = make_app(source_config(server, "gazette", "/gazette/feed/"))
-    result = pull_source(app, "gazette")
+    result = pull_source(app.engine, app.settings, clock=app.clock, name="gazette")
     assert result.state == "ok", result.detail
     assert result.counts == {**result.counts, "imported": 2, "pages": 2}
     bridge = stored(app)["Bridge repairs finish early"]
@@ -68,7 +68,7 @@ def test_full_text_never_keeps_the_summary_and_fetches_no_page(
 ) -> None:
     serve(server, "/gazette/feed/", "wordpress-summary.xml")
     app = make_app(source_config(server, "gazette", "/gazette/feed/", full_text="never"))
-    result = pull_source(app, "gazette")
+    result = pull_source(app.engine, app.settings, clock=app.clock, name="gazette")
     assert result.counts["imported"] == 2 and result.counts["pages"] == 0
     assert [request.path for request, _ in server.log] == ["/gazette/feed/"]
     bridge = stored(app)["Bridge repairs finish early"]
@@ -81,7 +81,7 @@ def test_ghost_feed_full_content_with_table_and_image(
 ) -> None:
     serve(server, "/ghost/rss/", "ghost.xml")
     app = make_app(source_config(server, "ghost", "/ghost/rss/"))
-    result = pull_source(app, "ghost")
+    result = pull_source(app.engine, app.settings, clock=app.clock, name="ghost")
     assert result.counts["imported"] == 2 and result.counts["pages"] == 0
     swifts = stored(app)["The swifts are back"]
     assert "<table" in swifts.content_html and "2 March" in swifts.content_text
@@ -96,7 +96,7 @@ def test_hugo_summary_feed_takes_the_full_page_text(server: HTTPServer, make_app
     serve(server, "/hugo/posts/sharpening/", "page-sharpening.html")
     serve(server, "/hugo/posts/bench/", "page-bench.html")
     app = make_app(source_config(server, "hugo", "/hugo/posts/index.xml"))
-    result = pull_source(app, "hugo")
+    result = pull_source(app.engine, app.settings, clock=app.clock, name="hugo")
     assert result.state == "ok", result.detail
     by_title = stored(app)
     sharpening = by_title["Sharpening a plane iron"]
@@ -113,7 +113,7 @@ def test_substack_full_posts_stay_and_a_truncated_teaser_is_completed(
     serve(server, "/substack/feed", "substack.xml")
     serve(server, "/substack/p/pension-question", "page-pension.html")
     app = make_app(source_config(server, "ledger", "/substack/feed"))
-    result = pull_source(app, "ledger")
+    result = pull_source(app.engine, app.settings, clock=app.clock, name="ledger")
     assert result.counts["imported"] == 2 and result.counts["pages"] == 1
     fetched = [request.path for request, _ in server.log]
     assert fetched == ["/substack/feed", "/substack/p/pension-question"]
@@ -128,7 +128,7 @@ def test_substack_full_posts_stay_and_a_truncated_teaser_is_completed(
 def test_medium_feed_keeps_categories_and_emphasis(server: HTTPServer, make_app: MakeApp) -> None:
     serve(server, "/medium/feed/@priya", "medium.xml")
     app = make_app(source_config(server, "medium", "/medium/feed/@priya"))
-    result = pull_source(app, "medium")
+    result = pull_source(app.engine, app.settings, clock=app.clock, name="medium")
     assert result.counts["imported"] == 1
     market = stored(app)["What I learned running a night market"]
     assert set(market.tags) == {"community", "small-business"}
@@ -142,7 +142,7 @@ def test_jekyll_atom_resolves_against_xml_base_and_strips_markup_from_titles(
 ) -> None:
     serve(server, "/jekyll/feed.xml", "jekyll-atom.xml")
     app = make_app(source_config(server, "tides", "/jekyll/feed.xml"))
-    result = pull_source(app, "tides")
+    result = pull_source(app.engine, app.settings, clock=app.clock, name="tides")
     assert result.counts["imported"] == 1, result.detail
     tides = stored(app)["Spring tides and the new moon"]
     assert f'src="{server.url_for("/jekyll/2026/03/08/tides.png")}"' in tides.content_html
@@ -153,7 +153,7 @@ def test_jekyll_atom_resolves_against_xml_base_and_strips_markup_from_titles(
 def test_json_feed_items_with_and_without_titles(server: HTTPServer, make_app: MakeApp) -> None:
     serve(server, "/micro/feed.json", "microblog.json")
     app = make_app(source_config(server, "micro", "/micro/feed.json"))
-    result = pull_source(app, "micro")
+    result = pull_source(app.engine, app.settings, clock=app.clock, name="micro")
     assert result.counts["imported"] == 2, result.detail
     by_title = stored(app)
     heron = next(a for title, a in by_title.items() if title.startswith("A heron on the canal"))
@@ -169,9 +169,9 @@ def test_identity_is_stable_changes_update_and_departed_entries_stay(
 ) -> None:
     serve(server, "/ghost/rss/", "ghost.xml")
     app = make_app(source_config(server, "ghost", "/ghost/rss/"))
-    pull_source(app, "ghost")
+    pull_source(app.engine, app.settings, clock=app.clock, name="ghost")
     before = stored(app)
-    again = pull_source(app, "ghost")
+    again = pull_source(app.engine, app.settings, clock=app.clock, name="ghost")
     assert again.counts["unchanged"] == 2 and again.counts["imported"] == 0
     server.clear()
     # The next feed: "The swifts are back" was edited, "Fog week" left the window.
@@ -184,7 +184,7 @@ def test_identity_is_stable_changes_update_and_departed_entries_stay(
     server.expect_request("/ghost/rss/").respond_with_data(
         edited, content_type="application/rss+xml"
     )
-    third = pull_source(app, "ghost")
+    third = pull_source(app.engine, app.settings, clock=app.clock, name="ghost")
     assert third.counts["updated"] == 1 and third.counts["imported"] == 0
     after = stored(app)
     swifts = after["The swifts are back"]
@@ -202,12 +202,12 @@ def test_an_article_the_operator_removed_is_not_brought_back(
 ) -> None:
     serve(server, "/ghost/rss/", "ghost.xml")
     app = make_app(source_config(server, "ghost", "/ghost/rss/"))
-    pull_source(app, "ghost")
+    pull_source(app.engine, app.settings, clock=app.clock, name="ghost")
     with app.engine.begin() as conn:
         fog = articles.find(conn, "fog-week")
         assert fog is not None
         articles.remove(conn, fog.id)
-    result = pull_source(app, "ghost")
+    result = pull_source(app.engine, app.settings, clock=app.clock, name="ghost")
     assert "Fog week" not in stored(app)
     assert [e.status for e in result.entries if e.title == "Fog week"] == ["skipped"]
 
@@ -215,7 +215,7 @@ def test_an_article_the_operator_removed_is_not_brought_back(
 def test_since_ignores_older_entries(server: HTTPServer, make_app: MakeApp) -> None:
     serve(server, "/ghost/rss/", "ghost.xml")
     app = make_app(source_config(server, "ghost", "/ghost/rss/", since="2026-03-03"))
-    pull_source(app, "ghost")
+    pull_source(app.engine, app.settings, clock=app.clock, name="ghost")
     assert set(stored(app)) == {"The swifts are back"}
 
 
@@ -226,13 +226,15 @@ def test_page_budget_defers_the_rest_to_the_next_pull(
     serve(server, "/gazette/2026/03/02/bridge-repairs/", "page-bridge.html")
     serve(server, "/gazette/2026/02/27/choir-final/", "page-choir.html")
     app = make_app(source_config(server, "gazette", "/gazette/feed/", max_full_text=1))
-    first = pull_source(app, "gazette")
+    first = pull_source(app.engine, app.settings, clock=app.clock, name="gazette")
     assert first.counts["pages"] == 1 and first.counts["imported"] == 2
     assert "Traffic lights" not in stored(app)["Bridge repairs finish early"].content_text
-    second = pull_source(app, "gazette")  # the feed is the same; the missing page is fetched
+    second = pull_source(
+        app.engine, app.settings, clock=app.clock, name="gazette"
+    )  # the feed is the same; the missing page is fetched
     assert second.counts["pages"] == 1 and second.counts["updated"] == 1
     assert "Traffic lights" in stored(app)["Bridge repairs finish early"].content_text
-    third = pull_source(app, "gazette")
+    third = pull_source(app.engine, app.settings, clock=app.clock, name="gazette")
     assert third.counts["pages"] == 0 and third.counts["unchanged"] == 2
 
 
@@ -248,7 +250,9 @@ def test_hostile_entry_content_is_sanitised(server: HTTPServer, make_app: MakeAp
     )
     server.expect_request("/rss").respond_with_data(feed, content_type="application/rss+xml")
     app = make_app(source_config(server, "evil", "/rss", full_text="never"))
-    assert pull_source(app, "evil").counts["imported"] == 1
+    assert (
+        pull_source(app.engine, app.settings, clock=app.clock, name="evil").counts["imported"] == 1
+    )
     [article] = stored(app).values()
     html = article.content_html
     for bad in ("script", "onclick", "onerror", "javascript:", "<iframe"):
@@ -271,7 +275,7 @@ def test_untitled_and_overlong_titles_are_made_from_the_entry(
     )
     server.expect_request("/rss").respond_with_data(feed, content_type="application/rss+xml")
     app = make_app(source_config(server, "m", "/rss", full_text="never"))
-    result = pull_source(app, "m")
+    result = pull_source(app.engine, app.settings, clock=app.clock, name="m")
     assert result.counts["imported"] == 2, result.entries
     titles = sorted(stored(app))
     assert titles[0] == "Caught the early train and the sunrise over the river."
@@ -286,7 +290,7 @@ def test_a_link_only_entry_links_to_the_original(server: HTTPServer, make_app: M
     )
     server.expect_request("/rss").respond_with_data(feed, content_type="application/rss+xml")
     app = make_app(source_config(server, "links", "/rss", full_text="never"))
-    result = pull_source(app, "links")
+    result = pull_source(app.engine, app.settings, clock=app.clock, name="links")
     assert result.counts["imported"] == 1, result.entries
     article = stored(app)["A good read on tides"]
     assert '<a href="https://tides.example/read">A good read on tides</a>' in article.content_html

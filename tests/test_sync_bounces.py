@@ -94,7 +94,13 @@ def test_smtp_hard_refusal_suppresses_like_a_webhook_and_soft_ones_count(
         limit = app.settings.web.soft_bounce_limit
         for week in range(limit):
             _edition(app, clock, f"2026-03-{2 + 7 * week:02d}T06:00Z")
-            drain(smtp_app, once=True)
+            drain(
+                smtp_app.engine,
+                smtp_app.settings,
+                clock=smtp_app.clock,
+                mailer=smtp_app.mailer,
+                once=True,
+            )
             clock.advance(days=7)
             with app.engine.begin() as conn:  # retry the deferred rows now
                 conn.execute(
@@ -149,7 +155,7 @@ def test_postmark_inactive_recipient_suppresses_the_subscriber(
                 conn, f"r{i}@example.com", name=f"R {i}", digests=["weekly"], now=clock.now()
             )
     _edition(app, clock, "2026-03-02T06:00Z")
-    report = drain(api, once=True)
+    report = drain(api.engine, api.settings, clock=api.clock, mailer=api.mailer, once=True)
     assert (report.sent, report.failed) == (4, 1)
     inactive = _subscriber(app, "r3@example.com")
     assert inactive.status == "bounced" and "Postmark 406" in (inactive.status_reason or "")
@@ -178,7 +184,7 @@ def test_mailgun_invalid_address_alone_suppresses_only_that_subscriber(
     )
     add_subscribers(app.engine, 4, now=clock.now())
     _edition(app, clock, "2026-03-02T06:00Z")
-    report = drain(api, once=True)
+    report = drain(api.engine, api.settings, clock=api.clock, mailer=api.mailer, once=True)
     assert (report.sent, report.failed) == (3, 1)
     with app.engine.connect() as conn:
         statuses = dict(
@@ -209,5 +215,7 @@ def test_a_refusal_that_is_not_about_the_address_suppresses_nobody(
     )
     add_subscribers(app.engine, 1, now=clock.now())
     _edition(app, clock, "2026-03-02T06:00Z")
-    assert drain(api, once=True).failed == 1
+    assert (
+        drain(api.engine, api.settings, clock=api.clock, mailer=api.mailer, once=True).failed == 1
+    )
     assert _subscriber(app, "reader0@example.com").status == "active"

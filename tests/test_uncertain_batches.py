@@ -70,11 +70,11 @@ def _app(app: App, clock: FixedClock, **mail: object) -> App:
 def _twice(api: App, app: App, clock: FixedClock, fake: Provider) -> None:
     """Drain (the batch times out), wait out the backoff, drain again."""
     queued_edition(app.engine, RECIPIENTS, now=clock.now())
-    first = drain(api, once=True)
+    first = drain(api.engine, api.settings, clock=api.clock, mailer=api.mailer, once=True)
     assert first.uncertain == RECIPIENTS and first.sent == 0
     clock.advance(seconds=app.settings.delivery.backoff_max_seconds + 1)
     assert fake.idle.wait(10)  # the provider finished the late answer (real backoff: minutes)
-    second = drain(api, once=True)
+    second = drain(api.engine, api.settings, clock=api.clock, mailer=api.mailer, once=True)
     assert second.sent == RECIPIENTS
 
 

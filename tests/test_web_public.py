@@ -39,12 +39,18 @@ def client(app: App) -> FlaskClient:
 @pytest.fixture
 def two_editions(app: App) -> None:
     add_dated_article(app, "Older piece", SLOT - timedelta(days=9))
-    compose(app, "weekly", slot=SLOT - timedelta(days=7))
+    compose(
+        app.engine,
+        app.settings,
+        app.settings.digest("weekly"),
+        clock=app.clock,
+        slot=SLOT - timedelta(days=7),
+    )
     add_dated_article(app, HOSTILE, SLOT - timedelta(days=1), image_url=f"{BASE}media/fares.jpg")
     add_dated_article(
         app, "Second piece", SLOT - timedelta(days=2), image_url=f"{BASE}media/second.png"
     )
-    compose(app, "weekly", slot=SLOT)
+    compose(app.engine, app.settings, app.settings.digest("weekly"), clock=app.clock, slot=SLOT)
 
 
 def parse_strict(html: str) -> etree._Element:

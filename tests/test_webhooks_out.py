@@ -254,7 +254,7 @@ def test_edition_composed_and_sent_once_when_every_row_finished(
     from syndicate.service.jobs import send_digest
     from tests.support import EXAMPLES
 
-    assert not import_paths(app, [EXAMPLES]).failed
+    assert not import_paths(app.engine, app.settings, clock=app.clock, paths=[EXAMPLES]).failed
     with transaction(app.engine) as conn:
         subs.add(conn, "g@example.org", digests=["weekly"], now=NOW)
         subs.add(conn, "h@example.org", digests=["weekly"], now=NOW)

@@ -73,7 +73,7 @@ def test_hubs_hear_of_each_changed_live_feed_once_it_is_live(
     hub = start_hub(httpserver, app)
     files = write_feeds(app.settings.feeds_dir, hub=httpserver.url_for("/hub"))
 
-    [report] = publish(app)
+    [report] = publish(app.engine, app.settings, clock=app.clock)
     assert report.hubs_pinged == 3 and report.hub_errors == []
     assert hub.topics() == LIVE
     assert all(ping["hub.mode"] == "publish" for ping in hub.pings)
@@ -82,7 +82,7 @@ def test_hubs_hear_of_each_changed_live_feed_once_it_is_live(
     for ping, seen in zip(hub.pings, hub.live_at_ping, strict=True):
         assert seen == files[ping["hub.url"].removeprefix(FEEDS_URL)]
 
-    [again] = publish(app)
+    [again] = publish(app.engine, app.settings, clock=app.clock)
     assert again.hubs_pinged == 0 and len(hub.pings) == 3
 
     # Only the changed feed is announced; archive pages and other files never are.
@@ -90,7 +90,7 @@ def test_hubs_hear_of_each_changed_live_feed_once_it_is_live(
     changed = rss("all/rss.xml", "Second", httpserver.url_for("/hub"))
     (app.settings.feeds_dir / "all" / "rss.xml").write_bytes(changed)
     (app.settings.feeds_dir / "index.html").write_bytes(b"<!doctype html><title>v2</title>\n")
-    [third] = publish(app)
+    [third] = publish(app.engine, app.settings, clock=app.clock)
     assert third.hubs_pinged == 1 and hub.topics() == ["all/rss.xml"]
 
 
@@ -119,7 +119,7 @@ retries = 0
         httpserver.expect_request("/hub", method="POST").respond_with_handler(hub)
         files = write_feeds(app.settings.feeds_dir, hub=httpserver.url_for("/hub"))
 
-        site, mirror = publish(app)
+        site, mirror = publish(app.engine, app.settings, clock=app.clock)
         assert hub.topics() == LIVE  # once each, not once per host
         for ping, public, mirrored in zip(
             hub.pings, hub.live_at_ping, hub.mirror_at_ping, strict=True
@@ -133,7 +133,7 @@ retries = 0
 def test_a_busy_hub_is_retried(app: App, httpserver: HTTPServer) -> None:
     hub = start_hub(httpserver, app, statuses=[503, 204, 429])
     write_feeds(app.settings.feeds_dir, hub=httpserver.url_for("/hub"))
-    [report] = publish(app)
+    [report] = publish(app.engine, app.settings, clock=app.clock)
     # atom.xml: 503 then accepted; feed.json: 429 then accepted; rss.xml: accepted.
     assert report.hubs_pinged == 3 and report.hub_errors == []
     assert hub.topics() == sorted(["all/atom.xml", *LIVE, "all/feed.json"])
@@ -142,20 +142,22 @@ def test_a_busy_hub_is_retried(app: App, httpserver: HTTPServer) -> None:
 def test_a_failing_hub_never_undoes_the_push(app: App, httpserver: HTTPServer) -> None:
     hub = start_hub(httpserver, app, statuses=[500] * 6)
     files = write_feeds(app.settings.feeds_dir, hub=httpserver.url_for("/hub"))
-    [report] = publish(app)  # no exception: the feeds are live
+    [report] = publish(
+        app.engine, app.settings, clock=app.clock
+    )  # no exception: the feeds are live
     assert report.error is None and report.hubs_pinged == 0
     assert len(report.hub_errors) == 3 and all("HTTP 500" in e for e in report.hub_errors)
     assert len(hub.pings) == 6  # one retry each (retries = 1)
     public = app.settings.base_dir / "public"
     assert (public / "all" / "rss.xml").read_bytes() == files["all/rss.xml"]
-    [again] = publish(app)
+    [again] = publish(app.engine, app.settings, clock=app.clock)
     assert again.uploaded == []  # the manifest kept what landed
 
 
 def test_a_hub_refusing_the_request_is_not_retried(app: App, httpserver: HTTPServer) -> None:
     hub = start_hub(httpserver, app, statuses=[400, 400, 400])
     write_feeds(app.settings.feeds_dir, hub=httpserver.url_for("/hub"))
-    [report] = publish(app)
+    [report] = publish(app.engine, app.settings, clock=app.clock)
     assert len(hub.pings) == 3
     assert all("HTTP 400" in error for error in report.hub_errors)
 
@@ -163,7 +165,7 @@ def test_a_hub_refusing_the_request_is_not_retried(app: App, httpserver: HTTPSer
 def test_an_unreachable_hub_is_reported(app: App) -> None:
     hub_url = f"http://127.0.0.1:{free_port()}/hub"
     write_feeds(app.settings.feeds_dir, hub=hub_url)
-    [report] = publish(app)
+    [report] = publish(app.engine, app.settings, clock=app.clock)
     assert report.error is None and report.hubs_pinged == 0
     assert len(report.hub_errors) == 3
     assert all("cannot reach the hub" in error for error in report.hub_errors)

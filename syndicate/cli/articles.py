@@ -129,8 +129,10 @@ def import_command(
             bar.update(task, advance=1, description=path.name)
 
         report = import_paths(
-            app,
+            app.engine,
+            app.settings,
             [Path(p) for p in paths],
+            clock=app.clock,
             fmt=fmt,
             dry_run=dry_run,
             progress=advance,

@@ -82,7 +82,10 @@ def deliver(obj: Obj, once: bool, worker_id: str | None, as_json: bool) -> None:
 
                 def run() -> Any:
                     return drain(
-                        app,
+                        app.engine,
+                        app.settings,
+                        clock=app.clock,
+                        mailer=app.mailer,
                         once=once,
                         stop=stop,
                         worker_id=worker_id,

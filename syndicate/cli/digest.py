@@ -96,7 +96,7 @@ def _draft(app: App, name: str, *, strict: bool = True) -> Draft:
             conn, settings, digest_settings, slot, composed_at=app.clock.now()
         )
     rendered = render_edition(
-        app, name, selection.articles, slot=slot, more_count=selection.more_count
+        settings, digest_settings, selection.articles, slot=slot, more_count=selection.more_count
     )
     if strict and not rendered.check.ok:
         raise DigestError(
@@ -382,7 +382,15 @@ def _send_test(app: App, name: str, test_to: str, as_json: bool) -> None:
         "text": draft.text,
         "created_at": draft.date,
     }
-    result = send_test_copy(app, edition, email, name=SAMPLE_NAME)
+    result = send_test_copy(
+        app.engine,
+        app.settings,
+        edition,
+        email,
+        clock=app.clock,
+        mailer=app.mailer,
+        name=SAMPLE_NAME,
+    )
     if as_json:
         print_json(
             {

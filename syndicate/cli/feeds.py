@@ -48,7 +48,9 @@ def build(obj: Obj, name: str | None, as_json: bool) -> None:
         report = recorded(  # status and /metrics show it like a scheduled build
             app,
             "feeds",
-            lambda: build_feeds(app, only=name, progress=progress),
+            lambda: build_feeds(
+                app.engine, app.settings, clock=app.clock, only=name, progress=progress
+            ),
             counts=prefixed("build_"),
         )
     if as_json:

@@ -56,7 +56,14 @@ def publish_command(obj: Obj, target: str | None, dry_run: bool, as_json: bool) 
                 bar.update(tasks[host], completed=done, total=total)
 
             def push() -> list[PushReport]:
-                return publish(app, target=target, dry_run=dry_run, progress=progress)
+                return publish(
+                    app.engine,
+                    app.settings,
+                    clock=app.clock,
+                    target=target,
+                    dry_run=dry_run,
+                    progress=progress,
+                )
 
             # a real push is recorded like the scheduled one; a dry run changes nothing
             reports = (

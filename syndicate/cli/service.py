@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import click
 
@@ -16,15 +17,26 @@ from syndicate.cli.base import (
     print_table,
 )
 from syndicate.service import jobs
+from syndicate.service.context import App
 from syndicate.service.run import Parts, Service
 from syndicate.service.status import last_result
 
 log = logging.getLogger(__name__)
 
 
+def web_server(app: App, host: str, port: int) -> Any:
+    """The web app on a waitress server bound to ``host:port`` (the service's factory)."""
+    # local: Flask and waitress load only when the web part runs (`syndicate worker`
+    # never serves pages)
+    from syndicate.web import create_app
+    from syndicate.web.server import Served, make_server
+
+    return Served(make_server(create_app(app), host, port, app.settings.web))
+
+
 def _serve(obj: Obj, parts: Parts) -> None:
     app = obj.app()
-    service = Service(app, config_path=obj.config, parts=parts)
+    service = Service(app, config_path=obj.config, parts=parts, web_server=web_server)
     service.install_signal_handlers()
     service.start()
     settings = app.settings

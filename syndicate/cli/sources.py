@@ -93,7 +93,9 @@ def pull_command(obj: Obj, name: str | None, force: bool, as_json: bool) -> None
     names = [name] if name else [s.name for s in app.settings.sources]
     if name:
         app.settings.source(name)  # an unknown name is a one-line error
-    results = [pull_source(app, each, force=force) for each in names]
+    results = [
+        pull_source(app.engine, app.settings, each, clock=app.clock, force=force) for each in names
+    ]
     if as_json:
         print_json([r.to_dict() for r in results])
     else:
@@ -106,7 +108,11 @@ def import_urls(obj: Obj, urls: list[str], *, allow_private: bool, as_json: bool
     """``syndicate import URL``: a one-off pull of a feed or a single article page."""
     from syndicate.intake.sources import pull_url
 
-    results = [pull_url(obj.app(), url, allow_private=allow_private) for url in urls]
+    app = obj.app()
+    results = [
+        pull_url(app.engine, app.settings, url, clock=app.clock, allow_private=allow_private)
+        for url in urls
+    ]
     if as_json:
         print_json([r.to_dict() for r in results])
     else:

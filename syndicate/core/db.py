@@ -35,9 +35,12 @@ from sqlalchemy import (
     create_engine,
     event,
 )
-from sqlalchemy.engine import Connection, Row
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection, Row, make_url
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
+from syndicate.core.dburl import DatabaseUrlError, normalise, require_folder
 from syndicate.core.errors import StoreError
 
 log = logging.getLogger(__name__)
@@ -517,8 +520,6 @@ def dialect_insert(conn: Connection) -> Any:
 
 def dialect_insert_for(dialect: str) -> Any:
     """``dialect_insert`` by the dialect's name (for statements built once and cached)."""
-    from sqlalchemy.dialects.postgresql import insert as pg_insert
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
     return sqlite_insert if dialect == "sqlite" else pg_insert
 
@@ -552,7 +553,6 @@ def _sqlite_begin(conn: Connection) -> None:
 
 def make_engine(url: str, *, pool_size: int = 5) -> Engine:
     """Create the engine; SQLite gets WAL, foreign keys and a busy timeout."""
-    from syndicate.core.dburl import DatabaseUrlError, normalise, require_folder
 
     try:
         url = normalise(url)
@@ -577,7 +577,6 @@ def make_engine(url: str, *, pool_size: int = 5) -> Engine:
 
 def redact(url: str) -> str:
     """The URL without its password, for messages and logs."""
-    from sqlalchemy.engine import make_url
 
     try:
         return make_url(url).render_as_string(hide_password=True)
@@ -602,6 +601,8 @@ _MIGRATE_LOCK = threading.Lock()
 
 
 def alembic_config(url: str) -> Any:
+    # local: Alembic loads when a store is opened, not with the table definitions that
+    # the CLI and web modules import (start-up time of commands that never open one)
     from alembic.config import Config
 
     config = Config()
@@ -613,6 +614,7 @@ def alembic_config(url: str) -> Any:
 
 def upgrade(engine: Engine) -> str:
     """Apply every migration; returns the revision now in place."""
+    # local: Alembic loads when a store is opened (see alembic_config)
     from alembic import command
 
     config = alembic_config(engine.url.render_as_string(hide_password=False))
@@ -658,6 +660,7 @@ def _no_broken_references(conn: Connection) -> None:
 
 
 def current_revision(engine: Engine) -> str:
+    # local: Alembic loads when a store is opened (see alembic_config)
     from alembic.runtime.migration import MigrationContext
 
     with engine.connect() as conn:

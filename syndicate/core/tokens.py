@@ -12,6 +12,7 @@ import base64
 import hashlib
 import hmac
 import json
+import os
 import re
 import secrets
 from collections.abc import Sequence
@@ -199,8 +200,6 @@ def _stored_key(engine: Engine) -> bytes:
 
 def signer_for(settings: Settings, engine: Engine) -> Signer:
     """The signer the config asks for: the secret's env var, else a key kept in the store."""
-    import os
-
     current = os.environ.get(settings.web.secret_env)
     keys = [current.encode()] if current else [_stored_key(engine)]
     if settings.web.previous_secrets_env:

@@ -36,7 +36,7 @@ class DkimSigner:
     """
 
     def __init__(self, *, domain: str, selector: str, private_key: bytes) -> None:
-        try:
+        try:  # local: dkimpy is an optional extra ([dkim]); its absence is a config error
             from dkim.crypto import parse_pem_private_key
         except ImportError:
             raise ConfigError(
@@ -67,7 +67,7 @@ class DkimSigner:
 
     def sign(self, message: bytes) -> bytes:
         """The message with a DKIM-Signature header in front."""
-        import dkim
+        import dkim  # local: the optional extra, present once __init__ succeeded
 
         present = {line.split(b":", 1)[0].lower() for line in _header_lines(message)}
         include = [h for h in SIGNED_HEADERS if h.lower() in present]

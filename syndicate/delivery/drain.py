@@ -21,22 +21,26 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 
-from syndicate.core.db import edition_variants, editions, transaction, workers
+from syndicate.core.clock import Clock
+from syndicate.core.config import Settings
+from syndicate.core.db import transaction
 from syndicate.core.errors import DeliveryError, StoreError
 from syndicate.core.tokens import Signer, signer_for
 from syndicate.delivery.clicks import counted
 from syndicate.delivery.mailers.base import GatedMailer, Mailer, OutgoingMessage, SendResult
 from syndicate.delivery.mailers.limits import CircuitBreaker, RateLimiter
 from syndicate.delivery.messages import PreparedEdition, edition_content, prepare, recipient_for
-from syndicate.delivery.outbox import Claimed, Outcome, claim, record, release
+from syndicate.delivery.outbox import Claimed, Outcome, claim, edition_row, record, release
+from syndicate.delivery.workers import heartbeat, retire
 from syndicate.readers import subscribers
-from syndicate.service.context import App
 
 log = logging.getLogger(__name__)
+
+MailerFactory = Callable[[], Mailer]  # a new mailer per worker thread (each owns its own)
 
 PREPARED_EDITIONS = 4  # editions kept prepared by a drain (the oldest is dropped)
 
@@ -73,16 +77,21 @@ class _Drainer:
 
     def __init__(
         self,
-        app: App,
+        engine: Engine,
+        settings: Settings,
         *,
+        clock: Clock,
+        mailer: MailerFactory,
         once: bool,
         stop: threading.Event,
         progress: Callable[[int], None] | None,
         limiter: RateLimiter,
         breaker: CircuitBreaker,
     ) -> None:
-        self.app = app
-        self.settings = app.settings
+        self.engine = engine
+        self.settings = settings
+        self.clock = clock
+        self.new_mailer = mailer
         self.once = once
         self.stop = stop
         self.progress = progress
@@ -93,7 +102,7 @@ class _Drainer:
         self.lock = threading.Lock()
         # The last few editions only: under ``syndicate run`` one drain lives for days.
         self.prepared: OrderedDict[tuple[int, int | None], PreparedEdition] = OrderedDict()
-        self.signer: Signer = signer_for(app.settings, app.engine)
+        self.signer: Signer = signer_for(settings, engine)
         policy = self.settings.delivery
         # A claim must finish well inside its lease even at the configured rate. The
         # threads share one rate limiter, so each gets its share of the rate.
@@ -102,7 +111,7 @@ class _Drainer:
         self.claim_size = max(1, min(policy.batch_size, by_rate))
 
     def now(self) -> datetime:
-        return self.app.clock.now()
+        return self.clock.now()
 
     def edition(self, edition_id: int, variant_id: int | None = None) -> PreparedEdition:
         """Rendered once while recent: parts pre-encoded, then personalised per row.
@@ -117,15 +126,8 @@ class _Drainer:
             if found is not None:
                 self.prepared.move_to_end(cache_key)
                 return found
-        with self.app.engine.connect() as conn:
-            row = dict(
-                conn.execute(select(editions).where(editions.c.id == edition_id)).one()._mapping
-            )
-            if variant_id is not None:
-                variant = conn.execute(
-                    select(edition_variants).where(edition_variants.c.id == variant_id)
-                ).one()
-                row.update(subject=variant.subject, html=variant.html, text=variant.text)
+        with self.engine.connect() as conn:
+            row = edition_row(conn, edition_id, variant_id)
         content = counted(self.settings, self.signer, edition_content(self.settings, row))
         prepared = prepare(content, self.settings)
         with self.lock:
@@ -179,12 +181,12 @@ class _Drainer:
     def run(self, worker_id: str) -> None:
         """One worker's loop: claim, send in mailer-sized calls, record each call."""
         policy = self.settings.delivery
-        with transaction(self.app.engine) as conn:
+        with transaction(self.engine) as conn:
             released = release(conn, worker_id=worker_id, now=self.now(), in_flight=True)
         if released:
             log.info("worker %s took back %d rows it held before a restart", worker_id, released)
-        mailer = self.app.mailer()
-        heartbeat(self.app, worker_id)
+        mailer = self.new_mailer()
+        heartbeat(self.engine, self.clock, worker_id)
         try:
             while not (self.stop.is_set() or self.halt.is_set()):
                 pause = self.breaker.remaining()
@@ -195,7 +197,7 @@ class _Drainer:
                         return
                     self.stop.wait(pause)
                     continue
-                with transaction(self.app.engine) as conn:
+                with transaction(self.engine) as conn:
                     batch = claim(
                         conn,
                         worker_id=worker_id,
@@ -206,7 +208,7 @@ class _Drainer:
                 if not batch:
                     if self.once:
                         return
-                    heartbeat(self.app, worker_id)
+                    heartbeat(self.engine, self.clock, worker_id)
                     self.stop.wait(self.settings.schedule.deliver_every_seconds)
                     continue
                 self.tally(
@@ -214,17 +216,17 @@ class _Drainer:
                 )
                 if batch.rows:
                     sent = self.send_rows(mailer, worker_id, batch.rows)
-                    heartbeat(self.app, worker_id, sent=sent)
+                    heartbeat(self.engine, self.clock, worker_id, sent=sent)
         finally:
             mailer.close()
             if self.once:  # a one-off drain is done: it is no longer a worker
-                retire(self.app, worker_id)
+                retire(self.engine, worker_id)
 
     def store(
         self, worker_id: str, outcomes: list[Outcome], connection: Connection | None = None
     ) -> None:
         """Record one provider call's outcomes in their own transaction."""
-        with _begin(self.app, connection) as conn:
+        with _begin(self.engine, connection) as conn:
             counts = record(
                 conn, outcomes, worker_id=worker_id, now=self.now(), policy=self.settings.delivery
             )
@@ -261,7 +263,7 @@ class _Drainer:
                     # Paused or stopping: give the rest back instead of sitting on the lease.
                     if recorder is not None:
                         recorder.wait()
-                    with transaction(self.app.engine) as conn:
+                    with transaction(self.engine) as conn:
                         ids = [r.id for rest in chunks[number:] for r in rest]
                         release(conn, worker_id=worker_id, now=self.now(), ids=ids)
                     return sent
@@ -367,7 +369,7 @@ class _Recorder:
 
     def _loop(self) -> None:
         # One connection for the recorder's life: no pool round trip per message.
-        with self.drainer.app.engine.connect() as connection:
+        with self.drainer.engine.connect() as connection:
             self._serve(connection)
 
     def _serve(self, connection: Connection) -> None:
@@ -392,10 +394,10 @@ class _Recorder:
 
 
 @contextmanager
-def _begin(app: App, connection: Connection | None) -> Iterator[Connection]:
+def _begin(engine: Engine, connection: Connection | None) -> Iterator[Connection]:
     """A transaction on ``connection`` if given, else on a pooled one."""
     if connection is None:
-        with transaction(app.engine) as conn:
+        with transaction(engine) as conn:
             yield conn
         return
     try:
@@ -405,39 +407,12 @@ def _begin(app: App, connection: Connection | None) -> Iterator[Connection]:
         raise StoreError(f"database error: {exc.orig}") from exc
 
 
-def heartbeat(app: App, worker_id: str, *, sent: int = 0) -> None:
-    """Keep this worker's row in ``workers`` fresh; ``sent`` adds to its total."""
-    now = app.clock.now()
-    with transaction(app.engine) as conn:
-        changed = conn.execute(
-            update(workers)
-            .where(workers.c.id == worker_id)
-            .values(heartbeat_at=now, sent=workers.c.sent + sent)
-        ).rowcount
-        if not changed:
-            conn.execute(
-                insert(workers).values(
-                    id=worker_id,
-                    host=socket.gethostname(),
-                    pid=os.getpid(),
-                    role="delivery",
-                    started_at=now,
-                    heartbeat_at=now,
-                    sent=sent,
-                )
-            )
-
-
-def retire(app: App, worker_id: str) -> None:
-    """Remove this worker's row: ``status`` lists running workers, not finished drains
-    (their counts are in the job history)."""
-    with transaction(app.engine) as conn:
-        conn.execute(delete(workers).where(workers.c.id == worker_id))
-
-
 def drain(
-    app: App,
+    engine: Engine,
+    settings: Settings,
     *,
+    clock: Clock,
+    mailer: MailerFactory,
     once: bool,
     stop: threading.Event | None = None,
     worker_id: str | None = None,
@@ -453,10 +428,13 @@ def drain(
     held); default one from ``[mail] rate_per_second`` and ``burst``.
     """
     stop = stop or threading.Event()
-    mail = app.settings.mail
-    delivery = app.settings.delivery
+    mail = settings.mail
+    delivery = settings.delivery
     drainer = _Drainer(
-        app,
+        engine,
+        settings,
+        clock=clock,
+        mailer=mailer,
         once=once,
         stop=stop,
         progress=progress,
@@ -499,29 +477,37 @@ def drain(
     return report
 
 
-def send_test_copy(app: App, edition: Mapping[str, Any], to: str, *, name: str = "") -> SendResult:
+def send_test_copy(
+    engine: Engine,
+    settings: Settings,
+    edition: Mapping[str, Any],
+    to: str,
+    *,
+    clock: Clock,
+    mailer: MailerFactory,
+    name: str = "",
+) -> SendResult:
     """Send one ``[TEST]`` copy of ``edition`` (digest, subject, html, text, created_at)
     to ``to`` through the configured mailer, built as the outbox builds a reader's
     message but tied to no delivery row, subscriber or stored edition (its links lead
     nowhere). The CLI's ``digest send --test-to`` and the console both send through here."""
-    settings = app.settings
     row = dict(edition) | {"id": None, "subject": f"[TEST] {edition['subject']}"}
     prepared = prepare(edition_content(settings, row), settings)
     recipient = recipient_for(
         settings,
-        signer_for(settings, app.engine),
+        signer_for(settings, engine),
         delivery_id=None,
         subscriber_id=None,
         email=to,
         name=name,
         edition_id=None,
-        now=app.clock.now(),
+        now=clock.now(),
     )
-    mailer = app.mailer()
+    sender = mailer()
     try:
-        [result] = mailer.send_batch([OutgoingMessage(prepared, recipient)])
+        [result] = sender.send_batch([OutgoingMessage(prepared, recipient)])
     finally:
-        mailer.close()
+        sender.close()
     if result.outcome != "sent":
         raise DeliveryError(
             f"the test copy to {to} was not accepted ({result.outcome}): {result.error}",

@@ -18,6 +18,7 @@ import binascii
 import hashlib
 import html
 import re
+import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -30,6 +31,7 @@ from typing import Any
 from syndicate.core.config import Settings
 from syndicate.core.tokens import Signer, feed_token
 from syndicate.delivery.bounces import verp
+from syndicate.delivery.dkim import DkimSigner
 
 # The per-recipient values an edition's HTML and text may carry. One definition:
 # syndicate.digest imports it from here.
@@ -133,8 +135,6 @@ def recipient_for(
         if edition_id is not None and subscriber_id is not None:
             message_id = message_id_for(edition_id, subscriber_id, domain)
         else:
-            import secrets
-
             message_id = f"<{secrets.token_hex(12)}@{domain}>"
     unsubscribe, preferences = signer.make_many(_LINK_PURPOSES, subject, expires)
     envelope_from = settings.mail.bounce_address
@@ -402,8 +402,6 @@ class PreparedEdition:
         self.end = f"\r\n--{self.boundary}--\r\n".encode()
         self._dkim = None
         if settings.mail.dkim is not None:
-            from syndicate.delivery.dkim import DkimSigner
-
             self._dkim = DkimSigner.from_settings(settings.mail.dkim, settings)
 
     # -- per recipient -------------------------------------------------------------------

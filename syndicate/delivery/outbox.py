@@ -19,9 +19,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import String, and_, bindparam, cast, func, literal, or_, select, update
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.sql import ColumnElement
 
 from syndicate.core import events
@@ -35,6 +36,7 @@ from syndicate.core.db import (
     subscribers,
     subscriptions,
 )
+from syndicate.core.schedules import next_fire_time
 from syndicate.delivery.messages import WELCOME_SUFFIX
 
 __all__ = [
@@ -174,10 +176,6 @@ def hold_until_local_hour(
 
 def next_local_hour(now: datetime, hour: int, zone: str) -> datetime:
     """The first ``hour``:00 in ``zone`` at or after ``now`` (aware UTC); DST-safe."""
-    from zoneinfo import ZoneInfo
-
-    from syndicate.core.schedules import next_fire_time
-
     found = next_fire_time(f"0 {hour} * * *", ZoneInfo(zone), now)
     assert found is not None  # a daily schedule always has a next time
     return found
@@ -547,6 +545,20 @@ def retry_failed(conn: Connection, *, now: datetime, edition_id: int | None = No
     return result.rowcount or 0
 
 
+def edition_row(conn: Connection, edition_id: int, variant_id: int | None = None) -> dict[str, Any]:
+    """The edition a delivery row points at, every column (what its message is built
+    from), with the reader's variant's subject, HTML and text when it has one."""
+    row = dict(conn.execute(select(editions).where(editions.c.id == edition_id)).mappings().one())
+    if variant_id is not None:
+        variant = (
+            conn.execute(select(edition_variants).where(edition_variants.c.id == variant_id))
+            .mappings()
+            .one()
+        )
+        row.update(subject=variant["subject"], html=variant["html"], text=variant["text"])
+    return row
+
+
 def list_rows(
     conn: Connection,
     *,
@@ -574,3 +586,53 @@ def list_rows(
     if state is not None:
         query = query.where(deliveries.c.status == state)
     return [dict(row._mapping) for row in conn.execute(query.limit(limit))]
+
+
+def counts_by_state(conn: Connection) -> dict[str, int]:
+    """How many delivery rows are in each state (states with none are absent)."""
+    rows = conn.execute(select(deliveries.c.status, func.count()).group_by(deliveries.c.status))
+    return {status: count for status, count in rows}
+
+
+def move_unsent(
+    conn: Connection,
+    edition_id: int,
+    *,
+    sources: Sequence[str],
+    target: str,
+    now: datetime,
+) -> int:
+    """Move the edition's rows in ``sources`` states to ``target`` (an operator's pause,
+    resume or cancel); a row being sent is never in ``sources``. Returns the rows moved."""
+    values: dict[str, object] = {"status": target}
+    if target == "queued":
+        values["not_before"] = now
+    if target == "cancelled":
+        values["last_error"] = "cancelled by an operator"
+    result = conn.execute(
+        update(deliveries)
+        .where(deliveries.c.edition_id == edition_id, deliveries.c.status.in_(sources))
+        .values(**values)
+    )
+    return result.rowcount or 0
+
+
+def history_of(conn: Connection, subscriber_id: int, limit: int) -> list[RowMapping]:
+    """One subscriber's newest deliveries with their edition (digest, period, id)."""
+    return list(
+        conn.execute(
+            select(
+                deliveries.c.created_at,
+                deliveries.c.sent_at,
+                deliveries.c.status,
+                deliveries.c.last_error,
+                editions.c.digest,
+                editions.c.period,
+                editions.c.id,
+            )
+            .join(editions, editions.c.id == deliveries.c.edition_id)
+            .where(deliveries.c.subscriber_id == subscriber_id)
+            .order_by(deliveries.c.id.desc())
+            .limit(limit)
+        ).mappings()
+    )

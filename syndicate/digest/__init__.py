@@ -18,6 +18,7 @@ from syndicate.digest.compose import (
     Selection,
     compose,
     find_edition,
+    has_edition,
     record_skipped,
     select_articles,
 )
@@ -40,6 +41,7 @@ __all__ = [
     "compose",
     "edition_date",
     "find_edition",
+    "has_edition",
     "is_expired",
     "latest_slot",
     "next_slot",

@@ -23,22 +23,20 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import case, func, insert, select, text, type_coerce, update
-from sqlalchemy.engine import Connection, RowMapping
+from sqlalchemy.engine import Connection, Engine, RowMapping
 from sqlalchemy.exc import IntegrityError
 
 from syndicate.articles import Article, ArticleFilter, by_ids, published
 from syndicate.core import events
+from syndicate.core.clock import Clock
 from syndicate.core.config import DigestSettings, Settings
 from syndicate.core.db import UtcDateTime, edition_articles, editions, is_sqlite, transaction
 from syndicate.core.errors import DigestError
 from syndicate.digest.render import render_edition
 from syndicate.digest.windows import latest_slot, parse_period, period_key
-
-if TYPE_CHECKING:
-    from syndicate.service.context import App
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +112,17 @@ def find_edition(
         raise ValueError("find_edition needs edition_id or digest and period")
     row = conn.execute(select(editions).where(condition)).mappings().first()
     return None if row is None else _edition_from(conn, row)
+
+
+def find_edition_row(conn: Connection, edition_id: int) -> RowMapping | None:
+    """One stored edition's row, every column (what a message is built from)."""
+    return conn.execute(select(editions).where(editions.c.id == edition_id)).mappings().first()
+
+
+def has_edition(conn: Connection, digest: str) -> bool:
+    """Whether ``digest`` ever stored an edition (composed, empty or skipped)."""
+    found = conn.execute(select(editions.c.id).where(editions.c.digest == digest).limit(1))
+    return found.first() is not None
 
 
 @dataclass(frozen=True)
@@ -201,10 +210,12 @@ def _lock_digest(conn: Connection, name: str) -> None:
         conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
-def _resolve_slot(app: App, digest: DigestSettings, slot: datetime | None) -> datetime:
-    now = app.clock.now()
+def _resolve_slot(
+    settings: Settings, clock: Clock, digest: DigestSettings, slot: datetime | None
+) -> datetime:
+    now = clock.now()
     if slot is None:
-        found = latest_slot(digest, app.settings.digest_timezone(digest), now)
+        found = latest_slot(digest, settings.digest_timezone(digest), now)
         if found is None:
             raise DigestError(
                 f"digest {digest.name!r} has no scheduled slot before now",
@@ -283,7 +294,13 @@ def _needs_queue(edition: Edition, queue: Queue | None) -> bool:
 
 
 def compose(
-    app: App, name: str, *, slot: datetime | None = None, queue: Queue | None = None
+    engine: Engine,
+    settings: Settings,
+    digest: DigestSettings,
+    *,
+    clock: Clock,
+    slot: datetime | None = None,
+    queue: Queue | None = None,
 ) -> Edition:
     """The edition of ``slot`` (default: the latest slot at or before now), stored once.
 
@@ -296,22 +313,22 @@ def compose(
     leaves either both or neither; a composed edition found without ``queued_at``
     (stored without ``queue``, or before this rule) is queued now.
     """
-    digest = app.settings.digest(name)
-    slot = _resolve_slot(app, digest, slot)
+    name = digest.name
+    slot = _resolve_slot(settings, clock, digest, slot)
     period = period_key(slot)
-    with app.engine.connect() as conn:
+    with engine.connect() as conn:
         existing = find_edition(conn, digest=name, period=period)
     if existing is not None and not _needs_queue(existing, queue):
         return existing
     try:
-        with transaction(app.engine) as conn:
+        with transaction(engine) as conn:
             _lock_digest(conn, name)
             edition = find_edition(conn, digest=name, period=period)
             if edition is None:
-                edition = _compose_locked(app, conn, digest, slot)
+                edition = _compose_locked(settings, clock, conn, digest, slot)
             if queue is not None and _needs_queue(edition, queue):
                 queue(conn, edition)
-                queued_at = app.clock.now()
+                queued_at = clock.now()
                 conn.execute(
                     update(editions).where(editions.c.id == edition.id).values(queued_at=queued_at)
                 )
@@ -319,16 +336,18 @@ def compose(
             return edition
     except IntegrityError:
         # Another process stored this period between our check and insert.
-        with app.engine.connect() as conn:
+        with engine.connect() as conn:
             existing = find_edition(conn, digest=name, period=period)
         if existing is None:
             raise DigestError(f"digest {name!r}: could not store the edition of {period}") from None
         return existing
 
 
-def _compose_locked(app: App, conn: Connection, digest: DigestSettings, slot: datetime) -> Edition:
-    now = app.clock.now()
-    selection = select_articles(conn, app.settings, digest, slot, composed_at=now)
+def _compose_locked(
+    settings: Settings, clock: Clock, conn: Connection, digest: DigestSettings, slot: datetime
+) -> Edition:
+    now = clock.now()
+    selection = select_articles(conn, settings, digest, slot, composed_at=now)
     if not selection.articles and digest.skip_empty:
         edition = _store(
             conn,
@@ -342,7 +361,7 @@ def _compose_locked(app: App, conn: Connection, digest: DigestSettings, slot: da
         log.info("digest %s: edition %s of %s is empty", digest.name, edition.id, edition.period)
         return edition
     rendered = render_edition(
-        app, digest.name, selection.articles, slot=slot, more_count=selection.more_count
+        settings, digest, selection.articles, slot=slot, more_count=selection.more_count
     )
     if not rendered.check.ok:
         raise DigestError(
@@ -377,16 +396,18 @@ def _compose_locked(app: App, conn: Connection, digest: DigestSettings, slot: da
     return edition
 
 
-def record_skipped(app: App, name: str, slot: datetime, reason: str) -> Edition:
+def record_skipped(
+    engine: Engine, digest: DigestSettings, slot: datetime, reason: str, *, clock: Clock
+) -> Edition:
     """Record a slot that will not be sent (missed by more than ``expires_after``).
 
     Its articles are not consumed: the next composed edition's window starts before it.
     """
-    digest = app.settings.digest(name)
+    name = digest.name
     slot = slot.astimezone(UTC)
     period = period_key(slot)
     try:
-        with transaction(app.engine) as conn:
+        with transaction(engine) as conn:
             _lock_digest(conn, name)
             existing = find_edition(conn, digest=name, period=period)
             if existing is not None:
@@ -397,11 +418,11 @@ def record_skipped(app: App, name: str, slot: datetime, reason: str) -> Edition:
                 slot=slot,
                 period_start=window_start(digest, slot, history(conn, digest, slot)),
                 status="skipped",
-                created_at=app.clock.now(),
+                created_at=clock.now(),
                 reason=reason,
             )
     except IntegrityError:
-        with app.engine.connect() as conn:
+        with engine.connect() as conn:
             existing = find_edition(conn, digest=name, period=period)
         if existing is None:
             raise

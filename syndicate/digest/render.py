@@ -14,7 +14,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from markupsafe import Markup
 from premailer import Premailer
@@ -26,9 +26,6 @@ from syndicate.core.render import render, render_string
 from syndicate.delivery.messages import PLACEHOLDERS, header_value
 from syndicate.digest.check import CheckResult, presend_check
 from syndicate.digest.windows import edition_date
-
-if TYPE_CHECKING:
-    from syndicate.service.context import App
 
 _MONTHS = [
     "January",
@@ -184,8 +181,8 @@ def inline_css(html: str) -> str:
 
 
 def render_edition(
-    app: App,
-    name: str,
+    settings: Settings,
+    digest: DigestSettings,
     articles: Sequence[Article],
     *,
     slot: datetime,
@@ -195,8 +192,6 @@ def render_edition(
     """Render one edition (subject, inlined HTML, text) without storing anything.
 
     ``marked``: the HTML keeps article fences and SLOTS (the source of variants)."""
-    settings = app.settings
-    digest = settings.digest(name)
     context = template_context(settings, digest, articles, slot=slot, more_count=more_count)
     subject = render_subject(digest, context)
     templates = settings.templates_dir

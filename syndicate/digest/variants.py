@@ -36,7 +36,8 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.engine import Connection
 
 from syndicate.articles import by_ids
-from syndicate.core.config import DigestSettings
+from syndicate.core.clock import Clock
+from syndicate.core.config import DigestSettings, Settings
 from syndicate.core.db import (
     deliveries,
     dialect_insert,
@@ -61,7 +62,6 @@ from syndicate.digest.render import (
 
 if TYPE_CHECKING:
     from syndicate.digest.compose import Edition
-    from syndicate.service.context import App
 
 _FENCED = re.compile(
     re.escape(ARTICLE_BEGIN).replace(r"\{\}", r"(\d+)") + "(.*?)" + re.escape(ARTICLE_END),
@@ -109,11 +109,14 @@ class Fenced:
 class Variants:
     """The variants of one edition, rendered at most once per distinct article set."""
 
-    def __init__(self, app: App, conn: Connection, edition: Edition) -> None:
-        self.app = app
+    def __init__(
+        self, settings: Settings, clock: Clock, conn: Connection, edition: Edition
+    ) -> None:
+        self.settings = settings
+        self.clock = clock
         self.conn = conn
         self.edition = edition
-        self.digest = app.settings.digest(edition.digest)
+        self.digest = settings.digest(edition.digest)
         self.articles = by_ids(conn, list(edition.article_ids))
         self._fenced: tuple[Fenced | None, Fenced | None] | None = None  # not rendered yet
         self._ids: dict[str, int] = {}
@@ -138,7 +141,7 @@ class Variants:
 
     def ensure_all(self, wanted: Mapping[str, tuple[int, ...]]) -> dict[str, int | None]:
         """``ensure`` for many keys: the new ones rendered, then stored in one statement."""
-        now = self.app.clock.now()
+        now = self.clock.now()
         new = []
         for key, ids in wanted.items():
             if key in self._ids or (not ids and self.digest.skip_empty):
@@ -180,11 +183,11 @@ class Variants:
         html_source, text_source = self._sources()
         if html_source is None or text_source is None or not chosen:
             rendered = render_edition(
-                self.app, self.digest.name, chosen, slot=self.edition.slot, more_count=more
+                self.settings, self.digest, chosen, slot=self.edition.slot, more_count=more
             )
             return rendered.subject, rendered.html, rendered.text
         context = template_context(
-            self.app.settings, self.digest, chosen, slot=self.edition.slot, more_count=more
+            self.settings, self.digest, chosen, slot=self.edition.slot, more_count=more
         )
         subject = render_subject(self.digest, context)
         values = {
@@ -201,8 +204,8 @@ class Variants:
         """The edition rendered once with fences: HTML (inlined) and text."""
         if self._fenced is None:
             marked = render_edition(
-                self.app,
-                self.digest.name,
+                self.settings,
+                self.digest,
                 self.articles,
                 slot=self.edition.slot,
                 more_count=self.edition.more_count,
@@ -221,17 +224,24 @@ def _fill(source: str, values: Mapping[str, str], escape: Callable[[str], str]) 
     return _NUMBER.sub(lambda _: str(next(numbers)), source)
 
 
-def queue(app: App, conn: Connection, edition: Edition, *, now: datetime, domain: str) -> int:
+def queue(
+    settings: Settings,
+    clock: Clock,
+    conn: Connection,
+    edition: Edition,
+    *,
+    now: datetime,
+    domain: str,
+) -> int:
     """Queue ``edition`` for every current reader, each with their choice; idempotent.
 
     A digest without choices queues one row per reader of the edition itself, as ever.
     Returns the rows added."""
-    settings = app.settings
     digest = settings.digest(edition.digest)
     siblings = [d.name for d in settings.frequency_choices(digest) if d.name != digest.name]
     if not has_choices(digest, siblings):
         return enqueue(conn, edition_id=edition.id, digest=digest.name, now=now, domain=domain)
-    variants = Variants(app, conn, edition)
+    variants = Variants(settings, clock, conn, edition)
     keys = conn.execute(
         select(subscriptions.c.topics)
         .join(subscribers, subscribers.c.id == subscriptions.c.subscriber_id)

@@ -11,12 +11,11 @@ means a reader who confirms again while nothing changed is not welcomed twice.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from syndicate.core.config import DigestSettings
+from syndicate.core.config import DigestSettings, Settings
 from syndicate.core.db import deliveries, dialect_insert, editions
 from syndicate.core.render import render, render_string
 from syndicate.delivery.messages import (
@@ -29,9 +28,6 @@ from syndicate.delivery.messages import (
 from syndicate.digest.render import view_url
 from syndicate.digest.windows import edition_date, next_slot, period_key
 from syndicate.readers.subscribers import Subscriber
-
-if TYPE_CHECKING:
-    from syndicate.service.context import App
 
 STATUS = "welcome"
 
@@ -46,9 +42,8 @@ def _latest(conn: Connection, digest: DigestSettings) -> tuple[int, datetime] | 
     return None if row is None else (row[0], row[1])
 
 
-def _edition(app: App, conn: Connection, digest: DigestSettings, now: datetime) -> int:
+def _edition(settings: Settings, conn: Connection, digest: DigestSettings, now: datetime) -> int:
     """The welcome edition that is current for ``digest``, stored on first use."""
-    settings = app.settings
     tz = settings.digest_timezone(digest)
     latest = _latest(conn, digest)
     upcoming = next_slot(digest, tz, now)
@@ -105,15 +100,17 @@ def _edition(app: App, conn: Connection, digest: DigestSettings, now: datetime) 
     )
 
 
-def queue_welcome(app: App, conn: Connection, subscriber: Subscriber, now: datetime) -> int:
+def queue_welcome(
+    settings: Settings, conn: Connection, subscriber: Subscriber, now: datetime
+) -> int:
     """Queue a welcome for each of the reader's digests that sends one; returns the
     rows added."""
     added = 0
-    domain = message_domain(app.settings)
-    for digest in app.settings.digests:
+    domain = message_domain(settings)
+    for digest in settings.digests:
         if not digest.welcome or digest.name not in subscriber.digests:
             continue
-        edition_id = _edition(app, conn, digest, now)
+        edition_id = _edition(settings, conn, digest, now)
         sid = subscriber.id
         result = conn.execute(
             dialect_insert(conn)(deliveries)

@@ -17,13 +17,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, func, select
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
 from syndicate import __version__
-from syndicate.articles import Article, by_ids, change_token, published
+from syndicate.articles import Article, by_ids, change_token, published, visible_count
 from syndicate.core import oserrors
-from syndicate.core.db import articles
+from syndicate.core.clock import Clock
+from syndicate.core.config import Settings
 from syndicate.core.errors import FeedError
 from syndicate.core.fileio import BatchWriter, is_temp_name, sha256_hex, write_if_changed
 from syndicate.feeds import formats as feed_formats
@@ -32,7 +32,6 @@ from syndicate.feeds.archive import plan_pages
 from syndicate.feeds.index import render_index, render_opml
 from syndicate.feeds.lock import exclusive
 from syndicate.feeds.model import EPOCH, Entry, FeedSpec, Page, feed_spec, make_entry, tag_slug
-from syndicate.service.context import App
 
 log = logging.getLogger(__name__)
 
@@ -87,10 +86,9 @@ class _Plan:
     pages: list[Page]
 
 
-def _plan(conn: Connection, app: App, only: str | None) -> _Plan:
-    settings = app.settings
+def _plan(conn: Connection, settings: Settings, clock: Clock, only: str | None) -> _Plan:
     configured = [settings.feed(only)] if only is not None else list(settings.feeds)
-    now = app.clock.now()
+    now = clock.now()
     plan = _Plan([], [], [])
     for feed in configured:
         spec = feed_spec(settings, feed)
@@ -123,14 +121,12 @@ def _read_manifest(path: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def store_signature(conn: Connection, app: App) -> str:
+def store_signature(conn: Connection, settings: Settings, clock: Clock) -> str:
     """What every built byte depends on, in two cheap reads: the articles' change token
     (every writer calls ``mark_changed``, so it covers edits, imports and removals), the
     visible count (time passing makes future articles visible), the site and feed
     settings, and this code's and the output format's versions."""
-    visible = and_(articles.c.draft.is_(False), articles.c.published_at <= app.clock.now())
-    count = conn.execute(select(func.count()).select_from(articles).where(visible)).scalar_one()
-    settings = app.settings
+    count = visible_count(conn, clock.now())
     inputs = [
         __version__,
         model.FORMAT_VERSION,
@@ -268,19 +264,24 @@ def _remove_stale(root: Path, built: set[str], report: BuildReport) -> None:
 
 
 def build_feeds(
-    app: App, *, only: str | None = None, progress: Progress | None = None
+    engine: Engine,
+    settings: Settings,
+    *,
+    clock: Clock,
+    only: str | None = None,
+    progress: Progress | None = None,
 ) -> BuildReport:
     """Write every configured feed (or only the one named) under ``paths.feeds``.
 
     A filesystem failure (the path is a file, a folder cannot be written) is a
     ``FeedError`` naming the path, not a traceback.
     """
-    root = app.settings.feeds_dir
+    root = settings.feeds_dir
     try:
         root.mkdir(parents=True, exist_ok=True)
-        with exclusive(app.engine, root):  # never alongside a publish reading the files
+        with exclusive(engine, root):  # never alongside a publish reading the files
             sweep_local(root)
-            return _build(app, root, only, progress)
+            return _build(engine, settings, clock, root, only, progress)
     except OSError as exc:
         where = exc.filename or root
         raise FeedError(
@@ -303,13 +304,20 @@ def sweep_local(root: Path) -> int:
     return removed
 
 
-def _build(app: App, root: Path, only: str | None, progress: Progress | None) -> BuildReport:
+def _build(
+    engine: Engine,
+    settings: Settings,
+    clock: Clock,
+    root: Path,
+    only: str | None,
+    progress: Progress | None,
+) -> BuildReport:
     report = BuildReport()
     manifest_path = root / MANIFEST
     manifest = _read_manifest(manifest_path)
     built: set[str] = set()
-    with app.engine.connect() as conn:
-        signature = store_signature(conn, app)
+    with engine.connect() as conn:
+        signature = store_signature(conn, settings, clock)
         if only is None and manifest.get(STORE_KEY) == signature and _all_present(root, manifest):
             # Nothing the feeds depend on changed since the last full build.
             files = [k for k in manifest if k not in _META_KEYS] + ["index.html", "feeds.opml"]
@@ -320,7 +328,7 @@ def _build(app: App, root: Path, only: str | None, progress: Progress | None) ->
                 report.archive_pages = dict(counts.get("archive_pages") or {})
             log.info("feeds unchanged: %d files up to date", len(report.unchanged))
             return report.count()
-        plan = _plan(conn, app, only)
+        plan = _plan(conn, settings, clock, only)
         todo: list[tuple[Page, list[str]]] = []
         for page in plan.pages:
             if page.is_live:
@@ -365,8 +373,8 @@ def _build(app: App, root: Path, only: str | None, progress: Progress | None) ->
                     (p.updated for p in plan.pages if p.is_live), default=EPOCH
                 ).timestamp()
                 for relpath, data in (
-                    ("index.html", render_index(app.settings, plan.feeds, plan.tag_feeds)),
-                    ("feeds.opml", render_opml(app.settings, plan.feeds + plan.tag_feeds)),
+                    ("index.html", render_index(settings, plan.feeds, plan.tag_feeds)),
+                    ("feeds.opml", render_opml(settings, plan.feeds + plan.tag_feeds)),
                 ):
                     built.add(relpath)
                     _record(report, relpath, data, writer.write(root / relpath, data, newest))

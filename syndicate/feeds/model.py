@@ -13,7 +13,7 @@ import html
 import json
 import mimetypes
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import cached_property, lru_cache
 
@@ -107,8 +107,6 @@ class FeedSpec:
         return f"{self.feeds_url}{folder}/{formats.get(fmt).file_name}"
 
     def for_tag(self, tag: str, slug: str) -> FeedSpec:
-        from dataclasses import replace
-
         return replace(
             self,
             name=f"{self.name}:tag:{slug}",

@@ -21,8 +21,11 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar, cast
 
+from sqlalchemy import Engine
+
+from syndicate.core.clock import Clock
 from syndicate.core.config import HostSettings, Settings
 from syndicate.core.errors import PublishError, SyndicateError
 from syndicate.core.fileio import sha256_hex
@@ -34,9 +37,6 @@ from syndicate.publishing.hosts import Host, HostError, build_host
 from syndicate.publishing.hosts import manifest as store
 from syndicate.publishing.hosts import sweep as sweeping
 from syndicate.publishing.hosts.base import StagedHost, is_unpublishable, temp_name
-
-if TYPE_CHECKING:
-    from syndicate.service.context import App
 
 log = logging.getLogger(__name__)
 
@@ -184,8 +184,10 @@ def _first_match(patterns: dict[str, str], relpath: str) -> str | None:
 
 
 def publish(
-    app: App,
+    engine: Engine,
+    settings: Settings,
     *,
+    clock: Clock,
     target: str | None = None,
     dry_run: bool = False,
     progress: Progress | None = None,
@@ -195,7 +197,6 @@ def publish(
     Raises ``PublishFailed`` (with every report) when a host failed, after trying
     the others; ``PublishError`` when there is nothing to push or no such host.
     """
-    settings = app.settings
     if target is not None:
         chosen = [settings.host(target)]
     elif settings.hosts:
@@ -211,13 +212,20 @@ def publish(
         )
     pushers: list[_Pusher] = []
     try:
-        with exclusive(app.engine, feeds_dir):
+        with exclusive(engine, feeds_dir):
             for host_settings in chosen:
                 index = settings.hosts.index(host_settings)
-                pusher = _Pusher(app, host_settings, key=f"hosts[{index}]", progress=progress)
+                pusher = _Pusher(
+                    engine,
+                    settings,
+                    host_settings,
+                    clock=clock,
+                    key=f"hosts[{index}]",
+                    progress=progress,
+                )
                 pushers.append(pusher)
                 pusher.run(local, dry_run=dry_run)
-        _announce(app, pushers)
+        _announce(settings, pushers)
     finally:
         for pusher in pushers:  # after the pings, so the records count them
             pusher.finish()
@@ -233,31 +241,41 @@ class _Pusher:
     ``landed_live`` keeps the bytes of each live feed that landed, for the hub pings.
     """
 
-    def __init__(self, app: App, host: HostSettings, *, key: str, progress: Progress | None):
-        self.app = app
+    def __init__(
+        self,
+        engine: Engine,
+        site: Settings,
+        host: HostSettings,
+        *,
+        clock: Clock,
+        key: str,
+        progress: Progress | None,
+    ):
+        self.site = site  # the whole config: lint rules, base_dir, public URLs
+        self.clock = clock
         self.settings = host
         self.key = key
         self.progress = progress
-        self.feeds_dir = app.settings.feeds_dir
-        self.engine = app.engine
+        self.feeds_dir = site.feeds_dir
+        self.engine = engine
         self.report = PushReport(host.name)
         self.push_id: int | None = None
         self.landed_live: dict[str, bytes] = {}
         self.folders: list[str] = [""]  # where this host's files live (swept first)
 
     def run(self, local: dict[str, LocalFile], *, dry_run: bool) -> PushReport:
-        now = self.app.clock.now()
+        now = self.clock.now()
         report = self.report
         report.dry_run, report.started_at = dry_run, now
         self.push_id = None if dry_run else store.start_push(self.engine, report.host, at=now)
         try:
-            with self.app.engine.connect() as conn:
+            with self.engine.connect() as conn:
                 remote = store.manifest(conn, self.settings.name)
             plan = make_plan(self.settings, local, remote)
             self.folders = sweeping.folders_of([*local, *remote])
             report.skipped = plan.unchanged
             report.kept = [] if self.settings.delete else plan.stale
-            lint(self.app.settings, self.feeds_dir, plan)
+            lint(self.site, self.feeds_dir, plan)
             if dry_run:
                 report.uploaded = [item.path for item in plan.uploads]
                 report.deleted = list(plan.deletes)
@@ -271,7 +289,7 @@ class _Pusher:
             report.error = f"unexpected {type(exc).__name__}: {exc}"
             raise
         finally:
-            report.finished_at = self.app.clock.now()
+            report.finished_at = self.clock.now()
         return report
 
     def finish(self) -> None:
@@ -291,7 +309,7 @@ class _Pusher:
             )
 
     def _push(self, plan: Plan, report: PushReport) -> None:
-        host = build_host(self.settings, base_dir=self.app.settings.base_dir, key=self.key)
+        host = build_host(self.settings, base_dir=self.site.base_dir, key=self.key)
         total = len(plan.uploads) + len(plan.deletes)
         self._tick(0, total)
         try:
@@ -305,7 +323,7 @@ class _Pusher:
                     item.path,
                     sha256=sha256_hex(data),
                     size=len(data),
-                    at=self.app.clock.now(),
+                    at=self.clock.now(),
                 )
                 report.uploaded.append(item.path)
                 report.bytes += len(data)
@@ -375,7 +393,7 @@ class _Pusher:
             self.progress(self.settings.name, done, total)
 
 
-def _announce(app: App, pushers: list[_Pusher]) -> None:
+def _announce(settings: Settings, pushers: list[_Pusher]) -> None:
     """Ping the hubs once per live feed that landed on any host, after every host has it.
 
     The hubs each feed advertises are read from the bytes that were pushed; each host's
@@ -392,7 +410,7 @@ def _announce(app: App, pushers: list[_Pusher]) -> None:
     feed_of: list[str] = []  # the feed each ping announces
     for path, data in sorted(landed.items()):
         self_url, hubs = websub.advertised(data, path)
-        topic = self_url or public_url(app.settings, path)
+        topic = self_url or public_url(settings, path)
         pings.extend((hub, topic) for hub in hubs)
         feed_of.extend(path for _ in hubs)
     first = landing[0].settings

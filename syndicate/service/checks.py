@@ -19,8 +19,15 @@ from typing import Any
 from jinja2 import TemplateError as JinjaError
 
 from syndicate.core.config import Settings
+from syndicate.core.db import current_revision, redact
 from syndicate.core.errors import SyndicateError
 from syndicate.core.render import environment
+from syndicate.delivery.dkim import DkimSigner
+from syndicate.delivery.mailers import build_mailer
+from syndicate.digest import latest_slot, render_edition, select_articles
+from syndicate.feeds import build_feeds
+from syndicate.feeds.lint import lint_tree
+from syndicate.publishing.hosts import build_host
 from syndicate.service.context import App
 
 EXAMPLE_DOMAINS = ("example.org", "example.com", "example.net")
@@ -101,7 +108,6 @@ def _templates(settings: Settings) -> str:
 
 
 def _mailer(settings: Settings) -> str:
-    from syndicate.delivery.mailers import build_mailer
 
     build_mailer(settings).close()
     mail = settings.mail
@@ -113,7 +119,6 @@ def _mailer(settings: Settings) -> str:
 
 
 def _dkim(settings: Settings) -> str:
-    from syndicate.delivery.dkim import DkimSigner
 
     dkim = settings.mail.dkim
     assert dkim is not None
@@ -122,7 +127,6 @@ def _dkim(settings: Settings) -> str:
 
 
 def _host(settings: Settings, index: int) -> str:
-    from syndicate.publishing.hosts import build_host
 
     host = settings.hosts[index]
     problems = []
@@ -175,7 +179,6 @@ def _with_feeds_dir(settings: Settings, folder: Path) -> Settings:
 
 def _lint(root: Path, settings: Settings) -> tuple[int, list[str]]:
     """Lint the feed files under ``root``: (files, problems naming each file)."""
-    from syndicate.feeds.lint import lint_tree
 
     reports = lint_tree(_with_feeds_dir(settings, root))
     problems = [f"{root / relpath}: {p}" for relpath, found in reports.items() for p in found]
@@ -186,14 +189,13 @@ def _feed_build(app: App) -> str:
     """Build every feed from the store into a scratch folder (as a run would) and lint it.
 
     The scratch folder holds its own manifest, so the real build is not affected."""
-    from syndicate.feeds import build_feeds
 
     settings = app.settings
     if not settings.feeds:
         return "no [[feeds]] configured"
     with tempfile.TemporaryDirectory(prefix="syndicate-check-") as scratch:
         scoped = _with_feeds_dir(settings, Path(scratch))
-        report = build_feeds(App(scoped, clock=app.clock, _engine=app.engine))
+        report = build_feeds(app.engine, scoped, clock=app.clock)
         files, problems = _lint(Path(scratch), settings)
         problems = [p.replace(scratch, "(scratch build)") for p in problems]
     entries = sum(report.entries.values())
@@ -215,7 +217,6 @@ def _built_feeds(settings: Settings) -> str:
 
 def _digest(app: App, name: str) -> str:
     """Render the digest's current edition from the store, as the next send would."""
-    from syndicate.digest import latest_slot, render_edition, select_articles
 
     settings = app.settings
     digest = settings.digest(name)
@@ -224,7 +225,7 @@ def _digest(app: App, name: str) -> str:
     with app.engine.connect() as conn:
         selection = select_articles(conn, settings, digest, slot, composed_at=now)
     rendered = render_edition(
-        app, name, selection.articles, slot=slot, more_count=selection.more_count
+        settings, digest, selection.articles, slot=slot, more_count=selection.more_count
     )
     detail = (
         f"{rendered.subject!r}: {len(selection.articles)} article(s), "
@@ -310,7 +311,6 @@ def run_checks(settings: Settings, *, source: str, app: App | None = None) -> li
 
 
 def _open_store(app: App) -> str:
-    from syndicate.core.db import current_revision, redact
 
     engine = app.engine
     return f"{redact(app.settings.database_url)} at revision {current_revision(engine)}"

@@ -17,7 +17,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Row, or_, select, update
+from sqlalchemy import Row, delete, func, or_, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.sql import ColumnElement
 
@@ -140,3 +141,54 @@ def stale(app: App) -> list[Row]:
                 .order_by(job_runs.c.started_at)
             )
         )
+
+
+# -- the run history (``status``, ``/metrics``, housekeeping read and prune it here) -----
+
+
+def last_run(conn: Connection, job: str) -> Row | None:
+    """The newest run of ``job``, every column."""
+    return conn.execute(
+        select(job_runs)
+        .where(job_runs.c.job == job)
+        .order_by(job_runs.c.started_at.desc(), job_runs.c.id.desc())
+        .limit(1)
+    ).first()
+
+
+def recent_failures(conn: Connection, limit: int) -> list[Row]:
+    """The newest failed runs: (job, slot, finished_at, error)."""
+    return list(
+        conn.execute(
+            select(job_runs.c.job, job_runs.c.slot, job_runs.c.finished_at, job_runs.c.error)
+            .where(job_runs.c.status == "failed")
+            .order_by(job_runs.c.started_at.desc())
+            .limit(limit)
+        )
+    )
+
+
+def last_success(conn: Connection, job: str) -> datetime | None:
+    """When the newest successful run of ``job`` finished."""
+    return conn.execute(
+        select(func.max(job_runs.c.finished_at)).where(
+            job_runs.c.job == job, job_runs.c.status == "ok"
+        )
+    ).scalar()
+
+
+def outcome_counts(conn: Connection) -> list[tuple[str, str, int]]:
+    """How many runs each (job, status) has on record."""
+    rows = conn.execute(
+        select(job_runs.c.job, job_runs.c.status, func.count()).group_by(
+            job_runs.c.job, job_runs.c.status
+        )
+    )
+    return [(job, status, count) for job, status, count in rows]
+
+
+def prune(conn: Connection, *, before: datetime) -> int:
+    """Remove finished runs started before ``before``; running claims stay."""
+    return conn.execute(
+        delete(job_runs).where(job_runs.c.started_at < before, job_runs.c.status != "running")
+    ).rowcount

@@ -6,18 +6,18 @@ config or building engines, mailers and hosts itself.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Engine
 
 from syndicate.core.clock import Clock, SystemClock
 from syndicate.core.config import Settings
 from syndicate.core.db import open_store
-
-if TYPE_CHECKING:
-    from syndicate.delivery.mailers.base import Mailer
+from syndicate.delivery.mailers import build_mailer
+from syndicate.delivery.mailers.base import Mailer
 
 
 @dataclass
@@ -37,9 +37,13 @@ class App:
 
     def mailer(self) -> Mailer:
         """A new mailer for the configured provider (each worker owns its own)."""
-        from syndicate.delivery.mailers import build_mailer
-
         return build_mailer(self.settings)
+
+    @staticmethod
+    def mailer_for(settings: Settings) -> Callable[[], Mailer]:
+        """A mailer factory bound to ``settings`` (a drain keeps the settings it began
+        with; a reload starts a new drain with a new factory)."""
+        return lambda: build_mailer(settings)
 
     def close(self) -> None:
         if self._engine is not None:

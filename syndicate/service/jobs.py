@@ -19,15 +19,25 @@ from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlalchemy.engine import Connection
 
-from syndicate.core.config import Settings
-from syndicate.core.db import editions, job_runs, webhook_events, workers
+from syndicate import digest as digests
+from syndicate.articles import newest_import
+from syndicate.core.config import DigestSettings, Settings
+from syndicate.core.db import webhook_events
 from syndicate.core.errors import SyndicateError
 from syndicate.core.schedules import latest_fire_time, slot_key, slot_time
+from syndicate.delivery import workers
 from syndicate.delivery.bounces.mailbox import poll as poll_mailbox
+from syndicate.delivery.drain import drain
 from syndicate.delivery.hooks import queue as hooks_queue
+from syndicate.delivery.messages import message_domain
+from syndicate.delivery.outbox import hold_until_local_hour
+from syndicate.digest.variants import queue as queue_variants
+from syndicate.feeds import build_feeds
+from syndicate.intake.sources import pull_source as pull
+from syndicate.publishing.publish import publish
 from syndicate.readers.audience import prune as prune_audience
 from syndicate.service import claims
 from syndicate.service.context import App
@@ -124,18 +134,10 @@ def now_slot(app: App) -> str:
 # -- the jobs ---------------------------------------------------------------------------
 
 
-def build_feeds(app: App) -> Any:
-    from syndicate.feeds import build_feeds as build
-
-    return build(app)
-
-
 def publish_feeds(app: App) -> Any:
     if not app.settings.hosts:
         return None
-    from syndicate.publishing.publish import publish
-
-    return publish(app)
+    return publish(app.engine, app.settings, clock=app.clock)
 
 
 def build_and_publish(app: App, *, only_if_changed: bool = False) -> dict[str, Any]:
@@ -145,7 +147,7 @@ def build_and_publish(app: App, *, only_if_changed: bool = False) -> dict[str, A
     nothing; with ``only_if_changed`` (publish has its own schedule) it is skipped
     unless the build wrote or removed a file.
     """
-    built = build_feeds(app)
+    built = build_feeds(app.engine, app.settings, clock=app.clock)
     counts = {f"build_{k}": v for k, v in counts_of(built).items()}
     changed = counts.get("build_files_written", 0) or counts.get("build_files_removed", 0)
     if changed or not only_if_changed:
@@ -168,35 +170,38 @@ def send_digest(app: App, name: str, *, slot: datetime | None = None) -> DigestR
 
     Both steps are idempotent: a second call finds the edition and queues nobody twice.
     """
-    from syndicate import digest as digests
+    return _send(app, app.settings.digest(name), slot=slot)
 
+
+def _send(app: App, digest: DigestSettings, *, slot: datetime | None = None) -> DigestRun:
     queued: list[int] = []  # filled when compose queues the edition in its transaction
+
+    def queue(conn: Connection, edition: Any) -> None:
+        queued.append(queue_edition(app, conn, edition, digest))
+
     edition = digests.compose(
-        app, name, slot=slot, queue=lambda conn, ed: queued.append(queue_edition(app, conn, ed))
+        app.engine, app.settings, digest, clock=app.clock, slot=slot, queue=queue
     )
     if edition.status == "composed" and not queued:
         # Queued before: add only the subscribers who joined since.
         with app.engine.begin() as conn:
-            queued.append(queue_edition(app, conn, edition))
-    return DigestRun(name, edition.slot, edition.id, edition.status, sum(queued))
+            queue(conn, edition)
+    return DigestRun(digest.name, edition.slot, edition.id, edition.status, sum(queued))
 
 
-def queue_edition(app: App, conn: Connection, edition: Any) -> int:
+def queue_edition(app: App, conn: Connection, edition: Any, digest: DigestSettings) -> int:
     """Queue a composed edition for every current subscriber (idempotent) and hold
     the new rows for ``send_at_local``; returns the rows added."""
-    from syndicate.delivery.messages import message_domain
-    from syndicate.delivery.outbox import hold_until_local_hour
-    from syndicate.digest.variants import queue
-
     now = app.clock.now()  # one instant: the hold finds the rows enqueue added by it
-    queued = queue(app, conn, edition, now=now, domain=message_domain(app.settings))
-    settings = app.settings.digest(edition.digest)
-    if settings.send_at_local is not None:
+    queued = queue_variants(
+        app.settings, app.clock, conn, edition, now=now, domain=message_domain(app.settings)
+    )
+    if digest.send_at_local is not None:
         hold_until_local_hour(
             conn,
             edition_id=edition.id,
-            hour=settings.send_at_local,
-            default_zone=str(app.settings.digest_timezone(settings)),
+            hour=digest.send_at_local,
+            default_zone=str(app.settings.digest_timezone(digest)),
             now=now,
         )
     return queued
@@ -213,28 +218,29 @@ def digest_slot_job(app: App, name: str, fire_time: datetime) -> JobOutcome:
 def digest_slot_job_work(app: App, name: str, fire_time: datetime) -> Any:
     """Compose and queue the slot's edition, finish one whose queueing was cut short,
     or record the slot skipped when it is too late to send."""
-    from syndicate import digest as digests
-
     settings = app.settings.digest(name)
     key = slot_key(fire_time, app.settings.digest_timezone(settings))
     with app.engine.connect() as conn:
         existing = digests.find_edition(conn, digest=name, period=digests.period_key(fire_time))
     if existing is not None and existing.status == "composed" and existing.queued_at is None:
-        return send_digest(app, name, slot=fire_time)  # finish its queueing
+        return _send(app, settings, slot=fire_time)  # finish its queueing
     if existing is not None:  # composed already, e.g. by `syndicate digest send`
         return JobOutcome(name, key, "ok", {"edition": existing.id, "existing": 1})
     if has_edition(app, name) and digests.is_expired(settings, fire_time, app.clock.now()):
         edition = digests.record_skipped(
-            app, name, fire_time, f"missed by more than {settings.expires_after}"
+            app.engine,
+            settings,
+            fire_time,
+            f"missed by more than {settings.expires_after}",
+            clock=app.clock,
         )
         return JobOutcome(name, key, "skipped", {"edition": edition.id or 0})
-    return send_digest(app, name, slot=fire_time)
+    return _send(app, settings, slot=fire_time)
 
 
 def has_edition(app: App, name: str) -> bool:
     with app.engine.connect() as conn:
-        found = conn.execute(select(editions.c.id).where(editions.c.digest == name).limit(1))
-        return found.first() is not None
+        return digests.has_edition(conn, name)
 
 
 def catch_up(app: App) -> list[JobOutcome]:
@@ -252,9 +258,7 @@ def catch_up(app: App) -> list[JobOutcome]:
 
 
 def deliver(app: App) -> Any:
-    from syndicate.delivery.drain import drain
-
-    return drain(app, once=True)
+    return drain(app.engine, app.settings, clock=app.clock, mailer=app.mailer, once=True)
 
 
 def poll_bounces(app: App) -> dict[str, int]:
@@ -268,17 +272,11 @@ def housekeeping(app: App) -> dict[str, int]:
     now = app.clock.now()
     keep = timedelta(days=app.settings.schedule.keep_history_days)
     with app.engine.begin() as conn:
-        runs = conn.execute(
-            delete(job_runs).where(
-                job_runs.c.started_at < now - keep, job_runs.c.status != "running"
-            )
-        ).rowcount
+        runs = claims.prune(conn, before=now - keep)
         events = conn.execute(
             delete(webhook_events).where(webhook_events.c.received_at < now - keep)
         ).rowcount
-        stale = conn.execute(
-            delete(workers).where(workers.c.heartbeat_at < now - timedelta(days=1))
-        ).rowcount
+        stale = workers.prune(conn, before=now - timedelta(days=1))
         audience_rows = prune_audience(conn, now.date())
         outbound = hooks_queue.prune(conn, now - keep)
     abandoned = claims.stale(app)
@@ -334,13 +332,11 @@ def resumable_work(app: App, job: str, slot: str) -> Callable[[], Any] | None:
 def _fire_time(app: App, name: str, slot: str) -> datetime:
     """The slot time a digest claim stands for; a manual run (``digest send``) stands
     for the schedule's slot in force when it started."""
-    from syndicate.digest import latest_slot
-
     settings = app.settings.digest(name)
     tz = app.settings.digest_timezone(settings)
     if slot.startswith(MANUAL):
         started = datetime.strptime(slot.removeprefix(MANUAL), MANUAL_FORMAT).replace(tzinfo=UTC)
-        return latest_slot(settings, tz, started) or started
+        return digests.latest_slot(settings, tz, started) or started
     return slot_time(slot, tz)
 
 
@@ -367,9 +363,7 @@ def _not_resumable(job: str, slot: str) -> Any:
 
 def pull_source(app: App, name: str) -> JobOutcome:
     """Pull one ``[[sources]]`` entry; its articles trigger the feed build like an import."""
-    from syndicate.intake.sources import pull_source as pull
-
-    result = pull(app, name)
+    result = pull(app.engine, app.settings, name, clock=app.clock)
     status = "skipped" if result.skipped else ("ok" if result.ok else "failed")
     error = None if status == "ok" else result.detail
     return JobOutcome(f"source:{name}", "", status, result.counts, error)
@@ -395,12 +389,8 @@ def run_once(app: App) -> list[JobOutcome]:
 
 def rebuild_if_articles_changed(app: App) -> JobOutcome | None:
     """Build and publish right after an import changed something (any process's import)."""
-    from sqlalchemy import func
-
-    from syndicate.core.db import articles
-
     with app.engine.connect() as conn:
-        newest = conn.execute(select(func.max(articles.c.imported_at))).scalar()
+        newest = newest_import(conn)
     if newest is None:
         return None
     return run_claimed(

@@ -4,7 +4,11 @@ The scheduler runs only while this process holds the leader lock; a second copy
 waits as a standby and takes over within one lease period after the leader dies.
 SIGTERM/SIGINT stop claiming work, let the batch in hand finish, and exit 0 within
 ``SHUTDOWN_SECONDS``. SIGHUP reloads config.toml after validating it; a bad file
-keeps the old settings and logs why.
+keeps the old settings and logs why; a reload restarts the delivery drain with the
+new settings (rate, burst, concurrency, lease, batch size), after the batch in hand.
+
+The web server is built by a factory the caller (the CLI) passes in, so this module
+does not import the web stage: the import graph stays one-way (service <- web <- cli).
 """
 
 from __future__ import annotations
@@ -13,10 +17,11 @@ import logging
 import signal
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Protocol
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -24,6 +29,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from syndicate.core.config import Settings, load_settings
 from syndicate.core.errors import ConfigError, SyndicateError
 from syndicate.core.schedules import cron_trigger, latest_fire_time
+from syndicate.delivery.drain import drain
 from syndicate.intake.sources.watch import watch_folders
 from syndicate.service import jobs
 from syndicate.service.context import App
@@ -34,6 +40,21 @@ log = logging.getLogger(__name__)
 SHUTDOWN_SECONDS = 30.0
 
 
+class WebServer(Protocol):
+    """What the service needs of a web server (a waitress server is one)."""
+
+    effective_port: int | str
+
+    def run(self) -> None:
+        """Serve until ``close`` is called (from any thread)."""
+
+    def close(self) -> None:
+        """Finish the requests in hand and make ``run`` return."""
+
+
+WebServerFactory = Callable[[App, str, int], WebServer]  # (app, host, port) -> bound server
+
+
 @dataclass
 class Parts:
     scheduler: bool = True
@@ -42,17 +63,30 @@ class Parts:
 
 
 class Service:
-    def __init__(self, app: App, *, config_path: Path | None = None, parts: Parts | None = None):
+    def __init__(
+        self,
+        app: App,
+        *,
+        config_path: Path | None = None,
+        parts: Parts | None = None,
+        web_server: WebServerFactory | None = None,
+    ):
         self.app = app
         self.config_path = config_path
         self.parts = parts or Parts()
+        if self.parts.web and web_server is None:
+            raise ValueError("the web part needs a web_server factory")
+        self.web_server = web_server
         self.stop = threading.Event()
+        # Set to end the running drain: by a reload (a new drain starts with the new
+        # settings) or a shutdown. Replaced, never cleared, so a drain never misses it.
+        self._drain_stop = threading.Event()
         self.reload_requested = threading.Event()
         self.is_leader = False
         self._scheduler: BackgroundScheduler | None = None
         self._lock: LeaderLock | None = None
         self._threads: list[threading.Thread] = []
-        self._web_server: Any = None
+        self._web_server: WebServer | None = None
 
     # -- scheduler -----------------------------------------------------------------
 
@@ -129,11 +163,28 @@ class Service:
     # -- delivery and web ----------------------------------------------------------
 
     def _deliver(self) -> None:
-        from syndicate.delivery.drain import drain
-
         while not self.stop.is_set():
+            app, ended = self.app, self._drain_stop
+            settings = app.settings  # this drain's settings: a reload starts another drain
+            mail, delivery = settings.mail, settings.delivery
+            log.info(
+                "delivery: %s at %s/s (burst %s), concurrency %s, batch %s, lease %ss",
+                mail.provider,
+                mail.rate_per_second,
+                mail.burst,
+                mail.concurrency,
+                delivery.batch_size,
+                delivery.lease_seconds,
+            )
             try:
-                drain(self.app, once=False, stop=self.stop)
+                drain(
+                    app.engine,
+                    settings,
+                    clock=app.clock,
+                    mailer=app.mailer_for(settings),
+                    once=False,
+                    stop=ended,
+                )
             except SyndicateError as exc:
                 log.error("delivery: %s", exc.message)
                 self.stop.wait(self.app.settings.schedule.deliver_every_seconds)
@@ -153,15 +204,11 @@ class Service:
         Running on without the web app would lead the scheduler with the one-click
         unsubscribe endpoint down.
         """
-        from syndicate.web import create_app
-        from syndicate.web.server import make_server
-
+        assert self.web_server is not None  # checked in __init__
         listen = self.app.settings.web.listen
         host, _, port = listen.rpartition(":")
         try:
-            self._web_server = make_server(
-                create_app(self.app), host.strip("[]"), int(port), self.app.settings.web
-            )
+            self._web_server = self.web_server(self.app, host.strip("[]"), int(port))
         except OSError as exc:
             reason = exc.strerror or str(exc)
             raise ConfigError(
@@ -173,25 +220,13 @@ class Service:
         log.info("web app on http://%s:%s/", host, self._web_server.effective_port)
 
     def _serve_web(self) -> None:
+        assert self._web_server is not None  # bound in start()
         try:
             self._web_server.run()
         except (OSError, ValueError):
             if not self.stop.is_set():
                 raise
             log.debug("web server loop ended during shutdown", exc_info=True)
-
-    def _stop_web(self) -> None:
-        """Close the web server from inside its own loop: closing its sockets from this
-        thread races the loop's select() (EBADF)."""
-        from waitress import wasyncore
-
-        server = self._web_server
-
-        def close_everything() -> None:
-            server.task_dispatcher.shutdown(timeout=5)  # finish requests in hand
-            wasyncore.close_all(server._map)  # empties the map: the loop returns
-
-        server.trigger.pull_trigger(close_everything)
 
     @property
     def web_port(self) -> int | None:
@@ -213,6 +248,10 @@ class Service:
         if settings.database_url != self.app.settings.database_url:
             log.warning("database.url changed: restart syndicate to use the new database")
         self.app.settings = settings
+        # The running drain keeps the settings it started with: end it (after the
+        # batch in hand); the delivery loop starts a new one with these.
+        ended, self._drain_stop = self._drain_stop, threading.Event()
+        ended.set()
         if self._scheduler is not None:
             self._scheduler.remove_all_jobs()
             self._schedule_jobs(self._scheduler, settings)
@@ -253,8 +292,9 @@ class Service:
 
     def shutdown(self) -> int:
         self.stop.set()
+        self._drain_stop.set()
         if self._web_server is not None:
-            self._stop_web()
+            self._web_server.close()
         deadline = time.monotonic() + SHUTDOWN_SECONDS  # one budget for all threads
         for thread in self._threads:
             thread.join(timeout=max(0.0, deadline - time.monotonic()))

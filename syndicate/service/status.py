@@ -9,8 +9,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from syndicate.core.db import job_runs, leases, pushes, workers
+from syndicate.core.db import leases, pushes
 from syndicate.core.schedules import next_fire_time
+from syndicate.delivery import workers
 from syndicate.delivery.outbox import status as edition_status
 from syndicate.intake.sources.report import source_rows
 from syndicate.service import claims
@@ -41,12 +42,7 @@ def collect(app: App) -> dict[str, Any]:
     report: dict[str, Any] = {"now": now, "jobs": [], "queue": {}, "editions": [], "pushes": []}
     with app.engine.connect() as conn:
         for job in scheduled_jobs(app.settings):
-            last = conn.execute(
-                select(job_runs)
-                .where(job_runs.c.job == job.name)
-                .order_by(job_runs.c.started_at.desc(), job_runs.c.id.desc())
-                .limit(1)
-            ).first()
+            last = claims.last_run(conn, job.name)
             report["jobs"].append(
                 {
                     "job": job.name,
@@ -58,12 +54,7 @@ def collect(app: App) -> dict[str, Any]:
             )
         # Delivery runs continuously in the service; its one-off drains (`deliver --once`,
         # `run --once`) are job runs worth showing once there is one.
-        last_drain = conn.execute(
-            select(job_runs)
-            .where(job_runs.c.job == DELIVER_JOB)
-            .order_by(job_runs.c.started_at.desc(), job_runs.c.id.desc())
-            .limit(1)
-        ).first()
+        last_drain = claims.last_run(conn, DELIVER_JOB)
         if last_drain is not None:
             report["jobs"].append(
                 {
@@ -74,15 +65,7 @@ def collect(app: App) -> dict[str, Any]:
                     "last": _row(last_drain),
                 }
             )
-        report["recent_failures"] = [
-            _row(r)
-            for r in conn.execute(
-                select(job_runs.c.job, job_runs.c.slot, job_runs.c.finished_at, job_runs.c.error)
-                .where(job_runs.c.status == "failed")
-                .order_by(job_runs.c.started_at.desc())
-                .limit(5)
-            )
-        ]
+        report["recent_failures"] = [_row(r) for r in claims.recent_failures(conn, 5)]
         for host in app.settings.hosts:
             last_push = conn.execute(
                 select(pushes)
@@ -95,7 +78,7 @@ def collect(app: App) -> dict[str, Any]:
             )
         report["workers"] = [
             {**_row(r), "per_second": _throughput(r.sent, r.started_at, r.heartbeat_at)}
-            for r in conn.execute(select(workers).order_by(workers.c.heartbeat_at.desc()))
+            for r in workers.listing(conn)
         ]
         report["sources"] = source_rows(conn, app.settings, now)
         leader = conn.execute(select(leases).where(leases.c.name == "scheduler")).first()

@@ -13,6 +13,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from feedgen.feed import FeedGenerator
 from flask import Response, abort, request
 from markupsafe import Markup
 from sqlalchemy import select
@@ -130,8 +131,6 @@ def _uuid(*parts: str) -> str:
 
 def atom(web: Web, name: str) -> BaseResponse:
     """An Atom feed of the editions; ids are minted from (digest, period), never URLs."""
-    from feedgen.feed import FeedGenerator
-
     digest = _digest(web, name)
     settings = web.app.settings
     base = f"{settings.web_base_url}digests/{digest.name}/"

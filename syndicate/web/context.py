@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from syndicate.core.errors import TokenError
 from syndicate.core.render import render
-from syndicate.core.tokens import Signer
+from syndicate.core.tokens import Signer, signer_for
 from syndicate.service.context import App
 from syndicate.web.security import RateLimiter
 from syndicate.web.sns import CertificateCache
@@ -27,8 +27,6 @@ class Web:
 
     @classmethod
     def build(cls, app: App) -> Web:
-        from syndicate.core.tokens import signer_for
-
         return cls(
             app=app,
             signer=signer_for(app.settings, app.engine),
@@ -56,6 +54,7 @@ class Web:
 
     def metrics_registry(self) -> Any:
         if self._registry is None:
+            # local: web.metrics imports this module (Web); built on the first scrape
             from syndicate.web.metrics import registry_for
 
             self._registry = registry_for(self.app)

@@ -16,9 +16,10 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response as BaseResponse
 
-from syndicate.core.db import deliveries, job_runs, pushes
-from syndicate.delivery.outbox import STATES
+from syndicate.core.db import pushes
+from syndicate.delivery.outbox import STATES, counts_by_state
 from syndicate.readers.subscribers import counts_by_status
+from syndicate.service import claims
 from syndicate.service.context import App
 from syndicate.web.context import Web
 
@@ -32,27 +33,15 @@ class StoreCollector:
 
     def collect(self) -> Iterator[Metric]:
         with self.app.engine.connect() as conn:
-            by_state = dict(
-                conn.execute(
-                    select(deliveries.c.status, func.count()).group_by(deliveries.c.status)
-                ).all()
-            )
+            by_state = counts_by_state(conn)
             people = counts_by_status(conn)
-            last_build = conn.execute(
-                select(func.max(job_runs.c.finished_at)).where(
-                    job_runs.c.job == FEEDS_JOB, job_runs.c.status == "ok"
-                )
-            ).scalar()
+            last_build = claims.last_success(conn, FEEDS_JOB)
             last_push = conn.execute(
                 select(pushes.c.host, func.max(pushes.c.finished_at))
                 .where(pushes.c.error.is_(None), pushes.c.finished_at.is_not(None))
                 .group_by(pushes.c.host)
             ).all()
-            outcomes = conn.execute(
-                select(job_runs.c.job, job_runs.c.status, func.count()).group_by(
-                    job_runs.c.job, job_runs.c.status
-                )
-            ).all()
+            outcomes = claims.outcome_counts(conn)
         emails = GaugeMetricFamily("syndicate_emails", "Deliveries by state.", labels=["state"])
         for state in STATES:
             emails.add_metric([state], by_state.get(state, 0))

@@ -13,11 +13,13 @@ from datetime import datetime, timedelta
 from zoneinfo import available_timezones
 
 from flask import Response, abort, request, url_for
+from jinja2 import TemplateNotFound
 from sqlalchemy.engine import Connection
 from werkzeug.wrappers import Response as BaseResponse
 
 from syndicate.core.db import transaction
 from syndicate.core.errors import SyndicateError, TokenError
+from syndicate.core.render import template_source
 from syndicate.digest import choices
 from syndicate.digest.welcome import queue_welcome
 from syndicate.readers import subscribers as subs
@@ -174,7 +176,7 @@ def _welcome(web: Web, conn: Connection, subscriber: subs.Subscriber, now: datet
     the operator's to fix (logged) and never keeps a reader from confirming."""
     try:
         with conn.begin_nested():
-            queue_welcome(web.app, conn, subscriber, now)
+            queue_welcome(web.app.settings, conn, subscriber, now)
     except SyndicateError as exc:
         log.error("welcome for subscriber %s not queued: %s", subscriber.id, exc.message)
 
@@ -306,10 +308,6 @@ ASSETS = {"web.css": "text/css; charset=utf-8", "admin.css": "text/css; charset=
 
 def asset(web: Web, name: str) -> BaseResponse:
     """The pages' stylesheet, from the operator's templates/web/ or the packaged one."""
-    from jinja2 import TemplateNotFound
-
-    from syndicate.core.render import template_source
-
     if name not in ASSETS:
         abort(404)
     try:

@@ -9,8 +9,10 @@ servers. None of this replaces a reverse proxy in front (see docs/deploying.md).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
+from waitress import wasyncore
 from waitress.channel import HTTPChannel
 from waitress.server import BaseWSGIServer, create_server
 
@@ -52,3 +54,31 @@ def make_server(app: Any, host: str, port: int, settings: WebSettings) -> BaseWS
     assert isinstance(server, BaseWSGIServer)  # one listen address, never a multi-socket one
     server.channel_class = _Channel
     return server
+
+
+def stop_server(server: BaseWSGIServer) -> None:
+    """Close ``server`` from inside its own loop: closing its sockets from another
+    thread races the loop's select() (EBADF). Requests in hand finish first."""
+
+    def close_everything() -> None:
+        server.task_dispatcher.shutdown(timeout=5)  # type: ignore[attr-defined]
+        wasyncore.close_all(server._map)  # empties the map: the loop returns
+
+    server.trigger.pull_trigger(close_everything)  # type: ignore[attr-defined]
+
+
+@dataclass
+class Served:
+    """A bound server as the service drives it: ``run`` in a thread, ``close`` from another."""
+
+    server: BaseWSGIServer
+
+    @property
+    def effective_port(self) -> int:
+        return int(self.server.effective_port)  # type: ignore[attr-defined]
+
+    def run(self) -> None:
+        self.server.run()
+
+    def close(self) -> None:
+        stop_server(self.server)

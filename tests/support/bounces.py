@@ -56,7 +56,7 @@ def send_edition(app: App, count: int, *, period: str = "2026-03-02T06:00Z") -> 
             now=now,
             domain=message_domain(app.settings),
         )
-    report = drain(app, once=True)
+    report = drain(app.engine, app.settings, clock=app.clock, mailer=app.mailer, once=True)
     assert report.sent == count
     return sent_messages(app, edition_id)
 

@@ -96,14 +96,14 @@ def seed(app: App) -> dict[str, int]:
     from syndicate.intake.importers.pipeline import import_paths
     from syndicate.service.jobs import send_digest
 
-    assert not import_paths(app, [EXAMPLES]).failed
+    assert not import_paths(app.engine, app.settings, clock=app.clock, paths=[EXAMPLES]).failed
     with transaction(app.engine) as conn:
         reader, _ = subs.add(conn, "reader@example.org", name="Rea Der", digests=["weekly"],
                              now=app.clock.now())  # fmt: skip
         subs.add(conn, "other@example.org", digests=["weekly"], now=app.clock.now())
     run = send_digest(app, "weekly")
     assert run.status == "composed"
-    assert drain(app, once=True).sent == 2
+    assert drain(app.engine, app.settings, clock=app.clock, mailer=app.mailer, once=True).sent == 2
     from sqlalchemy import select
 
     from syndicate.core.db import articles, editions

@@ -306,7 +306,7 @@ def host_app(tmp_path: Path, table: str) -> App:
 
 def run(tmp_path: Path, target: Target, **options: object) -> PushReport:
     with host_app(tmp_path, target.table(**options)) as app:
-        [report] = publish(app)
+        [report] = publish(app.engine, app.settings, clock=app.clock)
         return report
 
 

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from typing import Literal
 
 from syndicate.core.db import transaction
+from syndicate.core.parts import Parts
 from syndicate.core.tokens import signer_for
 from syndicate.delivery.bounces import events
 from syndicate.delivery.bounces.identify import Forged, Keys, delivery_for
 from syndicate.delivery.bounces.parse import Finding, Report, parse
 from syndicate.delivery.messages import message_domain
-from syndicate.service.context import App
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ class Result:
     kind: str | None = None
 
 
-def keys_for(app: App) -> Keys:
+def keys_for(app: Parts) -> Keys:
     settings = app.settings
     return Keys(
         signer=signer_for(settings, app.engine),
@@ -44,7 +44,7 @@ def keys_for(app: App) -> Keys:
     )
 
 
-def ingest(app: App, raw: bytes, *, keys: Keys | None = None, where: str = "stdin") -> Result:
+def ingest(app: Parts, raw: bytes, *, keys: Keys | None = None, where: str = "stdin") -> Result:
     """Apply the report ``raw`` carries (at most one delivery row: ours are one
     recipient per message). Never raises for what a message contains."""
     report = parse(raw)

@@ -22,9 +22,9 @@ from pathlib import Path
 from syndicate.core import oserrors
 from syndicate.core.config import BounceMailboxSettings, secret
 from syndicate.core.errors import SyndicateError
+from syndicate.core.parts import Parts
 from syndicate.delivery.bounces.ingest import Result, ingest, keys_for
 from syndicate.delivery.bounces.parse import MAX_REPORT
-from syndicate.service.context import App
 
 KEEP = ("forged", "unmatched")  # never deleted, flagged for the operator
 
@@ -33,7 +33,7 @@ class MailboxError(SyndicateError):
     """The bounce mailbox cannot be read."""
 
 
-def poll(app: App, on_result: Callable[[str, Result], None] | None = None) -> Counter[str]:
+def poll(app: Parts, on_result: Callable[[str, Result], None] | None = None) -> Counter[str]:
     """Handle every new message in the configured mailbox; counts per status."""
     settings = app.settings.mail.bounces
     if settings is None:
@@ -59,7 +59,7 @@ Handled = Callable[[Result], None]
 # -- Maildir ----------------------------------------------------------------------------
 
 
-def _maildir(app: App, settings: BounceMailboxSettings) -> Iterator[tuple[str, bytes, Handled]]:
+def _maildir(app: Parts, settings: BounceMailboxSettings) -> Iterator[tuple[str, bytes, Handled]]:
     assert settings.maildir is not None  # checked by the config
     root = app.settings.resolve(settings.maildir)
     waiting = []
@@ -113,7 +113,7 @@ def _maildir_done(root: Path, path: Path, processed: str) -> Handled:
 _UIDS = re.compile(rb"\d+")
 
 
-def _imap(app: App, settings: BounceMailboxSettings) -> Iterator[tuple[str, bytes, Handled]]:
+def _imap(app: Parts, settings: BounceMailboxSettings) -> Iterator[tuple[str, bytes, Handled]]:
     password = secret(settings.password_env, key="mail.bounces.password_env") or ""
     where = f"imap://{settings.host}:{_port(settings)}/{settings.mailbox}"
     conn = _connect(settings, password, where)

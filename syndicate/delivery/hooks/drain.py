@@ -13,15 +13,15 @@ from collections import Counter
 
 from syndicate.core.db import transaction
 from syndicate.core.errors import ConfigError
+from syndicate.core.parts import Parts
 from syndicate.delivery.hooks import queue, send
 from syndicate.intake.sources.fetch import user_agent
-from syndicate.service.context import App
 
 log = logging.getLogger(__name__)
 IDLE_SECONDS = 5.0
 
 
-def drain_once(app: App) -> Counter[str]:
+def drain_once(app: Parts) -> Counter[str]:
     """One pass: every due row posted once; returns counts by outcome."""
     settings = app.settings
     hooks = settings.webhooks
@@ -71,7 +71,7 @@ def drain_once(app: App) -> Counter[str]:
             client.close()
 
 
-def run(app: App, stop: threading.Event) -> None:
+def run(app: Parts, stop: threading.Event) -> None:
     """Until ``stop``: drain, then wait a little; a failing pass is logged, not fatal."""
     while not stop.is_set():
         try:

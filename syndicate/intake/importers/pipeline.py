@@ -8,10 +8,13 @@ import logging
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
+from syndicate.core.clock import Clock
 from syndicate.core.config import Settings
 from syndicate.core.db import transaction
 from syndicate.core.errors import ImportFailure
@@ -24,7 +27,6 @@ from syndicate.intake.importers.report import FileOutcome, ImportReport
 from syndicate.intake.importers.sitegen import apply_site_conventions, expand_site_syntax
 from syndicate.intake.importers.store import save
 from syndicate.intake.importers.walk import EXPORT_SUFFIXES, collect
-from syndicate.service.context import App
 
 log = logging.getLogger(__name__)
 
@@ -80,8 +82,16 @@ def _modified(path: Path) -> datetime:
     return datetime.fromtimestamp(path.stat().st_mtime, UTC).replace(microsecond=0)
 
 
+class _Into(NamedTuple):
+    """Where and when an import stores: the parts of the caller's that it uses."""
+
+    engine: Engine
+    settings: Settings
+    clock: Clock
+
+
 def _store(
-    app: App,
+    into: _Into,
     parsed: ParsedArticle,
     *,
     source: str,
@@ -90,11 +100,11 @@ def _store(
     dry_run: bool,
 ) -> FileOutcome:
     """Save one parsed article in its own transaction."""
-    settings = app.settings
+    settings = into.settings
     if len(source) > SOURCE_MAX:
         raise ImportFailure(name, f"the source path or id is longer than {SOURCE_MAX} characters")
     try:
-        with transaction(app.engine) as conn:
+        with transaction(into.engine) as conn:
             saved = save(
                 conn,
                 settings,
@@ -102,7 +112,7 @@ def _store(
                 source=source,
                 name=name,
                 file_time=file_time,
-                now=app.clock.now(),
+                now=into.clock.now(),
                 dry_run=dry_run,
             )
     except IntegrityError:
@@ -112,34 +122,41 @@ def _store(
     return FileOutcome(name, saved.status, saved.slug, warnings=parsed.warnings)
 
 
-def _import_one(app: App, path: Path, fmt: str | None, dry_run: bool) -> FileOutcome:
+def _import_one(into: _Into, path: Path, fmt: str | None, dry_run: bool) -> FileOutcome:
     name = str(path)
     if fmt is None and path.suffix.lower() in EXPORT_SUFFIXES:
         raise ImportFailure(
             name, "not an article file, nor a WordPress (WXR), Ghost (JSON) or Substack export"
         )
-    parsed = parse_file(path, fmt=fmt, tz=ZoneInfo(app.settings.site.timezone))
+    parsed = parse_file(path, fmt=fmt, tz=ZoneInfo(into.settings.site.timezone))
     return _store(
-        app, parsed, source=str(path.resolve()), name=name, file_time=_modified(path),
+        into, parsed, source=str(path.resolve()), name=name, file_time=_modified(path),
         dry_run=dry_run,
     )  # fmt: skip
 
 
-def import_text(app: App, text: str, *, fmt: str, name: str) -> FileOutcome:
+def import_text(
+    engine: Engine, settings: Settings, text: str, *, clock: Clock, fmt: str, name: str
+) -> FileOutcome:
     """One article given as text (the HTTP API): the parser and store a file of that
     format goes through; ``name`` stands in for the file name, so the same name
     updates the same article. Raises ImportFailure naming ``name``."""
     try:
-        parsed = FILE_IMPORTERS[fmt].parse(text, name, ZoneInfo(app.settings.site.timezone))
+        parsed = FILE_IMPORTERS[fmt].parse(text, name, ZoneInfo(settings.site.timezone))
     except RecursionError:
         raise ImportFailure(name, "the document is nested too deeply to read") from None
     _clean_fields(parsed, name)
     return _store(
-        app, parsed, source=f"api:{name}", name=name, file_time=app.clock.now(), dry_run=False
+        _Into(engine, settings, clock),
+        parsed,
+        source=f"api:{name}",
+        name=name,
+        file_time=clock.now(),
+        dry_run=False,
     )
 
 
-def _import_item(app: App, item: ExportItem, file_time: datetime, dry_run: bool) -> FileOutcome:
+def _import_item(into: _Into, item: ExportItem, file_time: datetime, dry_run: bool) -> FileOutcome:
     """One entry of an export: skipped, failed, or stored under its stable key."""
     if item.skip is not None:
         return FileOutcome(item.label, "skipped", note=item.skip)
@@ -147,7 +164,7 @@ def _import_item(app: App, item: ExportItem, file_time: datetime, dry_run: bool)
         raise ImportFailure(item.label, item.error or "no article")
     _clean_fields(item.article, item.label)
     return _store(
-        app, item.article, source=item.key, name=item.label, file_time=file_time,
+        into, item.article, source=item.key, name=item.label, file_time=file_time,
         dry_run=dry_run,
     )  # fmt: skip
 
@@ -170,15 +187,15 @@ def _guarded(name: str, work: Callable[[], FileOutcome]) -> FileOutcome:
         return FileOutcome(name, "failed", error=failure)
 
 
-def _export_outcomes(app: App, path: Path, reader: Reader, dry_run: bool) -> list[FileOutcome]:
+def _export_outcomes(into: _Into, path: Path, reader: Reader, dry_run: bool) -> list[FileOutcome]:
     """Every entry of one export; a broken file keeps the entries read before the break."""
     outcomes: list[FileOutcome] = []
 
     def run() -> FileOutcome:
         file_time = _modified(path)
-        for item in reader.read(path, ZoneInfo(app.settings.site.timezone)):
+        for item in reader.read(path, ZoneInfo(into.settings.site.timezone)):
             outcomes.append(
-                _guarded(item.label, lambda item=item: _import_item(app, item, file_time, dry_run))
+                _guarded(item.label, lambda item=item: _import_item(into, item, file_time, dry_run))
             )
         return FileOutcome(str(path), "done")
 
@@ -198,9 +215,11 @@ def own_folders(settings: Settings) -> list[Path]:
 
 
 def import_paths(
-    app: App,
+    engine: Engine,
+    settings: Settings,
     paths: Sequence[Path],
     *,
+    clock: Clock,
     fmt: str | None = None,
     dry_run: bool = False,
     progress: Callable[[Path], None] | None = None,
@@ -213,9 +232,10 @@ def import_paths(
     reports what would change without writing; ``started`` is told how many files and
     exports were found, ``progress`` is called after each.
     """
+    into = _Into(engine, settings, clock)
     kind = format_name(fmt)
     report = ImportReport(dry_run=dry_run)
-    walk = collect(paths, own_folders(app.settings))
+    walk = collect(paths, own_folders(settings))
     for path, reason in walk.skipped:
         report.add(FileOutcome(str(path), "skipped", note=reason))
     if started is not None:
@@ -223,9 +243,9 @@ def import_paths(
     for path in walk.units:
         reader = reader_for(path) if kind is None else None
         if reader is not None:
-            outcomes = _export_outcomes(app, path, reader, dry_run)
+            outcomes = _export_outcomes(into, path, reader, dry_run)
         else:
-            outcomes = [_guarded(str(path), lambda p=path: _import_one(app, p, kind, dry_run))]
+            outcomes = [_guarded(str(path), lambda p=path: _import_one(into, p, kind, dry_run))]
         for outcome in outcomes:
             if outcome.status == "failed":
                 log.warning("%s", outcome.error.message if outcome.error else outcome.path)

@@ -26,9 +26,10 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 
+from syndicate.core.clock import Clock
 from syndicate.core.config import Settings, SourceSettings
 from syndicate.core.db import articles, transaction
 from syndicate.core.errors import ImportFailure, SourceError
@@ -48,7 +49,6 @@ from syndicate.intake.sources.fetch import (
     parse_http_url,
     user_agent,
 )
-from syndicate.service.context import App
 
 log = logging.getLogger(__name__)
 
@@ -174,14 +174,17 @@ class Puller:
 
     def __init__(
         self,
-        app: App,
+        engine: Engine,
+        settings: Settings,
         source: SourceSettings,
         *,
+        clock: Clock,
         record: bool = True,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self.app = app
-        self.settings: Settings = app.settings
+        self.engine = engine
+        self.settings = settings
+        self.clock = clock
         self.source = source
         self.record = record  # one-off imports keep no per-source state
         self.tz = ZoneInfo(self.settings.site.timezone)
@@ -191,7 +194,7 @@ class Puller:
             timeout=source.timeout,
             max_bytes=source.max_bytes,
         )
-        self.client = Client(self.policy, HostPacer(source.host_delay, sleep), now=app.clock.now)
+        self.client = Client(self.policy, HostPacer(source.host_delay, sleep), now=clock.now)
         self.page_budget = source.max_full_text
         self.paused_hosts: set[str] = set()
 
@@ -273,8 +276,8 @@ class Puller:
     def store_entry(
         self, entry: FeedEntry, feed_url: str, result: PullResult, known: states.EntryRow | None
     ) -> EntryOutcome:
-        app, source = self.app, self.source
-        now = app.clock.now()
+        source = self.source
+        now = self.clock.now()
         name = f"{feed_url} (entry {entry.guid[:120]})"
         digest = entry_hash(entry, source)
         if known is not None and known.article_id is None:
@@ -283,7 +286,7 @@ class Puller:
             return EntryOutcome(entry.guid, entry.title, "unchanged")
         stored_source = None  # the article's identity, kept even if the guid scheme moved
         if known is not None and known.article_id is not None:
-            with app.engine.connect() as conn:
+            with self.engine.connect() as conn:
                 stored_source = conn.execute(
                     select(articles.c.source).where(articles.c.id == known.article_id)
                 ).scalar()
@@ -295,7 +298,7 @@ class Puller:
         if len(key) > SOURCE_MAX:
             key = f"feed:{scope}:{entry.key}"
         try:
-            with transaction(app.engine) as conn:
+            with transaction(self.engine) as conn:
                 saved = save(
                     conn,
                     self.settings,
@@ -373,7 +376,7 @@ class Puller:
         since = since_of(self.source, self.tz)
         known: dict[str, states.EntryRow] = {}
         if self.record:
-            with self.app.engine.connect() as conn:
+            with self.engine.connect() as conn:
                 known = states.entries(conn, self.source.name, [e.key for e in entries])
         seen: set[str] = set()
         unchanged: list[str] = []
@@ -394,8 +397,8 @@ class Puller:
                 unchanged.append(entry.key)
             result.entries.append(outcome)
         if self.record and unchanged:
-            with transaction(self.app.engine) as conn:
-                states.mark_seen(conn, self.source.name, unchanged, self.app.clock.now())
+            with transaction(self.engine) as conn:
+                states.mark_seen(conn, self.source.name, unchanged, self.clock.now())
 
     def _apply(
         self,
@@ -408,7 +411,7 @@ class Puller:
         """Store what this pull learnt (validators only from a feed fully handled)."""
         if current is None or not self.record:
             return
-        now = self.app.clock.now()
+        now = self.clock.now()
         current.pulled_at = now
         current.state = result.state
         current.detail = result.detail
@@ -426,7 +429,7 @@ class Puller:
                     result.source,
                     result.moved_to,
                 )
-        with transaction(self.app.engine) as conn:
+        with transaction(self.engine) as conn:
             states.save(conn, current)
 
 
@@ -446,14 +449,16 @@ def _charset(content_type: str) -> str:
 # -- entry points ------------------------------------------------------------------------
 
 
-def pull_folder(app: App, source: SourceSettings) -> PullResult:
+def pull_folder(
+    engine: Engine, settings: Settings, source: SourceSettings, *, clock: Clock
+) -> PullResult:
     """Import a folder source's files (the importer keeps identity by file path)."""
-    folder = app.settings.resolve(str(source.path))
+    folder = settings.resolve(str(source.path))
     result = PullResult(source.name, str(folder), "ok")
     if not folder.is_dir():
         result.state, result.detail = "failed", f"{folder}: no such folder"
     else:
-        report = import_paths(app, [folder])
+        report = import_paths(engine, settings, [folder], clock=clock)
         for outcome in report.outcomes:
             status = outcome.status if outcome.status in ENTRY_STATUSES else "skipped"
             note = outcome.error.message if outcome.error else "; ".join(outcome.warnings)
@@ -461,8 +466,8 @@ def pull_folder(app: App, source: SourceSettings) -> PullResult:
                 EntryOutcome(outcome.path, outcome.path, status, outcome.slug, note)
             )
         result.detail = result.summary()
-    now = app.clock.now()
-    with transaction(app.engine) as conn:
+    now = clock.now()
+    with transaction(engine) as conn:
         current = states.load(conn, source.name, str(folder))
         current.url = str(folder)
         current.pulled_at = now
@@ -474,17 +479,23 @@ def pull_folder(app: App, source: SourceSettings) -> PullResult:
 
 
 def pull_source(
-    app: App, name: str, *, force: bool = False, sleep: Callable[[float], None] = time.sleep
+    engine: Engine,
+    settings: Settings,
+    name: str,
+    *,
+    clock: Clock,
+    force: bool = False,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> PullResult:
     """Pull one configured source now; a gone or deferred one waits unless ``force``."""
-    source = app.settings.source(name)
+    source = settings.source(name)
     if source.url is None:
-        result = pull_folder(app, source)
+        result = pull_folder(engine, settings, source, clock=clock)
         _log(result)
         return result
-    with app.engine.connect() as conn:
+    with engine.connect() as conn:
         current = states.load(conn, source.name, source.url)
-    now = app.clock.now()
+    now = clock.now()
     if not force and current.state == "gone":
         detail = f"{current.detail} (not pulled again: fix url in config.toml or use --force)"
         return PullResult(name, current.url, "gone", detail, skipped=True)
@@ -496,7 +507,7 @@ def pull_source(
             f"the server asked to wait until {current.not_before.isoformat()} (Retry-After)",
             skipped=True,
         )
-    puller = Puller(app, source, sleep=sleep)
+    puller = Puller(engine, settings, source, clock=clock, sleep=sleep)
     try:
         result = puller.pull(current)
     finally:
@@ -505,10 +516,12 @@ def pull_source(
     return result
 
 
-def pull_url(app: App, url: str, *, allow_private: bool = False) -> PullResult:
+def pull_url(
+    engine: Engine, settings: Settings, url: str, *, clock: Clock, allow_private: bool = False
+) -> PullResult:
     """``syndicate import URL``: a feed's entries, or the single article page at ``url``."""
     source = SourceSettings(name="import", url=parse_http_url(url), allow_private=allow_private)
-    puller = Puller(app, source, record=False)
+    puller = Puller(engine, settings, source, clock=clock, record=False)
     result = PullResult("import", url, "ok")
     try:
         try:
@@ -534,8 +547,7 @@ def pull_url(app: App, url: str, *, allow_private: bool = False) -> PullResult:
 
 
 def _import_page(puller: Puller, response: Any, result: PullResult) -> None:
-    app = puller.app
-    now = app.clock.now()
+    now = puller.clock.now()
     charset = _charset(response.headers.get("Content-Type", ""))
     try:
         page = extract_page(
@@ -543,10 +555,10 @@ def _import_page(puller: Puller, response: Any, result: PullResult) -> None:
         )
         page.body_html = absolutize(page.body_html, response.url, puller.iframe_hosts)
         _clean_fields(page, response.url)
-        with transaction(app.engine) as conn:
+        with transaction(puller.engine) as conn:
             saved = save(
                 conn,
-                app.settings,
+                puller.settings,
                 page,
                 source=response.url[:SOURCE_MAX],
                 name=response.url,

@@ -87,7 +87,8 @@ def republish(ctx: Ctx) -> BaseResponse:
     if name not in {h.name for h in ctx.web.app.settings.hosts}:
         return ctx.message("Nothing pushed", "Choose a configured host.", status=400)
     try:
-        [report] = publish(ctx.web.app, target=name)
+        app = ctx.web.app
+        [report] = publish(app.engine, app.settings, clock=app.clock, target=name)
         outcome, status = f"{report.uploaded} file(s) uploaded, {report.skipped} unchanged.", 200
     except PublishFailed as exc:
         outcome, status = exc.message, 502

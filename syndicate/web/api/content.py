@@ -93,7 +93,14 @@ def write_article(ctx: ApiCtx) -> Result:
     minted once, a re-send of the same content is ``unchanged``."""
     body: ArticleWrite = ctx.body
     try:
-        outcome = import_text(ctx.app, body.content, fmt=body.format, name=body.name)
+        outcome = import_text(
+            ctx.app.engine,
+            ctx.app.settings,
+            body.content,
+            clock=ctx.app.clock,
+            fmt=body.format,
+            name=body.name,
+        )
     except ImportFailure as exc:
         raise field_problem("content", exc.reason) from None
     with ctx.app.engine.connect() as conn:

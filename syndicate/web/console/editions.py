@@ -13,15 +13,15 @@ from email import policy
 from email.message import EmailMessage
 from typing import Any
 
-from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
-from syndicate.core.db import deliveries, editions
 from syndicate.core.errors import SyndicateError
 from syndicate.core.tokens import signer_for
 from syndicate.delivery.clicks import counted
 from syndicate.delivery.drain import send_test_copy
 from syndicate.delivery.messages import edition_content, prepare, recipient_for
+from syndicate.delivery.outbox import move_unsent
+from syndicate.digest.compose import find_edition_row
 from syndicate.readers.subscribers import Subscriber, normalise
 from syndicate.service.context import App
 
@@ -39,7 +39,7 @@ class UnknownEdition(SyndicateError):
 
 
 def get(conn: Connection, edition_id: int) -> dict[str, Any]:
-    row = conn.execute(select(editions).where(editions.c.id == edition_id)).mappings().first()
+    row = find_edition_row(conn, edition_id)
     if row is None:
         raise UnknownEdition(f"no edition {edition_id}")
     return dict(row)
@@ -99,21 +99,11 @@ def message_for(
 def send_test(app: App, edition: dict[str, Any], to: str) -> str:
     """Send a [TEST] copy through the configured mailer; returns the address used."""
     address = normalise(to).email
-    send_test_copy(app, edition, address)
+    send_test_copy(app.engine, app.settings, edition, address, clock=app.clock, mailer=app.mailer)
     return address
 
 
 def hold(conn: Connection, edition_id: int, action: str, now: datetime) -> int:
     """Pause, resume or cancel the edition's unsent rows; a row being sent is left alone."""
     sources, target = HOLDS[action]
-    values: dict[str, object] = {"status": target}
-    if target == "queued":
-        values["not_before"] = now
-    if target == "cancelled":
-        values["last_error"] = "cancelled by an operator"
-    result = conn.execute(
-        update(deliveries)
-        .where(deliveries.c.edition_id == edition_id, deliveries.c.status.in_(sources))
-        .values(**values)
-    )
-    return result.rowcount or 0
+    return move_unsent(conn, edition_id, sources=sources, target=target, now=now)

@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.engine import Connection
 
-from syndicate.core.db import audit_log, deliveries, editions, subscribers, subscriptions
+from syndicate.core.db import audit_log, subscribers, subscriptions
+from syndicate.delivery.outbox import history_of
 
 PAGE = 50
 
@@ -88,21 +89,7 @@ def history(conn: Connection, subscriber: Any, *, limit: int = 200) -> list[Even
         events.append(
             Event(subscriber.status_changed_at, subscriber.status, subscriber.status_reason or "")
         )
-    for row in conn.execute(
-        select(
-            deliveries.c.created_at,
-            deliveries.c.sent_at,
-            deliveries.c.status,
-            deliveries.c.last_error,
-            editions.c.digest,
-            editions.c.period,
-            editions.c.id,
-        )
-        .join(editions, editions.c.id == deliveries.c.edition_id)
-        .where(deliveries.c.subscriber_id == subscriber.id)
-        .order_by(deliveries.c.id.desc())
-        .limit(limit)
-    ).mappings():
+    for row in history_of(conn, subscriber.id, limit):
         detail = f"edition {row['id']} ({row['digest']} {row['period']})"
         if row["last_error"]:
             detail += f": {row['last_error']}"
