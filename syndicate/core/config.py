@@ -894,7 +894,7 @@ class Settings(Section):
     def digest(self, name: str) -> DigestSettings:
         return _named("digest", self.digests, name)
 
-    def host(self, name: str) -> HostSettings:
+    def host(self, name: str) -> AnyHostSettings:
         return _named("host", self.hosts, name)
 
     def source(self, name: str) -> SourceSettings:

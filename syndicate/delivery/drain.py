@@ -323,7 +323,7 @@ def apply_bounces(
     for item in outcomes:
         if item.bounce is None:
             continue
-        kind = "hard_bounce" if item.bounce == "hard" else "soft_bounce"
+        kind: subscribers.BounceKind = "hard_bounce" if item.bounce == "hard" else "soft_bounce"
         reason = f"refused while sending: {item.error or 'no reason given'}"[:1000]
         subscriber = subscribers.record_bounce(
             conn, item.row.email, kind, reason=reason, now=now, limit=limit

@@ -35,6 +35,7 @@ from syndicate.core.db import (
     is_sqlite,
     subscribers,
     subscriptions,
+    tuples,
 )
 from syndicate.core.schedules import next_fire_time
 from syndicate.delivery.messages import WELCOME_SUFFIX
@@ -157,12 +158,16 @@ def hold_until_local_hour(
         deliveries.c.status == "queued",
         deliveries.c.created_at == now,
     )
-    zones = conn.execute(
-        select(zone_of)
-        .select_from(deliveries.join(subscribers, subscribers.c.id == deliveries.c.subscriber_id))
-        .where(just_queued)
-        .distinct()
-    ).scalars()
+    zones: list[str] = list(
+        conn.execute(
+            select(zone_of)
+            .select_from(
+                deliveries.join(subscribers, subscribers.c.id == deliveries.c.subscriber_id)
+            )
+            .where(just_queued)
+            .distinct()
+        ).scalars()
+    )
     held = 0
     for zone in list(zones):
         members = select(subscribers.c.id).where(zone_of == zone)
@@ -317,7 +322,7 @@ def claim(
         .where(deliveries.c.status == "sending")
         .order_by(deliveries.c.id)
     )
-    return Batch([Claimed(*row) for row in rows], suppressed.rowcount or 0)
+    return Batch([Claimed(*row) for row in tuples(rows)], suppressed.rowcount or 0)
 
 
 def release(
@@ -379,7 +384,7 @@ def backoff_delay(
     delay = ceiling / 2 + rng.uniform(0, ceiling / 2)
     if retry_after is not None:
         delay = max(delay, min(retry_after, policy.backoff_max_seconds))
-    return delay
+    return float(delay)
 
 
 _SYSTEM_RANDOM = random.Random()
@@ -515,7 +520,7 @@ def status(conn: Connection, *, edition_id: int | None = None) -> list[EditionSt
     if edition_id is not None:
         query = query.where(deliveries.c.edition_id == edition_id)
     found: dict[int, EditionStatus] = {}
-    for eid, digest, period, state, count, uncertain in conn.execute(query):
+    for eid, digest, period, state, count, uncertain in tuples(conn.execute(query)):
         item = found.setdefault(eid, EditionStatus(eid, digest, period, dict.fromkeys(STATES, 0)))
         item.counts[state] = count
         item.uncertain += int(uncertain or 0)
@@ -526,7 +531,7 @@ def status(conn: Connection, *, edition_id: int | None = None) -> list[EditionSt
             .group_by(deliveries.c.edition_id, deliveries.c.last_error)
             .order_by(func.count().desc())
         )
-        for eid, reason, count in reasons:
+        for eid, reason, count in tuples(reasons):
             if len(found[eid].top_failures) < 5:
                 found[eid].top_failures.append((reason or "unknown", count))
     return [found[eid] for eid in sorted(found, reverse=True)]
@@ -591,7 +596,7 @@ def list_rows(
 def counts_by_state(conn: Connection) -> dict[str, int]:
     """How many delivery rows are in each state (states with none are absent)."""
     rows = conn.execute(select(deliveries.c.status, func.count()).group_by(deliveries.c.status))
-    return {status: count for status, count in rows}
+    return {status: count for status, count in tuples(rows)}
 
 
 def move_unsent(

@@ -33,7 +33,14 @@ from syndicate.articles import Article, ArticleFilter, by_ids, published
 from syndicate.core import events
 from syndicate.core.clock import Clock
 from syndicate.core.config import DigestSettings, Settings
-from syndicate.core.db import UtcDateTime, edition_articles, editions, is_sqlite, transaction
+from syndicate.core.db import (
+    UtcDateTime,
+    edition_articles,
+    editions,
+    is_sqlite,
+    transaction,
+    tuples,
+)
 from syndicate.core.errors import DigestError
 from syndicate.digest.render import render_edition
 from syndicate.digest.windows import latest_slot, parse_period, period_key
@@ -87,11 +94,13 @@ def article_filter(settings: Settings, digest: DigestSettings) -> ArticleFilter:
 
 
 def _edition_from(conn: Connection, row: RowMapping, *, created: bool = False) -> Edition:
-    ids = conn.execute(
-        select(edition_articles.c.article_id)
-        .where(edition_articles.c.edition_id == row["id"])
-        .order_by(edition_articles.c.position)
-    ).scalars()
+    ids: list[int] = list(
+        conn.execute(
+            select(edition_articles.c.article_id)
+            .where(edition_articles.c.edition_id == row["id"])
+            .order_by(edition_articles.c.position)
+        ).scalars()
+    )
     names = [name for name in Edition.__dataclass_fields__ if name in row]
     return Edition(**{n: row[n] for n in names}, article_ids=tuple(ids), created=created)
 
@@ -141,14 +150,16 @@ def history(conn: Connection, digest: DigestSettings, slot: datetime) -> History
     def utc(aggregate: Any) -> Any:  # aggregates bypass the column type: restore it
         return type_coerce(aggregate, UtcDateTime)
 
-    row = conn.execute(
-        select(
-            utc(func.max(case((counted, editions.c.period_end)))),
-            utc(func.max(case((counted, editions.c.created_at)))),
-            utc(func.min(editions.c.period_start)),
-        ).where(before)
-    ).one()
-    return History(*row)
+    ((last_end, last_created, earliest),) = tuples(
+        conn.execute(
+            select(
+                utc(func.max(case((counted, editions.c.period_end)))),
+                utc(func.max(case((counted, editions.c.created_at)))),
+                utc(func.min(editions.c.period_start)),
+            ).where(before)
+        )
+    )
+    return History(last_end, last_created, earliest)
 
 
 def window_start(digest: DigestSettings, slot: datetime, past: History) -> datetime:
@@ -247,7 +258,7 @@ def _store(
     more_count: int = 0,
 ) -> Edition:
     ids = article_ids or []
-    edition_id = conn.execute(
+    edition_id: int = conn.execute(
         insert(editions)
         .values(
             digest=digest,

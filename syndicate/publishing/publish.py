@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -331,7 +332,7 @@ class _Pusher:
                     self.landed_live[item.path] = data
                 self._tick(len(report.uploaded), total)
             for path in plan.deletes:
-                self._retrying(f"delete {path}", lambda path=path: host.delete(path))
+                self._retrying(f"delete {path}", partial(host.delete, path))
                 store.forget(self.engine, self.settings.name, path)
                 report.deleted.append(path)
                 self._tick(len(report.uploaded) + len(report.deleted), total)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -285,18 +286,14 @@ def run_checks(settings: Settings, *, source: str, app: App | None = None) -> li
         if settings.mail.dkim is not None:
             checks.append(_run("dkim", lambda: _dkim(settings)))
         for index, host in enumerate(settings.hosts):
-            checks.append(_run(f"host {host.name}", lambda index=index: _host(settings, index)))
-        for index, source in enumerate(settings.sources):
-            checks.append(
-                _run(f"source {source.name}", lambda index=index: _source(settings, index))
-            )
+            checks.append(_run(f"host {host.name}", partial(_host, settings, index)))
+        for index, pulled in enumerate(settings.sources):
+            checks.append(_run(f"source {pulled.name}", partial(_source, settings, index)))
         for index in range(len(settings.webhooks)):
-            checks.append(
-                _run(f"webhook {index + 1}", lambda index=index: _webhook(settings, index))
-            )
+            checks.append(_run(f"webhook {index + 1}", partial(_webhook, settings, index)))
         store_checks: list[tuple[str, Callable[[], str]]] = [("feeds", lambda: _feed_build(app))]
         store_checks += [
-            (f"digest {d.name}", lambda name=d.name: _digest(app, name)) for d in settings.digests
+            (f"digest {d.name}", partial(_digest, app, d.name)) for d in settings.digests
         ]
         for name, work in store_checks:
             if database.status == "failed":

@@ -16,13 +16,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Row, delete, func, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.sql import ColumnElement
 
-from syndicate.core.db import dialect_insert, job_runs
+from syndicate.core.db import dialect_insert, job_runs, tuples
 from syndicate.service.context import App
 from syndicate.service.leader import holder_id
 
@@ -116,7 +117,9 @@ def heartbeat(app: App, held: Claim) -> Iterator[None]:
         thread.join()
 
 
-def finish(app: App, held: Claim, *, status: str, counts: dict | None, error: str | None) -> None:
+def finish(
+    app: App, held: Claim, *, status: str, counts: dict[str, object] | None, error: str | None
+) -> None:
     with app.engine.begin() as conn:
         conn.execute(
             update(job_runs)
@@ -131,7 +134,7 @@ def finish(app: App, held: Claim, *, status: str, counts: dict | None, error: st
         )
 
 
-def stale(app: App) -> list[Row]:
+def stale(app: App) -> list[Row[Any]]:
     """Running claims whose lease has expired: (job, slot, started_at, holder)."""
     with app.engine.connect() as conn:
         return list(
@@ -146,7 +149,7 @@ def stale(app: App) -> list[Row]:
 # -- the run history (``status``, ``/metrics``, housekeeping read and prune it here) -----
 
 
-def last_run(conn: Connection, job: str) -> Row | None:
+def last_run(conn: Connection, job: str) -> Row[Any] | None:
     """The newest run of ``job``, every column."""
     return conn.execute(
         select(job_runs)
@@ -156,7 +159,7 @@ def last_run(conn: Connection, job: str) -> Row | None:
     ).first()
 
 
-def recent_failures(conn: Connection, limit: int) -> list[Row]:
+def recent_failures(conn: Connection, limit: int) -> list[Row[Any]]:
     """The newest failed runs: (job, slot, finished_at, error)."""
     return list(
         conn.execute(
@@ -184,7 +187,7 @@ def outcome_counts(conn: Connection) -> list[tuple[str, str, int]]:
             job_runs.c.job, job_runs.c.status
         )
     )
-    return [(job, status, count) for job, status, count in rows]
+    return [(job, status, count) for job, status, count in tuples(rows)]
 
 
 def prune(conn: Connection, *, before: datetime) -> int:

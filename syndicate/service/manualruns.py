@@ -37,8 +37,8 @@ def recorded(
         claims.finish(app, held, status="failed", counts=None, error=error.message)
         raise
     except BaseException as exc:  # Ctrl-C or a bug: the row must not stay 'running'
-        error = f"{type(exc).__name__}: {exc}"
-        claims.finish(app, held, status="failed", counts=None, error=error)
+        why = f"{type(exc).__name__}: {exc}"
+        claims.finish(app, held, status="failed", counts=None, error=why)
         raise
     claims.finish(app, held, status="ok", counts=counts(result), error=None)
     return result

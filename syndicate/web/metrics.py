@@ -16,7 +16,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response as BaseResponse
 
-from syndicate.core.db import pushes
+from syndicate.core.db import pushes, tuples
 from syndicate.delivery.outbox import STATES, counts_by_state
 from syndicate.readers.subscribers import counts_by_status
 from syndicate.service import claims
@@ -36,11 +36,15 @@ class StoreCollector:
             by_state = counts_by_state(conn)
             people = counts_by_status(conn)
             last_build = claims.last_success(conn, FEEDS_JOB)
-            last_push = conn.execute(
-                select(pushes.c.host, func.max(pushes.c.finished_at))
-                .where(pushes.c.error.is_(None), pushes.c.finished_at.is_not(None))
-                .group_by(pushes.c.host)
-            ).all()
+            last_push = list(
+                tuples(
+                    conn.execute(
+                        select(pushes.c.host, func.max(pushes.c.finished_at))
+                        .where(pushes.c.error.is_(None), pushes.c.finished_at.is_not(None))
+                        .group_by(pushes.c.host)
+                    )
+                )
+            )
             outcomes = claims.outcome_counts(conn)
         emails = GaugeMetricFamily("syndicate_emails", "Deliveries by state.", labels=["state"])
         for state in STATES:
@@ -81,7 +85,7 @@ class StoreCollector:
 
 def registry_for(app: App) -> CollectorRegistry:
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(StoreCollector(app))  # type: ignore[arg-type]
+    registry.register(StoreCollector(app))
     return registry
 
 

@@ -7,6 +7,7 @@ import csv
 import logging
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
@@ -178,13 +179,13 @@ def _guarded(name: str, work: Callable[[], FileOutcome]) -> FileOutcome:
     except csv.Error as exc:  # a reader that let a CSV error through: still one line
         return FileOutcome(name, "failed", error=ImportFailure(name, f"broken CSV: {exc}"))
     except OSError as exc:  # a file vanished or became unreadable while being read
-        failure = ImportFailure(name, f"cannot be read: {exc.strerror or exc}")
-        return FileOutcome(name, "failed", error=failure)
+        unreadable = ImportFailure(name, f"cannot be read: {exc.strerror or exc}")
+        return FileOutcome(name, "failed", error=unreadable)
     except (ValueError, LookupError, TypeError, OverflowError, RecursionError) as exc:
         # A parser bug must not stop the other files; keep the traceback for debugging.
         log.debug("unexpected error importing %s", name, exc_info=True)
-        failure = ImportFailure(name, f"unexpected error ({type(exc).__name__}: {exc})")
-        return FileOutcome(name, "failed", error=failure)
+        bug = ImportFailure(name, f"unexpected error ({type(exc).__name__}: {exc})")
+        return FileOutcome(name, "failed", error=bug)
 
 
 def _export_outcomes(into: _Into, path: Path, reader: Reader, dry_run: bool) -> list[FileOutcome]:
@@ -195,7 +196,7 @@ def _export_outcomes(into: _Into, path: Path, reader: Reader, dry_run: bool) -> 
         file_time = _modified(path)
         for item in reader.read(path, ZoneInfo(into.settings.site.timezone)):
             outcomes.append(
-                _guarded(item.label, lambda item=item: _import_item(into, item, file_time, dry_run))
+                _guarded(item.label, partial(_import_item, into, item, file_time, dry_run))
             )
         return FileOutcome(str(path), "done")
 
@@ -245,7 +246,7 @@ def import_paths(
         if reader is not None:
             outcomes = _export_outcomes(into, path, reader, dry_run)
         else:
-            outcomes = [_guarded(str(path), lambda p=path: _import_one(into, p, kind, dry_run))]
+            outcomes = [_guarded(str(path), partial(_import_one, into, path, kind, dry_run))]
         for outcome in outcomes:
             if outcome.status == "failed":
                 log.warning("%s", outcome.error.message if outcome.error else outcome.path)

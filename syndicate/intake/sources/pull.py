@@ -308,7 +308,7 @@ class Puller:
                     file_time=parsed.published or now,
                     now=now,
                 )
-                article_id = conn.execute(
+                article_id: int = conn.execute(
                     select(articles.c.id).where(articles.c.uid == saved.uid)
                 ).scalar_one()
                 if self.record:

@@ -134,10 +134,12 @@ def deliveries_per_day(conn: Connection, now: datetime, span: int = 30) -> Serie
     }
     rows = [
         (day_of_edition[eid], status, count)
-        for eid, status, count in conn.execute(
-            select(deliveries.c.edition_id, deliveries.c.status, func.count())
-            .where(deliveries.c.edition_id.in_(list(day_of_edition)))
-            .group_by(deliveries.c.edition_id, deliveries.c.status)
+        for eid, status, count in tuples(
+            conn.execute(
+                select(deliveries.c.edition_id, deliveries.c.status, func.count())
+                .where(deliveries.c.edition_id.in_(list(day_of_edition)))
+                .group_by(deliveries.c.edition_id, deliveries.c.status)
+            )
         )
     ]
     index = {d: i for i, d in enumerate(axis)}
@@ -180,10 +182,12 @@ def edition_reach(
         return []
     ids = [row["id"] for row in recent]
     counts: dict[int, dict[str, int]] = {i: {} for i in ids}
-    for eid, status, count in conn.execute(
-        select(deliveries.c.edition_id, deliveries.c.status, func.count())
-        .where(deliveries.c.edition_id.in_(ids))
-        .group_by(deliveries.c.edition_id, deliveries.c.status)
+    for eid, status, count in tuples(
+        conn.execute(
+            select(deliveries.c.edition_id, deliveries.c.status, func.count())
+            .where(deliveries.c.edition_id.in_(ids))
+            .group_by(deliveries.c.edition_id, deliveries.c.status)
+        )
     ):
         counts[eid][status] = count
     after = {i: dict.fromkeys(("bounced", "complained", "unsubscribed"), 0) for i in ids}
@@ -198,24 +202,26 @@ def edition_reach(
         within = func.julianday(changed) < func.julianday(editions.c.created_at) + 7
     else:
         within = changed < editions.c.created_at + literal(REACH_WINDOW, Interval())
-    for eid, status, count in conn.execute(
-        select(editions.c.id, unindexed_status, func.count())
-        .select_from(subscribers)
-        .join(editions, editions.c.id.in_(ids))
-        .join(
-            deliveries,
-            and_(
-                deliveries.c.edition_id == editions.c.id,
-                deliveries.c.subscriber_id == subscribers.c.id,
-            ),
+    for eid, status, count in tuples(
+        conn.execute(
+            select(editions.c.id, unindexed_status, func.count())
+            .select_from(subscribers)
+            .join(editions, editions.c.id.in_(ids))
+            .join(
+                deliveries,
+                and_(
+                    deliveries.c.edition_id == editions.c.id,
+                    deliveries.c.subscriber_id == subscribers.c.id,
+                ),
+            )
+            .where(
+                changed >= oldest,  # the index range to start from
+                changed >= editions.c.created_at,
+                unindexed_status.in_(("bounced", "complained", "unsubscribed")),
+                within,
+            )
+            .group_by(editions.c.id, unindexed_status)
         )
-        .where(
-            changed >= oldest,  # the index range to start from
-            changed >= editions.c.created_at,
-            unindexed_status.in_(("bounced", "complained", "unsubscribed")),
-            within,
-        )
-        .group_by(editions.c.id, unindexed_status)
     ):
         if status in after[eid]:
             after[eid][status] = count
@@ -244,11 +250,13 @@ def queue(conn: Connection) -> Queue:
     (status, created_at) index, so neither needs a scan."""
     depth, oldest = 0, None
     for state in PENDING_STATES:
-        count, first = conn.execute(
-            select(func.count(), func.min(deliveries.c.created_at)).where(
-                deliveries.c.status == state
+        ((count, first),) = tuples(
+            conn.execute(
+                select(func.count(), func.min(deliveries.c.created_at)).where(
+                    deliveries.c.status == state
+                )
             )
-        ).one()
+        )
         depth += count
         if first is not None and (oldest is None or first < oldest):
             oldest = first
