@@ -146,13 +146,17 @@ class PathSettings(Section):
     )
 
 
+def _all_formats() -> list[Literal["rss", "atom", "json"]]:
+    return ["rss", "atom", "json"]
+
+
 class FeedSettings(Section):
     name: Slug = Field(description="Unique name of the feed.")
     path: FeedPath = Field(description="Folder under the feeds output: feeds/<path>/.")
     title: str | None = Field(None, description="Feed title; default the site title.")
     description: str | None = Field(None, description="Feed description; default the site's.")
     formats: list[Literal["rss", "atom", "json"]] = Field(
-        default_factory=lambda: ["rss", "atom", "json"], description="Formats to build."
+        default_factory=_all_formats, description="Formats to build."
     )
     limit: int = Field(50, ge=1, le=10000, description="Entries in the live feed.")
     content: Literal["full", "summary"] = Field("full", description="Full HTML or summary only.")

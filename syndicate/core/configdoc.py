@@ -141,7 +141,7 @@ def _merged(members: list[type[Section]]) -> dict[str, FieldInfo]:
         first = found[0][1]
         field = copy.copy(first)
         if typing.get_origin(first.annotation) is Literal:
-            field.annotation = Literal[tuple(all_tags)]  # type: ignore[assignment]
+            field.annotation = Literal[tuple(all_tags)]
         else:
             tags = [tag for tag, _ in found]
             defaults = {_default(f) for _, f in found}

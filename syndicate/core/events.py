@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from syndicate.core.config import EVENT_TYPES
-from syndicate.core.db import deliveries, dialect_insert, editions, events
+from syndicate.core.db import deliveries, dialect_insert, editions, events, tuples
 
 # Delivery states that mean an edition is still going out (paused rows too: held).
 UNFINISHED = ("queued", "sending", "deferred", "paused")
@@ -67,11 +67,13 @@ def announce_sent(conn: Connection, edition_ids: set[int], now: datetime) -> Non
     failed, suppressed or cancelled); once per edition, whoever notices first."""
     for edition_id in sorted(edition_ids):
         counts = dict(
-            conn.execute(
-                select(deliveries.c.status, func.count())
-                .where(deliveries.c.edition_id == edition_id)
-                .group_by(deliveries.c.status)
-            ).all()
+            tuples(
+                conn.execute(
+                    select(deliveries.c.status, func.count())
+                    .where(deliveries.c.edition_id == edition_id)
+                    .group_by(deliveries.c.status)
+                )
+            )
         )
         if not counts or any(counts.get(state) for state in UNFINISHED):
             continue

@@ -10,6 +10,7 @@ import os
 import socket
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Engine, Row, delete, insert, select, update
 from sqlalchemy.engine import Connection
@@ -48,7 +49,7 @@ def retire(engine: Engine, worker_id: str) -> None:
         conn.execute(delete(workers).where(workers.c.id == worker_id))
 
 
-def listing(conn: Connection) -> Sequence[Row]:
+def listing(conn: Connection) -> Sequence[Row[Any]]:
     """Every worker row, the most recently heard from first."""
     return conn.execute(select(workers).order_by(workers.c.heartbeat_at.desc())).all()
 

@@ -21,7 +21,7 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
 from syndicate.core.config import DigestSettings, Settings, TopicSettings
-from syndicate.core.db import deliveries, editions, subscribers, subscriptions
+from syndicate.core.db import deliveries, editions, subscribers, subscriptions, tuples
 from syndicate.core.errors import BadInput
 from syndicate.delivery.messages import WELCOME_SUFFIX
 from syndicate.digest.variants import topics_key
@@ -36,7 +36,7 @@ class NotOffered(BadInput):
 
 
 class Form(Protocol):
-    def get(self, key: str, default: str | None = None) -> str | None: ...
+    def get(self, key: str) -> str | None: ...
     def getlist(self, key: str) -> list[str]: ...
 
 
@@ -115,7 +115,7 @@ def topics_of(conn: Connection, subscriber_id: int) -> dict[str, tuple[str, ...]
             subscriptions.c.subscriber_id == subscriber_id
         )
     )
-    return {digest: tuple(topics.split(",")) if topics else None for digest, topics in rows}
+    return {digest: tuple(topics.split(",")) if topics else None for digest, topics in tuples(rows)}
 
 
 def set_topics(conn: Connection, subscriber_id: int, chosen: Mapping[str, str | None]) -> None:

@@ -46,6 +46,7 @@ from syndicate.core.db import (
     editions,
     subscribers,
     subscriptions,
+    tuples,
 )
 from syndicate.delivery.outbox import enqueue
 from syndicate.digest.render import (
@@ -121,10 +122,12 @@ class Variants:
         self._fenced: tuple[Fenced | None, Fenced | None] | None = None  # not rendered yet
         self._ids: dict[str, int] = {}
         self.carried: dict[int, tuple[int, ...]] = {}  # variant id -> its articles
-        for vid, key, ids in conn.execute(
-            select(
-                edition_variants.c.id, edition_variants.c.key, edition_variants.c.article_ids
-            ).where(edition_variants.c.edition_id == edition.id)
+        for vid, key, ids in tuples(
+            conn.execute(
+                select(
+                    edition_variants.c.id, edition_variants.c.key, edition_variants.c.article_ids
+                ).where(edition_variants.c.edition_id == edition.id)
+            )
         ):
             self._ids[key] = vid
             self.carried[vid] = tuple(ids)
@@ -171,7 +174,7 @@ class Variants:
                     edition_variants.c.key.in_([row["key"] for row in new]),
                 )
             )
-            for key, vid in stored:
+            for key, vid in tuples(stored):
                 self._ids[key] = vid
                 self.carried[vid] = tuple(wanted[key])
         return {key: self._ids.get(key) for key in wanted}
@@ -242,7 +245,7 @@ def queue(
     if not has_choices(digest, siblings):
         return enqueue(conn, edition_id=edition.id, digest=digest.name, now=now, domain=domain)
     variants = Variants(settings, clock, conn, edition)
-    keys = conn.execute(
+    keys: Iterable[str] = conn.execute(
         select(subscriptions.c.topics)
         .join(subscribers, subscribers.c.id == subscriptions.c.subscriber_id)
         .where(
@@ -287,7 +290,7 @@ def _leave_out_already_had(
         )
     )
     had: dict[int, set[int]] = defaultdict(set)
-    for subscriber_id, article_id, carried in rows:
+    for subscriber_id, article_id, carried in tuples(rows):
         if isinstance(carried, str):
             carried = json.loads(carried)
         if carried is None or article_id in carried:
@@ -300,7 +303,7 @@ def _leave_out_already_had(
             just_queued, d.c.subscriber_id.in_(list(had))
         )
     ).all()
-    for row_id, subscriber_id, variant_id in current:
+    for row_id, subscriber_id, variant_id in tuples(current):
         carried = variants.carried[variant_id] if variant_id else edition.article_ids
         ids = tuple(i for i in carried if i not in had[subscriber_id])
         if ids == tuple(carried):

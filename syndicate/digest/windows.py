@@ -9,7 +9,7 @@ The service fires on the same trigger, so a scheduled edition and a manual
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 from syndicate.core.config import DigestSettings
@@ -52,6 +52,6 @@ def parse_period(period: str) -> datetime:
     return datetime.strptime(period, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
 
 
-def edition_date(slot: datetime, tz: ZoneInfo) -> str:
+def edition_date(slot: datetime, tz: tzinfo) -> str:
     """The edition's date in the digest's zone (``YYYY-MM-DD``): its web page's name."""
     return slot.astimezone(tz).date().isoformat()

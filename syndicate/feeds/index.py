@@ -74,7 +74,7 @@ def render_index(settings: Settings, feeds: list[FeedSpec], tag_feeds: list[Feed
     ``web/feeds.css``, the operator's own first), inlined so any host can serve it."""
     site = settings.site
     base = settings.web_base_url
-    groups = [{"heading": None, "feeds": [_feed(spec) for spec in feeds]}]
+    groups: list[dict[str, Any]] = [{"heading": None, "feeds": [_feed(spec) for spec in feeds]}]
     if tag_feeds:
         groups.append({"heading": "By tag", "feeds": [_feed(spec) for spec in tag_feeds]})
     digests = [

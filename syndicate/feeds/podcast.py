@@ -54,7 +54,7 @@ def add_channel(generator: FeedGenerator, spec: FeedSpec) -> None:
     podcast = spec.podcast
     assert podcast is not None
     generator.load_extension("podcast", atom=False, rss=True)
-    ext = generator.podcast  # type: ignore[attr-defined]
+    ext = generator.podcast
     ext.itunes_image(podcast.image)
     category = {"cat": podcast.category}
     if podcast.subcategory:
@@ -63,7 +63,7 @@ def add_channel(generator: FeedGenerator, spec: FeedSpec) -> None:
     generator.register_extension(
         "syndicate_explicit", _Explicit, _ExplicitEntry, atom=False, rss=True
     )
-    generator.syndicate_explicit.value = podcast.explicit  # type: ignore[attr-defined]
+    generator.syndicate_explicit.value = podcast.explicit
     ext.itunes_author(spec.author_name)
     if spec.author_email:
         ext.itunes_owner(name=spec.author_name, email=spec.author_email)

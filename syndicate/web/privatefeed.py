@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 
 from flask import Response, abort, request
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
+from werkzeug.wrappers import Response as BaseResponse
 
-from syndicate.core.db import deliveries, edition_variants, editions, subscribers
+from syndicate.core.db import deliveries, edition_variants, editions, subscribers, tuples
 from syndicate.core.errors import ConfigError, TokenError
 from syndicate.core.tokens import check_feed_token, feed_token
 from syndicate.delivery.messages import public_html
@@ -65,7 +66,7 @@ def received(conn: Connection, subscriber_id: int, limit: int = LIMIT) -> list[E
         .order_by(editions.c.created_at.desc(), editions.c.id.desc())
         .limit(limit)
     )
-    return [Entry(*row) for row in rows]
+    return [Entry(*row) for row in tuples(rows)]
 
 
 def feed_urls(web: Web, subscriber_id: int, feed_key: int) -> dict[str, str]:
@@ -100,6 +101,7 @@ def _entries(web: Web, subscriber_id: int) -> list[tuple[Entry, str, str]]:
         found = received(conn, subscriber_id)
     out = []
     for entry in found:
+        tz: tzinfo
         try:
             tz = settings.digest_timezone(settings.digest(entry.digest))
         except ConfigError:  # a digest since removed from config: UTC dates
@@ -113,14 +115,14 @@ def _title(web: Web) -> str:
     return f"{web.app.settings.site.title}: your editions"
 
 
-def _conditional(response: Response) -> Response:
+def _conditional(response: Response) -> BaseResponse:
     response.headers["Cache-Control"] = "private, no-cache"
     response.headers["X-Robots-Tag"] = "noindex"
     response.add_etag()
     return response.make_conditional(request)
 
 
-def atom(web: Web, token: str) -> Response:
+def atom(web: Web, token: str) -> BaseResponse:
     from feedgen.feed import FeedGenerator
 
     subscriber_id, key = _reader(web, token)
@@ -147,7 +149,7 @@ def atom(web: Web, token: str) -> Response:
     return _conditional(Response(feed.atom_str(pretty=False), mimetype="application/atom+xml"))
 
 
-def json_feed(web: Web, token: str) -> Response:
+def json_feed(web: Web, token: str) -> BaseResponse:
     subscriber_id, key = _reader(web, token)
     settings = web.app.settings
     body = {

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from flask import Response, request
 from lxml import etree
 from sqlalchemy import select
+from werkzeug.wrappers import Response as BaseResponse
 
 from syndicate.core.config import DigestSettings, Settings
 from syndicate.core.db import articles, edition_articles
@@ -213,7 +214,7 @@ def sitemap_entries(web: Web) -> list[tuple[str, str | None]]:
     return entries[:SITEMAP_LIMIT]
 
 
-def sitemap(web: Web) -> Response:
+def sitemap(web: Web) -> BaseResponse:
     root = etree.Element(f"{{{SITEMAP_NS}}}urlset", nsmap={None: SITEMAP_NS})
     for loc, lastmod in sitemap_entries(web):
         url = etree.SubElement(root, f"{{{SITEMAP_NS}}}url")
@@ -224,7 +225,7 @@ def sitemap(web: Web) -> Response:
     return _cached(Response(body, mimetype="application/xml"))
 
 
-def robots(web: Web) -> Response:
+def robots(web: Web) -> BaseResponse:
     """Crawlers keep out of the console, token links and redirects; the sitemap is named."""
     base = web.app.settings.web_base_url
     prefix = urlsplit(base).path or "/"
@@ -233,7 +234,7 @@ def robots(web: Web) -> Response:
     return _cached(Response("\n".join(lines), mimetype="text/plain"))
 
 
-def _cached(response: Response) -> Response:
+def _cached(response: Response) -> BaseResponse:
     response.headers["Cache-Control"] = "public, max-age=3600"
     response.add_etag()
     return response.make_conditional(request)

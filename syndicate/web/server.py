@@ -61,8 +61,8 @@ def stop_server(server: BaseWSGIServer) -> None:
     thread races the loop's select() (EBADF). Requests in hand finish first."""
 
     def close_everything() -> None:
-        server.task_dispatcher.shutdown(timeout=5)  # type: ignore[attr-defined]
-        wasyncore.close_all(server._map)  # empties the map: the loop returns
+        server.task_dispatcher.shutdown(timeout=5)
+        wasyncore.close_all(server._map)  # type: ignore[attr-defined]  # waitress's own map; empties it, so the loop returns
 
     server.trigger.pull_trigger(close_everything)  # type: ignore[attr-defined]
 

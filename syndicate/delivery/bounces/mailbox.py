@@ -18,6 +18,7 @@ import ssl
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 from syndicate.core import oserrors
 from syndicate.core.config import BounceMailboxSettings, secret
@@ -136,7 +137,10 @@ def _imap(app: Parts, settings: BounceMailboxSettings) -> Iterator[tuple[str, by
                     deleted = True
                 else:
                     flags = r"(\Seen \Flagged)" if result.status in KEEP else r"(\Seen)"
-                _checked(conn.uid("STORE", uid, "+FLAGS", flags), where, "STORE")
+                # imaplib encodes str arguments and sends bytes as they are; typeshed
+                # allows str only.
+                answer = conn.uid("STORE", uid, "+FLAGS", flags)  # type: ignore[arg-type]
+                _checked(answer, where, "STORE")
 
             yield f"{where};UID={uid.decode()}", raw, done
         if deleted:
@@ -156,7 +160,7 @@ def _quoted(mailbox: str) -> str:
     return '"' + mailbox.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _checked(answer: tuple[str, list], where: str, command: str) -> tuple[str, list]:
+def _checked(answer: tuple[str, list[Any]], where: str, command: str) -> tuple[str, list[Any]]:
     typ, data = answer
     if typ != "OK":
         text = b" ".join(d for d in data if isinstance(d, bytes)).decode("utf-8", "replace")

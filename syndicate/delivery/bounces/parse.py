@@ -95,7 +95,7 @@ class Report:
 
 def read(raw: bytes) -> EmailMessage:
     """Parse a message; the parser never raises on malformed input (it records defects)."""
-    return BytesParser(policy=policy.default).parsebytes(raw[:MAX_REPORT])  # type: ignore[return-value]
+    return BytesParser(policy=policy.default).parsebytes(raw[:MAX_REPORT])
 
 
 def parse(raw: bytes) -> Report | None:
@@ -159,7 +159,8 @@ def _original(message: Message) -> Message | None:
         kind = part.get_content_type()
         if kind in ("message/rfc822", "message/global"):
             payload = part.get_payload()
-            if isinstance(payload, list) and payload:
+            # The parser makes a message/* part's payload a list of one Message.
+            if isinstance(payload, list) and payload and isinstance(payload[0], Message):
                 return payload[0]
         if kind in ("text/rfc822-headers", "message/rfc822-headers"):
             return _HEADERS.parsestr(_text_of(part), headersonly=True)
@@ -198,6 +199,8 @@ def _dsn(message: EmailMessage) -> Report | None:
         return _text(message)  # a report without a readable status part: read its text
     findings = []
     for block in blocks[1:]:  # the first block is about the message, the rest per recipient
+        if not isinstance(block, Message):
+            continue  # never: the parser makes each header block a Message
         if _header(block, "Action").lower() != "failed":
             continue
         status = _header(block, "Status")
@@ -243,6 +246,8 @@ def _arf(message: EmailMessage) -> Report | None:
     if not isinstance(fields, list) or not fields:
         return None
     block = fields[0]
+    if not isinstance(block, Message):
+        return None  # never: the parser makes a message/* part's payload Messages
     feedback = _header(block, "Feedback-Type").lower()
     if feedback not in COMPLAINT_TYPES:
         return None

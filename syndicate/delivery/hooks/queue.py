@@ -23,6 +23,7 @@ from syndicate.core.db import (
     dialect_insert,
     events,
     is_sqlite,
+    tuples,
     webhook_attempts,
     webhook_deliveries,
     webhook_endpoints,
@@ -113,7 +114,7 @@ def claim(conn: Connection, urls: Sequence[str], now: datetime, limit: int = 50)
     )
     if not is_sqlite(conn):
         query = query.with_for_update(skip_locked=True)
-    ids = list(conn.execute(query).scalars())
+    ids: list[int] = list(conn.execute(query).scalars())
     if not ids:
         return []
     conn.execute(update(d).where(d.c.id.in_(ids)).values(status="sending", lease_until=now + LEASE))
@@ -123,7 +124,7 @@ def claim(conn: Connection, urls: Sequence[str], now: datetime, limit: int = 50)
         .where(d.c.id.in_(ids))
         .order_by(d.c.event_id)
     ).all()
-    return [Claimed(*row) for row in rows]
+    return [Claimed(*row) for row in tuples(rows)]
 
 
 def record_attempt(
@@ -217,9 +218,11 @@ def replay(conn: Connection, url: str, now: datetime) -> int:
 def endpoints(conn: Connection) -> list[dict[str, Any]]:
     """Every receiver seen: its state, why, and its rows by status."""
     counts: dict[str, dict[str, int]] = {}
-    for url, status, count in conn.execute(
-        select(webhook_deliveries.c.url, webhook_deliveries.c.status, func.count()).group_by(
-            webhook_deliveries.c.url, webhook_deliveries.c.status
+    for url, status, count in tuples(
+        conn.execute(
+            select(webhook_deliveries.c.url, webhook_deliveries.c.status, func.count()).group_by(
+                webhook_deliveries.c.url, webhook_deliveries.c.status
+            )
         )
     ):
         counts.setdefault(url, {})[status] = count

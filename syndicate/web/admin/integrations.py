@@ -5,7 +5,8 @@ sees receivers and attempts; editors replay a disabled receiver's backlog). The 
 
 from __future__ import annotations
 
-from flask import Response, request
+from flask import request
+from werkzeug.wrappers import Response as BaseResponse
 
 from syndicate.core.db import transaction
 from syndicate.core.errors import SyndicateError
@@ -17,7 +18,9 @@ from syndicate.web.console import audit
 MAX_FIELD = 400
 
 
-def _tokens_page(ctx: Ctx, created: tuple[str, str] | None = None, status: int = 200) -> Response:
+def _tokens_page(
+    ctx: Ctx, created: tuple[str, str] | None = None, status: int = 200
+) -> BaseResponse:
     with ctx.web.app.engine.connect() as conn:
         found = apitokens.list_tokens(conn)
     return ctx.page(
@@ -30,11 +33,11 @@ def _tokens_page(ctx: Ctx, created: tuple[str, str] | None = None, status: int =
     )
 
 
-def tokens_page(ctx: Ctx) -> Response:
+def tokens_page(ctx: Ctx) -> BaseResponse:
     return _tokens_page(ctx)
 
 
-def token_add(ctx: Ctx) -> Response:
+def token_add(ctx: Ctx) -> BaseResponse:
     name = (request.form.get("name") or "").strip()[:MAX_FIELD]
     chosen = [s for s in request.form.getlist("scope") if s in apitokens.SCOPES]
     try:
@@ -49,7 +52,7 @@ def token_add(ctx: Ctx) -> Response:
     return _tokens_page(ctx, created=(token.name, secret))
 
 
-def token_revoke(ctx: Ctx) -> Response:
+def token_revoke(ctx: Ctx) -> BaseResponse:
     name = (request.form.get("name") or "")[:MAX_FIELD]
     try:
         with transaction(ctx.web.app.engine) as conn:
@@ -63,7 +66,7 @@ def token_revoke(ctx: Ctx) -> Response:
     return _tokens_page(ctx)
 
 
-def webhooks_page(ctx: Ctx, replayed: tuple[str, int] | None = None) -> Response:
+def webhooks_page(ctx: Ctx, replayed: tuple[str, int] | None = None) -> BaseResponse:
     with ctx.web.app.engine.connect() as conn:
         receivers = queue.endpoints(conn)
         attempts = queue.log(conn, limit=100)
@@ -78,7 +81,7 @@ def webhooks_page(ctx: Ctx, replayed: tuple[str, int] | None = None) -> Response
     )
 
 
-def webhook_replay(ctx: Ctx) -> Response:
+def webhook_replay(ctx: Ctx) -> BaseResponse:
     url = (request.form.get("url") or "")[:2000]
     if url not in {hook.url for hook in ctx.web.app.settings.webhooks}:
         return ctx.message("Not replayed", "That URL is not a configured webhook.", status=400)

@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask, Response, current_app, request
+from pydantic import BaseModel
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import MapAdapter
 
 from syndicate.web.api import content, editions, subscribers
 from syndicate.web.api.guard import MinuteLimiter, endpoint
@@ -53,9 +55,9 @@ class ApiRoute:
     view: Callable[..., Any]
     scope: str
     summary: str
-    response: type | None  # None: 204 No Content
-    body: type | None = None
-    query: type | None = None
+    response: type[BaseModel] | None  # None: 204 No Content
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
     status: int = 200
     created: bool = False  # may also answer 201
     params: dict[str, str] = field(default_factory=dict)  # path parameter -> int | str
@@ -152,7 +154,8 @@ def _unknown(rest: str) -> Response:
     return Problem(404, "no such API resource").response(request.path)
 
 
-def _routes_to(adapter: Any, method: str) -> bool:
+def _routes_to(adapter: MapAdapter, method: str) -> bool:
+    found: str  # an endpoint name: Flask's url_map maps rules to names
     try:
         found, _ = adapter.match(request.path, method=method)
     except HTTPException:

@@ -66,7 +66,7 @@ def list_articles(ctx: ApiCtx) -> ArticlePage:
     if after is not None:
         query = query.where(articles.c.id < after)
     with ctx.app.engine.connect() as conn:
-        ids = list(conn.execute(query).scalars())
+        ids: list[int] = list(conn.execute(query).scalars())
         more = len(ids) > q.limit
         ids = ids[: q.limit]
         found = {a.id: a for a in by_ids(conn, ids)}
@@ -104,7 +104,7 @@ def write_article(ctx: ApiCtx) -> Result:
     except ImportFailure as exc:
         raise field_problem("content", exc.reason) from None
     with ctx.app.engine.connect() as conn:
-        article_id = conn.execute(
+        article_id: int = conn.execute(
             select(articles.c.id).where(articles.c.source == f"api:{body.name}")
         ).scalar_one()
     article = _article(ctx, _load(ctx, article_id), detail=True)

@@ -83,7 +83,8 @@ class Result:
 
 
 def limiter() -> MinuteLimiter:
-    return current_app.extensions["syndicate_api_limiter"]
+    found: MinuteLimiter = current_app.extensions["syndicate_api_limiter"]
+    return found
 
 
 def authenticate(w: Web) -> ApiToken:

@@ -14,10 +14,11 @@ import hashlib
 import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import Response
 from sqlalchemy import delete, select, update
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Engine, Row
 
 from syndicate.core.db import dialect_insert, idempotency_keys, transaction
 from syndicate.web.api.problems import Problem
@@ -46,7 +47,9 @@ def valid_key(raw: str) -> str:
     return raw
 
 
-def _claim(conn: Connection, token_id: int, key: str, hashed: str, now: datetime):
+def _claim(
+    conn: Connection, token_id: int, key: str, hashed: str, now: datetime
+) -> Row[Any] | None:
     """None when claimed now; else the stored row (finished or in progress)."""
     claimed = conn.execute(
         dialect_insert(conn)(idempotency_keys)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import BaseModel
-from pydantic.json_schema import models_json_schema
+from pydantic.json_schema import JsonSchemaMode, JsonSchemaValue, models_json_schema
 
 from syndicate import __version__
 from syndicate.web.api import API_ROUTES, PREFIX
@@ -27,7 +27,7 @@ _ERRORS = {
 }
 
 
-def _schemas() -> tuple[dict[tuple[type, str], Any], dict[str, Any]]:
+def _schemas() -> tuple[dict[tuple[Any, JsonSchemaMode], JsonSchemaValue], dict[str, Any]]:
     models: list[tuple[type[BaseModel], Any]] = [(ProblemOut, "serialization")]
     for route in API_ROUTES:
         if route.body is not None:
@@ -36,10 +36,15 @@ def _schemas() -> tuple[dict[tuple[type, str], Any], dict[str, Any]]:
             models.append((route.response, "serialization"))
     unique = list(dict.fromkeys(models))
     keys, top = models_json_schema(unique, ref_template=REF)
-    return keys, top.get("$defs", {})
+    defs: dict[str, Any] = top.get("$defs", {})
+    return keys, defs
 
 
-def _ref(keys: dict[Any, Any], model: type, mode: str) -> dict[str, Any]:
+def _ref(
+    keys: dict[tuple[Any, JsonSchemaMode], JsonSchemaValue],
+    model: type[BaseModel],
+    mode: JsonSchemaMode,
+) -> dict[str, Any]:
     return keys[(model, mode)]
 
 

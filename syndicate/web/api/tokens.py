@@ -114,7 +114,7 @@ def create(
     token = f"{PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
     try:
         with conn.begin_nested():
-            token_id = conn.execute(
+            token_id: int = conn.execute(
                 insert(api_tokens)
                 .values(
                     name=name,
