@@ -92,7 +92,16 @@ def test_smtp_mail_from_is_the_verp_address_and_its_bounce_suppresses(app: App) 
                 now=now,
                 domain=message_domain(app.settings),
             )
-        assert drain(smtp_app, once=True).sent == 3
+        assert (
+            drain(
+                smtp_app.engine,
+                smtp_app.settings,
+                clock=smtp_app.clock,
+                mailer=smtp_app.mailer,
+                once=True,
+            ).sent
+            == 3
+        )
     finally:
         controller.stop()
     signer = signer_for(app.settings, app.engine)

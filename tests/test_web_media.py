@@ -118,8 +118,12 @@ def test_the_demo_digest_shows_real_pictures(tmp_path: Path, app: App, browser) 
     )
     demo = App(load_settings(config), clock=FixedClock(AFTER_THE_EXAMPLES))
     try:
-        assert not import_paths(demo, [EXAMPLES]).failed
-        edition = compose(demo, "weekly")
+        assert not import_paths(
+            demo.engine, demo.settings, clock=demo.clock, paths=[EXAMPLES]
+        ).failed
+        edition = compose(
+            demo.engine, demo.settings, demo.settings.digest("weekly"), clock=demo.clock
+        )
         assert edition.status == "composed"
         images = lxml_html.fromstring(edition.html).xpath(
             "//img[contains(@class, 'article-image')]"
