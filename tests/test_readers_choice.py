@@ -504,3 +504,23 @@ def test_choice_settings_are_checked(digests: list[dict[str, object]], message: 
     with pytest.raises(ConfigError) as caught:
         parse_settings(data, base_dir=Path("."), source="config.toml")
     assert any(message in problem for problem in caught.value.problems), caught.value.problems
+
+
+def test_changing_a_readers_other_details_keeps_their_topics(app: App) -> None:
+    """A new name, time zone or another digest (the CLI, the console, the API) never
+    resets the topics a reader chose; only the digest they leave loses its row."""
+    subscriber_id = reader(app, "topics@example.org", "weekly", ("transport",))
+    with transaction(app.engine) as conn:
+        subs.set_preferences(
+            conn, subscriber_id, digests=["weekly", "plain"], timezone="Europe/Berlin",
+            name="Renamed", now=T0,
+        )  # fmt: skip
+        subs.add(conn, "topics@example.org", digests=["weekly", "plain"], now=T0)
+        assert choices.topics_of(conn, subscriber_id) == {
+            "weekly": ("transport",),
+            "plain": None,
+        }
+        subs.set_preferences(
+            conn, subscriber_id, digests=["plain"], timezone=None, name="Renamed", now=T0
+        )
+        assert choices.topics_of(conn, subscriber_id) == {"plain": None}

@@ -207,12 +207,20 @@ def counts_by_status(conn: Connection) -> dict[str, int]:
 def _set_digests(
     conn: Connection, subscriber_id: int, digests: Iterable[str], now: datetime
 ) -> None:
-    conn.execute(delete(subscriptions).where(subscriptions.c.subscriber_id == subscriber_id))
-    chosen = sorted(set(digests))
-    if chosen:
+    """The subscriber's digests become ``digests``: the ones left are deleted, new ones
+    added; a digest kept keeps its row (the reader's topics and when they joined)."""
+    mine = subscriptions.c.subscriber_id == subscriber_id
+    chosen = set(digests)
+    current: set[str] = set(conn.execute(select(subscriptions.c.digest).where(mine)).scalars())
+    if current - chosen:
+        conn.execute(
+            delete(subscriptions).where(mine, subscriptions.c.digest.in_(current - chosen))
+        )
+    added = sorted(chosen - current)
+    if added:
         conn.execute(
             insert(subscriptions),
-            [{"subscriber_id": subscriber_id, "digest": d, "created_at": now} for d in chosen],
+            [{"subscriber_id": subscriber_id, "digest": d, "created_at": now} for d in added],
         )
 
 

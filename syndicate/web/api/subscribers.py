@@ -9,6 +9,7 @@ from typing import Any
 
 from syndicate.core.db import transaction
 from syndicate.core.errors import SyndicateError
+from syndicate.digest import choices
 from syndicate.readers import subscribers as subs
 from syndicate.web.api import cursors
 from syndicate.web.api.guard import ApiCtx, Result
@@ -150,6 +151,8 @@ def update(ctx: ApiCtx, subscriber_id: int) -> SubscriberOut:
         subs.set_preferences(
             conn, subscriber_id, digests=digests, timezone=timezone, name=name, now=ctx.now
         )
+        # As the preferences page does: rows queued for a digest left are not sent.
+        choices.stop_pending(conn, subscriber_id, [d for d in current.digests if d not in digests])
         after = _require(conn, subscriber_id)
         audit.record(
             conn, actor=actor(ctx), action="subscriber.update", target=people.target(subscriber_id),
