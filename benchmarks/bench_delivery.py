@@ -128,7 +128,10 @@ def main() -> None:
                 conn.quit()
 
             def ours() -> None:
-                report = drain(apps[-1], once=True)
+                last = apps[-1]
+                report = drain(
+                    last.engine, last.settings, clock=last.clock, mailer=last.mailer, once=True
+                )
                 assert report.sent == count, report
 
             drained = [False]

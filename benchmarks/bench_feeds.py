@@ -70,7 +70,7 @@ NOW = datetime(2030, 1, 1, tzinfo=UTC)
 def feedgen_alone(app: App) -> None:
     """feedgen serialising every page's entries to RSS, as the build has them."""
     with app.engine.connect() as conn:
-        plan = _plan(conn, app, None)
+        plan = _plan(conn, app.settings, app.clock, None)
         entries = _Entries(conn)
         entries.load(plan.pages)
         pages = [(page, entries.of(page)) for page in plan.pages]
