@@ -265,8 +265,8 @@ def test_edition_composed_and_sent_once_when_every_row_finished(
     with app.engine.connect() as conn:
         kinds = conn.execute(select(events.c.type).order_by(events.c.id)).scalars().all()
     assert kinds[-1] == "edition.composed"
-    mail_drain(app, once=True)
-    mail_drain(app, once=True)
+    mail_drain(app.engine, app.settings, clock=app.clock, mailer=app.mailer, once=True)
+    mail_drain(app.engine, app.settings, clock=app.clock, mailer=app.mailer, once=True)
     with app.engine.connect() as conn:
         sent = conn.execute(select(events.c.payload).where(events.c.type == "edition.sent")).all()
     assert len(sent) == 1
