@@ -236,6 +236,19 @@ def test_an_event_exists_only_if_its_change_was_committed(app: App) -> None:
         assert subs.find(conn, "e@example.org") is None
 
 
+def test_erasing_a_person_removes_their_address_from_events_not_yet_posted(app: App) -> None:
+    """An erased reader's address must not reach a receiver later (a retry, a replay)."""
+    with transaction(app.engine) as conn:
+        subs.add(conn, "gone@example.org", name="Gone", digests=[], now=NOW)
+        subs.add(conn, "kept@example.org", digests=[], now=NOW)
+    with transaction(app.engine) as conn:
+        assert subs.erase(conn, "gone@example.org")
+    with app.engine.connect() as conn:
+        posted = json.dumps([row for row in conn.execute(select(events.c.payload)).scalars()])
+    assert "gone@example.org" not in posted and "Gone" not in posted
+    assert "kept@example.org" in posted and '"erased": true' in posted
+
+
 def test_unwanted_event_types_are_not_posted(app: App, receiver: Receiver) -> None:
     with transaction(app.engine) as conn:
         subs.add(conn, "f@example.org", digests=[], now=NOW)

@@ -13,7 +13,7 @@ import secrets
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.engine import Connection
 
 from syndicate.core.config import EVENT_TYPES
@@ -101,3 +101,25 @@ def subscriber_data(subscriber: Any) -> dict[str, Any]:
         "digests": list(subscriber.digests),
         "status_reason": subscriber.status_reason,
     }
+
+
+def forget_subscriber(conn: Connection, subscriber_id: int) -> int:
+    """Erasure reaches the outbound events too: every ``subscriber.*`` event about this
+    person keeps only their id, so a retry or a replay never posts the address again.
+    Returns the events rewritten. (Events are pruned once delivered; the few left are
+    read here, as JSON is queried differently on each database.)"""
+    rewritten = 0
+    rows = conn.execute(
+        select(events.c.id, events.c.payload).where(events.c.type.like("subscriber.%"))
+    )
+    for event_id, payload in list(tuples(rows)):
+        data: dict[str, Any] = dict(payload.get("data") or {})
+        about = data.get("subscriber")
+        if not isinstance(about, dict) or about.get("id") != subscriber_id:
+            continue
+        data["subscriber"] = {"id": subscriber_id, "erased": True}
+        conn.execute(
+            update(events).where(events.c.id == event_id).values(payload={**payload, "data": data})
+        )
+        rewritten += 1
+    return rewritten

@@ -532,6 +532,7 @@ def erase(conn: Connection, email: str) -> bool:
         .where(deliveries.c.subscriber_id == current.id)
         .values(email="erased", name="")
     )
+    events.forget_subscriber(conn, current.id)
     conn.execute(delete(subscribers).where(subscribers.c.id == current.id))
     log.info("subscriber %s erased", current.id)
     return True
