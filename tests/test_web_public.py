@@ -160,7 +160,7 @@ def test_robots_keeps_private_urls_out_and_names_the_sitemap(client: FlaskClient
     lines = response.get_data(as_text=True).splitlines()
     assert lines[0] == "User-agent: *"
     disallowed = {line.split(": ", 1)[1] for line in lines if line.startswith("Disallow:")}
-    for path in ("/admin/", "/confirm/", "/unsubscribe", "/preferences", "/r/", "/api/"):
+    for path in ("/admin/", "/confirm/", "/unsubscribe", "/preferences", "/r/", "/api/", "/my/"):
         assert path in disallowed
     assert "/digests/" not in disallowed and "/" not in disallowed
     assert f"Sitemap: {BASE}sitemap.xml" in lines

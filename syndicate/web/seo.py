@@ -39,6 +39,7 @@ PRIVATE_PATHS = (
     "unsubscribe",
     "preferences",
     "r/",
+    "my/",  # readers' private feeds: signed URLs, never for an index
     "webhooks/",
     "metrics",
 )
