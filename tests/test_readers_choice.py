@@ -18,7 +18,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from syndicate.core.db import deliveries, edition_variants, editions, transaction
+from syndicate.core.db import deliveries, edition_variants, editions, events, transaction
 from syndicate.core.render import packaged_templates_dir
 from syndicate.core.tokens import feed_token
 from syndicate.delivery.drain import drain
@@ -428,6 +428,9 @@ def test_confirming_queues_one_welcome_through_the_outbox(app: App, client: Flas
     )[1]
     assert client.post(link).status_code == 200
     assert drain(app.engine, app.settings, clock=app.clock, mailer=app.mailer, once=True).sent == 0
+    with app.engine.connect() as conn:  # a welcome is not an edition: no edition.sent
+        kinds = set(conn.execute(select(events.c.type)).scalars())
+    assert "edition.sent" not in kinds and "subscriber.confirmed" in kinds
 
 
 def test_a_digest_without_welcome_sends_none(app: App, client: FlaskClient) -> None:

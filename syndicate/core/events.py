@@ -78,12 +78,12 @@ def announce_sent(conn: Connection, edition_ids: set[int], now: datetime) -> Non
         if not counts or any(counts.get(state) for state in UNFINISHED):
             continue
         row = conn.execute(
-            select(editions.c.digest, editions.c.period, editions.c.subject).where(
-                editions.c.id == edition_id
-            )
+            select(
+                editions.c.digest, editions.c.period, editions.c.subject, editions.c.status
+            ).where(editions.c.id == edition_id)
         ).first()
-        if row is None:
-            continue
+        if row is None or row.status != "composed":
+            continue  # a welcome mail is not an edition receivers were told was composed
         edition = {"id": edition_id, "digest": row.digest, "period": row.period,
                    "subject": row.subject, "deliveries": counts}  # fmt: skip
         record(
