@@ -9,9 +9,11 @@ provider webhooks; forged reports change nothing.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import logging
+import quopri
 from pathlib import Path
 
 import pytest
@@ -300,6 +302,31 @@ def test_without_verp_the_quoted_headers_identify_the_row(app: App, sent: list[S
         result.detail.endswith(("User unknown in virtual mailbox table",))
         or "headers" in result.detail
     )
+
+
+@pytest.mark.parametrize("encoding", ["base64", "quoted-printable"])
+def test_an_encoded_copy_of_the_original_still_identifies_the_row(
+    app: App, sent: list[Sent], encoding: str
+) -> None:
+    """Some servers send the returned message/rfc822 part base64 or quoted-printable
+    (RFC 2046 forbids it): the quoted headers are read after decoding."""
+    target = sent[1]
+    original = f"{target.headers}\n\nThis week's news.\n".encode()  # CRLF once encoded
+    body = (
+        base64.encodebytes(original) if encoding == "base64" else quopri.encodestring(original)
+    ).decode()
+    raw = report("postfix-hard.eml", target, verp=BOUNCE_ADDRESS, headers="@@ENCODED@@")
+    raw = raw.replace(
+        b"Content-Type: message/rfc822\r\nContent-Transfer-Encoding: 8bit",
+        f"Content-Type: message/rfc822\r\nContent-Transfer-Encoding: {encoding}".encode(),
+    )
+    raw = raw.replace(b"@@ENCODED@@\r\n\r\nThis week's news.", body.replace("\n", "\r\n").encode())
+    # Really encoded: no header readable as is (base64), or every "=" escaped (QP).
+    assert (b"List-Unsubscribe" not in raw) if encoding == "base64" else (b"=3D" in raw)
+    result = ingest(app, raw)
+    assert result.status == "applied" and result.delivery_id == target.delivery_id
+    assert "(by headers)" in result.detail  # not merely the address the report names
+    assert status_of(app, target.rcpt).status == "bounced"
 
 
 def test_an_unsigned_message_id_counts_only_with_the_rows_own_address(

@@ -23,10 +23,13 @@ neither ARF nor the original message's headers that tie a report to our delivery
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
+import quopri
 import re
 from dataclasses import dataclass, field
-from email import policy
+from email import errors, policy
 from email.message import EmailMessage, Message
 from email.parser import BytesParser, Parser
 from email.utils import getaddresses, parseaddr
@@ -158,6 +161,9 @@ def _original(message: Message) -> Message | None:
     for part in message.walk():
         kind = part.get_content_type()
         if kind in ("message/rfc822", "message/global"):
+            encoded = _encoded_copy(part)
+            if encoded is not None:
+                return _HEADERS.parsestr(encoded, headersonly=True)
             payload = part.get_payload()
             # The parser makes a message/* part's payload a list of one Message.
             if isinstance(payload, list) and payload and isinstance(payload[0], Message):
@@ -165,6 +171,42 @@ def _original(message: Message) -> Message | None:
         if kind in ("text/rfc822-headers", "message/rfc822-headers"):
             return _HEADERS.parsestr(_text_of(part), headersonly=True)
     return None
+
+
+def _encoded_copy(part: Message) -> str | None:
+    """A ``message/rfc822`` copy sent base64 or quoted-printable (RFC 2046 forbids it,
+    some servers do it anyway): the parser leaves it as one headerless message whose
+    body is the encoded text; decoded here. None for a copy sent as is."""
+    encoding = str(part.get("Content-Transfer-Encoding") or "").strip().lower()
+    if encoding not in ("base64", "quoted-printable"):
+        return None
+    inner = part.get_payload()
+    if not (isinstance(inner, list) and inner and isinstance(inner[0], Message)):
+        return None
+    text = _source_of(inner[0])
+    try:
+        if encoding == "base64":
+            decoded = base64.b64decode("".join(text.split()), validate=False)
+        else:
+            decoded = quopri.decodestring(text.encode("ascii", "replace"))
+    except (binascii.Error, ValueError):
+        return None
+    return decoded.decode("utf-8", "replace")
+
+
+def _source_of(message: Message) -> str:
+    """The text the parser read ``message`` from, near enough: quoted-printable text
+    looks like headers until a soft line break, where the parser took the rest for
+    the body (no blank line between; ``as_string`` would insert one)."""
+    head = "".join(f"{name}: {value}\n" for name, value in message.raw_items())
+    body = message.get_payload()
+    body = body if isinstance(body, str) else ""
+    if not head:
+        return body
+    missing_blank = any(
+        isinstance(defect, errors.MissingHeaderBodySeparatorDefect) for defect in message.defects
+    )
+    return head + ("" if missing_blank else "\n") + body
 
 
 def _text_of(part: Message) -> str:
