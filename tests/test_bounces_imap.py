@@ -51,7 +51,7 @@ def config_extra(server: Dovecot, mailbox: str, imap_options: str) -> str:
     return (
         f'[mail.bounces]\nsource = "imap"\nhost = "127.0.0.1"\nport = {port}\n'
         f'username = "{USER}"\npassword_env = "T_IMAP_PASSWORD"\nmailbox = "{mailbox}"\n'
-        f"{imap_options}\n"
+        f"{imap_options.replace('@@DOVECOT_CA@@', str(server.root / 'cert.pem'))}\n"
     )
 
 
@@ -140,7 +140,13 @@ def test_imap_delete_keeps_only_what_the_operator_must_see(
 
 @pytest.mark.parametrize(
     "imap_options",
-    ['security = "starttls"\nverify_tls = false', 'security = "ssl"\nverify_tls = false'],
+    [
+        'security = "starttls"\nverify_tls = false',
+        'security = "ssl"\nverify_tls = false',
+        # Verified against the server's own (private) CA: mail.bounces.ca_file.
+        'security = "ssl"\nca_file = "@@DOVECOT_CA@@"',
+        'security = "starttls"\nca_file = "@@DOVECOT_CA@@"',
+    ],
 )
 def test_imap_over_tls(app: App, config_file: Path, server: Dovecot, mailbox: str) -> None:
     sent = send_edition(app, 1)

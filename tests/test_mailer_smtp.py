@@ -14,6 +14,7 @@ from aiosmtpd.smtp import AuthResult
 
 from syndicate.core.clock import FixedClock
 from syndicate.core.config import Settings, SmtpSettings
+from syndicate.core.errors import ConfigError
 from syndicate.core.tokens import Signer
 from syndicate.delivery.drain import drain
 from syndicate.delivery.mailers.base import OutgoingMessage
@@ -191,9 +192,26 @@ def test_tls_modes(settings: Settings, tmp_path: Path, security: str) -> None:
         assert result.outcome == "sent"
         assert mailer.conn is not None and isinstance(mailer.conn.sock, ssl.SSLSocket)
         mailer.close()
+        # The operator's own CA instead of switching verification off.
+        trusting = SmtpMailer(
+            SmtpSettings(host="127.0.0.1", port=port, security=security, timeout=10),
+            ca_file=cert,
+        )
+        assert trusting.send_batch(messages(settings, "b@example.com"))[0].outcome == "sent"
+        trusting.close()
     finally:
         controller.stop()
-    assert len(handler.messages) == 1
+    assert [rcpt for rcpt, _ in handler.messages] == ["a@example.com", "b@example.com"]
+
+
+def test_an_unusable_ca_file_is_a_config_error_naming_the_key(tmp_path: Path) -> None:
+    missing, garbage = tmp_path / "missing.pem", tmp_path / "garbage.pem"
+    garbage.write_text("not a certificate\n")
+    for path, words in ((missing, "cannot read"), (garbage, "no usable PEM certificate")):
+        with pytest.raises(ConfigError) as caught:
+            SmtpMailer(SmtpSettings(host="127.0.0.1"), ca_file=path)
+        assert caught.value.message.startswith("mail.smtp.ca_file: ")
+        assert words in caught.value.message and str(path) in caught.value.message
 
 
 @pytest.fixture

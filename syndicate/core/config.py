@@ -328,6 +328,11 @@ class SmtpSettings(Section):
     password_env: EnvName | None = Field(None, description="Env var holding the password.")
     timeout: float = Field(30.0, gt=0, description="Seconds per SMTP command.")
     verify_tls: bool = Field(True, description="Verify the server certificate.")
+    ca_file: str | None = Field(
+        None,
+        description="PEM file of extra CA certificates to trust (a relay with a private "
+        "CA), relative to the config file; the system's CAs are trusted too.",
+    )
 
 
 class MailgunSettings(Section):
@@ -410,6 +415,11 @@ class BounceMailboxSettings(Section):
     )
     timeout: float = Field(30.0, gt=0, description="Seconds per IMAP command.")
     verify_tls: bool = Field(True, description="Verify the IMAP server certificate.")
+    ca_file: str | None = Field(
+        None,
+        description="PEM file of extra CA certificates to trust (a private CA), relative "
+        "to the config file; the system's CAs are trusted too.",
+    )
     limit: int = Field(1000, ge=1, le=100_000, description="Messages handled per poll, at most.")
     schedule: Cron | None = Field(
         "*/5 * * * *",

@@ -24,6 +24,7 @@ from syndicate.core import oserrors
 from syndicate.core.config import BounceMailboxSettings, secret
 from syndicate.core.errors import SyndicateError
 from syndicate.core.parts import Parts
+from syndicate.core.tls import client_context
 from syndicate.delivery.bounces.ingest import Result, ingest, keys_for
 from syndicate.delivery.bounces.parse import MAX_REPORT
 
@@ -117,7 +118,8 @@ _UIDS = re.compile(rb"\d+")
 def _imap(app: Parts, settings: BounceMailboxSettings) -> Iterator[tuple[str, bytes, Handled]]:
     password = secret(settings.password_env, key="mail.bounces.password_env") or ""
     where = f"imap://{settings.host}:{_port(settings)}/{settings.mailbox}"
-    conn = _connect(settings, password, where)
+    ca_file = app.settings.resolve(settings.ca_file) if settings.ca_file else None
+    conn = _connect(settings, password, where, ca_file)
     deleted = False
     try:
         _checked(conn.select(_quoted(settings.mailbox)), where, "SELECT")
@@ -168,25 +170,20 @@ def _checked(answer: tuple[str, list[Any]], where: str, command: str) -> tuple[s
     return typ, data
 
 
-def _tls(settings: BounceMailboxSettings) -> ssl.SSLContext:
-    context = ssl.create_default_context()
-    if not settings.verify_tls:
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    return context
-
-
-def _connect(settings: BounceMailboxSettings, password: str, where: str) -> imaplib.IMAP4:
+def _connect(
+    settings: BounceMailboxSettings, password: str, where: str, ca_file: Path | None
+) -> imaplib.IMAP4:
+    tls = client_context(verify=settings.verify_tls, ca_file=ca_file, key="mail.bounces.ca_file")
     host, port = settings.host or "", _port(settings)
     try:
         if settings.security == "ssl":
             conn: imaplib.IMAP4 = imaplib.IMAP4_SSL(
-                host, port, ssl_context=_tls(settings), timeout=settings.timeout
+                host, port, ssl_context=tls, timeout=settings.timeout
             )
         else:
             conn = imaplib.IMAP4(host, port, timeout=settings.timeout)
             if settings.security == "starttls":
-                conn.starttls(ssl_context=_tls(settings))
+                conn.starttls(ssl_context=tls)
         conn.login(settings.username or "", password)
     except imaplib.IMAP4.error as exc:
         raise MailboxError(

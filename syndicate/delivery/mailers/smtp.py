@@ -15,12 +15,13 @@ import contextlib
 import logging
 import smtplib
 import socket
-import ssl
 from collections.abc import Callable, Sequence
 from email.utils import parseaddr
 from functools import lru_cache
+from pathlib import Path
 
 from syndicate.core.config import Settings, SmtpSettings, secret
+from syndicate.core.tls import client_context
 from syndicate.delivery.mailers.base import Outcome, OutgoingMessage, SendResult
 from syndicate.delivery.mailers.bounces import smtp_bounce
 
@@ -76,8 +77,15 @@ class SmtpMailer:
     # re-sends at most the one message in flight.
     max_batch = 1
 
-    def __init__(self, settings: SmtpSettings, *, password: str | None = None) -> None:
+    def __init__(
+        self, settings: SmtpSettings, *, password: str | None = None, ca_file: Path | None = None
+    ) -> None:
         self.settings = settings
+        # Built once (a bad ca_file is a config error at start-up, not mid-send);
+        # ``ca_file`` is resolved against the config file's folder by ``build``.
+        self.tls = client_context(
+            verify=settings.verify_tls, ca_file=ca_file, key="mail.smtp.ca_file"
+        )
         self.password = password
         self.conn: smtplib.SMTP | None = None
         self.connections = 0  # how many times a connection was opened (for tests/metrics)
@@ -86,19 +94,12 @@ class SmtpMailer:
 
     # -- connection ---------------------------------------------------------------------
 
-    def _tls_context(self) -> ssl.SSLContext:
-        context = ssl.create_default_context()
-        if not self.settings.verify_tls:
-            context.check_hostname = False
-            context.verify_mode = ssl.CERT_NONE
-        return context
-
     def _connect(self) -> smtplib.SMTP:
         s = self.settings
         try:
             if s.security == "ssl":
                 conn: smtplib.SMTP = smtplib.SMTP_SSL(
-                    s.host, s.port, timeout=s.timeout, context=self._tls_context()
+                    s.host, s.port, timeout=s.timeout, context=self.tls
                 )
             else:
                 conn = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
@@ -106,7 +107,7 @@ class SmtpMailer:
                 conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             conn.ehlo()
             if s.security == "starttls":
-                conn.starttls(context=self._tls_context())
+                conn.starttls(context=self.tls)
                 conn.ehlo()
             if s.username:
                 conn.login(s.username, self.password or "")
@@ -238,4 +239,8 @@ class SmtpMailer:
 def build(settings: Settings) -> SmtpMailer:
     """The registry's factory: ``[mail.smtp]`` and its password from the environment."""
     smtp = settings.mail.smtp
-    return SmtpMailer(smtp, password=secret(smtp.password_env, key="mail.smtp.password_env"))
+    return SmtpMailer(
+        smtp,
+        password=secret(smtp.password_env, key="mail.smtp.password_env"),
+        ca_file=settings.resolve(smtp.ca_file) if smtp.ca_file else None,
+    )
