@@ -457,6 +457,28 @@ def test_the_console_preview_shows_no_working_private_feed_link(app: App) -> Non
     assert not re.search(r"/my/(?!preview-not-a-working-link)[^/\"]+/atom\.xml", shown.html)
 
 
+def test_the_console_and_the_api_show_a_reader_the_variant_they_were_sent(app: App) -> None:
+    from syndicate.web.console.editions import get, message_for
+
+    articles(app)
+    transport = reader(app, "transport@example.org", "weekly", ("transport",))
+    everything = reader(app, "all@example.org", "weekly")
+    run = send_digest(app, "weekly", slot=WEEKLY_SLOT)
+    with app.engine.connect() as conn:
+        edition = get(conn, run.edition_id)
+        people = subs.get(conn, transport), subs.get(conn, everything)
+    shown = {who.email: message_for(app, edition, who) for who in people if who}
+    assert titles(shown["transport@example.org"].message) == {TRAMS, BUSES}
+    assert titles(shown["all@example.org"].message) == {TRAMS, THEATRE, DERBY, BUSES}
+    sample = message_for(app, edition, None)  # no reader named: the whole edition
+    assert titles(sample.message) == {TRAMS, THEATRE, DERBY, BUSES}
+    # What the preview shows is what the worker sends.
+    drain(app.engine, app.settings, clock=app.clock, mailer=app.mailer, once=True)
+    sent = inbox(app)["transport@example.org"][0]
+    assert sent["Subject"] == shown["transport@example.org"].message["Subject"]
+    assert titles(sent) == {TRAMS, BUSES}
+
+
 def test_a_broken_welcome_template_never_keeps_a_reader_from_confirming(
     app: App, client: FlaskClient, caplog: pytest.LogCaptureFixture
 ) -> None:

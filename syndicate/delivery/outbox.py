@@ -564,6 +564,18 @@ def edition_row(conn: Connection, edition_id: int, variant_id: int | None = None
     return row
 
 
+def as_received(conn: Connection, edition_id: int, subscriber_id: int) -> dict[str, Any]:
+    """The edition as this reader was sent it: their topic variant when their delivery
+    row has one, else the edition itself (also when they had no row)."""
+    variant_id = conn.execute(
+        select(deliveries.c.variant_id)
+        .where(deliveries.c.edition_id == edition_id, deliveries.c.subscriber_id == subscriber_id)
+        .order_by(deliveries.c.id.desc())
+        .limit(1)
+    ).scalar()
+    return edition_row(conn, edition_id, variant_id)
+
+
 def list_rows(
     conn: Connection,
     *,

@@ -20,7 +20,7 @@ from syndicate.core.tokens import signer_for
 from syndicate.delivery.clicks import counted
 from syndicate.delivery.drain import send_test_copy
 from syndicate.delivery.messages import edition_content, prepare, recipient_for
-from syndicate.delivery.outbox import move_unsent
+from syndicate.delivery.outbox import as_received, move_unsent
 from syndicate.digest.compose import find_edition_row
 from syndicate.readers.subscribers import Subscriber, normalise
 from syndicate.service.context import App
@@ -59,8 +59,12 @@ def message_for(
     edition: dict[str, Any],
     subscriber: Subscriber | None,
 ) -> Rendered:
-    """The message ``subscriber`` got (or a sample reader's), parsed for display."""
+    """The message ``subscriber`` got (their topics' variant, if any) or a sample
+    reader's copy of the whole edition, parsed for display."""
     settings = app.settings
+    if subscriber is not None:
+        with app.engine.connect() as conn:
+            edition = as_received(conn, edition["id"], subscriber.id)
     signer = signer_for(settings, app.engine)
     prepared = prepare(counted(settings, signer, edition_content(settings, edition)), settings)
     address, name = (subscriber.email, subscriber.name) if subscriber else SAMPLE
