@@ -479,6 +479,31 @@ def test_the_console_and_the_api_show_a_reader_the_variant_they_were_sent(app: A
     assert titles(sent) == {TRAMS, BUSES}
 
 
+def test_digest_preview_for_a_reader_shows_only_their_topics(app: App, config_file) -> None:
+    from click.testing import CliRunner
+
+    from syndicate.cli import main
+
+    articles(app)
+    reader(app, "transport@example.org", "weekly", ("transport",))
+    reader(app, "all@example.org", "weekly")
+
+    def preview(address: str) -> email.message.EmailMessage:
+        result = CliRunner().invoke(
+            main,
+            ["--config", str(config_file), "--log-level", "error", "digest", "preview",
+             "weekly", "--subscriber", address, "--at", "2026-03-02T09:00", "--raw"],
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+        return email.message_from_bytes(result.stdout_bytes, policy=policy.default)
+
+    # Before the edition is stored (rendered in memory) and after (as it was queued).
+    for _ in ("draft", "stored"):
+        assert titles(preview("transport@example.org")) == {TRAMS, BUSES}
+        assert titles(preview("all@example.org")) == {TRAMS, THEATRE, DERBY, BUSES}
+        assert send_digest(app, "weekly", slot=WEEKLY_SLOT).status in ("composed", "exists")
+
+
 def test_a_broken_welcome_template_never_keeps_a_reader_from_confirming(
     app: App, client: FlaskClient, caplog: pytest.LogCaptureFixture
 ) -> None:

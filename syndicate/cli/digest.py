@@ -61,8 +61,32 @@ class Draft:
     warnings: tuple[str, ...]
 
 
-def _draft(app: App, name: str, *, strict: bool = True) -> Draft:
-    """The edition to show; ``strict``: refuse one that fails the pre-send check."""
+@dataclass(frozen=True)
+class Reader:
+    """Whom a preview is for: a stored subscriber, or the sample reader (``id`` None)."""
+
+    id: int | None
+    email: str
+    name: str
+    topics: tuple[str, ...] | None  # their topics of the digest (None: every article)
+
+
+def _reader(app: App, name: str, address: str | None) -> Reader:
+    if address is None:
+        return Reader(None, SAMPLE_EMAIL, SAMPLE_NAME, None)
+    from syndicate.digest import choices
+    from syndicate.readers import subscribers
+
+    with app.engine.connect() as conn:
+        found = subscribers.require(conn, address)
+        topics = choices.topics_of(conn, found.id).get(name)
+    return Reader(found.id, found.email, found.name, topics)
+
+
+def _draft(app: App, name: str, *, strict: bool = True, reader: Reader | None = None) -> Draft:
+    """The edition to show, as ``reader`` gets it (their topics' variant); ``strict``:
+    refuse one that fails the pre-send check."""
+    from syndicate.delivery.outbox import as_received
     from syndicate.digest import (
         find_edition,
         latest_slot,
@@ -81,22 +105,33 @@ def _draft(app: App, name: str, *, strict: bool = True) -> Draft:
     with app.engine.connect() as conn:
         stored = find_edition(conn, digest=name, period=period_key(slot))
         if stored is not None and stored.status == "composed":
-            check = presend_check(stored.html, stored.text)
+            sent = dict(subject=stored.subject, html=stored.html, text=stored.text)
+            count = stored.article_count
+            if reader is not None and reader.id is not None:
+                row = as_received(conn, stored.id, reader.id)
+                sent = {key: row[key] for key in sent}
+                if "variant_article_ids" in row:
+                    count = len(row["variant_article_ids"])
+            check = presend_check(sent["html"], sent["text"])
             return Draft(
                 stored.id,
-                stored.subject,
-                stored.html,
-                stored.text,
+                sent["subject"],
+                sent["html"],
+                sent["text"],
                 stored.created_at,
-                stored.article_count,
+                count,
                 stored.status,
                 tuple(check.warnings),
             )
         selection = select_articles(
             conn, settings, digest_settings, slot, composed_at=app.clock.now()
         )
+    chosen = selection.articles
+    if reader is not None and reader.topics is not None:
+        wanted = set(reader.topics)
+        chosen = [article for article in chosen if wanted.intersection(article.tags)]
     rendered = render_edition(
-        settings, digest_settings, selection.articles, slot=slot, more_count=selection.more_count
+        settings, digest_settings, chosen, slot=slot, more_count=selection.more_count
     )
     if strict and not rendered.check.ok:
         raise DigestError(
@@ -108,25 +143,18 @@ def _draft(app: App, name: str, *, strict: bool = True) -> Draft:
         rendered.html,
         rendered.text,
         now,
-        len(selection.articles),
+        len(chosen),
         None if stored is None else stored.status,
         tuple(rendered.check.warnings),
     )
 
 
-def _message(app: App, name: str, draft: Draft, *, email: str, subscriber: str | None) -> bytes:
+def _message(app: App, name: str, draft: Draft, *, reader: Reader) -> bytes:
     """The exact bytes one recipient gets, built by messages.py like the outbox does."""
     from syndicate.core.tokens import signer_for
     from syndicate.delivery.messages import edition_content, prepare, recipient_for
-    from syndicate.readers import subscribers
 
     settings = app.settings
-    subscriber_id: int | None = None
-    display_name = SAMPLE_NAME
-    if subscriber is not None:
-        with app.engine.connect() as conn:
-            found = subscribers.require(conn, subscriber)
-        subscriber_id, email, display_name = found.id, found.email, found.name
     content = edition_content(
         settings,
         {
@@ -143,9 +171,9 @@ def _message(app: App, name: str, draft: Draft, *, email: str, subscriber: str |
         settings,
         signer_for(settings, app.engine),
         delivery_id=None,
-        subscriber_id=subscriber_id,
-        email=email,
-        name=display_name,
+        subscriber_id=reader.id,
+        email=reader.email,
+        name=reader.name,
         edition_id=draft.edition_id,
         now=app.clock.now(),
     )
@@ -194,7 +222,8 @@ def preview(
     if at is not None:
         settings = app.settings.digest(name)
         app.clock = FixedClock(parse_at(at, app.settings.digest_timezone(settings)))
-    draft = _draft(app, name)
+    reader = _reader(app, name, subscriber)
+    draft = _draft(app, name, reader=reader)
     if draft.stored_status in ("empty", "skipped") or (
         draft.article_count == 0 and app.settings.digest(name).skip_empty
     ):
@@ -203,7 +232,7 @@ def preview(
             markup=False,
         )
         return
-    data = _message(app, name, draft, email=SAMPLE_EMAIL, subscriber=subscriber)
+    data = _message(app, name, draft, reader=reader)
     _warn(draft)
     if out is not None:
         try:
@@ -263,7 +292,7 @@ def check(obj: Obj, name: str, at: str | None, as_json: bool) -> None:
         app.clock = FixedClock(parse_at(at, app.settings.digest_timezone(settings)))
     draft = _draft(app, name, strict=False)
     result = presend_check(draft.html, draft.text)
-    message = _message(app, name, draft, email=SAMPLE_EMAIL, subscriber=None)
+    message = _message(app, name, draft, reader=_reader(app, name, None))
     spam, report = spam_findings(message)
     findings = result.findings + spam
     if as_json:

@@ -552,7 +552,8 @@ def retry_failed(conn: Connection, *, now: datetime, edition_id: int | None = No
 
 def edition_row(conn: Connection, edition_id: int, variant_id: int | None = None) -> dict[str, Any]:
     """The edition a delivery row points at, every column (what its message is built
-    from), with the reader's variant's subject, HTML and text when it has one."""
+    from), with the reader's variant's subject, HTML, text and articles
+    (``variant_article_ids``) when it has one."""
     row = dict(conn.execute(select(editions).where(editions.c.id == edition_id)).mappings().one())
     if variant_id is not None:
         variant = (
@@ -560,7 +561,12 @@ def edition_row(conn: Connection, edition_id: int, variant_id: int | None = None
             .mappings()
             .one()
         )
-        row.update(subject=variant["subject"], html=variant["html"], text=variant["text"])
+        row.update(
+            subject=variant["subject"],
+            html=variant["html"],
+            text=variant["text"],
+            variant_article_ids=tuple(variant["article_ids"]),
+        )
     return row
 
 
