@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from sqlalchemy import select, update
@@ -25,6 +26,7 @@ from syndicate.core.db import deliveries, editions, subscribers, subscriptions, 
 from syndicate.core.errors import BadInput
 from syndicate.delivery.messages import WELCOME_SUFFIX
 from syndicate.digest.variants import topics_key
+from syndicate.readers import subscribers as subs
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +118,25 @@ def topics_of(conn: Connection, subscriber_id: int) -> dict[str, tuple[str, ...]
         )
     )
     return {digest: tuple(topics.split(",")) if topics else None for digest, topics in tuples(rows)}
+
+
+def change(
+    conn: Connection,
+    current: subs.Subscriber,
+    *,
+    digests: Sequence[str],
+    timezone: str | None,
+    name: str,
+    now: datetime,
+    topics: Mapping[str, str | None] | None = None,
+) -> None:
+    """A reader's new choices, from the preferences page or the API, in the caller's
+    transaction: details and digests, topics when given (else kept), and the rows
+    still queued for a digest they left stopped (``stop_pending``)."""
+    subs.set_preferences(conn, current.id, digests=digests, timezone=timezone, name=name, now=now)
+    if topics is not None:
+        set_topics(conn, current.id, topics)
+    stop_pending(conn, current.id, [d for d in current.digests if d not in digests])
 
 
 def set_topics(conn: Connection, subscriber_id: int, chosen: Mapping[str, str | None]) -> None:

@@ -249,17 +249,15 @@ def preferences(web: Web, token: str) -> BaseResponse:
                     choices.revoke_feed(conn, subscriber_id)
                 else:
                     chosen = choices.read_form(web.app.settings, request.form)
-                    subs.set_preferences(
+                    choices.change(
                         conn,
-                        subscriber_id,
+                        subscriber,
                         digests=list(chosen),
                         timezone=timezone,
                         name=_field("name"),
                         now=web.app.clock.now(),
+                        topics=chosen,
                     )
-                    choices.set_topics(conn, subscriber_id, chosen)
-                    left = [d for d in subscriber.digests if d not in chosen]
-                    choices.stop_pending(conn, subscriber_id, left)
                 subscriber = subs.get(conn, subscriber_id)
             saved = True
         except SyndicateError as exc:

@@ -148,11 +148,8 @@ def update(ctx: ApiCtx, subscriber_id: int) -> SubscriberOut:
             _timezone(body.timezone) if "timezone" in body.model_fields_set else current.timezone
         )
         name = body.name if body.name is not None else current.name
-        subs.set_preferences(
-            conn, subscriber_id, digests=digests, timezone=timezone, name=name, now=ctx.now
-        )
         # As the preferences page does: rows queued for a digest left are not sent.
-        choices.stop_pending(conn, subscriber_id, [d for d in current.digests if d not in digests])
+        choices.change(conn, current, digests=digests, timezone=timezone, name=name, now=ctx.now)
         after = _require(conn, subscriber_id)
         audit.record(
             conn, actor=actor(ctx), action="subscriber.update", target=people.target(subscriber_id),
