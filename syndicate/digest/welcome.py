@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection
 
 from syndicate.core.config import DigestSettings, Settings
 from syndicate.core.db import deliveries, dialect_insert, editions
+from syndicate.core.i18n import translator
 from syndicate.core.render import render, render_string
 from syndicate.delivery.messages import (
     PLACEHOLDERS,
@@ -54,8 +55,10 @@ def _edition(settings: Settings, conn: Connection, digest: DigestSettings, now: 
     ).scalar()
     if found is not None:
         return int(found)
+    language = settings.digest_language(digest)
     context = {
         "site": settings.site,
+        "language": language,
         "digest": digest,
         "topics": [topic.label for topic in digest.topics],
         "next_edition": edition_date(upcoming, tz) if upcoming else None,
@@ -69,11 +72,15 @@ def _edition(settings: Settings, conn: Connection, digest: DigestSettings, now: 
             "feed": PLACEHOLDERS[4],
         },
     }
-    subject = header_value(
-        render_string(
-            digest.welcome_subject, label=f"digest {digest.name!r} welcome_subject", **context
+    if digest.welcome_subject is None:
+        t = translator(language, settings.templates_dir)
+        subject = header_value(t.gettext("Welcome to %(title)s") % {"title": digest.title})
+    else:
+        subject = header_value(
+            render_string(
+                digest.welcome_subject, label=f"digest {digest.name!r} welcome_subject", **context
+            )
         )
-    )
     html = render(settings.templates_dir, "email/welcome.html", subject=subject, **context)
     text = render(settings.templates_dir, "email/welcome.txt", subject=subject, **context)
     conn.execute(
