@@ -129,16 +129,17 @@ _TITLES = {
 _FAILED = N_("Something went wrong")
 
 
-def _error_page(status: int, title: str, message: str, *, ours: bool = True) -> BaseResponse:
-    """An error is never cached: the next request may well succeed. The title is one of
-    ours (translated); so is the message when ``ours`` (not an error's own text)."""
+def _error_page(status: int, title: str, message: str) -> BaseResponse:
+    """An error is never cached: the next request may well succeed. Title and message
+    go through the catalog: ours (marked N_) are translated, any other text (an error's
+    own) comes back as it is; "" stays empty (gettext("") is the catalog's header)."""
     t = web().t
     return web().page(
         "message.html",
         status=status,
         private=True,
         title=t.gettext(title),
-        message=t.gettext(message) if ours else message,
+        message=t.gettext(message) if message else "",
         hint=None,
     )
 
@@ -153,9 +154,7 @@ def _http_error(error: HTTPException) -> BaseResponse:
     if status == 404:
         response = _error_page(status, _TITLES[404], N_("There is nothing here."))
     else:
-        response = _error_page(
-            status, _TITLES.get(status, _FAILED), error.description or "", ours=False
-        )
+        response = _error_page(status, _TITLES.get(status, _FAILED), error.description or "")
     for name in ("Allow", "Retry-After"):
         if name in plain.headers:
             response.headers[name] = plain.headers[name]
@@ -165,7 +164,7 @@ def _http_error(error: HTTPException) -> BaseResponse:
 def _bad_input(error: BadInput) -> BaseResponse:
     """What the visitor sent is unusable: 400 and one log line, never a traceback."""
     log.info("bad request %s %s: %s", request.method, request.path[:200], error.message)
-    return _error_page(400, _TITLES[400], error.message, ours=False)
+    return _error_page(400, _TITLES[400], error.message)
 
 
 def _unexpected(error: Exception) -> BaseResponse:
