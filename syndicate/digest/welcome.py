@@ -11,6 +11,7 @@ means a reader who confirms again while nothing changed is not welcomed twice.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
@@ -56,7 +57,7 @@ def _edition(settings: Settings, conn: Connection, digest: DigestSettings, now: 
     if found is not None:
         return int(found)
     language = settings.digest_language(digest)
-    context = {
+    context: dict[str, Any] = {
         "site": settings.site,
         "language": language,
         "digest": digest,

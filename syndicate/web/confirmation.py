@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import Any
 
 from syndicate.core.i18n import translator
 from syndicate.core.render import render
@@ -34,7 +35,7 @@ def send_confirmation(app: App, signer: Signer, subscriber: Subscriber) -> None:
     titles = {d.name: d.title for d in settings.digests}
     language = settings.site.language
     t = translator(language, settings.templates_dir)
-    context = {
+    context: dict[str, Any] = {
         "site": settings.site,
         "language": language,
         "confirm_url": confirm_url(app, signer, subscriber.id),
