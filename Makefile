@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 SYN    := $(BIN)/syndicate
 
-.PHONY: run test lint format bench venv venv-test clean
+.PHONY: run test lint format bench venv venv-test clean messages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,3 +56,12 @@ bench: venv-test
 
 clean:
 	rm -rf $(VENV) feeds/* outbox syndicate.db syndicate.db-wal syndicate.db-shm test-artifacts
+
+# Reader-facing strings (docs/translations.md): extract them into the template, then
+# merge it into every catalog. A new string arrives untranslated (no fuzzy guesses), and
+# tests/test_translations.py fails until each catalog translates it.
+messages: venv-test
+	$(BIN)/pybabel -q extract -F babel.cfg --no-location --sort-output --project=syndicate \
+		-o syndicate/locale/messages.pot .
+	$(BIN)/pybabel -q update -i syndicate/locale/messages.pot -d syndicate/locale \
+		--no-fuzzy-matching --width 100 --ignore-obsolete --ignore-pot-creation-date

@@ -47,6 +47,14 @@ def test_the_wheel_installs_and_runs_a_site_from_an_empty_folder(tmp_path: Path)
         venv / "bin" / "python", "-c", "import syndicate; print(syndicate.__file__)", cwd=tmp_path
     )
     assert where.strip().startswith(str(venv)) and str(REPO) not in where
+    spoken = sh(
+        venv / "bin" / "python",
+        "-c",
+        "from syndicate.core.i18n import languages, translator;"
+        "print(languages(), translator('uk').gettext('Subscribe'))",
+        cwd=tmp_path,
+    )
+    assert spoken.strip() == "('de', 'en', 'uk') Підписатися"  # the wheel ships the catalogs
 
     site.mkdir()
     env = {"PATH": f"{venv / 'bin'}:/usr/bin:/bin", "HOME": str(tmp_path)}

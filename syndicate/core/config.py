@@ -33,6 +33,7 @@ from pydantic_core import ErrorDetails
 from syndicate.core import itunes
 from syndicate.core.configkeys import nearest_key, untag
 from syndicate.core.errors import ConfigError
+from syndicate.core.i18n import UnknownLanguage, language_for
 
 DEFAULT_CONFIG = "config.toml"
 CONFIG_ENV = "SYNDICATE_CONFIG"
@@ -102,7 +103,11 @@ class SiteSettings(Section):
     title: str = Field(description="The site's name, used in feeds and emails.")
     url: AbsoluteUrl = Field(description="Absolute public URL of the site; links are built on it.")
     description: str = Field("", description="One sentence about the site.")
-    language: str = Field("en", description="BCP 47 language tag of the content.")
+    language: str = Field(
+        "en",
+        description="BCP 47 tag of the content; pages and emails speak it (en, de, uk, or "
+        "an operator's catalog; `de-AT` reads German).",
+    )
     timezone: TimeZoneName = Field("UTC", description="IANA zone; naive article dates use it.")
     author: Person | None = Field(None, description="Default author of feeds and articles.")
     feeds_url: AbsoluteUrl | None = Field(
@@ -559,8 +564,13 @@ class DigestSettings(Section):
         "are offered as one choice.",
     )
     welcome: bool = Field(False, description="Send a welcome email on confirmation.")
-    welcome_subject: str = Field(
-        "Welcome to {{ digest.title }}", description="Jinja2 subject of the welcome email."
+    welcome_subject: str | None = Field(
+        None,
+        description="Jinja2 subject of the welcome email; default 'Welcome to <title>' "
+        "in the digest's language.",
+    )
+    language: str | None = Field(
+        None, description="Language of the digest's chrome and welcome; default the site's."
     )
     feed_link: bool | None = Field(
         None,
@@ -855,6 +865,7 @@ class Settings(Section):
             if digest.name in seen_digests:
                 problems.append(f"digests: name {digest.name!r} is used twice")
             seen_digests.add(digest.name)
+        problems.extend(self._language_problems())
         labels = [(d.feed, d.frequency) for d in self.digests if d.frequency is not None]
         if len(labels) != len(set(labels)):
             problems.append("digests: two digests of one feed share a frequency label")
@@ -867,6 +878,25 @@ class Settings(Section):
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    def _language_problems(self) -> list[str]:
+        """Every configured language must have a catalog (packaged or the operator's)."""
+        keys = [("site.language", self.site.language)] + [
+            (f"digests[{index}].language", digest.language)
+            for index, digest in enumerate(self.digests)
+            if digest.language is not None
+        ]
+        problems = []
+        for key, tag in keys:
+            try:
+                language_for(tag, self.templates_dir)
+            except UnknownLanguage as exc:
+                problems.append(f"{key}: {exc}")
+        return problems
+
+    def digest_language(self, digest: DigestSettings) -> str:
+        """The language tag a digest's chrome and welcome are written in."""
+        return digest.language or self.site.language
 
     # -- derived values -------------------------------------------------------------
 

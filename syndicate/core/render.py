@@ -18,6 +18,7 @@ from jinja2 import (
 )
 
 from syndicate.core.errors import TemplateError
+from syndicate.core.i18n import SOURCE_LANGUAGE, UnknownLanguage, language_for, translations
 
 
 def packaged_templates_dir() -> Path:
@@ -30,26 +31,41 @@ def packaged_templates_dir() -> Path:
 
 
 @cache
-def environment(operator_dir: Path | None) -> Environment:
-    """An autoescaping environment; undefined names are errors, not empty strings."""
+def environment(operator_dir: Path | None, language: str = SOURCE_LANGUAGE) -> Environment:
+    """An autoescaping environment with ``language``'s catalog (a catalog name, see
+    i18n.language_for) behind ``{% trans %}`` and ``_()``; one per (folder, language),
+    so a render never swaps translations under another. Undefined names are errors."""
     loaders = []
     if operator_dir is not None and operator_dir.is_dir():
         loaders.append(FileSystemLoader(str(operator_dir)))
     loaders.append(FileSystemLoader(str(packaged_templates_dir())))
-    return Environment(
+    env = Environment(
         loader=ChoiceLoader(loaders),
         autoescape=select_autoescape(("html", "htm", "xml")),
         undefined=StrictUndefined,
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    env.install_gettext_translations(  # type: ignore[attr-defined]
+        translations(language, operator_dir), newstyle=True
+    )
+    return env
 
 
-def render(operator_dir: Path | None, name: str, **context: object) -> str:
-    """Render one template, turning Jinja's errors into a TemplateError naming it."""
+def render(
+    operator_dir: Path | None, name: str, *, language: str = SOURCE_LANGUAGE, **context: object
+) -> str:
+    """Render one template in ``language`` (a configured tag: ``<html lang>`` shows it,
+    its catalog translates), turning Jinja's errors into a TemplateError naming it."""
     try:
-        return environment(operator_dir).get_template(name).render(**context)
+        catalog = language_for(language, operator_dir)
+    except UnknownLanguage as exc:
+        raise TemplateError(f"template {name}: {exc}") from None
+    try:
+        template = environment(operator_dir, catalog).get_template(name)
+        return template.render(language=language, **context)
     except JinjaError as exc:
         line = getattr(exc, "lineno", None)  # syntax errors carry one, others do not
         where = f"{name}:{line}" if line else name

@@ -26,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from syndicate.core.config import Settings
 from syndicate.core.db import meta
 from syndicate.core.errors import TokenError
+from syndicate.core.i18n import N_
 
 PURPOSES = ("confirm", "unsubscribe", "preferences", "click", "bounce", "feed")
 
@@ -127,16 +128,16 @@ class Signer:
         """The token's contents, or TokenError when forged, expired or for another purpose."""
         payload, _, mac = token.partition(".")
         if not payload or not mac or len(token) > MAX_TOKEN:
-            raise TokenError("this link is not valid")
+            raise TokenError(N_("this link is not valid"))
         if not any(same_secret(mac, _mac(key, purpose, payload)) for key in self.keys):
-            raise TokenError("this link is not valid")
+            raise TokenError(N_("this link is not valid"))
         try:
             subject, expires = json.loads(_unb64(payload))
             expires_at = datetime.fromtimestamp(int(expires), UTC)
         except (ValueError, TypeError, OverflowError, OSError):
-            raise TokenError("this link is not valid") from None
+            raise TokenError(N_("this link is not valid")) from None
         if expires_at < now:
-            raise TokenError("this link has expired", hint="ask for a new one")
+            raise TokenError(N_("this link has expired"), hint="ask for a new one")
         return Token(purpose, str(subject), expires_at)
 
     # -- compact tokens: one number, case-insensitive, for an address's local part ------
@@ -218,7 +219,7 @@ def check_feed_token(signer: Signer, token: str, *, now: datetime) -> tuple[int,
     subject = signer.check(token, "feed", now=now).subject
     first, dot, second = subject.partition(".")
     if not (dot and first.isascii() and first.isdigit() and second.isascii() and second.isdigit()):
-        raise TokenError("this link is not valid")
+        raise TokenError(N_("this link is not valid"))
     if len(first) > 18 or len(second) > 9:
-        raise TokenError("this link is not valid")
+        raise TokenError(N_("this link is not valid"))
     return int(first), int(second)

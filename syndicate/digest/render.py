@@ -22,25 +22,12 @@ from premailer import Premailer
 from syndicate.articles import Article
 from syndicate.core.config import DigestSettings, Settings
 from syndicate.core.errors import DigestError
+from syndicate.core.i18n import long_date, short_date, translator
 from syndicate.core.render import render, render_string
 from syndicate.delivery.messages import PLACEHOLDERS, header_value
 from syndicate.digest.check import CheckResult, presend_check
 from syndicate.digest.windows import edition_date
 
-_MONTHS = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-]
 _PREHEADER_TITLES = 3
 
 
@@ -52,15 +39,6 @@ class RenderedEdition:
     html: str
     text: str
     check: CheckResult
-
-
-def _long_date(moment: datetime) -> str:
-    """``2 March 2026``: English and locale-independent, so editions are reproducible."""
-    return f"{moment.day} {_MONTHS[moment.month - 1]} {moment.year}"
-
-
-def _short_date(moment: datetime) -> str:
-    return f"{moment.day} {_MONTHS[moment.month - 1][:3]} {moment.year}"
 
 
 def view_url(settings: Settings, name: str, date: str) -> str:
@@ -79,9 +57,10 @@ NUMBER = "@@v:number@@"  # an article's place in the list, counted again after a
 _NO_MARK = Markup("")
 
 
-def count_label(count: int) -> str:
-    """``3 new articles``: the line under the title."""
-    return f"{count} new {'article' if count == 1 else 'articles'}"
+def count_label(settings: Settings, digest: DigestSettings, count: int) -> str:
+    """``3 new articles``: the line under the title, in the digest's plural forms."""
+    t = translator(settings.digest_language(digest), settings.templates_dir)
+    return t.ngettext("%(num)d new article", "%(num)d new articles", count) % {"num": count}
 
 
 def preheader(titles: Sequence[str]) -> str:
@@ -89,7 +68,13 @@ def preheader(titles: Sequence[str]) -> str:
 
 
 def _article_context(
-    article: Article, settings: Settings, tz: Any, number: int, *, marked: bool = False
+    article: Article,
+    settings: Settings,
+    tz: Any,
+    number: int,
+    *,
+    language: str,
+    marked: bool = False,
 ) -> dict[str, Any]:
     return {
         "number": NUMBER if marked else number,
@@ -101,7 +86,7 @@ def _article_context(
         "image_url": article.image_url,
         "image_alt": article.title,
         "author": article.author_name,
-        "published": _short_date(article.published_at.astimezone(tz)),
+        "published": short_date(article.published_at.astimezone(tz), language),
         "published_at": article.published_at,
         "tags": article.tags,
     }
@@ -118,26 +103,30 @@ def template_context(
 ) -> dict[str, Any]:
     """Everything the subject, HTML and text templates may use (``marked``: see SLOTS)."""
     tz = settings.digest_timezone(digest)
+    language = settings.digest_language(digest)
     date = edition_date(slot, tz)
     local = slot.astimezone(tz)
     url = view_url(settings, digest.name, date)
     edition = {
         "date": date,
-        "date_long": _long_date(local),
+        "date_long": long_date(local, language),
         "slot": local,
         "count": len(articles),
         "more_count": more_count,
         "total_count": len(articles) + more_count,
-        "count_label": SLOTS["count_label"] if marked else count_label(len(articles) + more_count),
+        "count_label": SLOTS["count_label"]
+        if marked
+        else count_label(settings, digest, len(articles) + more_count),
         "more_url": settings.site.url,
         "view_url": url,
     }
     items = [
-        _article_context(article, settings, tz, number, marked=marked)
+        _article_context(article, settings, tz, number, language=language, marked=marked)
         for number, article in enumerate(articles, 1)
     ]
     return {
         "site": settings.site,
+        "language": language,
         "digest": digest,
         "edition": edition,
         "articles": items,

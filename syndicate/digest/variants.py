@@ -196,7 +196,7 @@ class Variants:
         values = {
             "subject": subject,
             "preheader": preheader([a.title for a in chosen]),
-            "count_label": count_label(len(chosen) + more),
+            "count_label": count_label(self.settings, self.digest, len(chosen) + more),
         }
         order = [a.id for a in chosen]
         body = _fill(html_source.cut(order), values, html.escape)

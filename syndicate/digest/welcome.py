@@ -11,12 +11,14 @@ means a reader who confirms again while nothing changed is not welcomed twice.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from syndicate.core.config import DigestSettings, Settings
 from syndicate.core.db import deliveries, dialect_insert, editions
+from syndicate.core.i18n import translator
 from syndicate.core.render import render, render_string
 from syndicate.delivery.messages import (
     PLACEHOLDERS,
@@ -54,8 +56,10 @@ def _edition(settings: Settings, conn: Connection, digest: DigestSettings, now: 
     ).scalar()
     if found is not None:
         return int(found)
-    context = {
+    language = settings.digest_language(digest)
+    context: dict[str, Any] = {
         "site": settings.site,
+        "language": language,
         "digest": digest,
         "topics": [topic.label for topic in digest.topics],
         "next_edition": edition_date(upcoming, tz) if upcoming else None,
@@ -69,11 +73,15 @@ def _edition(settings: Settings, conn: Connection, digest: DigestSettings, now: 
             "feed": PLACEHOLDERS[4],
         },
     }
-    subject = header_value(
-        render_string(
-            digest.welcome_subject, label=f"digest {digest.name!r} welcome_subject", **context
+    if digest.welcome_subject is None:
+        t = translator(language, settings.templates_dir)
+        subject = header_value(t.gettext("Welcome to %(title)s") % {"title": digest.title})
+    else:
+        subject = header_value(
+            render_string(
+                digest.welcome_subject, label=f"digest {digest.name!r} welcome_subject", **context
+            )
         )
-    )
     html = render(settings.templates_dir, "email/welcome.html", subject=subject, **context)
     text = render(settings.templates_dir, "email/welcome.txt", subject=subject, **context)
     conn.execute(

@@ -18,6 +18,7 @@ from lxml import etree
 from markupsafe import Markup
 
 from syndicate.core.config import Settings
+from syndicate.core.i18n import translator
 from syndicate.core.render import render, template_source
 from syndicate.feeds import formats
 from syndicate.feeds.model import FeedSpec
@@ -74,9 +75,10 @@ def render_index(settings: Settings, feeds: list[FeedSpec], tag_feeds: list[Feed
     ``web/feeds.css``, the operator's own first), inlined so any host can serve it."""
     site = settings.site
     base = settings.web_base_url
+    t = translator(site.language, settings.templates_dir)
     groups: list[dict[str, Any]] = [{"heading": None, "feeds": [_feed(spec) for spec in feeds]}]
     if tag_feeds:
-        groups.append({"heading": "By tag", "feeds": [_feed(spec) for spec in tag_feeds]})
+        groups.append({"heading": t.gettext("By tag"), "feeds": [_feed(s) for s in tag_feeds]})
     digests = [
         {
             "title": digest.title,
@@ -96,6 +98,7 @@ def render_index(settings: Settings, feeds: list[FeedSpec], tag_feeds: list[Feed
     page = render(
         settings.templates_dir,
         "web/feeds_index.html",
+        language=site.language,
         site=site,
         discovery=discovery,
         groups=groups,

@@ -17,6 +17,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response as BaseResponse
 
 from syndicate.core.errors import BadInput, SyndicateError
+from syndicate.core.i18n import N_
 from syndicate.service.context import App
 from syndicate.web import (
     admin,
@@ -119,18 +120,27 @@ def _relative_location(response: BaseResponse) -> BaseResponse:
 
 
 _TITLES = {
-    404: "Page not found",
-    405: "Not allowed",
-    410: "Gone",
-    413: "Too large",
-    400: "Bad request",
+    404: N_("Page not found"),
+    405: N_("Not allowed"),
+    410: N_("Gone"),
+    413: N_("Too large"),
+    400: N_("Bad request"),
 }
+_FAILED = N_("Something went wrong")
 
 
 def _error_page(status: int, title: str, message: str) -> BaseResponse:
-    """An error is never cached: the next request may well succeed."""
+    """An error is never cached: the next request may well succeed. Title and message
+    go through the catalog: ours (marked N_) are translated, any other text (an error's
+    own) comes back as it is; "" stays empty (gettext("") is the catalog's header)."""
+    t = web().t
     return web().page(
-        "message.html", status=status, private=True, title=title, message=message, hint=None
+        "message.html",
+        status=status,
+        private=True,
+        title=t.gettext(title),
+        message=t.gettext(message) if message else "",
+        hint=None,
     )
 
 
@@ -141,11 +151,10 @@ def _http_error(error: HTTPException) -> BaseResponse:
         return plain
     if request.path.startswith("/api/"):
         return api.http_problem(status, error.description or "", plain.headers.get("Allow"))
-    response = _error_page(
-        status,
-        _TITLES.get(status, "Something went wrong"),
-        (error.description or "") if status != 404 else "There is nothing here.",
-    )
+    if status == 404:
+        response = _error_page(status, _TITLES[404], N_("There is nothing here."))
+    else:
+        response = _error_page(status, _TITLES.get(status, _FAILED), error.description or "")
     for name in ("Allow", "Retry-After"):
         if name in plain.headers:
             response.headers[name] = plain.headers[name]
@@ -169,9 +178,9 @@ def _unexpected(error: Exception) -> BaseResponse:
         str(error)[:300],
     )
     log.debug("traceback", exc_info=error)
-    return _error_page(500, "Something went wrong", "Please try again later.")
+    return _error_page(500, _FAILED, N_("Please try again later."))
 
 
 def _operator_error(error: SyndicateError) -> BaseResponse:
     log.error("web request failed: %s", error.message)
-    return _error_page(503, "Temporarily unavailable", "Please try again in a few minutes.")
+    return _error_page(503, N_("Temporarily unavailable"), N_("Please try again in a few minutes."))

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import Any
 
+from syndicate.core.i18n import translator
 from syndicate.core.render import render
 from syndicate.core.tokens import Signer
 from syndicate.delivery.mailers.base import OutgoingMessage
@@ -31,8 +33,11 @@ def send_confirmation(app: App, signer: Signer, subscriber: Subscriber) -> None:
     settings = app.settings
     now = app.clock.now()
     titles = {d.name: d.title for d in settings.digests}
-    context = {
+    language = settings.site.language
+    t = translator(language, settings.templates_dir)
+    context: dict[str, Any] = {
         "site": settings.site,
+        "language": language,
         "confirm_url": confirm_url(app, signer, subscriber.id),
         "digests": [titles[name] for name in subscriber.digests if name in titles],
         "confirm_days": settings.web.confirm_days,
@@ -40,7 +45,8 @@ def send_confirmation(app: App, signer: Signer, subscriber: Subscriber) -> None:
     content = EditionContent(
         edition_id=None,
         digest="",
-        subject=f"Confirm your subscription to {settings.site.title}",
+        subject=t.gettext("Confirm your subscription to %(title)s")
+        % {"title": settings.site.title},
         html=render(settings.templates_dir, "email/confirm.html", **context),
         text=render(settings.templates_dir, "email/confirm.txt", **context),
         from_addr=settings.mail.from_,

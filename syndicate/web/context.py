@@ -6,10 +6,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from babel.support import NullTranslations
 from flask import Response, current_app, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from syndicate.core.errors import TokenError
+from syndicate.core.i18n import translator
 from syndicate.core.render import render
 from syndicate.core.tokens import Signer, signer_for
 from syndicate.service.context import App
@@ -44,6 +46,7 @@ class Web:
         body = render(
             settings.templates_dir,
             f"web/{template}",
+            language=settings.site.language,
             site=settings.site,
             url_for=url_for,
             **context,
@@ -51,6 +54,11 @@ class Web:
         response = Response(body, status=status, mimetype="text/html")
         response.headers["Cache-Control"] = "no-store" if private else "public, max-age=300"
         return response
+
+    @property
+    def t(self) -> NullTranslations:
+        """The reader pages' messages, in the site's language."""
+        return translator(self.app.settings.site.language, self.app.settings.templates_dir)
 
     def metrics_registry(self) -> Any:
         if self._registry is None:

@@ -50,9 +50,9 @@ def invalid_link(web: Web, error: TokenError) -> BaseResponse:
         "message.html",
         status=400,
         private=True,
-        title="This link does not work",
-        message=error.message,
-        hint="Use the newest link we sent you.",
+        title=web.t.gettext("This link does not work"),
+        message=web.t.gettext(error.message),  # tokens.py marks the messages it raises
+        hint=web.t.gettext("Use the newest link we sent you."),
     )
 
 
@@ -82,8 +82,8 @@ def subscribe(web: Web) -> BaseResponse:
             "message.html",
             status=429,
             private=True,
-            title="Please try later",
-            message="Too many attempts from your network. Try again in an hour.",
+            title=web.t.gettext("Please try later"),
+            message=web.t.gettext("Too many attempts from your network. Try again in an hour."),
             hint=None,
         )
     if _field(HONEYPOT):
@@ -94,9 +94,9 @@ def subscribe(web: Web) -> BaseResponse:
     try:
         subs.normalise(email)
     except subs.InvalidAddress:
-        error = "Please enter a valid email address, like name@example.org."
+        error = web.t.gettext("Please enter a valid email address, like name@example.org.")
     if error is None and digests and not chosen:
-        error = "Please choose at least one newsletter."
+        error = web.t.gettext("Please choose at least one newsletter.")
     if error:
         return web.page(
             "subscribe.html",
@@ -127,10 +127,12 @@ def _check_inbox(web: Web) -> BaseResponse:
     return web.page(
         "message.html",
         private=True,
-        title="Check your inbox",
-        message="If the address can receive our mail, a confirmation link is on its way. "
-        "Open it and press the button to start your subscription.",
-        hint="Nothing arrived? Look in your spam folder.",
+        title=web.t.gettext("Check your inbox"),
+        message=web.t.gettext(
+            "If the address can receive our mail, a confirmation link is on its way. "
+            "Open it and press the button to start your subscription."
+        ),
+        hint=web.t.gettext("Nothing arrived? Look in your spam folder."),
     )
 
 
@@ -164,9 +166,9 @@ def confirm(web: Web, token: str) -> BaseResponse:
             "message.html",
             status=400,
             private=True,
-            title="This link was used",
-            message="This confirmation link no longer applies to this address.",
-            hint="Subscribe again from the form if you want our mail.",
+            title=web.t.gettext("This link was used"),
+            message=web.t.gettext("This confirmation link no longer applies to this address."),
+            hint=web.t.gettext("Subscribe again from the form if you want our mail."),
         )
     return web.page("confirm.html", private=True, subscriber=subscriber, action=request.path)
 
@@ -207,8 +209,8 @@ def unsubscribe(web: Web, token: str) -> BaseResponse:
             "message.html",
             status=400,
             private=True,
-            title="Nothing changed",
-            message="Use the button on the unsubscribe page.",
+            title=web.t.gettext("Nothing changed"),
+            message=web.t.gettext("Use the button on the unsubscribe page."),
             hint=None,
         )
     with transaction(web.app.engine) as conn:
@@ -238,9 +240,9 @@ def preferences(web: Web, token: str) -> BaseResponse:
                 "message.html",
                 status=403,
                 private=True,
-                title="Not saved",
-                message="This form was not sent from our page.",
-                hint="Open the preferences link from your email again.",
+                title=web.t.gettext("Not saved"),
+                message=web.t.gettext("This form was not sent from our page."),
+                hint=web.t.gettext("Open the preferences link from your email again."),
             )
         timezone = _field("timezone").strip() or None
         try:
@@ -289,9 +291,11 @@ def link_help(web: Web) -> BaseResponse:
     """Where the archive's generic unsubscribe/preferences links lead."""
     return web.page(
         "message.html",
-        title="Use the link in your email",
-        message="Every email we send has its own link to change your preferences or "
-        "unsubscribe. Open the newest one.",
+        title=web.t.gettext("Use the link in your email"),
+        message=web.t.gettext(
+            "Every email we send has its own link to change your preferences or "
+            "unsubscribe. Open the newest one."
+        ),
         hint=None,
     )
 

@@ -21,6 +21,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from syndicate.core.db import deliveries, edition_variants, editions, subscribers, tuples
 from syndicate.core.errors import ConfigError, TokenError
+from syndicate.core.i18n import N_
 from syndicate.core.tokens import check_feed_token, feed_token
 from syndicate.delivery.messages import public_html
 from syndicate.digest.render import view_url
@@ -88,7 +89,7 @@ def _reader(web: Web, token: str) -> tuple[int, int]:
             )
         ).first()
     if row is None or row.feed_key != key or row.status not in ("active", "pending"):
-        abort(410, description="This private feed has ended.")
+        abort(410, description=N_("This private feed has ended."))
     if row.status != "active":
         abort(404)
     return subscriber_id, key
@@ -112,7 +113,7 @@ def _entries(web: Web, subscriber_id: int) -> list[tuple[Entry, str, str]]:
 
 
 def _title(web: Web) -> str:
-    return f"{web.app.settings.site.title}: your editions"
+    return web.t.gettext("%(title)s: your editions") % {"title": web.app.settings.site.title}
 
 
 def _conditional(response: Response) -> BaseResponse:
@@ -131,7 +132,9 @@ def atom(web: Web, token: str) -> BaseResponse:
     feed = FeedGenerator()
     feed.id(_uuid("private", str(subscriber_id)))
     feed.title(_title(web))
-    feed.subtitle(f"The editions {settings.site.title} sends you by email.")
+    feed.subtitle(
+        web.t.gettext("The editions %(title)s sends you by email.") % {"title": settings.site.title}
+    )
     feed.link(href=feed_urls(web, subscriber_id, key)["atom"], rel="self")
     feed.link(href=settings.web_base_url, rel="alternate", type="text/html")
     author = settings.site.author

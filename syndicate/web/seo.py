@@ -22,6 +22,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from syndicate.core.config import DigestSettings, Settings
 from syndicate.core.db import articles, edition_articles
+from syndicate.core.i18n import translator
 from syndicate.core.render import render
 from syndicate.core.sanitize import absolute_url, summarize
 from syndicate.feeds.model import plain_text
@@ -143,7 +144,10 @@ def index_meta(
 ) -> PageMeta:
     """A digest's archive: a ``CollectionPage`` listing its editions (url, name)."""
     url = f"{settings.web_base_url}digests/{digest.name}/"
-    description = describe(digest.description or f"Past editions of {digest.title}.")
+    t = translator(settings.site.language, settings.templates_dir)
+    description = describe(
+        digest.description or t.gettext("Past editions of %(title)s.") % {"title": digest.title}
+    )
     json_ld: dict[str, Any] = {
         "@context": "https://schema.org",
         "@type": "CollectionPage",
@@ -176,7 +180,9 @@ def index_meta(
 
 def head_tags(settings: Settings, meta: PageMeta) -> str:
     """The ``<head>`` tags of ``meta``, escaped by the template."""
-    return render(settings.templates_dir, "web/seo_head.html", meta=meta)
+    return render(
+        settings.templates_dir, "web/seo_head.html", language=settings.site.language, meta=meta
+    )
 
 
 def with_head_tags(html: str, tags: str) -> str:

@@ -198,7 +198,7 @@ def throttled(email_key: str) -> bool:
 
 
 def page(
-    w: Web, template: str, session: Session | None, *, status: int = 200, **context: object
+    w: Web, template: str, session: Session | None, *, status: int = 200, **context: Any
 ) -> BaseResponse:
     settings = w.app.settings
     body = render(
