@@ -876,7 +876,7 @@ class Settings(Section):
         if len(paths) != len(set(paths)):
             problems.append("feeds: two feeds share one path")
         if problems:
-            raise ValueError("; ".join(problems))
+            raise ValueError("\n".join(problems))  # one line each (see _describe)
         return self
 
     def _language_problems(self) -> list[str]:
@@ -980,7 +980,7 @@ def _key_path(loc: tuple[Any, ...]) -> str:
     return path or "(top level)"
 
 
-def _describe(error: ErrorDetails) -> str:
+def _describe(error: ErrorDetails) -> list[str]:
     loc, _ = untag(Settings, tuple(p for p in error["loc"] if not str(p).startswith("function-")))
     message = error["msg"]
     for prefix in ("Value error, ", "Assertion failed, "):
@@ -1002,7 +1002,10 @@ def _describe(error: ErrorDetails) -> str:
             if error["type"] == "union_tag_invalid"
             else "required key is missing"
         )
-    return f"{_key_path(loc)}: {message}"
+    if not loc:
+        # The whole-config checks name their keys themselves, one problem per line.
+        return message.splitlines()
+    return [f"{_key_path(loc)}: {message}"]
 
 
 def parse_settings(data: dict[str, Any], *, base_dir: Path, source: str) -> Settings:
@@ -1010,7 +1013,7 @@ def parse_settings(data: dict[str, Any], *, base_dir: Path, source: str) -> Sett
     try:
         return Settings.model_validate({**data, "base_dir": base_dir, "config_file": source})
     except ValidationError as exc:
-        problems = [_describe(error) for error in exc.errors()]
+        problems = [line for error in exc.errors() for line in _describe(error)]
         raise ConfigError(
             f"{source}: {len(problems)} problem(s) in the configuration", problems=problems
         ) from None
