@@ -286,6 +286,42 @@ def test_edition_composed_and_sent_once_when_every_row_finished(
     assert sent[0].payload["data"]["edition"]["deliveries"] == {"sent": 2}
 
 
+@pytest.mark.parametrize("ending", ["unsubscribed", "cancelled"])
+def test_edition_sent_also_when_its_last_rows_end_unsent(
+    app: App, receiver: Receiver, clock: FixedClock, ending: str
+) -> None:
+    """An edition whose last queued rows are suppressed at claim time (the reader left)
+    or cancelled by an operator is finished too: edition.sent once, with the counts."""
+    from syndicate.delivery.drain import drain as mail_drain
+    from syndicate.delivery.outbox import move_unsent
+    from syndicate.digest import latest_slot
+    from syndicate.intake.importers.pipeline import import_paths
+    from syndicate.service.jobs import send_digest
+    from tests.support import EXAMPLES
+
+    assert not import_paths(app.engine, app.settings, clock=app.clock, paths=[EXAMPLES]).failed
+    with transaction(app.engine) as conn:
+        reader, _ = subs.add(conn, "g@example.org", digests=["weekly"], now=NOW)
+    settings = app.settings.digest("weekly")
+    run = send_digest(
+        app, "weekly", slot=latest_slot(settings, app.settings.digest_timezone(settings), NOW)
+    )
+    with transaction(app.engine) as conn:
+        if ending == "unsubscribed":
+            subs.unsubscribe(conn, reader.id, NOW)
+        else:
+            move_unsent(
+                conn, run.edition_id, sources=("queued",), target="cancelled", now=clock.now()
+            )
+    mail_drain(app.engine, app.settings, clock=app.clock, mailer=app.mailer, once=True)
+    mail_drain(app.engine, app.settings, clock=app.clock, mailer=app.mailer, once=True)
+    with app.engine.connect() as conn:
+        sent = conn.execute(select(events.c.payload).where(events.c.type == "edition.sent")).all()
+    assert len(sent) == 1
+    state = "suppressed" if ending == "unsubscribed" else "cancelled"
+    assert sent[0].payload["data"]["edition"]["deliveries"] == {state: 1}
+
+
 def test_housekeeping_prunes_finished_events_and_keeps_a_held_backlog(
     app: App, receiver: Receiver, clock: FixedClock
 ) -> None:

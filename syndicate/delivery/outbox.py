@@ -322,7 +322,11 @@ def claim(
         .where(deliveries.c.status == "sending")
         .order_by(deliveries.c.id)
     )
-    return Batch([Claimed(*row) for row in tuples(rows)], suppressed.rowcount or 0)
+    claimed = [Claimed(*row) for row in tuples(rows)]
+    if suppressed.rowcount and not claimed:
+        # Its last rows were suppressed, none is left to send: the edition is done.
+        events.announce_sent(conn, {first}, now)
+    return Batch(claimed, suppressed.rowcount or 0)
 
 
 def release(
@@ -637,6 +641,8 @@ def move_unsent(
         .where(deliveries.c.edition_id == edition_id, deliveries.c.status.in_(sources))
         .values(**values)
     )
+    if target == "cancelled" and result.rowcount:
+        events.announce_sent(conn, {edition_id}, now)  # when nothing else is left to send
     return result.rowcount or 0
 
 

@@ -21,6 +21,7 @@ from typing import Protocol
 from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
+from syndicate.core import events
 from syndicate.core.config import DigestSettings, Settings, TopicSettings
 from syndicate.core.db import deliveries, editions, subscribers, subscriptions, tuples
 from syndicate.core.errors import BadInput
@@ -136,7 +137,7 @@ def change(
     subs.set_preferences(conn, current.id, digests=digests, timezone=timezone, name=name, now=now)
     if topics is not None:
         set_topics(conn, current.id, topics)
-    stop_pending(conn, current.id, [d for d in current.digests if d not in digests])
+    stop_pending(conn, current.id, [d for d in current.digests if d not in digests], now=now)
 
 
 def set_topics(conn: Connection, subscriber_id: int, chosen: Mapping[str, str | None]) -> None:
@@ -149,7 +150,9 @@ def set_topics(conn: Connection, subscriber_id: int, chosen: Mapping[str, str | 
         )
 
 
-def stop_pending(conn: Connection, subscriber_id: int, left: Sequence[str]) -> int:
+def stop_pending(
+    conn: Connection, subscriber_id: int, left: Sequence[str], *, now: datetime
+) -> int:
     """Rows still waiting for digests the reader just left (a new frequency, say) are
     suppressed now, in the transaction that changes the choice: whatever was queued is
     then either sent (already claimed) or never sent, and the next edition of the new
@@ -157,20 +160,23 @@ def stop_pending(conn: Connection, subscriber_id: int, left: Sequence[str]) -> i
     if not left:
         return 0
     names = [*left, *(f"{name}{WELCOME_SUFFIX}" for name in left)]
-    return (
+    waiting = (
+        deliveries.c.subscriber_id == subscriber_id,
+        deliveries.c.status.in_(("queued", "deferred")),
+        deliveries.c.edition_id.in_(select(editions.c.id).where(editions.c.digest.in_(names))),
+    )
+    touched: set[int] = set(conn.execute(select(deliveries.c.edition_id).where(*waiting)).scalars())
+    stopped = (
         conn.execute(
             update(deliveries)
-            .where(
-                deliveries.c.subscriber_id == subscriber_id,
-                deliveries.c.status.in_(("queued", "deferred")),
-                deliveries.c.edition_id.in_(
-                    select(editions.c.id).where(editions.c.digest.in_(names))
-                ),
-            )
+            .where(*waiting)
             .values(status="suppressed", last_error="the reader changed their choice")
         ).rowcount
         or 0
     )
+    if stopped:
+        events.announce_sent(conn, touched, now)  # an edition this reader was last of
+    return stopped
 
 
 def revoke_feed(conn: Connection, subscriber_id: int) -> None:
