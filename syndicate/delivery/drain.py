@@ -34,7 +34,15 @@ from syndicate.delivery.clicks import counted
 from syndicate.delivery.mailers.base import GatedMailer, Mailer, OutgoingMessage, SendResult
 from syndicate.delivery.mailers.limits import CircuitBreaker, RateLimiter
 from syndicate.delivery.messages import PreparedEdition, edition_content, prepare, recipient_for
-from syndicate.delivery.outbox import Claimed, Outcome, claim, edition_row, record, release
+from syndicate.delivery.outbox import (
+    Claimed,
+    Outcome,
+    SentMarks,
+    claim,
+    edition_row,
+    record,
+    release,
+)
 from syndicate.delivery.workers import heartbeat, retire
 from syndicate.readers import subscribers
 
@@ -223,12 +231,38 @@ class _Drainer:
                 retire(self.engine, worker_id)
 
     def store(
-        self, worker_id: str, outcomes: list[Outcome], connection: Connection | None = None
+        self,
+        worker_id: str,
+        outcomes: list[Outcome],
+        connection: Connection | None = None,
+        *,
+        last: bool = True,
+        marks: SentMarks | None = None,
     ) -> None:
-        """Record one provider call's outcomes in their own transaction."""
+        """Record one provider call's outcomes in their own transaction; ``last``: the
+        claim's final call (only then can the edition have finished).
+
+        Acceptances alone mid-claim (SMTP's usual call) take the short way: one
+        statement in a transaction of their own on ``connection``, through ``marks``.
+        """
+        if (
+            marks is not None
+            and connection is not None
+            and not last
+            and all(item.outcome == "sent" for item in outcomes)
+        ):
+            marks.commit(connection, outcomes, worker_id, self.now())
+            self.tally({"sent": len(outcomes), "calls": 1}, len(outcomes))
+            return
         with _begin(self.engine, connection) as conn:
-            counts = record(
-                conn, outcomes, worker_id=worker_id, now=self.now(), policy=self.settings.delivery
+            counts: dict[str, int] = record(
+                conn,
+                outcomes,
+                worker_id=worker_id,
+                now=self.now(),
+                policy=self.settings.delivery,
+                announce=last,
+                marks=marks,
             )
             apply_bounces(conn, outcomes, now=self.now(), limit=self.settings.web.soft_bounce_limit)
         counts["calls"] = 1
@@ -278,10 +312,11 @@ class _Drainer:
                     for row, r in zip(chunk, results, strict=True)
                 ]
                 sent += sum(r.outcome == "sent" for r in results)
+                last = number == len(chunks) - 1
                 if recorder is not None:
-                    recorder.submit(outcomes)
+                    recorder.submit(outcomes, last=last)
                 else:
-                    self.store(worker_id, outcomes)
+                    self.store(worker_id, outcomes, last=last)
         finally:
             if gated is not None and recorder is not None:
                 gated.gate = None
@@ -340,15 +375,17 @@ class _Recorder:
         self.worker_id = worker_id
         self.idle = threading.Condition()
         self.pending: list[Outcome] | None = None
+        self.last = True  # whether the pending outcomes end the claim
         self.closing = False
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self._loop, name=f"record-{worker_id}")
         self.thread.start()
 
-    def submit(self, outcomes: list[Outcome]) -> None:
+    def submit(self, outcomes: list[Outcome], *, last: bool) -> None:
         self.wait()
         with self.idle:
             self.pending = outcomes
+            self.last = last
             self.idle.notify_all()
 
     def wait(self) -> None:
@@ -373,15 +410,16 @@ class _Recorder:
             self._serve(connection)
 
     def _serve(self, connection: Connection) -> None:
+        marks = SentMarks(connection)
         while True:
             with self.idle:
                 while self.pending is None and not self.closing:
                     self.idle.wait()
                 if self.pending is None:
                     return
-                outcomes = self.pending
+                outcomes, last = self.pending, self.last
             try:
-                self.drainer.store(self.worker_id, outcomes, connection)
+                self.drainer.store(self.worker_id, outcomes, connection, last=last, marks=marks)
             except BaseException as exc:  # handed to the sending thread
                 with self.idle:
                     self.error = exc
