@@ -1,11 +1,13 @@
 """SMTP delivery beside a bare smtplib loop to the same sink.
 
-    .venv/bin/python benchmarks/bench_delivery.py [--recipients 10000] [--runs 3]
+    .venv/bin/python benchmarks/bench_delivery.py [--recipients 10000] [--runs 3] [--postgres]
 
   reference  a bare smtplib loop over one reused connection sending the same messages,
              pre-built (so it pays for no personalising and records nothing).
   syndicate  ``delivery.drain`` of the whole edition (claim, personalise with signed
-             links, send, record every acceptance in SQLite) over its own connection.
+             links, send, record every acceptance in SQLite, or with --postgres in a
+             fresh database per run on the server SYNDICATE_TEST_DATABASE_URL names)
+             over its own connection.
 
 The sink is aiosmtpd in another process (its CPU is not counted). The two alternate over
 ``--runs`` rounds, each on a freshly queued store. Goals: client CPU per message
@@ -16,6 +18,7 @@ shipped except ``batch_size = 500`` (shipped: 100) and no rate limit.
 from __future__ import annotations
 
 import argparse
+import os
 import smtplib
 import socket
 import subprocess
@@ -28,6 +31,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench_outbox import fresh_pg_database  # noqa: E402
 from measure import Row, interleaved, print_rows  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
@@ -69,14 +73,16 @@ def start_sink() -> tuple[subprocess.Popen[bytes], int]:
     raise SystemExit("the aiosmtpd sink did not start")
 
 
-def smtp_app(directory: Path, port: int, count: int) -> App:
-    """A fresh store with one edition queued for ``count`` readers, sending over SMTP."""
+def smtp_app(directory: Path, port: int, count: int, postgres: str | None = None) -> App:
+    """A fresh store with one edition queued for ``count`` readers, sending over SMTP;
+    ``postgres``: the server on which to create a fresh database for it."""
     directory.mkdir(parents=True)
+    url = fresh_pg_database(postgres) if postgres else f"sqlite:///{directory / 'smtp.db'}"
     extra = (
         f"[mail.smtp]\nhost = '127.0.0.1'\nport = {port}\nsecurity = 'none'\n"
         "[delivery]\nbatch_size = 500\n"
     )
-    config = write_config(directory, f"sqlite:///{directory / 'smtp.db'}", extra)
+    config = write_config(directory, url, extra)
     text = config.read_text().replace('provider = "maildir"', 'provider = "smtp"')
     text = text.replace(
         'maildir = "outbox"', 'maildir = "outbox"\nrate_per_second = 1e9\nburst = 1000000'
@@ -91,13 +97,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--recipients", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--postgres", action="store_true", help="the store on SYNDICATE_TEST_DATABASE_URL's server"
+    )
     args = parser.parse_args()
     count = args.recipients
+    postgres = os.environ["SYNDICATE_TEST_DATABASE_URL"] if args.postgres else None
+    store = "PostgreSQL" if postgres else "SQLite"
     sink, port = start_sink()
     try:
         with tempfile.TemporaryDirectory() as tmp:
             base = Path(tmp)
-            apps: list[App] = [smtp_app(base / "store-0", port, count)]
+            apps: list[App] = [smtp_app(base / "store-0", port, count, postgres)]
             with apps[0].engine.connect() as conn:
                 row = conn.execute(select(editions)).one()
             settings = apps[0].settings
@@ -142,7 +153,7 @@ def main() -> None:
                     return
                 if drained[0]:
                     apps[-1].close()
-                    apps.append(smtp_app(base / f"store-{len(apps)}", port, count))
+                    apps.append(smtp_app(base / f"store-{len(apps)}", port, count, postgres))
                 drained[0] = True
 
             runs = interleaved(
@@ -162,7 +173,7 @@ def main() -> None:
     print_rows(
         [
             Row(
-                f"SMTP delivery, {count:,} recipients: client CPU per message",
+                f"SMTP delivery, {count:,} recipients, {store} store: client CPU per message",
                 f"drain (claim, personalise, send, record): {sub.describe()} per message; "
                 f"throughput {rate_ratio:.2f}x the bare loop's (goal >= 0.95x)",
                 f"bare smtplib loop, same pre-built messages, same sink: {ref.describe()} per message",

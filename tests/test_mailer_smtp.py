@@ -11,9 +11,11 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
+from sqlalchemy import Engine, select
 
 from syndicate.core.clock import FixedClock
 from syndicate.core.config import Settings, SmtpSettings
+from syndicate.core.db import deliveries
 from syndicate.core.errors import ConfigError
 from syndicate.core.tokens import Signer
 from syndicate.delivery.drain import drain
@@ -240,6 +242,50 @@ def test_drain_over_smtp(app: App, clock: FixedClock, sink: tuple[SmtpSink, int]
         "reader4@example.com",
     ]
     assert handler.sessions == 1  # one connection for the whole drain
+
+
+class WindowSink(SmtpSink):
+    """At each DATA, counts the messages it accepted earlier that the store does not
+    yet say were sent: what a kill -9 at that moment would send twice."""
+
+    def __init__(self, engine: Engine) -> None:
+        super().__init__()
+        self.engine = engine
+        self.unrecorded: list[int] = []
+
+    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
+        with self.engine.connect() as conn:
+            query = select(deliveries.c.email).where(deliveries.c.status == "sent")
+            recorded = set(conn.execute(query).scalars())
+        with self.lock:
+            accepted = {rcpt for rcpt, _ in self.messages}
+        self.unrecorded.append(len(accepted - recorded))
+        return await super().handle_DATA(server, session, envelope)
+
+
+def test_each_acceptance_is_recorded_before_the_next_data(app: App, clock: FixedClock) -> None:
+    """The previous acceptance is committed while the next MAIL travels, never later
+    than the next DATA: at most the one message in flight is ever unrecorded."""
+    handler = WindowSink(app.engine)
+    controller, port = start(handler)
+    try:
+        mail = app.settings.mail.model_copy(update={"provider": "smtp", "smtp": plain(port)})
+        smtp_app = App(
+            app.settings.model_copy(update={"mail": mail}), clock=clock, _engine=app.engine
+        )
+        queued_edition(app.engine, 30, now=clock.now())
+        report = drain(
+            smtp_app.engine,
+            smtp_app.settings,
+            clock=smtp_app.clock,
+            mailer=smtp_app.mailer,
+            once=True,
+        )
+    finally:
+        controller.stop()
+    assert report.sent == 30
+    assert len(handler.unrecorded) == 30
+    assert max(handler.unrecorded) == 0, handler.unrecorded
 
 
 def test_dropped_or_silent_after_data_is_uncertain(

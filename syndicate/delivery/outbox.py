@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, and_, bindparam, cast, func, literal, or_, select, update
+from sqlalchemy import String, and_, bindparam, case, cast, func, literal, or_, select, update
 from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.sql import ColumnElement
 
@@ -37,6 +37,7 @@ from syndicate.core.db import (
     subscriptions,
     tuples,
 )
+from syndicate.core.errors import StoreError
 from syndicate.core.schedules import next_fire_time
 from syndicate.delivery.messages import WELCOME_SUFFIX
 
@@ -46,6 +47,7 @@ __all__ = [
     "Claimed",
     "EditionStatus",
     "Outcome",
+    "SentMarks",
     "backoff_delay",
     "claim",
     "due_count",
@@ -292,17 +294,19 @@ def claim(
         )
     )
     # A row whose lease ran out was in flight when its worker died: the provider may
-    # have taken it, so it counts as uncertain (sent alone, looked up first).
-    conn.execute(
-        update(deliveries)
-        .where(deliveries.c.id.in_(ids), deliveries.c.status == "sending")
-        .values(uncertain_attempts=deliveries.c.uncertain_attempts + 1)
-    )
+    # have taken it, so it counts as uncertain (sent alone, looked up first). One
+    # statement with the lease itself (each statement is a round trip on PostgreSQL).
     lease_until = now + timedelta(seconds=lease_seconds)
     conn.execute(
         update(deliveries)
         .where(deliveries.c.id.in_(ids), deliveries.c.status != "suppressed")
-        .values(status="sending", lease_until=lease_until, claimed_by=worker_id)
+        .values(
+            uncertain_attempts=deliveries.c.uncertain_attempts
+            + case((deliveries.c.status == "sending", 1), else_=0),
+            status="sending",
+            lease_until=lease_until,
+            claimed_by=worker_id,
+        )
     )
     rows = conn.execute(
         select(
@@ -399,18 +403,82 @@ _MINE = and_(
     deliveries.c.status == "sending",
     deliveries.c.claimed_by == bindparam("b_worker"),
 )
-_MARK_SENT = (
-    update(deliveries)
-    .where(_MINE)
-    .values(
-        status="sent",
-        provider_id=bindparam("b_provider_id"),
-        attempts=deliveries.c.attempts + 1,
-        sent_at=bindparam("b_now", type_=deliveries.c.sent_at.type),
-        lease_until=None,
-        last_error=None,
-    )
-)
+
+
+class SentMarks:
+    """Marks accepted rows ``sent``: the statement SMTP runs after every acceptance.
+
+    Plain SQL with parameters converted once per call: through the SQL expression layer
+    (cache key, compiled cache, events, ``Connection.begin``) a one-row transaction cost
+    about 400 us of CPU on SQLite, against about 100 us on the DBAPI connection. ``in_transaction`` runs inside the caller's transaction;
+    ``commit`` is the whole transaction on its own, with nothing else on the connection
+    (SMTP's recorder after each acceptance: a kill -9 then loses at most the one
+    message in flight).
+    """
+
+    def __init__(self, conn: Connection) -> None:
+        dialect = conn.dialect
+        mark = "?" if dialect.paramstyle == "qmark" else "%s"
+        self.sql = (
+            f"UPDATE deliveries SET status = 'sent', provider_id = {mark}, "
+            f"attempts = attempts + 1, sent_at = {mark}, lease_until = NULL, "
+            f"last_error = NULL WHERE id = {mark} AND status = 'sending' AND claimed_by = {mark}"
+        )
+        # PostgreSQL: the whole call's rows in one statement from arrays, not one
+        # statement per row (100 rows: about 12 ms instead of 120 ms, measured).
+        self.arrays = dialect.name == "postgresql"
+        if self.arrays:
+            self.sql = (
+                "UPDATE deliveries SET status = 'sent', provider_id = v.provider_id, "
+                "attempts = attempts + 1, sent_at = %s, lease_until = NULL, last_error = NULL "
+                "FROM unnest(%s::bigint[], %s::varchar[]) AS v(id, provider_id) "
+                "WHERE deliveries.id = v.id AND deliveries.status = 'sending' "
+                "AND deliveries.claimed_by = %s"
+            )
+        self.begin = "BEGIN IMMEDIATE" if is_sqlite(conn) else None  # one writer, see db.py
+        processor = deliveries.c.sent_at.type.bind_processor(dialect)
+        self.timestamp: Callable[[Any], Any] = processor or (lambda value: value)
+        self.errors: type[Exception] = dialect.loaded_dbapi.Error
+
+    def params(
+        self, outcomes: Sequence[Outcome], worker_id: str, now: datetime
+    ) -> list[tuple[object, ...]]:
+        """The statement's parameters: one tuple per row, or (PostgreSQL) one in all."""
+        at = self.timestamp(now)
+        if self.arrays:
+            ids = [item.row.id for item in outcomes]
+            return [(at, ids, [item.provider_id for item in outcomes], worker_id)]
+        return [(item.provider_id, at, item.row.id, worker_id) for item in outcomes]
+
+    def in_transaction(
+        self, conn: Connection, outcomes: Sequence[Outcome], worker_id: str, now: datetime
+    ) -> None:
+        params = self.params(outcomes, worker_id, now)
+        conn.exec_driver_sql(self.sql, params[0] if len(params) == 1 else params)
+
+    def commit(
+        self, conn: Connection, outcomes: Sequence[Outcome], worker_id: str, now: datetime
+    ) -> None:
+        """One transaction of its own on ``conn``'s DBAPI connection (``conn`` must not
+        be in a transaction)."""
+        raw = conn.connection
+        cursor = raw.cursor()
+        try:
+            if self.begin is not None:
+                cursor.execute(self.begin)
+            params = self.params(outcomes, worker_id, now)
+            if len(params) == 1:
+                cursor.execute(self.sql, params[0])
+            else:
+                cursor.executemany(self.sql, params)
+            raw.commit()
+        except self.errors as exc:
+            raw.rollback()
+            raise StoreError(f"database error: {exc}") from exc
+        finally:
+            cursor.close()
+
+
 _MARK_LATER = (
     update(deliveries)
     .where(_MINE)
@@ -433,21 +501,26 @@ def record(
     now: datetime,
     policy: DeliverySettings,
     rng: random.Random | None = None,
+    announce: bool = True,
+    marks: SentMarks | None = None,
 ) -> Counter[str]:
     """Record results for rows this worker still holds; returns counts by new state.
 
     Only rows still ``sending`` under this worker's claim change: if the lease ran out
     and another worker took the row, that worker's result is the one kept.
+    ``announce=False``: the caller still holds unsent rows of the edition (the rest of
+    its claim), so the edition cannot have finished and ``edition.sent`` is not looked
+    for. ``marks``: the caller's ``SentMarks`` for this connection, built once.
     """
     rng = rng or _SYSTEM_RANDOM
     counts: Counter[str] = Counter()
-    sent: list[dict[str, object]] = []
+    sent: list[Outcome] = []
     later: list[dict[str, object]] = []
     for item in outcomes:
         row = item.row
         error = (item.error or "")[:2000] or None
         if item.outcome == "sent":
-            sent.append({"b_id": row.id, "b_provider_id": item.provider_id})
+            sent.append(item)
             counts["sent"] += 1
             continue
         attempts = row.attempts + 1
@@ -475,14 +548,13 @@ def record(
         if item.outcome == "uncertain":
             counts["uncertain"] += 1
     if sent:
-        for params in sent:
-            params.update(b_worker=worker_id, b_now=now)
-        conn.execute(_MARK_SENT, sent)
+        (marks or SentMarks(conn)).in_transaction(conn, sent, worker_id, now)
     if later:
         for params in later:
             params["b_worker"] = worker_id
         conn.execute(_MARK_LATER, later)
-    events.announce_sent(conn, {item.row.edition_id for item in outcomes}, now)
+    if announce:
+        events.announce_sent(conn, {item.row.edition_id for item in outcomes}, now)
     return counts
 
 

@@ -72,8 +72,8 @@ class Mailer(Protocol):
 
 @runtime_checkable
 class GatedMailer(Mailer, Protocol):
-    """A mailer with a rate gate (SMTP): one message per call, and before DATA it calls
-    ``gate`` (when set), which holds until the previous acceptance is recorded.
+    """A mailer with a gate (SMTP): one message per call, and before DATA it calls
+    ``gate`` (when set), which returns once the previous acceptance is recorded.
 
     Declared as a protocol so the drain asks ``isinstance(mailer, GatedMailer)`` and the
     type checker knows ``gate`` is there, instead of ``hasattr`` and an ignore.

@@ -153,9 +153,9 @@ class SmtpMailer:
     def _send_one(self, message: OutgoingMessage, envelope_from: str) -> SendResult:
         """One attempt on the current connection (opened if needed).
 
-        MAIL, RCPT, then ``gate()``, then DATA: the server accepts the message only at
-        the end of DATA, so the caller can finish recording the previous acceptance
-        while MAIL and RCPT travel, and still never have two acceptances unrecorded.
+        MAIL, ``gate()``, MAIL's reply, RCPT, DATA: the server accepts the message only
+        at the end of DATA, so the caller records the previous acceptance while MAIL
+        travels, and still never has two acceptances unrecorded.
         """
         if self.conn is None or self.conn.sock is None:
             self.conn = self._connect()
@@ -163,18 +163,21 @@ class SmtpMailer:
         rcpt = message.recipient.email
         in_data = False
         try:
-            code, words = conn.mail(envelope_from)
-            if code != 250:
-                return self._refused(code, words)
-            code, words = conn.rcpt(rcpt)
-            if code not in (250, 251):
-                return self._refused(code, words, about_recipient=True)
+            # MAIL as smtplib's mail() sends it, with the gate between the command and
+            # its reply: the previous acceptance is recorded while the server answers.
+            conn.putcmd("mail", f"FROM:{smtplib.quoteaddr(envelope_from)}")
             if self.gate is not None:
                 try:
                     self.gate()
                 except BaseException:
                     self._drop()
                     raise
+            code, words = conn.getreply()
+            if code != 250:
+                return self._refused(code, words)
+            code, words = conn.rcpt(rcpt)
+            if code not in (250, 251):
+                return self._refused(code, words, about_recipient=True)
             # DATA in two steps (smtplib's data() does both): a drop before the 354
             # reply is safe to retry, one after the content went out is not.
             code, words = conn.docmd("DATA")
