@@ -14,6 +14,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement
 
 from syndicate.core.db import deliveries, editions, is_sqlite, job_runs, pushes, subscribers, tuples
+from syndicate.delivery.outbox import edition_counts
 from syndicate.readers.subscribers import STATUSES, SUPPRESSED
 
 REACH_WINDOW = timedelta(days=7)
@@ -118,8 +119,8 @@ def subscribers_over_time(conn: Connection, now: datetime, span: int = 30) -> Se
 def deliveries_per_day(conn: Connection, now: datetime, span: int = 30) -> Series:
     """Delivery rows by the day their edition was queued, and their outcome.
 
-    An edition's rows are queued together, so this is the per-edition count (the
-    covering (edition_id, status) index) placed on the edition's day.
+    An edition's rows are queued together, so this is the per-edition count (kept by
+    the store, see ``outbox.edition_counts``) placed on the edition's day.
     """
     axis = days(now, span)
     day_of_edition = {
@@ -134,13 +135,8 @@ def deliveries_per_day(conn: Connection, now: datetime, span: int = 30) -> Serie
     }
     rows = [
         (day_of_edition[eid], status, count)
-        for eid, status, count in tuples(
-            conn.execute(
-                select(deliveries.c.edition_id, deliveries.c.status, func.count())
-                .where(deliveries.c.edition_id.in_(list(day_of_edition)))
-                .group_by(deliveries.c.edition_id, deliveries.c.status)
-            )
-        )
+        for eid, states in edition_counts(conn, list(day_of_edition)).items()
+        for status, count in states.items()
     ]
     index = {d: i for i, d in enumerate(axis)}
     series = Series(axis, {o: [0] * span for o in ("sent", "failed", "suppressed", "waiting")})
@@ -181,15 +177,7 @@ def edition_reach(
     if not recent:
         return []
     ids = [row["id"] for row in recent]
-    counts: dict[int, dict[str, int]] = {i: {} for i in ids}
-    for eid, status, count in tuples(
-        conn.execute(
-            select(deliveries.c.edition_id, deliveries.c.status, func.count())
-            .where(deliveries.c.edition_id.in_(ids))
-            .group_by(deliveries.c.edition_id, deliveries.c.status)
-        )
-    ):
-        counts[eid][status] = count
+    counts = edition_counts(conn, ids)
     after = {i: dict.fromkeys(("bounced", "complained", "unsubscribed"), 0) for i in ids}
     # From the few people whose state changed after the oldest of these editions (an
     # index range), to whether that edition reached them (the unique delivery key).
