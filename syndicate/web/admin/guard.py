@@ -12,7 +12,7 @@ import hmac
 import re
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -22,6 +22,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from syndicate.core.db import transaction
 from syndicate.core.render import render
+from syndicate.feeds.lint import LintCache
 from syndicate.web.console import attempts, sessions
 from syndicate.web.console.operators import Operator
 from syndicate.web.console.sessions import Session
@@ -54,9 +55,12 @@ def query_id(name: str) -> int | None:
 
 @dataclass
 class Console:
-    """Per-app console state: when the configuration was loaded (the settings page)."""
+    """Per-app console state: when the configuration was loaded (the settings page),
+    and the feeds page's lint cache."""
 
     loaded_at: datetime
+    # The feeds page's lint results per file (mtime, size): see feeds/lint.py.
+    lint_cache: LintCache = field(default_factory=dict)
 
     @classmethod
     def build(cls, w: Web) -> Console:
