@@ -63,21 +63,14 @@ def subscribers_over_time(conn: Connection, now: datetime, span: int = 30) -> Se
     confirmed: a person was pending from sign-up to confirmation, active from
     confirmation to their last change, and in their current state since. Today's
     counts come from the status index; each earlier day is today's minus the changes
-    after it, and those changes are grouped counts over the window's rows only (each
-    on an index of its own timestamp), so the cost follows the window, not the list.
+    after it. Those changes are three grouped counts over the window's rows only, one
+    per timestamp, each read from a covering index of that timestamp (migration 0010),
+    so the cost follows the window, not the list.
     """
     axis = days(now, span)
     start = _start(axis)
     c, f, t = subscribers.c.created_at, subscribers.c.confirmed_at, subscribers.c.status_changed_at
     status = subscribers.c.status
-    moved = status != "pending"
-    events = (  # (state, +1/-1, when, which rows)
-        ("pending", 1, c, None),
-        ("pending", -1, f, moved),
-        ("pending", -1, t, and_(moved, f.is_(None))),
-        ("active", 1, f, moved),
-        ("active", -1, t, and_(status.in_(SUPPRESSED), f.is_not(None))),
-    )
     index = {d: i for i, d in enumerate(axis)}
     delta = {s: [0] * span for s in STATUSES}
 
@@ -86,24 +79,39 @@ def subscribers_over_time(conn: Connection, now: datetime, span: int = 30) -> Se
         if position is not None:
             delta[state][position] += sign * count
 
-    for state, sign, when, where in events:
-        query = (
-            select(day_of(conn, when), func.count())
-            .where(when >= start)
-            .group_by(day_of(conn, when))
-        )
-        if where is not None:
-            query = query.where(where)
-        for day, count in tuples(conn.execute(query)):
-            add(state, sign, day, count)
-    for day, state, count in tuples(
+    # Signed up: pending from that day.
+    for day, count in tuples(
         conn.execute(
-            select(day_of(conn, t), status, func.count())
-            .where(t >= start, status.in_(SUPPRESSED))
-            .group_by(day_of(conn, t), status)
+            select(day_of(conn, c), func.count()).where(c >= start).group_by(day_of(conn, c))
         )
     ):
-        add(state, 1, day, count)
+        add("pending", 1, day, count)
+    # Confirmed (and since moved on from pending): pending -> active that day.
+    for day, count in tuples(
+        conn.execute(
+            select(day_of(conn, f), func.count())
+            .where(f >= start, status != "pending")
+            .group_by(day_of(conn, f))
+        )
+    ):
+        add("pending", -1, day, count)
+        add("active", 1, day, count)
+    # The last change: into a suppressed state, out of pending (never confirmed) or out
+    # of active (confirmed before).
+    unconfirmed = f.is_(None)
+    for day, state, never_confirmed, count in tuples(
+        conn.execute(
+            select(day_of(conn, t), status, unconfirmed, func.count())
+            .where(t >= start, status != "pending")
+            .group_by(day_of(conn, t), status, unconfirmed)
+        )
+    ):
+        if never_confirmed:
+            add("pending", -1, day, count)
+        if state in SUPPRESSED:
+            add(state, 1, day, count)
+            if not never_confirmed:
+                add("active", -1, day, count)
     current = dict(tuples(conn.execute(select(status, func.count()).group_by(status))))
     series = Series(axis)
     for state in STATUSES:
@@ -179,22 +187,27 @@ def edition_reach(
     ids = [row["id"] for row in recent]
     counts = edition_counts(conn, ids)
     after = {i: dict.fromkeys(("bounced", "complained", "unsubscribed"), 0) for i in ids}
-    # From the few people whose state changed after the oldest of these editions (an
-    # index range), to whether that edition reached them (the unique delivery key).
-    oldest = min(row["created_at"] for row in recent)
-    # (status || '') is not indexable, so the planner starts from the status_changed_at
-    # range instead of walking every suppressed person through the status index.
+    # For each edition, the people whose state changed in its seven days (a range on
+    # the covering status_changed_at index, bounded by that edition's own dates), to
+    # whether the edition reached them (the unique delivery key). The work follows the
+    # changes in those weeks, not the list nor the deliveries.
+    # (status || '') is not indexable, so the planner starts from the date range
+    # instead of walking every suppressed person through the status index.
     unindexed_status = subscribers.c.status.concat(literal_column("''"))
-    changed = subscribers.c.status_changed_at
+    changed, queued = subscribers.c.status_changed_at, editions.c.created_at
     if is_sqlite(conn):
-        within = func.julianday(changed) < func.julianday(editions.c.created_at) + 7
+        # Stored times are ISO text: the text bound (whole seconds, one spare) drives
+        # the index range, the Julian-day test is the exact seven days.
+        bound = func.datetime(queued, "+7 days", "+1 second")
+        within = func.julianday(changed) < func.julianday(queued) + 7
     else:
-        within = changed < editions.c.created_at + literal(REACH_WINDOW, Interval())
+        bound = queued + literal(REACH_WINDOW, Interval())
+        within = changed < bound
     for eid, status, count in tuples(
         conn.execute(
             select(editions.c.id, unindexed_status, func.count())
-            .select_from(subscribers)
-            .join(editions, editions.c.id.in_(ids))
+            .select_from(editions)
+            .join(subscribers, and_(changed >= queued, changed < bound))
             .join(
                 deliveries,
                 and_(
@@ -203,8 +216,7 @@ def edition_reach(
                 ),
             )
             .where(
-                changed >= oldest,  # the index range to start from
-                changed >= editions.c.created_at,
+                editions.c.id.in_(ids),
                 unindexed_status.in_(("bounced", "complained", "unsubscribed")),
                 within,
             )

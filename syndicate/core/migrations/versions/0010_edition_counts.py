@@ -19,6 +19,9 @@ drops its triggers: it must create them again (``create_triggers`` below).
 ``login_attempts``: the console's login limits, per account and per address, hold
 across restarts and processes. The key is an HMAC, never the address itself.
 
+The dashboard's per-day subscriber counts read covering indexes of confirmed_at and
+status_changed_at (with status) instead of the single-column ones.
+
 Subscriber search is by prefix of the lower-cased address or name: expression
 indexes make it a range scan (PostgreSQL compares in the "C" collation, where a
 prefix is a range).
@@ -141,6 +144,15 @@ def upgrade() -> None:
     )
     op.create_index("ix_login_attempts_key_at", "login_attempts", ["key", "at"])
     op.create_index("ix_login_attempts_at", "login_attempts", ["at"])
+    # The dashboard's per-day counts read these alone (covering), no table rows.
+    op.drop_index("ix_subscribers_confirmed_at", "subscribers")
+    op.drop_index("ix_subscribers_status_changed_at", "subscribers")
+    op.create_index("ix_subscribers_confirmed_status", "subscribers", ["confirmed_at", "status"])
+    op.create_index(
+        "ix_subscribers_changed_status",
+        "subscribers",
+        ["status_changed_at", "status", "confirmed_at"],
+    )
     if sqlite:
         op.execute("CREATE INDEX ix_subscribers_email_prefix ON subscribers (lower(email_key))")
         op.execute("CREATE INDEX ix_subscribers_name_prefix ON subscribers (lower(name))")
@@ -155,6 +167,10 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_subscribers_name_prefix", "subscribers")
+    op.drop_index("ix_subscribers_changed_status", "subscribers")
+    op.drop_index("ix_subscribers_confirmed_status", "subscribers")
+    op.create_index("ix_subscribers_confirmed_at", "subscribers", ["confirmed_at"])
+    op.create_index("ix_subscribers_status_changed_at", "subscribers", ["status_changed_at"])
     op.drop_index("ix_subscribers_email_prefix", "subscribers")
     op.drop_index("ix_login_attempts_at", "login_attempts")
     op.drop_index("ix_login_attempts_key_at", "login_attempts")
