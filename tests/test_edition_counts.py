@@ -1,5 +1,6 @@
-"""The per-edition counts the console reads (kept by triggers, migration 0010) always
-equal a fresh count of the delivery rows, whatever changed them."""
+"""The per-edition counts (and per-state subscriber counts) the console reads, kept by
+triggers (migration 0010), always equal a fresh count of the rows, whatever changed
+them."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from collections import defaultdict
 from sqlalchemy import func, select, update
 
 from syndicate.core.clock import FixedClock
-from syndicate.core.db import deliveries, edition_counts, transaction, tuples
+from syndicate.core.db import deliveries, edition_counts, subscribers, transaction, tuples
 from syndicate.delivery.outbox import (
     Outcome,
     claim,
@@ -39,6 +40,19 @@ def fresh(app: App) -> dict[int, dict[str, int]]:
         ):
             found[eid][state] = count
     return dict(found)
+
+
+def people_agree(app: App) -> bool:
+    with app.engine.connect() as conn:
+        fresh_people = dict(
+            tuples(
+                conn.execute(
+                    select(subscribers.c.status, func.count()).group_by(subscribers.c.status)
+                )
+            )
+        )
+        kept_people = {k: v for k, v in subs.counts_by_status(conn).items() if v}
+    return kept_people == fresh_people
 
 
 def kept(app: App) -> dict[int, dict[str, int]]:
@@ -122,6 +136,7 @@ def test_counts_follow_every_kind_of_change(app: App, clock: FixedClock) -> None
         conn.execute(update(deliveries).values(last_error=None))
     assert kept(app) == fresh(app)
     assert set(kept(app)) == {first, second}
+    assert people_agree(app)  # added, bounced, erased, left a digest
 
 
 def test_concurrent_workers_keep_the_counts(app: App, clock: FixedClock) -> None:
@@ -157,7 +172,7 @@ def test_concurrent_workers_keep_the_counts(app: App, clock: FixedClock) -> None
     for thread in threads:
         thread.join(timeout=120)
     assert not errors
-    assert kept(app) == fresh(app)
+    assert kept(app) == fresh(app) and people_agree(app)
     assert sum(kept(app)[edition_id].values()) == 400
     assert set(kept(app)[edition_id]) == {"sent", "failed"}
 
@@ -181,3 +196,4 @@ def test_migration_counts_rows_queued_before_it(app: App, clock: FixedClock) -> 
         config.attributes["connection"] = conn
         command.upgrade(config, "head")
     assert kept(app) == fresh(app) == {edition_id: {"sent": 5, "queued": 7}}
+    assert people_agree(app)

@@ -530,6 +530,15 @@ edition_counts = Table(
     Column("row_count", BigInteger, nullable=False),
 )
 
+# Subscribers per state, kept the same way (migration 0010).
+subscriber_counts = Table(
+    "subscriber_counts",
+    metadata,
+    Column("status", String(20), primary_key=True),
+    Column("slot", BigInteger, primary_key=True, autoincrement=False),
+    Column("row_count", BigInteger, nullable=False),
+)
+
 # The console's login attempts (per account and per address) in the store, so the
 # limits hold across restarts and processes; ``key`` is an HMAC, not the address.
 login_attempts = Table(

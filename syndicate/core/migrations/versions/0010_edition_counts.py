@@ -1,8 +1,9 @@
 """edition counts kept by triggers, login attempts in the store, prefix search indexes
 
-``edition_counts`` holds each edition's delivery rows per state, so the console reads
-a few rows instead of counting an edition's 100,000 deliveries on every page view.
-Triggers on ``deliveries`` keep it, in the transaction of every insert, state change
+``edition_counts`` holds each edition's delivery rows per state (and
+``subscriber_counts`` the subscribers per state), so the console reads a few rows
+instead of counting an edition's 100,000 deliveries (or the list) on every page view.
+Triggers on ``deliveries`` (and ``subscribers``) keep them, in the transaction of every insert, state change
 and delete, whichever code (present or future) writes the row.
 
 - SQLite: row triggers, one upsert per changed row (SQLite has one writer at a time,
@@ -14,7 +15,8 @@ and delete, whichever code (present or future) writes the row.
   the slots.
 
 A migration that rebuilds ``deliveries`` on SQLite (batch mode copies the table)
-drops its triggers: it must create them again (``create_triggers`` below).
+drops its triggers: it must create them again (``create_triggers`` below; the
+schema test checks they exist).
 
 ``login_attempts``: the console's login limits, per account and per address, hold
 across restarts and processes. The key is an HMAC, never the address itself.
@@ -38,77 +40,79 @@ down_revision = "0009"
 branch_labels = None
 depends_on = None
 
-SQLITE_TRIGGERS = (
-    """CREATE TRIGGER deliveries_count_insert AFTER INSERT ON deliveries BEGIN
-  INSERT INTO edition_counts (edition_id, status, slot, row_count)
-  VALUES (NEW.edition_id, NEW.status, 0, 1)
-  ON CONFLICT (edition_id, status, slot) DO UPDATE SET row_count = row_count + 1;
-END""",
-    """CREATE TRIGGER deliveries_count_update AFTER UPDATE OF status, edition_id ON deliveries
-WHEN OLD.status IS NOT NEW.status OR OLD.edition_id IS NOT NEW.edition_id BEGIN
-  UPDATE edition_counts SET row_count = row_count - 1
-  WHERE edition_id = OLD.edition_id AND status = OLD.status AND slot = 0;
-  INSERT INTO edition_counts (edition_id, status, slot, row_count)
-  VALUES (NEW.edition_id, NEW.status, 0, 1)
-  ON CONFLICT (edition_id, status, slot) DO UPDATE SET row_count = row_count + 1;
-END""",
-    """CREATE TRIGGER deliveries_count_delete AFTER DELETE ON deliveries BEGIN
-  UPDATE edition_counts SET row_count = row_count - 1
-  WHERE edition_id = OLD.edition_id AND status = OLD.status AND slot = 0;
-END""",
+# (table counted, counts table, the columns counted by): deliveries per edition and
+# state, subscribers per state.
+COUNTED = (
+    ("deliveries", "edition_counts", ("edition_id", "status")),
+    ("subscribers", "subscriber_counts", ("status",)),
 )
 
-# One function for the three statement triggers: the net change per (edition, state)
-# is rows entering minus rows leaving, so an UPDATE that changes no state writes nothing.
-POSTGRESQL_FUNCTION = """
-CREATE FUNCTION edition_counts_apply() RETURNS trigger LANGUAGE plpgsql AS $$
+
+def _sqlite_triggers(table: str, counts: str, keys: tuple[str, ...]) -> list[str]:
+    """Row triggers: one upsert per row (SQLite has one writer at a time)."""
+    columns = ", ".join(keys)
+    new = ", ".join(f"NEW.{k}" for k in keys)
+    old = " AND ".join(f"{k} = OLD.{k}" for k in keys)
+    changed = " OR ".join(f"OLD.{k} IS NOT NEW.{k}" for k in keys)
+    add = (
+        f"INSERT INTO {counts} ({columns}, slot, row_count) VALUES ({new}, 0, 1)"
+        f" ON CONFLICT ({columns}, slot) DO UPDATE SET row_count = row_count + 1;"
+    )
+    remove = f"UPDATE {counts} SET row_count = row_count - 1 WHERE {old} AND slot = 0;"
+    return [
+        f"CREATE TRIGGER {table}_count_insert AFTER INSERT ON {table} BEGIN {add} END",
+        f"CREATE TRIGGER {table}_count_update AFTER UPDATE OF {columns} ON {table}"
+        f" WHEN {changed} BEGIN {remove} {add} END",
+        f"CREATE TRIGGER {table}_count_delete AFTER DELETE ON {table} BEGIN {remove} END",
+    ]
+
+
+def _postgresql_triggers(table: str, counts: str, keys: tuple[str, ...]) -> list[str]:
+    """Statement triggers: one upsert per group a statement changed, the net change
+    (rows entering minus rows leaving: an UPDATE that changes no state writes nothing),
+    into this backend's own slot, in key order."""
+    columns = ", ".join(keys)
+
+    def upsert(source: str) -> str:
+        return (
+            f"INSERT INTO {counts} AS c ({columns}, slot, row_count)"
+            f" SELECT {columns}, pg_backend_pid(), sum(change) FROM ({source}) AS moved"
+            f" GROUP BY {columns} HAVING sum(change) <> 0 ORDER BY {columns}"
+            f" ON CONFLICT ({columns}, slot) DO UPDATE SET row_count = c.row_count + EXCLUDED.row_count;"
+        )
+
+    entering = f"SELECT {columns}, 1 AS change FROM new_rows"
+    leaving = f"SELECT {columns}, -1 AS change FROM old_rows"
+    function = f"""
+CREATE FUNCTION {counts}_apply() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP = 'INSERT' THEN
-    INSERT INTO edition_counts AS c (edition_id, status, slot, row_count)
-      SELECT edition_id, status, pg_backend_pid(), count(*) FROM new_rows
-      GROUP BY edition_id, status ORDER BY edition_id, status
-    ON CONFLICT (edition_id, status, slot) DO UPDATE SET row_count = c.row_count + EXCLUDED.row_count;
+    {upsert(entering)}
   ELSIF TG_OP = 'DELETE' THEN
-    INSERT INTO edition_counts AS c (edition_id, status, slot, row_count)
-      SELECT edition_id, status, pg_backend_pid(), -count(*) FROM old_rows
-      GROUP BY edition_id, status ORDER BY edition_id, status
-    ON CONFLICT (edition_id, status, slot) DO UPDATE SET row_count = c.row_count + EXCLUDED.row_count;
+    {upsert(leaving)}
   ELSE
-    INSERT INTO edition_counts AS c (edition_id, status, slot, row_count)
-      SELECT edition_id, status, pg_backend_pid(), sum(change) FROM (
-        SELECT edition_id, status, 1 AS change FROM new_rows
-        UNION ALL
-        SELECT edition_id, status, -1 FROM old_rows
-      ) AS moved
-      GROUP BY edition_id, status HAVING sum(change) <> 0 ORDER BY edition_id, status
-    ON CONFLICT (edition_id, status, slot) DO UPDATE SET row_count = c.row_count + EXCLUDED.row_count;
+    {upsert(f"{entering} UNION ALL {leaving}")}
   END IF;
   RETURN NULL;
 END
-$$
-"""
-POSTGRESQL_TRIGGERS = (
-    "CREATE TRIGGER deliveries_count_insert AFTER INSERT ON deliveries"
-    " REFERENCING NEW TABLE AS new_rows"
-    " FOR EACH STATEMENT EXECUTE PROCEDURE edition_counts_apply()",
-    "CREATE TRIGGER deliveries_count_update AFTER UPDATE ON deliveries"
-    " REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows"
-    " FOR EACH STATEMENT EXECUTE PROCEDURE edition_counts_apply()",
-    "CREATE TRIGGER deliveries_count_delete AFTER DELETE ON deliveries"
-    " REFERENCING OLD TABLE AS old_rows"
-    " FOR EACH STATEMENT EXECUTE PROCEDURE edition_counts_apply()",
-)
-TRIGGERS = ("deliveries_count_insert", "deliveries_count_update", "deliveries_count_delete")
+$$"""
+    each = f"FOR EACH STATEMENT EXECUTE PROCEDURE {counts}_apply()"
+    return [
+        function,
+        f"CREATE TRIGGER {table}_count_insert AFTER INSERT ON {table}"
+        f" REFERENCING NEW TABLE AS new_rows {each}",
+        f"CREATE TRIGGER {table}_count_update AFTER UPDATE ON {table}"
+        f" REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows {each}",
+        f"CREATE TRIGGER {table}_count_delete AFTER DELETE ON {table}"
+        f" REFERENCING OLD TABLE AS old_rows {each}",
+    ]
 
 
-def create_triggers() -> None:
-    """The counting triggers on ``deliveries`` for this backend."""
-    if op.get_bind().dialect.name == "sqlite":
-        for statement in SQLITE_TRIGGERS:
-            op.execute(statement)
-        return
-    op.execute(POSTGRESQL_FUNCTION)
-    for statement in POSTGRESQL_TRIGGERS:
+def create_triggers(table: str) -> None:
+    """The counting triggers on ``table`` (deliveries or subscribers) for this backend."""
+    ((_, counts, keys),) = [c for c in COUNTED if c[0] == table]
+    build = _sqlite_triggers if op.get_bind().dialect.name == "sqlite" else _postgresql_triggers
+    for statement in build(table, counts, keys):
         op.execute(statement)
 
 
@@ -124,12 +128,21 @@ def upgrade() -> None:
         sa.Column("row_count", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("edition_id", "status", "slot", name=op.f("pk_edition_counts")),
     )
-    # Rows already there (the triggers count from now on, in this same transaction).
-    op.execute(
-        "INSERT INTO edition_counts (edition_id, status, slot, row_count)"
-        " SELECT edition_id, status, 0, count(*) FROM deliveries GROUP BY edition_id, status"
+    op.create_table(
+        "subscriber_counts",
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("slot", sa.BigInteger(), nullable=False),
+        sa.Column("row_count", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("status", "slot", name=op.f("pk_subscriber_counts")),
     )
-    create_triggers()
+    # Rows already there (the triggers count from now on, in this same transaction).
+    for table, counts, keys in COUNTED:
+        columns = ", ".join(keys)
+        op.execute(
+            f"INSERT INTO {counts} ({columns}, slot, row_count)"
+            f" SELECT {columns}, 0, count(*) FROM {table} GROUP BY {columns}"
+        )
+        create_triggers(table)
     op.create_table(
         "login_attempts",
         sa.Column(
@@ -175,12 +188,11 @@ def downgrade() -> None:
     op.drop_index("ix_login_attempts_at", "login_attempts")
     op.drop_index("ix_login_attempts_key_at", "login_attempts")
     op.drop_table("login_attempts")
-    for name in TRIGGERS:
-        op.execute(
-            f"DROP TRIGGER {name}"
-            if op.get_bind().dialect.name == "sqlite"
-            else f"DROP TRIGGER {name} ON deliveries"
-        )
-    if op.get_bind().dialect.name != "sqlite":
-        op.execute("DROP FUNCTION edition_counts_apply()")
-    op.drop_table("edition_counts")
+    sqlite = op.get_bind().dialect.name == "sqlite"
+    for table, counts, _ in COUNTED:
+        for event in ("insert", "update", "delete"):
+            name = f"{table}_count_{event}"
+            op.execute(f"DROP TRIGGER {name}" if sqlite else f"DROP TRIGGER {name} ON {table}")
+        if not sqlite:
+            op.execute(f"DROP FUNCTION {counts}_apply()")
+        op.drop_table(counts)
