@@ -1,6 +1,6 @@
-"""The dashboard's numbers: each one a grouped aggregate over an index, never a loop
-over rows in Python. Per-day series come back as one row per (day, group); only the
-few dozen days are walked here.
+"""The dashboard's numbers: each one an aggregate over an index or a kept count
+(migration 0010), never a loop over rows in Python. Per-day series come back as one
+row per day; only the few dozen days are walked here.
 """
 
 from __future__ import annotations
@@ -9,7 +9,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Date, Interval, and_, cast, func, literal, literal_column, select
+from sqlalchemy import (
+    Interval,
+    and_,
+    case,
+    func,
+    literal,
+    literal_column,
+    select,
+    union_all,
+)
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement
 
@@ -21,15 +30,6 @@ REACH_WINDOW = timedelta(days=7)
 PENDING_STATES = ("queued", "deferred", "sending")
 # What a delivery row's state means for a reader, in the order the charts stack them.
 OUTCOMES = ("sent", "failed", "suppressed", "queued", "deferred", "sending", "paused", "cancelled")
-
-
-def day_of(conn: Connection, column: Any) -> ColumnElement[Any]:
-    """The UTC calendar day of a stored timestamp, on either backend."""
-    if is_sqlite(conn):
-        return func.date(column)
-    # A literal, not a bound parameter: PostgreSQL must see the SELECT and GROUP BY
-    # expressions as the same one.
-    return cast(func.timezone(literal_column("'UTC'"), column), Date)
 
 
 def _as_date(value: Any) -> date:
@@ -63,55 +63,52 @@ def subscribers_over_time(conn: Connection, now: datetime, span: int = 30) -> Se
     confirmed: a person was pending from sign-up to confirmation, active from
     confirmation to their last change, and in their current state since. Today's
     counts come from the kept per-state counts; each earlier day is today's minus the changes
-    after it. Those changes are three grouped counts over the window's rows only, one
-    per timestamp, each read from a covering index of that timestamp (migration 0010),
-    so the cost follows the window, not the list.
+    after it. Those changes are three statements over the window's rows only, one per
+    timestamp, each counting day by day on a covering index of that timestamp
+    (migration 0010), so the cost follows the window, not the list.
     """
     axis = days(now, span)
-    start = _start(axis)
     c, f, t = subscribers.c.created_at, subscribers.c.confirmed_at, subscribers.c.status_changed_at
     status = subscribers.c.status
-    index = {d: i for i, d in enumerate(axis)}
+    moved = status != "pending"
+    never_confirmed = f.is_(None)
+
+    def count_if(condition: ColumnElement[bool]) -> ColumnElement[Any]:
+        return func.sum(case((condition, 1), else_=0))
+
+    def per_day(when: Any, where: ColumnElement[bool], *counts: ColumnElement[Any]) -> list[Any]:
+        """One row of ``counts`` per day of the axis: a UNION ALL of plain aggregates
+        over each day's index range (no GROUP BY to sort the window's rows by day)."""
+        days_ = [
+            select(literal(i), *counts).where(
+                when >= _start([d]), when < _start([d + timedelta(days=1)]), where
+            )
+            for i, d in enumerate(axis)
+        ]
+        found = [list(row) for row in conn.execute(union_all(*days_))]
+        return sorted(found, key=lambda row: int(row[0]))
+
     delta = {s: [0] * span for s in STATUSES}
-
-    def add(state: str, sign: int, day: Any, count: int) -> None:
-        position = index.get(_as_date(day))
-        if position is not None:
-            delta[state][position] += sign * count
-
     # Signed up: pending from that day.
-    for day, count in tuples(
-        conn.execute(
-            select(day_of(conn, c), func.count()).where(c >= start).group_by(day_of(conn, c))
-        )
-    ):
-        add("pending", 1, day, count)
+    for i, joined in per_day(c, literal(True), func.count()):
+        delta["pending"][i] += joined or 0
     # Confirmed (and since moved on from pending): pending -> active that day.
-    for day, count in tuples(
-        conn.execute(
-            select(day_of(conn, f), func.count())
-            .where(f >= start, status != "pending")
-            .group_by(day_of(conn, f))
-        )
-    ):
-        add("pending", -1, day, count)
-        add("active", 1, day, count)
+    for i, confirmed in per_day(f, moved, func.count()):
+        delta["pending"][i] -= confirmed or 0
+        delta["active"][i] += confirmed or 0
     # The last change: into a suppressed state, out of pending (never confirmed) or out
     # of active (confirmed before).
-    unconfirmed = f.is_(None)
-    for day, state, never_confirmed, count in tuples(
-        conn.execute(
-            select(day_of(conn, t), status, unconfirmed, func.count())
-            .where(t >= start, status != "pending")
-            .group_by(day_of(conn, t), status, unconfirmed)
-        )
+    for i, left_pending, left_active, *into in per_day(
+        t,
+        moved,
+        count_if(never_confirmed),
+        count_if(and_(status.in_(SUPPRESSED), ~never_confirmed)),
+        *(count_if(status == state) for state in SUPPRESSED),
     ):
-        if never_confirmed:
-            add("pending", -1, day, count)
-        if state in SUPPRESSED:
-            add(state, 1, day, count)
-            if not never_confirmed:
-                add("active", -1, day, count)
+        delta["pending"][i] -= left_pending or 0
+        delta["active"][i] -= left_active or 0
+        for state, count in zip(SUPPRESSED, into, strict=True):
+            delta[state][i] += count or 0
     current = counts_by_status(conn)
     series = Series(axis)
     for state in STATUSES:
@@ -195,6 +192,7 @@ def edition_reach(
     # instead of walking every suppressed person through the status index.
     unindexed_status = subscribers.c.status.concat(literal_column("''"))
     changed, queued = subscribers.c.status_changed_at, editions.c.created_at
+    bound: ColumnElement[Any]
     if is_sqlite(conn):
         # Stored times are ISO text: the text bound (whole seconds, one spare) drives
         # the index range, the Julian-day test is the exact seven days.
