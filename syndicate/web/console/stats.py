@@ -7,11 +7,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
     Interval,
     and_,
+    bindparam,
     case,
     func,
     literal,
@@ -56,6 +58,43 @@ def _start(axis: list[date]) -> datetime:
     return datetime.combine(axis[0], datetime.min.time(), tzinfo=UTC)
 
 
+@cache
+def _series_statements(span: int) -> tuple[Any, Any, Any]:
+    """The three statements of ``subscribers_over_time``, built once per span (building
+    90 SELECTs costs more than running them): each a UNION ALL of plain aggregates over
+    one day's index range, the days bound as :d0 .. :d<span>. No GROUP BY: it would
+    sort the window's rows by a computed day."""
+    c, f, t = subscribers.c.created_at, subscribers.c.confirmed_at, subscribers.c.status_changed_at
+    status = subscribers.c.status
+    moved = status != "pending"
+    never_confirmed = f.is_(None)
+
+    def count_if(condition: ColumnElement[bool]) -> ColumnElement[Any]:
+        return func.sum(case((condition, 1), else_=0))
+
+    def per_day(when: Any, where: ColumnElement[bool] | None, *counts: Any) -> Any:
+        def day(i: int) -> Any:
+            query = select(literal(i), *counts).where(
+                when >= bindparam(f"d{i}", type_=when.type),
+                when < bindparam(f"d{i + 1}", type_=when.type),
+            )
+            return query if where is None else query.where(where)
+
+        return union_all(*(day(i) for i in range(span)))
+
+    return (
+        per_day(c, None, func.count()),
+        per_day(f, moved, func.count()),
+        per_day(
+            t,
+            moved,
+            count_if(never_confirmed),
+            count_if(and_(status.in_(SUPPRESSED), ~never_confirmed)),
+            *(count_if(status == state) for state in SUPPRESSED),
+        ),
+    )
+
+
 def subscribers_over_time(conn: Connection, now: datetime, span: int = 30) -> Series:
     """How many people were in each state at the end of each day.
 
@@ -68,43 +107,24 @@ def subscribers_over_time(conn: Connection, now: datetime, span: int = 30) -> Se
     (migration 0010), so the cost follows the window, not the list.
     """
     axis = days(now, span)
-    c, f, t = subscribers.c.created_at, subscribers.c.confirmed_at, subscribers.c.status_changed_at
-    status = subscribers.c.status
-    moved = status != "pending"
-    never_confirmed = f.is_(None)
+    bounds = {f"d{i}": _start([d]) for i, d in enumerate([*axis, axis[-1] + timedelta(days=1)])}
+    signed_up, confirmed, changed = _series_statements(span)
+    delta = {s: [0] * span for s in STATUSES}
 
-    def count_if(condition: ColumnElement[bool]) -> ColumnElement[Any]:
-        return func.sum(case((condition, 1), else_=0))
-
-    def per_day(when: Any, where: ColumnElement[bool], *counts: ColumnElement[Any]) -> list[Any]:
-        """One row of ``counts`` per day of the axis: a UNION ALL of plain aggregates
-        over each day's index range (no GROUP BY to sort the window's rows by day)."""
-        days_ = [
-            select(literal(i), *counts).where(
-                when >= _start([d]), when < _start([d + timedelta(days=1)]), where
-            )
-            for i, d in enumerate(axis)
-        ]
-        found = [list(row) for row in conn.execute(union_all(*days_))]
+    def rows(statement: Any) -> list[list[Any]]:
+        found = [list(row) for row in conn.execute(statement, bounds)]
         return sorted(found, key=lambda row: int(row[0]))
 
-    delta = {s: [0] * span for s in STATUSES}
     # Signed up: pending from that day.
-    for i, joined in per_day(c, literal(True), func.count()):
+    for i, joined in rows(signed_up):
         delta["pending"][i] += joined or 0
     # Confirmed (and since moved on from pending): pending -> active that day.
-    for i, confirmed in per_day(f, moved, func.count()):
-        delta["pending"][i] -= confirmed or 0
-        delta["active"][i] += confirmed or 0
+    for i, count in rows(confirmed):
+        delta["pending"][i] -= count or 0
+        delta["active"][i] += count or 0
     # The last change: into a suppressed state, out of pending (never confirmed) or out
     # of active (confirmed before).
-    for i, left_pending, left_active, *into in per_day(
-        t,
-        moved,
-        count_if(never_confirmed),
-        count_if(and_(status.in_(SUPPRESSED), ~never_confirmed)),
-        *(count_if(status == state) for state in SUPPRESSED),
-    ):
+    for i, left_pending, left_active, *into in rows(changed):
         delta["pending"][i] -= left_pending or 0
         delta["active"][i] -= left_active or 0
         for state, count in zip(SUPPRESSED, into, strict=True):
