@@ -25,7 +25,7 @@ def starts_with(conn: Connection, column: ColumnElement[str], term: str) -> Colu
     index of migration 0010, so a search reads the matching rows only. The range is
     in the "C" collation on PostgreSQL (SQLite compares bytes already), where every
     string with the prefix, and no other, lies between the two bounds."""
-    lowered = func.lower(column)
+    lowered: ColumnElement[str] = func.lower(column)
     if not is_sqlite(conn):
         lowered = lowered.collate("C")
     prefix = term.lower()
