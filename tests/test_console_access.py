@@ -7,8 +7,10 @@ from datetime import timedelta
 
 import pytest
 from flask import Flask
+from sqlalchemy import select
 
 from syndicate.core.clock import FixedClock
+from syndicate.core.db import login_attempts
 from syndicate.readers import subscribers as subs
 from syndicate.service.context import App
 from syndicate.web import create_app
@@ -222,6 +224,28 @@ def test_brute_force_is_throttled_per_account_and_per_address(app: App, flask: F
         attacker.login(f"guess{i}@example.org", "wrong")
     answer = attacker.login("v@example.org")
     assert answer.status_code == 429 and "Too many attempts" in answer.text
+
+
+def test_the_login_limit_holds_across_a_restart_and_ends_after_the_window(
+    app: App, flask: Flask, clock: FixedClock
+) -> None:
+    """The attempts are in the store: a new app (a restart, or another process serving
+    the console) still refuses the address; 15 minutes later it may try again."""
+    make_operator(app, "ed@example.org", "editor")
+    attacker = browser(flask)
+    attacker.client.environ_base["REMOTE_ADDR"] = "203.0.113.66"
+    assert [attacker.login("ed@example.org", "wrong").status_code for _ in range(10)] == [401] * 10
+    with App(app.settings, clock=clock) as restarted:  # its own engine and memory
+        again = browser(create_app(restarted))
+        again.client.environ_base["REMOTE_ADDR"] = "203.0.113.66"
+        assert again.login("ed@example.org").status_code == 429
+        elsewhere = browser(create_app(restarted))
+        assert elsewhere.login("ed@example.org").status_code == 303
+        clock.advance(minutes=15)
+        assert again.login("ed@example.org").status_code == 303
+    with app.engine.connect() as conn:  # no address in the table, only keyed hashes
+        keys = list(conn.execute(select(login_attempts.c.key)).scalars())
+    assert keys and not any("203.0.113" in k or "ed@" in k for k in keys)
 
 
 def test_login_needs_its_form_token_and_next_stays_on_the_console(app: App, flask: Flask) -> None:

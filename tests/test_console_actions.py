@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from flask import Flask
 from sqlalchemy import func, select
@@ -10,8 +12,9 @@ from syndicate.core.clock import FixedClock
 from syndicate.core.db import deliveries, editions
 from syndicate.digest import latest_slot
 from syndicate.intake.importers.pipeline import import_paths
+from syndicate.publishing.publish import publish
 from syndicate.service.context import App
-from syndicate.service.jobs import build_feeds
+from syndicate.service.jobs import build_feeds, pull_now
 from syndicate.web import create_app
 from syndicate.web.console import audit
 from tests.support import EXAMPLES
@@ -20,7 +23,13 @@ from tests.support.console import DIGESTS, MONDAY, browser, make_operator
 
 @pytest.fixture
 def config_extra() -> str:
-    return DIGESTS + '\n[[hosts]]\nname = "site"\ntype = "directory"\npath = "published"\n'
+    return (
+        DIGESTS
+        + '\n[[hosts]]\nname = "site"\ntype = "directory"\npath = "published"\n'
+        + '\n[[hosts]]\nname = "mirror"\ntype = "directory"\npath = "mirror"\n'
+        + '\n[[sources]]\nname = "missing"\npath = "nowhere"\n'
+        + '\n[[sources]]\nname = "notes"\npath = "notes"\n'
+    )
 
 
 @pytest.fixture
@@ -93,3 +102,40 @@ def test_push_now_publishes_to_one_host(app: App, flask: Flask) -> None:
     )
     bad = editor.post("/admin/feeds/republish", {"csrf": editor.csrf(), "host": "../etc"})
     assert bad.status_code == 400
+
+
+def feed_row(html: str, relpath: str) -> str:
+    match = re.search(rf"<tr[^>]*><td>{re.escape(relpath)}</td>.*?</tr>", html, re.S)
+    assert match, relpath
+    return match.group(0)
+
+
+def test_feeds_page_shows_entries_lint_and_each_hosts_copy(app: App, flask: Flask) -> None:
+    build_feeds(app.engine, app.settings, clock=app.clock)
+    rss = app.settings.feeds_dir / "all" / "rss.xml"
+    items = rss.read_text().count("<item>")
+    assert items > 0
+    viewer = browser(flask, app, make_operator(app, "v@example.org", "viewer"))
+    row = feed_row(viewer.get("/admin/feeds").text, "all/rss.xml")
+    assert f"<td>{items}</td>" in row and "clean" in row and row.count("never") == 2
+
+    publish(app.engine, app.settings, clock=app.clock, target="site")
+    row = feed_row(viewer.get("/admin/feeds").text, "all/rss.xml")
+    assert "(current)" in row and row.count("never") == 1  # on site, not on mirror
+
+    # Rebuilt by hand into something broken: linted again (new size), an older copy on site.
+    rss.write_text('<?xml version="1.0"?><rss version="2.0"><channel></channel></rss>')
+    row = feed_row(viewer.get("/admin/feeds").text, "all/rss.xml")
+    assert 'class="bad"' in row and "problem" in row and "(older copy)" in row
+    assert "<td>0</td>" in row
+
+
+def test_dashboard_shows_each_sources_last_pull(app: App, flask: Flask) -> None:
+    assert pull_now(app, "missing").status == "failed"
+    page = browser(flask, app, make_operator(app, "v@example.org", "viewer")).get("/admin/").text
+    section = page[page.index('id="sources-h"') :]
+    missing = feed_row(section, "missing")
+    assert 'class="bad"' in missing and "failed" in missing and "no such folder" in missing
+    assert MONDAY.strftime("%Y-%m-%d %H:%M") in missing
+    notes = feed_row(section, "notes")
+    assert notes.count("never") == 2 and 'class="bad"' not in notes

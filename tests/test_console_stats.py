@@ -12,7 +12,7 @@ from syndicate.readers import subscribers as subs
 from syndicate.service.context import App
 from syndicate.web.admin.charts import bar_chart, line_chart, nice_ticks
 from syndicate.web.console import editions as eds
-from syndicate.web.console import stats
+from syndicate.web.console import people, stats
 from tests.support.console import DIGESTS, MONDAY, seed
 
 
@@ -108,3 +108,26 @@ def test_charts_have_axes_labels_and_escaped_names() -> None:
     bars = bar_chart("Deliveries", days, {"sent": [1, 0, 2, 3], "failed": [0, 1, 0, 0]})
     assert bars.count('<rect class="s-sent"') == 3 + 1  # three bars and the legend key
     assert "failed: 1" in bars
+
+
+def test_search_finds_the_start_of_an_address_or_a_name(app: App) -> None:
+    with transaction(app.engine) as conn:
+        for email, name in (
+            ("Anna.Lee@example.org", "Zoë Park"),
+            ("joanna@example.org", "Jo Anna"),
+            ("an_x@example.org", ""),
+            ("ann%y@example.org", "Annie"),
+        ):
+            subs.add(conn, email, name=name, digests=["weekly"], now=MONDAY)
+
+    def found(text: str) -> list[str]:
+        with app.engine.connect() as conn:
+            return sorted(r["email"] for r in people.search(conn, text=text).rows)
+
+    assert found("ann") == ["Anna.Lee@example.org", "ann%y@example.org"]  # either case
+    assert found("jo") == ["joanna@example.org"]  # address and name both start so: once
+    assert found("zoë") == ["Anna.Lee@example.org"]  # a name's start
+    assert found("an_") == ["an_x@example.org"]  # _ and % are plain characters
+    assert found("ann%") == ["ann%y@example.org"]
+    assert found("nna") == []  # the middle of a word is not a start
+    assert found("joanna@example.org") == ["joanna@example.org"]

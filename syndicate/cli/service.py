@@ -24,14 +24,14 @@ from syndicate.service.status import last_result
 log = logging.getLogger(__name__)
 
 
-def web_server(app: App, host: str, port: int) -> Any:
-    """The web app on a waitress server bound to ``host:port`` (the service's factory)."""
+def web_server(app: App, host: str, port: int, surface: str = "all") -> Any:
+    """The web app (``surface``: all of it, the public part, or the console alone) on a
+    waitress server bound to ``host:port`` (the service's factory)."""
     # local: Flask and waitress load only when the web part runs (`syndicate worker`
     # never serves pages)
-    from syndicate.web import create_app
-    from syndicate.web.server import Served, make_server
+    from syndicate.web.server import serve_app
 
-    return Served(make_server(create_app(app), host, port, app.settings.web))
+    return serve_app(app, host, port, surface)
 
 
 def _serve(obj: Obj, parts: Parts) -> None:
@@ -43,6 +43,8 @@ def _serve(obj: Obj, parts: Parts) -> None:
     lines = [f"syndicate running (config {obj.config})"]
     if parts.web:
         lines.append(f"  web:      http://{settings.web.listen}/  (subscribe: /subscribe)")
+        if settings.web.admin_listen:
+            lines.append(f"  console:  http://{settings.web.admin_listen}/admin/")
     if parts.scheduler:
         lines.append(f"  feeds:    {settings.feeds_dir}/")
     if parts.delivery and settings.mail.provider == "maildir":

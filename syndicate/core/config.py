@@ -595,6 +595,12 @@ class DigestSettings(Section):
 
 class WebSettings(Section):
     listen: str = Field("127.0.0.1:8080", description="host:port the web app binds.")
+    admin_listen: str | None = Field(
+        None,
+        description="host:port for the console (/admin/) alone; unset = the console on "
+        "web.listen. When set, web.listen answers 404 under /admin/ and this address serves "
+        "nothing but the console.",
+    )
     base_url: AbsoluteUrl | None = Field(
         None, description="Public URL of the web app; default the site URL."
     )
@@ -660,13 +666,25 @@ class WebSettings(Section):
         12, ge=1, description="Console sessions end this many hours after login, used or not."
     )
 
-    @field_validator("listen")
+    @field_validator("listen", "admin_listen")
     @classmethod
-    def _host_port(cls, value: str) -> str:
+    def _host_port(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
         host, sep, port = value.rpartition(":")
         if not sep or not host or not port.isdigit() or not 0 <= int(port) < 65536:
             raise ValueError(f"{value!r} is not host:port")
         return value
+
+    @model_validator(mode="after")
+    def _two_addresses(self) -> WebSettings:
+        # Port 0 asks the system for a free port: two of those never collide.
+        if self.admin_listen == self.listen and not self.listen.endswith(":0"):
+            raise ValueError(
+                f"admin_listen {self.admin_listen!r} is web.listen too; give the console "
+                "another port, or leave admin_listen unset to serve it on web.listen"
+            )
+        return self
 
 
 class ScheduleSettings(Section):

@@ -34,6 +34,7 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    func,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -502,8 +503,53 @@ webhook_attempts = Table(
 Index("ix_deliveries_status_created", deliveries.c.status, deliveries.c.created_at)
 Index("ix_deliveries_edition_status", deliveries.c.edition_id, deliveries.c.status)
 Index("ix_subscribers_created_at", subscribers.c.created_at)
-Index("ix_subscribers_confirmed_at", subscribers.c.confirmed_at)
-Index("ix_subscribers_status_changed_at", subscribers.c.status_changed_at)
+# Covering (migration 0010): the dashboard's per-day counts read these indexes alone.
+Index("ix_subscribers_confirmed_status", subscribers.c.confirmed_at, subscribers.c.status)
+Index(
+    "ix_subscribers_changed_status",
+    subscribers.c.status_changed_at,
+    subscribers.c.status,
+    subscribers.c.confirmed_at,
+)
+# Subscriber search by prefix of the lower-cased address or name (a range on these),
+# compared in the "C" collation, where a prefix is a range. SQLite compares bytes
+# already: migration 0010 builds them there without the COLLATE.
+Index("ix_subscribers_email_prefix", func.lower(subscribers.c.email_key).collate("C"))
+Index("ix_subscribers_name_prefix", func.lower(subscribers.c.name).collate("C"))
+
+# Each edition's delivery rows per state, kept by triggers on ``deliveries`` (migration
+# 0010): the console reads these few rows instead of counting the deliveries. One row
+# per writer slot (PostgreSQL: the backend's pid, so concurrent writers never share a
+# row); the count is the sum over slots.
+edition_counts = Table(
+    "edition_counts",
+    metadata,
+    Column("edition_id", Id, primary_key=True, autoincrement=False),
+    Column("status", String(20), primary_key=True),
+    Column("slot", BigInteger, primary_key=True, autoincrement=False),
+    Column("row_count", BigInteger, nullable=False),
+)
+
+# Subscribers per state, kept the same way (migration 0010).
+subscriber_counts = Table(
+    "subscriber_counts",
+    metadata,
+    Column("status", String(20), primary_key=True),
+    Column("slot", BigInteger, primary_key=True, autoincrement=False),
+    Column("row_count", BigInteger, nullable=False),
+)
+
+# The console's login attempts (per account and per address) in the store, so the
+# limits hold across restarts and processes; ``key`` is an HMAC, not the address.
+login_attempts = Table(
+    "login_attempts",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("key", String(64), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Index("ix_login_attempts_key_at", "key", "at"),
+    Index("ix_login_attempts_at", "at"),
+)
 
 
 # -- engine -----------------------------------------------------------------------------

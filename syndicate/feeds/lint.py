@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -22,6 +22,7 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from syndicate.core.config import Settings
+from syndicate.core.fileio import sha256_hex
 from syndicate.core.itunes import ARTWORK_SUFFIXES, parse_category
 from syndicate.core.sanitize import XML_ILLEGAL
 from syndicate.feeds import formats
@@ -81,6 +82,8 @@ class _Report:
     problems: list[str] = field(default_factory=list)
     links: dict[str, list[str]] = field(default_factory=dict)
     archive: bool = False
+    entries: int | None = None  # items or entries, when the file parsed as a feed
+    sha256: str = ""
 
     def add(self, where: str, problem: str) -> None:
         if len(self.problems) < MAX_PROBLEMS:
@@ -533,6 +536,7 @@ def _inspect(path: Path, public_url: str, name: str | None = None) -> _Report:
     except OSError as exc:
         report.add("file", f"cannot read: {exc.strerror}")
         return report
+    report.sha256 = sha256_hex(data)
     if len(data) > MAX_BYTES:
         report.add("file", f"{len(data)} bytes: over the validators' {MAX_BYTES}-byte limit")
     try:
@@ -545,10 +549,16 @@ def _inspect(path: Path, public_url: str, name: str | None = None) -> _Report:
     fmt = formats.for_file(path.name)
     if fmt is not None and fmt.xml_root is None:
         fmt.lint(report, data, public_url)
+        try:
+            items = json.loads(text).get("items")
+            report.entries = len(items) if isinstance(items, list) else None
+        except (ValueError, AttributeError):
+            pass
         return report
     root = _parse_xml(report, data)
     if root is None:
         return report
+    report.entries = len(root.findall("channel/item")) + len(root.findall(f"{ATOM}entry"))
     fmt = formats.for_root(root.tag)
     if fmt is None:
         report.add("document", f"unknown root element {root.tag!r}")
@@ -586,8 +596,11 @@ def _check_archive_links(reports: dict[str, _Report], base_url: str) -> None:
                     report.add(f"rel={rel}", f"{href!r} does not link rel={back} back here")
 
 
-def lint_tree(settings: Settings) -> dict[str, list[str]]:
-    """Every feed file under the feeds folder -> its problems ([] when clean)."""
+# (relpath, public URL, mtime_ns, size) -> a file's own report, before the tree check.
+LintCache = dict[tuple[str, str, int, int], _Report]
+
+
+def _reports(settings: Settings, cache: LintCache | None) -> dict[str, _Report]:
     root = settings.feeds_dir
     base_url = settings.site.public_feeds_url
     names = formats.file_names()
@@ -596,6 +609,51 @@ def lint_tree(settings: Settings) -> dict[str, list[str]]:
         for path in sorted(root.rglob("*")):
             if path.is_file() and path.name in names:
                 relpath = path.relative_to(root).as_posix()
-                reports[relpath] = _inspect(path, base_url + relpath, name=relpath)
+                reports[relpath] = _inspect_cached(path, base_url + relpath, relpath, cache)
     _check_archive_links(reports, base_url)
-    return {relpath: report.problems for relpath, report in reports.items()}
+    return reports
+
+
+def _inspect_cached(path: Path, public_url: str, relpath: str, cache: LintCache | None) -> _Report:
+    """A file is read and checked again only when its mtime or size changed (a build
+    rewrites what changed); the tree check then works on a copy."""
+    if cache is None:
+        return _inspect(path, public_url, name=relpath)
+    try:
+        stat = path.stat()
+    except OSError:
+        return _inspect(path, public_url, name=relpath)
+    key = (relpath, public_url, stat.st_mtime_ns, stat.st_size)
+    found = cache.get(key)
+    if found is None:
+        if len(cache) > 4 * MAX_CACHED:  # files rebuilt many times: start afresh
+            cache.clear()
+        found = cache[key] = _inspect(path, public_url, name=relpath)
+    return replace(found, problems=list(found.problems))
+
+
+MAX_CACHED = 2000
+
+
+def lint_tree(settings: Settings, *, cache: LintCache | None = None) -> dict[str, list[str]]:
+    """Every feed file under the feeds folder -> its problems ([] when clean)."""
+    return {relpath: report.problems for relpath, report in _reports(settings, cache).items()}
+
+
+@dataclass(frozen=True)
+class FileCheck:
+    """One built feed file as the console lists it."""
+
+    relpath: str
+    entries: int | None
+    sha256: str
+    problems: list[str]
+
+
+def check_tree(settings: Settings, *, cache: LintCache | None = None) -> dict[str, FileCheck]:
+    """Every feed file with its entry count, content hash and lint problems (the same
+    checks as ``lint_tree``); with ``cache``, an unchanged file is not read again."""
+    return {
+        relpath: FileCheck(relpath, report.entries, report.sha256, report.problems)
+        for relpath, report in _reports(settings, cache).items()
+    }

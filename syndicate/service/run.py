@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Protocol
 
@@ -52,7 +53,9 @@ class WebServer(Protocol):
         """Finish the requests in hand and make ``run`` return."""
 
 
-WebServerFactory = Callable[[App, str, int], WebServer]  # (app, host, port) -> bound server
+# (app, host, port, surface) -> bound server; surface: "all", "public" or "console"
+# (what that listener serves, see web/app.py's create_app).
+WebServerFactory = Callable[[App, str, int, str], WebServer]
 
 
 @dataclass
@@ -87,6 +90,7 @@ class Service:
         self._lock: LeaderLock | None = None
         self._threads: list[threading.Thread] = []
         self._web_server: WebServer | None = None
+        self._admin_server: WebServer | None = None
 
     # -- scheduler -----------------------------------------------------------------
 
@@ -199,30 +203,42 @@ class Service:
         webhook_drain.run(self.app, self.stop)
 
     def _bind_web(self) -> None:
-        """Bind the web port before anything starts: a port in use is fatal, one line.
+        """Bind the web port (and the console's, with ``web.admin_listen``) before
+        anything starts: a port in use is fatal, one line.
 
         Running on without the web app would lead the scheduler with the one-click
         unsubscribe endpoint down.
         """
+        web = self.app.settings.web
+        if web.admin_listen is None:
+            self._web_server = self._bind("web.listen", web.listen, "all")
+            return
+        self._web_server = self._bind("web.listen", web.listen, "public")
+        self._admin_server = self._bind("web.admin_listen", web.admin_listen, "console")
+
+    def _bind(self, key: str, listen: str, surface: str) -> WebServer:
         assert self.web_server is not None  # checked in __init__
-        listen = self.app.settings.web.listen
         host, _, port = listen.rpartition(":")
         try:
-            self._web_server = self.web_server(self.app, host.strip("[]"), int(port))
+            server = self.web_server(self.app, host.strip("[]"), int(port), surface)
         except OSError as exc:
+            if self._web_server is not None:  # the first address was bound: free it
+                self._web_server.close()
             reason = exc.strerror or str(exc)
             raise ConfigError(
-                f"web.listen {listen}: cannot listen there ({reason.lower()}); stop the "
-                "process using that port (another `syndicate run`?) or set web.listen to a "
+                f"{key} {listen}: cannot listen there ({reason.lower()}); stop the "
+                f"process using that port (another `syndicate run`?) or set {key} to a "
                 "free address",
                 hint="",
             ) from None
-        log.info("web app on http://%s:%s/", host, self._web_server.effective_port)
+        shown = "console" if surface == "console" else "web app"
+        path = "admin/" if surface == "console" else ""
+        log.info("%s on http://%s:%s/%s", shown, host, server.effective_port, path)
+        return server
 
-    def _serve_web(self) -> None:
-        assert self._web_server is not None  # bound in start()
+    def _serve_web(self, server: WebServer) -> None:
         try:
-            self._web_server.run()
+            server.run()
         except (OSError, ValueError):
             if not self.stop.is_set():
                 raise
@@ -231,6 +247,11 @@ class Service:
     @property
     def web_port(self) -> int | None:
         return None if self._web_server is None else int(self._web_server.effective_port)
+
+    @property
+    def admin_port(self) -> int | None:
+        """The console's own port with ``web.admin_listen``; None without it."""
+        return None if self._admin_server is None else int(self._admin_server.effective_port)
 
     # -- lifecycle -----------------------------------------------------------------
 
@@ -268,15 +289,16 @@ class Service:
         self.app.engine  # noqa: B018 - migrate before any thread starts
         if self.parts.web:
             self._bind_web()  # before any thread: a taken port starts nothing
-        targets = []
+        targets: list[tuple[str, Callable[[], None]]] = []
         if self.parts.scheduler:
             targets.append(("leader", self._lead))
             targets.append(("watch", self._watch_folders))
         if self.parts.delivery:
             targets.append(("delivery", self._deliver))
             targets.append(("webhooks", self._webhooks))
-        if self.parts.web:
-            targets.append(("web", self._serve_web))
+        for name, server in (("web", self._web_server), ("admin", self._admin_server)):
+            if server is not None:
+                targets.append((name, partial(self._serve_web, server)))
         for name, target in targets:
             thread = threading.Thread(target=target, name=f"syndicate-{name}", daemon=True)
             thread.start()
@@ -293,8 +315,9 @@ class Service:
     def shutdown(self) -> int:
         self.stop.set()
         self._drain_stop.set()
-        if self._web_server is not None:
-            self._web_server.close()
+        for server in (self._web_server, self._admin_server):
+            if server is not None:
+                server.close()
         deadline = time.monotonic() + SHUTDOWN_SECONDS  # one budget for all threads
         for thread in self._threads:
             thread.join(timeout=max(0.0, deadline - time.monotonic()))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from flask import Flask, request
 from werkzeug.exceptions import HTTPException
@@ -84,17 +84,29 @@ def _bind(view: Callable[..., BaseResponse]) -> Callable[..., BaseResponse]:
     return bound
 
 
-def create_app(app: App) -> Flask:
+# What one listener serves. "all": everything (one listen address, the default);
+# with ``web.admin_listen`` set, "public" on ``web.listen`` (everything but the console)
+# and "console" on the admin address (the console, with the stylesheet it links and
+# /healthz for a load balancer; the API stays public: integrations call it with tokens).
+Surface = Literal["all", "public", "console"]
+CONSOLE_SHARED = frozenset({"asset", "healthz"})
+
+
+def create_app(app: App, *, surface: Surface = "all") -> Flask:
     """The web app over one App (settings, store, clock, mailer)."""
     flask = Flask("syndicate.web", static_folder=None, template_folder=None)
     flask.config.update(MAX_CONTENT_LENGTH=app.settings.web.max_body_bytes, JSON_SORT_KEYS=False)
     flask.extensions["syndicate"] = Web.build(app)
     for route in ROUTES:
+        if surface == "console" and route.endpoint not in CONSOLE_SHARED:
+            continue
         flask.add_url_rule(
             route.rule, route.endpoint, _bind(route.view), methods=list(route.methods)
         )
-    admin.register(flask)  # the operator console: its own route table and guard
-    api.register(flask)  # the HTTP API: its own route table, guard and problem+json errors
+    if surface != "public":
+        admin.register(flask)  # the operator console: its own route table and guard
+    if surface != "console":
+        api.register(flask)  # the HTTP API: its own route table, guard and problem+json errors
     flask.after_request(add_security_headers)
     flask.after_request(_relative_location)
     flask.register_error_handler(HTTPException, _http_error)

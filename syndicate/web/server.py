@@ -17,6 +17,7 @@ from waitress.channel import HTTPChannel
 from waitress.server import BaseWSGIServer, create_server
 
 from syndicate.core.config import WebSettings
+from syndicate.service.context import App
 
 THREADS = 8
 MAX_HEADER_BYTES = 64 * 1024
@@ -82,3 +83,15 @@ class Served:
 
     def close(self) -> None:
         stop_server(self.server)
+
+
+def serve_app(app: App, host: str, port: int, surface: str = "all") -> Served:
+    """``app``'s web app (or the part ``surface`` names, see ``create_app``) bound to
+    ``host:port``, the way ``syndicate run`` serves it (its factory, and the console
+    benchmark's server)."""
+    # local: web.app imports every page module; this module stays light for its callers
+    from syndicate.web.app import create_app
+
+    if surface not in ("all", "public", "console"):
+        raise ValueError(f"unknown web surface {surface!r}")
+    return Served(make_server(create_app(app, surface=surface), host, port, app.settings.web))  # type: ignore[arg-type]

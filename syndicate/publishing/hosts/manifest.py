@@ -25,6 +25,18 @@ def manifest(conn: Connection, host: str) -> dict[str, str]:
     return {row.path: row.sha256 for row in rows}
 
 
+def pushed_files(conn: Connection, paths: list[str]) -> dict[tuple[str, str], tuple[str, datetime]]:
+    """(host, path) -> (sha256, when it landed) for those of ``paths`` on any host."""
+    if not paths:
+        return {}
+    rows = conn.execute(
+        select(
+            host_files.c.host, host_files.c.path, host_files.c.sha256, host_files.c.pushed_at
+        ).where(host_files.c.path.in_(paths))
+    )
+    return {(row.host, row.path): (row.sha256, row.pushed_at) for row in rows}
+
+
 def remember(engine: Engine, host: str, path: str, *, sha256: str, size: int, at: datetime) -> None:
     """The file is on the host now: record it at once (a later failure keeps it).
 

@@ -10,11 +10,14 @@ from syndicate import articles
 from syndicate.core.db import articles as articles_table
 from syndicate.core.db import edition_articles, editions, transaction
 from syndicate.core.errors import SyndicateError
+from syndicate.feeds import lint
+from syndicate.publishing.hosts.manifest import pushed_files
 from syndicate.publishing.publish import PublishFailed, publish
-from syndicate.web.admin.guard import Ctx
+from syndicate.web.admin.guard import Ctx, console
 from syndicate.web.console import audit, stats
 
 PAGE = 50
+MAX_FILES = 500  # the feeds page lists this many files at most
 
 
 def index(ctx: Ctx) -> BaseResponse:
@@ -65,20 +68,38 @@ def show(ctx: Ctx, article_id: int) -> BaseResponse:
 
 
 def feeds(ctx: Ctx) -> BaseResponse:
-    """Every built file with its size, and every host's last push."""
+    """Every built file with its size, entry count and lint result, when each host got
+    it last (and whether that copy is the current one), and every host's last push.
+    Lint results are cached per file by mtime and size: a view after an unchanged
+    build reads no feed again."""
     settings = ctx.web.app.settings
     root = settings.feeds_dir
-    files = []
+    sizes: dict[str, int] = {}
     if root.is_dir():
         for path in sorted(root.rglob("*")):
             if path.is_file() and not path.name.startswith("."):
-                files.append((path.relative_to(root).as_posix(), path.stat().st_size))
-                if len(files) >= 500:
+                sizes[path.relative_to(root).as_posix()] = path.stat().st_size
+                if len(sizes) >= MAX_FILES:
                     break
+    checks = lint.check_tree(settings, cache=console().lint_cache)
     with ctx.web.app.engine.connect() as conn:
         pushes = stats.last_pushes(conn)
+        landed = pushed_files(conn, list(sizes))
+    host_names = [h.name for h in settings.hosts]
+    files = []
+    for relpath, size in sizes.items():
+        check = checks.get(relpath)
+        on_hosts = []
+        for host in host_names:
+            copy = landed.get((host, relpath))
+            current = copy is not None and check is not None and copy[0] == check.sha256
+            on_hosts.append((copy[1] if copy else None, current if check else None))
+        files.append((relpath, size, check, on_hosts))
     hosts = [(h.name, h.type, pushes.get(h.name)) for h in settings.hosts]
-    return ctx.page("feeds.html", title="Feeds and hosts", files=files, hosts=hosts, republish=True)
+    return ctx.page(
+        "feeds.html", title="Feeds and hosts", files=files, hosts=hosts, host_names=host_names,
+        republish=True, shown=MAX_FILES,
+    )  # fmt: skip
 
 
 def republish(ctx: Ctx) -> BaseResponse:

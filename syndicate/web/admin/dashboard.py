@@ -1,9 +1,11 @@
-"""The dashboard: readers, deliveries, the latest editions' reach, the queue, failing jobs."""
+"""The dashboard: readers, deliveries, the latest editions' reach, the queue, failing jobs,
+feed hosts' last push and sources' last pull."""
 
 from __future__ import annotations
 
 from werkzeug.wrappers import Response as BaseResponse
 
+from syndicate.intake.sources.report import source_rows
 from syndicate.readers.audience import audience
 from syndicate.web.admin.charts import bar_chart, both, line_chart
 from syndicate.web.admin.guard import Ctx
@@ -22,6 +24,7 @@ def dashboard(ctx: Ctx) -> BaseResponse:
         runs = stats.last_runs(conn)
         feeds = audience(conn, people.days)
         pushes = stats.last_pushes(conn)
+        sources = source_rows(conn, ctx.web.app.settings, now)
     hosts = [(h.name, h.type, pushes.get(h.name)) for h in ctx.web.app.settings.hosts]
     return ctx.page(
         "dashboard.html",
@@ -38,6 +41,7 @@ def dashboard(ctx: Ctx) -> BaseResponse:
         queue=queue,
         runs=runs,
         hosts=hosts,
+        sources=sources,
         now=now,
         active_now=people.groups["active"][-1] if people.days else 0,
         failing=[r for r in runs if r["status"] == "failed"],

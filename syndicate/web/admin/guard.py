@@ -12,7 +12,7 @@ import hmac
 import re
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -22,11 +22,12 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from syndicate.core.db import transaction
 from syndicate.core.render import render
-from syndicate.web.console import sessions
+from syndicate.feeds.lint import LintCache
+from syndicate.web.console import attempts, sessions
 from syndicate.web.console.operators import Operator
 from syndicate.web.console.sessions import Session
 from syndicate.web.context import Web, client_ip, web
-from syndicate.web.security import RateLimiter, same_origin
+from syndicate.web.security import same_origin
 
 LOGIN_COOKIE = "syndicate-login"
 CSRF_FIELD = "csrf"
@@ -54,20 +55,16 @@ def query_id(name: str) -> int | None:
 
 @dataclass
 class Console:
-    """Per-app console state: the login throttles (in this process's memory)."""
+    """Per-app console state: when the configuration was loaded (the settings page),
+    and the feeds page's lint cache."""
 
-    per_address: RateLimiter
-    per_account: RateLimiter
     loaded_at: datetime
+    # The feeds page's lint results per file (mtime, size): see feeds/lint.py.
+    lint_cache: LintCache = field(default_factory=dict)
 
     @classmethod
     def build(cls, w: Web) -> Console:
-        window = timedelta(minutes=15)
-        return cls(
-            per_address=RateLimiter(30, window, w.app.clock),
-            per_account=RateLimiter(10, window, w.app.clock),
-            loaded_at=w.app.clock.now(),
-        )
+        return cls(loaded_at=w.app.clock.now())
 
 
 @dataclass
@@ -185,13 +182,18 @@ def new_login_nonce() -> str:
 
 def throttled(email_key: str) -> bool:
     """Count one login attempt against the address, and against the account from that
-    address; True when over. The account's limit is per address so that someone
-    guessing from elsewhere cannot lock the real operator out."""
-    limits = console()
+    address, in the store (``console/attempts.py``); True when over. The account's
+    limit is per address so that someone guessing from elsewhere cannot lock the real
+    operator out."""
+    w = web()
     address = client_ip()
-    by_address = limits.per_address.allow(address)
-    by_account = limits.per_account.allow(f"{email_key}\n{address}")
-    return not (by_address and by_account)
+    secret = w.signer.keys[0]
+    limits = [
+        (attempts.key(secret, "address", address), attempts.PER_ADDRESS),
+        (attempts.key(secret, "account", email_key, address), attempts.PER_ACCOUNT),
+    ]
+    with transaction(w.app.engine) as conn:
+        return not attempts.allow(conn, limits, w.app.clock.now())
 
 
 # -- rendering --------------------------------------------------------------------------

@@ -6,18 +6,30 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql import ColumnElement
 
-from syndicate.core.db import audit_log, subscribers, subscriptions
+from syndicate.core.db import audit_log, is_sqlite, subscribers, subscriptions
 from syndicate.delivery.outbox import history_of
 
 PAGE = 50
 
 
-def _like(term: str) -> str:
-    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped.lower()}%"
+# Above every character a string can hold: ``prefix + TOP`` bounds the prefix's range.
+TOP = "\U0010ffff"
+
+
+def starts_with(conn: Connection, column: ColumnElement[str], term: str) -> ColumnElement[bool]:
+    """``lower(column)`` begins with ``term`` (lower-cased): a range on the expression
+    index of migration 0010, so a search reads the matching rows only. The range is
+    in the "C" collation on PostgreSQL (SQLite compares bytes already), where every
+    string with the prefix, and no other, lies between the two bounds."""
+    lowered: ColumnElement[str] = func.lower(column)
+    if not is_sqlite(conn):
+        lowered = lowered.collate("C")
+    prefix = term.lower()
+    return and_(lowered >= prefix, lowered < prefix + TOP)
 
 
 @dataclass(frozen=True)
@@ -35,7 +47,8 @@ def search(
     after: int | None = None,
     limit: int = PAGE,
 ) -> Page:
-    """Newest first; ``after`` is the last id of the previous page (keyset, not OFFSET)."""
+    """Newest first; ``after`` is the last id of the previous page (keyset, not OFFSET).
+    ``text`` is the start of an address or a name (see ``starts_with``)."""
     query = select(
         subscribers.c.id,
         subscribers.c.email,
@@ -45,11 +58,11 @@ def search(
         subscribers.c.status_changed_at,
     ).order_by(subscribers.c.id.desc())
     if text.strip():
-        pattern = _like(text.strip())
+        term = text.strip()
         query = query.where(
             or_(
-                func.lower(subscribers.c.email_key).like(pattern, escape="\\"),
-                func.lower(subscribers.c.name).like(pattern, escape="\\"),
+                starts_with(conn, subscribers.c.email_key, term),
+                starts_with(conn, subscribers.c.name, term),
             )
         )
     if status:

@@ -1,34 +1,37 @@
-"""The dashboard's numbers: each one a grouped aggregate over an index, never a loop
-over rows in Python. Per-day series come back as one row per (day, group); only the
-few dozen days are walked here.
+"""The dashboard's numbers: each one an aggregate over an index or a kept count
+(migration 0010), never a loop over rows in Python. Per-day series come back as one
+row per day; only the few dozen days are walked here.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Date, Interval, and_, cast, func, literal, literal_column, select
+from sqlalchemy import (
+    Interval,
+    and_,
+    bindparam,
+    case,
+    func,
+    literal,
+    literal_column,
+    select,
+    union_all,
+)
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement
 
 from syndicate.core.db import deliveries, editions, is_sqlite, job_runs, pushes, subscribers, tuples
-from syndicate.readers.subscribers import STATUSES, SUPPRESSED
+from syndicate.delivery.outbox import edition_counts
+from syndicate.readers.subscribers import STATUSES, SUPPRESSED, counts_by_status
 
 REACH_WINDOW = timedelta(days=7)
 PENDING_STATES = ("queued", "deferred", "sending")
 # What a delivery row's state means for a reader, in the order the charts stack them.
 OUTCOMES = ("sent", "failed", "suppressed", "queued", "deferred", "sending", "paused", "cancelled")
-
-
-def day_of(conn: Connection, column: Any) -> ColumnElement[Any]:
-    """The UTC calendar day of a stored timestamp, on either backend."""
-    if is_sqlite(conn):
-        return func.date(column)
-    # A literal, not a bound parameter: PostgreSQL must see the SELECT and GROUP BY
-    # expressions as the same one.
-    return cast(func.timezone(literal_column("'UTC'"), column), Date)
 
 
 def _as_date(value: Any) -> date:
@@ -55,55 +58,78 @@ def _start(axis: list[date]) -> datetime:
     return datetime.combine(axis[0], datetime.min.time(), tzinfo=UTC)
 
 
+@cache
+def _series_statements(span: int) -> tuple[Any, Any, Any]:
+    """The three statements of ``subscribers_over_time``, built once per span (building
+    90 SELECTs costs more than running them): each a UNION ALL of plain aggregates over
+    one day's index range, the days bound as :d0 .. :d<span>. No GROUP BY: it would
+    sort the window's rows by a computed day."""
+    c, f, t = subscribers.c.created_at, subscribers.c.confirmed_at, subscribers.c.status_changed_at
+    status = subscribers.c.status
+    moved = status != "pending"
+    never_confirmed = f.is_(None)
+
+    def count_if(condition: ColumnElement[bool]) -> ColumnElement[Any]:
+        return func.sum(case((condition, 1), else_=0))
+
+    def per_day(when: Any, where: ColumnElement[bool] | None, *counts: Any) -> Any:
+        def day(i: int) -> Any:
+            query = select(literal(i), *counts).where(
+                when >= bindparam(f"d{i}", type_=when.type),
+                when < bindparam(f"d{i + 1}", type_=when.type),
+            )
+            return query if where is None else query.where(where)
+
+        return union_all(*(day(i) for i in range(span)))
+
+    return (
+        per_day(c, None, func.count()),
+        per_day(f, moved, func.count()),
+        per_day(
+            t,
+            moved,
+            count_if(never_confirmed),
+            count_if(and_(status.in_(SUPPRESSED), ~never_confirmed)),
+            *(count_if(status == state) for state in SUPPRESSED),
+        ),
+    )
+
+
 def subscribers_over_time(conn: Connection, now: datetime, span: int = 30) -> Series:
     """How many people were in each state at the end of each day.
 
     The store keeps each person's current state, when they entered it and when they
     confirmed: a person was pending from sign-up to confirmation, active from
     confirmation to their last change, and in their current state since. Today's
-    counts come from the status index; each earlier day is today's minus the changes
-    after it, and those changes are grouped counts over the window's rows only (each
-    on an index of its own timestamp), so the cost follows the window, not the list.
+    counts come from the kept per-state counts; each earlier day is today's minus the changes
+    after it. Those changes are three statements over the window's rows only, one per
+    timestamp, each counting day by day on a covering index of that timestamp
+    (migration 0010), so the cost follows the window, not the list.
     """
     axis = days(now, span)
-    start = _start(axis)
-    c, f, t = subscribers.c.created_at, subscribers.c.confirmed_at, subscribers.c.status_changed_at
-    status = subscribers.c.status
-    moved = status != "pending"
-    events = (  # (state, +1/-1, when, which rows)
-        ("pending", 1, c, None),
-        ("pending", -1, f, moved),
-        ("pending", -1, t, and_(moved, f.is_(None))),
-        ("active", 1, f, moved),
-        ("active", -1, t, and_(status.in_(SUPPRESSED), f.is_not(None))),
-    )
-    index = {d: i for i, d in enumerate(axis)}
+    bounds = {f"d{i}": _start([d]) for i, d in enumerate([*axis, axis[-1] + timedelta(days=1)])}
+    signed_up, confirmed, changed = _series_statements(span)
     delta = {s: [0] * span for s in STATUSES}
 
-    def add(state: str, sign: int, day: Any, count: int) -> None:
-        position = index.get(_as_date(day))
-        if position is not None:
-            delta[state][position] += sign * count
+    def rows(statement: Any) -> list[list[Any]]:
+        found = [list(row) for row in conn.execute(statement, bounds)]
+        return sorted(found, key=lambda row: int(row[0]))
 
-    for state, sign, when, where in events:
-        query = (
-            select(day_of(conn, when), func.count())
-            .where(when >= start)
-            .group_by(day_of(conn, when))
-        )
-        if where is not None:
-            query = query.where(where)
-        for day, count in tuples(conn.execute(query)):
-            add(state, sign, day, count)
-    for day, state, count in tuples(
-        conn.execute(
-            select(day_of(conn, t), status, func.count())
-            .where(t >= start, status.in_(SUPPRESSED))
-            .group_by(day_of(conn, t), status)
-        )
-    ):
-        add(state, 1, day, count)
-    current = dict(tuples(conn.execute(select(status, func.count()).group_by(status))))
+    # Signed up: pending from that day.
+    for i, joined in rows(signed_up):
+        delta["pending"][i] += joined or 0
+    # Confirmed (and since moved on from pending): pending -> active that day.
+    for i, count in rows(confirmed):
+        delta["pending"][i] -= count or 0
+        delta["active"][i] += count or 0
+    # The last change: into a suppressed state, out of pending (never confirmed) or out
+    # of active (confirmed before).
+    for i, left_pending, left_active, *into in rows(changed):
+        delta["pending"][i] -= left_pending or 0
+        delta["active"][i] -= left_active or 0
+        for state, count in zip(SUPPRESSED, into, strict=True):
+            delta[state][i] += count or 0
+    current = counts_by_status(conn)
     series = Series(axis)
     for state in STATUSES:
         values = [0] * span
@@ -118,8 +144,8 @@ def subscribers_over_time(conn: Connection, now: datetime, span: int = 30) -> Se
 def deliveries_per_day(conn: Connection, now: datetime, span: int = 30) -> Series:
     """Delivery rows by the day their edition was queued, and their outcome.
 
-    An edition's rows are queued together, so this is the per-edition count (the
-    covering (edition_id, status) index) placed on the edition's day.
+    An edition's rows are queued together, so this is the per-edition count (kept by
+    the store, see ``outbox.edition_counts``) placed on the edition's day.
     """
     axis = days(now, span)
     day_of_edition = {
@@ -134,13 +160,8 @@ def deliveries_per_day(conn: Connection, now: datetime, span: int = 30) -> Serie
     }
     rows = [
         (day_of_edition[eid], status, count)
-        for eid, status, count in tuples(
-            conn.execute(
-                select(deliveries.c.edition_id, deliveries.c.status, func.count())
-                .where(deliveries.c.edition_id.in_(list(day_of_edition)))
-                .group_by(deliveries.c.edition_id, deliveries.c.status)
-            )
-        )
+        for eid, states in edition_counts(conn, list(day_of_edition)).items()
+        for status, count in states.items()
     ]
     index = {d: i for i, d in enumerate(axis)}
     series = Series(axis, {o: [0] * span for o in ("sent", "failed", "suppressed", "waiting")})
@@ -181,32 +202,30 @@ def edition_reach(
     if not recent:
         return []
     ids = [row["id"] for row in recent]
-    counts: dict[int, dict[str, int]] = {i: {} for i in ids}
-    for eid, status, count in tuples(
-        conn.execute(
-            select(deliveries.c.edition_id, deliveries.c.status, func.count())
-            .where(deliveries.c.edition_id.in_(ids))
-            .group_by(deliveries.c.edition_id, deliveries.c.status)
-        )
-    ):
-        counts[eid][status] = count
+    counts = edition_counts(conn, ids)
     after = {i: dict.fromkeys(("bounced", "complained", "unsubscribed"), 0) for i in ids}
-    # From the few people whose state changed after the oldest of these editions (an
-    # index range), to whether that edition reached them (the unique delivery key).
-    oldest = min(row["created_at"] for row in recent)
-    # (status || '') is not indexable, so the planner starts from the status_changed_at
-    # range instead of walking every suppressed person through the status index.
+    # For each edition, the people whose state changed in its seven days (a range on
+    # the covering status_changed_at index, bounded by that edition's own dates), to
+    # whether the edition reached them (the unique delivery key). The work follows the
+    # changes in those weeks, not the list nor the deliveries.
+    # (status || '') is not indexable, so the planner starts from the date range
+    # instead of walking every suppressed person through the status index.
     unindexed_status = subscribers.c.status.concat(literal_column("''"))
-    changed = subscribers.c.status_changed_at
+    changed, queued = subscribers.c.status_changed_at, editions.c.created_at
+    bound: ColumnElement[Any]
     if is_sqlite(conn):
-        within = func.julianday(changed) < func.julianday(editions.c.created_at) + 7
+        # Stored times are ISO text: the text bound (whole seconds, one spare) drives
+        # the index range, the Julian-day test is the exact seven days.
+        bound = func.datetime(queued, "+7 days", "+1 second")
+        within = func.julianday(changed) < func.julianday(queued) + 7
     else:
-        within = changed < editions.c.created_at + literal(REACH_WINDOW, Interval())
+        bound = queued + literal(REACH_WINDOW, Interval())
+        within = changed < bound
     for eid, status, count in tuples(
         conn.execute(
             select(editions.c.id, unindexed_status, func.count())
-            .select_from(subscribers)
-            .join(editions, editions.c.id.in_(ids))
+            .select_from(editions)
+            .join(subscribers, and_(changed >= queued, changed < bound))
             .join(
                 deliveries,
                 and_(
@@ -215,8 +234,7 @@ def edition_reach(
                 ),
             )
             .where(
-                changed >= oldest,  # the index range to start from
-                changed >= editions.c.created_at,
+                editions.c.id.in_(ids),
                 unindexed_status.in_(("bounced", "complained", "unsubscribed")),
                 within,
             )
