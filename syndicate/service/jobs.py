@@ -24,6 +24,7 @@ from sqlalchemy.engine import Connection
 
 from syndicate import digest as digests
 from syndicate.articles import newest_import
+from syndicate.core import counts
 from syndicate.core.config import DigestSettings, Settings
 from syndicate.core.db import webhook_events
 from syndicate.core.errors import SyndicateError
@@ -268,7 +269,7 @@ def poll_bounces(app: App) -> dict[str, int]:
 
 def housekeeping(app: App) -> dict[str, int]:
     """Prune job history, webhook replay records, stale worker rows, old feed audience and
-    finished outbound webhook events."""
+    finished outbound webhook events; fold the count tables' rows of gone connections."""
     now = app.clock.now()
     keep = timedelta(days=app.settings.schedule.keep_history_days)
     with app.engine.begin() as conn:
@@ -279,6 +280,7 @@ def housekeeping(app: App) -> dict[str, int]:
         stale = workers.prune(conn, before=now - timedelta(days=1))
         audience_rows = prune_audience(conn, now.date())
         outbound = hooks_queue.prune(conn, now - keep)
+        count_rows = counts.fold(conn)
     abandoned = claims.stale(app)
     for row in abandoned:
         log.warning(
@@ -296,6 +298,7 @@ def housekeeping(app: App) -> dict[str, int]:
         "workers_pruned": stale,
         "stale_claims": len(abandoned),
         "audience_rows_pruned": audience_rows,
+        "count_rows_folded": count_rows,
     }
 
 
