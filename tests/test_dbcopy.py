@@ -10,6 +10,7 @@ from sqlalchemy import func, insert, select
 from syndicate.core.db import job_runs, make_engine, open_store, subscribers
 from syndicate.core.dbcopy import copy_store
 from syndicate.core.errors import StoreError
+from syndicate.readers.subscribers import counts_by_status
 
 
 def test_copy_sqlite_to_postgres(tmp_path, pg_url: str) -> None:  # type: ignore[no-untyped-def]
@@ -34,6 +35,8 @@ def test_copy_sqlite_to_postgres(tmp_path, pg_url: str) -> None:  # type: ignore
         assert copied["subscribers"] == 3 and copied["job_runs"] == 1
         with target.begin() as conn:
             assert conn.execute(select(func.count()).select_from(subscribers)).scalar_one() == 3
+            # The trigger-kept counts are the target's own count, not the source's added.
+            assert {k: v for k, v in counts_by_status(conn).items() if v} == {"active": 3}
             # the sequence continues after the copied ids: no primary-key clash
             conn.execute(
                 insert(subscribers).values(

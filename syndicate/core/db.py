@@ -539,6 +539,10 @@ subscriber_counts = Table(
     Column("row_count", BigInteger, nullable=False),
 )
 
+# Tables the triggers of migration 0010 keep: never written directly (``db copy``
+# rebuilds them by inserting the rows they count).
+TRIGGER_KEPT = frozenset({"edition_counts", "subscriber_counts"})
+
 # The console's login attempts (per account and per address) in the store, so the
 # limits hold across restarts and processes; ``key`` is an HMAC, not the address.
 login_attempts = Table(
