@@ -60,7 +60,9 @@ def test_four_workers_one_killed_every_row_sent_once(
         assert _states(engine) == {"sent": RECIPIENTS}
         with App(load_settings(config)) as app:
             listed = collect(app)["workers"]  # what `syndicate status` shows
-        assert len(listed) >= 4
+        # The three that ran to the end; the killed one too once it had reported (a
+        # worker killed before its first report has no row to show).
+        assert len(listed) >= 3
         assert sum(w["sent"] for w in listed) >= RECIPIENTS - 50  # the killed one's last batch
         assert all(w["per_second"] > 0 for w in listed if w["sent"])
     finally:
