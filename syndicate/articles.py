@@ -223,6 +223,18 @@ def by_ids(conn: Connection, ids: Sequence[int]) -> list[Article]:
     return [found[i] for i in ids if i in found]
 
 
+def bodies(conn: Connection, ids: Sequence[int]) -> dict[int, tuple[str, str]]:
+    """``BODY_COLUMNS`` (HTML, text) by article id: what light rows (``bodies=False``)
+    leave out, without loading their other columns and tags a second time."""
+    found: dict[int, tuple[str, str]] = {}
+    columns = [articles.c.id, *(articles.c[name] for name in BODY_COLUMNS)]
+    for start in range(0, len(ids), 500):  # stay under SQLite's bound-parameter limit
+        query = select(*columns).where(articles.c.id.in_(ids[start : start + 500]))
+        for article_id, html, text in tuples(conn.execute(query)):
+            found[article_id] = (html, text)
+    return found
+
+
 @lru_cache(maxsize=8)
 def _lookup(column: str, whole: bool) -> Select[Any]:
     """``SELECT ... WHERE column = :value`` built once: the importer asks several of these

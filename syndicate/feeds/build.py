@@ -14,13 +14,14 @@ import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import Connection, Engine
 
 from syndicate import __version__
-from syndicate.articles import Article, by_ids, change_token, published, visible_count
+from syndicate.articles import bodies, change_token, published, visible_count
 from syndicate.core import oserrors
 from syndicate.core.clock import Clock
 from syndicate.core.config import Settings
@@ -84,6 +85,7 @@ class _Plan:
     feeds: list[FeedSpec]
     tag_feeds: list[FeedSpec]
     pages: list[Page]
+    stamps: model.Stamps = field(default_factory=model.Stamps)
 
 
 def _plan(conn: Connection, settings: Settings, clock: Clock, only: str | None) -> _Plan:
@@ -181,28 +183,40 @@ class _Entries:
         self.cache: dict[tuple[int, str], Entry] = {}
 
     def load(self, pages: list[Page]) -> None:
-        missing = sorted(
-            {
-                a.id
-                for page in pages
-                for a in page.articles
-                if (a.id, page.spec.content) not in self.cache
-            }
-        )
-        # Bodies are dropped once entries are made: memory stays bounded by a batch.
-        full: dict[int, Article] = {a.id: a for a in by_ids(self.conn, missing)}
+        missing = {
+            a.id: a
+            for page in pages
+            for a in page.articles
+            if (a.id, page.spec.content) not in self.cache
+        }
+        # The pages hold light rows: only the bodies are read (no columns or tags twice);
+        # they are dropped once entries are made, so memory stays bounded by a batch.
+        found = bodies(self.conn, sorted(missing))
         for page in pages:
             for article in page.articles:
                 key = (article.id, page.spec.content)
-                if key not in self.cache and article.id in full:
-                    self.cache[key] = make_entry(full[article.id], page.spec)
+                if key not in self.cache and article.id in found:
+                    html, text = found[article.id]
+                    full = replace(article, content_html=html, content_text=text)
+                    self.cache[key] = make_entry(full, page.spec)
 
     def of(self, page: Page) -> list[Entry]:
         """The page's entries, each with its distinct ``updated`` time (``page.times``)."""
         return [
-            replace(self.cache[(a.id, page.spec.content)], updated=moment)
+            _with_updated(self.cache[(a.id, page.spec.content)], moment)
             for a, moment in zip(page.articles, page.times, strict=True)
         ]
+
+
+def _with_updated(entry: Entry, moment: datetime) -> Entry:
+    """``replace(entry, updated=moment)`` without re-running the dataclass ``__init__``
+    (one per entry per page: the cost showed in profiles)."""
+    if entry.updated == moment:
+        return entry
+    copy = object.__new__(Entry)
+    copy.__dict__.update(entry.__dict__)
+    copy.__dict__["updated"] = moment
+    return copy
 
 
 def _render(page: Page, entries: list[Entry], names: list[str]) -> dict[str, bytes]:
@@ -339,7 +353,7 @@ def _build(
             for fmt in page.spec.formats:
                 relpath = f"{page.folder}/{feed_formats.get(fmt).file_name}"
                 built.add(relpath)
-                if _is_current(root, relpath, page.fingerprint(fmt), manifest):
+                if _is_current(root, relpath, page.fingerprint(fmt, plan.stamps), manifest):
                     report.unchanged.append(relpath)
                 else:
                     stale.append(fmt)
@@ -365,7 +379,7 @@ def _build(
                         data,
                         writer.write(root / relpath, data, page.updated.timestamp()),
                     )
-                    manifest[relpath] = [page.fingerprint(fmt), len(data)]
+                    manifest[relpath] = [page.fingerprint(fmt, plan.stamps), len(data)]
                 if progress is not None:
                     progress(done, total)
             if only is None:

@@ -74,11 +74,13 @@ class RssEntryExtension(BaseEntryExtension):
     an email address)."""
 
     creator: str | None = None
+    has_author: bool = False  # feedgen wrote an ``author`` (it does when there is an email)
 
     def extend_rss(self, item: etree._Element) -> etree._Element:
         if self.creator:
-            for author in item.findall("author"):  # one or the other, never both
-                item.remove(author)
+            if self.has_author:  # one or the other, never both
+                for author in item.findall("author"):
+                    item.remove(author)
             etree.SubElement(item, f"{{{DC_NS}}}creator").text = self.creator
         return item
 
