@@ -17,6 +17,8 @@ from uuid import uuid4
 from sqlalchemy import Select, and_, bindparam, delete, exists, func, not_, or_, select
 from sqlalchemy.engine import Connection, RowMapping
 
+from syndicate.core.buildstamp import CHANGE_KEY
+from syndicate.core.clock import utc
 from syndicate.core.db import article_tags, articles, dialect_insert_for, meta, tuples
 
 if TYPE_CHECKING:
@@ -274,9 +276,6 @@ def slugs_like(conn: Connection, base: str) -> set[str]:
     return set(conn.execute(query).scalars())
 
 
-CHANGE_KEY = "articles_changed"
-
-
 def mark_changed(conn: Connection) -> None:
     """Record that the articles changed (a new token in ``meta``); every writer calls it,
     so the feed builder can tell "nothing changed" from one cheap read."""
@@ -307,6 +306,14 @@ def visible_count(conn: Connection, now: datetime) -> int:
     """How many articles readers can see at ``now`` (not drafts, published by then)."""
     visible = and_(articles.c.draft.is_(False), articles.c.published_at <= now)
     return conn.execute(select(func.count()).select_from(articles).where(visible)).scalar_one()
+
+
+def next_visible(conn: Connection, now: datetime) -> datetime | None:
+    """When the next future-dated article becomes visible (None: there is none): until
+    then, time passing changes nothing readers can see."""
+    waiting = and_(articles.c.draft.is_(False), articles.c.published_at > now)
+    found = conn.execute(select(func.min(articles.c.published_at)).where(waiting)).scalar()
+    return utc(found) if found is not None else None
 
 
 def newest_import(conn: Connection) -> datetime | None:

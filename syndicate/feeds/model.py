@@ -21,12 +21,11 @@ import nh3
 
 from syndicate.articles import Article, ArticleFilter, valid_mime_type
 from syndicate.core import itunes, sanitize
+from syndicate.core.buildstamp import FORMAT_VERSION as FORMAT_VERSION  # the CLI reads it there
 from syndicate.core.config import FeedSettings, Settings
 from syndicate.core.sanitize import absolute_url, normalize_space, strip_control_chars, summarize
 from syndicate.feeds import formats
 
-# Bump when the builder's output changes for the same inputs: every page is rebuilt.
-FORMAT_VERSION = "2"
 TITLE_LIMIT = 300
 SUMMARY_LIMIT = 600
 # A feed with no entries still needs an `updated`: a fixed instant keeps it deterministic.
