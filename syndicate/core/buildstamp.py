@@ -23,9 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import socket
 import tomllib
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -36,7 +34,7 @@ from syndicate import __version__
 from syndicate.core.jobcounts import counts_of
 
 # Bump when the builder's output changes for the same inputs: every page is rebuilt.
-FORMAT_VERSION = "2"
+FORMAT_VERSION = "3"  # 3: a podcast item's dc:creator follows its itunes: tags
 MANIFEST = ".manifest.json"
 STORE_KEY = "(store)"  # the manifest entry holding the stamp of the last full build
 REPORT_KEY = "(report)"  # the last full build's per-feed counts, for the unchanged shortcut
@@ -238,13 +236,21 @@ def _record_if_unchanged(database: str, token: object, report: BuildReport, now:
     in one transaction."""
     counts = {f"build_{k}": v for k, v in counts_of(report).items()}  # as manualruns
     slot = MANUAL_SLOT + now.strftime(MANUAL_FORMAT)
-    holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+    holder = f"{_host()}:{os.getpid()}:{os.urandom(3).hex()}"  # as service.leader.holder_id
     scheme, _, rest = database.partition("://")
     if scheme in ("sqlite", "sqlite+pysqlite"):
         return _sqlite(rest, token, (FEEDS_JOB, slot, now, json.dumps(counts), holder))
     if scheme == "postgresql+psycopg":
         return _postgres(f"postgresql://{rest}", token, (FEEDS_JOB, slot, now, counts, holder))
     return False
+
+
+def _host() -> str:
+    if hasattr(os, "uname"):
+        return os.uname().nodename  # what socket.gethostname() says, without socket
+    import socket
+
+    return socket.gethostname()
 
 
 _INSERT = (

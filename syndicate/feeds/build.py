@@ -16,12 +16,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.engine import Connection, Engine
 
 from syndicate import __version__
-from syndicate.articles import bodies, change_token, next_visible, published
+from syndicate.articles import Article, bodies, change_token, next_visible, published
 from syndicate.core import buildstamp, oserrors
 from syndicate.core.buildstamp import MANIFEST, REPORT_KEY, STORE_KEY
 from syndicate.core.buildstamp import BuildReport as BuildReport
@@ -168,7 +168,7 @@ class _Entries:
                 key = (article.id, page.spec.content)
                 if key not in self.cache and article.id in found:
                     html, text = found[article.id]
-                    full = replace(article, content_html=html, content_text=text)
+                    full = _with(article, content_html=html, content_text=text)
                     self.cache[key] = make_entry(full, page.spec)
 
     def of(self, page: Page) -> list[Entry]:
@@ -180,13 +180,17 @@ class _Entries:
 
 
 def _with_updated(entry: Entry, moment: datetime) -> Entry:
-    """``replace(entry, updated=moment)`` without re-running the dataclass ``__init__``
-    (one per entry per page: the cost showed in profiles)."""
-    if entry.updated == moment:
-        return entry
-    copy = object.__new__(Entry)
-    copy.__dict__.update(entry.__dict__)
-    copy.__dict__["updated"] = moment
+    return entry if entry.updated == moment else _with(entry, updated=moment)
+
+
+_T = TypeVar("_T", Article, Entry)
+
+
+def _with(value: _T, **changes: object) -> _T:
+    """``dataclasses.replace`` for the frozen rows and entries, without re-running their
+    ``__init__``: once per article and per entry of every page, it showed in profiles."""
+    copy = object.__new__(type(value))
+    copy.__dict__.update(value.__dict__, **changes)
     return copy
 
 

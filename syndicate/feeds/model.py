@@ -235,7 +235,12 @@ def _containment(base_url: str, iframe_hosts: tuple[str, ...]) -> nh3.Cleaner:
 def _trusted(article: Article, spec: FeedSpec) -> bool:
     """Whether the article's HTML and text were cleaned at import under the feed's policy
     (then neither is cleaned again: the largest share of an entry's cost)."""
-    return article.sanitized_with == sanitize.policy_key(spec.home_url, spec.iframe_hosts)
+    return article.sanitized_with == _policy_key(spec.home_url, spec.iframe_hosts)
+
+
+@lru_cache(maxsize=16)
+def _policy_key(home_url: str, iframe_hosts: tuple[str, ...]) -> str:
+    return sanitize.policy_key(home_url, iframe_hosts)  # a hash: once per feed, not per entry
 
 
 def _contained_html(article: Article, spec: FeedSpec) -> str:
