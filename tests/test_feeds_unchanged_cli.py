@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -129,3 +130,24 @@ def test_an_edit_rebuilds(app: App, config_file: Path) -> None:
     add_numbered_article(app, 2, title="Bridge closes for repairs")
     assert "0 file(s) written" not in _build(config_file)
     assert "Bridge closes for repairs" in _rss(app)
+
+
+def test_a_copied_site_answers_for_its_own_store(tmp_path: Path) -> None:
+    """A site folder copied elsewhere (config, store and feeds) carries the original's
+    stamp: its own store's changes still rebuild its feeds."""
+    from syndicate.core.config import load_settings
+    from tests.support import write_config
+
+    first = tmp_path / "first"
+    first.mkdir()
+    config = write_config(first, "sqlite:///s.db", FEEDS_CONFIG)  # relative: s.db beside it
+    with App(load_settings(config)) as original:
+        add_numbered_article(original, 1)
+    _build(config)
+    copy = tmp_path / "copy"
+    shutil.copytree(first, copy)
+    with App(load_settings(copy / "config.toml")) as copied:
+        add_numbered_article(copied, 2, title="Only in the copy")
+        rebuilt = _build(copy / "config.toml")
+        assert "0 file(s) written" not in rebuilt
+        assert "Only in the copy" in _rss(copied)

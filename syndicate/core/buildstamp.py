@@ -116,6 +116,7 @@ def make(
     built_at: datetime,
     until: datetime | None,
     config: str,
+    base_dir: Path,
     database: str,
     templates: list[str],
 ) -> dict[str, Any]:
@@ -128,6 +129,7 @@ def make(
         "built_at": built_at.astimezone(UTC).isoformat(),
         "until": until.astimezone(UTC).isoformat() if until is not None else None,
         "config": config,
+        "base_dir": str(base_dir),  # relative paths in the config resolve against it
         "database": database,
         "template_dirs": templates,
         "templates": templates_hash(templates),
@@ -203,12 +205,13 @@ def check_unchanged(config_file: Path, *, now: datetime | None = None) -> Unchan
         configured = data.get("paths", {}).get("feeds", DEFAULT_FEEDS_DIR)
         if not isinstance(configured, str):
             return None
-        root = resolve_path(config_file.resolve().parent, configured)
+        base_dir = config_file.resolve().parent
+        root = resolve_path(base_dir, configured)
     except (OSError, ValueError, AttributeError):  # unreadable, not TOML, not a table
         return None
     manifest = read_manifest(root / MANIFEST)
     stamp = manifest.get(STORE_KEY)
-    if not isinstance(stamp, dict) or not _static_inputs_hold(stamp, raw, now):
+    if not isinstance(stamp, dict) or not _static_inputs_hold(stamp, raw, base_dir, now):
         return None
     if not all_present(root, manifest):
         return None
@@ -218,12 +221,17 @@ def check_unchanged(config_file: Path, *, now: datetime | None = None) -> Unchan
     return Unchanged(report, root)
 
 
-def _static_inputs_hold(stamp: dict[str, Any], raw_config: bytes, now: datetime) -> bool:
+def _static_inputs_hold(
+    stamp: dict[str, Any], raw_config: bytes, base_dir: Path, now: datetime
+) -> bool:
+    """Same code, same config bytes read from the same folder (a copied site's stamp
+    names the original's database), same templates, and inside the time window."""
     dirs = stamp.get("template_dirs")
     return (
         stamp.get("version") == __version__
         and stamp.get("format") == FORMAT_VERSION
         and stamp.get("config") == hashlib.sha256(raw_config).hexdigest()
+        and stamp.get("base_dir") == str(base_dir)
         and isinstance(dirs, list)
         and in_window(stamp, now)
         and stamp.get("templates") == templates_hash(str(d) for d in dirs)

@@ -111,6 +111,7 @@ def store_stamp(conn: Connection, settings: Settings, clock: Clock) -> dict[str,
         built_at=now,
         until=next_visible(conn, now),
         config=settings.config_sha256,
+        base_dir=settings.base_dir,
         database=settings.database_url,
         templates=_template_dirs(settings),
     )
