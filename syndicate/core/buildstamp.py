@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from syndicate import __version__
-from syndicate.core.jobcounts import counts_of
+from syndicate.core.jobcounts import counts_of, manual_slot
 
 # Bump when the builder's output changes for the same inputs: every page is rebuilt.
 FORMAT_VERSION = "3"  # 3: a podcast item's dc:creator follows its itunes: tags
@@ -41,8 +41,6 @@ REPORT_KEY = "(report)"  # the last full build's per-feed counts, for the unchan
 META_KEYS = (STORE_KEY, REPORT_KEY)
 CHANGE_KEY = "articles_changed"  # the store's change token (``meta`` table)
 FEEDS_JOB = "feeds"
-MANUAL_SLOT = "manual:"  # service.jobs.MANUAL: a manual run's slot prefix
-MANUAL_FORMAT = "%Y-%m-%dT%H:%M:%S.%f"
 DEFAULT_FEEDS_DIR = "feeds"  # [paths] feeds when the config does not set it
 
 
@@ -246,7 +244,7 @@ def _record_if_unchanged(database: str, token: object, report: BuildReport, now:
     ``feeds`` job in a manual slot, as ``service.manualruns.recorded`` records a build),
     in one transaction."""
     counts = {f"build_{k}": v for k, v in counts_of(report).items()}  # as manualruns
-    slot = MANUAL_SLOT + now.strftime(MANUAL_FORMAT)
+    slot = manual_slot(now)
     holder = f"{_host()}:{os.getpid()}:{os.urandom(3).hex()}"  # as service.leader.holder_id
     scheme, _, rest = database.partition("://")
     if scheme in ("sqlite", "sqlite+pysqlite"):

@@ -1,4 +1,5 @@
-"""The numbers job history keeps of a job's report (``job_runs.counts``).
+"""What job history keeps of a run: its numbers (``job_runs.counts``) and a manual
+run's slot.
 
 Stdlib only: the CLI's unchanged-feeds shortcut (``core/buildstamp.py``) records its run
 without loading the service.
@@ -7,7 +8,16 @@ without loading the service.
 from __future__ import annotations
 
 import dataclasses
+from datetime import UTC, datetime
 from typing import Any
+
+MANUAL_SLOT = "manual:"  # a run started by hand, not by the scheduler
+MANUAL_FORMAT = "%Y-%m-%dT%H:%M:%S.%f"
+
+
+def manual_slot(now: datetime) -> str:
+    """A slot for an unscheduled (manual) run: unique to the microsecond."""
+    return MANUAL_SLOT + now.astimezone(UTC).strftime(MANUAL_FORMAT)
 
 
 def counts_of(result: Any) -> dict[str, Any]:

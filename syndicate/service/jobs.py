@@ -24,10 +24,10 @@ from sqlalchemy.engine import Connection
 
 from syndicate import digest as digests
 from syndicate.articles import newest_import
-from syndicate.core.buildstamp import MANUAL_FORMAT, MANUAL_SLOT
 from syndicate.core.config import DigestSettings, Settings
 from syndicate.core.db import webhook_events
 from syndicate.core.errors import SyndicateError
+from syndicate.core.jobcounts import MANUAL_FORMAT, MANUAL_SLOT, manual_slot
 from syndicate.core.jobcounts import counts_of as counts_of
 from syndicate.core.schedules import latest_fire_time, slot_key, slot_time
 from syndicate.delivery import workers
@@ -105,8 +105,8 @@ MANUAL = MANUAL_SLOT  # the CLI's unchanged-feeds shortcut writes it too
 
 
 def now_slot(app: App) -> str:
-    """A slot for an unscheduled (manual) run: unique to the second."""
-    return MANUAL + app.clock.now().astimezone(UTC).strftime(MANUAL_FORMAT)
+    """A slot for an unscheduled (manual) run: unique to the microsecond."""
+    return manual_slot(app.clock.now())
 
 
 # -- the jobs ---------------------------------------------------------------------------
