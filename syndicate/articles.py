@@ -15,8 +15,10 @@ from typing import TYPE_CHECKING, Any
 from uuid import uuid4
 
 from sqlalchemy import Select, and_, bindparam, delete, exists, func, not_, or_, select
-from sqlalchemy.engine import Connection, RowMapping
+from sqlalchemy.engine import Connection, Result
 
+from syndicate.core.buildstamp import CHANGE_KEY
+from syndicate.core.clock import utc
 from syndicate.core.db import article_tags, articles, dialect_insert_for, meta, tuples
 
 if TYPE_CHECKING:
@@ -136,13 +138,19 @@ def _columns(bodies: bool) -> list[Any]:
     return [c for c in articles.c if bodies or c.name not in BODY_COLUMNS]
 
 
-def _to_articles(conn: Connection, rows: Sequence[RowMapping]) -> list[Article]:
-    tags = _load_tags(conn, [row["id"] for row in rows])
-    # Every row has the same columns: find the Article fields among them once.
-    names = [k for k in Article.__dataclass_fields__ if rows and k in rows[0]]
-    bodies = {column: "" for column in BODY_COLUMNS}
+def _to_articles(conn: Connection, result: Result[Any]) -> list[Article]:
+    keys = list(result.keys())
+    rows = result.all()
+    if not rows:
+        return []
+    id_at = keys.index("id")
+    tags = _load_tags(conn, [row[id_at] for row in rows])
+    # Every row has the same columns: find the Article fields among them once, then
+    # read rows by position (a mapping lookup per column was most of a 10,000-row load).
+    picks = [(name, at) for at, name in enumerate(keys) if name in Article.__dataclass_fields__]
+    bodies: dict[str, Any] = {column: "" for column in BODY_COLUMNS if column not in keys}
     return [
-        Article(**{**bodies, **{k: row[k] for k in names}}, tags=tags.get(row["id"], ()))
+        Article(**bodies, **{name: row[at] for name, at in picks}, tags=tags.get(row[id_at], ()))
         for row in rows
     ]
 
@@ -192,15 +200,14 @@ def published(
     query = select(*_columns(bodies)).where(and_(*conditions)).order_by(*order)
     if limit is not None:
         query = query.limit(limit)
-    return _to_articles(conn, conn.execute(query).mappings().all())
+    return _to_articles(conn, conn.execute(query))
 
 
 def all_articles(conn: Connection, *, bodies: bool = True) -> list[Article]:
     """Every stored article, drafts and future ones included, newest first.
     ``bodies=False`` leaves out ``BODY_COLUMNS`` (a listing needs no bodies)."""
     order = (articles.c.published_at.desc(), articles.c.id.desc())
-    rows = conn.execute(select(*_columns(bodies)).order_by(*order)).mappings().all()
-    return _to_articles(conn, rows)
+    return _to_articles(conn, conn.execute(select(*_columns(bodies)).order_by(*order)))
 
 
 def find(conn: Connection, key: str) -> Article | None:
@@ -208,8 +215,7 @@ def find(conn: Connection, key: str) -> Article | None:
     condition = or_(articles.c.slug == key, articles.c.uid == key)
     if key.isdigit():
         condition = or_(condition, articles.c.id == int(key))
-    rows = conn.execute(select(articles).where(condition).limit(1)).mappings().all()
-    found = _to_articles(conn, rows)
+    found = _to_articles(conn, conn.execute(select(articles).where(condition).limit(1)))
     return found[0] if found else None
 
 
@@ -218,9 +224,21 @@ def by_ids(conn: Connection, ids: Sequence[int]) -> list[Article]:
     found: dict[int, Article] = {}
     for start in range(0, len(ids), 500):
         rows = conn.execute(select(articles).where(articles.c.id.in_(ids[start : start + 500])))
-        for article in _to_articles(conn, rows.mappings().all()):
+        for article in _to_articles(conn, rows):
             found[article.id] = article
     return [found[i] for i in ids if i in found]
+
+
+def bodies(conn: Connection, ids: Sequence[int]) -> dict[int, tuple[str, str]]:
+    """``BODY_COLUMNS`` (HTML, text) by article id: what light rows (``bodies=False``)
+    leave out, without loading their other columns and tags a second time."""
+    found: dict[int, tuple[str, str]] = {}
+    columns = [articles.c.id, *(articles.c[name] for name in BODY_COLUMNS)]
+    for start in range(0, len(ids), 500):  # stay under SQLite's bound-parameter limit
+        query = select(*columns).where(articles.c.id.in_(ids[start : start + 500]))
+        for article_id, html, text in tuples(conn.execute(query)):
+            found[article_id] = (html, text)
+    return found
 
 
 @lru_cache(maxsize=8)
@@ -233,15 +251,14 @@ def _lookup(column: str, whole: bool) -> Select[Any]:
 
 def by_source(conn: Connection, source: str) -> Article | None:
     """The article imported from ``source`` (a resolved file path), if any."""
-    rows = conn.execute(_lookup("source", True), {"value": source}).mappings().all()
-    found = _to_articles(conn, rows)
+    found = _to_articles(conn, conn.execute(_lookup("source", True), {"value": source}))
     return found[0] if found else None
 
 
 def by_content_hash(conn: Connection, content_hash: str) -> list[Article]:
     """Articles whose imported content hashes to ``content_hash`` (to follow renames)."""
     rows = conn.execute(_lookup("content_hash", True), {"value": content_hash})
-    return _to_articles(conn, rows.mappings().all())
+    return _to_articles(conn, rows)
 
 
 def taken(conn: Connection, column: str, value: str) -> bool:
@@ -260,9 +277,6 @@ def slugs_like(conn: Connection, base: str) -> set[str]:
         or_(articles.c.slug == base, articles.c.slug.like(f"{base}-%"))
     )
     return set(conn.execute(query).scalars())
-
-
-CHANGE_KEY = "articles_changed"
 
 
 def mark_changed(conn: Connection) -> None:
@@ -295,6 +309,14 @@ def visible_count(conn: Connection, now: datetime) -> int:
     """How many articles readers can see at ``now`` (not drafts, published by then)."""
     visible = and_(articles.c.draft.is_(False), articles.c.published_at <= now)
     return conn.execute(select(func.count()).select_from(articles).where(visible)).scalar_one()
+
+
+def next_visible(conn: Connection, now: datetime) -> datetime | None:
+    """When the next future-dated article becomes visible (None: there is none): until
+    then, time passing changes nothing readers can see."""
+    waiting = and_(articles.c.draft.is_(False), articles.c.published_at > now)
+    found = conn.execute(select(func.min(articles.c.published_at)).where(waiting)).scalar()
+    return utc(found) if found is not None else None
 
 
 def newest_import(conn: Connection) -> datetime | None:

@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import click
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from syndicate.cli.base import (
     Obj,
-    err_console,
+    console,
     handle_errors,
     json_option,
     pass_obj,
@@ -34,6 +33,9 @@ def publish_command(obj: Obj, target: str | None, dry_run: bool, as_json: bool) 
     Only new and changed files are sent (live feeds last); files no longer built are
     deleted only on hosts with delete = true.
     """
+    # local: rich loads only when a command prints (``feeds build`` shares this module)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
     from syndicate.publishing.publish import PublishFailed, publish
     from syndicate.service.manualruns import prefixed, recorded
 
@@ -44,7 +46,7 @@ def publish_command(obj: Obj, target: str | None, dry_run: bool, as_json: bool) 
             TextColumn("{task.description}"),
             BarColumn(),
             MofNCompleteColumn(),
-            console=err_console,
+            console=console("err"),
             transient=True,
             disable=as_json or dry_run,
         ) as bar:
@@ -108,4 +110,4 @@ def show(reports: list[PushReport], *, as_json: bool, dry_run: bool) -> None:
     )
     # A feed on several hosts is announced once: so is a hub that failed for it.
     for problem in dict.fromkeys(problem for report in reports for problem in report.hub_errors):
-        err_console.print(f"warning: hub not pinged: {problem}", markup=False, soft_wrap=True)
+        console("err").print(f"warning: hub not pinged: {problem}", markup=False, soft_wrap=True)

@@ -9,6 +9,7 @@ Secrets never live in the file: keys ending in ``_env`` name environment variabl
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import tomllib
@@ -31,6 +32,7 @@ from pydantic import (
 from pydantic_core import ErrorDetails
 
 from syndicate.core import itunes
+from syndicate.core.buildstamp import DEFAULT_FEEDS_DIR, resolve_path
 from syndicate.core.configkeys import nearest_key, untag
 from syndicate.core.errors import ConfigError
 from syndicate.core.i18n import UnknownLanguage, language_for
@@ -141,7 +143,7 @@ class DatabaseSettings(Section):
 
 
 class PathSettings(Section):
-    feeds: str = Field("feeds", description="Where built feeds are written.")
+    feeds: str = Field(DEFAULT_FEEDS_DIR, description="Where built feeds are written.")
     templates: str = Field("templates", description="Operator templates, over the packaged ones.")
     articles: str = Field("articles", description="Where `syndicate new` writes articles.")
     media: str | None = Field(
@@ -848,6 +850,8 @@ class Settings(Section):
     base_dir: Path = Field(default=Path("."), exclude=True, description="(internal)")
     # The file itself, shown (read-only) in the console's settings page.
     config_file: str = Field(default="", exclude=True, description="(internal)")
+    # The SHA-256 of the file's bytes: a feed build's stamp names the config it used.
+    config_sha256: str = Field(default="", exclude=True, description="(internal)")
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Settings:
@@ -920,8 +924,7 @@ class Settings(Section):
 
     def resolve(self, relative: str) -> Path:
         """A configured path, relative to the config file's folder."""
-        path = Path(relative).expanduser()
-        return path if path.is_absolute() else self.base_dir / path
+        return resolve_path(self.base_dir, relative)
 
     @property
     def feeds_dir(self) -> Path:
@@ -1026,10 +1029,13 @@ def _describe(error: ErrorDetails) -> list[str]:
     return [f"{_key_path(loc)}: {message}"]
 
 
-def parse_settings(data: dict[str, Any], *, base_dir: Path, source: str) -> Settings:
+def parse_settings(
+    data: dict[str, Any], *, base_dir: Path, source: str, sha256: str = ""
+) -> Settings:
     """Validate a parsed TOML document, collecting every problem with its key path."""
+    internal = {"base_dir": base_dir, "config_file": source, "config_sha256": sha256}
     try:
-        return Settings.model_validate({**data, "base_dir": base_dir, "config_file": source})
+        return Settings.model_validate({**data, **internal})
     except ValidationError as exc:
         problems = [line for error in exc.errors() for line in _describe(error)]
         raise ConfigError(
@@ -1059,4 +1065,9 @@ def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
         raise ConfigError(f"{config_file}: not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{config_file}: invalid TOML: {exc}") from None
-    return parse_settings(data, base_dir=config_file.resolve().parent, source=str(config_file))
+    return parse_settings(
+        data,
+        base_dir=config_file.resolve().parent,
+        source=str(config_file),
+        sha256=hashlib.sha256(raw).hexdigest(),
+    )

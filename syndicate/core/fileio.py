@@ -118,6 +118,7 @@ class BatchWriter:
 
     def __init__(self) -> None:
         self._staged: list[tuple[Path, Path]] = []
+        self._folders: set[Path] = set()  # made or seen: one mkdir per folder, not per file
 
     def write(self, path: Path, data: bytes, mtime: float | None = None) -> bool:
         """Stage ``data`` for ``path`` unless it already holds those bytes; ``mtime``
@@ -126,15 +127,21 @@ class BatchWriter:
             if mtime is not None and path.stat().st_mtime != mtime:
                 os.utime(path, (mtime, mtime))
             return False
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.parent not in self._folders:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._folders.add(path.parent)
         fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
         tmp = Path(name)
         self._staged.append((tmp, path))
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, 0o644)
-        if mtime is not None:
-            os.utime(tmp, (mtime, mtime))
+        try:  # by descriptor throughout: no file object, no second path lookup
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fchmod(fd, 0o644)
+            if mtime is not None:
+                os.utime(fd, (mtime, mtime))
+        finally:
+            os.close(fd)
         return True
 
     def commit(self) -> None:

@@ -14,18 +14,22 @@ import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.engine import Connection, Engine
 
 from syndicate import __version__
-from syndicate.articles import Article, by_ids, change_token, published, visible_count
-from syndicate.core import oserrors
+from syndicate.articles import Article, bodies, change_token, next_visible, published
+from syndicate.core import buildstamp, oserrors
+from syndicate.core.buildstamp import MANIFEST, REPORT_KEY, STORE_KEY
+from syndicate.core.buildstamp import BuildReport as BuildReport
 from syndicate.core.clock import Clock
 from syndicate.core.config import Settings
 from syndicate.core.errors import FeedError
 from syndicate.core.fileio import BatchWriter, is_temp_name, sha256_hex, write_if_changed
+from syndicate.core.render import packaged_templates_dir
 from syndicate.feeds import formats as feed_formats
 from syndicate.feeds import model
 from syndicate.feeds.archive import plan_pages
@@ -35,10 +39,6 @@ from syndicate.feeds.model import EPOCH, Entry, FeedSpec, Page, feed_spec, make_
 
 log = logging.getLogger(__name__)
 
-MANIFEST = ".manifest.json"
-STORE_KEY = "(store)"  # the manifest entry holding the store signature of the last build
-REPORT_KEY = "(report)"  # the last full build's per-feed counts, for the unchanged shortcut
-_META_KEYS = (STORE_KEY, REPORT_KEY)
 # The W3C validator refuses feeds over 5,000,000 bytes; keep a margin.
 MAX_FEED_BYTES = 4_900_000
 
@@ -47,43 +47,11 @@ LOAD_BATCH = 40  # pages whose article bodies are loaded together
 
 
 @dataclass
-class BuildReport:
-    """What a build did. ``written``/``unchanged``/``removed`` are paths relative to the
-    feeds folder; ``entries``: feed name -> entries in its live feed; the ``files_*``
-    numbers are what job history records."""
-
-    written: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
-    bytes_written: int = 0
-    entries: dict[str, int] = field(default_factory=dict)
-    archive_pages: dict[str, int] = field(default_factory=dict)
-    files_written: int = 0
-    files_unchanged: int = 0
-    files_removed: int = 0
-
-    def count(self) -> BuildReport:
-        self.files_written = len(self.written)
-        self.files_unchanged = len(self.unchanged)
-        self.files_removed = len(self.removed)
-        return self
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "written": self.written,
-            "unchanged": len(self.unchanged),
-            "removed": self.removed,
-            "bytes_written": self.bytes_written,
-            "entries": self.entries,
-            "archive_pages": self.archive_pages,
-        }
-
-
-@dataclass
 class _Plan:
     feeds: list[FeedSpec]
     tag_feeds: list[FeedSpec]
     pages: list[Page]
+    stamps: model.Stamps = field(default_factory=model.Stamps)
 
 
 def _plan(conn: Connection, settings: Settings, clock: Clock, only: str | None) -> _Plan:
@@ -113,42 +81,48 @@ def _plan(conn: Connection, settings: Settings, clock: Clock, only: str | None) 
     return plan
 
 
-def _read_manifest(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):  # missing, unreadable, or the folder is not a folder
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
 def store_signature(conn: Connection, settings: Settings, clock: Clock) -> str:
-    """What every built byte depends on, in two cheap reads: the articles' change token
-    (every writer calls ``mark_changed``, so it covers edits, imports and removals), the
-    visible count (time passing makes future articles visible), the site and feed
-    settings, and this code's and the output format's versions."""
-    count = visible_count(conn, clock.now())
+    """What every built byte depends on besides time: the articles' change token (every
+    writer calls ``mark_changed``, so it covers edits, imports and removals), the site,
+    feed, digest and web settings (the feed list links the digests), the templates the
+    feed list uses, and this code's and the output format's versions."""
     inputs = [
         __version__,
         model.FORMAT_VERSION,
         change_token(conn),
-        count,
-        settings.site.model_dump(mode="json"),
+        [settings.site.model_dump(mode="json"), settings.web.model_dump(mode="json")],
         [feed.model_dump(mode="json") for feed in settings.feeds],
+        [digest.model_dump(mode="json") for digest in settings.digests],
+        buildstamp.templates_hash(_template_dirs(settings)),
     ]
     return sha256_hex(json.dumps(inputs, sort_keys=True, default=str).encode())
 
 
-def _all_present(root: Path, manifest: dict[str, Any]) -> bool:
-    """Every file of the last build is still there at its recorded size."""
-    for relpath, recorded in manifest.items():
-        if relpath in _META_KEYS:
-            continue
-        try:
-            if (root / relpath).stat().st_size != recorded[1]:
-                return False
-        except (OSError, TypeError, IndexError):
-            return False
-    return (root / "index.html").is_file() and (root / "feeds.opml").is_file()
+def _template_dirs(settings: Settings) -> list[str]:
+    return [str(settings.templates_dir), str(packaged_templates_dir())]
+
+
+def store_stamp(conn: Connection, settings: Settings, clock: Clock) -> dict[str, Any]:
+    """The stamp of a full build at ``clock.now()`` (see ``core/buildstamp.py``)."""
+    now = clock.now()
+    return buildstamp.make(
+        signature=store_signature(conn, settings, clock),
+        token=change_token(conn),
+        built_at=now,
+        until=next_visible(conn, now),
+        config=settings.config_sha256,
+        base_dir=settings.base_dir,
+        database=settings.database_url,
+        templates=_template_dirs(settings),
+    )
+
+
+def _stamp_holds(recorded: object, stamp: dict[str, Any], now: datetime) -> bool:
+    return (
+        isinstance(recorded, dict)
+        and recorded.get("signature") == stamp["signature"]
+        and buildstamp.in_window(recorded, now)
+    )
 
 
 def _is_current(root: Path, relpath: str, fingerprint: str, manifest: dict[str, Any]) -> bool:
@@ -181,28 +155,44 @@ class _Entries:
         self.cache: dict[tuple[int, str], Entry] = {}
 
     def load(self, pages: list[Page]) -> None:
-        missing = sorted(
-            {
-                a.id
-                for page in pages
-                for a in page.articles
-                if (a.id, page.spec.content) not in self.cache
-            }
-        )
-        # Bodies are dropped once entries are made: memory stays bounded by a batch.
-        full: dict[int, Article] = {a.id: a for a in by_ids(self.conn, missing)}
+        missing = {
+            a.id: a
+            for page in pages
+            for a in page.articles
+            if (a.id, page.spec.content) not in self.cache
+        }
+        # The pages hold light rows: only the bodies are read (no columns or tags twice);
+        # they are dropped once entries are made, so memory stays bounded by a batch.
+        found = bodies(self.conn, sorted(missing))
         for page in pages:
             for article in page.articles:
                 key = (article.id, page.spec.content)
-                if key not in self.cache and article.id in full:
-                    self.cache[key] = make_entry(full[article.id], page.spec)
+                if key not in self.cache and article.id in found:
+                    html, text = found[article.id]
+                    full = _with(article, content_html=html, content_text=text)
+                    self.cache[key] = make_entry(full, page.spec)
 
     def of(self, page: Page) -> list[Entry]:
         """The page's entries, each with its distinct ``updated`` time (``page.times``)."""
         return [
-            replace(self.cache[(a.id, page.spec.content)], updated=moment)
+            _with_updated(self.cache[(a.id, page.spec.content)], moment)
             for a, moment in zip(page.articles, page.times, strict=True)
         ]
+
+
+def _with_updated(entry: Entry, moment: datetime) -> Entry:
+    return entry if entry.updated == moment else _with(entry, updated=moment)
+
+
+_T = TypeVar("_T", Article, Entry)
+
+
+def _with(value: _T, **changes: object) -> _T:
+    """``dataclasses.replace`` for the frozen rows and entries, without re-running their
+    ``__init__``: once per article and per entry of every page, it showed in profiles."""
+    copy = object.__new__(type(value))
+    copy.__dict__.update(value.__dict__, **changes)
+    return copy
 
 
 def _render(page: Page, entries: list[Entry], names: list[str]) -> dict[str, bytes]:
@@ -314,20 +304,23 @@ def _build(
 ) -> BuildReport:
     report = BuildReport()
     manifest_path = root / MANIFEST
-    manifest = _read_manifest(manifest_path)
+    manifest = buildstamp.read_manifest(manifest_path)
     built: set[str] = set()
     with engine.connect() as conn:
-        signature = store_signature(conn, settings, clock)
-        if only is None and manifest.get(STORE_KEY) == signature and _all_present(root, manifest):
+        stamp = store_stamp(conn, settings, clock)
+        if (
+            only is None
+            and _stamp_holds(manifest.get(STORE_KEY), stamp, clock.now())
+            and buildstamp.all_present(root, manifest)
+        ):
             # Nothing the feeds depend on changed since the last full build.
-            files = [k for k in manifest if k not in _META_KEYS] + ["index.html", "feeds.opml"]
-            report.unchanged = sorted(files)
-            counts = manifest.get(REPORT_KEY)
-            if isinstance(counts, dict):
-                report.entries = dict(counts.get("entries") or {})
-                report.archive_pages = dict(counts.get("archive_pages") or {})
+            report = buildstamp.unchanged_report(manifest)
             log.info("feeds unchanged: %d files up to date", len(report.unchanged))
-            return report.count()
+            return report
+        if manifest.pop(STORE_KEY, None) is not None:
+            # Until this build finishes, the next one must not take the shortcut: a crash
+            # mid-build leaves temp files that only a full build sweeps.
+            write_if_changed(manifest_path, _manifest_bytes(manifest))
         plan = _plan(conn, settings, clock, only)
         todo: list[tuple[Page, list[str]]] = []
         for page in plan.pages:
@@ -339,16 +332,12 @@ def _build(
             for fmt in page.spec.formats:
                 relpath = f"{page.folder}/{feed_formats.get(fmt).file_name}"
                 built.add(relpath)
-                if _is_current(root, relpath, page.fingerprint(fmt), manifest):
+                if _is_current(root, relpath, page.fingerprint(fmt, plan.stamps), manifest):
                     report.unchanged.append(relpath)
                 else:
                     stale.append(fmt)
             if stale:
                 todo.append((page, stale))
-        if todo and manifest.pop(STORE_KEY, None) is not None:
-            # Until this build finishes, the next one must not take the shortcut: a crash
-            # mid-build leaves temp files that only a full build sweeps.
-            write_if_changed(manifest_path, _manifest_bytes(manifest))
         entries = _Entries(conn)
         total = len(todo)
         # Every file is written beside its target first; one data sync, then the renames
@@ -365,7 +354,7 @@ def _build(
                         data,
                         writer.write(root / relpath, data, page.updated.timestamp()),
                     )
-                    manifest[relpath] = [page.fingerprint(fmt), len(data)]
+                    manifest[relpath] = [page.fingerprint(fmt, plan.stamps), len(data)]
                 if progress is not None:
                     progress(done, total)
             if only is None:
@@ -381,10 +370,10 @@ def _build(
     if only is None:
         _remove_stale(root, built, report)
         manifest = {key: value for key, value in manifest.items() if key in built}
-        manifest[STORE_KEY] = signature
+        manifest[STORE_KEY] = stamp
         manifest[REPORT_KEY] = {"entries": report.entries, "archive_pages": report.archive_pages}
     else:
-        for key in _META_KEYS:  # a partial build does not vouch for every feed
+        for key in buildstamp.META_KEYS:  # a partial build does not vouch for every feed
             manifest.pop(key, None)
     write_if_changed(manifest_path, _manifest_bytes(manifest))
     log.info(

@@ -15,18 +15,17 @@ import mimetypes
 import re
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from functools import cached_property, lru_cache
+from functools import lru_cache
 
 import nh3
 
 from syndicate.articles import Article, ArticleFilter, valid_mime_type
 from syndicate.core import itunes, sanitize
+from syndicate.core.buildstamp import FORMAT_VERSION as FORMAT_VERSION  # the CLI reads it there
 from syndicate.core.config import FeedSettings, Settings
 from syndicate.core.sanitize import absolute_url, normalize_space, strip_control_chars, summarize
 from syndicate.feeds import formats
 
-# Bump when the builder's output changes for the same inputs: every page is rebuilt.
-FORMAT_VERSION = "2"
 TITLE_LIMIT = 300
 SUMMARY_LIMIT = 600
 # A feed with no entries still needs an `updated`: a fixed instant keeps it deterministic.
@@ -46,7 +45,8 @@ def plain_text(value: str, *, limit: int | None = None) -> str:
     text = strip_control_chars(value)
     if "<" not in text and "&" not in text:  # the common case: nothing to decode
         text = normalize_space(_C1_CONTROLS.sub("", text))
-        return summarize(text, limit) if limit is not None else text
+        # already one clean line: only a text over the limit needs summarize's cut
+        return summarize(text, limit) if limit is not None and len(text) > limit else text
     for _ in range(4):  # bounded: each pass removes at least one layer of markup
         cleaned = html.unescape(nh3.clean(text, tags=set()))
         cleaned = normalize_space(_C1_CONTROLS.sub("", strip_control_chars(cleaned)))
@@ -54,6 +54,13 @@ def plain_text(value: str, *, limit: int | None = None) -> str:
             break
         text = cleaned
     return summarize(text, limit) if limit is not None else text
+
+
+@lru_cache(maxsize=4096)
+def plain_name(value: str) -> str:
+    """``plain_text`` of a tag or an author's name: the same few values recur on
+    thousands of entries, so each is cleaned once."""
+    return plain_text(value)
 
 
 @dataclass(frozen=True)
@@ -228,7 +235,12 @@ def _containment(base_url: str, iframe_hosts: tuple[str, ...]) -> nh3.Cleaner:
 def _trusted(article: Article, spec: FeedSpec) -> bool:
     """Whether the article's HTML and text were cleaned at import under the feed's policy
     (then neither is cleaned again: the largest share of an entry's cost)."""
-    return article.sanitized_with == sanitize.policy_key(spec.home_url, spec.iframe_hosts)
+    return article.sanitized_with == _policy_key(spec.home_url, spec.iframe_hosts)
+
+
+@lru_cache(maxsize=16)
+def _policy_key(home_url: str, iframe_hosts: tuple[str, ...]) -> str:
+    return sanitize.policy_key(home_url, iframe_hosts)  # a hash: once per feed, not per entry
 
 
 def _contained_html(article: Article, spec: FeedSpec) -> str:
@@ -250,7 +262,7 @@ def make_entry(article: Article, spec: FeedSpec) -> Entry:
     html = None
     if full:
         html = article.content_html if trusted else _contained_html(article, spec)
-    author = plain_text(article.author_name) if article.author_name else None
+    author = plain_name(article.author_name) if article.author_name else None
     email = (article.author_email or "").strip()
     return Entry(
         id=article.uid,
@@ -263,7 +275,7 @@ def make_entry(article: Article, spec: FeedSpec) -> Entry:
         updated=entry_time(article),
         author_name=author or None,
         author_email=email if author and _EMAIL.match(email) else None,
-        tags=tuple(t for t in (plain_text(tag) for tag in article.tags) if t),
+        tags=tuple(t for t in (plain_name(tag) for tag in article.tags) if t),
         media=_media(article, spec.home_url),
     )
 
@@ -347,27 +359,60 @@ class Page:
     def link(self, rel: str) -> str | None:
         return dict(self.links).get(rel)
 
-    def fingerprint(self, fmt: str) -> str:
-        """A hash of every input of this page in ``fmt``: equal means equal bytes."""
-        return hashlib.sha256(f"{fmt}:{self._inputs_hash}".encode()).hexdigest()
+    def fingerprint(self, fmt: str, stamps: Stamps | None = None) -> str:
+        """A hash of every input of this page in ``fmt``: equal means equal bytes.
+        ``stamps`` shares the encoding of rows and feeds among a build's pages."""
+        inputs = self.__dict__.get("_inputs_hash")
+        if inputs is None:
+            inputs = self._hash_inputs(stamps or Stamps())
+            self.__dict__["_inputs_hash"] = inputs  # frozen: set once, like cached_property
+        return hashlib.sha256(f"{fmt}:{inputs}".encode()).hexdigest()
 
-    @cached_property
-    def _inputs_hash(self) -> str:
-        head = asdict(self.spec)
-        head["filter"] = repr(self.spec.filter)
-        data = [
+    def _hash_inputs(self, stamps: Stamps) -> str:
+        head = [
             FORMAT_VERSION,
-            head,
+            stamps.spec(self.spec),
             self.folder,
             self.updated.isoformat(),
             [moment.isoformat() for moment in self.times],
             list(self.links),
             self.archive,
             self.complete,
-            [stamp(a) for a in self.articles],
         ]
-        encoded = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
-        return hashlib.sha256(encoded.encode("utf-8", "surrogatepass")).hexdigest()
+        digest = hashlib.sha256(_encode(head).encode("utf-8", "surrogatepass"))
+        for article in self.articles:
+            digest.update(b"\n")
+            digest.update(stamps.row(article))
+        return digest.hexdigest()
+
+
+def _encode(data: object) -> str:
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
+
+
+class Stamps:
+    """The encoded stamps of a build's rows and feeds, each made once: a row sits on
+    several pages (its feed's and each of its tags'), a feed's head on all its pages."""
+
+    def __init__(self) -> None:
+        # id() keys: the pages keep every row alive, so an id is not reused meanwhile
+        self._rows: dict[int, tuple[Article, bytes]] = {}
+        self._specs: dict[FeedSpec, str] = {}
+
+    def row(self, article: Article) -> bytes:
+        held = self._rows.get(id(article))
+        if held is None or held[0] is not article:
+            held = (article, _encode(stamp(article)).encode("utf-8", "surrogatepass"))
+            self._rows[id(article)] = held
+        return held[1]
+
+    def spec(self, spec: FeedSpec) -> str:
+        encoded = self._specs.get(spec)
+        if encoded is None:
+            head = asdict(spec)
+            head["filter"] = repr(spec.filter)
+            encoded = self._specs[spec] = _encode(head)
+        return encoded
 
 
 def newest_time(times: tuple[datetime, ...]) -> datetime:

@@ -9,15 +9,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 
 from syndicate.core.clock import Clock, SystemClock
 from syndicate.core.config import Settings
 from syndicate.core.db import open_store
-from syndicate.delivery.mailers import build_mailer
-from syndicate.delivery.mailers.base import Mailer
+
+if TYPE_CHECKING:
+    from syndicate.delivery.mailers.base import Mailer
 
 
 @dataclass
@@ -37,12 +38,17 @@ class App:
 
     def mailer(self) -> Mailer:
         """A new mailer for the configured provider (each worker owns its own)."""
+        # local: the providers' clients (requests, boto3) load only for a send
+        from syndicate.delivery.mailers import build_mailer
+
         return build_mailer(self.settings)
 
     @staticmethod
     def mailer_for(settings: Settings) -> Callable[[], Mailer]:
         """A mailer factory bound to ``settings`` (a drain keeps the settings it began
         with; a reload starts a new drain with a new factory)."""
+        from syndicate.delivery.mailers import build_mailer  # local: see ``mailer``
+
         return lambda: build_mailer(settings)
 
     def close(self) -> None:

@@ -28,6 +28,8 @@ from syndicate.core import counts
 from syndicate.core.config import DigestSettings, Settings
 from syndicate.core.db import webhook_events
 from syndicate.core.errors import SyndicateError
+from syndicate.core.jobcounts import MANUAL_FORMAT, MANUAL_SLOT, manual_slot
+from syndicate.core.jobcounts import counts_of as counts_of
 from syndicate.core.schedules import latest_fire_time, slot_key, slot_time
 from syndicate.delivery import workers
 from syndicate.delivery.bounces.mailbox import poll as poll_mailbox
@@ -53,29 +55,6 @@ class JobOutcome:
     status: str  # ok | failed | skipped | not-claimed
     counts: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
-
-
-def counts_of(result: Any) -> dict[str, Any]:
-    """The numbers in a job's report (a dataclass, a dict or a list of them)."""
-    if result is None:
-        return {}
-    if isinstance(result, list):
-        total: dict[str, Any] = {}
-        for item in result:
-            for key, value in counts_of(item).items():
-                total[key] = total.get(key, 0) + value
-        return total
-    if dataclasses.is_dataclass(result) and not isinstance(result, type):
-        result = {f.name: getattr(result, f.name) for f in dataclasses.fields(result)}
-    if isinstance(result, dict):
-        counts: dict[str, Any] = {}
-        for key, value in result.items():
-            if isinstance(value, list | tuple):
-                counts[key] = len(value)  # e.g. a push's uploaded files
-            elif isinstance(value, int | float) and not isinstance(value, bool):
-                counts[key] = value
-        return counts
-    return {}
 
 
 def run_claimed(app: App, job: str, slot: str, work: Callable[[], Any]) -> JobOutcome:
@@ -123,13 +102,12 @@ def _log_outcome(outcome: JobOutcome) -> None:
     )
 
 
-MANUAL = "manual:"
-MANUAL_FORMAT = "%Y-%m-%dT%H:%M:%S.%f"
+MANUAL = MANUAL_SLOT  # the CLI's unchanged-feeds shortcut writes it too
 
 
 def now_slot(app: App) -> str:
-    """A slot for an unscheduled (manual) run: unique to the second."""
-    return MANUAL + app.clock.now().astimezone(UTC).strftime(MANUAL_FORMAT)
+    """A slot for an unscheduled (manual) run: unique to the microsecond."""
+    return manual_slot(app.clock.now())
 
 
 # -- the jobs ---------------------------------------------------------------------------

@@ -12,9 +12,9 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from syndicate.core.errors import SyndicateError
+from syndicate.core.jobcounts import counts_of, manual_slot
 from syndicate.service import claims
 from syndicate.service.context import App
-from syndicate.service.jobs import counts_of, now_slot
 
 T = TypeVar("T")
 
@@ -28,7 +28,7 @@ def recorded(
 ) -> T:
     """Run ``work`` now as job ``job``; record its outcome; return its result (and
     re-raise its error after recording it as failed)."""
-    held = claims.claim(app, job, now_slot(app))
+    held = claims.claim(app, job, manual_slot(app.clock.now()))
     assert held is not None  # a manual slot is unique to the microsecond
     try:
         with claims.heartbeat(app, held):  # a killed CLI leaves a claim others resume
