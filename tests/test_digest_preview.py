@@ -34,12 +34,19 @@ def with_article(app: App) -> App:
     return app
 
 
+def _interruptible() -> None:
+    # Ctrl-C as a terminal sends it: a suite started in the background (`cmd &` from a
+    # script) hands its children SIGINT ignored, and Python then keeps ignoring it.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def syndicate(config: Path, *args: str, **kwargs) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "syndicate", "--config", str(config), *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=_interruptible,
         **kwargs,
     )
 
