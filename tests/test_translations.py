@@ -392,3 +392,21 @@ def test_an_operator_catalog_adds_a_language_and_overrides_strings(
     ours = translator("de", settings.templates_dir)
     assert ours.gettext("Subscribe") == "Jetzt abonnieren"  # the operator's wins
     assert ours.gettext("Unsubscribe") == "Abbestellen"  # the rest stays packaged
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"\xff\xfe not UTF-8", b'msgid "a"\nmsgstr "b\n\x00"unterminated\nmsgid_plural\n'],
+)
+def test_a_broken_operator_catalog_is_a_config_error_naming_the_file(
+    tmp_path: Path, store_url: str, content: bytes
+) -> None:
+    config = write_config(tmp_path, store_url, DIGESTS)
+    german = tmp_path / "templates" / "locale" / "de" / "LC_MESSAGES"
+    german.mkdir(parents=True)
+    (german / "messages.po").write_bytes(content)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(config)
+    problems = "\n".join(caught.value.problems or [])
+    assert "digests[" in problems and str(german / "messages.po") in problems
+    assert "not a readable gettext catalog" in problems

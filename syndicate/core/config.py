@@ -35,7 +35,7 @@ from syndicate.core import itunes
 from syndicate.core.buildstamp import DEFAULT_FEEDS_DIR, resolve_path
 from syndicate.core.configkeys import nearest_key, untag
 from syndicate.core.errors import ConfigError
-from syndicate.core.i18n import UnknownLanguage, language_for
+from syndicate.core.i18n import BrokenCatalog, UnknownLanguage, translator
 
 DEFAULT_CONFIG = "config.toml"
 CONFIG_ENV = "SYNDICATE_CONFIG"
@@ -911,8 +911,8 @@ class Settings(Section):
         problems = []
         for key, tag in keys:
             try:
-                language_for(tag, self.templates_dir)
-            except UnknownLanguage as exc:
+                translator(tag, self.templates_dir)  # compiled now: a broken .po is named
+            except (UnknownLanguage, BrokenCatalog) as exc:
                 problems.append(f"{key}: {exc}")
         return problems
 

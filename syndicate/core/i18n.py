@@ -16,7 +16,7 @@ from pathlib import Path
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
 from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
+from babel.messages.pofile import PoFileError, read_po
 from babel.support import NullTranslations, Translations
 
 SOURCE_LANGUAGE = "en"
@@ -78,10 +78,18 @@ def language_for(tag: str, operator_dir: Path | None = None) -> str:
     )
 
 
+class BrokenCatalog(ValueError):
+    """A catalog that cannot be read: the message names the file and the line."""
+
+
 def _compile(path: Path, language: str) -> Translations:
-    """A .po read and compiled in memory (fuzzy entries left out, as msgfmt does)."""
-    with path.open("rb") as po:
-        catalog = read_po(po, locale=language, domain=DOMAIN)
+    """A .po read and compiled in memory (fuzzy entries left out, as msgfmt does); an
+    operator's broken file is a BrokenCatalog naming it, never a traceback later."""
+    try:
+        with path.open("rb") as po:
+            catalog = read_po(po, locale=language, domain=DOMAIN, abort_invalid=True)
+    except (OSError, ValueError, PoFileError) as exc:
+        raise BrokenCatalog(f"{path}: not a readable gettext catalog ({exc})") from None
     compiled = BytesIO()
     write_mo(compiled, catalog, use_fuzzy=False)
     compiled.seek(0)
@@ -103,7 +111,8 @@ def translations(language: str, operator_dir: Path | None = None) -> NullTransla
 
 
 def translator(tag: str, operator_dir: Path | None = None) -> NullTranslations:
-    """The translations a configured language tag reads in."""
+    """The translations a configured language tag reads in (UnknownLanguage, or
+    BrokenCatalog for a catalog that cannot be read)."""
     return translations(language_for(tag, operator_dir), operator_dir)
 
 
