@@ -410,3 +410,22 @@ def test_a_broken_operator_catalog_is_a_config_error_naming_the_file(
     problems = "\n".join(caught.value.problems or [])
     assert "digests[" in problems and str(german / "messages.po") in problems
     assert "not a readable gettext catalog" in problems
+
+
+def test_an_operator_catalog_named_by_a_regional_tag_loads(tmp_path: Path, store_url: str) -> None:
+    """Folders use BCP 47 tags (pt-BR); Babel's own locale name is pt_BR."""
+    config = write_config(tmp_path, store_url, "")
+    config.write_text(
+        config.read_text(encoding="utf-8").replace('language = "en"', 'language = "pt-BR"', 1),
+        encoding="utf-8",
+    )
+    brazil = tmp_path / "templates" / "locale" / "pt-BR" / "LC_MESSAGES"
+    brazil.mkdir(parents=True)
+    (brazil / "messages.po").write_text(
+        'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=utf-8\\n"\n"Plural-Forms: '
+        'nplurals=2; plural=(n > 1);\\n"\n\nmsgid "Subscribe"\nmsgstr "Assinar"\n',
+        encoding="utf-8",
+    )
+    settings = load_settings(config)
+    assert settings.site.language == "pt-BR"
+    assert translator("pt-BR", settings.templates_dir).gettext("Subscribe") == "Assinar"

@@ -64,10 +64,7 @@ def language_for(tag: str, operator_dir: Path | None = None) -> str:
     available = languages(operator_dir)
     if tag in available:
         return tag
-    try:
-        locale = Locale.parse(tag.replace("_", "-"), sep="-")
-    except (ValueError, TypeError, UnknownLocaleError):
-        locale = None
+    locale = _babel_locale(tag)
     candidates = [str(locale), locale.language] if locale is not None else []
     for candidate in candidates:
         if candidate in available:
@@ -76,6 +73,14 @@ def language_for(tag: str, operator_dir: Path | None = None) -> str:
         f"no translation for language {tag!r} (available: {', '.join(available)}; "
         "docs/translations.md says how to add one)"
     )
+
+
+def _babel_locale(tag: str) -> Locale | None:
+    """Babel's locale for a tag (plural rules), None for one it has no data for."""
+    try:
+        return Locale.parse(tag.replace("_", "-"), sep="-")
+    except (ValueError, TypeError, UnknownLocaleError):
+        return None
 
 
 class BrokenCatalog(ValueError):
@@ -87,7 +92,8 @@ def _compile(path: Path, language: str) -> Translations:
     operator's broken file is a BrokenCatalog naming it, never a traceback later."""
     try:
         with path.open("rb") as po:
-            catalog = read_po(po, locale=language, domain=DOMAIN, abort_invalid=True)
+            # Babel's Locale wants "pt_BR" where folders use the BCP 47 "pt-BR".
+            catalog = read_po(po, locale=_babel_locale(language), domain=DOMAIN, abort_invalid=True)
     except (OSError, ValueError, PoFileError) as exc:
         raise BrokenCatalog(f"{path}: not a readable gettext catalog ({exc})") from None
     compiled = BytesIO()
@@ -128,10 +134,8 @@ def short_date(moment: date | datetime, tag: str) -> str:
 
 def _date(moment: date | datetime, tag: str, kind: str) -> str:
     """Babel's own locale data for the tag (``de-AT`` writes Austrian month names)."""
-    try:
-        locale = Locale.parse(tag.replace("_", "-"), sep="-")
-    except (ValueError, TypeError, UnknownLocaleError):
-        locale = Locale.parse(SOURCE_LANGUAGE)  # an operator's own catalog Babel lacks
+    # An operator's own catalog Babel has no data for: English dates.
+    locale = _babel_locale(tag) or Locale.parse(SOURCE_LANGUAGE)
     day = moment.date() if isinstance(moment, datetime) else moment
     pattern = _PATTERNS.get(locale.language, {}).get(kind, _LOCALE_FORMATS[kind])
     return format_date(day, pattern, locale=locale)
