@@ -151,3 +151,37 @@ def test_a_copied_site_answers_for_its_own_store(tmp_path: Path) -> None:
         rebuilt = _build(copy / "config.toml")
         assert "0 file(s) written" not in rebuilt
         assert "Only in the copy" in _rss(copied)
+
+
+def test_an_operator_catalog_change_rebuilds_the_feed_list(app: App, config_file: Path) -> None:
+    """The feed list's words come from the catalogs: an operator's override of one is
+    a change like a template's (each CLI run is a new process: caches start empty)."""
+    from syndicate.core import i18n, render
+
+    add_numbered_article(app, 1)
+    _build(config_file)
+    english = app.settings.templates_dir / "locale" / "en" / "LC_MESSAGES"
+    english.mkdir(parents=True)
+    (english / "messages.po").write_text(
+        'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=utf-8\\n"\n\n'
+        'msgid "Paste a feed\'s address into your feed reader or podcast app."\n'
+        'msgstr "Copy an address below into any feed reader."\n',
+        encoding="utf-8",
+    )
+    for cached in (i18n.languages, i18n.language_for, i18n.translations, render.environment):
+        cached.cache_clear()
+    assert "0 file(s) written" not in _build(config_file)
+    index = (app.settings.feeds_dir / "index.html").read_text(encoding="utf-8")
+    assert "Copy an address below into any feed reader." in index
+
+
+def test_the_stamp_keeps_no_database_address(app: App, config_file: Path) -> None:
+    """The manifest sits in the feeds folder: the database URL (a PostgreSQL password)
+    is kept only as a hash, and the shortcut still finds the store from the config."""
+    add_numbered_article(app, 1)
+    _build(config_file)
+    manifest = (app.settings.feeds_dir / ".manifest.json").read_text(encoding="utf-8")
+    url = app.settings.database_url
+    assert url not in manifest and url.split("://", 1)[1] not in manifest
+    assert "0 file(s) written" in _build(config_file)  # the shortcut still answers
+    assert str(_feeds_job(config_file)["last"]["slot"]).startswith("manual:")  # type: ignore[index]

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from syndicate import __version__
+from syndicate.core import dburl
 from syndicate.core.jobcounts import counts_of, manual_slot
 
 # Bump when the builder's output changes for the same inputs: every page is rebuilt.
@@ -83,28 +84,23 @@ def resolve_path(base_dir: Path, configured: str) -> Path:
     return path if path.is_absolute() else base_dir / path
 
 
-def file_sha256(path: Path) -> str | None:
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
-        return None
-
-
 def templates_hash(folders: Iterable[str]) -> str:
-    """The bytes of every template the feed list can use (``web/`` of the operator's
-    templates folder and of the packaged one), hashed."""
+    """The bytes of every file the feed list's page can use, hashed: the templates under
+    ``web/`` and the operator's catalogs under ``locale/`` (its words are translated) of
+    the operator's templates folder and of the packaged one."""
     digest = hashlib.sha256()
     for folder in folders:
-        web = Path(folder, "web")
-        digest.update(f"\0{web}\0".encode("utf-8", "surrogateescape"))
+        root = Path(folder)
+        digest.update(f"\0{root}\0".encode("utf-8", "surrogateescape"))
         try:
-            names = sorted(p.name for p in web.iterdir() if p.is_file())
+            used = sorted(p for p in root.glob("web/*") if p.is_file())
+            used += sorted(root.glob("locale/*/LC_MESSAGES/*.po"))
         except OSError:
             continue  # no such folder: nothing of it is used
-        for name in names:
-            digest.update(f"\0{name}\0".encode("utf-8", "surrogateescape"))
+        for path in used:
+            digest.update(f"\0{path.relative_to(root)}\0".encode("utf-8", "surrogateescape"))
             try:
-                digest.update((web / name).read_bytes())
+                digest.update(path.read_bytes())
             except OSError:  # unreadable: no stamp holds; rendering reports it
                 digest.update(os.urandom(16))
     return digest.hexdigest()
@@ -131,7 +127,8 @@ def make(
         "until": until.astimezone(UTC).isoformat() if until is not None else None,
         "config": config,
         "base_dir": str(base_dir),  # relative paths in the config resolve against it
-        "database": database,
+        # A hash: the URL may hold a password, and the manifest sits in the feeds folder.
+        "database": hashlib.sha256(database.encode()).hexdigest(),
         "template_dirs": templates,
         "templates": templates_hash(templates),
     }
@@ -216,10 +213,26 @@ def check_unchanged(config_file: Path, *, now: datetime | None = None) -> Unchan
         return None
     if not all_present(root, manifest):
         return None
+    database = _database_url(data, base_dir)
+    if database is None or hashlib.sha256(database.encode()).hexdigest() != stamp.get("database"):
+        return None
     report = unchanged_report(manifest)
-    if not _record_if_unchanged(str(stamp.get("database")), stamp.get("token"), report, now):
+    if not _record_if_unchanged(database, stamp.get("token"), report, now):
         return None
     return Unchanged(report, root)
+
+
+def _database_url(data: dict[str, Any], base_dir: Path) -> str | None:
+    """The store the config names, as ``Settings.database_url`` opens it; None when the
+    raw config says something the app itself would have to judge."""
+    section = data.get("database", {})
+    url = section.get("url", dburl.DEFAULT_URL) if isinstance(section, dict) else None
+    if not isinstance(url, str):
+        return None
+    try:
+        return dburl.resolved(dburl.normalise(url), base_dir)
+    except dburl.DatabaseUrlError:
+        return None
 
 
 def _static_inputs_hold(

@@ -34,6 +34,7 @@ from pydantic_core import ErrorDetails
 from syndicate.core import itunes
 from syndicate.core.buildstamp import DEFAULT_FEEDS_DIR, resolve_path
 from syndicate.core.configkeys import nearest_key, untag
+from syndicate.core.dburl import DEFAULT_URL
 from syndicate.core.errors import ConfigError
 from syndicate.core.i18n import BrokenCatalog, UnknownLanguage, translator
 
@@ -126,7 +127,7 @@ class SiteSettings(Section):
 
 class DatabaseSettings(Section):
     url: str = Field(
-        "sqlite:///syndicate.db",
+        DEFAULT_URL,
         description="SQLAlchemy URL: sqlite:///file.db or postgresql+psycopg://user@host/db.",
     )
     pool_size: int = Field(5, ge=1, le=100, description="Connections per process (PostgreSQL).")
@@ -945,13 +946,9 @@ class Settings(Section):
     @property
     def database_url(self) -> str:
         """The database URL with a relative SQLite path made absolute."""
-        url = self.database.url
-        prefix = "sqlite:///"
-        if url.startswith(prefix) and not url.startswith("sqlite:////"):
-            rest = url[len(prefix) :]
-            if rest and not rest.startswith(":memory:"):
-                return prefix + str(self.resolve(rest))
-        return url
+        from syndicate.core.dburl import resolved
+
+        return resolved(self.database.url, self.base_dir)
 
     def feed(self, name: str) -> FeedSettings:
         return _named("feed", self.feeds, name)

@@ -53,6 +53,21 @@ def normalise(url: str) -> str:
     raise DatabaseUrlError(f"{backend!r} databases are not supported (only SQLite and PostgreSQL)")
 
 
+DEFAULT_URL = "sqlite:///syndicate.db"  # [database] url when the config does not set it
+
+
+def resolved(url: str, base_dir: Path) -> str:
+    """``url`` with a relative SQLite path made absolute against ``base_dir`` (the config
+    file's folder): what the store is opened with."""
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith("sqlite:////"):
+        rest = url[len(prefix) :]
+        if rest and not rest.startswith(":memory:"):
+            path = Path(rest).expanduser()
+            return prefix + str(path if path.is_absolute() else base_dir / path)
+    return url
+
+
 def sqlite_path(url: str) -> Path | None:
     """The file of a ``sqlite:///`` URL, or None for memory and other backends."""
     backend, _, rest = _split(url)
