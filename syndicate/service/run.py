@@ -248,11 +248,6 @@ class Service:
     def web_port(self) -> int | None:
         return None if self._web_server is None else int(self._web_server.effective_port)
 
-    @property
-    def admin_port(self) -> int | None:
-        """The console's own port with ``web.admin_listen``; None without it."""
-        return None if self._admin_server is None else int(self._admin_server.effective_port)
-
     # -- lifecycle -----------------------------------------------------------------
 
     def reload(self) -> bool:
