@@ -21,7 +21,9 @@ _COUNTED: tuple[tuple[Table, tuple[str, ...]], ...] = (
 
 
 def fold(conn: Connection) -> int:
-    """Fold the slots of gone backends into slot 0 and drop zero rows; rows removed."""
+    """Fold the slots of gone backends into slot 0 and drop zero rows; returns the rows
+    folded (each gone slot's row, whether it joined an existing slot-0 row or made
+    one) plus the zero rows dropped."""
     removed = 0
     for table, keys in _COUNTED:
         if not is_sqlite(conn):
