@@ -8,6 +8,7 @@ import pytest
 
 from syndicate.core.clock import FixedClock
 from syndicate.core.db import transaction
+from syndicate.readers import growth
 from syndicate.readers import subscribers as subs
 from syndicate.service.context import App
 from syndicate.web.admin.charts import bar_chart, line_chart, nice_ticks
@@ -45,7 +46,7 @@ def test_subscribers_over_time_follow_each_persons_states(app: App) -> None:
         subs.confirm(conn, c, today - 5 * day)
         subs.unsubscribe(conn, c, today - 2 * day)
     with app.engine.connect() as conn:
-        series = stats.subscribers_over_time(conn, today, 30)
+        series = growth.subscribers_over_time(conn, today, 30)
     at = {d: i for i, d in enumerate(series.days)}
 
     def on(offset: int) -> dict[str, int]:

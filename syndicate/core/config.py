@@ -695,7 +695,9 @@ class ScheduleSettings(Section):
     publish: Cron | None = Field(None, description="Publish on its own cron; default with feeds.")
     deliver_every_seconds: int = Field(30, ge=1, description="Drain the outbox this often.")
     housekeeping: Cron = Field(
-        "17 3 * * *", description="Prune old job history, webhook replay records and stale workers."
+        "17 3 * * *",
+        description="Prune old job history, webhook replay records and stale workers;"
+        " keep the day's subscriber counts for the dashboard.",
     )
     leader_lease_seconds: int = Field(30, ge=5, description="Scheduler leader lease length.")
     job_lease_seconds: int = Field(

@@ -1,4 +1,5 @@
-"""Keeping the trigger-kept count tables small (``edition_counts``, ``subscriber_counts``).
+"""Reading and keeping small the trigger-kept count tables (``edition_counts``,
+``subscriber_counts``, ``edition_reach``).
 
 On PostgreSQL each connection counts in rows of its own (``slot`` = its backend pid,
 migration 0010), so the rows grow with every new connection that ever changed a
@@ -9,15 +10,47 @@ change. Rows whose count is zero are dropped on both databases.
 
 from __future__ import annotations
 
-from sqlalchemy import Table, delete, text
+from collections.abc import Sequence
+from functools import cache
+from typing import Any
+
+from sqlalchemy import Select, Table, bindparam, delete, func, select, text
 from sqlalchemy.engine import Connection
 
-from syndicate.core.db import edition_counts, is_sqlite, subscriber_counts
+from syndicate.core.db import edition_counts, edition_reach, is_sqlite, subscriber_counts, tuples
 
 _COUNTED: tuple[tuple[Table, tuple[str, ...]], ...] = (
     (edition_counts, ("edition_id", "status")),
     (subscriber_counts, ("status",)),
+    (edition_reach, ("edition_id", "outcome")),
 )
+
+
+@cache
+def _per_edition_statement(table: Table, column: str) -> Select[Any]:
+    """Built once per table: the dashboard asks on every view."""
+    total = func.sum(table.c.row_count)
+    return (
+        select(table.c.edition_id, table.c[column], total)
+        .where(table.c.edition_id.in_(bindparam("ids", expanding=True)))
+        .group_by(table.c.edition_id, table.c[column])
+        .having(total != 0)
+    )
+
+
+def per_edition(
+    conn: Connection, table: Table, column: str, edition_ids: Sequence[int]
+) -> dict[int, dict[str, int]]:
+    """Each edition's counts by ``column`` from a slotted count table (``edition_counts``
+    by status, ``edition_reach`` by outcome), summed over the slots; groups with none
+    are absent. A few rows per edition, whatever the edition's size."""
+    found: dict[int, dict[str, int]] = {i: {} for i in edition_ids}
+    if not found:
+        return found
+    statement = _per_edition_statement(table, column)
+    for eid, name, count in tuples(conn.execute(statement, {"ids": list(found)})):
+        found[eid][name] = int(count)
+    return found
 
 
 def fold(conn: Connection) -> int:

@@ -503,6 +503,8 @@ webhook_attempts = Table(
 Index("ix_deliveries_status_created", deliveries.c.status, deliveries.c.created_at)
 Index("ix_deliveries_edition_status", deliveries.c.edition_id, deliveries.c.status)
 Index("ix_subscribers_created_at", subscribers.c.created_at)
+# One person's deliveries (their history, the reach trigger, erasure's SET NULL).
+Index("ix_deliveries_subscriber", deliveries.c.subscriber_id, deliveries.c.id)
 # Covering (migration 0010): the dashboard's per-day counts read these indexes alone.
 Index("ix_subscribers_confirmed_status", subscribers.c.confirmed_at, subscribers.c.status)
 Index(
@@ -542,6 +544,29 @@ subscriber_counts = Table(
 # Tables the triggers of migration 0010 keep: never written directly (``db copy``
 # rebuilds them by inserting the rows they count).
 TRIGGER_KEPT = frozenset({"edition_counts", "subscriber_counts"})
+
+# Per edition, the people it reached who then bounced, complained or unsubscribed
+# within seven days (migration 0011): counted by a trigger on ``subscribers`` when the
+# change happens, in the same slots as ``edition_counts``. An event count, not
+# derivable from the rows later, so ``db copy`` copies it.
+edition_reach = Table(
+    "edition_reach",
+    metadata,
+    Column("edition_id", Id, primary_key=True, autoincrement=False),
+    Column("outcome", String(20), primary_key=True),
+    Column("slot", BigInteger, primary_key=True, autoincrement=False),
+    Column("row_count", BigInteger, nullable=False),
+)
+
+# Subscribers per state at the end of each UTC day that is over (migration 0011):
+# written by housekeeping, read by the dashboard's chart.
+subscriber_days = Table(
+    "subscriber_days",
+    metadata,
+    Column("day", String(10), primary_key=True),  # YYYY-MM-DD, UTC
+    Column("status", String(20), primary_key=True),
+    Column("row_count", BigInteger, nullable=False),
+)
 
 # The console's login attempts (per account and per address) in the store, so the
 # limits hold across restarts and processes; ``key`` is an HMAC, not the address.

@@ -27,6 +27,7 @@ from sqlalchemy.sql import ColumnElement
 
 from syndicate.core import events
 from syndicate.core.config import DeliverySettings
+from syndicate.core.counts import per_edition
 from syndicate.core.db import (
     deliveries,
     dialect_insert,
@@ -693,20 +694,7 @@ def edition_counts(conn: Connection, edition_ids: Sequence[int]) -> dict[int, di
     counts the store's triggers keep (migration 0010): a few rows per edition, however
     many deliveries it has. Every writer of ``deliveries`` is counted, in its own
     transaction, so these always equal a GROUP BY over the rows."""
-    found: dict[int, dict[str, int]] = {i: {} for i in edition_ids}
-    if not found:
-        return found
-    total = func.sum(edition_counts_table.c.row_count)
-    for eid, state, count in tuples(
-        conn.execute(
-            select(edition_counts_table.c.edition_id, edition_counts_table.c.status, total)
-            .where(edition_counts_table.c.edition_id.in_(list(found)))
-            .group_by(edition_counts_table.c.edition_id, edition_counts_table.c.status)
-            .having(total != 0)
-        )
-    ):
-        found[eid][state] = int(count)
-    return found
+    return per_edition(conn, edition_counts_table, "status", edition_ids)
 
 
 def counts_by_state(conn: Connection) -> dict[str, int]:

@@ -41,6 +41,7 @@ from syndicate.digest.variants import queue as queue_variants
 from syndicate.feeds import build_feeds
 from syndicate.intake.sources import pull_source as pull
 from syndicate.publishing.publish import publish
+from syndicate.readers import growth
 from syndicate.readers.audience import prune as prune_audience
 from syndicate.service import claims
 from syndicate.service.context import App
@@ -247,7 +248,8 @@ def poll_bounces(app: App) -> dict[str, int]:
 
 def housekeeping(app: App) -> dict[str, int]:
     """Prune job history, webhook replay records, stale worker rows, old feed audience and
-    finished outbound webhook events; fold the count tables' rows of gone connections."""
+    finished outbound webhook events; fold the count tables' rows of gone connections;
+    keep the subscriber counts of the days that are over (the dashboard's chart)."""
     now = app.clock.now()
     keep = timedelta(days=app.settings.schedule.keep_history_days)
     with app.engine.begin() as conn:
@@ -259,6 +261,7 @@ def housekeeping(app: App) -> dict[str, int]:
         audience_rows = prune_audience(conn, now.date())
         outbound = hooks_queue.prune(conn, now - keep)
         count_rows = counts.fold(conn)
+        days_kept = growth.keep_days(conn, now)
     abandoned = claims.stale(app)
     for row in abandoned:
         log.warning(
@@ -277,6 +280,7 @@ def housekeeping(app: App) -> dict[str, int]:
         "stale_claims": len(abandoned),
         "audience_rows_pruned": audience_rows,
         "count_rows_folded": count_rows,
+        "subscriber_days_kept": days_kept,
     }
 
 
