@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from datetime import date
+from functools import lru_cache
 
 from markupsafe import Markup, escape
 
@@ -78,11 +79,43 @@ def _legend(groups: list[str], y: float, width: int) -> str:
     return "".join(items)
 
 
+def day_table(caption: str, labels: list[date], groups: dict[str, list[int]]) -> Markup:
+    """A chart's numbers as a table (for screen readers, and to read exact values),
+    folded under a summary: a row per day, a column per group."""
+    head = "".join(f'<th scope="col">{escape(name)}</th>' for name in groups)
+    rows = "".join(
+        f'<tr><th scope="row">{day.isoformat()}</th>'
+        + "".join(f"<td>{int(values[i])}</td>" for values in groups.values())
+        + "</tr>\n"
+        for i, day in enumerate(labels)
+    )
+    return Markup(  # noqa: S704 - names and caption escaped, the rest dates and numbers
+        "<details><summary>The same numbers as a table</summary>\n"
+        f'<div class="scroll"><table>\n<caption>{escape(caption)}</caption>\n'
+        f'<thead><tr><th scope="col">Day</th>{head}</tr></thead>\n'
+        f"<tbody>{rows}</tbody></table></div></details>"
+    )
+
+
 def both(
     draw: Callable[..., Markup], title: str, labels: list[date], groups: dict[str, list[int]]
 ) -> Markup:
-    """The desktop and the phone drawing; admin.css shows the one that fits the screen."""
-    return draw(title, labels, groups) + draw(title, labels, groups, NARROW)
+    """The desktop and the phone drawing; admin.css shows the one that fits the screen.
+    The same numbers draw the same markup, so a drawing is kept for the next view (the
+    past days of a chart do not change; the few kept are a few kilobytes each)."""
+    frozen = tuple((name, tuple(values)) for name, values in groups.items())
+    return _both(draw, title, tuple(labels), frozen)
+
+
+@lru_cache(maxsize=32)
+def _both(
+    draw: Callable[..., Markup],
+    title: str,
+    labels: tuple[date, ...],
+    groups: tuple[tuple[str, tuple[int, ...]], ...],
+) -> Markup:
+    values = {name: list(numbers) for name, numbers in groups}
+    return draw(title, list(labels), values) + draw(title, list(labels), values, NARROW)
 
 
 def line_chart(
