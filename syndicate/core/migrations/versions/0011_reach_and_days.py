@@ -18,6 +18,10 @@ seven days.
 over (housekeeping writes them; the dashboard reads them and works out only the days
 not yet written).
 
+A later migration that rebuilds ``subscribers`` on SQLite (batch mode copies the
+table) drops this trigger with the table's others: it must create it again (the schema
+test checks it exists).
+
 ``ix_deliveries_subscriber`` also serves one person's delivery history and the
 ``ON DELETE SET NULL`` of an erased person's deliveries, which scanned the table.
 
