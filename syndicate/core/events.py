@@ -120,19 +120,19 @@ def subscriber_data(subscriber: Any) -> dict[str, Any]:
 def forget_subscriber(conn: Connection, subscriber_id: int) -> int:
     """Erasure reaches the outbound events too: every ``subscriber.*`` event about this
     person keeps only their id, so a retry or a replay never posts the address again.
-    Returns the events rewritten. (Every ``subscriber.*`` event still stored is read
-    here, as JSON is queried differently on each database: housekeeping keeps them
-    ``keep_history_days`` after delivery, so this grows with that window, not with
-    the list.)"""
-    rewritten = 0
+    Returns the events rewritten. The database picks them out by the id inside the
+    JSON (json_extract on SQLite, #> on PostgreSQL): no event is read into Python but
+    the person's own, and housekeeping keeps events ``keep_history_days`` after
+    delivery, so the scan follows that window, not the list."""
+    about = events.c.payload[("data", "subscriber", "id")].as_integer()
     rows = conn.execute(
-        select(events.c.id, events.c.payload).where(events.c.type.like("subscriber.%"))
+        select(events.c.id, events.c.payload).where(
+            events.c.type.like("subscriber.%"), about == subscriber_id
+        )
     )
+    rewritten = 0
     for event_id, payload in list(tuples(rows)):
         data: dict[str, Any] = dict(payload.get("data") or {})
-        about = data.get("subscriber")
-        if not isinstance(about, dict) or about.get("id") != subscriber_id:
-            continue
         data["subscriber"] = {"id": subscriber_id, "erased": True}
         conn.execute(
             update(events).where(events.c.id == event_id).values(payload={**payload, "data": data})
