@@ -1,6 +1,7 @@
 """The console's pages on a large store: 100,000 subscribers, 1,000,000 delivery rows.
 
     .venv/bin/python benchmarks/bench_console.py [--subscribers 100000] [--editions 10]
+        [--database-url postgresql+psycopg://USER:PASSWORD@HOST/EMPTY_DATABASE]
 
 Each page is requested twice over, logged in as a viewer: through the Flask app in
 process (test client: the app's own time) and over HTTP on loopback from the server
@@ -39,13 +40,15 @@ from syndicate.web.console import sessions
 from syndicate.web.server import serve_app
 
 NOW = datetime(2026, 11, 23, 9, tzinfo=UTC)
+# A digest as big as real ones (tens of kilobytes): a page that loads it for a list shows.
+EDITION_HTML = "<html><body>" + "<p>A paragraph of this week's news.</p>" * 1_500 + "</body></html>"
 STATUSES = ("active",) * 14 + ("pending", "unsubscribed", "bounced", "complained")
 CONFIG = """
 [site]
 title = "Bench News"
 url = "https://news.example.org/"
 [database]
-url = "sqlite:///{db}"
+url = "{db}"
 [mail]
 provider = "maildir"
 from = "Bench <news@news.example.org>"
@@ -95,11 +98,11 @@ def populate(app: App, count: int, edition_count: int) -> None:
                     period_end=when,
                     status="composed",
                     subject=f"Bench weekly {n}",
-                    html="<p>x</p>",
-                    text="x",
+                    html=EDITION_HTML,
+                    text=EDITION_HTML[:20_000],
                     article_count=1,
                     more_count=0,
-                    html_bytes=8,
+                    html_bytes=len(EDITION_HTML),
                     created_at=when,
                 )
                 .returning(editions.c.id)
@@ -229,11 +232,14 @@ def main() -> int:
     parser.add_argument("--subscribers", type=int, default=100_000)
     parser.add_argument("--editions", type=int, default=10)
     parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument(
+        "--database-url", help="an empty PostgreSQL database instead of a new SQLite file"
+    )
     args = parser.parse_args()
     os.environ.setdefault("SYNDICATE_SECRET", "b" * 32)
     with tempfile.TemporaryDirectory() as tmp:
         config = Path(tmp) / "config.toml"
-        config.write_text(CONFIG.format(db=Path(tmp) / "store.db"))
+        config.write_text(CONFIG.format(db=args.database_url or f"sqlite:///{tmp}/store.db"))
         with App(load_settings(config), clock=FixedClock(NOW)) as app:
             started = time.perf_counter()
             populate(app, args.subscribers, args.editions)

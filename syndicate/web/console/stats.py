@@ -82,7 +82,11 @@ def edition_reach(
     """Recent editions: rows by state, and recipients who bounced, complained or
     unsubscribed within seven days of the edition being queued (both counted by the
     store's triggers as the rows change, migrations 0010 and 0011)."""
-    query = select(editions).where(editions.c.status == "composed")
+    # Not the edition's HTML and text (tens of kilobytes each): the list shows none.
+    query = select(
+        editions.c.id, editions.c.digest, editions.c.period, editions.c.subject,
+        editions.c.created_at,
+    ).where(editions.c.status == "composed")  # fmt: skip
     if edition_id is not None:
         query = query.where(editions.c.id == edition_id)
     recent = list(conn.execute(query.order_by(editions.c.id.desc()).limit(limit)).mappings())
