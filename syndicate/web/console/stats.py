@@ -117,17 +117,29 @@ class Queue:
     oldest: datetime | None
 
 
+# Built once, not per view: building a statement costs as much as running these.
+_QUEUE = (
+    select(func.count(), func.min(deliveries.c.created_at))
+    .where(deliveries.c.status.in_(PENDING_STATES))
+    .group_by(deliveries.c.status)
+)
+_NEWEST_RUN = (
+    select(job_runs.c.job, func.max(job_runs.c.id).label("id")).group_by(job_runs.c.job).subquery()
+)
+_LAST_RUNS = (
+    select(job_runs).join(_NEWEST_RUN, _NEWEST_RUN.c.id == job_runs.c.id).order_by(job_runs.c.job)
+)
+_NEWEST_PUSH = (
+    select(pushes.c.host, func.max(pushes.c.id).label("id")).group_by(pushes.c.host).subquery()
+)
+_LAST_PUSHES = select(pushes).join(_NEWEST_PUSH, _NEWEST_PUSH.c.id == pushes.c.id)
+
+
 def queue(conn: Connection) -> Queue:
     """Rows waiting to go out and the oldest's queue time: per state, on the
     (status, created_at) index, so neither needs a scan."""
     depth, oldest = 0, None
-    for count, first in tuples(
-        conn.execute(
-            select(func.count(), func.min(deliveries.c.created_at))
-            .where(deliveries.c.status.in_(PENDING_STATES))
-            .group_by(deliveries.c.status)
-        )
-    ):
+    for count, first in tuples(conn.execute(_QUEUE)):
         depth += count
         if first is not None and (oldest is None or first < oldest):
             oldest = first
@@ -136,20 +148,9 @@ def queue(conn: Connection) -> Queue:
 
 def last_runs(conn: Connection) -> list[dict[str, Any]]:
     """The newest run of every job that has run."""
-    newest = (
-        select(job_runs.c.job, func.max(job_runs.c.id).label("id"))
-        .group_by(job_runs.c.job)
-        .subquery()
-    )
-    rows = conn.execute(
-        select(job_runs).join(newest, newest.c.id == job_runs.c.id).order_by(job_runs.c.job)
-    ).mappings()
-    return [dict(r) for r in rows]
+    return [dict(r) for r in conn.execute(_LAST_RUNS).mappings()]
 
 
 def last_pushes(conn: Connection) -> dict[str, dict[str, Any]]:
-    newest = (
-        select(pushes.c.host, func.max(pushes.c.id).label("id")).group_by(pushes.c.host).subquery()
-    )
-    rows = conn.execute(select(pushes).join(newest, newest.c.id == pushes.c.id)).mappings()
-    return {r["host"]: dict(r) for r in rows}
+    """The newest push to every host that has been pushed to."""
+    return {r["host"]: dict(r) for r in conn.execute(_LAST_PUSHES).mappings()}
