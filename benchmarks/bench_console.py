@@ -89,7 +89,7 @@ def populate(app: App, count: int, edition_count: int) -> None:
         )
         for n in range(edition_count):
             when = NOW - timedelta(weeks=edition_count - 1 - n)
-            edition_id = conn.execute(
+            edition_id: int = conn.execute(
                 insert(editions)
                 .values(
                     digest="weekly",
@@ -121,7 +121,7 @@ def populate(app: App, count: int, edition_count: int) -> None:
         # them, each change one UPDATE as the store's reach trigger sees it in real use.
         people = conn.execute(
             select(subscribers.c.id, subscribers.c.created_at).order_by(subscribers.c.id)
-        ).all()
+        ).tuples()
         changes = [
             {
                 "sid": sid,
@@ -245,8 +245,8 @@ def main() -> int:
             populate(app, args.subscribers, args.editions)
             with app.engine.begin() as conn:
                 conn.exec_driver_sql("ANALYZE")
-                rows = conn.execute(text("SELECT count(*) FROM deliveries")).scalar_one()
-                middle = conn.execute(
+                rows: int = conn.execute(text("SELECT count(*) FROM deliveries")).scalar_one()
+                middle: int = conn.execute(
                     select(subscribers.c.id).where(subscribers.c.email == "reader5000@example.com")
                 ).scalar_one()
             print(f"{args.subscribers:,} subscribers, {rows:,} delivery rows "

@@ -249,6 +249,22 @@ def test_erasing_a_person_removes_their_address_from_events_not_yet_posted(app: 
     assert "kept@example.org" in posted and '"erased": true' in posted
 
 
+def test_erasure_finds_the_persons_events_among_ids_of_any_size(app: App) -> None:
+    """Ids are 64-bit: an event about id 3,000,000,000 is neither in the way of an
+    erasure nor touched by it."""
+    from syndicate.core import events as stored_events
+
+    big = {"id": 3_000_000_000, "email": "big@example.org", "name": "Big"}
+    with transaction(app.engine) as conn:
+        stored_events.record(conn, "subscriber.created", {"subscriber": big}, NOW)
+        subs.add(conn, "gone@example.org", digests=[], now=NOW)
+    with transaction(app.engine) as conn:
+        assert subs.erase(conn, "gone@example.org")
+    with app.engine.connect() as conn:
+        posted = json.dumps([row for row in conn.execute(select(events.c.payload)).scalars()])
+    assert "gone@example.org" not in posted and "big@example.org" in posted
+
+
 def test_unwanted_event_types_are_not_posted(app: App, receiver: Receiver) -> None:
     with transaction(app.engine) as conn:
         subs.add(conn, "f@example.org", digests=[], now=NOW)

@@ -546,9 +546,10 @@ subscriber_counts = Table(
 TRIGGER_KEPT = frozenset({"edition_counts", "subscriber_counts"})
 
 # Per edition, the people it reached who then bounced, complained or unsubscribed
-# within seven days (migration 0011): counted by a trigger on ``subscribers`` when the
-# change happens, in the same slots as ``edition_counts``. An event count, not
-# derivable from the rows later, so ``db copy`` copies it.
+# within seven days (migration 0011): counted by a trigger on ``subscribers`` when
+# they leave, in the same slots as ``edition_counts``. An event count, not derivable
+# from the rows later, so ``db copy`` copies it. (On SQLite, rebuilding subscribers,
+# deliveries or editions needs the trigger dropped first: see the migration.)
 edition_reach = Table(
     "edition_reach",
     metadata,
@@ -664,6 +665,24 @@ def transaction(engine: Engine) -> Iterator[Connection]:
     """One transaction; commits on success, rolls back on error."""
     try:
         with engine.begin() as conn:
+            yield conn
+    except OperationalError as exc:
+        raise StoreError(f"database error: {exc.orig}") from exc
+
+
+@contextmanager
+def snapshot(engine: Engine) -> Iterator[Connection]:
+    """One transaction whose statements all read the same moment: REPEATABLE READ on
+    PostgreSQL (under READ COMMITTED each statement reads its own); on SQLite the
+    write lock BEGIN IMMEDIATE takes holds every writer off already. For work that
+    combines several reads into something it stores."""
+    if is_sqlite(engine):
+        with transaction(engine) as conn:
+            yield conn
+        return
+    try:
+        reading = engine.connect().execution_options(isolation_level="REPEATABLE READ")
+        with reading as conn, conn.begin():
             yield conn
     except OperationalError as exc:
         raise StoreError(f"database error: {exc.orig}") from exc

@@ -13,7 +13,7 @@ import secrets
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import BigInteger, cast, func, select, update
 from sqlalchemy.engine import Connection
 
 from syndicate.core.config import EVENT_TYPES
@@ -124,7 +124,8 @@ def forget_subscriber(conn: Connection, subscriber_id: int) -> int:
     JSON (json_extract on SQLite, #> on PostgreSQL): no event is read into Python but
     the person's own, and housekeeping keeps events ``keep_history_days`` after
     delivery, so the scan follows that window, not the list."""
-    about = events.c.payload[("data", "subscriber", "id")].as_integer()
+    # BIGINT, as ids are (as_integer() is a 4-byte INTEGER on PostgreSQL).
+    about = cast(events.c.payload[("data", "subscriber", "id")].as_string(), BigInteger)
     rows = conn.execute(
         select(events.c.id, events.c.payload).where(
             events.c.type.like("subscriber.%"), about == subscriber_id

@@ -1,5 +1,5 @@
 """The list's size per day: how many people were in each state at the end of each UTC
-day, for the console's chart and the API.
+day, for the console's chart.
 
 Days that are over are kept in ``subscriber_days`` by housekeeping (``keep_days``);
 the rest are worked out from the rows, an aggregate per day over covering indexes of

@@ -26,7 +26,7 @@ from syndicate import digest as digests
 from syndicate.articles import newest_import
 from syndicate.core import counts
 from syndicate.core.config import DigestSettings, Settings
-from syndicate.core.db import webhook_events
+from syndicate.core.db import snapshot, webhook_events
 from syndicate.core.errors import SyndicateError
 from syndicate.core.jobcounts import MANUAL_FORMAT, MANUAL_SLOT, manual_slot
 from syndicate.core.jobcounts import counts_of as counts_of
@@ -261,6 +261,7 @@ def housekeeping(app: App) -> dict[str, int]:
         audience_rows = prune_audience(conn, now.date())
         outbound = hooks_queue.prune(conn, now - keep)
         count_rows = counts.fold(conn)
+    with snapshot(app.engine) as conn:  # the counts and the changes of one moment
         days_kept = growth.keep_days(conn, now)
     abandoned = claims.stale(app)
     for row in abandoned:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from datetime import date
-from functools import lru_cache
 
 from markupsafe import Markup, escape
 
@@ -100,22 +99,8 @@ def day_table(caption: str, labels: list[date], groups: dict[str, list[int]]) ->
 def both(
     draw: Callable[..., Markup], title: str, labels: list[date], groups: dict[str, list[int]]
 ) -> Markup:
-    """The desktop and the phone drawing; admin.css shows the one that fits the screen.
-    The same numbers draw the same markup, so a drawing is kept for the next view (the
-    past days of a chart do not change; the few kept are a few kilobytes each)."""
-    frozen = tuple((name, tuple(values)) for name, values in groups.items())
-    return _both(draw, title, tuple(labels), frozen)
-
-
-@lru_cache(maxsize=32)
-def _both(
-    draw: Callable[..., Markup],
-    title: str,
-    labels: tuple[date, ...],
-    groups: tuple[tuple[str, tuple[int, ...]], ...],
-) -> Markup:
-    values = {name: list(numbers) for name, numbers in groups}
-    return draw(title, list(labels), values) + draw(title, list(labels), values, NARROW)
+    """The desktop and the phone drawing; admin.css shows the one that fits the screen."""
+    return draw(title, labels, groups) + draw(title, labels, groups, NARROW)
 
 
 def line_chart(
