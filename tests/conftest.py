@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import os
-import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
 
 from syndicate.core.clock import FixedClock
 from syndicate.core.config import Settings, load_settings
 from syndicate.service.context import App
 from tests.support import REQUIRE_ALL, T0, require, write_config
+from tests.support.stores import StoreTemplates, postgres_database
 
 # Server fixtures shared by many modules, found by name (test modules hold tests only).
 pytest_plugins = ("tests.support.hosts", "tests.support.sources")
@@ -28,44 +24,38 @@ def _backends() -> list[str]:
     return ["sqlite", "postgres"] if (PG_URL or REQUIRE_ALL) else ["sqlite"]
 
 
+@pytest.fixture(scope="session")
+def store_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StoreTemplates]:
+    """The session's migrated stores (see tests/support/stores.py), made on first use."""
+    templates = StoreTemplates(tmp_path_factory.mktemp("store-template"), PG_URL)
+    try:
+        yield templates
+    finally:
+        templates.close()
+
+
 @pytest.fixture(params=_backends())
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty database URL: one SQLite file, or one PostgreSQL database per test."""
+def store_url(
+    request: pytest.FixtureRequest, tmp_path: Path, store_templates: StoreTemplates
+) -> Iterator[str]:
+    """A fresh database URL for this test alone: one SQLite file, or one PostgreSQL
+    database. It holds the migrated schema and no rows, copied from the session's
+    template; under ``@pytest.mark.empty_store`` it is empty, not even migrated."""
+    empty = request.node.get_closest_marker("empty_store") is not None
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'store.db'}"
+        path = tmp_path / "store.db"
+        yield f"sqlite:///{path}" if empty else store_templates.sqlite_copy(path)
         return
     require(PG_URL is not None, "PostgreSQL (SYNDICATE_TEST_DATABASE_URL)")
-    yield from postgres_database(PG_URL)  # type: ignore[arg-type]
-
-
-def postgres_database(admin_url: str) -> Iterator[str]:
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        _drop_database(admin, name)
-        admin.dispose()
-
-
-def _drop_database(admin: Engine, name: str) -> None:
-    """Drop a test database; a background worker still attached is waited out briefly."""
-    for attempt in range(10):
-        try:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            return
-        except DBAPIError:
-            if attempt == 9:
-                raise
-            time.sleep(0.2)
+    if empty:
+        yield from postgres_database(PG_URL)  # type: ignore[arg-type]
+    else:
+        yield from store_templates.postgres_copy()
 
 
 @pytest.fixture
 def pg_url() -> Iterator[str]:
-    """A fresh PostgreSQL database (for tests that only make sense there)."""
+    """A fresh, empty PostgreSQL database (for tests that only make sense there)."""
     require(PG_URL is not None, "PostgreSQL (SYNDICATE_TEST_DATABASE_URL)")
     yield from postgres_database(PG_URL)  # type: ignore[arg-type]
 

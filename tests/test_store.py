@@ -7,14 +7,16 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import insert, inspect, select
+from sqlalchemy import create_engine, func, insert, inspect, select
 from sqlalchemy.exc import StatementError
 
 from syndicate.core.db import job_runs, metadata, open_store, upgrade
 from tests.support import head_revision
 
 
+@pytest.mark.empty_store  # the migrations run here, not on the session's template
 def test_migrations_create_exactly_the_declared_schema(store_url: str) -> None:
+    assert _tables(store_url) == set()  # nothing but the migrations below made the schema
     engine = open_store(store_url)
     try:
         with engine.connect() as conn:
@@ -45,6 +47,30 @@ def test_migrations_create_exactly_the_declared_schema(store_url: str) -> None:
         assert [d for d in diff if not _expression_index(d)] == []
         assert {"ix_subscribers_email_prefix", "ix_subscribers_name_prefix"} <= indexes
         assert upgrade(engine) == head_revision()  # running it again is harmless
+    finally:
+        engine.dispose()
+
+
+def test_a_tests_store_is_migrated_to_head_and_holds_no_rows(store_url: str) -> None:
+    """What the store_url fixture copies from the session's template (conftest.py)."""
+    engine = create_engine(store_url)  # not open_store: that would migrate it
+    try:
+        with engine.connect() as conn:
+            assert MigrationContext.configure(conn).get_current_revision() == head_revision()
+            rows = {
+                table.name: conn.execute(select(func.count()).select_from(table)).scalar_one()
+                for table in metadata.sorted_tables
+            }
+        assert set(rows) <= _tables(store_url) and set(rows.values()) == {0}
+    finally:
+        engine.dispose()
+
+
+def _tables(url: str) -> set[str]:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return set(inspect(conn).get_table_names())
     finally:
         engine.dispose()
 

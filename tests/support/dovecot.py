@@ -3,9 +3,10 @@
 Debian's ``dovecot-imapd``, started with a generated config in a private temporary
 folder: no chroot, no system paths, a passwd-file with one user, Maildir storage,
 plain IMAP and IMAPS (a self-signed certificate; STARTTLS on the plain port) on
-free loopback ports. Dovecot's login process refuses to run as root, so when the
-tests run as root the whole server runs as ``nobody`` (its folder is handed over);
-otherwise as the user running the tests.
+free loopback ports. A wrong password is refused at once (``auth_failure_delay = 0``,
+not Dovecot's 2 s, which the test of it sat through). Dovecot's login process refuses
+to run as root, so when the tests run as root the whole server runs as ``nobody`` (its
+folder is handed over); otherwise as the user running the tests.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ ssl = yes
 ssl_cert = <{root}/cert.pem
 ssl_key = <{root}/key.pem
 disable_plaintext_auth = no
+auth_failure_delay = 0
 mail_location = maildir:~/Maildir
 passdb {{
   driver = passwd-file
