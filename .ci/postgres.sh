@@ -8,7 +8,10 @@ port=${PGPORT:-55432}
 # the 2-core VM's ext4 disk a CREATE DATABASE took 0.1-0.3 s, slower the longer the
 # cluster had been used, and migrating a new store 0.3 s; in memory 0.01 s and 0.1 s.
 # The WAL kept between checkpoints is bounded, as it takes memory there.
-if [ -z "${PGDATA_DIR:-}" ] && [ "$(stat -f -c %T /dev/shm 2>/dev/null)" = tmpfs ]; then
+# A small /dev/shm (a container's 64 MB default) would fill: then the disk it is.
+shm_free_mb=$(df -Pm /dev/shm 2>/dev/null | awk 'NR == 2 {print $4}')
+if [ -z "${PGDATA_DIR:-}" ] && [ "$(stat -f -c %T /dev/shm 2>/dev/null)" = tmpfs ] \
+  && [ "${shm_free_mb:-0}" -ge 2048 ]; then
   data=/dev/shm/syndicate-pg
 else
   data=${PGDATA_DIR:-/tmp/syndicate-pg}
