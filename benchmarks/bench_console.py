@@ -121,14 +121,14 @@ def populate(app: App, count: int, edition_count: int) -> None:
         # them, each change one UPDATE as the store's reach trigger sees it in real use.
         people = conn.execute(
             select(subscribers.c.id, subscribers.c.created_at).order_by(subscribers.c.id)
-        ).tuples()
+        ).all()
         changes = [
             {
-                "sid": sid,
+                "sid": person.id,
                 "state": STATUSES[i % len(STATUSES)],
-                "at": min(created + timedelta(days=i % 90), NOW),
+                "at": min(person.created_at + timedelta(days=i % 90), NOW),
             }
-            for i, (sid, created) in enumerate(people)
+            for i, person in enumerate(people)
             if STATUSES[i % len(STATUSES)] not in ("active", "pending")
         ]
         conn.execute(
