@@ -6,6 +6,7 @@ import json
 import os
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -457,3 +458,38 @@ def test_rss_items_name_their_author_once(app: App) -> None:
     assert named(3) == ([], ["Ann (the desk)"])
     assert named(4) == ([], [")"])
     assert named(5) == ([], ["Desk"])  # the feed's author
+
+
+def test_a_reader_signs_up_while_the_feeds_are_being_built(app: App) -> None:
+    """A build reads its snapshot without holding the write lock while it renders and
+    writes files (seconds on a big site): a sign-up, an unsubscribe or a delivery's
+    outcome is stored meanwhile, at once, not after the build (SQLite: a writer waited
+    for the lock, and failed after its busy timeout)."""
+    from sqlalchemy import create_engine, event, select
+
+    from syndicate.core.db import subscribers, transaction
+    from syndicate.readers import subscribers as subs
+
+    for number in range(1, 11):
+        add_numbered_article(app, number)
+    impatient = create_engine(app.engine.url)  # gives up on a held lock after 0.2 s
+    if app.engine.dialect.name == "sqlite":
+
+        @event.listens_for(impatient, "connect")
+        def short_wait(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.execute("PRAGMA busy_timeout=200")
+
+    stored_during: list[int] = []
+
+    def sign_up_midway(done: int, total: int) -> None:
+        if done == 1:
+            with transaction(impatient) as conn:
+                subs.add(conn, "midway@example.org", digests=[], now=app.clock.now())
+            with impatient.connect() as conn:
+                stored_during.append(len(conn.execute(select(subscribers.c.id)).all()))
+
+    try:
+        report = build_feeds(app.engine, app.settings, clock=app.clock, progress=sign_up_midway)
+    finally:
+        impatient.dispose()
+    assert stored_during == [1] and report.written

@@ -621,10 +621,16 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+READ_ONLY = "syndicate_read_only"  # the execution option ``reading`` sets
+
+
 def _sqlite_begin(conn: Connection) -> None:
     # One writer at a time: take the write lock at BEGIN, not at the first write,
-    # so two writers never both read then fail to upgrade their lock.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # so two writers never both read then fail to upgrade their lock. A connection
+    # that only reads (``reading``) begins deferred: in WAL mode it reads one snapshot
+    # and neither waits for a writer nor holds one off.
+    read_only = conn.get_execution_options().get(READ_ONLY, False)
+    conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def make_engine(url: str, *, pool_size: int = 5) -> Engine:
@@ -668,6 +674,15 @@ def transaction(engine: Engine) -> Iterator[Connection]:
             yield conn
     except OperationalError as exc:
         raise StoreError(f"database error: {exc.orig}") from exc
+
+
+def reading(engine: Engine) -> Connection:
+    """A connection for long work that only reads (a feed build renders and writes
+    files for seconds while it holds one): on SQLite its transaction reads one
+    snapshot without taking the write lock, so the outbox, the web app and webhooks go
+    on writing meanwhile. A write on it is a bug (it could fail with "database is
+    locked" at once, where a writer would have waited its turn)."""
+    return engine.connect().execution_options(**{READ_ONLY: True})
 
 
 @contextmanager

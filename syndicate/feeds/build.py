@@ -27,6 +27,7 @@ from syndicate.core.buildstamp import MANIFEST, REPORT_KEY, STORE_KEY
 from syndicate.core.buildstamp import BuildReport as BuildReport
 from syndicate.core.clock import Clock
 from syndicate.core.config import Settings
+from syndicate.core.db import reading
 from syndicate.core.errors import FeedError
 from syndicate.core.fileio import BatchWriter, is_temp_name, sha256_hex, write_if_changed
 from syndicate.core.render import packaged_templates_dir
@@ -306,7 +307,9 @@ def _build(
     manifest_path = root / MANIFEST
     manifest = buildstamp.read_manifest(manifest_path)
     built: set[str] = set()
-    with engine.connect() as conn:
+    # Read from one snapshot without holding SQLite's write lock while it renders and
+    # writes the files: deliveries and sign-ups are stored meanwhile.
+    with reading(engine) as conn:
         stamp = store_stamp(conn, settings, clock)
         if (
             only is None
