@@ -20,7 +20,7 @@ from syndicate.cli.base import (
     print_json,
     print_table,
 )
-from syndicate.core.db import deliveries, transaction
+from syndicate.core.db import deliveries, reading, transaction
 from syndicate.core.fileio import write_atomic
 from syndicate.readers import csvfile as subscriber_csv
 from syndicate.readers import subscribers as subs
@@ -243,7 +243,9 @@ def import_command(
 @handle_errors
 def export_command(obj: Obj, out: Path | None, status: str | None) -> None:
     """Export subscribers as CSV (the same columns `import` reads)."""
-    with obj.app().engine.connect() as conn:
+    # A reading connection: a slow reader of stdout (a pager) holds no lock the
+    # running service needs to store sign-ups and deliveries.
+    with reading(obj.app().engine) as conn:
         if out is None:
             subscriber_csv.export_csv(conn, sys.stdout, status=status)
             return

@@ -12,7 +12,7 @@ from flask import Response, abort, redirect, request, url_for
 from sqlalchemy import Connection
 from werkzeug.wrappers import Response as BaseResponse
 
-from syndicate.core.db import transaction
+from syndicate.core.db import reading, transaction
 from syndicate.core.errors import SyndicateError
 from syndicate.readers import csvfile as subscriber_csv
 from syndicate.readers import subscribers as subs
@@ -178,8 +178,9 @@ def export(ctx: Ctx) -> BaseResponse:
     """Subscribers as CSV, in the format `syndicate subscribers import` reads (shared code)."""
     status = _filters()["status"]
     out = io.StringIO()
-    with transaction(ctx.web.app.engine) as conn:
+    with reading(ctx.web.app.engine) as conn:  # the list is read without the write lock
         count = subscriber_csv.export_csv(conn, out, status=status)
+    with transaction(ctx.web.app.engine) as conn:
         audit.record(
             conn, actor=ctx.actor, action="subscriber.export", target="subscribers",
             now=ctx.now, after={"rows": count, "status": status},
