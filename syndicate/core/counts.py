@@ -10,11 +10,11 @@ change. Rows whose count is zero are dropped on both databases.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
-from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, Table, bindparam, delete, func, select, text
+from sqlalchemy import Executable, Select, Table, bindparam, delete, func, literal, select, text
 from sqlalchemy.engine import Connection
 
 from syndicate.core.db import edition_counts, edition_reach, is_sqlite, subscriber_counts, tuples
@@ -26,30 +26,30 @@ _COUNTED: tuple[tuple[Table, tuple[str, ...]], ...] = (
 )
 
 
-@cache
-def _per_edition_statement(table: Table, column: str) -> Select[Any]:
-    """Built once per table: the dashboard asks on every view."""
+def per_edition(table: Table, column: str, kind: str) -> Select[Any]:
+    """The statement for editions' counts by ``column`` from a slotted count table
+    (``edition_counts`` by status, ``edition_reach`` by outcome), summed over the
+    slots, groups with none left out, each row tagged ``kind`` (so two tables can be
+    read in one UNION ALL); the editions are bound as ``ids``. Build it once."""
     total = func.sum(table.c.row_count)
     return (
-        select(table.c.edition_id, table.c[column], total)
+        select(literal(kind), table.c.edition_id, table.c[column], total)
         .where(table.c.edition_id.in_(bindparam("ids", expanding=True)))
         .group_by(table.c.edition_id, table.c[column])
         .having(total != 0)
     )
 
 
-def per_edition(
-    conn: Connection, table: Table, column: str, edition_ids: Sequence[int]
-) -> dict[int, dict[str, int]]:
-    """Each edition's counts by ``column`` from a slotted count table (``edition_counts``
-    by status, ``edition_reach`` by outcome), summed over the slots; groups with none
-    are absent. A few rows per edition, whatever the edition's size."""
-    found: dict[int, dict[str, int]] = {i: {} for i in edition_ids}
-    if not found:
-        return found
-    statement = _per_edition_statement(table, column)
-    for eid, name, count in tuples(conn.execute(statement, {"ids": list(found)})):
-        found[eid][name] = int(count)
+def read_per_edition(
+    conn: Connection, statement: Executable, edition_ids: Sequence[int]
+) -> dict[str, dict[int, dict[str, int]]]:
+    """Run ``per_edition`` statements (one, or a UNION ALL of them): per kind, each
+    edition's counts (every edition present, its dict empty when it has none). A few
+    rows per edition, whatever the edition's size."""
+    found: dict[str, dict[int, dict[str, int]]] = defaultdict(lambda: {i: {} for i in edition_ids})
+    if edition_ids:
+        for kind, eid, name, count in tuples(conn.execute(statement, {"ids": list(edition_ids)})):
+            found[kind][eid][name] = int(count)
     return found
 
 

@@ -27,7 +27,7 @@ from sqlalchemy.sql import ColumnElement
 
 from syndicate.core import events
 from syndicate.core.config import DeliverySettings
-from syndicate.core.counts import per_edition
+from syndicate.core.counts import per_edition, read_per_edition
 from syndicate.core.db import (
     deliveries,
     dialect_insert,
@@ -689,12 +689,15 @@ def list_rows(
     return [dict(row._mapping) for row in conn.execute(query.limit(limit))]
 
 
+_ROWS_BY_STATE = per_edition(edition_counts_table, "status", "rows")
+
+
 def edition_counts(conn: Connection, edition_ids: Sequence[int]) -> dict[int, dict[str, int]]:
     """Each edition's delivery rows per state (states with none are absent), from the
     counts the store's triggers keep (migration 0010): a few rows per edition, however
     many deliveries it has. Every writer of ``deliveries`` is counted, in its own
     transaction, so these always equal a GROUP BY over the rows."""
-    return per_edition(conn, edition_counts_table, "status", edition_ids)
+    return read_per_edition(conn, _ROWS_BY_STATE, edition_ids)["rows"]
 
 
 def counts_by_state(conn: Connection) -> dict[str, int]:

@@ -6,16 +6,16 @@ is ``readers.growth``'s.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select, union_all
 from sqlalchemy.engine import Connection
 
-from syndicate.core.counts import per_edition
+from syndicate.core.counts import per_edition, read_per_edition
 from syndicate.core.db import deliveries, editions, job_runs, pushes, tuples
+from syndicate.core.db import edition_counts as edition_counts_table
 from syndicate.core.db import edition_reach as edition_reach_table
-from syndicate.delivery.outbox import edition_counts
 from syndicate.readers.growth import Series, day_start, days
 
 PENDING_STATES = ("queued", "deferred", "sending")
@@ -23,39 +23,36 @@ PENDING_STATES = ("queued", "deferred", "sending")
 OUTCOMES = ("sent", "failed", "suppressed", "queued", "deferred", "sending", "paused", "cancelled")
 
 
-def _as_date(value: Any) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(str(value))
+_EDITION_ROWS = func.sum(edition_counts_table.c.row_count)
+_ROWS_SINCE = (
+    select(editions.c.created_at, edition_counts_table.c.status, _EDITION_ROWS)
+    .join(edition_counts_table, edition_counts_table.c.edition_id == editions.c.id)
+    .where(editions.c.created_at >= bindparam("since", type_=editions.c.created_at.type))
+    .group_by(editions.c.id, editions.c.created_at, edition_counts_table.c.status)
+    .having(_EDITION_ROWS != 0)
+)
+# Both of an edition's kept counts in one round trip: its rows by state, its leavers.
+_COUNTS_OF = union_all(
+    per_edition(edition_counts_table, "status", "rows"),
+    per_edition(edition_reach_table, "outcome", "left"),
+)
 
 
 def deliveries_per_day(conn: Connection, now: datetime, span: int = 30) -> Series:
     """Delivery rows by the day their edition was queued, and their outcome.
 
     An edition's rows are queued together, so this is the per-edition count (kept by
-    the store, see ``outbox.edition_counts``) placed on the edition's day.
+    the store's triggers, see ``outbox.edition_counts``) placed on the edition's day:
+    one statement over the window's editions.
     """
     axis = days(now, span)
-    day_of_edition = {
-        eid: created.date()
-        for eid, created in tuples(
-            conn.execute(
-                select(editions.c.id, editions.c.created_at).where(
-                    editions.c.created_at >= day_start(axis[0])
-                )
-            )
-        )
-    }
-    rows = [
-        (day_of_edition[eid], status, count)
-        for eid, states in edition_counts(conn, list(day_of_edition)).items()
-        for status, count in states.items()
-    ]
     index = {d: i for i, d in enumerate(axis)}
     series = Series(axis, {o: [0] * span for o in ("sent", "failed", "suppressed", "waiting")})
-    for day, status, count in rows:
+    for created, status, count in tuples(conn.execute(_ROWS_SINCE, {"since": day_start(axis[0])})):
         name = status if status in series.groups else "waiting"
-        position = index.get(_as_date(day))
+        position = index.get(created.date())
         if position is not None:
-            series.groups[name][position] += count
+            series.groups[name][position] += int(count)
     return series
 
 
@@ -93,8 +90,8 @@ def edition_reach(
     if not recent:
         return []
     ids = [row["id"] for row in recent]
-    counts = edition_counts(conn, ids)
-    after = per_edition(conn, edition_reach_table, "outcome", ids)
+    found = read_per_edition(conn, _COUNTS_OF, ids)
+    counts, after = found["rows"], found["left"]
     return [
         Reach(
             edition_id=row["id"],
