@@ -19,8 +19,6 @@ from syndicate.core.db import edition_reach as edition_reach_table
 from syndicate.readers.growth import Series, day_start, days
 
 PENDING_STATES = ("queued", "deferred", "sending")
-# What a delivery row's state means for a reader, in the order the charts stack them.
-OUTCOMES = ("sent", "failed", "suppressed", "queued", "deferred", "sending", "paused", "cancelled")
 
 
 _EDITION_ROWS = func.sum(edition_counts_table.c.row_count)
